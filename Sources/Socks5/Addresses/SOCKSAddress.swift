@@ -1,0 +1,117 @@
+/// A domain name as SOCKS5 carries it (ATYP 03): 1 to 255 bytes, no NUL, sent as is and never
+/// resolved by the client.
+public struct DomainName: Hashable, Sendable, CustomStringConvertible {
+    public let bytes: [UInt8]
+
+    /// nil when the name is empty, longer than 255 bytes or contains a NUL.
+    public init?(_ text: String) {
+        self.init(bytes: Array(text.utf8))
+    }
+
+    public init?(bytes: [UInt8]) {
+        guard (1...255).contains(bytes.count), !bytes.contains(0) else { return nil }
+        self.bytes = bytes
+    }
+
+    public var description: String { String(decoding: bytes, as: UTF8.self) }
+}
+
+/// An address as it stands in a SOCKS5 request, reply or UDP header: ATYP, ADDR and PORT.
+public enum SOCKSAddress: Hashable, Sendable {
+    case ip(IPEndpoint)
+    case domain(DomainName, port: UInt16)
+
+    public var port: UInt16 {
+        switch self {
+        case .ip(let e): e.port
+        case .domain(_, let port): port
+        }
+    }
+
+    /// The ATYP byte.
+    public var addressType: AddressType {
+        switch self {
+        case .ip(let e): e.family == .ipv4 ? .ipv4 : .ipv6
+        case .domain: .domainName
+        }
+    }
+
+    /// Bytes this address takes on the wire: ATYP, ADDR, PORT.
+    public var encodedLength: Int {
+        switch self {
+        case .ip(let e): e.family == .ipv4 ? 1 + 4 + 2 : 1 + 16 + 2
+        case .domain(let name, _): 1 + 1 + name.bytes.count + 2
+        }
+    }
+
+    /// The all-zero address of a family (0.0.0.0:0 or [::]:0): what a UDP ASSOCIATE declares
+    /// when the client does not say where it will send from.
+    public static func unspecified(_ family: AddressFamily) -> SOCKSAddress {
+        .ip(IPEndpoint(.unspecified(family), port: 0))
+    }
+
+    public var endpoint: IPEndpoint? {
+        if case .ip(let e) = self { return e }
+        return nil
+    }
+
+    func write(to writer: inout ByteWriter) {
+        writer.write(addressType.rawValue)
+        switch self {
+        case .ip(let e):
+            switch e.address {
+            case .v4(let a): writer.write(a.value)
+            case .v6(let a):
+                writer.write(a.high)
+                writer.write(a.low)
+            }
+        case .domain(let name, _):
+            writer.write(UInt8(name.bytes.count))
+            writer.write(name.bytes)
+        }
+        writer.write(port)
+    }
+
+    /// Reads ATYP, ADDR and PORT. Returns nil when more bytes are needed, and says how many the
+    /// whole address needs (as far as can be known) through `needed`.
+    static func read(from reader: inout ByteReader, needed: inout Int) throws(ProtocolViolation) -> SOCKSAddress? {
+        let start = reader.offset
+        guard let atyp = reader.peekUInt8() else {
+            needed = start + 1
+            return nil
+        }
+        switch AddressType(rawValue: atyp) {
+        case .ipv4:
+            guard reader.remaining >= 7 else { needed = start + 7; return nil }
+            reader.skip(1)
+            let a = IPv4Address(reader.readUInt32())
+            return .ip(IPEndpoint(.v4(a), port: reader.readUInt16()))
+        case .ipv6:
+            guard reader.remaining >= 19 else { needed = start + 19; return nil }
+            reader.skip(1)
+            let high = reader.readUInt64()
+            let low = reader.readUInt64()
+            return .ip(IPEndpoint(.v6(IPv6Address(high: high, low: low)), port: reader.readUInt16()))
+        case .domainName:
+            guard reader.remaining >= 2 else { needed = start + 2; return nil }
+            let length = Int(reader.peekUInt8(at: 1)!)
+            guard length > 0 else { throw .emptyDomainName }
+            guard reader.remaining >= 2 + length + 2 else { needed = start + 2 + length + 2; return nil }
+            reader.skip(2)
+            let bytes = reader.readBytes(length)
+            guard let name = DomainName(bytes: bytes) else { throw .domainNameWithNUL }
+            return .domain(name, port: reader.readUInt16())
+        case nil:
+            throw .unknownAddressType(atyp)
+        }
+    }
+}
+
+extension SOCKSAddress: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case .ip(let e): e.description
+        case .domain(let name, let port): "\(name):\(port)"
+        }
+    }
+}

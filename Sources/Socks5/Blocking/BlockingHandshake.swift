@@ -1,0 +1,61 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Drives a `ClientHandshake` over a connected blocking or non-blocking stream socket.
+///
+/// Each message from the server must arrive whole within the receive bound (the socket's
+/// SO_RCVTIMEO, else `timeoutMilliseconds`), so a silent or trickling server cannot hold the
+/// caller for longer than a few bounds. Reads never go past the message being read.
+public struct BlockingHandshake {
+    public let socket: Int32
+    public var timeoutMilliseconds: Int32
+
+    public init(socket: Int32, timeoutMilliseconds: Int32 = defaultHandshakeTimeoutMilliseconds) {
+        self.socket = socket
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+
+    /// Runs the machine until it is established, failed, or (for BIND with `stopAtBound`) until
+    /// the first reply.
+    public func run(_ machine: inout ClientHandshake, stopAtBound: Bool = false) throws(SOCKS5Error) -> SOCKSReply {
+        let receiveBound = Int64(SocketOperations.timeoutMilliseconds(socket, option: SO_RCVTIMEO, default: timeoutMilliseconds))
+        let sendBound = Int64(SocketOperations.timeoutMilliseconds(socket, option: SO_SNDTIMEO, default: timeoutMilliseconds))
+        var action = machine.pendingAction
+        if case .idle = machine.state { action = machine.start() }
+        if case .awaitingSecondBindReply = machine.state { action = machine.start() }
+        var messageDeadline = SocketOperations.monotonicMilliseconds() + receiveBound
+        while true {
+            switch action {
+            case .send(let bytes):
+                do {
+                    try SocketOperations.sendAll(socket, bytes, until: SocketOperations.monotonicMilliseconds() + sendBound)
+                } catch {
+                    _ = machine.fail(error)
+                    throw error
+                }
+                messageDeadline = SocketOperations.monotonicMilliseconds() + receiveBound
+                action = machine.pendingAction
+            case .receive(let count):
+                let bytes: [UInt8]
+                do {
+                    bytes = try SocketOperations.receiveSome(socket, count: max(count, 1), until: messageDeadline)
+                } catch {
+                    _ = machine.fail(error)
+                    throw error
+                }
+                action = bytes.isEmpty ? machine.receiveEndOfStream() : machine.receive(bytes)
+            case .bound(let reply):
+                if stopAtBound { return reply }
+                messageDeadline = SocketOperations.monotonicMilliseconds() + receiveBound
+                action = machine.pendingAction
+            case .established(let reply):
+                return reply
+            case .failed(let error):
+                throw error
+            }
+        }
+    }
+}

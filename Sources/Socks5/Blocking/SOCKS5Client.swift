@@ -1,0 +1,104 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The rendezvous address of a UDP association: where datagrams for the relay go.
+public struct RendezvousAddress: Hashable, Sendable, CustomStringConvertible {
+    /// BND.ADDR:BND.PORT exactly as the server sent it.
+    public var asReceived: SOCKSAddress
+    /// The address datagrams are sent to: `asReceived`, except that an unspecified BND.ADDR
+    /// (0.0.0.0 or ::) is replaced by the address of the server the control connection reached.
+    public var asUsed: IPEndpoint
+
+    /// True when BND.ADDR was 0.0.0.0 or :: and was replaced.
+    public var replacedUnspecified: Bool {
+        if case .ip(let e) = asReceived { return e.address.isUnspecified }
+        return false
+    }
+
+    public var description: String {
+        replacedUnspecified ? "\(asUsed) (server sent \(asReceived))" : asUsed.description
+    }
+
+    /// Applies the "unspecified means the server's address" practice. A domain-name BND cannot be
+    /// used as a socket address: S5_EBNDDOMAIN.
+    public init(reply bound: SOCKSAddress, server: IPEndpoint) throws(SOCKS5Error) {
+        asReceived = bound
+        guard case .ip(let e) = bound else {
+            throw SOCKS5Error(code: .domainBoundAddress, command: .udpAssociate, detail: "BND \(bound)")
+        }
+        asUsed = e.address.isUnspecified ? IPEndpoint(server.address, port: e.port) : e
+    }
+}
+
+/// Options for the SOCKS5 operations of the Swift API.
+public struct SOCKS5Options: Sendable {
+    /// Offer RFC 1929 username/password with these; "no authentication" is always offered.
+    public var credentials: Credentials?
+    /// The bound on each message of the handshake when the socket has no SO_RCVTIMEO.
+    public var timeoutMilliseconds: Int32
+
+    public init(credentials: Credentials? = nil, timeoutMilliseconds: Int32 = defaultHandshakeTimeoutMilliseconds) {
+        self.credentials = credentials
+        self.timeoutMilliseconds = timeoutMilliseconds
+    }
+}
+
+/// The SOCKS5 client operations on sockets the caller owns: the Swift face of the AIX API.
+/// Each connects the given SOCK_STREAM socket to the server, runs the handshake, and leaves the
+/// socket open on failure, as connect(2) does.
+public enum SOCKS5Client {
+    /// UDP ASSOCIATE. `declaredSource` is what the request declares as DST (the address the data
+    /// socket will send from); nil declares the all-zero address of `family`, which servers
+    /// answer with a rendezvous of that family.
+    public static func associateUDP(
+        controlSocket fd: Int32, server: IPEndpoint, family: AddressFamily,
+        declaredSource: IPEndpoint? = nil, options: SOCKS5Options = SOCKS5Options()
+    ) throws(SOCKS5Error) -> RendezvousAddress {
+        let declared: SOCKSAddress = declaredSource.map { .ip($0) } ?? .unspecified(family)
+        let reply = try request(.udpAssociate, address: declared, socket: fd, server: server, options: options)
+        return try RendezvousAddress(reply: reply.boundAddress, server: server)
+    }
+
+    /// CONNECT: afterwards the socket's bytes reach `target`. Returns the server's reply (BND is
+    /// the server's outgoing address).
+    public static func connect(
+        controlSocket fd: Int32, server: IPEndpoint, target: SOCKSAddress, options: SOCKS5Options = SOCKS5Options()
+    ) throws(SOCKS5Error) -> SOCKSReply {
+        try request(.connect, address: target, socket: fd, server: server, options: options)
+    }
+
+    /// BIND, first half: returns the first reply, whose BND is where the server listens.
+    public static func bind(
+        controlSocket fd: Int32, server: IPEndpoint, expectedPeer: SOCKSAddress, options: SOCKS5Options = SOCKS5Options()
+    ) throws(SOCKS5Error) -> SOCKSReply {
+        try request(.bind, address: expectedPeer, socket: fd, server: server, options: options, stopAtBound: true)
+    }
+
+    /// BIND, second half: waits for the second reply, whose BND is the peer that connected.
+    /// Like accept(2) it waits as long as it takes, unless the socket has SO_RCVTIMEO.
+    public static func acceptBound(controlSocket fd: Int32) throws(SOCKS5Error) -> SOCKSReply {
+        var machine = ClientHandshake.awaitingSecondBindReply(address: .unspecified(.ipv4))
+        return try BlockingHandshake(socket: fd, timeoutMilliseconds: .max).run(&machine)
+    }
+
+    static func request(
+        _ command: Command, address: SOCKSAddress, socket fd: Int32, server: IPEndpoint,
+        options: SOCKS5Options, stopAtBound: Bool = false
+    ) throws(SOCKS5Error) -> SOCKSReply {
+        try SocketOperations.checkStreamSocket(fd, for: server)
+        try SocketOperations.connect(fd, to: server)
+        var machine = ClientHandshake(command: command, address: address, credentials: options.credentials)
+        return try BlockingHandshake(socket: fd, timeoutMilliseconds: options.timeoutMilliseconds)
+            .run(&machine, stopAtBound: stopAtBound)
+    }
+}
+
+extension SOCKS5Client {
+    /// The server end of a control connection (getpeername).
+    public static func serverEndpoint(ofControlSocket fd: Int32) -> IPEndpoint? {
+        SocketOperations.peerEndpoint(fd)
+    }
+}

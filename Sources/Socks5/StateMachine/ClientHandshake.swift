@@ -1,0 +1,226 @@
+/// The client side of a SOCKS5 handshake as a value: bytes in, bytes and events out, no sockets.
+///
+/// The blocking C and Swift APIs, the async engine and the tests all drive this one machine:
+///
+///     var handshake = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
+///     var action = handshake.start()               // .send(greeting)
+///     loop: send what .send says; on .receive(n) read at most n bytes, feed them with
+///     receive(_:), or call receiveEndOfStream() on EOF; stop at .established or .failed.
+///
+/// `.receive(n)` asks for exactly the bytes the current message still needs, so a reader that
+/// honours it never reads past the reply: after CONNECT, whatever follows on the socket is the
+/// target's data and stays in the socket.
+public struct ClientHandshake: Sendable {
+    public enum State: Sendable, Equatable {
+        case idle
+        case awaitingMethodSelection
+        case awaitingAuthenticationReply
+        case awaitingReply
+        /// BIND only: the first reply came (the server listens at its BND); the second comes
+        /// when the remote peer connects.
+        case awaitingSecondBindReply(first: SOCKSReply)
+        case established(SOCKSReply)
+        case failed(SOCKS5Error)
+    }
+
+    public enum Action: Sendable, Equatable {
+        /// Write these bytes to the server.
+        case send([UInt8])
+        /// Read; the current message needs this many more bytes.
+        case receive(Int)
+        /// BIND's first reply: the server listens at `reply.boundAddress`. Keep receiving
+        /// (`.receive` follows) for the second reply.
+        case bound(SOCKSReply)
+        /// The handshake succeeded; for UDP ASSOCIATE `reply.boundAddress` is the rendezvous.
+        case established(SOCKSReply)
+        case failed(SOCKS5Error)
+    }
+
+    public private(set) var state: State = .idle
+    public let command: Command
+    public let address: SOCKSAddress
+    public let credentials: Credentials?
+    /// The methods the greeting offers: "no authentication", and username/password when there
+    /// are credentials.
+    public let offeredMethods: [AuthenticationMethod]
+    /// The method the server chose, once it has.
+    public private(set) var selectedMethod: AuthenticationMethod?
+
+    /// Bytes of the current message received so far.
+    private var inbound: [UInt8] = []
+
+    public init(command: Command, address: SOCKSAddress, credentials: Credentials? = nil) {
+        self.command = command
+        self.address = address
+        self.credentials = credentials
+        offeredMethods = credentials == nil ? [.noAuthentication] : [.noAuthentication, .usernamePassword]
+        inbound.reserveCapacity(32)
+    }
+
+    /// A machine that picks up a BIND after its first reply, to wait for the second: what
+    /// `socks5tcp_accept` does on a socket that `socks5tcp_bind` left.
+    public static func awaitingSecondBindReply(address: SOCKSAddress) -> ClientHandshake {
+        var m = ClientHandshake(command: .bind, address: address)
+        m.state = .awaitingSecondBindReply(first: SOCKSReply(reply: .succeeded, boundAddress: address))
+        return m
+    }
+
+    /// The first action: send the greeting.
+    public mutating func start() -> Action {
+        switch state {
+        case .idle:
+            state = .awaitingMethodSelection
+            return .send(ClientGreeting(methods: offeredMethods).encoded())
+        case .awaitingSecondBindReply:
+            return .receive(nextMessageNeed)
+        default:
+            preconditionFailure("start() called in state \(state)")
+        }
+    }
+
+    /// The action to take now, without feeding anything: what to read next, or the outcome.
+    public var pendingAction: Action {
+        switch state {
+        case .established(let reply): .established(reply)
+        case .failed(let error): .failed(error)
+        case .idle: .receive(0)
+        default: .receive(nextMessageNeed)
+        }
+    }
+
+    /// Feeds bytes read from the server and returns what to do next. Bytes past the current
+    /// message, if a reader sent more than `.receive` asked for, are kept for the next message.
+    public mutating func receive(_ bytes: some Sequence<UInt8>) -> Action {
+        switch state {
+        case .awaitingMethodSelection, .awaitingAuthenticationReply, .awaitingReply, .awaitingSecondBindReply:
+            inbound.append(contentsOf: bytes)
+            return advance()
+        default:
+            return pendingAction
+        }
+    }
+
+    /// The server closed the connection (EOF).
+    public mutating func receiveEndOfStream() -> Action {
+        switch state {
+        case .awaitingMethodSelection, .awaitingAuthenticationReply, .awaitingReply, .awaitingSecondBindReply:
+            let message = currentMessageName
+            let detail = inbound.isEmpty
+                ? "EOF while waiting for the \(message)"
+                : "EOF after \(inbound.count) byte(s) of the \(message): \(hex(inbound))"
+            return fail(SOCKS5Error(code: .closedDuringHandshake, command: command, detail: detail))
+        default:
+            return pendingAction
+        }
+    }
+
+    /// An I/O failure or a timeout below SOCKS ended the handshake.
+    public mutating func fail(_ error: SOCKS5Error) -> Action {
+        state = .failed(error)
+        return .failed(error)
+    }
+
+    // MARK: - Transitions
+
+    private mutating func advance() -> Action {
+        do throws(ProtocolViolation) {
+            switch state {
+                case .awaitingMethodSelection:
+                    guard case .complete(let selection, let used) = try parseInbound(MethodSelection.parse)
+                    else { return .receive(nextMessageNeed) }
+                    inbound.removeFirst(used)
+                    return try methodSelected(selection.method)
+                case .awaitingAuthenticationReply:
+                    guard case .complete(let reply, let used) = try parseInbound(UsernamePasswordReply.parse)
+                    else { return .receive(nextMessageNeed) }
+                    inbound.removeFirst(used)
+                    guard reply.succeeded else {
+                        return fail(SOCKS5Error(code: .authenticationFailed, command: command,
+                                                detail: "RFC 1929 status \(hexByte(reply.status))"))
+                    }
+                    state = .awaitingReply
+                    return .send(SOCKSRequest(command: command, address: address).encoded())
+                case .awaitingReply, .awaitingSecondBindReply:
+                    guard case .complete(let reply, let used) = try parseInbound(SOCKSReply.parse)
+                    else { return .receive(nextMessageNeed) }
+                    inbound.removeFirst(used)
+                    if let code = SOCKS5ErrorCode(reply: reply.reply) {
+                        return fail(SOCKS5Error(code: code, replyByte: reply.reply.rawValue, command: command,
+                                                detail: "reply to \(command): \(hex(reply.encoded()))"))
+                    }
+                    if command == .bind, case .awaitingReply = state {
+                        state = .awaitingSecondBindReply(first: reply)
+                        return .bound(reply)
+                    }
+                    state = .established(reply)
+                    return .established(reply)
+                default:
+                    return pendingAction
+            }
+        } catch {
+            return fail(SOCKS5Error(code: .malformedReply, command: command,
+                                    detail: "\(currentMessageName): \(Self.explain(error)); bytes \(hex(inbound))"))
+        }
+    }
+
+    private mutating func methodSelected(_ method: AuthenticationMethod) throws(ProtocolViolation) -> Action {
+        if method == .noAcceptableMethods {
+            return fail(SOCKS5Error(code: .noAcceptableMethod, command: command,
+                                    detail: "offered \(offeredMethods.map(\.description).joined(separator: ", "))"))
+        }
+        guard offeredMethods.contains(method) else { throw .methodNotOffered(method.rawValue) }
+        selectedMethod = method
+        if method == .usernamePassword, let credentials {
+            state = .awaitingAuthenticationReply
+            return .send(UsernamePasswordRequest(credentials: credentials).encoded())
+        }
+        state = .awaitingReply
+        return .send(SOCKSRequest(command: command, address: address).encoded())
+    }
+
+    /// Runs a parser over the bytes received so far. (Array.withUnsafeBytes rethrows untyped, so
+    /// the typed error travels through a Result.)
+    private func parseInbound<M>(
+        _ parse: (UnsafeRawBufferPointer) throws(ProtocolViolation) -> ParseResult<M>
+    ) throws(ProtocolViolation) -> ParseResult<M> {
+        try inbound.withUnsafeBytes { b in Result { () throws(ProtocolViolation) in try parse(b) } }.get()
+    }
+
+    /// Bytes the message being received still needs, as far as its bytes so far tell.
+    private var nextMessageNeed: Int {
+        let total: Int
+        switch state {
+        case .awaitingMethodSelection, .awaitingAuthenticationReply:
+            total = 2
+        case .awaitingReply, .awaitingSecondBindReply:
+            let result = try? parseInbound(SOCKSReply.parse)
+            if case .incomplete(let t) = result { total = t } else { total = inbound.count }
+        default:
+            total = inbound.count
+        }
+        return max(total - inbound.count, 0)
+    }
+
+    private var currentMessageName: String {
+        switch state {
+        case .awaitingMethodSelection: "method selection"
+        case .awaitingAuthenticationReply: "username/password reply"
+        case .awaitingSecondBindReply: "second BIND reply"
+        default: "reply to \(command)"
+        }
+    }
+
+    static func explain(_ v: ProtocolViolation) -> String {
+        switch v {
+        case .wrongVersion(let expected, let got): "version byte \(hexByte(got)), expected \(hexByte(expected))"
+        case .unknownAddressType(let t): "unknown address type (ATYP) \(hexByte(t))"
+        case .emptyDomainName: "a domain name of length 0"
+        case .domainNameWithNUL: "a domain name with a NUL byte"
+        case .methodNotOffered(let m): "the server chose method \(hexByte(m)), which was not offered"
+        }
+    }
+}
+
+func hex(_ bytes: [UInt8]) -> String {
+    bytes.prefix(32).map(hexByte).joined(separator: " ") + (bytes.count > 32 ? " …" : "")
+}

@@ -1,0 +1,34 @@
+// Written by hand because the packaged interposer (ordo-one/malloc-interposer) works through
+// LD_PRELOAD, which `swift test` cannot set for its own test binary; defining the symbols in the
+// executable interposes them just the same. Only the four entry points Swift's runtime and the
+// library call are wrapped; memalign-family calls go straight to glibc, whose free() handles them.
+#include <stddef.h>
+#include "AllocationCounter.h"
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+extern void __libc_free(void *);
+
+static __thread int counting;
+static __thread long count;
+
+void allocation_counter_start(void) { count = 0; counting = 1; }
+long allocation_counter_stop(void) { counting = 0; return count; }
+
+void *malloc(size_t size) {
+    if (counting) count++;
+    return __libc_malloc(size);
+}
+
+void *calloc(size_t n, size_t size) {
+    if (counting) count++;
+    return __libc_calloc(n, size);
+}
+
+void *realloc(void *p, size_t size) {
+    if (counting) count++;
+    return __libc_realloc(p, size);
+}
+
+void free(void *p) { __libc_free(p); }

@@ -1,0 +1,11 @@
+#ifndef ALLOCATION_COUNTER_H
+#define ALLOCATION_COUNTER_H
+
+/* Counts heap allocations (malloc, calloc, realloc) made by the calling thread between
+ * allocation_counter_start() and allocation_counter_stop(), which returns the count.
+ * Linked into the test binary only: it defines malloc and friends, forwarding to glibc's
+ * __libc_* entry points, so every allocation in the process passes through it. */
+void allocation_counter_start(void);
+long allocation_counter_stop(void);
+
+#endif
