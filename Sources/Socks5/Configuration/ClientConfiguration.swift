@@ -170,6 +170,9 @@ public struct ClientConfiguration: Sendable, Equatable {
             throw ConfigurationError(line: line, message: "'\(field[field.index(after: colon)...])' is not a port number")
         }
         if colons > 1 && IPv6Address(host) == nil {
+            if IPv6Address(field) != nil {
+                throw ConfigurationError(line: line, message: "the IPv6 server address '\(field)' must carry a port, e.g. [\(field)]:1080")
+            }
             throw ConfigurationError(line: line, message: "'\(field)' is not an IPv6 address with a port")
         }
         guard !host.isEmpty else { throw ConfigurationError(line: line, message: "server '\(field)' has no host") }

@@ -1,0 +1,108 @@
+import Glibc
+import Testing
+@testable import Socks5
+
+@Suite struct ClientHandshakeTests {
+    let rendezvousReply: [UInt8] = [0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0x9C, 0x40]
+
+    @Test func noAuthenticationUDPAssociate() {
+        var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
+        #expect(m.state == .idle)
+        #expect(m.start() == .send([0x05, 0x01, 0x00]))
+        #expect(m.state == .awaitingMethodSelection)
+        #expect(m.pendingAction == .receive(2))
+        #expect(m.receive([0x05, 0x00]) == .send([0x05, 0x03, 0x00, 0x01, 0, 0, 0, 0, 0, 0]))
+        #expect(m.state == .awaitingReply)
+        #expect(m.pendingAction == .receive(4))
+        let reply = SOCKSReply(reply: .succeeded, boundAddress: .ip(IPEndpoint("127.0.0.1:40000")!))
+        #expect(m.receive(rendezvousReply) == .established(reply))
+        #expect(m.state == .established(reply))
+        #expect(m.selectedMethod == .noAuthentication)
+    }
+
+    @Test func usernamePasswordSubNegotiation() {
+        var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4), credentials: Credentials(username: "u", password: "pw")!)
+        #expect(m.start() == .send([0x05, 0x02, 0x00, 0x02]))
+        #expect(m.receive([0x05, 0x02]) == .send([0x01, 0x01, 0x75, 0x02, 0x70, 0x77]))
+        #expect(m.state == .awaitingAuthenticationReply)
+        #expect(m.receive([0x01, 0x00]) == .send([0x05, 0x03, 0x00, 0x01, 0, 0, 0, 0, 0, 0]))
+        #expect(m.state == .awaitingReply)
+    }
+
+    @Test func rejectedCredentialsFailWithS5EAUTH() {
+        var m = ClientHandshake(command: .connect, address: .unspecified(.ipv4), credentials: Credentials(username: "u", password: "pw")!)
+        _ = m.start()
+        _ = m.receive([0x05, 0x02])
+        guard case .failed(let e) = m.receive([0x01, 0x01]) else { Issue.record(); return }
+        #expect(e.code == .authenticationFailed)
+        #expect(e.socks5Errno == 11)
+        #expect(!e.description.contains("pw"))
+    }
+
+    @Test func replyArrivingOneByteAtATimeAsksForExactlyWhatIsMissing() {
+        var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
+        _ = m.start()
+        #expect(m.receive([0x05]) == .receive(1))
+        _ = m.receive([0x00])
+        var last: ClientHandshake.Action = .receive(0)
+        for (i, byte) in rendezvousReply.enumerated() {
+            last = m.receive([byte])
+            if i < rendezvousReply.count - 1 {
+                guard case .receive(let n) = last else { Issue.record("byte \(i): \(last)"); return }
+                #expect(n >= 1 && n <= rendezvousReply.count - i - 1)
+            }
+        }
+        guard case .established = last else { Issue.record("\(last)"); return }
+    }
+
+    @Test func bindReportsBothReplies() {
+        var m = ClientHandshake(command: .bind, address: .ip(IPEndpoint("127.0.0.1:0")!))
+        _ = m.start()
+        _ = m.receive([0x05, 0x00])
+        let first = SOCKSReply(reply: .succeeded, boundAddress: .ip(IPEndpoint("127.0.0.1:5000")!))
+        #expect(m.receive(first.encoded()) == .bound(first))
+        #expect(m.pendingAction == .receive(4))
+        let second = SOCKSReply(reply: .succeeded, boundAddress: .ip(IPEndpoint("127.0.0.1:6000")!))
+        #expect(m.receive(second.encoded()) == .established(second))
+    }
+
+    @Test(arguments: Array(1...8) + [9, 0x2A, 0xFF])
+    func failureRepliesCarryTheirCode(rep: Int) {
+        var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
+        _ = m.start()
+        _ = m.receive([0x05, 0x00])
+        guard case .failed(let e) = m.receive([0x05, UInt8(rep), 0x00, 0x01, 0, 0, 0, 0, 0, 0]) else { Issue.record(); return }
+        #expect(e.replyByte == UInt8(rep))
+        #expect(e.socks5Errno == (rep <= 8 ? Int32(rep) : 13))
+        #expect(e.command == .udpAssociate)
+    }
+
+    @Test func methodFFIsNoAcceptableMethod() {
+        var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
+        _ = m.start()
+        guard case .failed(let e) = m.receive([0x05, 0xFF]) else { Issue.record(); return }
+        #expect(e.code == .noAcceptableMethod)
+        #expect(e.systemError == EACCES)
+    }
+
+    @Test func aMethodThatWasNotOfferedIsAMalformedReply() {
+        var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
+        _ = m.start()
+        guard case .failed(let e) = m.receive([0x05, 0x02]) else { Issue.record(); return }
+        #expect(e.code == .malformedReply)
+        #expect(e.detail?.contains("not offered") == true)
+    }
+
+    @Test func endOfStreamMidReplyIsS5ECLOSED() {
+        var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
+        _ = m.start()
+        _ = m.receive([0x05, 0x00])
+        _ = m.receive([0x05, 0x07, 0x00, 0x01])
+        guard case .failed(let e) = m.receiveEndOfStream() else { Issue.record(); return }
+        #expect(e.code == .closedDuringHandshake)
+        #expect(e.systemError == ECONNRESET)
+        #expect(e.detail?.contains("05 07 00 01") == true)
+        // A failed machine stays failed.
+        #expect(m.receive([0x00]) == .failed(e))
+    }
+}
