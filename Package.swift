@@ -19,6 +19,9 @@ let package = Package(
         // The C entry points of socks5.h, implemented on Socks5.
         .target(name: "Socks5CAPI", dependencies: ["Socks5", "CSocks5"]),
 
+        // The README's Swift example, built so that it cannot rot.
+        .executableTarget(name: "socks5-example", dependencies: ["Socks5"], path: "Examples/swift"),
+
         // Counts heap allocations on the calling thread, for the tests that pin "no allocation".
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
         .testTarget(

@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A UDP association that owns its two sockets: the TCP control connection, which keeps the
+/// association alive, and the UDP data socket. Both are closed when the value goes away; it
+/// cannot be copied, so they cannot be closed twice.
+///
+///     let association = try UDPAssociation.open(server: IPEndpoint("127.0.0.1:1080")!)
+///     try association.send(Array("ping".utf8), to: .ip(IPEndpoint("127.0.0.1:9999")!))
+///     var buffer = [UInt8](repeating: 0, count: 2048)
+///     let datagram = try buffer.withUnsafeMutableBytes { try association.receive(into: $0) }
+public struct UDPAssociation: ~Copyable {
+    public let controlSocket: Int32
+    public let dataSocket: Int32
+    public let server: IPEndpoint
+    public let rendezvous: RendezvousAddress
+    /// What the request declared as DST.ADDR:DST.PORT.
+    public let declaredSource: SOCKSAddress
+
+    /// Opens an association through `server`. `family` is the family asked for (the rendezvous
+    /// and the data socket follow it; default: the server's). With `declareDataSocketPort`, the
+    /// request declares the data socket's port (with the unspecified address), which lets the
+    /// server filter tighter; otherwise it declares all zeros, as the C API does.
+    public static func open(
+        server: IPEndpoint, family: AddressFamily? = nil, options: SOCKS5Options = SOCKS5Options(),
+        declareDataSocketPort: Bool = false
+    ) throws(SOCKS5Error) -> UDPAssociation {
+        let family = family ?? server.family
+        let data = socket(family.rawFamily, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard data >= 0 else { throw .system(errno, "socket(SOCK_DGRAM)") }
+        let control = socket(server.family.rawFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard control >= 0 else {
+            let e = errno
+            Glibc.close(data)
+            throw .system(e, "socket(SOCK_STREAM)")
+        }
+        do throws(SOCKS5Error) {
+            let wildcard = IPEndpoint(.unspecified(family), port: 0)
+            guard wildcard.withSockaddr({ bind(data, $0, $1) }) == 0 else { throw .system(errno, "bind the data socket") }
+            let local = SocketOperations.localEndpoint(data) ?? wildcard
+            let declared: SOCKSAddress = declareDataSocketPort ? .ip(local) : .unspecified(family)
+            let rendezvous = try SOCKS5Client.associateUDP(
+                controlSocket: control, server: server, family: family, declaredSource: declared.endpoint, options: options)
+            return UDPAssociation(control: control, data: data, server: server, rendezvous: rendezvous, declared: declared)
+        } catch {
+            Glibc.close(control)
+            Glibc.close(data)
+            throw error
+        }
+    }
+
+    private init(control: Int32, data: Int32, server: IPEndpoint, rendezvous: RendezvousAddress, declared: SOCKSAddress) {
+        controlSocket = control
+        dataSocket = data
+        self.server = server
+        self.rendezvous = rendezvous
+        declaredSource = declared
+    }
+
+    /// Sends one datagram to `target` through the relay.
+    public func send(_ payload: UnsafeRawBufferPointer, to target: SOCKSAddress) throws(SOCKS5Error) {
+        try DatagramIO.send(socket: dataSocket, payload: payload, to: target, relay: rendezvous.asUsed)
+    }
+
+    public func send(_ payload: [UInt8], to target: SOCKSAddress) throws(SOCKS5Error) {
+        try payload.withUnsafeBytes { p in Result { () throws(SOCKS5Error) in try send(p, to: target) } }.get()
+    }
+
+    /// Receives the next valid datagram from the relay (see `DatagramIO.receive`).
+    public func receive(
+        into buffer: UnsafeMutableRawBufferPointer, flags: Int32 = 0,
+        dropped: (DatagramDropReason) -> Void = { _ in }
+    ) throws(SOCKS5Error) -> ReceivedDatagram {
+        try DatagramIO.receive(socket: dataSocket, into: buffer, relay: rendezvous.asUsed, flags: flags, dropped: dropped)
+    }
+
+    /// Closes both sockets now; the server ends the association when the control connection
+    /// closes.
+    public consuming func close() {}
+
+    deinit {
+        Glibc.close(controlSocket)
+        Glibc.close(dataSocket)
+    }
+}
