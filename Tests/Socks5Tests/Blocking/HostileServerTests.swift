@@ -152,6 +152,16 @@ import Testing
         #expect(seconds >= 0.25 && seconds < 3)
     }
 
+    /// Without SO_RCVTIMEO the C API applies SOCKS5_DEFAULT_TIMEOUT_MS (10 s): this test waits it out.
+    @Test func aSilentServerTimesOutOnTheDefaultBound() {
+        let server = ScriptedServer(script: [.expect(3), .silent(seconds: 12)])
+        let fd = TestSockets.stream(.ipv4)
+        defer { close(fd) }
+        let (r, seconds) = measure { CAPI.associate(socket: fd, dstFamily: .ipv4, server: server.endpoint) }
+        #expect(r.rc == -1 && r.errno == ETIMEDOUT && r.s5 == 0)
+        #expect(seconds >= Double(SOCKS5_DEFAULT_TIMEOUT_MS) / 1000 - 0.1 && seconds < Double(SOCKS5_DEFAULT_TIMEOUT_MS) / 1000 + 2)
+    }
+
     @Test func aSilentServerTimesOutOnTheSwiftOptionBound() {
         let server = ScriptedServer(script: [.expect(3), .send([0x05, 0x00]), .expect(10), .silent(seconds: 5)])
         let fd = TestSockets.stream(.ipv4)
