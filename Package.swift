@@ -8,6 +8,13 @@ let package = Package(
         .library(name: "Socks5", targets: ["Socks5"]),
         // libsocks5.so: the same library behind the AIX-compatible C API of socks5.h.
         .library(name: "socks5", type: .dynamic, targets: ["Socks5CAPI"]),
+        .library(name: "SocksDeckEngine", targets: ["SocksDeckEngine"]),
+        .executable(name: "socksdeck", targets: ["socksdeck"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
     ],
     targets: [
         // socks5.h / socks5_api.h and the one thing Swift cannot define: the C thread-local
@@ -19,15 +26,34 @@ let package = Package(
         // The C entry points of socks5.h, implemented on Socks5.
         .target(name: "Socks5CAPI", dependencies: ["Socks5", "CSocks5"]),
 
+        // The session engine: servers from the configuration, associations on SwiftNIO driven by
+        // the library's handshake state machine, counters, probes, the event log. No terminal code.
+        .target(
+            name: "SocksDeckEngine",
+            dependencies: [
+                "Socks5",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
+        ),
+        // The executable: scriptable subcommands (and, later, the terminal UI).
+        .executableTarget(
+            name: "socksdeck",
+            dependencies: ["SocksDeckEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+
         // The README's Swift example, built so that it cannot rot.
         .executableTarget(name: "socks5-example", dependencies: ["Socks5"], path: "Examples/swift"),
 
         // Counts heap allocations on the calling thread, for the tests that pin "no allocation".
         .target(name: "AllocationCounter", path: "Tests/AllocationCounter"),
+        // One test target, folders mirroring the modules (Socks5/, SocksDeckEngine/, socksdeck/),
+        // so that the real peers in Support/ are started once per run for all of them.
         .testTarget(
-            name: "Socks5Tests",
-            dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "AllocationCounter"],
-            exclude: ["CAPI/c"]
+            name: "SocksDeckTests",
+            dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "AllocationCounter", "SocksDeckEngine"],
+            exclude: ["Socks5/CAPI/c"]
         ),
     ]
 )

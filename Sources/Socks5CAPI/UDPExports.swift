@@ -7,7 +7,7 @@ import CSocks5
 import Socks5
 
 // The Swift signatures must match socks5.h by hand: @c checks neither. size_t is Int, int is
-// Int32, ssize_t is Int. The C test program (Tests/Socks5Tests/CAPI/c) is what catches a mismatch.
+// Int32, ssize_t is Int. The C test program (Tests/SocksDeckTests/Socks5/CAPI/c) is what catches a mismatch.
 
 /// int socks5udp_associate(int Socket, const struct sockaddr *Dst, size_t DstLen,
 ///                         const struct sockaddr *Svr, size_t SvrLen)

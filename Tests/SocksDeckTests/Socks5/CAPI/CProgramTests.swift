@@ -28,7 +28,7 @@ import Testing
 
     @Test func theCTestProgramPassesAgainstDanteAndMicrosocks() throws {
         let peers = try TestPeers.shared()
-        let binary = try Self.compile(Repository.path("Tests/Socks5Tests/CAPI/c/socks5_client_test.c"), "socks5_client_test")
+        let binary = try Self.compile(Repository.path("Tests/SocksDeckTests/Socks5/CAPI/c/socks5_client_test.c"), "socks5_client_test")
         var env = ProcessInfo.processInfo.environment
         env["NOAUTH_PORT"] = "\(peers.danteNoAuth.port)"
         env["USERPASS_PORT"] = "\(peers.danteUserPass.port)"

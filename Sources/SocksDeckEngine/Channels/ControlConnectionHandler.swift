@@ -1,0 +1,108 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+import Socks5
+
+/// Drives the library's `ClientHandshake` over a NIO channel: the same sans-I/O state machine the
+/// blocking C API uses, here fed by channel reads. After the handshake it watches the control
+/// connection: the association lives as long as it does.
+final class ControlConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias OutboundOut = ByteBuffer
+
+    enum Event {
+        /// The handshake moved on: negotiating, authenticating or requesting.
+        case progressed(ControlConnectionState)
+        case established(SOCKSReply)
+        case failed(SOCKS5Error)
+        /// After establishment: the server ended the control connection.
+        case closed(reason: String)
+        /// After establishment the control connection should be silent; it was not.
+        case unexpectedBytes(Int)
+    }
+
+    private var machine: ClientHandshake
+    private let timeout: TimeAmount
+    private let report: (Event) -> Void
+    private var timeoutTask: Scheduled<Void>?
+    private var established = false
+    private var finished = false
+    private var lastError: Int32?
+
+    init(machine: ClientHandshake, timeout: TimeAmount, report: @escaping (Event) -> Void) {
+        self.machine = machine
+        self.timeout = timeout
+        self.report = report
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            guard !established, !finished else { return }
+            perform(machine.fail(.system(ETIMEDOUT, "no complete reply within \(timeout.nanoseconds / 1_000_000) ms")), context: context)
+        }
+        perform(machine.start(), context: context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        var buffer = unwrapInboundIn(data)
+        if established {
+            report(.unexpectedBytes(buffer.readableBytes))
+            return
+        }
+        guard !finished else { return }
+        let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        perform(machine.receive(bytes), context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        timeoutTask?.cancel()
+        if established {
+            let reason: String
+            switch lastError {
+            case ECONNRESET?: reason = "the server reset the control connection"
+            case let e?: reason = "control connection error: \(ErrorCatalogue.decode(errno: e).name)"
+            case nil: reason = "the server closed the control connection (EOF)"
+            }
+            report(.closed(reason: reason))
+        } else if !finished {
+            if let lastError {
+                perform(machine.fail(.system(lastError, "control connection")), context: context)
+            } else {
+                perform(machine.receiveEndOfStream(), context: context)
+            }
+        }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        lastError = (error as? IOError)?.errnoCode ?? EIO
+        context.close(promise: nil)
+    }
+
+    private func perform(_ action: ClientHandshake.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .send(let bytes):
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+            switch machine.state {
+            case .awaitingMethodSelection: report(.progressed(.negotiating))
+            case .awaitingAuthenticationReply: report(.progressed(.authenticating))
+            case .awaitingReply: report(.progressed(.requesting))
+            default: break
+            }
+        case .receive, .bound:
+            break
+        case .established(let reply):
+            timeoutTask?.cancel()
+            established = true
+            report(.established(reply))
+        case .failed(let error):
+            timeoutTask?.cancel()
+            guard !finished else { return }
+            finished = true
+            report(.failed(error))
+            context.close(promise: nil)
+        }
+    }
+}

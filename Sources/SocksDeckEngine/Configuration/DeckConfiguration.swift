@@ -1,0 +1,192 @@
+import Foundation
+import Socks5
+import TOMLKit
+
+/// SocksDeck's configuration file (TOML):
+///
+///     [[server]]
+///     name = "dante"
+///     address = "127.0.0.1:1080"          # IPv6 literal in brackets: "[::1]:1080"
+///     echo = "127.0.0.1:9999"             # optional: UDP echo target for health probes
+///     connect_timeout_ms = 5000           # optional
+///     handshake_timeout_ms = 10000        # optional
+///
+///     [[server]]
+///     name = "dante-auth"
+///     address = "127.0.0.1:1081"
+///     username = "socksuser"
+///     password_env = "DANTE_PASSWORD"     # or password_file = "/path", or password = "..." (warned)
+///
+/// Everything is checked before anything starts: an error names the file, the line and the
+/// problem, and no server of a broken file is used.
+public struct DeckConfiguration: Sendable, Equatable {
+    public var servers: [ServerDefinition]
+    /// Things that work but deserve attention (an inline password in a file others can read).
+    public var warnings: [String]
+    /// The file it came from, if any.
+    public var path: String?
+
+    public init(servers: [ServerDefinition], warnings: [String] = [], path: String? = nil) {
+        self.servers = servers
+        self.warnings = warnings
+        self.path = path
+    }
+
+    public func server(named name: String) -> ServerDefinition? { servers.first { $0.name == name } }
+
+    /// `$XDG_CONFIG_HOME/socksdeck/config.toml`, or `~/.config/socksdeck/config.toml`.
+    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
+        return base + "/socksdeck/config.toml"
+    }
+
+    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationFileError) -> DeckConfiguration {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
+            throw ConfigurationFileError(path: path, message: "the configuration file \(reason)")
+        }
+        var configuration = try parse(text, path: path, environment: environment)
+        if configuration.servers.contains(where: { $0.passwordSource == .inline }), isReadableByOthers(path) {
+            configuration.warnings.append(
+                "\(path) holds a password and can be read by group or others: chmod 600 it, or use password_env / password_file")
+        }
+        return configuration
+    }
+
+    public static func parse(_ text: String, path: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationFileError) -> DeckConfiguration {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw ConfigurationFileError(path: path, line: error.source.begin.line, message: error.description)
+        } catch {
+            throw ConfigurationFileError(path: path, message: "\(error)")
+        }
+        let lines = SourceLines(text)
+        for key in table.keys where key != "server" {
+            throw ConfigurationFileError(path: path, line: lines.line(ofKey: key, inServer: nil), message: "unknown key '\(key)' (expected [[server]] tables)")
+        }
+        guard let entries = table["server"] else { return DeckConfiguration(servers: [], path: path) }
+        guard let array = entries.array else {
+            throw ConfigurationFileError(path: path, line: lines.line(ofKey: "server", inServer: nil), message: "'server' must be an array of tables: write [[server]]")
+        }
+        var servers: [ServerDefinition] = []
+        for (index, value) in array.enumerated() {
+            guard let server = value.table else {
+                throw ConfigurationFileError(path: path, line: lines.serverHeaders[safe: index], message: "each [[server]] must be a table")
+            }
+            let s = try parseServer(server, index: index, lines: lines, path: path, environment: environment)
+            if servers.contains(where: { $0.name == s.name }) {
+                throw ConfigurationFileError(path: path, line: lines.line(ofKey: "name", inServer: index), message: "a second server is named '\(s.name)'")
+            }
+            servers.append(s)
+        }
+        return DeckConfiguration(servers: servers, path: path)
+    }
+
+    private static let knownKeys: Set<String> = [
+        "name", "address", "username", "password", "password_env", "password_file", "echo", "connect_timeout_ms", "handshake_timeout_ms",
+    ]
+
+    private static func parseServer(
+        _ table: TOMLTable, index: Int, lines: SourceLines, path: String?, environment: [String: String]
+    ) throws(ConfigurationFileError) -> ServerDefinition {
+        func fail(_ key: String?, _ message: String) -> ConfigurationFileError {
+            ConfigurationFileError(path: path, line: key.map { lines.line(ofKey: $0, inServer: index) } ?? lines.serverHeaders[safe: index], message: message)
+        }
+        for key in table.keys where !knownKeys.contains(key) {
+            throw fail(key, "unknown key '\(key)' in [[server]] (known: \(knownKeys.sorted().joined(separator: ", ")))")
+        }
+        func string(_ key: String) throws(ConfigurationFileError) -> String? {
+            guard let value = table[key] else { return nil }
+            guard let s = value.string else { throw fail(key, "'\(key)' must be a string") }
+            return s
+        }
+        func milliseconds(_ key: String, default value: Int) throws(ConfigurationFileError) -> Int {
+            guard let v = table[key] else { return value }
+            guard let i = v.int, (1...600_000).contains(i) else { throw fail(key, "'\(key)' must be a whole number of milliseconds from 1 to 600000") }
+            return i
+        }
+        guard let name = try string("name"), !name.isEmpty else { throw fail(nil, "a [[server]] needs a name") }
+        guard let address = try string("address") else { throw fail(nil, "server '\(name)' needs an address (host:port)") }
+        guard let (host, port) = splitHostPort(address) else {
+            throw fail("address", "server '\(name)': '\(address)' is not host:port (an IPv6 literal goes in brackets: [::1]:1080)")
+        }
+        var echo: IPEndpoint?
+        if let e = try string("echo") {
+            guard let endpoint = IPEndpoint(e) else { throw fail("echo", "server '\(name)': echo '\(e)' is not an IP literal with a port") }
+            echo = endpoint
+        }
+        var credentials: Credentials?
+        var source: PasswordSource?
+        let username = try string("username")
+        let sources = ["password", "password_env", "password_file"].filter { table[$0] != nil }
+        if sources.count > 1 { throw fail(sources[1], "server '\(name)': give one of password, password_env, password_file") }
+        if let username {
+            let password: String
+            if let variable = try string("password_env") {
+                guard let value = environment[variable], !value.isEmpty else {
+                    throw fail("password_env", "server '\(name)': environment variable \(variable) is not set")
+                }
+                password = value
+                source = .environment(variable)
+            } else if let file = try string("password_file") {
+                guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
+                    throw fail("password_file", "server '\(name)': cannot read password file \(file)")
+                }
+                password = contents.trimmingCharacters(in: .newlines)
+                source = .file(file)
+            } else if let inline = try string("password") {
+                password = inline
+                source = .inline
+            } else {
+                throw fail("username", "server '\(name)': username without a password (password_env, password_file or password)")
+            }
+            guard let c = Credentials(username: username, password: password) else {
+                throw fail("username", "server '\(name)': username and password must each be 1 to 255 bytes (RFC 1929)")
+            }
+            credentials = c
+        } else if let first = sources.first {
+            throw fail(first, "server '\(name)': a password without a username")
+        }
+        return ServerDefinition(
+            name: name, host: host, port: port, credentials: credentials, passwordSource: source, echo: echo,
+            connectTimeoutMilliseconds: try milliseconds("connect_timeout_ms", default: ServerDefinition.defaultConnectTimeoutMilliseconds),
+            handshakeTimeoutMilliseconds: try milliseconds("handshake_timeout_ms", default: ServerDefinition.defaultHandshakeTimeoutMilliseconds))
+    }
+
+    static func isReadableByOthers(_ path: String) -> Bool {
+        var info = stat()
+        guard stat(path, &info) == 0 else { return false }
+        return info.st_mode & (S_IRGRP | S_IROTH) != 0
+    }
+}
+
+/// TOMLKit reports lines for syntax errors only; for a value that parses but is wrong, the line
+/// is found here by reading the text: the n-th [[server]] header, then the key within it.
+struct SourceLines {
+    let lines: [Substring]
+    /// Line numbers (1-based) of each [[server]] header.
+    let serverHeaders: [Int]
+
+    init(_ text: String) {
+        lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        serverHeaders = lines.enumerated().compactMap { i, line in
+            line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "") == "[[server]]" ? i + 1 : nil
+        }
+    }
+
+    func line(ofKey key: String, inServer index: Int?) -> Int? {
+        let start = index.flatMap { serverHeaders[safe: $0] } ?? 0
+        let end = index.flatMap { serverHeaders[safe: $0 + 1] } ?? (lines.count + 1)
+        for number in (start + 1)..<max(end, start + 1) where number <= lines.count {
+            let line = lines[number - 1].trimmingCharacters(in: .whitespaces)
+            if line.hasPrefix(key + " ") || line.hasPrefix(key + "=") || line.hasPrefix("[\(key)") || line.hasPrefix("[[\(key)") { return number }
+        }
+        return index.flatMap { serverHeaders[safe: $0] }
+    }
+}
+
+extension Array {
+    subscript(safe index: Int) -> Element? { indices.contains(index) ? self[index] : nil }
+}

@@ -1,0 +1,135 @@
+import Foundation
+import Socks5
+
+/// Where a password comes from. The password itself is only ever held in `Credentials`, which
+/// never prints it.
+public enum PasswordSource: Sendable, Equatable, CustomStringConvertible {
+    case environment(String)
+    case file(String)
+    case inline
+    /// Given with the server on the command line (socks5://user:password@host:port).
+    case commandLine
+
+    public var description: String {
+        switch self {
+        case .environment(let name): "environment variable \(name)"
+        case .file(let path): "file \(path)"
+        case .inline: "inline in the configuration"
+        case .commandLine: "command line"
+        }
+    }
+}
+
+/// One SOCKS5 server as configured: what the engine needs to open associations through it.
+public struct ServerDefinition: Sendable, Equatable {
+    public var name: String
+    /// As written: "127.0.0.1:1080", "[::1]:1080", "proxy.example:1080".
+    public var host: String
+    public var port: UInt16
+    public var credentials: Credentials?
+    public var passwordSource: PasswordSource?
+    /// A UDP echo target for health probes.
+    public var echo: IPEndpoint?
+    public var connectTimeoutMilliseconds: Int
+    public var handshakeTimeoutMilliseconds: Int
+
+    public static let defaultConnectTimeoutMilliseconds = 5_000
+    public static let defaultHandshakeTimeoutMilliseconds = 10_000
+
+    public init(
+        name: String, host: String, port: UInt16, credentials: Credentials? = nil, passwordSource: PasswordSource? = nil,
+        echo: IPEndpoint? = nil, connectTimeoutMilliseconds: Int = defaultConnectTimeoutMilliseconds,
+        handshakeTimeoutMilliseconds: Int = defaultHandshakeTimeoutMilliseconds
+    ) {
+        self.name = name
+        self.host = host
+        self.port = port
+        self.credentials = credentials
+        self.passwordSource = passwordSource
+        self.echo = echo
+        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
+        self.handshakeTimeoutMilliseconds = handshakeTimeoutMilliseconds
+    }
+
+    /// "host:port" with brackets for IPv6 literals.
+    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+
+    public var username: String? { credentials.map { String(decoding: $0.username, as: UTF8.self) } }
+
+    /// "none" or "username/password (user)".
+    public var authenticationSummary: String {
+        guard let user = username else { return "none" }
+        return "username/password (\(user))"
+    }
+
+    /// A server given on the command line: "host:port", "[v6]:port",
+    /// "socks5://host:port", "socks5://user@host:port" (password from SOCKS_PASSWORD or
+    /// `passwordEnvironment`), or "socks5://user:password@host:port".
+    public static func adHoc(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationFileError) -> ServerDefinition {
+        var rest = Substring(text)
+        let isURL = rest.hasPrefix("socks5://") || rest.hasPrefix("socks5h://")
+        if isURL { rest = rest[rest.index(after: rest.firstIndex(of: "/")!)...].dropFirst() }
+        var credentials: Credentials?
+        var source: PasswordSource?
+        if isURL, let at = rest.lastIndex(of: "@") {
+            let userInfo = rest[..<at]
+            rest = rest[rest.index(after: at)...]
+            let parts = userInfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            let user = String(parts[0]).removingPercentEncoding ?? String(parts[0])
+            let password: String?
+            if parts.count == 2 {
+                password = String(parts[1]).removingPercentEncoding ?? String(parts[1])
+                source = .commandLine
+            } else {
+                password = environment["SOCKS_PASSWORD"]
+                source = .environment("SOCKS_PASSWORD")
+            }
+            guard let password else {
+                throw ConfigurationFileError(message: "\(text): no password for user '\(user)': set SOCKS_PASSWORD or write socks5://user:password@host:port")
+            }
+            guard let c = Credentials(username: user, password: password) else {
+                throw ConfigurationFileError(message: "\(text): username and password must each be 1 to 255 bytes (RFC 1929)")
+            }
+            credentials = c
+        }
+        if rest.hasSuffix("/") { rest = rest.dropLast() }
+        guard let (host, port) = splitHostPort(String(rest)) else {
+            throw ConfigurationFileError(message: "'\(text)' is not host:port ([IPv6]:port, or socks5://[user@]host:port)")
+        }
+        return ServerDefinition(name: String(rest), host: host, port: port, credentials: credentials, passwordSource: source)
+    }
+}
+
+/// Splits "host:port" and "[v6]:port"; nil when the port is missing or not 1...65535.
+func splitHostPort(_ text: String) -> (String, UInt16)? {
+    if text.hasPrefix("[") {
+        guard let close = text.firstIndex(of: "]"), IPv6Address(String(text[text.index(after: text.startIndex)..<close])) != nil else { return nil }
+        let rest = text[text.index(after: close)...]
+        guard rest.hasPrefix(":"), let port = UInt16(rest.dropFirst()), port > 0 else { return nil }
+        return (String(text[text.index(after: text.startIndex)..<close]), port)
+    }
+    let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+    guard parts.count == 2, !parts[0].isEmpty, let port = UInt16(parts[1]), port > 0 else { return nil }
+    return (String(parts[0]), port)
+}
+
+/// A configuration that cannot be used: the file, the line (when known) and the problem.
+public struct ConfigurationFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var path: String?
+    public var line: Int?
+    public var message: String
+
+    public init(path: String? = nil, line: Int? = nil, message: String) {
+        self.path = path
+        self.line = line
+        self.message = message
+    }
+
+    public var description: String {
+        switch (path, line) {
+        case (let p?, let l?): "\(p):\(l): \(message)"
+        case (let p?, nil): "\(p): \(message)"
+        default: message
+        }
+    }
+}

@@ -1,0 +1,159 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NIOCore
+import Socks5
+
+/// The engine's record of one association. Confined to the engine's single event loop: every
+/// read and write happens there, which is what makes the unchecked Sendable sound.
+final class Association: @unchecked Sendable {
+    let id: AssociationID
+    let server: ServerDefinition
+    let family: AddressFamily
+    let opened = Date()
+    private weak var engine: EngineCore?
+
+    private(set) var state: ControlConnectionState = .connecting
+    private(set) var history: [(state: String, since: Date)] = [("connecting", Date())]
+    var control: Channel?
+    var data: Channel?
+    var controlLocal: IPEndpoint?
+    var controlRemote: IPEndpoint?
+    var rendezvous: RendezvousAddress?
+    var dataSocketLocal: IPEndpoint?
+    private(set) var counters = DatagramCounters()
+    private(set) var ended: Date?
+    private(set) var lastSent: Date?
+    private(set) var lastReceived: Date?
+    private var recent = RecentDatagramRing(capacity: 64)
+    var probe: HealthProbe?
+    /// Completed when the association is associated, failed or closed.
+    let settled: EventLoopPromise<Void>
+
+    init(id: AssociationID, server: ServerDefinition, family: AddressFamily, engine: EngineCore, eventLoop: EventLoop) {
+        self.id = id
+        self.server = server
+        self.family = family
+        self.engine = engine
+        settled = eventLoop.makePromise()
+    }
+
+    func transition(to new: ControlConnectionState) {
+        guard !state.isFinal, state != new else { return }
+        state = new
+        history.append((new.name, Date()))
+        switch new {
+        case .associated:
+            engine?.log(.info, id, "associated: rendezvous \(rendezvous?.description ?? "?")")
+            settled.succeed()
+        case .closed(let reason):
+            ended = Date()
+            engine?.log(.info, id, "closed: \(reason)")
+            teardown()
+            settled.succeed()
+        case .failed(let failure):
+            ended = Date()
+            engine?.log(.error, id, "failed: \(failure)")
+            teardown()
+            settled.succeed()
+        default:
+            engine?.log(.info, id, new.name)
+        }
+    }
+
+    /// Releases both sockets; the relay ends the association when the control connection goes.
+    private func teardown() {
+        probe?.stop()
+        probe = nil
+        control?.close(promise: nil)
+        data?.close(promise: nil)
+        control = nil
+        data = nil
+    }
+
+    // MARK: - Datagrams (called on the loop by the data channel's handler and by sends)
+
+    func recordSent(to target: SOCKSAddress, payload: ByteBufferView) {
+        counters.datagramsSent += 1
+        counters.bytesSent += payload.count
+        lastSent = Date()
+        recent.append(direction: .sent, peer: target, size: payload.count, firstBytes: payload, dropReason: nil)
+    }
+
+    func recordSendError(_ error: Error) {
+        counters.sendErrors += 1
+        engine?.log(.warning, id, "send failed: \(EngineCore.describe(error))")
+    }
+
+    func recordReceived(from sender: SOCKSAddress, payload: ByteBufferView) {
+        counters.datagramsReceived += 1
+        counters.bytesReceived += payload.count
+        lastReceived = Date()
+        recent.append(direction: .received, peer: sender, size: payload.count, firstBytes: payload, dropReason: nil)
+        probe?.receive(from: sender, payload: payload)
+    }
+
+    func recordDrop(_ reason: DatagramDropReason, size: Int, source: SOCKSAddress?) {
+        counters.drops[reason.rawValue, default: 0] += 1
+        recent.append(direction: .dropped, peer: source, size: size, firstBytes: ByteBufferView(), dropReason: reason)
+        engine?.log(.warning, id, "dropped a \(size)-byte datagram from \(source?.description ?? "?"): \(reason)")
+    }
+
+    func recordDataSocketError(_ error: Error) {
+        engine?.log(.warning, id, "data socket: \(EngineCore.describe(error))")
+    }
+
+    var snapshot: AssociationSnapshot {
+        AssociationSnapshot(
+            id: id, serverName: server.name, serverAddress: server.address, requestedFamily: family, state: state, history: history,
+            controlLocal: controlLocal?.description, controlRemote: controlRemote?.description, rendezvous: rendezvous,
+            dataSocketLocal: dataSocketLocal?.description, counters: counters, opened: opened, ended: ended,
+            lastSent: lastSent, lastReceived: lastReceived, recent: recent.snapshot, probe: probe?.summary)
+    }
+}
+
+/// The recent-datagrams ring with its bytes in one flat buffer allocated up front, so recording
+/// a datagram copies at most 64 bytes and allocates nothing.
+struct RecentDatagramRing {
+    static let bytesPerEntry = 64
+
+    private struct Entry {
+        var time: Date
+        var direction: RecentDatagram.Direction
+        var peer: SOCKSAddress?
+        var size: Int
+        var kept: Int
+        var dropReason: DatagramDropReason?
+    }
+
+    private var entries: RingBuffer<Entry>
+    private var bytes: [UInt8]
+    private var slot = 0
+
+    init(capacity: Int) {
+        entries = RingBuffer(capacity: capacity)
+        bytes = [UInt8](repeating: 0, count: capacity * Self.bytesPerEntry)
+    }
+
+    mutating func append(direction: RecentDatagram.Direction, peer: SOCKSAddress?, size: Int, firstBytes: ByteBufferView, dropReason: DatagramDropReason?) {
+        let kept = min(firstBytes.count, Self.bytesPerEntry)
+        let base = (entries.totalAppended % entries.capacity) * Self.bytesPerEntry
+        var i = base
+        for b in firstBytes.prefix(kept) {
+            bytes[i] = b
+            i += 1
+        }
+        entries.append(Entry(time: Date(), direction: direction, peer: peer, size: size, kept: kept, dropReason: dropReason))
+    }
+
+    var snapshot: [RecentDatagram] {
+        let all = entries.elements
+        let first = entries.totalAppended - all.count
+        return all.enumerated().map { offset, e in
+            let base = ((first + offset) % entries.capacity) * Self.bytesPerEntry
+            return RecentDatagram(time: e.time, direction: e.direction, peer: e.peer?.description ?? "?", size: e.size,
+                                  firstBytes: Array(bytes[base..<base + e.kept]), dropReason: e.dropReason)
+        }
+    }
+}

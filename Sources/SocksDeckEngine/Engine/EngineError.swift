@@ -1,0 +1,18 @@
+/// A request the engine cannot carry out, in words.
+public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
+    case unknownServer(String)
+    case unknownAssociation(AssociationID)
+    case notAssociated(AssociationID, state: String)
+    case unresolvable(String)
+    case invalidArgument(String)
+
+    public var description: String {
+        switch self {
+        case .unknownServer(let name): "no server named '\(name)' is configured"
+        case .unknownAssociation(let id): "no association \(id)"
+        case .notAssociated(let id, let state): "association \(id) is \(state), not associated"
+        case .unresolvable(let host): "cannot resolve '\(host)' to an IPv4 or IPv6 address"
+        case .invalidArgument(let text): text
+        }
+    }
+}

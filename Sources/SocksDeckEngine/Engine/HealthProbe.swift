@@ -1,0 +1,88 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NIOCore
+import Socks5
+
+/// A periodic probe through one association to an echo target: each probe datagram carries a
+/// magic prefix, the association and a sequence number; its echo gives the round-trip time.
+/// Confined to the engine's event loop, like its association.
+final class HealthProbe: @unchecked Sendable {
+    static let magic: [UInt8] = Array("SDPROBE1".utf8)
+    static let payloadLength = 8 + 8 + 8
+
+    let target: IPEndpoint
+    let interval: TimeAmount
+    /// A probe not answered within this time counts as lost.
+    let timeout: TimeAmount
+    private let associationID: Int
+    private var sequence: UInt64 = 0
+    private var outstanding: [UInt64: NIODeadline] = [:]
+    private var rtts = RingBuffer<Double>(capacity: 128)
+    private var sent = 0
+    private var answered = 0
+    private var lost = 0
+    private var lastReply: Date?
+    private var task: RepeatedTask?
+
+    init(target: IPEndpoint, interval: TimeAmount, associationID: Int) {
+        self.target = target
+        self.interval = interval
+        self.timeout = max(interval * 3, .seconds(2))
+        self.associationID = associationID
+    }
+
+    /// Starts sending; `send` writes one payload to the target through the association.
+    func start(on loop: EventLoop, send: @escaping @Sendable ([UInt8]) -> Void) {
+        task = loop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { [self] (_: RepeatedTask) in
+            expire(now: .now())
+            sequence += 1
+            outstanding[sequence] = .now()
+            sent += 1
+            send(payload(sequence))
+        }
+    }
+
+    func stop() {
+        task?.cancel()
+        task = nil
+    }
+
+    private func payload(_ seq: UInt64) -> [UInt8] {
+        var bytes = Self.magic
+        withUnsafeBytes(of: UInt64(associationID).bigEndian) { bytes += $0 }
+        withUnsafeBytes(of: seq.bigEndian) { bytes += $0 }
+        return bytes
+    }
+
+    /// Every datagram the association receives passes here; probe echoes are recognised by their
+    /// prefix and association.
+    func receive(from sender: SOCKSAddress, payload: ByteBufferView) {
+        guard payload.count == Self.payloadLength, payload.starts(with: Self.magic) else { return }
+        let fields = Array(payload.dropFirst(8))
+        let id = fields[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        let seq = fields[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard id == UInt64(associationID), let start = outstanding.removeValue(forKey: seq) else { return }
+        answered += 1
+        lastReply = Date()
+        rtts.append(Double((NIODeadline.now() - start).nanoseconds) / 1_000_000)
+    }
+
+    private func expire(now: NIODeadline) {
+        for (seq, start) in outstanding where now - start > timeout {
+            outstanding.removeValue(forKey: seq)
+            lost += 1
+        }
+    }
+
+    var summary: ProbeSummary {
+        var s = ProbeSummary(target: target.description, sent: sent, answered: answered, lost: lost, lastReply: lastReply)
+        let sorted = rtts.elements.sorted()
+        if !sorted.isEmpty {
+            s.rttP50Milliseconds = sorted[(sorted.count - 1) / 2]
+            s.rttP99Milliseconds = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
+        }
+        return s
+    }
+}

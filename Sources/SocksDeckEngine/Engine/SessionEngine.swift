@@ -1,0 +1,313 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import NIOCore
+import NIOPosix
+import Socks5
+
+/// The session engine: configured servers, associations opened and closed on demand, their
+/// counters, probes and the event log. Front ends (the CLI, the TUI) ask it things and read
+/// snapshots; they never touch its internals.
+///
+/// All state lives on one event loop (`EngineCore`), so there are no locks and no thread per
+/// association: thousands of associations cost a few kilobytes each.
+public final class SessionEngine: Sendable {
+    public let configuration: DeckConfiguration
+    private let group: MultiThreadedEventLoopGroup
+    private let core: EngineCore
+
+    public init(configuration: DeckConfiguration, eventLogCapacity: Int = 2000) {
+        self.configuration = configuration
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        core = EngineCore(loop: group.next(), eventLogCapacity: eventLogCapacity)
+    }
+
+    /// Opens an association through the configured server `name`. Returns at once; the state
+    /// moves on in the background (see `waitUntilSettled`).
+    public func open(server name: String, family: AddressFamily? = nil) async throws(EngineError) -> AssociationID {
+        guard let server = configuration.server(named: name) else { throw .unknownServer(name) }
+        return try await open(server: server, family: family)
+    }
+
+    /// Opens an association through any server definition (an ad-hoc one, say).
+    public func open(server: ServerDefinition, family: AddressFamily? = nil) async throws(EngineError) -> AssociationID {
+        // Literals need no lookup; a name is resolved here (the system resolver, as any client).
+        let endpoint: IPEndpoint
+        if let address = IPAddress(server.host) {
+            endpoint = IPEndpoint(address, port: server.port)
+        } else {
+            guard let resolved = Resolver.resolve(server.host, port: server.port, family: family) else { throw .unresolvable(server.host) }
+            endpoint = resolved
+        }
+        let core = self.core
+        let group = self.group
+        return try! await core.loop.submit { core.open(server: server, endpoint: endpoint, family: family ?? endpoint.family, group: group) }.get()
+    }
+
+    /// Waits until the association is associated, failed or closed (or `timeout` passes), and
+    /// returns its snapshot.
+    public func waitUntilSettled(_ id: AssociationID, timeout: Duration = .seconds(30)) async -> AssociationSnapshot? {
+        let core = self.core
+        let nanoseconds = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        // Whichever comes first, on the loop: the association settles, or the time is up.
+        let first = try? await core.loop.submit { () -> EventLoopFuture<Void>? in
+            guard let settled = core.associations[id]?.settled.futureResult else { return nil }
+            let promise = core.loop.makePromise(of: Void.self)
+            var done = false
+            let timer = core.loop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
+                if !done { done = true; promise.succeed() }
+            }
+            settled.assumeIsolated().whenComplete { _ in
+                timer.cancel()
+                if !done { done = true; promise.succeed() }
+            }
+            return promise.futureResult
+        }.get()
+        guard let future = first ?? nil else { return nil }
+        try? await future.get()
+        return await snapshot(id)
+    }
+
+    /// Closes an association: its control connection and its data socket.
+    public func close(_ id: AssociationID) async {
+        let core = self.core
+        try? await core.loop.submit { core.associations[id]?.transition(to: .closed(reason: "closed by the user")) }.get()
+    }
+
+    /// Sends `payload` `count` times, `interval` apart, to `target` through the association.
+    /// Returns how many were handed to the kernel.
+    @discardableResult
+    public func send(_ id: AssociationID, to target: SOCKSAddress, payload: [UInt8], count: Int = 1, interval: Duration = .zero) async throws(EngineError) -> Int {
+        guard count >= 1 else { throw .invalidArgument("count must be at least 1") }
+        var written = 0
+        for i in 0..<count {
+            if i > 0 && interval > .zero { try? await Task.sleep(for: interval) }
+            let core = self.core
+            let result = try! await core.loop.submit { core.send(id, to: target, payload: payload) }.get()
+            switch result {
+            case .success(let future):
+                if (try? await future.get()) != nil { written += 1 }
+            case .failure(let error):
+                throw error
+            }
+        }
+        return written
+    }
+
+    /// Starts a periodic probe to the echo target (the server's configured one by default).
+    public func startProbe(_ id: AssociationID, target: IPEndpoint? = nil, interval: Duration = .seconds(1)) async throws(EngineError) {
+        let core = self.core
+        let ms = Int64(interval.components.seconds) * 1000 + interval.components.attoseconds / 1_000_000_000_000_000
+        let result = try! await core.loop.submit { core.startProbe(id, target: target, interval: .milliseconds(max(ms, 10))) }.get()
+        try result.get()
+    }
+
+    public func stopProbe(_ id: AssociationID) async {
+        let core = self.core
+        try? await core.loop.submit { core.associations[id]?.probe?.stop(); core.associations[id]?.probe = nil }.get()
+    }
+
+    public func snapshot(_ id: AssociationID) async -> AssociationSnapshot? {
+        let core = self.core
+        return try? await core.loop.submit { core.associations[id]?.snapshot }.get()
+    }
+
+    /// Every association, oldest first.
+    public func snapshots() async -> [AssociationSnapshot] {
+        let core = self.core
+        return (try? await core.loop.submit { core.associations.keys.sorted().compactMap { core.associations[$0]?.snapshot } }.get()) ?? []
+    }
+
+    /// The event log, oldest first; only one association's events when `association` is given.
+    public func events(for association: AssociationID? = nil) async -> [EngineEvent] {
+        let core = self.core
+        let all = (try? await core.loop.submit { core.events.elements }.get()) ?? []
+        return association.map { id in all.filter { $0.association == id } } ?? all
+    }
+
+    /// Forgets closed and failed associations.
+    public func prune() async {
+        let core = self.core
+        try? await core.loop.submit { core.associations = core.associations.filter { !$0.value.state.isFinal } }.get()
+    }
+
+    /// Closes every association and stops the engine's thread.
+    public func shutdown() async {
+        let core = self.core
+        let closing = try? await core.loop.submit { () -> [EventLoopFuture<Void>] in
+            core.associations.values.compactMap { a -> [EventLoopFuture<Void>]? in
+                let futures = [a.control?.closeFuture, a.data?.closeFuture].compactMap { $0 }
+                a.transition(to: .closed(reason: "engine shut down"))
+                return futures
+            }.flatMap { $0 }
+        }.get()
+        for f in closing ?? [] { try? await f.get() }
+        try? await group.shutdownGracefully()
+    }
+}
+
+/// The engine's state, confined to its event loop.
+final class EngineCore: @unchecked Sendable {
+    let loop: EventLoop
+    var associations: [AssociationID: Association] = [:]
+    var events: RingBuffer<EngineEvent>
+    private var nextID = 1
+
+    init(loop: EventLoop, eventLogCapacity: Int) {
+        self.loop = loop
+        events = RingBuffer(capacity: eventLogCapacity)
+    }
+
+    func log(_ level: EngineEvent.Level, _ id: AssociationID?, _ message: String) {
+        events.append(EngineEvent(time: Date(), level: level, association: id, message: message))
+    }
+
+    func open(server: ServerDefinition, endpoint: IPEndpoint, family: AddressFamily, group: EventLoopGroup) -> AssociationID {
+        let id = AssociationID(nextID)
+        nextID += 1
+        let association = Association(id: id, server: server, family: family, engine: self, eventLoop: loop)
+        associations[id] = association
+        log(.info, id, "opening through \(server.name) (\(endpoint)), \(family) rendezvous requested")
+        let timeout = TimeAmount.milliseconds(Int64(server.handshakeTimeoutMilliseconds))
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(.milliseconds(Int64(server.connectTimeoutMilliseconds)))
+            .channelInitializer { [self] channel in
+                let handler = ControlConnectionHandler(
+                    machine: ClientHandshake(command: .udpAssociate, address: .unspecified(family), credentials: server.credentials),
+                    timeout: timeout,
+                    report: { [self] event in self.handle(event, association: association, endpoint: endpoint) })
+                return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+            }
+        bootstrap.connect(to: endpoint.nioAddress).whenComplete { [self] result in
+            switch result {
+            case .success(let channel):
+                association.control = channel
+                association.controlLocal = IPEndpoint(channel.localAddress)
+                association.controlRemote = IPEndpoint(channel.remoteAddress)
+                if association.state.isFinal { channel.close(promise: nil) }
+            case .failure(let error):
+                association.transition(to: .failed(DecodedFailure(.system(Self.errnoValue(error), "connect to \(endpoint)"))))
+            }
+        }
+        return id
+    }
+
+    private func handle(_ event: ControlConnectionHandler.Event, association: Association, endpoint: IPEndpoint) {
+        switch event {
+        case .progressed(let state):
+            association.transition(to: state)
+        case .established(let reply):
+            do {
+                association.rendezvous = try RendezvousAddress(reply: reply.boundAddress, server: association.controlRemote ?? endpoint)
+            } catch {
+                association.transition(to: .failed(DecodedFailure(error)))
+                return
+            }
+            if association.rendezvous!.replacedUnspecified {
+                log(.info, association.id, "the server sent BND \(association.rendezvous!.asReceived); using \(association.rendezvous!.asUsed)")
+            }
+            bindDataSocket(for: association)
+        case .failed(let error):
+            association.transition(to: .failed(DecodedFailure(error)))
+        case .closed(let reason):
+            association.transition(to: .closed(reason: reason))
+        case .unexpectedBytes(let n):
+            log(.warning, association.id, "the server sent \(n) unexpected byte(s) on the control connection after the reply")
+        }
+    }
+
+    private func bindDataSocket(for association: Association) {
+        let family = association.rendezvous!.asUsed.family
+        DatagramBootstrap(group: loop)
+            // The default receive buffer is 2,048 bytes and would truncate larger datagrams.
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RelayDatagramHandler(association: association)) }
+            }
+            .bind(to: IPEndpoint(.unspecified(family), port: 0).nioAddress)
+            .whenComplete { result in
+                switch result {
+                case .success(let channel):
+                    guard !association.state.isFinal else {
+                        channel.close(promise: nil)
+                        return
+                    }
+                    association.data = channel
+                    association.dataSocketLocal = IPEndpoint(channel.localAddress)
+                    association.transition(to: .associated)
+                case .failure(let error):
+                    association.transition(to: .failed(DecodedFailure(.system(Self.errnoValue(error), "bind the data socket"))))
+                }
+            }
+    }
+
+    func send(_ id: AssociationID, to target: SOCKSAddress, payload: [UInt8]) -> Result<EventLoopFuture<Void>, EngineError> {
+        guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
+        guard association.state == .associated, let channel = association.data, let relay = association.rendezvous?.asUsed else {
+            return .failure(.notAssociated(id, state: association.state.name))
+        }
+        let header = UDPDatagramHeader(address: target)
+        guard header.encodedLength + payload.count <= UDPLimits.maximumPayload(relay.family) else {
+            return .failure(.invalidArgument("\(payload.count) bytes plus the \(header.encodedLength)-byte header exceed the UDP maximum for \(relay.family)"))
+        }
+        var buffer = channel.allocator.buffer(capacity: header.encodedLength + payload.count)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
+        buffer.writeBytes(payload)
+        let view = buffer.readableBytesView.dropFirst(header.encodedLength)
+        let future = channel.writeAndFlush(AddressedEnvelope(remoteAddress: relay.nioAddress, data: buffer))
+        future.whenComplete { result in
+            switch result {
+            case .success: association.recordSent(to: target, payload: view)
+            case .failure(let error): association.recordSendError(error)
+            }
+        }
+        return .success(future)
+    }
+
+    func startProbe(_ id: AssociationID, target: IPEndpoint?, interval: TimeAmount) -> Result<Void, EngineError> {
+        guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
+        guard association.state == .associated else { return .failure(.notAssociated(id, state: association.state.name)) }
+        guard let target = target ?? association.server.echo else {
+            return .failure(.invalidArgument("server '\(association.server.name)' has no echo target: give one"))
+        }
+        association.probe?.stop()
+        let probe = HealthProbe(target: target, interval: interval, associationID: id.value)
+        association.probe = probe
+        probe.start(on: loop) { [self] payload in _ = self.send(id, to: .ip(target), payload: payload) }
+        log(.info, id, "probing \(target) every \(interval.nanoseconds / 1_000_000) ms")
+        return .success(())
+    }
+
+    static func errnoValue(_ error: Error) -> Int32 {
+        if let e = error as? IOError { return e.errnoCode }
+        if let e = error as? NIOConnectionError, let first = e.connectionErrors.first?.error as? IOError { return first.errnoCode }
+        if case ChannelError.connectTimeout = error { return ETIMEDOUT }
+        return EIO
+    }
+
+    static func describe(_ error: Error) -> String {
+        let d = ErrorCatalogue.decode(errno: errnoValue(error))
+        return "\(d.name): \(d.sentence)"
+    }
+}
+
+/// Name resolution for server host names (literals never get here).
+enum Resolver {
+    static func resolve(_ host: String, port: UInt16, family: AddressFamily?) -> IPEndpoint? {
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &result) == 0 else { return nil }
+        defer { freeaddrinfo(result) }
+        var cursor = result
+        while let info = cursor {
+            if let addr = info.pointee.ai_addr, var e = try? IPEndpoint(sockaddr: addr, length: Int(info.pointee.ai_addrlen)) {
+                e.port = port
+                return e
+            }
+            cursor = info.pointee.ai_next
+        }
+        return nil
+    }
+}

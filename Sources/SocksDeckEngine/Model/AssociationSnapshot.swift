@@ -1,0 +1,95 @@
+import Foundation
+import Socks5
+
+/// Identifies an association for the life of the engine.
+public struct AssociationID: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
+    public let value: Int
+    public init(_ value: Int) { self.value = value }
+    public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
+    public var description: String { "#\(value)" }
+}
+
+/// Datagram and byte counts of one association.
+public struct DatagramCounters: Sendable, Equatable, Codable {
+    public var datagramsSent = 0
+    public var bytesSent = 0
+    public var datagramsReceived = 0
+    public var bytesReceived = 0
+    /// Failed sends (the kernel refused: EMSGSIZE, ECONNREFUSED from an ICMP…).
+    public var sendErrors = 0
+    public var drops: [String: Int] = [:]
+
+    public var droppedTotal: Int { drops.values.reduce(0, +) }
+
+    public init() {}
+}
+
+/// One datagram in the recent-datagrams ring, for inspection.
+public struct RecentDatagram: Sendable, Equatable {
+    public enum Direction: String, Sendable, Codable { case sent, received, dropped }
+    public var time: Date
+    public var direction: Direction
+    /// The target (sent) or the sender from the header (received); for a drop, the source.
+    public var peer: String
+    public var size: Int
+    /// The first bytes of the payload (up to 64).
+    public var firstBytes: [UInt8]
+    /// Why it was dropped.
+    public var dropReason: DatagramDropReason?
+}
+
+/// Health probe figures over the recent window.
+public struct ProbeSummary: Sendable, Equatable, Codable {
+    public var target: String
+    public var sent = 0
+    public var answered = 0
+    /// Probes unanswered after the probe timeout, over the window.
+    public var lost = 0
+    public var rttP50Milliseconds: Double?
+    public var rttP99Milliseconds: Double?
+    public var lastReply: Date?
+    public var lossRatio: Double { sent == 0 ? 0 : Double(lost) / Double(max(sent, 1)) }
+}
+
+/// Everything the engine knows about one association, as a plain value: what the UI and the
+/// command line read. Never holds a password.
+public struct AssociationSnapshot: Sendable, Equatable {
+    public var id: AssociationID
+    public var serverName: String
+    public var serverAddress: String
+    public var requestedFamily: AddressFamily
+    public var state: ControlConnectionState
+    /// Each state with the time it was entered.
+    public var history: [(state: String, since: Date)]
+    public var controlLocal: String?
+    public var controlRemote: String?
+    public var rendezvous: RendezvousAddress?
+    public var dataSocketLocal: String?
+    public var counters: DatagramCounters
+    public var opened: Date
+    public var ended: Date?
+    public var lastSent: Date?
+    public var lastReceived: Date?
+    public var recent: [RecentDatagram]
+    public var probe: ProbeSummary?
+
+    public var age: TimeInterval { (ended ?? Date()).timeIntervalSince(opened) }
+    public var idle: TimeInterval {
+        let last = [lastSent, lastReceived].compactMap { $0 }.max() ?? opened
+        return (ended ?? Date()).timeIntervalSince(last)
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.id == b.id && a.state == b.state && a.counters == b.counters && a.rendezvous == b.rendezvous
+            && a.history.map(\.state) == b.history.map(\.state) && a.recent == b.recent && a.probe == b.probe
+    }
+}
+
+/// A timestamped event: state changes, errors, drops.
+public struct EngineEvent: Sendable, Equatable {
+    public enum Level: String, Sendable, Codable { case info, warning, error }
+    public var time: Date
+    public var level: Level
+    public var association: AssociationID?
+    public var message: String
+}

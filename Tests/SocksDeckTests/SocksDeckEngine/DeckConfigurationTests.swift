@@ -1,0 +1,96 @@
+import Foundation
+import Socks5
+import Testing
+@testable import SocksDeckEngine
+
+@Suite struct DeckConfigurationTests {
+    let sample = """
+        [[server]]
+        name = "dante"
+        address = "127.0.0.1:1080"
+        echo = "127.0.0.1:9999"
+
+        [[server]]
+        name = "dante6"
+        address = "[::1]:1080"
+        handshake_timeout_ms = 2000
+
+        [[server]]
+        name = "auth"
+        address = "127.0.0.1:1081"
+        username = "socksuser"
+        password_env = "TEST_SOCKS_PASSWORD"
+        """
+
+    @Test func parsesServers() throws {
+        let c = try DeckConfiguration.parse(sample, environment: ["TEST_SOCKS_PASSWORD": "hunter2-secret"])
+        #expect(c.servers.map(\.name) == ["dante", "dante6", "auth"])
+        #expect(c.servers[0].echo == IPEndpoint("127.0.0.1:9999"))
+        #expect(c.servers[1].host == "::1" && c.servers[1].port == 1080 && c.servers[1].address == "[::1]:1080")
+        #expect(c.servers[1].handshakeTimeoutMilliseconds == 2000)
+        #expect(c.servers[2].credentials == Credentials(username: "socksuser", password: "hunter2-secret"))
+        #expect(c.servers[2].passwordSource == .environment("TEST_SOCKS_PASSWORD"))
+        #expect(!"\(c)".contains("hunter2-secret"))
+        #expect(!String(reflecting: c).contains("hunter2-secret"))
+    }
+
+    static let broken: [(String, Int?, String)] = [
+        ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1\"\n", 3, "is not host:port"),
+        ("[[server]]\nname = \"x\"\naddress = \"::1:1080\"\n", 3, "in brackets"),
+        ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nechoo = \"1\"\n", 4, "unknown key 'echoo'"),
+        ("[[server]]\nname = \"x\"\n", 1, "needs an address"),
+        ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nusername = \"u\"\n", 4, "without a password"),
+        ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nusername = \"u\"\npassword_env = \"NOPE_NOT_SET\"\n", 5, "NOPE_NOT_SET is not set"),
+        ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\n\n[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1081\"\n", 6, "second server is named 'x'"),
+        ("[[server]]\nname = \"x\"\naddress = 1080\n", 3, "must be a string"),
+        ("[[server]\nname = \"x\"\n", 1, "expected ']'"),
+        ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nconnect_timeout_ms = -5\n", 4, "milliseconds"),
+        ("servers = 1\n", 1, "unknown key 'servers'"),
+    ]
+
+    @Test(arguments: broken)
+    func errorsNameTheLineAndTheProblem(text: String, line: Int?, message: String) {
+        do {
+            _ = try DeckConfiguration.parse(text, path: "test.toml", environment: [:])
+            Issue.record("parsed")
+        } catch {
+            #expect(error.line == line, "\(error)")
+            #expect(error.message.contains(message), "\(error)")
+            #expect(error.description.hasPrefix("test.toml:"))
+        }
+    }
+
+    @Test func anInlinePasswordInAFileOthersCanReadIsWarnedAbout() throws {
+        let dir = try makeTemporaryDirectory("deckconf")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let path = dir + "/config.toml"
+        try "[[server]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\nusername = \"u\"\npassword = \"inline-secret\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o644)
+        let loose = try DeckConfiguration.load(path: path)
+        #expect(loose.warnings.count == 1 && loose.warnings[0].contains("chmod 600"))
+        #expect(!loose.warnings[0].contains("inline-secret"))
+        chmod(path, 0o600)
+        #expect(try DeckConfiguration.load(path: path).warnings.isEmpty)
+    }
+
+    @Test func aMissingFileSaysSo() {
+        #expect(throws: ConfigurationFileError(path: "/nonexistent/config.toml", message: "the configuration file does not exist")) {
+            try DeckConfiguration.load(path: "/nonexistent/config.toml")
+        }
+    }
+
+    @Test func adHocServers() throws {
+        let plain = try ServerDefinition.adHoc("127.0.0.1:1080")
+        #expect(plain.host == "127.0.0.1" && plain.port == 1080 && plain.credentials == nil)
+        let v6 = try ServerDefinition.adHoc("socks5://[::1]:1081")
+        #expect(v6.host == "::1" && v6.port == 1081)
+        let withEnv = try ServerDefinition.adHoc("socks5://alice@127.0.0.1:1081", environment: ["SOCKS_PASSWORD": "pw"])
+        #expect(withEnv.credentials == Credentials(username: "alice", password: "pw"))
+        let inline = try ServerDefinition.adHoc("socks5://alice:p%40ss@127.0.0.1:1081")
+        #expect(inline.credentials == Credentials(username: "alice", password: "p@ss"))
+        #expect(inline.name == "127.0.0.1:1081")
+        #expect(throws: ConfigurationFileError.self) { try ServerDefinition.adHoc("socks5://alice@127.0.0.1:1081", environment: [:]) }
+        #expect(throws: ConfigurationFileError.self) { try ServerDefinition.adHoc("127.0.0.1") }
+        #expect(throws: ConfigurationFileError.self) { try ServerDefinition.adHoc("::1:1080") }
+    }
+}

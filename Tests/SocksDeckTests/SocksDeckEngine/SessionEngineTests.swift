@@ -1,0 +1,166 @@
+import Foundation
+import Socks5
+import Testing
+@testable import SocksDeckEngine
+
+/// The engine against real servers: Dante (no-auth and RFC 1929, IPv4 and IPv6), microsocks,
+/// nothing at all, and a Dante stopped under a live association.
+@Suite struct SessionEngineTests {
+    static func configuration(_ peers: TestPeers) -> DeckConfiguration {
+        DeckConfiguration(servers: [
+            ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port, echo: peers.echo.endpoint(.ipv4)),
+            ServerDefinition(name: "dante6", host: "::1", port: peers.danteNoAuth.port, echo: peers.echo.endpoint(.ipv6)),
+            ServerDefinition(name: "dante-auth", host: "127.0.0.1", port: peers.danteUserPass.port, credentials: TestPeers.credentials),
+            ServerDefinition(name: "dante-auth6", host: "::1", port: peers.danteUserPass.port, credentials: TestPeers.credentials),
+            ServerDefinition(name: "microsocks", host: "127.0.0.1", port: peers.microsocksPort),
+            ServerDefinition(name: "nothing", host: "127.0.0.1", port: peers.closedPort),
+        ])
+    }
+
+    /// Polls a snapshot until `condition` holds or `seconds` pass.
+    static func eventually(_ engine: SessionEngine, _ id: AssociationID, seconds: Double = 3, _ condition: (AssociationSnapshot) -> Bool) async -> AssociationSnapshot? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let s = await engine.snapshot(id), condition(s) { return s }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        return await engine.snapshot(id)
+    }
+
+    @Test(arguments: ["dante", "dante6", "dante-auth", "dante-auth6"])
+    func openSendReceiveAndCloseWithExactCounters(server: String) async throws {
+        let peers = try TestPeers.shared()
+        let engine = SessionEngine(configuration: Self.configuration(peers))
+        let id = try await engine.open(server: server)
+        let settled = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
+        #expect(settled.state == .associated, "\(settled.state)")
+        #expect(settled.history.map(\.state) == (server.hasPrefix("dante-auth")
+            ? ["connecting", "negotiating", "authenticating", "requesting", "associated"]
+            : ["connecting", "negotiating", "requesting", "associated"]))
+        let rendezvous = try #require(settled.rendezvous)
+        #expect(rendezvous.asUsed.address.isLoopback && !rendezvous.replacedUnspecified)
+        #expect(settled.controlRemote != nil && settled.dataSocketLocal != nil)
+
+        let family: AddressFamily = server.hasSuffix("6") ? .ipv6 : .ipv4
+        let burst = 50
+        let payload = Array("counted datagram".utf8)
+        let written = try await engine.send(id, to: .ip(peers.echo.endpoint(family)), payload: payload, count: burst)
+        #expect(written == burst)
+        let done = await Self.eventually(engine, id) { $0.counters.datagramsReceived == burst }
+        let counters = try #require(done?.counters)
+        #expect(counters.datagramsSent == burst && counters.bytesSent == burst * payload.count)
+        #expect(counters.datagramsReceived == burst && counters.bytesReceived == burst * payload.count)
+        #expect(counters.droppedTotal == 0 && counters.sendErrors == 0)
+        #expect(done?.recent.last?.direction == .received)
+        #expect(done?.recent.last?.firstBytes == payload)
+
+        await engine.close(id)
+        let closed = await engine.snapshot(id)
+        #expect(closed?.state == .closed(reason: "closed by the user"))
+        await engine.shutdown()
+    }
+
+    @Test func microsocksFailsWithTheDecodedREP7() async throws {
+        let peers = try TestPeers.shared()
+        let engine = SessionEngine(configuration: Self.configuration(peers))
+        let id = try await engine.open(server: "microsocks")
+        let s = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
+        guard case .failed(let failure) = s.state else { Issue.record("\(s.state)"); return }
+        #expect(failure.name == "S5_EOPNOTSUPP" && failure.s5Code == 7 && failure.errnoName == "EOPNOTSUPP")
+        #expect(failure.hint?.contains("no UDP relay") == true)
+        #expect(await engine.events(for: id).contains { $0.level == .error && $0.message.contains("S5_EOPNOTSUPP") })
+        await engine.shutdown()
+    }
+
+    @Test func nothingListeningFailsWithECONNREFUSED() async throws {
+        let peers = try TestPeers.shared()
+        let engine = SessionEngine(configuration: Self.configuration(peers))
+        let id = try await engine.open(server: "nothing")
+        let s = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
+        guard case .failed(let failure) = s.state else { Issue.record("\(s.state)"); return }
+        #expect(failure.name == "ECONNREFUSED" && failure.s5Code == 0)
+        await engine.shutdown()
+    }
+
+    @Test func theWrongPasswordFailsWithS5EAUTHAndNeverShowsIt() async throws {
+        let peers = try TestPeers.shared()
+        let secret = "not-the-password-7731"
+        let server = ServerDefinition(name: "bad", host: "127.0.0.1", port: peers.danteUserPass.port,
+                                      credentials: Credentials(username: TestPeers.username, password: secret))
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        let id = try await engine.open(server: "bad")
+        let s = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
+        guard case .failed(let failure) = s.state else { Issue.record("\(s.state)"); return }
+        #expect(failure.name == "S5_EAUTH")
+        let everything = "\(s) \(await engine.events()) \(engine.configuration)"
+        #expect(!everything.contains(secret))
+        await engine.shutdown()
+    }
+
+    @Test func daneStoppedMidAssociationIsClosedWithinASecond() async throws {
+        let peers = try TestPeers.shared()
+        let dante = try DanteServer(configuration: "sockd-noauth.conf")
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [ServerDefinition(name: "doomed", host: "127.0.0.1", port: dante.port)]))
+        let id = try await engine.open(server: "doomed")
+        #expect(await engine.waitUntilSettled(id, timeout: .seconds(5))?.state == .associated)
+        _ = try await engine.send(id, to: .ip(peers.echo.endpoint(.ipv4)), payload: [1, 2, 3])
+        let stoppedAt = Date()
+        dante.stop()
+        let s = await Self.eventually(engine, id, seconds: 2) { $0.state.isFinal }
+        let elapsed = Date().timeIntervalSince(stoppedAt)
+        guard case .closed(let reason)? = s?.state else { Issue.record("\(String(describing: s?.state)) \(await engine.events())"); return }
+        #expect(reason.contains("server"), "\(reason)")
+        #expect(elapsed < 1.5)
+        // History is kept: the counters from before the end are still there.
+        #expect(s?.counters.datagramsSent == 1)
+        await engine.shutdown()
+    }
+
+    @Test func aStrangersDatagramIsDroppedAndCounted() async throws {
+        let peers = try TestPeers.shared()
+        let engine = SessionEngine(configuration: Self.configuration(peers))
+        let id = try await engine.open(server: "dante")
+        let s = try #require(await engine.waitUntilSettled(id))
+        let local = try #require(s.dataSocketLocal.flatMap { IPEndpoint($0) })
+        let stranger = TestSockets.datagram(.ipv4)
+        defer { close(stranger) }
+        let forged: [UInt8] = [0, 0, 0, 1, 127, 0, 0, 1, 0, 9, 0x41]
+        _ = IPEndpoint.loopback(.ipv4, local.port).withSockaddr { sendto(stranger, forged, forged.count, 0, $0, $1) }
+        let after = await Self.eventually(engine, id) { $0.counters.droppedTotal == 1 }
+        #expect(after?.counters.drops == ["not_from_relay": 1])
+        #expect(after?.counters.datagramsReceived == 0)
+        await engine.shutdown()
+    }
+
+    @Test func healthProbesMeasureRoundTrips() async throws {
+        let peers = try TestPeers.shared()
+        let engine = SessionEngine(configuration: Self.configuration(peers))
+        let id = try await engine.open(server: "dante")
+        #expect(await engine.waitUntilSettled(id)?.state == .associated)
+        try await engine.startProbe(id, interval: .milliseconds(50))
+        let s = await Self.eventually(engine, id, seconds: 5) { ($0.probe?.answered ?? 0) >= 10 }
+        let probe = try #require(s?.probe)
+        #expect(probe.answered >= 10 && probe.lost == 0)
+        #expect((probe.rttP50Milliseconds ?? -1) >= 0 && (probe.rttP99Milliseconds ?? -1) >= (probe.rttP50Milliseconds ?? 0))
+        await engine.stopProbe(id)
+        await engine.shutdown()
+    }
+
+    @Test func twoHundredAssociationsOpenAtOnceThenAllClosedLeaveNoDescriptor() async throws {
+        let peers = try TestPeers.shared()
+        let before = TestSockets.openDescriptorCount()
+        let engine = SessionEngine(configuration: Self.configuration(peers))
+        var ids: [AssociationID] = []
+        for _ in 0..<200 { ids.append(try await engine.open(server: "dante")) }
+        var associated = 0
+        for id in ids where await engine.waitUntilSettled(id, timeout: .seconds(20))?.state == .associated { associated += 1 }
+        #expect(associated == 200)
+        let ports = Set(await engine.snapshots().compactMap { $0.rendezvous?.asUsed.port })
+        #expect(ports.count == 200)
+        for id in ids { await engine.close(id) }
+        await engine.shutdown()
+        // Give the kernel a moment to finish the closes the loop issued.
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(TestSockets.openDescriptorCount() <= before)
+    }
+}
