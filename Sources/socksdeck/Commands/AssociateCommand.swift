@@ -1,0 +1,114 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import Socks5
+import SocksDeckEngine
+
+struct AssociateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "associate",
+        abstract: "Open one UDP association and show its rendezvous address and control state.",
+        discussion: """
+            Holds the association open for --hold seconds (default: until Ctrl-C) and reports how it \
+            ended. Exit 1 when it could not be opened or the server ended it.
+            """)
+
+    @OptionGroup var options: ConfigurationOptions
+    @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
+    @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6 (default: the server's).", valueName: "4|6"))
+    var family: Int?
+    @Option(help: ArgumentHelp("Seconds to hold the association open (default: until Ctrl-C).", valueName: "SECONDS"))
+    var hold: Double?
+    @Flag(help: "JSON lines: one object when settled, one when it ended.") var json = false
+
+    func validate() throws {
+        if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
+        if let hold, hold < 0 { throw ValidationError("--hold takes a number of seconds, 0 or more") }
+    }
+
+    func run() async throws {
+        let configuration = try options.load()
+        let definition = try options.server(server, in: configuration)
+        let engine = SessionEngine(configuration: configuration)
+        let id: AssociationID
+        do {
+            id = try await engine.open(server: definition, family: family.map { $0 == 4 ? .ipv4 : .ipv6 })
+        } catch {
+            Output.error(error.description)
+            await engine.shutdown()
+            throw Exit.operationFailed
+        }
+        guard let settled = await engine.waitUntilSettled(id, timeout: .seconds(Double(definition.connectTimeoutMilliseconds + definition.handshakeTimeoutMilliseconds) / 1000 + 1)) else {
+            await engine.shutdown()
+            throw Exit.operationFailed
+        }
+        report(settled, event: "settled")
+        guard settled.state == .associated else {
+            await engine.shutdown()
+            throw Exit.operationFailed
+        }
+        let interrupted = InterruptFlag()
+        let deadline = hold.map { Date().addingTimeInterval($0) }
+        var ended = settled
+        while true {
+            if interrupted.isSet || (deadline.map { Date() >= $0 } ?? false) {
+                await engine.close(id)
+                ended = await engine.snapshot(id) ?? ended
+                if interrupted.isSet { ended.state = .closed(reason: "closed by the user (Ctrl-C)") }
+                break
+            }
+            if let s = await engine.snapshot(id), s.state.isFinal {
+                ended = s
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        report(ended, event: "ended")
+        await engine.shutdown()
+        if case .closed(let reason) = ended.state, !reason.hasPrefix("closed by the user") { throw Exit.operationFailed }
+    }
+
+    private func report(_ s: AssociationSnapshot, event: String) {
+        if json {
+            struct Line: Encodable { var event: String; var association: AssociationJSON }
+            Output.json(Line(event: event, association: AssociationJSON(s)))
+            return
+        }
+        switch s.state {
+        case .associated:
+            Output.line("association \(s.id) through \(s.serverName) (\(s.serverAddress))")
+            if let r = s.rendezvous {
+                Output.line("  rendezvous        \(r.asUsed)")
+                if r.replacedUnspecified { Output.line("  as received       \(r.asReceived) (unspecified: replaced by the server's address)") }
+            }
+            Output.line("  control           \(s.controlLocal ?? "?") -> \(s.controlRemote ?? "?"): associated")
+            Output.line("  data socket       \(s.dataSocketLocal ?? "?")")
+            Output.line("  setup             " + s.history.map(\.state).joined(separator: " -> ")
+                + String(format: " in %.1f ms", (s.history.last!.since.timeIntervalSince(s.opened)) * 1000))
+            Output.line(hold == nil ? "holding it open; Ctrl-C to close" : "holding it open for \(hold!) s")
+        case .failed(let f):
+            Output.error("association through \(s.serverName) (\(s.serverAddress)) failed: \(f)")
+        case .closed(let reason):
+            Output.line("association \(s.id) closed after \(String(format: "%.1f", s.age)) s: \(reason)")
+            Output.line("  datagrams sent \(s.counters.datagramsSent), received \(s.counters.datagramsReceived), dropped \(s.counters.droppedTotal)")
+        default:
+            Output.error("association through \(s.serverName) did not settle: still \(s.state.name)")
+        }
+    }
+}
+
+/// Set by SIGINT, read by the command's loop.
+final class InterruptFlag: @unchecked Sendable {
+    private let source: DispatchSourceSignal
+    private let lock = NSLock()
+    private var set = false
+
+    init() {
+        signal(SIGINT, SIG_IGN)
+        source = DispatchSource.makeSignalSource(signal: SIGINT)
+        source.setEventHandler { [unowned self] in self.lock.withLock { self.set = true } }
+        source.resume()
+    }
+
+    var isSet: Bool { lock.withLock { set } }
+}

@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import Socks5
+import SocksDeckEngine
+
+struct SendCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "send",
+        abstract: "Send datagrams through a new association and show the replies.",
+        discussion: """
+            TARGET is host:port ([IPv6]:port). A host name is sent to the server as a name (ATYP 3) \
+            for the server to resolve, unless --resolve asks to resolve it here. Replies are shown \
+            as text and hex, with the counters at the end. Exit 3 when nothing came back within \
+            --wait-reply.
+            """)
+
+    @OptionGroup var options: ConfigurationOptions
+    @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
+    @Argument(help: "Where the datagrams go: host:port or [IPv6]:port.") var target: String
+    @Option(help: "The payload as text.") var text: String?
+    @Option(help: "The payload as hex digits (spaces allowed): \"68 69\".") var hex: String?
+    @Option(help: ArgumentHelp("The payload from a file.", valueName: "FILE")) var file: String?
+    @Option(help: "How many datagrams (1 to 100000).") var count = 1
+    @Option(help: ArgumentHelp("Milliseconds between datagrams.", valueName: "MS")) var interval = 0
+    @Option(name: .customLong("wait-reply"), help: ArgumentHelp("Milliseconds to wait for replies after the last datagram.", valueName: "MS"))
+    var waitReply = 1000
+    @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6.", valueName: "4|6")) var family: Int?
+    @Flag(help: "Resolve a target host name here and send its address instead of the name.") var resolve = false
+    @Flag(help: "One JSON object at the end.") var json = false
+
+    func validate() throws {
+        if [text, hex, file].compactMap({ $0 }).count != 1 { throw ValidationError("give exactly one of --text, --hex, --file") }
+        if !(1...100_000).contains(count) { throw ValidationError("--count takes 1 to 100000") }
+        if !(0...60_000).contains(interval) { throw ValidationError("--interval takes 0 to 60000 ms") }
+        if !(0...600_000).contains(waitReply) { throw ValidationError("--wait-reply takes 0 to 600000 ms") }
+        if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
+        if let hex, Self.parseHex(hex) == nil { throw ValidationError("--hex '\(hex)' is not an even number of hex digits") }
+        if splitTarget(target) == nil { throw ValidationError("TARGET '\(target)' is not host:port ([IPv6]:port)") }
+    }
+
+    static func parseHex(_ text: String) -> [UInt8]? {
+        var digits = text.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: ":", with: "")
+        if digits.hasPrefix("0x") { digits.removeFirst(2) }
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        var index = digits.startIndex
+        while index < digits.endIndex {
+            let next = digits.index(index, offsetBy: 2)
+            guard let b = UInt8(digits[index..<next], radix: 16) else { return nil }
+            bytes.append(b)
+            index = next
+        }
+        return bytes
+    }
+
+    private func splitTarget(_ text: String) -> (String, UInt16)? {
+        if let e = IPEndpoint(text) { return (e.address.description, e.port) }
+        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
+        let host = String(text[..<colon])
+        guard !host.isEmpty, !host.contains(":"), DomainName(host) != nil else { return nil }
+        return (host, port)
+    }
+
+    private func payload() throws -> [UInt8] {
+        if let text { return Array(text.utf8) }
+        if let hex { return Self.parseHex(hex)! }
+        guard let data = FileManager.default.contents(atPath: file!) else {
+            Output.error("cannot read payload file \(file!)")
+            throw Exit.noInput
+        }
+        return Array(data)
+    }
+
+    private func targetAddress() throws -> SOCKSAddress {
+        if let e = IPEndpoint(target) { return .ip(e) }
+        let (host, port) = splitTarget(target)!
+        guard resolve else { return .domain(DomainName(host)!, port: port) }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+        var result: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &result) == 0, let info = result,
+              var e = try? IPEndpoint(sockaddr: info.pointee.ai_addr, length: Int(info.pointee.ai_addrlen)) else {
+            Output.error("cannot resolve '\(host)'")
+            throw Exit.operationFailed
+        }
+        freeaddrinfo(result)
+        e.port = port
+        return .ip(e)
+    }
+
+    func run() async throws {
+        let configuration = try options.load()
+        let definition = try options.server(server, in: configuration)
+        let bytes = try payload()
+        let destination = try targetAddress()
+        let engine = SessionEngine(configuration: configuration)
+        let id: AssociationID
+        do {
+            id = try await engine.open(server: definition, family: family.map { $0 == 4 ? .ipv4 : .ipv6 })
+        } catch {
+            Output.error(error.description)
+            await engine.shutdown()
+            throw Exit.operationFailed
+        }
+        let settled = await engine.waitUntilSettled(id, timeout: .seconds(Double(definition.connectTimeoutMilliseconds + definition.handshakeTimeoutMilliseconds) / 1000 + 1))
+        guard let settled, settled.state == .associated else {
+            if case .failed(let f)? = settled?.state {
+                if json { Output.json(["error": FailureJSON(f)]) }
+                Output.error("association through \(definition.name) failed: \(f)")
+            }
+            await engine.shutdown()
+            throw Exit.operationFailed
+        }
+        if !json { Output.line("association \(id) through \(definition.name): rendezvous \(settled.rendezvous!.description)") }
+        let sent: Int
+        do {
+            sent = try await engine.send(id, to: destination, payload: bytes, count: count, interval: .milliseconds(interval))
+        } catch {
+            Output.error(error.description)
+            await engine.shutdown()
+            throw Exit.operationFailed
+        }
+        let deadline = Date().addingTimeInterval(Double(waitReply) / 1000)
+        var last = settled
+        while Date() < deadline {
+            last = await engine.snapshot(id) ?? last
+            if last.counters.datagramsReceived >= sent || last.state.isFinal { break }
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        last = await engine.snapshot(id) ?? last
+        await engine.close(id)
+        let replies = last.recent.filter { $0.direction == .received }
+        if json {
+            struct Reply: Encodable { var from: String; var size: Int; var text: String; var hex: String }
+            struct Summary: Encodable { var association: AssociationJSON; var target: String; var sent: Int; var replies: [Reply] }
+            Output.json(Summary(association: AssociationJSON(last), target: destination.description, sent: sent,
+                                replies: replies.map { Reply(from: $0.peer, size: $0.size, text: Output.text($0.firstBytes), hex: Output.hex($0.firstBytes)) }))
+        } else {
+            Output.line("sent \(sent) datagram(s) of \(bytes.count) bytes to \(destination)")
+            for r in replies {
+                let more = r.size > r.firstBytes.count ? " (+\(r.size - r.firstBytes.count) bytes)" : ""
+                Output.line("reply from \(r.peer), \(r.size) bytes: \"\(Output.text(r.firstBytes))\"\(more)")
+                Output.line("  \(Output.hex(r.firstBytes))")
+            }
+            let c = last.counters
+            Output.line("counters: sent \(c.datagramsSent) (\(c.bytesSent) B), received \(c.datagramsReceived) (\(c.bytesReceived) B), dropped \(c.droppedTotal)"
+                        + (c.drops.isEmpty ? "" : " " + c.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")))
+        }
+        await engine.shutdown()
+        if waitReply > 0 && last.counters.datagramsReceived == 0 { throw Exit.noReply }
+    }
+}

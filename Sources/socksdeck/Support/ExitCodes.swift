@@ -1,0 +1,15 @@
+import ArgumentParser
+
+/// The exit codes scripts can rely on (sysexits.h where one fits).
+enum Exit {
+    /// The SOCKS operation failed: the decoded error was printed.
+    static let operationFailed = ExitCode(1)
+    /// Datagrams were sent, but no reply came within --wait-reply.
+    static let noReply = ExitCode(3)
+    /// EX_USAGE: bad arguments (ArgumentParser's own validation code).
+    static let usage = ExitCode.validationFailure
+    /// EX_NOINPUT: an input file does not exist or cannot be read.
+    static let noInput = ExitCode(66)
+    /// EX_CONFIG: the configuration file is broken.
+    static let configuration = ExitCode(78)
+}

@@ -1,0 +1,177 @@
+import Foundation
+import Testing
+
+/// The built `socksdeck` executable, run as a user runs it: output, JSON and exit codes.
+@Suite struct CLITests {
+    static func binary() throws -> String {
+        let dir = try CProgramTests.libraryDirectory()
+        let path = dir + "/socksdeck"
+        guard FileManager.default.isExecutableFile(atPath: path) else {
+            throw PeerError.missing("\(path) not found: run `swift build` before `swift test`")
+        }
+        return path
+    }
+
+    /// Runs socksdeck with a private config folder, so the user's own configuration is never read.
+    static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_CONFIG_HOME"] = try makeTemporaryDirectory("xdg")
+        env.merge(extra) { $1 }
+        return try runToCompletion(try binary(), arguments, environment: env, seconds: 60)
+    }
+
+    static func writeConfig(_ text: String, mode: mode_t = 0o600) throws -> String {
+        let path = try makeTemporaryDirectory("cliconf") + "/config.toml"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, mode)
+        return path
+    }
+
+    static func jsonLines(_ output: String) -> [[String: Any]] {
+        output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+    }
+
+    @Test func associatePrintsTheRendezvousAndHowItEnded() throws {
+        let peers = try TestPeers.shared()
+        let r = try Self.run(["associate", "127.0.0.1:\(peers.danteNoAuth.port)", "--hold", "0.2"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("rendezvous        127.0.0.1:"))
+        #expect(r.output.contains("connecting -> negotiating -> requesting -> associated"))
+        #expect(r.output.contains("closed by the user"))
+    }
+
+    @Test func associateJSONIsTwoObjects() throws {
+        let peers = try TestPeers.shared()
+        let r = try Self.run(["associate", "[::1]:\(peers.danteNoAuth.port)", "--family", "6", "--hold", "0.1", "--json"])
+        #expect(r.status == 0, "\(r.output)")
+        let lines = Self.jsonLines(r.output)
+        #expect(lines.count == 2)
+        #expect(lines.map { $0["event"] as? String } == ["settled", "ended"])
+        let first = lines.first?["association"] as? [String: Any]
+        #expect(first?["state"] as? String == "associated")
+        #expect((first?["rendezvousUsed"] as? String)?.hasPrefix("[::1]:") == true)
+        #expect((lines.last?["association"] as? [String: Any])?["state"] as? String == "closed")
+    }
+
+    @Test func associateThroughAServerWithoutUDPExitsOneWithTheDecodedError() throws {
+        let peers = try TestPeers.shared()
+        let r = try Self.run(["associate", "127.0.0.1:\(peers.microsocksPort)"])
+        #expect(r.status == 1)
+        #expect(r.output.contains("S5_EOPNOTSUPP") && r.output.contains("no UDP relay"))
+        let refused = try Self.run(["associate", "127.0.0.1:\(peers.closedPort)"])
+        #expect(refused.status == 1 && refused.output.contains("ECONNREFUSED"))
+    }
+
+    @Test func sendShowsRepliesAndExactCounters() throws {
+        let peers = try TestPeers.shared()
+        let r = try Self.run(["send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(peers.echo.port)", "--text", "ping!", "--count", "5"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.components(separatedBy: "reply from 127.0.0.1:\(peers.echo.port), 5 bytes: \"ping!\"").count == 6)
+        #expect(r.output.contains("counters: sent 5 (25 B), received 5 (25 B), dropped 0"))
+    }
+
+    @Test func sendJSONThroughAuthenticatedServer() throws {
+        let peers = try TestPeers.shared()
+        let config = try Self.writeConfig("""
+            [[server]]
+            name = "auth"
+            address = "127.0.0.1:\(peers.danteUserPass.port)"
+            username = "\(TestPeers.username)"
+            password_env = "CLI_TEST_PASSWORD"
+            """)
+        let r = try Self.run(["send", "auth", "[::1]:\(peers.echo.port)", "--family", "6", "--hex", "00 ff 41", "--json", "--config", config],
+                             environment: ["CLI_TEST_PASSWORD": TestPeers.password])
+        #expect(r.status == 0, "\(r.output)")
+        let object = try #require(Self.jsonLines(r.output).first)
+        #expect(object["sent"] as? Int == 1)
+        let replies = object["replies"] as? [[String: Any]]
+        #expect(replies?.first?["hex"] as? String == "00 ff 41")
+        #expect(!r.output.contains(TestPeers.password))
+    }
+
+    @Test func sendWithNoReplyExitsThree() throws {
+        let peers = try TestPeers.shared()
+        let r = try Self.run(["send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(peers.closedPort)", "--text", "x", "--wait-reply", "300"])
+        #expect(r.status == 3, "\(r.output)")
+        #expect(r.output.contains("received 0"))
+    }
+
+    @Test func serversListsTheConfigurationWithoutPasswords() throws {
+        let config = try Self.writeConfig("""
+            [[server]]
+            name = "lab"
+            address = "[::1]:1080"
+            echo = "[::1]:9999"
+
+            [[server]]
+            name = "secret"
+            address = "127.0.0.1:1081"
+            username = "alice"
+            password = "Tr0ub4dor&3"
+            """, mode: 0o644)
+        let text = try Self.run(["servers", "--config", config])
+        #expect(text.status == 0)
+        #expect(text.output.contains("lab") && text.output.contains("[::1]:1080") && text.output.contains("username/password (alice)"))
+        #expect(text.output.contains("warning") && text.output.contains("chmod 600"))
+        let json = try Self.run(["servers", "--config", config, "--json"])
+        let object = Self.jsonLines(json.output).first
+        #expect((object?["servers"] as? [[String: Any]])?.count == 2)
+        #expect(!text.output.contains("Tr0ub4dor&3") && !json.output.contains("Tr0ub4dor&3"))
+    }
+
+    @Test(arguments: [
+        ("[[server]]\nname = \"a\"\naddress = \"nope\"\n", ":3:"),
+        ("[[server]\n", ":1:"),
+        ("[[server]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\nbogus = 1\n", ":4:"),
+    ])
+    func aBrokenConfigurationExits78WithFileAndLine(text: String, line: String) throws {
+        let config = try Self.writeConfig(text)
+        let r = try Self.run(["servers", "--config", config])
+        #expect(r.status == 78, "\(r.output)")
+        #expect(r.output.contains(config + line), "\(r.output)")
+        #expect(!r.output.contains("Fatal error") && !r.output.contains("Stack"))
+    }
+
+    @Test(arguments: [
+        ["send", "127.0.0.1:1", "127.0.0.1:2"],
+        ["send", "127.0.0.1:1", "127.0.0.1:2", "--text", "a", "--hex", "00"],
+        ["send", "127.0.0.1:1", "127.0.0.1:2", "--text", "a", "--count", "0"],
+        ["send", "127.0.0.1:1", "127.0.0.1:2", "--hex", "abc"],
+        ["send", "127.0.0.1:1", "nowhere", "--text", "a"],
+        ["associate", "127.0.0.1:1", "--family", "5"],
+        ["associate", "no-such-server"],
+        ["decode", "nonsense"],
+        ["frobnicate"],
+    ])
+    func badArgumentsExit64WithAMessage(arguments: [String]) throws {
+        let r = try Self.run(arguments)
+        #expect(r.status == 64, "\(arguments): \(r.output)")
+        #expect(r.output.contains("rror") || r.output.contains("socksdeck:"), "\(r.output)")
+        #expect(!r.output.contains("Fatal error"))
+    }
+
+    @Test func aMissingPayloadFileExits66() throws {
+        let peers = try TestPeers.shared()
+        let r = try Self.run(["send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:9", "--file", "/nonexistent/payload"])
+        #expect(r.status == 66 && r.output.contains("/nonexistent/payload"))
+    }
+
+    @Test func decodeExplainsCodes() throws {
+        let r = try Self.run(["decode", "S5_EOPNOTSUPP"])
+        #expect(r.status == 0 && r.output.contains("command not supported") && r.output.contains("Hint:"))
+        let json = try Self.run(["decode", "ECONNREFUSED", "--json"])
+        let matches = Self.jsonLines(json.output).first?["matches"] as? [[String: Any]]
+        #expect(matches?.map { $0["name"] as? String } == ["S5_ECONNREFUSED", "ECONNREFUSED"])
+    }
+
+    @Test func getservReadsTheGivenFile() throws {
+        let path = try makeTemporaryDirectory("gs") + "/socks5c.conf"
+        try "127.0.0.0/8 127.0.0.1:1090\n::1 NONE\n".write(toFile: path, atomically: true, encoding: .utf8)
+        let r = try Self.run(["getserv", "127.0.0.7", "--conf", path, "--no-reverse"])
+        #expect(r.status == 0 && r.output.contains("127.0.0.7 -> 127.0.0.1:1090 (line 1)"), "\(r.output)")
+        let direct = try Self.run(["getserv", "::1", "--conf", path, "--json", "--no-reverse"])
+        #expect(Self.jsonLines(direct.output).first?["direct"] as? Bool == true)
+        let bad = try Self.run(["getserv", "127.0.0.1", "--conf", "/nonexistent/socks5c.conf"])
+        #expect(bad.status == 66)
+    }
+}
