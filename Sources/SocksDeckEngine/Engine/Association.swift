@@ -27,6 +27,8 @@ final class Association: @unchecked Sendable {
     private(set) var lastSent: Date?
     private(set) var lastReceived: Date?
     private var recent = RecentDatagramRing(capacity: 64)
+    private var sendRate = RateMeter()
+    private var receiveRate = RateMeter()
     var probe: HealthProbe?
     /// Completed when the association is associated, failed or closed.
     let settled: EventLoopPromise<Void>
@@ -78,6 +80,7 @@ final class Association: @unchecked Sendable {
         counters.datagramsSent += 1
         counters.bytesSent += payload.count
         lastSent = Date()
+        sendRate.record(at: lastSent!)
         recent.append(direction: .sent, peer: target, size: payload.count, firstBytes: payload, dropReason: nil)
     }
 
@@ -90,6 +93,7 @@ final class Association: @unchecked Sendable {
         counters.datagramsReceived += 1
         counters.bytesReceived += payload.count
         lastReceived = Date()
+        receiveRate.record(at: lastReceived!)
         recent.append(direction: .received, peer: sender, size: payload.count, firstBytes: payload, dropReason: nil)
         probe?.receive(from: sender, payload: payload)
     }
@@ -109,7 +113,8 @@ final class Association: @unchecked Sendable {
             id: id, serverName: server.name, serverAddress: server.address, requestedFamily: family, state: state, history: history,
             controlLocal: controlLocal?.description, controlRemote: controlRemote?.description, rendezvous: rendezvous,
             dataSocketLocal: dataSocketLocal?.description, counters: counters, opened: opened, ended: ended,
-            lastSent: lastSent, lastReceived: lastReceived, recent: recent.snapshot, probe: probe?.summary)
+            lastSent: lastSent, lastReceived: lastReceived, sendRate: sendRate, receiveRate: receiveRate,
+            recent: recent.snapshot, probe: probe?.summary)
     }
 }
 

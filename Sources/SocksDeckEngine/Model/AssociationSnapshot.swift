@@ -70,6 +70,10 @@ public struct AssociationSnapshot: Sendable, Equatable {
     public var ended: Date?
     public var lastSent: Date?
     public var lastReceived: Date?
+    /// Datagrams per second, sent and received: `perSecond()` for the rate, `history()` for a
+    /// sparkline.
+    public var sendRate: RateMeter
+    public var receiveRate: RateMeter
     public var recent: [RecentDatagram]
     public var probe: ProbeSummary?
 

@@ -76,7 +76,7 @@ struct AssociateCommand: AsyncParsableCommand {
         }
         switch s.state {
         case .associated:
-            Output.line("association \(s.id) through \(s.serverName) (\(s.serverAddress))")
+            Output.line("association \(s.id) through \(s.serverLabel)")
             if let r = s.rendezvous {
                 Output.line("  rendezvous        \(r.asUsed)")
                 if r.replacedUnspecified { Output.line("  as received       \(r.asReceived) (unspecified: replaced by the server's address)") }
@@ -87,7 +87,7 @@ struct AssociateCommand: AsyncParsableCommand {
                 + String(format: " in %.1f ms", (s.history.last!.since.timeIntervalSince(s.opened)) * 1000))
             Output.line(hold == nil ? "holding it open; Ctrl-C to close" : "holding it open for \(hold!) s")
         case .failed(let f):
-            Output.error("association through \(s.serverName) (\(s.serverAddress)) failed: \(f)")
+            Output.error("association through \(s.serverLabel) failed: \(f)")
         case .closed(let reason):
             Output.line("association \(s.id) closed after \(String(format: "%.1f", s.age)) s: \(reason)")
             Output.line("  datagrams sent \(s.counters.datagramsSent), received \(s.counters.datagramsReceived), dropped \(s.counters.droppedTotal)")
@@ -111,4 +111,9 @@ final class InterruptFlag: @unchecked Sendable {
     }
 
     var isSet: Bool { lock.withLock { set } }
+}
+
+extension AssociationSnapshot {
+    /// "dante (127.0.0.1:1080)", or just the address for a server given on the spot.
+    var serverLabel: String { serverName == serverAddress ? serverAddress : "\(serverName) (\(serverAddress))" }
 }

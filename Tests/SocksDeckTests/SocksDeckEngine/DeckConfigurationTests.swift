@@ -94,3 +94,24 @@ import Testing
         #expect(throws: ConfigurationFileError.self) { try ServerDefinition.adHoc("::1:1080") }
     }
 }
+
+@Suite struct RateMeterTests {
+    @Test func ratesAndHistoryCountWholeSeconds() {
+        var meter = RateMeter()
+        let t0 = Date(timeIntervalSince1970: 1_000_000)
+        for s in 0..<5 { meter.record(10, at: t0.addingTimeInterval(Double(s))) }
+        let now = t0.addingTimeInterval(5)
+        #expect(meter.perSecond(window: 5, now: now) == 10)
+        #expect(meter.history(6, now: now) == [0, 10, 10, 10, 10, 10])
+        // A minute of silence empties it.
+        #expect(meter.perSecond(window: 5, now: now.addingTimeInterval(120)) == 0)
+    }
+}
+
+@Suite struct RingBufferTests {
+    @Test func keepsTheNewest() {
+        var ring = RingBuffer<Int>(capacity: 3)
+        for i in 1...5 { ring.append(i) }
+        #expect(ring.elements == [3, 4, 5] && ring.totalAppended == 5 && ring.count == 3)
+    }
+}

@@ -53,6 +53,7 @@ import Testing
         #expect(counters.droppedTotal == 0 && counters.sendErrors == 0)
         #expect(done?.recent.last?.direction == .received)
         #expect(done?.recent.last?.firstBytes == payload)
+        #expect(done?.sendRate.history(59, now: Date().addingTimeInterval(1.5)).reduce(0, +) == burst)
 
         await engine.close(id)
         let closed = await engine.snapshot(id)
@@ -143,6 +144,19 @@ import Testing
         #expect(probe.answered >= 10 && probe.lost == 0)
         #expect((probe.rttP50Milliseconds ?? -1) >= 0 && (probe.rttP99Milliseconds ?? -1) >= (probe.rttP50Milliseconds ?? 0))
         await engine.stopProbe(id)
+        await engine.shutdown()
+    }
+
+    @Test func aProbeToATargetThatNeverAnswersShowsLoss() async throws {
+        let peers = try TestPeers.shared()
+        let engine = SessionEngine(configuration: Self.configuration(peers))
+        let id = try await engine.open(server: "dante")
+        #expect(await engine.waitUntilSettled(id)?.state == .associated)
+        try await engine.startProbe(id, target: .loopback(.ipv4, peers.closedPort), interval: .milliseconds(100))
+        let s = await Self.eventually(engine, id, seconds: 6) { ($0.probe?.lost ?? 0) >= 3 }
+        let probe = try #require(s?.probe)
+        #expect(probe.lost >= 3 && probe.answered == 0 && probe.rttP50Milliseconds == nil)
+        #expect(probe.lossRatio > 0)
         await engine.shutdown()
     }
 
