@@ -28,19 +28,37 @@ let package = Package(
 
         // The session engine: servers from the configuration, associations on SwiftNIO driven by
         // the library's handshake state machine, counters, probes, the event log. No terminal code.
+        // The library's addresses as SwiftNIO's, for the engine and the relay.
+        .target(name: "Socks5NIO", dependencies: ["Socks5", .product(name: "NIOCore", package: "swift-nio")]),
         .target(
             name: "SocksDeckEngine",
             dependencies: [
                 "Socks5",
+                "Socks5NIO",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // A small SOCKS5 server with a UDP relay, on the library's codec: `socksdeck serve` and the demo.
+        .target(
+            name: "SocksDeckRelay",
+            dependencies: [
+                "Socks5",
+                "Socks5NIO",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // The executable: scriptable subcommands (and, later, the terminal UI).
         .executableTarget(
             name: "socksdeck",
-            dependencies: ["SocksDeckEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: [
+                "SocksDeckEngine", "SocksDeckRelay",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
         ),
 
         // The README's Swift example, built so that it cannot rot.
@@ -52,7 +70,7 @@ let package = Package(
         // so that the real peers in Support/ are started once per run for all of them.
         .testTarget(
             name: "SocksDeckTests",
-            dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "AllocationCounter", "SocksDeckEngine"],
+            dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "AllocationCounter", "SocksDeckEngine", "SocksDeckRelay"],
             exclude: ["Socks5/CAPI/c"]
         ),
     ]

@@ -1,18 +1,28 @@
 #!/usr/bin/env bash
 # Installs what SocksDeck's tests and demo need on Debian (run as root, or with sudo):
 # Dante (the reference SOCKS5 server), microsocks (a server without UDP), gcc for the C API
-# tests, python3 for the demo's echo target; then the test user Dante's RFC 1929 checks.
+# tests, python3; the real clients the built-in relay is checked with: PySocks (PyPI), Dante's
+# socksify (dante-client) with socat, and curl; then the test user Dante's RFC 1929 checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
 command -v danted >/dev/null || need+=(dante-server)
 command -v microsocks >/dev/null || need+=(microsocks)
 command -v gcc >/dev/null || need+=(gcc)
-command -v python3 >/dev/null || need+=(python3)
+command -v python3 >/dev/null || need+=(python3 python3-pip)
+command -v socksify >/dev/null || need+=(dante-client)
+command -v socat >/dev/null || need+=(socat)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
   echo "installed: ${need[*]}"
 fi
+if ! python3 -c "import socks" 2>/dev/null; then
+  # A Debian system Python refuses pip installs (PEP 668) unless told; PySocks is one pure module.
+  python3 -m pip install -q --disable-pip-version-check pysocks 2>/dev/null \
+    || python3 -m pip install -q --disable-pip-version-check --break-system-packages pysocks 2>/dev/null || true
+fi
+python3 -c "import socks" || { echo "PySocks did not install (pip install pysocks)" >&2; exit 1; }
 if [ "$(id -u)" = 0 ]; then sh peers/ensure-test-user.sh; else sudo sh peers/ensure-test-user.sh; fi

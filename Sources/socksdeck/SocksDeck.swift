@@ -18,6 +18,6 @@ struct SocksDeck: AsyncParsableCommand {
             is missing; 78 the configuration file is broken.
             """,
         version: "0.1.0",
-        subcommands: [ServersCommand.self, AssociateCommand.self, SendCommand.self, DecodeCommand.self, GetservCommand.self]
+        subcommands: [ServersCommand.self, AssociateCommand.self, SendCommand.self, ServeCommand.self, DecodeCommand.self, GetservCommand.self]
     )
 }

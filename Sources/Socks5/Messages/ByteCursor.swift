@@ -108,4 +108,10 @@ public enum ProtocolViolation: Error, Hashable, Sendable {
     case emptyDomainName
     case domainNameWithNUL
     case methodNotOffered(UInt8)
+    /// A greeting with NMETHODS 0.
+    case noMethods
+    /// An RFC 1929 request with an empty username or password.
+    case emptyCredentials
+    /// A request whose CMD is not CONNECT, BIND or UDP ASSOCIATE.
+    case unknownCommand(UInt8)
 }

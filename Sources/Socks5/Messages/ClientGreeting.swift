@@ -16,4 +16,18 @@ public struct ClientGreeting: Hashable, Sendable, WireEncodable {
         w.write(UInt8(methods.count))
         for m in methods { w.write(m.rawValue) }
     }
+
+    /// Parses a greeting (the server side of the exchange).
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) -> ParseResult<ClientGreeting> {
+        var r = ByteReader(bytes)
+        guard let version = r.peekUInt8() else { return .incomplete(totalLength: 2) }
+        guard version == socksVersion else { throw .wrongVersion(expected: socksVersion, got: version) }
+        guard r.remaining >= 2 else { return .incomplete(totalLength: 2) }
+        let count = Int(r.peekUInt8(at: 1)!)
+        guard count > 0 else { throw .noMethods }
+        guard r.remaining >= 2 + count else { return .incomplete(totalLength: 2 + count) }
+        r.skip(2)
+        let methods = r.readBytes(count).map(AuthenticationMethod.init(rawValue:))
+        return .complete(ClientGreeting(methods: methods), consumed: 2 + count)
+    }
 }

@@ -19,4 +19,20 @@ public struct SOCKSRequest: Hashable, Sendable, WireEncodable {
         w.write(UInt8(0))
         address.write(to: &w)
     }
+
+    /// Parses a request (the server side). An unknown CMD is reported as `.unknownCommand`, so
+    /// that a server can answer it with REP 7 rather than drop the connection.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) -> ParseResult<SOCKSRequest> {
+        var r = ByteReader(bytes)
+        guard let version = r.peekUInt8() else { return .incomplete(totalLength: 4) }
+        guard version == socksVersion else { throw .wrongVersion(expected: socksVersion, got: version) }
+        guard r.remaining >= 4 else { return .incomplete(totalLength: 4) }
+        r.skip(1)
+        let commandByte = r.readUInt8()
+        r.skip(1)
+        var needed = 0
+        guard let address = try SOCKSAddress.read(from: &r, needed: &needed) else { return .incomplete(totalLength: needed) }
+        guard let command = Command(rawValue: commandByte) else { throw .unknownCommand(commandByte) }
+        return .complete(SOCKSRequest(command: command, address: address), consumed: r.offset)
+    }
 }

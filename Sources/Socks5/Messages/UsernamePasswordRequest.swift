@@ -13,6 +13,12 @@ public struct Credentials: Hashable, Sendable, CustomStringConvertible, CustomDe
         self.password = p
     }
 
+    public init?(usernameBytes: [UInt8], passwordBytes: [UInt8]) {
+        guard (1...255).contains(usernameBytes.count), (1...255).contains(passwordBytes.count) else { return nil }
+        username = usernameBytes
+        password = passwordBytes
+    }
+
     public var description: String { "\(String(decoding: username, as: UTF8.self)):••••" }
     public var debugDescription: String { description }
 }
@@ -32,5 +38,24 @@ public struct UsernamePasswordRequest: Hashable, Sendable, WireEncodable {
         w.write(credentials.username)
         w.write(UInt8(credentials.password.count))
         w.write(credentials.password)
+    }
+
+    /// Parses the sub-negotiation request (the server side). Empty fields are a violation.
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) -> ParseResult<UsernamePasswordRequest> {
+        var r = ByteReader(bytes)
+        guard let version = r.peekUInt8() else { return .incomplete(totalLength: 2) }
+        guard version == usernamePasswordVersion else { throw .wrongVersion(expected: usernamePasswordVersion, got: version) }
+        guard r.remaining >= 2 else { return .incomplete(totalLength: 2) }
+        let userLength = Int(r.peekUInt8(at: 1)!)
+        guard r.remaining >= 3 + userLength else { return .incomplete(totalLength: 3 + userLength) }
+        let passwordLength = Int(r.peekUInt8(at: 2 + userLength)!)
+        let total = 3 + userLength + passwordLength
+        guard r.remaining >= total else { return .incomplete(totalLength: total) }
+        r.skip(2)
+        let user = r.readBytes(userLength)
+        r.skip(1)
+        let password = r.readBytes(passwordLength)
+        guard let credentials = Credentials(usernameBytes: user, passwordBytes: password) else { throw .emptyCredentials }
+        return .complete(UsernamePasswordRequest(credentials: credentials), consumed: total)
     }
 }

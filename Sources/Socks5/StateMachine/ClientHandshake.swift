@@ -217,6 +217,9 @@ public struct ClientHandshake: Sendable {
         case .emptyDomainName: "a domain name of length 0"
         case .domainNameWithNUL: "a domain name with a NUL byte"
         case .methodNotOffered(let m): "the server chose method \(hexByte(m)), which was not offered"
+        case .noMethods: "a greeting that offers no method"
+        case .emptyCredentials: "an empty username or password"
+        case .unknownCommand(let c): "unknown command \(hexByte(c))"
         }
     }
 }

@@ -3,6 +3,7 @@ import Glibc
 #endif
 import NIOCore
 import Socks5
+import Socks5NIO
 
 /// Reads the association's data socket: checks the source is the relay, strips and parses the
 /// header with the library's codec (no allocation for IP senders), and hands the result to the
@@ -36,32 +37,5 @@ final class RelayDatagramHandler: ChannelInboundHandler {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         association.recordDataSocketError(error)
-    }
-}
-
-extension IPEndpoint {
-    /// The NIO address as the library's endpoint, without going through text.
-    init?(_ address: SocketAddress?) {
-        switch address {
-        case .v4(let a)?:
-            var sin = a.address
-            guard let e = withUnsafeBytes(of: &sin, { try? IPEndpoint(sockaddr: $0.baseAddress!, length: $0.count) }) else { return nil }
-            self = e
-        case .v6(let a)?:
-            var sin6 = a.address
-            guard let e = withUnsafeBytes(of: &sin6, { try? IPEndpoint(sockaddr: $0.baseAddress!, length: $0.count) }) else { return nil }
-            self = e
-        default:
-            return nil
-        }
-    }
-
-    /// The endpoint as a NIO address.
-    var nioAddress: SocketAddress {
-        switch address {
-        case .v4(let a): SocketAddress(sockaddr_in(sin_family: sa_family_t(AF_INET), sin_port: port.bigEndian, sin_addr: a.inAddr, sin_zero: (0, 0, 0, 0, 0, 0, 0, 0)), host: "")
-        case .v6(let a):
-            SocketAddress(sockaddr_in6(sin6_family: sa_family_t(AF_INET6), sin6_port: port.bigEndian, sin6_flowinfo: 0, sin6_addr: a.in6Addr, sin6_scope_id: 0), host: "")
-        }
     }
 }

@@ -5,6 +5,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Socks5
+import Socks5NIO
 
 /// The session engine: configured servers, associations opened and closed on demand, their
 /// counters, probes and the event log. Front ends (the CLI, the TUI) ask it things and read

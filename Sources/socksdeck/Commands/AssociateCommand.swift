@@ -27,7 +27,17 @@ struct AssociateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = try options.load()
+        let (configuration, demo) = try await options.prepare(serverName: server)
+        do {
+            try await execute(configuration)
+        } catch {
+            await demo?.stop()
+            throw error
+        }
+        await demo?.stop()
+    }
+
+    private func execute(_ configuration: DeckConfiguration) async throws {
         let definition = try options.server(server, in: configuration)
         let engine = SessionEngine(configuration: configuration)
         let id: AssociationID

@@ -16,7 +16,8 @@ struct SendCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigurationOptions
     @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
-    @Argument(help: "Where the datagrams go: host:port or [IPv6]:port.") var target: String
+    @Argument(help: "Where the datagrams go: host:port, [IPv6]:port, or \"echo\" for the server's configured echo target.")
+    var target: String
     @Option(help: "The payload as text.") var text: String?
     @Option(help: "The payload as hex digits (spaces allowed): \"68 69\".") var hex: String?
     @Option(help: ArgumentHelp("The payload from a file.", valueName: "FILE")) var file: String?
@@ -35,7 +36,7 @@ struct SendCommand: AsyncParsableCommand {
         if !(0...600_000).contains(waitReply) { throw ValidationError("--wait-reply takes 0 to 600000 ms") }
         if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
         if let hex, Self.parseHex(hex) == nil { throw ValidationError("--hex '\(hex)' is not an even number of hex digits") }
-        if splitTarget(target) == nil { throw ValidationError("TARGET '\(target)' is not host:port ([IPv6]:port)") }
+        if target != "echo" && splitTarget(target) == nil { throw ValidationError("TARGET '\(target)' is not host:port ([IPv6]:port) or \"echo\"") }
     }
 
     static func parseHex(_ text: String) -> [UInt8]? {
@@ -71,7 +72,14 @@ struct SendCommand: AsyncParsableCommand {
         return Array(data)
     }
 
-    private func targetAddress() throws -> SOCKSAddress {
+    private func targetAddress(_ server: ServerDefinition) throws -> SOCKSAddress {
+        if target == "echo" {
+            guard let echo = server.echo else {
+                Output.error("server '\(server.name)' has no echo target configured: give TARGET as host:port")
+                throw Exit.usage
+            }
+            return .ip(echo)
+        }
         if let e = IPEndpoint(target) { return .ip(e) }
         let (host, port) = splitTarget(target)!
         guard resolve else { return .domain(DomainName(host)!, port: port) }
@@ -89,10 +97,20 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let configuration = try options.load()
+        let (configuration, demo) = try await options.prepare(serverName: server)
+        do {
+            try await execute(configuration)
+        } catch {
+            await demo?.stop()
+            throw error
+        }
+        await demo?.stop()
+    }
+
+    private func execute(_ configuration: DeckConfiguration) async throws {
         let definition = try options.server(server, in: configuration)
         let bytes = try payload()
-        let destination = try targetAddress()
+        let destination = try targetAddress(definition)
         let engine = SessionEngine(configuration: configuration)
         let id: AssociationID
         do {

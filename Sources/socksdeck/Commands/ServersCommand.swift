@@ -29,7 +29,7 @@ struct ServersCommand: AsyncParsableCommand {
             return
         }
         guard !rows.isEmpty else {
-            Output.line("No servers configured\(configuration.path.map { " in \($0)" } ?? ""). Add [[server]] tables to \(options.config ?? DeckConfiguration.defaultPath()), or give host:port to a command.")
+            Output.line("No servers configured\(configuration.path.map { " in \($0)" } ?? ""). Add [[server]] tables to \(options.config ?? DeckConfiguration.defaultPath()), give host:port to a command, or try the built-in demo: socksdeck send --demo demo echo --text hi")
             return
         }
         let nameWidth = max(4, rows.map(\.name.count).max()!)

@@ -7,6 +7,21 @@ struct ConfigurationOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The configuration file.", valueName: "FILE"))
     var config: String?
 
+    @Flag(help: "Run against the built-in demo (SocksDeck's own relays, in this process).")
+    var demo = false
+
+    /// The configuration to work with, and the demo when one was started: with --demo, or when
+    /// there is no configuration file at all and the server named is one of the demo's (or none
+    /// is named). The user is told it is the demo, on stderr.
+    func prepare(serverName: String?) async throws -> (DeckConfiguration, DemoEnvironment?) {
+        let noFile = config == nil && !FileManager.default.fileExists(atPath: DeckConfiguration.defaultPath())
+        let wantsDemo = demo || (noFile && (serverName.map { DemoEnvironment.serverNames.contains($0) } ?? true))
+        guard wantsDemo else { return (try load(), nil) }
+        let environment = try await DemoEnvironment.start()
+        FileHandle.standardError.write(Data((environment.notice + "\n").utf8))
+        return (environment.configuration, environment)
+    }
+
     /// The configuration: --config's file (which must exist), else the default file if there is
     /// one, else no servers at all. Broken files end the command with exit 78.
     func load() throws -> DeckConfiguration {

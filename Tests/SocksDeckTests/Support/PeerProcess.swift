@@ -56,8 +56,11 @@ final class PeerProcess: @unchecked Sendable {
         throw PeerError.failed("\(name) did not listen on \(host):\(port) within \(seconds) s: \(log)")
     }
 
+    /// The program as the shell would find it: PATH first (so that python3 is the one pip
+    /// installed PySocks into), then the sbin folders a non-root PATH may lack (danted).
     static func which(_ executable: String) -> String? {
-        for dir in ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin", "/usr/local/sbin"] {
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        for dir in path + ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin", "/usr/local/sbin"] {
             let path = "\(dir)/\(executable)"
             if FileManager.default.isExecutableFile(atPath: path) { return path }
         }

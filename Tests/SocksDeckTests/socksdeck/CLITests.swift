@@ -175,3 +175,51 @@ import Testing
         #expect(bad.status == 66)
     }
 }
+
+/// The demo a first run starts on, and `serve`'s safety rules.
+@Suite struct DemoAndServeTests {
+    @Test func sendOnTheDemoWorksWithNoConfigurationAndNoOtherServer() throws {
+        let r = try CLITests.run(["send", "--demo", "demo", "echo", "--text", "hi"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("This is the built-in demo"))
+        #expect(r.output.contains("bytes: \"hi\"") && r.output.contains("received 1"))
+    }
+
+    @Test func withoutAConfigurationFileADemoServerNameStartsTheDemo() throws {
+        let noUDP = try CLITests.run(["associate", "demo-no-udp"])
+        #expect(noUDP.status == 1 && noUDP.output.contains("S5_EOPNOTSUPP") && noUDP.output.contains("This is the built-in demo"))
+        let nowhere = try CLITests.run(["associate", "demo-nowhere"])
+        #expect(nowhere.status == 1 && nowhere.output.contains("ECONNREFUSED"))
+        let auth = try CLITests.run(["send", "demo-auth", "echo", "--hex", "ab cd", "--json"])
+        #expect(auth.status == 0, "\(auth.output)")
+        #expect(auth.output.contains("\"hex\":\"ab cd\""))
+    }
+
+    @Test func serveRefusesANonLoopbackAddressWithoutAllowRemote() throws {
+        let r = try CLITests.run(["serve", "--listen", "0.0.0.0:1080"])
+        #expect(r.status == 64 && r.output.contains("--allow-remote"), "\(r.output)")
+        let user = try CLITests.run(["serve", "--user", "x"])
+        #expect(user.status == 64 && user.output.contains("--password-env"))
+    }
+
+    @Test func serveWithAuthenticationAndJSONLog() throws {
+        let peers = try TestPeers.shared()
+        let port = TestSockets.freePort()
+        let dir = try makeTemporaryDirectory("serveauth")
+        var env = ProcessInfo.processInfo.environment
+        env["RELAY_PASSWORD"] = "serve-secret-99"
+        let pid = try spawn(try CLITests.binary(), ["serve", "--listen", "127.0.0.1:\(port)", "--user", "alice", "--password-env", "RELAY_PASSWORD", "--json-log"],
+                            logPath: dir + "/log", environment: env)
+        defer { kill(pid, SIGTERM); var s: Int32 = 0; waitpid(pid, &s, 0) }
+        let deadline = Date().addingTimeInterval(10)
+        while !TestSockets.canConnect(host: "127.0.0.1", port: port) && Date() < deadline { usleep(20_000) }
+        let r = try CLITests.run(["send", "socks5://alice:serve-secret-99@127.0.0.1:\(port)", "127.0.0.1:\(peers.echo.port)", "--text", "auth"])
+        #expect(r.status == 0, "\(r.output)")
+        let bad = try CLITests.run(["associate", "socks5://alice:wrong@127.0.0.1:\(port)"])
+        #expect(bad.status == 1 && bad.output.contains("S5_EAUTH"))
+        let log = (try? String(contentsOfFile: dir + "/log", encoding: .utf8)) ?? ""
+        let events = CLITests.jsonLines(log).compactMap { $0["event"] as? String }
+        #expect(events.contains("authenticated") && events.contains("refused"), "\(log)")
+        #expect(!log.contains("serve-secret-99") && !r.output.contains("serve-secret-99"))
+    }
+}

@@ -1,0 +1,184 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+import NIOCore
+import NIOPosix
+import Socks5
+import Socks5NIO
+
+/// One UDP association on the relay side: a client-facing socket (its address is the BND the
+/// client sends to) and outbound sockets towards the targets, one per family, made on demand.
+/// RFC 1928's rules: datagrams are taken only from the client's address (the declared one when
+/// the client declared one, else the control connection's peer IP, with the port locked by the
+/// first datagram), FRAG ≠ 0 is dropped, and everything ends with the control connection.
+/// Confined to the control connection's event loop.
+final class UDPRelaySession: @unchecked Sendable {
+    let eventLoop: EventLoop
+    let clientIP: IPAddress
+    private(set) var clientPort: UInt16?
+    private let statistics: StatisticsBox
+    private let log: @Sendable (RelayEvent) -> Void
+    private let maximumDatagram: Int
+    private let label: String
+    var clientChannel: Channel?
+    private var outbound: [AddressFamily: EventLoopFuture<Channel>] = [:]
+    private(set) var lastActivity = NIODeadline.now()
+    private var closed = false
+
+    init(eventLoop: EventLoop, clientIP: IPAddress, declaredPort: UInt16?, maximumDatagram: Int,
+         statistics: StatisticsBox, label: String, log: @escaping @Sendable (RelayEvent) -> Void) {
+        self.eventLoop = eventLoop
+        self.clientIP = clientIP.unmapped
+        self.clientPort = declaredPort
+        self.maximumDatagram = maximumDatagram
+        self.statistics = statistics
+        self.label = label
+        self.log = log
+    }
+
+    /// Binds the client-facing socket on `address` (port 0) and returns its address: the BND.
+    func bindClientSide(on address: IPAddress) -> EventLoopFuture<IPEndpoint> {
+        DatagramBootstrap(group: eventLoop)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ClientSideHandler(session: self)) }
+            }
+            .bind(to: IPEndpoint(address, port: 0).nioAddress)
+            .flatMapThrowing { [self] channel in
+                clientChannel = channel
+                guard let bound = IPEndpoint(channel.localAddress) else { throw ChannelError.unknownLocalAddress }
+                return bound
+            }
+    }
+
+    func close() {
+        guard !closed else { return }
+        closed = true
+        clientChannel?.close(promise: nil)
+        for (_, future) in outbound { future.whenSuccess { $0.close(promise: nil) } }
+        outbound = [:]
+    }
+
+    func drop(_ reason: String, _ detail: String) {
+        statistics.update { $0.drops[reason, default: 0] += 1 }
+        log(RelayEvent(kind: .dropped, client: label, message: "dropped \(detail): \(reason)"))
+    }
+
+    // MARK: Client to target
+
+    fileprivate func fromClient(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        let buffer = envelope.data
+        guard let source = IPEndpoint(envelope.remoteAddress), source.address.unmapped == clientIP else {
+            drop("foreign_source", "a datagram from \(envelope.remoteAddress) (the client is \(clientIP))")
+            return
+        }
+        if let port = clientPort, port != source.port {
+            drop("foreign_source_port", "a datagram from \(source) (the association is locked to port \(port))")
+            return
+        }
+        clientPort = source.port
+        lastActivity = .now()
+        guard buffer.readableBytes <= maximumDatagram else {
+            drop("oversize", "a \(buffer.readableBytes)-byte datagram")
+            return
+        }
+        guard let (header, offset) = buffer.withUnsafeReadableBytes({ try? UDPDatagramHeader.parse($0) }) else {
+            drop("malformed_header", "a \(buffer.readableBytes)-byte datagram with a malformed header")
+            return
+        }
+        guard header.fragment == 0 else {
+            drop("fragmented", "a fragment (FRAG \(header.fragment))")
+            return
+        }
+        let payload = buffer.getSlice(at: buffer.readerIndex + offset, length: buffer.readableBytes - offset)!
+        switch header.address {
+        case .ip(let target):
+            forward(payload, to: target)
+        case .domain(let name, let port):
+            // Name lookups block: they run off the event loop, and the datagram follows.
+            let host = name.description
+            DispatchQueue.global().async { [self] in
+                let resolved = resolve(host, port: port)
+                eventLoop.execute {
+                    guard let resolved else {
+                        self.drop("unresolvable", "a datagram for \(host):\(port), which does not resolve")
+                        return
+                    }
+                    self.forward(payload, to: resolved)
+                }
+            }
+        }
+    }
+
+    private func forward(_ payload: ByteBuffer, to target: IPEndpoint) {
+        guard !closed else { return }
+        outboundChannel(target.family).whenSuccess { [self] channel in
+            statistics.update { $0.datagramsToTargets += 1 }
+            channel.writeAndFlush(AddressedEnvelope(remoteAddress: target.nioAddress, data: payload), promise: nil)
+        }
+    }
+
+    private func outboundChannel(_ family: AddressFamily) -> EventLoopFuture<Channel> {
+        if let existing = outbound[family] { return existing }
+        let future = DatagramBootstrap(group: eventLoop)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(TargetSideHandler(session: self)) }
+            }
+            .bind(to: IPEndpoint(.unspecified(family), port: 0).nioAddress)
+        outbound[family] = future
+        return future
+    }
+
+    // MARK: Target to client
+
+    fileprivate func fromTarget(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        guard let client = clientChannel, let port = clientPort, let sender = IPEndpoint(envelope.remoteAddress) else {
+            drop("no_client_yet", "a reply from \(envelope.remoteAddress)")
+            return
+        }
+        lastActivity = .now()
+        let header = UDPDatagramHeader(address: .ip(sender))
+        var out = client.allocator.buffer(capacity: header.encodedLength + envelope.data.readableBytes)
+        out.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
+        var payload = envelope.data
+        out.writeBuffer(&payload)
+        statistics.update { $0.datagramsToClients += 1 }
+        client.writeAndFlush(AddressedEnvelope(remoteAddress: IPEndpoint(clientIP, port: port).nioAddress, data: out), promise: nil)
+    }
+}
+
+private final class ClientSideHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let session: UDPRelaySession
+    init(session: UDPRelaySession) { self.session = session }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { session.fromClient(unwrapInboundIn(data)) }
+    func errorCaught(context: ChannelHandlerContext, error: Error) {}
+}
+
+private final class TargetSideHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let session: UDPRelaySession
+    init(session: UDPRelaySession) { self.session = session }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) { session.fromTarget(unwrapInboundIn(data)) }
+    // ICMP errors from a target (port unreachable) surface here on Linux; they end nothing.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {}
+}
+
+func resolve(_ host: String, port: UInt16) -> IPEndpoint? {
+    var hints = addrinfo()
+    hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
+    var result: UnsafeMutablePointer<addrinfo>?
+    guard getaddrinfo(host, nil, &hints, &result) == 0 else { return nil }
+    defer { freeaddrinfo(result) }
+    var cursor = result
+    while let info = cursor {
+        if let addr = info.pointee.ai_addr, var e = try? IPEndpoint(sockaddr: addr, length: Int(info.pointee.ai_addrlen)) {
+            e.port = port
+            return e
+        }
+        cursor = info.pointee.ai_next
+    }
+    return nil
+}

@@ -1,0 +1,37 @@
+import Socks5
+
+/// What `socksdeck serve` (and the demo) runs.
+public struct RelayConfiguration: Sendable {
+    public var listen: [IPEndpoint]
+    /// When set, RFC 1929 username/password is required.
+    public var credentials: Credentials?
+    /// Answer UDP ASSOCIATE with REP 7, as a server without UDP does.
+    public var udpEnabled: Bool
+    /// An association with no datagram either way for this long is closed.
+    public var idleTimeoutSeconds: Int64
+    /// The largest datagram relayed; larger ones are dropped and counted.
+    public var maximumDatagram: Int
+
+    public init(listen: [IPEndpoint], credentials: Credentials? = nil, udpEnabled: Bool = true,
+                idleTimeoutSeconds: Int64 = 300, maximumDatagram: Int = 65_535) {
+        self.listen = listen
+        self.credentials = credentials
+        self.udpEnabled = udpEnabled
+        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.maximumDatagram = maximumDatagram
+    }
+}
+
+/// Something the relay did, for its log.
+public struct RelayEvent: Sendable {
+    public enum Kind: String, Sendable { case listening, accepted, authenticated, refused, associated, connected, closed, dropped, error }
+    public var kind: Kind
+    public var client: String?
+    public var message: String
+
+    public init(kind: Kind, client: String?, message: String) {
+        self.kind = kind
+        self.client = client
+        self.message = message
+    }
+}

@@ -1,0 +1,99 @@
+import NIOCore
+import NIOPosix
+import Socks5
+import Socks5NIO
+
+/// SocksDeck's own SOCKS5 server: CONNECT and UDP ASSOCIATE (RFC 1928), RFC 1929 when asked,
+/// BIND answered with REP 7. Small enough to read and trust while debugging a client.
+public final class RelayServer: Sendable {
+    public let configuration: RelayConfiguration
+    /// Where it listens (ports resolved when 0 was asked for).
+    public let listening: [IPEndpoint]
+    private let channels: [Channel]
+    private let statisticsBox: StatisticsBox
+    private let group: EventLoopGroup
+
+    private init(configuration: RelayConfiguration, listening: [IPEndpoint], channels: [Channel], statistics: StatisticsBox, group: EventLoopGroup) {
+        self.configuration = configuration
+        self.listening = listening
+        self.channels = channels
+        self.statisticsBox = statistics
+        self.group = group
+    }
+
+    public var statistics: RelayStatistics { statisticsBox.value }
+
+    /// Binds every listen address and starts serving on `group`.
+    public static func start(
+        _ configuration: RelayConfiguration, group: EventLoopGroup,
+        log: @escaping @Sendable (RelayEvent) -> Void = { _ in }
+    ) async throws -> RelayServer {
+        let statistics = StatisticsBox()
+        var channels: [Channel] = []
+        var bound: [IPEndpoint] = []
+        do {
+            for address in configuration.listen {
+                let channel = try await ServerBootstrap(group: group)
+                    .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    .childChannelOption(.allowRemoteHalfClosure, value: true)
+                    .childChannelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture {
+                            try channel.pipeline.syncOperations.addHandler(
+                                SOCKSServerHandler(configuration: configuration, statistics: statistics, log: log))
+                        }
+                    }
+                    .bind(to: address.nioAddress).get()
+                channels.append(channel)
+                let actual = IPEndpoint(channel.localAddress) ?? address
+                bound.append(actual)
+                log(RelayEvent(kind: .listening, client: nil, message: "listening on \(actual)"
+                               + (configuration.credentials == nil ? "" : ", username/password required")
+                               + (configuration.udpEnabled ? "" : ", UDP ASSOCIATE refused (--no-udp)")))
+            }
+        } catch {
+            for c in channels { try? await c.close() }
+            throw error
+        }
+        return RelayServer(configuration: configuration, listening: bound, channels: channels, statistics: statistics, group: group)
+    }
+
+    /// Stops listening. Associations in progress end with their control connections.
+    public func stop() async {
+        for c in channels { try? await c.close() }
+    }
+}
+
+/// A UDP echo target: every datagram goes back to its source. For probes and the demo.
+public final class UDPEchoService: Sendable {
+    public let listening: IPEndpoint
+    private let channel: Channel
+
+    private init(listening: IPEndpoint, channel: Channel) {
+        self.listening = listening
+        self.channel = channel
+    }
+
+    public static func start(on address: IPEndpoint, group: EventLoopGroup) async throws -> UDPEchoService {
+        let channel = try await DatagramBootstrap(group: group)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EchoHandler()) }
+            }
+            .bind(to: address.nioAddress).get()
+        return UDPEchoService(listening: IPEndpoint(channel.localAddress) ?? address, channel: channel)
+    }
+
+    public func stop() async { try? await channel.close() }
+
+    private final class EchoHandler: ChannelInboundHandler {
+        typealias InboundIn = AddressedEnvelope<ByteBuffer>
+        typealias OutboundOut = AddressedEnvelope<ByteBuffer>
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let envelope = unwrapInboundIn(data)
+            context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: envelope.data)), promise: nil)
+        }
+        func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
+        func errorCaught(context: ChannelHandlerContext, error: Error) {}
+    }
+}

@@ -1,0 +1,24 @@
+import NIOConcurrencyHelpers
+
+/// What the relay has done since it started: read by `serve`'s log and by the tests.
+public struct RelayStatistics: Sendable, Equatable {
+    public var connectionsAccepted = 0
+    public var associationsOpened = 0
+    public var associationsOpen = 0
+    public var connectsOpened = 0
+    public var refusals = 0
+    public var datagramsToTargets = 0
+    public var datagramsToClients = 0
+    /// Drops by reason: "foreign_source", "foreign_source_port", "fragmented", "malformed_header",
+    /// "oversize", "unresolvable", "no_client_yet".
+    public var drops: [String: Int] = [:]
+}
+
+/// The statistics, shared by every connection's handlers across the relay's event loops.
+final class StatisticsBox: Sendable {
+    private let box = NIOLockedValueBox(RelayStatistics())
+
+    func update(_ body: (inout RelayStatistics) -> Void) { box.withLockedValue { body(&$0) } }
+
+    var value: RelayStatistics { box.withLockedValue { $0 } }
+}

@@ -1,0 +1,121 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import NIOPosix
+import Socks5
+import SocksDeckRelay
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run SocksDeck's own SOCKS5 server: CONNECT and UDP ASSOCIATE, a relay you can read and trust.",
+        discussion: """
+            Listens on 127.0.0.1:1080 unless told otherwise. A non-loopback address needs \
+            --allow-remote: without authentication this is an open relay. BIND is answered with \
+            REP 7. Runs until Ctrl-C or SIGTERM, then prints its statistics.
+            """)
+
+    @Option(name: .customLong("listen"), help: ArgumentHelp("Where to listen (repeatable).", valueName: "HOST:PORT"))
+    var listen: [String] = []
+    @Option(help: "Require RFC 1929 username/password with this user name.") var user: String?
+    @Option(name: .customLong("password-env"), help: ArgumentHelp("The environment variable holding --user's password.", valueName: "VAR"))
+    var passwordEnv: String?
+    @Flag(name: .customLong("no-udp"), help: "Answer UDP ASSOCIATE with REP 7, as a server without UDP does.") var noUDP = false
+    @Option(help: ArgumentHelp("Also run a UDP echo target here.", valueName: "HOST:PORT")) var echo: String?
+    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close associations idle this long.", valueName: "SECONDS"))
+    var idleTimeout: Int64 = 300
+    @Flag(name: .customLong("allow-remote"), help: "Allow listening on a non-loopback address.") var allowRemote = false
+    @Flag(name: .customLong("json-log"), help: "Log one JSON object per event.") var jsonLog = false
+
+    func validate() throws {
+        for l in listen where IPEndpoint(l) == nil { throw ValidationError("--listen '\(l)' is not IP:port ([IPv6]:port)") }
+        if let echo, IPEndpoint(echo) == nil { throw ValidationError("--echo '\(echo)' is not IP:port ([IPv6]:port)") }
+        if (user == nil) != (passwordEnv == nil) { throw ValidationError("--user and --password-env go together") }
+        if idleTimeout < 1 { throw ValidationError("--idle-timeout takes 1 second or more") }
+        let remote = (listen.compactMap(IPEndpoint.init) + [echo].compactMap { $0 }.compactMap(IPEndpoint.init)).filter { !$0.address.isLoopback }
+        if !remote.isEmpty && !allowRemote {
+            throw ValidationError("\(remote.map(\.description).joined(separator: ", ")) is not a loopback address: add --allow-remote to listen there")
+        }
+    }
+
+    func run() async throws {
+        var credentials: Credentials?
+        if let user, let variable = passwordEnv {
+            guard let password = ProcessInfo.processInfo.environment[variable], !password.isEmpty else {
+                Output.error("environment variable \(variable) (--password-env) is not set")
+                throw Exit.usage
+            }
+            guard let c = Credentials(username: user, password: password) else {
+                Output.error("username and password must each be 1 to 255 bytes (RFC 1929)")
+                throw Exit.usage
+            }
+            credentials = c
+        }
+        let addresses = listen.isEmpty ? [IPEndpoint(.v4(.loopback), port: 1080)] : listen.compactMap(IPEndpoint.init)
+        for a in addresses where !a.address.isLoopback {
+            Output.warning("listening on \(a), which is not loopback: \(credentials == nil ? "anyone who reaches it can relay through it" : "protected by username/password only")")
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: ProcessInfo.processInfo.activeProcessorCount)
+        let json = jsonLog
+        let log: @Sendable (RelayEvent) -> Void = { event in
+            if json {
+                struct Line: Encodable { var time: Date; var event: String; var client: String?; var message: String }
+                Output.json(Line(time: Date(), event: event.kind.rawValue, client: event.client, message: event.message))
+            } else {
+                Output.line("\(ISO8601DateFormatter().string(from: Date())) \(event.kind.rawValue.padding(13)) \(event.client.map { "\($0) " } ?? "")\(event.message)")
+            }
+        }
+        let server: RelayServer
+        var echoService: UDPEchoService?
+        do {
+            server = try await RelayServer.start(
+                RelayConfiguration(listen: addresses, credentials: credentials, udpEnabled: !noUDP, idleTimeoutSeconds: idleTimeout),
+                group: group, log: log)
+            if let echo, let endpoint = IPEndpoint(echo) {
+                echoService = try await UDPEchoService.start(on: endpoint, group: group)
+                log(RelayEvent(kind: .listening, client: nil, message: "UDP echo target on \(echoService!.listening)"))
+            }
+        } catch {
+            Output.error("cannot listen: \(error)")
+            try? await group.shutdownGracefully()
+            throw Exit.operationFailed
+        }
+        await waitForTermination()
+        await server.stop()
+        await echoService?.stop()
+        let s = server.statistics
+        log(RelayEvent(kind: .closed, client: nil, message:
+            "stopped: \(s.connectionsAccepted) connections, \(s.associationsOpened) associations, \(s.connectsOpened) CONNECTs, "
+            + "\(s.datagramsToTargets) datagrams to targets, \(s.datagramsToClients) to clients, drops \(s.drops.isEmpty ? "none" : s.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ","))"))
+        try? await group.shutdownGracefully()
+    }
+
+    /// Returns on SIGINT or SIGTERM.
+    private func waitForTermination() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = OnceFlag()
+            var sources: [DispatchSourceSignal] = []
+            for sig in [SIGINT, SIGTERM] {
+                signal(sig, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: sig)
+                source.setEventHandler { if once.claim() { continuation.resume() } }
+                source.resume()
+                sources.append(source)
+            }
+            SignalSources.keep(sources)
+        }
+    }
+}
+
+/// True the first time only.
+final class OnceFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var claimed = false
+    func claim() -> Bool { lock.withLock { defer { claimed = true }; return !claimed } }
+}
+
+/// Keeps signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) private static var all: [DispatchSourceSignal] = []
+    static func keep(_ sources: [DispatchSourceSignal]) { all += sources }
+}

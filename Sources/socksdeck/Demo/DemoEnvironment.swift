@@ -1,0 +1,77 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOPosix
+import Socks5
+import SocksDeckEngine
+import SocksDeckRelay
+
+/// The built-in demo: what a first run talks to when there is nothing else. In this process, on
+/// free loopback ports: a relay, a relay with username/password, a relay without UDP, a UDP echo
+/// target, and a configured server where nothing listens, so that every kind of outcome shows.
+struct DemoEnvironment {
+    static let username = "demo"
+    /// Demo credentials, printed as such: the relay listens on loopback only.
+    static let password = "demo-password"
+    static let serverNames = ["demo", "demo-auth", "demo-no-udp", "demo-nowhere"]
+
+    let group: MultiThreadedEventLoopGroup
+    let relays: [RelayServer]
+    let echo: UDPEchoService
+    let configuration: DeckConfiguration
+    let nowherePort: UInt16
+
+    static func start() async throws -> DemoEnvironment {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loopback = IPEndpoint(.v4(.loopback), port: 0)
+        let echo = try await UDPEchoService.start(on: loopback, group: group)
+        let plain = try await RelayServer.start(RelayConfiguration(listen: [loopback]), group: group)
+        let credentials = Credentials(username: username, password: password)!
+        let auth = try await RelayServer.start(RelayConfiguration(listen: [loopback], credentials: credentials), group: group)
+        let noUDP = try await RelayServer.start(RelayConfiguration(listen: [loopback], udpEnabled: false), group: group)
+        let nowhere = unusedPort()
+        func server(_ name: String, _ port: UInt16, _ credentials: Credentials? = nil) -> ServerDefinition {
+            ServerDefinition(name: name, host: "127.0.0.1", port: port, credentials: credentials,
+                             passwordSource: credentials == nil ? nil : .inline, echo: echo.listening,
+                             connectTimeoutMilliseconds: 2000, handshakeTimeoutMilliseconds: 3000)
+        }
+        let configuration = DeckConfiguration(servers: [
+            server("demo", plain.listening[0].port),
+            server("demo-auth", auth.listening[0].port, credentials),
+            server("demo-no-udp", noUDP.listening[0].port),
+            server("demo-nowhere", nowhere),
+        ])
+        return DemoEnvironment(group: group, relays: [plain, auth, noUDP], echo: echo, configuration: configuration, nowherePort: nowhere)
+    }
+
+    /// What the user is told: that this is the demo, what runs, and how to add real servers.
+    var notice: String {
+        let s = configuration.servers
+        return """
+            This is the built-in demo: SocksDeck's own relays run in this process on loopback.
+              demo          \(s[0].address)  UDP relay, no authentication
+              demo-auth     \(s[1].address)  UDP relay, username "\(Self.username)" / password "\(Self.password)" (demo credentials)
+              demo-no-udp   \(s[2].address)  no UDP relay: UDP ASSOCIATE gets REP 7
+              demo-nowhere  \(s[3].address)  nothing listens: connection refused
+              echo target   \(echo.listening)  (TARGET "echo" sends there)
+            To use real servers, add [[server]] tables to \(DeckConfiguration.defaultPath()) or pass --config FILE.
+            """
+    }
+
+    func stop() async {
+        for r in relays { await r.stop() }
+        await echo.stop()
+        try? await group.shutdownGracefully()
+    }
+
+    /// A loopback port with nothing listening: bound, then released.
+    private static func unusedPort() -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        _ = IPEndpoint(.v4(.loopback), port: 0).withSockaddr { bind(fd, $0, $1) }
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return IPEndpoint(storage: storage)?.port ?? 9
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import NIOPosix
+import Socks5
+import SocksDeckEngine
+import Testing
+@testable import SocksDeckRelay
+
+/// The built-in relay, in this process, against the library, the engine, and the relay-side
+/// rules of RFC 1928; real third-party clients are in ThirdPartyClientTests.
+@Suite struct RelayServerTests {
+    static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+
+    static func start(_ configuration: RelayConfiguration = RelayConfiguration(listen: [.loopback(.ipv4, 0), .loopback(.ipv6, 0)])) async throws -> RelayServer {
+        try await RelayServer.start(configuration, group: group)
+    }
+
+    private func echoOnce(_ association: borrowing UDPAssociation, _ target: IPEndpoint, _ payload: [UInt8]) throws -> [UInt8] {
+        TestSockets.setReceiveTimeout(association.dataSocket, milliseconds: 3000)
+        try association.send(payload, to: .ip(target))
+        var buffer = [UInt8](repeating: 0, count: 70_000)
+        let d = try buffer.withUnsafeMutableBytes { try association.receive(into: $0) }
+        #expect(d.sender == .ip(target))
+        return Array(buffer[0..<d.length])
+    }
+
+    @Test(arguments: [(AddressFamily.ipv4, AddressFamily.ipv4), (.ipv6, .ipv6), (.ipv4, .ipv6), (.ipv6, .ipv4)])
+    func theLibraryAssociatesThroughTheRelay(serverFamily: AddressFamily, family: AddressFamily) async throws {
+        let peers = try TestPeers.shared()
+        let relay = try await Self.start()
+        let server = relay.listening.first { $0.family == serverFamily }!
+        let association = try UDPAssociation.open(server: server, family: family)
+        // BND is concrete, never 0.0.0.0, and of the family asked for.
+        #expect(!association.rendezvous.replacedUnspecified && association.rendezvous.asUsed.address.isLoopback)
+        #expect(association.rendezvous.asUsed.family == family)
+        for size in [0, 1, 1200, 65_000] {
+            let payload = (0..<size).map { UInt8(truncatingIfNeeded: $0) }
+            #expect(try echoOnce(association, peers.echo.endpoint(family), payload) == payload)
+        }
+        association.close()
+        await relay.stop()
+    }
+
+    @Test func usernamePasswordIsEnforced() async throws {
+        let peers = try TestPeers.shared()
+        let credentials = Credentials(username: "relay-user", password: "relay-pass")!
+        let relay = try await Self.start(RelayConfiguration(listen: [.loopback(.ipv4, 0)], credentials: credentials))
+        let server = relay.listening[0]
+        let ok = try UDPAssociation.open(server: server, options: SOCKS5Options(credentials: credentials))
+        #expect(try echoOnce(ok, peers.echo.endpoint(.ipv4), [7]) == [7])
+        #expect { try UDPAssociation.open(server: server) } throws: { ($0 as! SOCKS5Error).code == .noAcceptableMethod }
+        #expect {
+            try UDPAssociation.open(server: server, options: SOCKS5Options(credentials: Credentials(username: "relay-user", password: "nope")))
+        } throws: { ($0 as! SOCKS5Error).code == .authenticationFailed }
+        await relay.stop()
+    }
+
+    @Test func noUDPAnswersREP7AndBINDIsREP7() async throws {
+        let relay = try await Self.start(RelayConfiguration(listen: [.loopback(.ipv4, 0)], udpEnabled: false))
+        #expect { try UDPAssociation.open(server: relay.listening[0]) } throws: { ($0 as! SOCKS5Error).code == .commandNotSupported }
+        let fd = TestSockets.stream(.ipv4)
+        defer { close(fd) }
+        #expect { try SOCKS5Client.bind(controlSocket: fd, server: relay.listening[0], expectedPeer: .unspecified(.ipv4)) } throws: {
+            ($0 as! SOCKS5Error).code == .commandNotSupported
+        }
+        await relay.stop()
+    }
+
+    @Test func connectJoinsTheClientToTheTarget() async throws {
+        let relay = try await Self.start()
+        let target = TCPEchoServer()
+        let fd = TestSockets.stream(.ipv4)
+        defer { close(fd) }
+        let reply = try SOCKS5Client.connect(controlSocket: fd, server: relay.listening[0], target: .ip(target.endpoint))
+        #expect(reply.boundAddress.endpoint?.address.isLoopback == true)
+        #expect(target.echoOnce(through: fd, Array("spliced".utf8)) == Array("spliced".utf8))
+        await relay.stop()
+    }
+
+    /// Sends a raw datagram to the relay from `fd`.
+    private func sendRaw(_ fd: Int32, _ bytes: [UInt8], to relay: IPEndpoint) {
+        _ = relay.withSockaddr { sendto(fd, bytes, bytes.count, 0, $0, $1) }
+    }
+
+    private func header(_ target: IPEndpoint, fragment: UInt8 = 0) -> [UInt8] {
+        var bytes = [UInt8](repeating: 0, count: 32)
+        let n = bytes.withUnsafeMutableBytes { UDPDatagramHeader(fragment: fragment, address: .ip(target)).write(into: $0) }
+        return Array(bytes[0..<n])
+    }
+
+    @Test func relaySideRulesDropAndCount() async throws {
+        let peers = try TestPeers.shared()
+        let relay = try await Self.start(RelayConfiguration(listen: [.loopback(.ipv4, 0)], maximumDatagram: 2000))
+        let association = try UDPAssociation.open(server: relay.listening[0])
+        let rendezvous = association.rendezvous.asUsed
+        let echo = peers.echo.endpoint(.ipv4)
+        // The first datagram locks the client's source port.
+        #expect(try echoOnce(association, echo, [1]) == [1])
+        // A second socket on the same address: another source port, dropped.
+        let other = TestSockets.datagram(.ipv4, receiveTimeoutMilliseconds: 300)
+        defer { close(other) }
+        sendRaw(other, header(echo) + [2], to: rendezvous)
+        var byte: UInt8 = 0
+        #expect(recv(other, &byte, 1, 0) == -1, "nothing may come back to a foreign port")
+        // From the locked port: a fragment, a malformed header, an oversize datagram.
+        sendRaw(association.dataSocket, header(echo, fragment: 1) + [3], to: rendezvous)
+        sendRaw(association.dataSocket, [0, 0, 0, 1, 127, 0], to: rendezvous)
+        sendRaw(association.dataSocket, header(echo) + [UInt8](repeating: 4, count: 3000), to: rendezvous)
+        // And a good one after them, which still goes through.
+        #expect(try echoOnce(association, echo, [5]) == [5])
+        let drops = relay.statistics.drops
+        #expect(drops["foreign_source_port"] == 1 && drops["fragmented"] == 1 && drops["malformed_header"] == 1 && drops["oversize"] == 1,
+                "\(drops)")
+        #expect(relay.statistics.datagramsToTargets == 2 && relay.statistics.datagramsToClients == 2)
+        association.close()
+        await relay.stop()
+    }
+
+    @Test func closingTheControlConnectionClosesTheRelaySocket() async throws {
+        let peers = try TestPeers.shared()
+        let relay = try await Self.start()
+        let association = try UDPAssociation.open(server: relay.listening[0])
+        let rendezvous = association.rendezvous.asUsed
+        #expect(try echoOnce(association, peers.echo.endpoint(.ipv4), [1]) == [1])
+        association.close()
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(relay.statistics.associationsOpen == 0)
+        let probe = TestSockets.datagram(.ipv4, receiveTimeoutMilliseconds: 1000)
+        defer { close(probe) }
+        _ = rendezvous.withSockaddr { connect(probe, $0, $1) }
+        let bytes = header(peers.echo.endpoint(.ipv4)) + [9]
+        _ = send(probe, bytes, bytes.count, 0)
+        var byte: UInt8 = 0
+        #expect(recv(probe, &byte, 1, 0) == -1 && errno == ECONNREFUSED)
+        await relay.stop()
+    }
+
+    @Test func anIdleAssociationIsClosed() async throws {
+        let relay = try await Self.start(RelayConfiguration(listen: [.loopback(.ipv4, 0)], idleTimeoutSeconds: 1))
+        let association = try UDPAssociation.open(server: relay.listening[0])
+        TestSockets.setReceiveTimeout(association.controlSocket, milliseconds: 3000)
+        let started = Date()
+        var byte: UInt8 = 0
+        #expect(recv(association.controlSocket, &byte, 1, 0) == 0, "EOF from the relay")
+        #expect(Date().timeIntervalSince(started) < 2.5)
+        await relay.stop()
+    }
+
+    @Test func theEngineWorksAgainstTheRelayAsAgainstDante() async throws {
+        let peers = try TestPeers.shared()
+        let relay = try await Self.start()
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [
+            ServerDefinition(name: "relay", host: "127.0.0.1", port: relay.listening[0].port),
+            ServerDefinition(name: "relay6", host: "::1", port: relay.listening[1].port),
+        ]))
+        for (name, family) in [("relay", AddressFamily.ipv4), ("relay6", .ipv6)] {
+            let id = try await engine.open(server: name)
+            #expect(await engine.waitUntilSettled(id)?.state == .associated)
+            #expect(try await engine.send(id, to: .ip(peers.echo.endpoint(family)), payload: [1, 2, 3], count: 40) == 40)
+            let s = await SessionEngineTests.eventually(engine, id) { $0.counters.datagramsReceived == 40 }
+            #expect(s?.counters.datagramsSent == 40 && s?.counters.datagramsReceived == 40 && s?.counters.droppedTotal == 0)
+            await engine.close(id)
+        }
+        // The relay ends with the control connection: stopping it closes the association.
+        let id = try await engine.open(server: "relay")
+        #expect(await engine.waitUntilSettled(id)?.state == .associated)
+        await relay.stop()
+        await engine.shutdown()
+    }
+}

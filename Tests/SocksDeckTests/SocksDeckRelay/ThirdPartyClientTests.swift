@@ -1,0 +1,89 @@
+import Foundation
+import NIOPosix
+import Socks5
+import Testing
+@testable import SocksDeckRelay
+
+/// The relay must interoperate, not just agree with our own client: PySocks, Dante's socksify
+/// (running an unmodified socat) and curl, through `socksdeck serve` run as a user runs it.
+@Suite(.serialized) struct ThirdPartyClientTests {
+    /// `socksdeck serve` on a free port, stopped by the returned closure.
+    static func serve(_ extra: [String] = []) throws -> (port: UInt16, stop: () -> Void, log: () -> String) {
+        let port = TestSockets.freePort()
+        let dir = try makeTemporaryDirectory("serve")
+        let log = dir + "/serve.log"
+        let pid = try spawn(try CLITests.binary(), ["serve", "--listen", "127.0.0.1:\(port)"] + extra, logPath: log)
+        let deadline = Date().addingTimeInterval(10)
+        while !TestSockets.canConnect(host: "127.0.0.1", port: port) && Date() < deadline { usleep(20_000) }
+        return (port, {
+            kill(pid, SIGINT)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }, { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" })
+    }
+
+    static func python() throws -> String {
+        guard let p = PeerProcess.which("python3") else { throw PeerError.missing("python3 is not installed") }
+        return p
+    }
+
+    @Test func pySocksDoesUDPThroughServe() throws {
+        let peers = try TestPeers.shared()
+        let relay = try Self.serve()
+        defer { relay.stop() }
+        let script = """
+            import socket, sys
+            try:
+                import socks
+            except ImportError:
+                sys.exit("PySocks is missing: pip install pysocks (scripts/setup.sh installs it)")
+            s = socks.socksocket(socket.AF_INET, socket.SOCK_DGRAM)
+            s.set_proxy(socks.SOCKS5, "127.0.0.1", \(relay.port))
+            s.settimeout(5)
+            for i in range(3):
+                s.sendto(b"pysocks %d" % i, ("127.0.0.1", \(peers.echo.port)))
+                data, addr = s.recvfrom(2048)
+                print(data.decode(), addr[0], addr[1])
+            """
+        let r = try runToCompletion(try Self.python(), ["-c", script], seconds: 30)
+        #expect(r.status == 0, "\(r.output)\n\(relay.log())")
+        #expect(r.output.contains("pysocks 2 127.0.0.1 \(peers.echo.port)"), "\(r.output)")
+        // PySocks declares DST as the domain "0"; the relay accepted it.
+        #expect(relay.log().contains("UDP association"))
+    }
+
+    @Test func socksifyRunsAnUnmodifiedSocatThroughServe() throws {
+        let peers = try TestPeers.shared()
+        guard let socksify = PeerProcess.which("socksify"), let socat = PeerProcess.which("socat") else {
+            throw PeerError.missing("socksify and socat are needed: apt-get install -y dante-client socat")
+        }
+        let relay = try Self.serve()
+        defer { relay.stop() }
+        let script = "echo 'through socksify' | \(socksify) \(socat) -t 2 - UDP:127.0.0.1:\(peers.echo.port)"
+        var env = ProcessInfo.processInfo.environment
+        env["SOCKS_SERVER"] = "127.0.0.1:\(relay.port)"
+        // Otherwise Dante's client sends loopback traffic directly, not through the server.
+        env["SOCKS_AUTOADD_LANROUTES"] = "no"
+        let r = try runToCompletion("/bin/sh", ["-c", script], environment: env, seconds: 30)
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("through socksify"), "\(r.output)")
+        #expect(relay.log().contains("UDP association"), "socksify did not go through the relay: \(relay.log())")
+    }
+
+    @Test func curlFetchesThroughServesConnect() throws {
+        guard let curl = PeerProcess.which("curl") else { throw PeerError.missing("curl is not installed: apt-get install -y curl") }
+        let dir = try makeTemporaryDirectory("www")
+        try "served through socksdeck\n".write(toFile: dir + "/index.html", atomically: true, encoding: .utf8)
+        let httpPort = TestSockets.freePort()
+        let http = try PeerProcess(name: "http.server", executable: "python3",
+                                   arguments: ["-m", "http.server", "\(httpPort)", "--bind", "127.0.0.1", "--directory", dir],
+                                   logPath: dir + "/http.log")
+        defer { http.stop() }
+        try http.waitUntilListening(port: httpPort)
+        let relay = try Self.serve()
+        defer { relay.stop() }
+        let r = try runToCompletion(curl, ["-sS", "--max-time", "10", "--socks5", "127.0.0.1:\(relay.port)", "http://127.0.0.1:\(httpPort)/index.html"], seconds: 30)
+        #expect(r.status == 0 && r.output.contains("served through socksdeck"), "\(r.output)\n\(relay.log())")
+        #expect(relay.log().contains("CONNECT 127.0.0.1:\(httpPort)"))
+    }
+}
