@@ -51,11 +51,19 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
         ),
-        // The executable: scriptable subcommands (and, later, the terminal UI).
+        // ncursesw for Swift: the wide-character API and accessors for its macros and globals.
+        .target(name: "CNcurses", linkerSettings: [.linkedLibrary("ncursesw")]),
+        // The terminal UI: panes drawn from engine snapshots onto a canvas (ncurses, or a text
+        // buffer in the tests), one key table, themes from TOML.
+        .target(
+            name: "SocksDeckTUI",
+            dependencies: ["CNcurses", "SocksDeckEngine", .product(name: "TOMLKit", package: "TOMLKit")]
+        ),
+        // The executable: the terminal UI and the scriptable subcommands.
         .executableTarget(
             name: "socksdeck",
             dependencies: [
-                "SocksDeckEngine", "SocksDeckRelay",
+                "SocksDeckEngine", "SocksDeckRelay", "SocksDeckTUI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]
@@ -70,7 +78,7 @@ let package = Package(
         // so that the real peers in Support/ are started once per run for all of them.
         .testTarget(
             name: "SocksDeckTests",
-            dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "AllocationCounter", "SocksDeckEngine", "SocksDeckRelay"],
+            dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "AllocationCounter", "SocksDeckEngine", "SocksDeckRelay", "SocksDeckTUI"],
             exclude: ["Socks5/CAPI/c"]
         ),
     ]

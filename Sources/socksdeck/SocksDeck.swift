@@ -13,11 +13,15 @@ struct SocksDeck: AsyncParsableCommand {
             Configuration: --config FILE, else $XDG_CONFIG_HOME/socksdeck/config.toml \
             (~/.config/socksdeck/config.toml).
 
+            Without a subcommand, socksdeck starts the terminal UI (on the built-in demo when there \
+            is no configuration file).
+
             Exit codes: 0 success; 1 the SOCKS operation failed (decoded error on stderr); \
             3 datagrams sent but no reply within --wait-reply; 64 bad arguments; 66 an input file \
             is missing; 78 the configuration file is broken.
             """,
         version: "0.1.0",
-        subcommands: [ServersCommand.self, AssociateCommand.self, SendCommand.self, ServeCommand.self, DecodeCommand.self, GetservCommand.self]
+        subcommands: [TUICommand.self, ServersCommand.self, AssociateCommand.self, SendCommand.self, ServeCommand.self, DecodeCommand.self, GetservCommand.self],
+        defaultSubcommand: TUICommand.self
     )
 }

@@ -1,0 +1,71 @@
+import Dispatch
+import Foundation
+import SocksDeckEngine
+
+/// The TUI's main loop: about ten frames a second, each drawn from fresh engine snapshots with
+/// one doupdate, keys handled between frames. The network never blocks it: the engine runs on
+/// its own thread and every request to it returns at once.
+public final class DeckApp {
+    private let controller: DeckController
+    private let terminal: NcursesTerminal
+    private let interrupted = InterruptFlag()
+
+    public init(engine: SessionEngine, themes: ThemeLibrary, theme: Theme, banner: String?) throws {
+        terminal = try NcursesTerminal()
+        controller = DeckController(engine: engine, themes: themes, theme: theme, banner: banner)
+        terminal.apply(theme)
+    }
+
+    /// Runs until q or Ctrl-C, then closes every association and restores the terminal.
+    public func run(initialMessage: String? = nil) async {
+        if let initialMessage { controller.say(initialMessage, .accent, seconds: 8) }
+        var appliedTheme = controller.theme.name
+        loop: while !interrupted.isSet {
+            await controller.refresh()
+            if controller.theme.name != appliedTheme {
+                terminal.apply(controller.theme)
+                appliedTheme = controller.theme.name
+            }
+            Screen.render(controller.model, on: terminal)
+            terminal.present()
+            // Waits up to 100 ms for the first key, then takes whatever else is queued.
+            var key = terminal.nextKey()
+            while let k = key {
+                if await !controller.handle(k) { break loop }
+                key = terminal.nextKeyWithoutWaiting()
+            }
+        }
+        controller.say("closing every association…")
+        Screen.render(controller.model, on: terminal)
+        terminal.present()
+        await controller.engine.shutdown()
+        terminal.shutdown()
+    }
+}
+
+extension NcursesTerminal {
+    func nextKeyWithoutWaiting() -> Key? {
+        timeoutZero()
+        defer { timeoutFrame() }
+        return nextKey()
+    }
+}
+
+/// Set by SIGINT/SIGTERM: the loop quits cleanly, closing the associations and the terminal.
+final class InterruptFlag: @unchecked Sendable {
+    private var sources: [DispatchSourceSignal] = []
+    private let lock = NSLock()
+    private var set = false
+
+    init() {
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig)
+            source.setEventHandler { [weak self] in self?.lock.withLock { self?.set = true } }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var isSet: Bool { lock.withLock { set } }
+}

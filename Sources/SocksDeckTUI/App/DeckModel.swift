@@ -1,0 +1,131 @@
+import Foundation
+import Socks5
+import SocksDeckEngine
+
+/// What a server is known to do, from the associations tried through it.
+public enum ServerCapability: Equatable, Sendable {
+    case unknown
+    case udpWorks
+    case refused(String)
+    case unreachable(String)
+
+    var label: String {
+        switch self {
+        case .unknown: "untried"
+        case .udpWorks: "UDP works"
+        case .refused(let why): why
+        case .unreachable(let why): why
+        }
+    }
+
+    var role: Role {
+        switch self {
+        case .unknown: .muted
+        case .udpWorks: .ok
+        case .refused: .warning
+        case .unreachable: .error
+        }
+    }
+}
+
+/// How the associations pane sorts.
+public enum AssociationSort: String, CaseIterable, Sendable {
+    case id, server, state, traffic
+}
+
+/// The send form's fields, and what it last sent (for resend).
+public struct SendRequest: Equatable, Sendable {
+    public var target = ""
+    public var payload = ""
+    public var hex = false
+    public var count = "1"
+    public var interval = "0"
+    public var field = 0
+    static let fieldNames = ["target", "payload", "as hex (y/n)", "count", "interval ms"]
+}
+
+/// The TUI's state as a plain value: the last engine snapshots and what the user is doing.
+/// Panes draw from it; key actions change it. It never touches ncurses or the network.
+public struct DeckModel: Sendable {
+    public var servers: [ServerDefinition]
+    public var associations: [AssociationSnapshot] = []
+    public var events: [EngineEvent] = []
+    public var focused: PaneID = .servers
+    public var selectedServer = 0
+    public var selectedAssociation = 0
+    /// Lines up from the newest in the log.
+    public var logScroll = 0
+    public var filter = ""
+    public var editingFilter = false
+    public var sort: AssociationSort = .id
+    public var form: SendRequest?
+    public var lastSend: SendRequest?
+    public var helpVisible = false
+    public var themeName = "default"
+    public var message: (text: String, role: Role)?
+    public var banner: String?
+
+    public init(servers: [ServerDefinition], banner: String? = nil) {
+        self.servers = servers
+        self.banner = banner
+    }
+
+    /// The associations pane's rows: filtered (by server, state, rendezvous or id) and sorted.
+    public var visibleAssociations: [AssociationSnapshot] {
+        let needle = filter.lowercased()
+        let rows = associations.filter { a in
+            needle.isEmpty || [a.serverName, a.state.name, a.rendezvous?.asUsed.description ?? "", "#\(a.id.value)"]
+                .contains { $0.lowercased().contains(needle) }
+        }
+        switch sort {
+        case .id: return rows.sorted { $0.id < $1.id }
+        case .server: return rows.sorted { ($0.serverName, $0.id) < ($1.serverName, $1.id) }
+        case .state: return rows.sorted { ($0.state.name, $0.id) < ($1.state.name, $1.id) }
+        case .traffic: return rows.sorted { ($0.counters.datagramsSent + $0.counters.datagramsReceived) > ($1.counters.datagramsSent + $1.counters.datagramsReceived) }
+        }
+    }
+
+    public var selectedAssociationSnapshot: AssociationSnapshot? {
+        let rows = visibleAssociations
+        return rows.indices.contains(selectedAssociation) ? rows[selectedAssociation] : nil
+    }
+
+    public var selectedServerDefinition: ServerDefinition? {
+        servers.indices.contains(selectedServer) ? servers[selectedServer] : nil
+    }
+
+    /// The latest outcome through each server.
+    public func capability(of server: ServerDefinition) -> ServerCapability {
+        guard let last = associations.last(where: { $0.serverName == server.name && $0.state != .connecting }) else { return .unknown }
+        switch last.state {
+        case .associated: return .udpWorks
+        case .closed: return last.rendezvous == nil ? .unknown : .udpWorks
+        case .failed(let f):
+            if f.s5Code == 7 { return .refused("REP 7: no UDP") }
+            if f.s5Code == 0 { return .unreachable(f.name) }
+            return .refused(f.name)
+        default: return .unknown
+        }
+    }
+
+    public func associationCount(of server: ServerDefinition) -> Int {
+        associations.filter { $0.serverName == server.name && !$0.state.isFinal }.count
+    }
+
+    /// Keeps selections inside their lists after the lists changed.
+    public mutating func clampSelections() {
+        selectedServer = min(max(selectedServer, 0), max(servers.count - 1, 0))
+        selectedAssociation = min(max(selectedAssociation, 0), max(visibleAssociations.count - 1, 0))
+        logScroll = min(max(logScroll, 0), max(events.count - 1, 0))
+    }
+
+    /// Moves the focused pane's selection.
+    public mutating func move(_ delta: Int) {
+        switch focused {
+        case .servers: selectedServer += delta
+        case .associations, .detail: selectedAssociation += delta
+        case .log: logScroll -= delta
+        }
+        clampSelections()
+    }
+}

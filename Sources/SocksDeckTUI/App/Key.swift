@@ -1,0 +1,92 @@
+/// A key press, independent of ncurses' numbering (the terminal layer translates).
+public enum Key: Hashable, Sendable, CustomStringConvertible {
+    case character(Character)
+    case enter, escape, tab, backTab, backspace, up, down, left, right, pageUp, pageDown, home, end
+    case function(Int)
+    case resize
+
+    public var description: String {
+        switch self {
+        case .character(" "): "Space"
+        case .character(let c): String(c)
+        case .enter: "Enter"
+        case .escape: "Esc"
+        case .tab: "Tab"
+        case .backTab: "S-Tab"
+        case .backspace: "Bksp"
+        case .up: "↑"
+        case .down: "↓"
+        case .left: "←"
+        case .right: "→"
+        case .pageUp: "PgUp"
+        case .pageDown: "PgDn"
+        case .home: "Home"
+        case .end: "End"
+        case .function(let n): "F\(n)"
+        case .resize: "resize"
+        }
+    }
+}
+
+/// The panes of the screen.
+public enum PaneID: String, CaseIterable, Sendable {
+    case servers, associations, detail, log
+
+    var title: String {
+        switch self {
+        case .servers: "Servers"
+        case .associations: "Associations"
+        case .detail: "Detail"
+        case .log: "Log"
+        }
+    }
+}
+
+/// Everything a key can ask for.
+public enum DeckAction: Hashable, Sendable {
+    case quit, nextPane, previousPane, toggleHelp, cycleTheme
+    case up, down, pageUp, pageDown, top, bottom
+    case open, openIPv6, close, send, resend, toggleProbe
+    case filter, cycleSort
+}
+
+/// One entry of the key table: the keys, what they do, the words for the help, and the pane
+/// they belong to (nil: everywhere). The same table dispatches keys and writes the help.
+public struct KeyBinding: Sendable {
+    public var keys: [Key]
+    public var action: DeckAction
+    public var help: String
+    public var pane: PaneID?
+}
+
+public enum KeyTable {
+    public static let global: [KeyBinding] = [
+        KeyBinding(keys: [.character("q")], action: .quit, help: "quit (closes every association)", pane: nil),
+        KeyBinding(keys: [.tab], action: .nextPane, help: "next pane", pane: nil),
+        KeyBinding(keys: [.backTab], action: .previousPane, help: "previous pane", pane: nil),
+        KeyBinding(keys: [.character("?"), .function(1)], action: .toggleHelp, help: "this help", pane: nil),
+        KeyBinding(keys: [.character("t")], action: .cycleTheme, help: "next colour theme", pane: nil),
+        KeyBinding(keys: [.up, .character("k")], action: .up, help: "move up", pane: nil),
+        KeyBinding(keys: [.down, .character("j")], action: .down, help: "move down", pane: nil),
+        KeyBinding(keys: [.pageUp], action: .pageUp, help: "page up", pane: nil),
+        KeyBinding(keys: [.pageDown], action: .pageDown, help: "page down", pane: nil),
+        KeyBinding(keys: [.home, .character("g")], action: .top, help: "first", pane: nil),
+        KeyBinding(keys: [.end, .character("G")], action: .bottom, help: "last", pane: nil),
+        KeyBinding(keys: [.character("s")], action: .send, help: "send a datagram through the selected association", pane: nil),
+        KeyBinding(keys: [.character("r")], action: .resend, help: "send the last datagram again", pane: nil),
+    ]
+
+    /// Every binding: the global ones and each pane's own.
+    public static let all: [KeyBinding] = global + ServersPane.bindings + AssociationsPane.bindings
+
+    /// The action for a key in the focused pane: the pane's own binding first, then a global one.
+    public static func action(for key: Key, in pane: PaneID) -> DeckAction? {
+        all.first { $0.pane == pane && $0.keys.contains(key) }?.action
+            ?? all.first { $0.pane == nil && $0.keys.contains(key) }?.action
+    }
+
+    /// The bindings that matter in a pane, for the status line.
+    public static func essentials(for pane: PaneID) -> [KeyBinding] {
+        all.filter { $0.pane == pane } + global.filter { [.nextPane, .toggleHelp, .quit, .send].contains($0.action) }
+    }
+}

@@ -1,0 +1,38 @@
+/// A canvas in memory: the screen as lines of text, and the role of each cell. What the tests
+/// render panes to.
+public final class BufferCanvas: Canvas {
+    public let height: Int
+    public let width: Int
+    private var cells: [[Character]]
+    private var roles: [[Role]]
+
+    public init(height: Int, width: Int) {
+        self.height = height
+        self.width = width
+        cells = Array(repeating: Array(repeating: " ", count: width), count: height)
+        roles = Array(repeating: Array(repeating: .text, count: width), count: height)
+    }
+
+    public func clear() {
+        cells = Array(repeating: Array(repeating: " ", count: width), count: height)
+        roles = Array(repeating: Array(repeating: .text, count: width), count: height)
+    }
+
+    public func put(_ text: String, y: Int, x: Int, width: Int?, role: Role, pad: Bool) {
+        guard y >= 0, y < height, x >= 0, x < self.width else { return }
+        let room = min(width ?? (self.width - x), self.width - x)
+        var column = x
+        for ch in fit(text, room, pad: pad) {
+            let w = max(displayWidth(String(ch)), 1)
+            guard column < self.width else { break }
+            cells[y][column] = ch
+            roles[y][column] = role
+            if w == 2, column + 1 < self.width { cells[y][column + 1] = "\u{0}"; roles[y][column + 1] = role }
+            column += w
+        }
+    }
+
+    public var lines: [String] { cells.map { String($0.filter { $0 != "\u{0}" }) } }
+    public var text: String { lines.joined(separator: "\n") }
+    public func role(y: Int, x: Int) -> Role { roles[y][x] }
+}

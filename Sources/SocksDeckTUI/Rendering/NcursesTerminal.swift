@@ -1,0 +1,153 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CNcurses
+import Foundation
+
+/// The terminal through ncursesw: the canvas panes draw on, the keys they read, colours from
+/// the theme, and a terminal that is always given back (on exit, Ctrl-C, or a crash signal).
+public final class NcursesTerminal: Canvas {
+    public private(set) var height = 0
+    public private(set) var width = 0
+    private var pairs: [Role: attr_t] = [:]
+    private(set) var colorAvailable = false
+
+    /// Starts curses. Fails (with a sentence) when there is no usable terminal.
+    public init() throws {
+        // Wide characters need a UTF-8 locale; CI and minimal systems may have none set.
+        setlocale(LC_ALL, "")
+        if cn_locale_is_utf8() == 0 { setlocale(LC_ALL, "C.UTF-8") }
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            throw TerminalError("the terminal UI needs a terminal; for scripts see `socksdeck --help`")
+        }
+        guard let term = getenv("TERM"), cn_newterm(term) != nil else {
+            throw TerminalError("cannot start the terminal UI: unknown TERM '\(getenv("TERM").map { String(cString: $0) } ?? "")'")
+        }
+        Self.installCrashHandlers()
+        cbreak()
+        noecho()
+        nonl()
+        keypad(cn_stdscr(), true)
+        curs_set(0)
+        set_escdelay(25)
+        timeout(100)
+        colorAvailable = has_colors() && getenv("NO_COLOR") == nil
+        if colorAvailable {
+            start_color()
+            use_default_colors()
+        }
+        updateSize()
+    }
+
+    /// Gives the terminal back. Safe to call twice.
+    public func shutdown() {
+        if isendwin() == false { endwin() }
+    }
+
+    public func apply(_ theme: Theme) {
+        pairs = [:]
+        let useColor = colorAvailable && theme.usesColor
+        for (index, role) in Role.allCases.enumerated() {
+            let style = theme.style(role)
+            var attributes = cn_a_normal()
+            if style.bold { attributes |= cn_a_bold() }
+            if style.reverse { attributes |= cn_a_reverse() }
+            if style.dim { attributes |= cn_a_dim() }
+            if style.underline { attributes |= cn_a_underline() }
+            if useColor {
+                func number(_ c: ThemeColor) -> Int16 {
+                    guard case .index(let n) = c, n < Int(cn_colors()) else { return -1 }
+                    return Int16(n)
+                }
+                init_pair(Int16(index + 1), number(style.foreground), number(style.background))
+                attributes |= cn_color_pair(Int32(index + 1))
+            } else if role == .selection || role == .status {
+                attributes |= cn_a_reverse()
+            }
+            pairs[role] = attributes
+        }
+    }
+
+    public func updateSize() {
+        height = Int(getmaxy(cn_stdscr()))
+        width = Int(getmaxx(cn_stdscr()))
+    }
+
+    public func clear() { erase() }
+
+    public func put(_ text: String, y: Int, x: Int, width: Int?, role: Role, pad: Bool) {
+        guard y >= 0, y < height, x >= 0, x < self.width else { return }
+        let room = min(width ?? (self.width - x), self.width - x)
+        // The bottom-right cell cannot be written without scrolling: leave it.
+        let usable = (y == height - 1 && x + room >= self.width) ? room - 1 : room
+        let shown = fit(text, usable, pad: pad)
+        _ = cn_attrset(pairs[role] ?? cn_a_normal())
+        var wide = shown.unicodeScalars.map { wchar_t(bitPattern: $0.value) }
+        wide.append(0)
+        _ = cn_mvaddnwstr(Int32(y), Int32(x), wide, Int32(wide.count - 1))
+    }
+
+    /// One screen update per frame.
+    public func present() {
+        wnoutrefresh(cn_stdscr())
+        doupdate()
+    }
+
+    /// The next key, waiting at most the frame time (100 ms); nil when none came.
+    public func nextKey() -> Key? {
+        var ch: wint_t = 0
+        let rc = get_wch(&ch)
+        if rc == ERR { return nil }
+        if rc == KEY_CODE_YES {
+            switch Int32(ch) {
+            case KEY_UP: return .up
+            case KEY_DOWN: return .down
+            case KEY_LEFT: return .left
+            case KEY_RIGHT: return .right
+            case KEY_PPAGE: return .pageUp
+            case KEY_NPAGE: return .pageDown
+            case KEY_HOME: return .home
+            case KEY_END: return .end
+            case KEY_BTAB: return .backTab
+            case KEY_BACKSPACE: return .backspace
+            case KEY_ENTER: return .enter
+            case cn_key_resize():
+                updateSize()
+                return .resize
+            default:
+                for n in 1...12 where Int32(ch) == cn_key_f(Int32(n)) { return .function(n) }
+                return nil
+            }
+        }
+        switch ch {
+        case 10, 13: return .enter
+        case 27: return .escape
+        case 9: return .tab
+        case 8, 127: return .backspace
+        default:
+            guard let scalar = Unicode.Scalar(UInt32(ch)) else { return nil }
+            return .character(Character(scalar))
+        }
+    }
+
+    /// On a crash signal, give the terminal back before dying, so the shell is usable.
+    private static func installCrashHandlers() {
+        for sig in [SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT, SIGTRAP] {
+            signal(sig) { received in
+                endwin()
+                signal(received, SIG_DFL)
+                raise(received)
+            }
+        }
+    }
+}
+
+public struct TerminalError: Error, CustomStringConvertible {
+    public var description: String
+    init(_ description: String) { self.description = description }
+}
+
+extension NcursesTerminal {
+    func timeoutZero() { timeout(0) }
+    func timeoutFrame() { timeout(100) }
+}

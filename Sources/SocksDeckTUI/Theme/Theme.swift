@@ -1,0 +1,184 @@
+import Foundation
+import TOMLKit
+
+/// What a piece of the screen is, for colouring: panes draw roles, themes colour them.
+public enum Role: String, CaseIterable, Sendable {
+    case text, border, title, selection, ok, warning, error, muted, accent, header, status
+}
+
+/// A colour: one of the eight ANSI colours, their bright variants (8–15), any of 256, or the
+/// terminal's default.
+public enum ThemeColor: Equatable, Sendable {
+    case `default`
+    case index(Int)
+
+    static let names: [String: Int] = [
+        "black": 0, "red": 1, "green": 2, "yellow": 3, "blue": 4, "magenta": 5, "cyan": 6, "white": 7,
+        "bright-black": 8, "gray": 8, "grey": 8, "bright-red": 9, "bright-green": 10, "bright-yellow": 11,
+        "bright-blue": 12, "bright-magenta": 13, "bright-cyan": 14, "bright-white": 15,
+    ]
+
+    init?(_ text: String) {
+        if text == "default" { self = .default; return }
+        if let n = Self.names[text] { self = .index(n); return }
+        if let n = Int(text), (0...255).contains(n) { self = .index(n); return }
+        return nil
+    }
+}
+
+/// How one role looks.
+public struct RoleStyle: Equatable, Sendable {
+    public var foreground: ThemeColor = .default
+    public var background: ThemeColor = .default
+    public var bold = false
+    public var reverse = false
+    public var dim = false
+    public var underline = false
+}
+
+/// A named set of role styles, from a TOML file in themes/:
+///
+///     name = "dark"
+///     [roles]
+///     text = { fg = "white" }
+///     selection = { fg = "black", bg = "cyan", bold = true }
+///
+/// A theme that uses no colour at all (only bold, reverse, dim, underline) works on a
+/// monochrome terminal and under NO_COLOR.
+public struct Theme: Equatable, Sendable {
+    public var name: String
+    public var styles: [Role: RoleStyle]
+
+    public func style(_ role: Role) -> RoleStyle { styles[role] ?? RoleStyle() }
+
+    public var usesColor: Bool {
+        styles.values.contains { $0.foreground != .default || $0.background != .default }
+    }
+
+    /// The theme every build carries, used when no theme file can be read.
+    public static let builtInDefault = Theme(name: "default", styles: [
+        .text: RoleStyle(),
+        .border: RoleStyle(foreground: .index(4)),
+        .title: RoleStyle(foreground: .index(6), bold: true),
+        .selection: RoleStyle(foreground: .index(0), background: .index(6)),
+        .ok: RoleStyle(foreground: .index(2)),
+        .warning: RoleStyle(foreground: .index(3)),
+        .error: RoleStyle(foreground: .index(1), bold: true),
+        .muted: RoleStyle(foreground: .index(8)),
+        .accent: RoleStyle(foreground: .index(5)),
+        .header: RoleStyle(foreground: .index(6), underline: true),
+        .status: RoleStyle(foreground: .index(0), background: .index(4)),
+    ])
+
+    /// For NO_COLOR and terminals without colour: attributes only.
+    public static let monochrome = Theme(name: "monochrome", styles: [
+        .text: RoleStyle(), .border: RoleStyle(), .title: RoleStyle(bold: true),
+        .selection: RoleStyle(reverse: true), .ok: RoleStyle(), .warning: RoleStyle(bold: true),
+        .error: RoleStyle(bold: true, underline: true), .muted: RoleStyle(dim: true), .accent: RoleStyle(underline: true),
+        .header: RoleStyle(bold: true), .status: RoleStyle(reverse: true),
+    ])
+
+    /// Parses a theme file. Errors carry the line.
+    public static func parse(_ text: String, fallbackName: String) throws(ThemeError) -> Theme {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
+            throw ThemeError(line: e.source.begin.line, message: e.description)
+        } catch {
+            throw ThemeError(line: nil, message: "\(error)")
+        }
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        func line(of key: String) -> Int? {
+            lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix(key) }.map { $0 + 1 }
+        }
+        var theme = Theme(name: table["name"]?.string ?? fallbackName, styles: builtInDefault.styles)
+        guard let roles = table["roles"]?.table else { throw ThemeError(line: nil, message: "a theme needs a [roles] table") }
+        for key in roles.keys {
+            guard let role = Role(rawValue: key) else {
+                throw ThemeError(line: line(of: key), message: "unknown role '\(key)' (roles: \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
+            guard let entry = roles[key]?.table else { throw ThemeError(line: line(of: key), message: "'\(key)' must be a table: \(key) = { fg = \"white\" }") }
+            var style = RoleStyle()
+            for attribute in entry.keys {
+                let value = entry[attribute]
+                switch attribute {
+                case "fg", "bg":
+                    guard let name = value?.string, let color = ThemeColor(name) else {
+                        throw ThemeError(line: line(of: key), message: "'\(key).\(attribute)' is not a colour (a name such as \"cyan\" or \"bright-black\", \"default\", or 0–255)")
+                    }
+                    if attribute == "fg" { style.foreground = color } else { style.background = color }
+                case "bold", "reverse", "dim", "underline":
+                    guard let flag = value?.bool else { throw ThemeError(line: line(of: key), message: "'\(key).\(attribute)' must be true or false") }
+                    switch attribute {
+                    case "bold": style.bold = flag
+                    case "reverse": style.reverse = flag
+                    case "dim": style.dim = flag
+                    default: style.underline = flag
+                    }
+                default:
+                    throw ThemeError(line: line(of: key), message: "unknown attribute '\(attribute)' (fg, bg, bold, reverse, dim, underline)")
+                }
+            }
+            theme.styles[role] = style
+        }
+        return theme
+    }
+}
+
+public struct ThemeError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var path: String?
+    public var line: Int?
+    public var message: String
+    public var description: String {
+        [path, line.map(String.init)].compactMap { $0 }.joined(separator: ":") + (path == nil && line == nil ? "" : ": ") + message
+    }
+}
+
+/// The themes SocksDeck can use: the shipped ones (themes/ beside the package, or
+/// share/socksdeck/themes beside an installed binary, or $SOCKSDECK_THEMES), then the user's
+/// (themes/ in the configuration folder), which win on a name clash. A file that does not parse
+/// is reported and skipped; the built-in default is always there.
+public struct ThemeLibrary: Sendable {
+    public var themes: [Theme]
+    public var problems: [ThemeError]
+
+    public static func load(userFolder: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
+                            executable: String = CommandLine.arguments[0]) -> ThemeLibrary {
+        var byName: [String: Theme] = [Theme.builtInDefault.name: Theme.builtInDefault, Theme.monochrome.name: Theme.monochrome]
+        var order = [Theme.builtInDefault.name, Theme.monochrome.name]
+        var problems: [ThemeError] = []
+        let folders = shippedFolders(environment: environment, executable: executable) + [userFolder].compactMap { $0 }
+        for folder in folders {
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+            for file in files {
+                let path = folder + "/" + file
+                guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
+                do {
+                    let theme = try Theme.parse(text, fallbackName: String(file.dropLast(5)))
+                    if byName[theme.name] == nil { order.append(theme.name) }
+                    byName[theme.name] = theme
+                } catch {
+                    var e = error
+                    e.path = path
+                    problems.append(e)
+                }
+            }
+        }
+        return ThemeLibrary(themes: order.compactMap { byName[$0] }, problems: problems)
+    }
+
+    /// Where the shipped themes are, for `swift run` and for an installed copy.
+    static func shippedFolders(environment: [String: String], executable: String) -> [String] {
+        if let explicit = environment["SOCKSDECK_THEMES"] { return [explicit] }
+        let exe = URL(fileURLWithPath: executable).resolvingSymlinksInPath().deletingLastPathComponent()
+        var candidates = [exe.appendingPathComponent("../share/socksdeck/themes").standardized.path]
+        // swift run: .build/<triple>/debug/socksdeck -> the package's themes/ a few levels up.
+        var dir = exe
+        for _ in 0..<5 {
+            candidates.append(dir.appendingPathComponent("themes").path)
+            dir.deleteLastPathComponent()
+        }
+        return candidates.filter { FileManager.default.fileExists(atPath: $0 + "/default.toml") }.prefix(1).map { $0 }
+    }
+
+    public func theme(named name: String) -> Theme? { themes.first { $0.name == name } }
+}

@@ -1,0 +1,164 @@
+import Foundation
+import Socks5
+@testable import SocksDeckEngine
+import Testing
+@testable import SocksDeckTUI
+
+/// The panes rendered from a model onto a text buffer: no terminal, no network.
+@Suite struct ScreenTests {
+    static func snapshot(id: Int, server: String, state: ControlConnectionState, sent: Int = 0, received: Int = 0) -> AssociationSnapshot {
+        var counters = DatagramCounters()
+        counters.datagramsSent = sent
+        counters.datagramsReceived = received
+        let rendezvous = try? RendezvousAddress(reply: .ip(IPEndpoint("0.0.0.0:40000")!), server: IPEndpoint("127.0.0.1:1080")!)
+        return AssociationSnapshot(
+            id: AssociationID(id), serverName: server, serverAddress: "127.0.0.1:1080", requestedFamily: .ipv4, state: state,
+            history: [("connecting", Date()), (state.name, Date())], controlLocal: "127.0.0.1:5555", controlRemote: "127.0.0.1:1080",
+            rendezvous: state == .associated ? rendezvous : nil, dataSocketLocal: "0.0.0.0:6666", counters: counters, opened: Date(),
+            ended: nil, lastSent: nil, lastReceived: nil, sendRate: RateMeter(), receiveRate: RateMeter(), recent: [], probe: nil)
+    }
+
+    static func model() -> DeckModel {
+        var m = DeckModel(servers: [
+            ServerDefinition(name: "dante", host: "127.0.0.1", port: 1080),
+            ServerDefinition(name: "secure", host: "::1", port: 1081, credentials: Credentials(username: "alice", password: "never-shown-42")),
+            ServerDefinition(name: "noudp", host: "127.0.0.1", port: 1082),
+        ])
+        let refused = SOCKS5Error(code: .commandNotSupported, replyByte: 7, command: .udpAssociate)
+        m.associations = [
+            snapshot(id: 1, server: "dante", state: .associated, sent: 12, received: 11),
+            snapshot(id: 2, server: "noudp", state: .failed(DecodedFailure(refused))),
+        ]
+        m.focused = .associations
+        return m
+    }
+
+    @Test(arguments: [(120, 35), (80, 24), (60, 20), (40, 10)])
+    func rendersAtEverySize(width: Int, height: Int) {
+        let canvas = BufferCanvas(height: height, width: width)
+        Screen.render(Self.model(), on: canvas)
+        let text = canvas.text
+        #expect(text.contains("SocksDeck"))
+        #expect(text.contains("Associations"))
+        #expect(!text.contains("never-shown-42"))
+        if height >= 20 {
+            #expect(text.contains("dante") && text.contains("127.0.0.1:40000"), "\(text)")
+        }
+        // Nothing is written past the edge.
+        #expect(canvas.lines.allSatisfy { displayWidth($0) <= width })
+    }
+
+    @Test func theRendezvousIsTheUsedOneAndTheReplacementIsExplained() {
+        var m = Self.model()
+        m.focused = .associations
+        let canvas = BufferCanvas(height: 35, width: 180)
+        Screen.render(m, on: canvas)
+        #expect(canvas.text.contains("rendezvous   127.0.0.1:40000"))
+        #expect(canvas.text.contains("0.0.0.0:40000 (unspecified: server address used)"))
+    }
+
+    @Test func statesAreColouredByRole() {
+        let canvas = BufferCanvas(height: 35, width: 140)
+        var m = Self.model()
+        m.focused = .servers
+        Screen.render(m, on: canvas)
+        let lines = canvas.lines
+        let row = lines.firstIndex { $0.contains("#2") && $0.contains("noudp") }!
+        let x = lines[row].distance(from: lines[row].startIndex, to: lines[row].range(of: "failed")!.lowerBound)
+        #expect(canvas.role(y: row, x: x) == .error)
+        let okRow = lines.firstIndex { $0.contains("#1") && $0.contains("dante") }!
+        let okX = lines[okRow].distance(from: lines[okRow].startIndex, to: lines[okRow].range(of: "associated")!.lowerBound)
+        #expect(canvas.role(y: okRow, x: okX) == .ok)
+    }
+
+    @Test func theServersPaneShowsWhatIsKnown() {
+        let canvas = BufferCanvas(height: 35, width: 120)
+        Screen.render(Self.model(), on: canvas)
+        #expect(canvas.text.contains("UDP works"))
+        #expect(canvas.text.contains("REP 7: no UDP"))
+        #expect(canvas.text.contains("user alice"))
+    }
+
+    @Test func filterAndSort() {
+        var m = Self.model()
+        m.filter = "noudp"
+        #expect(m.visibleAssociations.map(\.id.value) == [2])
+        m.filter = ""
+        m.sort = .traffic
+        #expect(m.visibleAssociations.first?.id.value == 1)
+        m.sort = .state
+        #expect(m.visibleAssociations.map(\.state.name) == ["associated", "failed"])
+    }
+
+    @Test func wideCharactersTakeTwoCells() {
+        #expect(displayWidth("abc") == 3 && displayWidth("服务器") == 6 && displayWidth("é") == 1)
+        #expect(displayWidth(fit("服务器服务器", 7)) <= 7)
+        let canvas = BufferCanvas(height: 1, width: 10)
+        canvas.put("服务器abc", y: 0, x: 0)
+        #expect(canvas.lines[0].hasPrefix("服务器abc"))
+    }
+}
+
+@Suite struct KeyTableTests {
+    @Test func paneBindingsWinOverGlobalOnes() {
+        #expect(KeyTable.action(for: .enter, in: .servers) == .open)
+        #expect(KeyTable.action(for: .enter, in: .associations) == .nextPane)
+        #expect(KeyTable.action(for: .character("x"), in: .associations) == .close)
+        #expect(KeyTable.action(for: .character("x"), in: .servers) == nil)
+        #expect(KeyTable.action(for: .character("q"), in: .log) == .quit)
+    }
+
+    @Test func theHelpIsWrittenFromTheTable() {
+        let help = HelpOverlay.lines().joined(separator: "\n")
+        for binding in KeyTable.all {
+            #expect(help.contains(binding.help), "\(binding.help)")
+        }
+        // No key is bound twice in the same place.
+        for pane in [nil] + PaneID.allCases.map(Optional.some) {
+            let keys = KeyTable.all.filter { $0.pane == pane }.flatMap(\.keys)
+            #expect(Set(keys).count == keys.count)
+        }
+    }
+}
+
+@Suite struct ThemeTests {
+    @Test func everyShippedThemeParses() throws {
+        let folder = Repository.path("themes")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".toml") }
+        #expect(Set(files).isSuperset(of: ["default.toml", "dark.toml", "light.toml", "high-contrast.toml", "monochrome.toml"]))
+        for file in files {
+            let theme = try Theme.parse(try String(contentsOfFile: folder + "/" + file, encoding: .utf8), fallbackName: file)
+            #expect(Role.allCases.allSatisfy { theme.styles[$0] != nil }, "\(file)")
+        }
+        let mono = try Theme.parse(try String(contentsOfFile: folder + "/monochrome.toml", encoding: .utf8), fallbackName: "m")
+        #expect(!mono.usesColor)
+    }
+
+    @Test func brokenThemesAreReportedWithTheLine() {
+        #expect(throws: ThemeError(line: 3, message: "unknown role 'texte' (roles: \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")) {
+            try Theme.parse("name = \"x\"\n[roles]\ntexte = { fg = \"red\" }\n", fallbackName: "x")
+        }
+        do {
+            _ = try Theme.parse("name = \"x\"\n[roles]\ntext = { fg = \"purple\" }\n", fallbackName: "x")
+            Issue.record("parsed")
+        } catch { #expect(error.line == 3 && error.message.contains("not a colour")) }
+        do {
+            _ = try Theme.parse("name = \"x\"\n[roles\n", fallbackName: "x")
+            Issue.record("parsed")
+        } catch { #expect(error.line == 2) }
+    }
+
+    @Test func theLibraryFindsShippedAndUserThemesAndSkipsBrokenOnes() throws {
+        let user = try makeTemporaryDirectory("themes")
+        try "name = \"mine\"\n[roles]\nok = { fg = \"blue\" }\n".write(toFile: user + "/mine.toml", atomically: true, encoding: .utf8)
+        try "name = \"broken\"\n[roles]\nok = 5\n".write(toFile: user + "/broken.toml", atomically: true, encoding: .utf8)
+        let library = ThemeLibrary.load(userFolder: user, environment: ["SOCKSDECK_THEMES": Repository.path("themes")])
+        let names = library.themes.map(\.name)
+        #expect(names.contains("dark") && names.contains("light") && names.contains("high-contrast") && names.contains("mine"))
+        #expect(!names.contains("broken"))
+        #expect(library.problems.count == 1 && library.problems[0].description.contains("broken.toml:3"))
+        // Found from the built binary's location too (swift run), without the variable.
+        let found = ThemeLibrary.load(userFolder: nil, environment: [:], executable: try CLITests.binary())
+        #expect(found.theme(named: "high-contrast") != nil)
+    }
+}
