@@ -2,7 +2,8 @@
 # Installs what SocksDeck's tests and demo need on Debian (run as root, or with sudo):
 # Dante (the reference SOCKS5 server), microsocks (a server without UDP), gcc for the C API
 # tests, python3; the real clients the built-in relay is checked with: PySocks (PyPI), Dante's
-# socksify (dante-client) with socat, and curl; then the test user Dante's RFC 1929 checks.
+# socksify (dante-client) with socat, and curl; ncursesw and tmux for the terminal UI and its
+# tests; then the test user Dante's RFC 1929 checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -13,6 +14,9 @@ command -v python3 >/dev/null || need+=(python3 python3-pip)
 command -v socksify >/dev/null || need+=(dante-client)
 command -v socat >/dev/null || need+=(socat)
 command -v curl >/dev/null || need+=(curl)
+command -v tmux >/dev/null || need+=(tmux)
+# ncursesw for the terminal UI (libncursesw5-dev is Debian's transitional name for libncurses-dev).
+[ -e /usr/include/ncursesw/curses.h ] || [ -e /usr/include/ncurses.h ] || need+=(libncursesw5-dev)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq

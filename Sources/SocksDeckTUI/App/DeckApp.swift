@@ -20,14 +20,21 @@ public final class DeckApp {
     public func run(initialMessage: String? = nil) async {
         if let initialMessage { controller.say(initialMessage, .accent, seconds: 8) }
         var appliedTheme = controller.theme.name
+        var lastFrame: FrameSignature?
         loop: while !interrupted.isSet {
             await controller.refresh()
             if controller.theme.name != appliedTheme {
                 terminal.apply(controller.theme)
                 appliedTheme = controller.theme.name
+                lastFrame = nil
             }
-            Screen.render(controller.model, on: terminal)
-            terminal.present()
+            // Idle costs little: a frame that would look the same is not drawn again.
+            let frame = FrameSignature(controller.model, height: terminal.height, width: terminal.width)
+            if frame != lastFrame {
+                Screen.render(controller.model, on: terminal)
+                terminal.present()
+                lastFrame = frame
+            }
             // Waits up to 100 ms for the first key, then takes whatever else is queued.
             var key = terminal.nextKey()
             while let k = key {

@@ -129,3 +129,22 @@ public struct DeckModel: Sendable {
         clampSelections()
     }
 }
+
+/// What a frame shows: when it has not changed since the last frame, the frame is not redrawn.
+/// Ages tick by the second, so the second is part of it.
+struct FrameSignature: Equatable {
+    var associations: [AssociationSnapshot]
+    var eventCount: Int
+    var lastEvent: Date?
+    var ui: [String]
+    var second: Int
+
+    init(_ m: DeckModel, height: Int, width: Int) {
+        associations = m.associations
+        eventCount = m.events.count
+        lastEvent = m.events.last?.time
+        ui = [m.focused.rawValue, "\(m.selectedServer)", "\(m.selectedAssociation)", "\(m.logScroll)", m.filter, "\(m.editingFilter)",
+              m.sort.rawValue, "\(String(describing: m.form))", "\(m.helpVisible)", m.themeName, m.message?.text ?? "", "\(height)x\(width)"]
+        second = Int(Date().timeIntervalSince1970)
+    }
+}

@@ -43,7 +43,7 @@ public enum DetailPane {
         for d in a.recent.suffix(max(inner.height - lines.count, 0)).reversed() {
             let arrow = d.direction == .sent ? "→" : d.direction == .received ? "←" : "✗"
             let bytes = d.firstBytes.prefix(12).map { String(format: "%02x", $0) }.joined(separator: " ")
-            let text = String(d.firstBytes.prefix(16).map { (0x20..<0x7F).contains($0) ? Character(UnicodeScalar($0)) : "." })
+            let text = String(d.firstBytes.prefix(32).map { (0x20..<0x7F).contains($0) ? Character(UnicodeScalar($0)) : "." })
             let why = d.dropReason.map { " \($0)" } ?? ""
             lines.append(("\(arrow) \(d.peer) \(d.size)B\(why) \"\(text)\" \(bytes)", d.direction == .dropped ? .warning : .text))
         }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Foundation
 import SocksDeckEngine
 
@@ -7,14 +10,21 @@ public enum LogPane {
         canvas.box(rect, title: PaneID.log.title + (model.logScroll > 0 ? " (↑\(model.logScroll))" : ""), focused: focused)
         let inner = rect.inner
         guard !inner.isEmpty else { return }
-        let formatter = DateFormatter()
-        formatter.dateFormat = "HH:mm:ss"
         let end = model.events.count - model.logScroll
         let shown = model.events[max(0, end - inner.height)..<max(end, 0)]
         for (i, e) in shown.enumerated() {
             let role: Role = e.level == .error ? .error : e.level == .warning ? .warning : .text
             let who = e.association.map { "#\($0.value) " } ?? ""
-            canvas.put("\(formatter.string(from: e.time)) \(who)\(e.message)", y: inner.y + i, x: inner.x, width: inner.width, role: role, pad: true)
+            canvas.put("\(Self.clock(e.time)) \(who)\(e.message)", y: inner.y + i, x: inner.x, width: inner.width, role: role, pad: true)
         }
+    }
+
+    /// HH:MM:SS in local time, without a DateFormatter (costly to make, and not Sendable to keep).
+    static func clock(_ date: Date) -> String {
+        var t = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        localtime_r(&t, &parts)
+        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
+        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
     }
 }

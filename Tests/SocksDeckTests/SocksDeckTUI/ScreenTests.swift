@@ -57,17 +57,20 @@ import Testing
         #expect(canvas.text.contains("0.0.0.0:40000 (unspecified: server address used)"))
     }
 
-    @Test func statesAreColouredByRole() {
+    @Test func statesAreColouredByRole() throws {
         let canvas = BufferCanvas(height: 35, width: 140)
         var m = Self.model()
         m.focused = .servers
         Screen.render(m, on: canvas)
         let lines = canvas.lines
-        let row = lines.firstIndex { $0.contains("#2") && $0.contains("noudp") }!
-        let x = lines[row].distance(from: lines[row].startIndex, to: lines[row].range(of: "failed")!.lowerBound)
-        #expect(canvas.role(y: row, x: x) == .error)
-        let okRow = lines.firstIndex { $0.contains("#1") && $0.contains("dante") }!
-        let okX = lines[okRow].distance(from: lines[okRow].startIndex, to: lines[okRow].range(of: "associated")!.lowerBound)
+        func column(of word: String, inRowWith marker: String) throws -> (Int, Int) {
+            let row = try #require(lines.firstIndex { $0.hasPrefix("│\(marker) ") && $0.contains(word) }, "\(canvas.text)")
+            let range = try #require(lines[row].range(of: word))
+            return (row, lines[row].distance(from: lines[row].startIndex, to: range.lowerBound))
+        }
+        let (failedRow, failedX) = try column(of: "failed", inRowWith: "#2")
+        #expect(canvas.role(y: failedRow, x: failedX) == .error)
+        let (okRow, okX) = try column(of: "associated", inRowWith: "#1")
         #expect(canvas.role(y: okRow, x: okX) == .ok)
     }
 

@@ -1,0 +1,58 @@
+import Foundation
+
+/// The real binary in a tmux session: keys in with send-keys, the screen out with capture-pane.
+/// A tmux server of its own (-L), so a user's sessions are never touched.
+final class TmuxSession {
+    static let socketName = "socksdeck-tests-\(getpid())"
+    let name: String
+    private let tmux: String
+
+    init(width: Int = 120, height: Int = 35, arguments: [String], environment: [String: String] = [:]) throws {
+        guard let tmux = PeerProcess.which("tmux") else { throw PeerError.missing("tmux is not installed: apt-get install -y tmux") }
+        self.tmux = tmux
+        name = "t\(UInt32.random(in: 0...UInt32.max))"
+        let env = environment.merging(["LANG": "C.UTF-8", "TERM": "tmux-256color"]) { a, _ in a }
+        // NO_COLOR from the test runner's environment would pick the monochrome theme.
+        let command = (["env", "-u", "NO_COLOR"] + env.map { "\($0.key)=\($0.value)" } + [try CLITests.binary()] + arguments)
+            .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
+        let r = try runToCompletion(tmux, ["-L", Self.socketName, "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command + "; sleep 30"])
+        guard r.status == 0 else { throw PeerError.failed("tmux new-session failed: \(r.output)") }
+    }
+
+    func send(_ keys: String...) {
+        _ = try? runToCompletion(tmux, ["-L", Self.socketName, "send-keys", "-t", name] + keys)
+    }
+
+    func capture() -> String {
+        (try? runToCompletion(tmux, ["-L", Self.socketName, "capture-pane", "-p", "-t", name]).output) ?? ""
+    }
+
+    /// Polls the screen until `text` shows (bounded); returns the last screen either way.
+    @discardableResult
+    func waitFor(_ text: String, seconds: Double = 8) -> (found: Bool, screen: String) {
+        let deadline = Date().addingTimeInterval(seconds)
+        var screen = ""
+        while Date() < deadline {
+            screen = capture()
+            if screen.contains(text) { return (true, screen) }
+            usleep(100_000)
+        }
+        return (false, screen)
+    }
+
+    func resize(width: Int, height: Int) {
+        _ = try? runToCompletion(tmux, ["-L", Self.socketName, "resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
+    }
+
+    /// The pid of the program in the pane (for CPU measurements and to check it is alive).
+    var panePID: Int32? {
+        let out = (try? runToCompletion(tmux, ["-L", Self.socketName, "list-panes", "-t", name, "-F", "#{pane_pid}"]).output) ?? ""
+        return Int32(out.trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    func kill() {
+        _ = try? runToCompletion(tmux, ["-L", Self.socketName, "kill-session", "-t", name])
+    }
+
+    deinit { kill() }
+}

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+/// The terminal UI, driven as a person drives it: the real binary in tmux.
+@Suite(.serialized) struct TUITests {
+    @Test func onTheDemoOpenSendCloseAndTheFailures() throws {
+        let t = try TmuxSession(arguments: [], environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")])
+        defer { t.kill() }
+        #expect(t.waitFor("demo-nowhere").found, "\(t.capture())")
+        #expect(t.capture().contains("built-in demo"))
+        // Enter on the first server (demo) opens an association; its rendezvous shows.
+        t.send("Enter")
+        let opened = t.waitFor("1 associated of 1")
+        #expect(opened.found, "\(opened.screen)")
+        #expect(opened.screen.range(of: #"#1 +demo +127\.0\.0\.1:\d+"#, options: .regularExpression) != nil, "\(opened.screen)")
+        // s opens the send form, prefilled with the echo target; Enter sends.
+        t.send("s")
+        #expect(t.waitFor("Send through #1 demo").found)
+        t.send("Enter")
+        let echoed = t.waitFor("received     1 datagrams")
+        #expect(echoed.found, "\(echoed.screen)")
+        #expect(echoed.screen.contains("\"hello from socksdeck\""), "the reply is shown: \(echoed.screen)")
+        // x closes it.
+        t.send("x")
+        #expect(t.waitFor("closed (closed by the user)").found, "\(t.capture())")
+        // Back to the servers, down to demo-no-udp: the decoded REP 7.
+        t.send("BTab")
+        t.send("Down", "Down", "Enter")
+        let refused = t.waitFor("S5_EOPNOTSUPP")
+        #expect(refused.found, "\(refused.screen)")
+        // demo-nowhere: a decoded connection error.
+        t.send("BTab")
+        t.send("Down", "Enter")
+        #expect(t.waitFor("ECONNREFUSED").found, "\(t.capture())")
+        #expect(!t.capture().contains("demo-password"), "the demo password is in the notice only, never on screen")
+        // q quits and closes every association; the terminal comes back.
+        t.send("q")
+        #expect(t.waitFor("$", seconds: 3).found || !t.capture().contains("SocksDeck ·"))
+    }
+
+    @Test func resizesAndThemesWithoutACrash() throws {
+        let t = try TmuxSession(arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")])
+        defer { t.kill() }
+        #expect(t.waitFor("demo-nowhere").found)
+        t.send("Enter")
+        #expect(t.waitFor("1 associated of 1").found)
+        for (w, h) in [(80, 24), (60, 20), (120, 35), (40, 12)] {
+            t.resize(width: w, height: h)
+            let screen = t.waitFor("SocksDeck", seconds: 3)
+            #expect(screen.found, "\(w)x\(h): \(screen.screen)")
+            #expect(screen.screen.split(separator: "\n").allSatisfy { $0.count <= w }, "\(w)x\(h)")
+        }
+        t.resize(width: 80, height: 24)
+        let before = t.waitFor("theme dark").screen
+        #expect(before.contains("theme dark"), "dark is the default when the shipped themes are found: \(before)")
+        t.send("t")
+        let after = t.waitFor("theme: ")
+        let themeNow = after.screen.range(of: #"theme [a-z-]+"#, options: .regularExpression).map { String(after.screen[$0]) }
+        #expect(after.found && themeNow != nil && themeNow != "theme dark", "\(after.screen)")
+        t.send("?")
+        #expect(t.waitFor("this help").found, "the help overlay comes from the key table")
+        t.send("Escape")
+        t.send("q")
+    }
+
+    @Test func againstDanteWithAPasswordThatNeverShowsAndDanteStopped() throws {
+        let peers = try TestPeers.shared()
+        let dante = try DanteServer(configuration: "sockd-noauth.conf")
+        let config = try CLITests.writeConfig("""
+            [[server]]
+            name = "dante-local"
+            address = "127.0.0.1:\(dante.port)"
+            echo = "127.0.0.1:\(peers.echo.port)"
+
+            [[server]]
+            name = "dante-auth"
+            address = "127.0.0.1:\(peers.danteUserPass.port)"
+            username = "\(TestPeers.username)"
+            password_env = "TUI_TEST_PASSWORD"
+
+            [[server]]
+            name = "microsocks"
+            address = "127.0.0.1:\(peers.microsocksPort)"
+            """)
+        let t = try TmuxSession(arguments: ["--config", config], environment: ["TUI_TEST_PASSWORD": TestPeers.password])
+        defer { t.kill(); dante.stop() }
+        #expect(t.waitFor("dante-auth").found, "\(t.capture())")
+        t.send("Enter")
+        #expect(t.waitFor("1 associated of 1").found, "\(t.capture())")
+        // The authenticated one too.
+        t.send("BTab")
+        t.send("Down", "Enter")
+        #expect(t.waitFor("user \(TestPeers.username)").found)
+        let two = t.waitFor("2 associated of 2")
+        #expect(two.found, "\(two.screen)")
+        // microsocks: REP 7, decoded.
+        t.send("BTab")
+        t.send("Down", "Enter")
+        #expect(t.waitFor("S5_EOPNOTSUPP").found, "\(t.capture())")
+        // Dante stopped under the first association: closed, with the reason.
+        dante.stop()
+        let closed = t.waitFor("the server closed the control connection", seconds: 5)
+        #expect(closed.found, "\(closed.screen)")
+        #expect(!t.capture().contains(TestPeers.password))
+        t.send("q")
+    }
+
+    /// Idle CPU with the demo open: the figure goes in the notes; the assertion only guards
+    /// against a busy loop (a tenth of a core), not a benchmark.
+    @Test func idleCPUIsSmall() throws {
+        let t = try TmuxSession(arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")])
+        defer { t.kill() }
+        #expect(t.waitFor("demo-nowhere").found)
+        let shell = try #require(t.panePID)
+        let children = try runToCompletion("/usr/bin/pgrep", ["-P", "\(shell)", "socksdeck"]).output
+        let pid = try #require(Int32(children.split(separator: "\n").first.map(String.init) ?? ""))
+        func cpuTicks() -> Double {
+            let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+            let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+            return fields.count > 12 ? (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0) : 0
+        }
+        let start = cpuTicks()
+        Thread.sleep(forTimeInterval: 5)
+        let share = (cpuTicks() - start) / Double(sysconf(Int32(_SC_CLK_TCK))) / 5
+        print("TUI idle CPU share over 5 s: \(String(format: "%.2f", share * 100)) % of a core")
+        #expect(share < 0.10)
+        t.send("q")
+    }
+}
