@@ -46,22 +46,9 @@ public enum ServerSelection {
     }
 
     static func resolve(_ host: String, port: UInt16, line: Int) throws(SOCKS5Error) -> IPEndpoint {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else {
+        guard let endpoint = NameResolution.resolve(host, port: port) else {
             throw SOCKS5Error(code: .noServer, detail: "cannot resolve server '\(host)' (line \(line))")
         }
-        defer { freeaddrinfo(result) }
-        var cursor: UnsafeMutablePointer<addrinfo>? = first
-        while let info = cursor {
-            if let addr = info.pointee.ai_addr,
-               var endpoint = try? IPEndpoint(sockaddr: addr, length: Int(info.pointee.ai_addrlen)) {
-                endpoint.port = port
-                return endpoint
-            }
-            cursor = info.pointee.ai_next
-        }
-        throw SOCKS5Error(code: .noServer, detail: "server '\(host)' has no IPv4 or IPv6 address (line \(line))")
+        return endpoint
     }
 }

@@ -38,7 +38,7 @@ public final class SessionEngine: Sendable {
         if let address = IPAddress(server.host) {
             endpoint = IPEndpoint(address, port: server.port)
         } else {
-            guard let resolved = Resolver.resolve(server.host, port: server.port, family: family) else { throw .unresolvable(server.host) }
+            guard let resolved = NameResolution.resolve(server.host, port: server.port) else { throw .unresolvable(server.host) }
             endpoint = resolved
         }
         let core = self.core
@@ -290,25 +290,5 @@ final class EngineCore: @unchecked Sendable {
     static func describe(_ error: Error) -> String {
         let d = ErrorCatalogue.decode(errno: errnoValue(error))
         return "\(d.name): \(d.sentence)"
-    }
-}
-
-/// Name resolution for server host names (literals never get here).
-enum Resolver {
-    static func resolve(_ host: String, port: UInt16, family: AddressFamily?) -> IPEndpoint? {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &result) == 0 else { return nil }
-        defer { freeaddrinfo(result) }
-        var cursor = result
-        while let info = cursor {
-            if let addr = info.pointee.ai_addr, var e = try? IPEndpoint(sockaddr: addr, length: Int(info.pointee.ai_addrlen)) {
-                e.port = port
-                return e
-            }
-            cursor = info.pointee.ai_next
-        }
-        return nil
     }
 }

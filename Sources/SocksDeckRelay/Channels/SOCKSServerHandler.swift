@@ -184,7 +184,7 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             let promise = eventLoop.makePromise(of: IPEndpoint.self)
             let host = name.description
             DispatchQueue.global().async {
-                if let e = resolve(host, port: port) { promise.succeed(e) } else { promise.fail(IOError(errnoCode: EHOSTUNREACH, reason: "resolve")) }
+                if let e = NameResolution.resolve(host, port: port) { promise.succeed(e) } else { promise.fail(IOError(errnoCode: EHOSTUNREACH, reason: "resolve")) }
             }
             target = promise.futureResult
         }

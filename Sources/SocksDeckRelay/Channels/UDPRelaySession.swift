@@ -99,7 +99,7 @@ final class UDPRelaySession: @unchecked Sendable {
             // Name lookups block: they run off the event loop, and the datagram follows.
             let host = name.description
             DispatchQueue.global().async { [self] in
-                let resolved = resolve(host, port: port)
+                let resolved = NameResolution.resolve(host, port: port, datagram: true)
                 eventLoop.execute {
                     guard let resolved else {
                         self.drop("unresolvable", "a datagram for \(host):\(port), which does not resolve")
@@ -166,19 +166,3 @@ private final class TargetSideHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {}
 }
 
-func resolve(_ host: String, port: UInt16) -> IPEndpoint? {
-    var hints = addrinfo()
-    hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
-    var result: UnsafeMutablePointer<addrinfo>?
-    guard getaddrinfo(host, nil, &hints, &result) == 0 else { return nil }
-    defer { freeaddrinfo(result) }
-    var cursor = result
-    while let info = cursor {
-        if let addr = info.pointee.ai_addr, var e = try? IPEndpoint(sockaddr: addr, length: Int(info.pointee.ai_addrlen)) {
-            e.port = port
-            return e
-        }
-        cursor = info.pointee.ai_next
-    }
-    return nil
-}

@@ -171,7 +171,7 @@ public final class DeckController {
     private func submit(_ form: SendRequest) async {
         guard let a = model.selectedAssociationSnapshot, a.state == .associated else { say("the association is gone", .warning); return }
         guard let target = Self.target(form.target) else { say("target '\(form.target)' is not host:port or [IPv6]:port", .error); return }
-        guard let payload = form.hex ? Self.hexBytes(form.payload) : Array(form.payload.utf8) else {
+        guard let payload = form.hex ? HexPayload.parse(form.payload) : Array(form.payload.utf8) else {
             say("payload is not hex digits", .error)
             return
         }
@@ -195,17 +195,4 @@ public final class DeckController {
         return .domain(name, port: port)
     }
 
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = text.filter { !$0.isWhitespace }
-        guard digits.count % 2 == 0 else { return nil }
-        var out: [UInt8] = []
-        var i = digits.startIndex
-        while i < digits.endIndex {
-            let j = digits.index(i, offsetBy: 2)
-            guard let b = UInt8(digits[i..<j], radix: 16) else { return nil }
-            out.append(b)
-            i = j
-        }
-        return out
-    }
 }

@@ -27,31 +27,13 @@ struct AssociateCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let (configuration, demo) = try await options.prepare(serverName: server)
-        do {
-            try await execute(configuration)
-        } catch {
-            await demo?.stop()
-            throw error
-        }
-        await demo?.stop()
+        try await options.withConfiguration(serverName: server, execute)
     }
 
     private func execute(_ configuration: DeckConfiguration) async throws {
         let definition = try options.server(server, in: configuration)
         let engine = SessionEngine(configuration: configuration)
-        let id: AssociationID
-        do {
-            id = try await engine.open(server: definition, family: family.map { $0 == 4 ? .ipv4 : .ipv6 })
-        } catch {
-            Output.error(error.description)
-            await engine.shutdown()
-            throw Exit.operationFailed
-        }
-        guard let settled = await engine.waitUntilSettled(id, timeout: .seconds(Double(definition.connectTimeoutMilliseconds + definition.handshakeTimeoutMilliseconds) / 1000 + 1)) else {
-            await engine.shutdown()
-            throw Exit.operationFailed
-        }
+        let (id, settled) = try await openAssociation(engine, definition, family: family)
         report(settled, event: "settled")
         guard settled.state == .associated else {
             await engine.shutdown()

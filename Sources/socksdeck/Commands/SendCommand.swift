@@ -35,24 +35,10 @@ struct SendCommand: AsyncParsableCommand {
         if !(0...60_000).contains(interval) { throw ValidationError("--interval takes 0 to 60000 ms") }
         if !(0...600_000).contains(waitReply) { throw ValidationError("--wait-reply takes 0 to 600000 ms") }
         if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
-        if let hex, Self.parseHex(hex) == nil { throw ValidationError("--hex '\(hex)' is not an even number of hex digits") }
+        if let hex, HexPayload.parse(hex) == nil { throw ValidationError("--hex '\(hex)' is not an even number of hex digits") }
         if target != "echo" && splitTarget(target) == nil { throw ValidationError("TARGET '\(target)' is not host:port ([IPv6]:port) or \"echo\"") }
     }
 
-    static func parseHex(_ text: String) -> [UInt8]? {
-        var digits = text.replacingOccurrences(of: " ", with: "").replacingOccurrences(of: ":", with: "")
-        if digits.hasPrefix("0x") { digits.removeFirst(2) }
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        var index = digits.startIndex
-        while index < digits.endIndex {
-            let next = digits.index(index, offsetBy: 2)
-            guard let b = UInt8(digits[index..<next], radix: 16) else { return nil }
-            bytes.append(b)
-            index = next
-        }
-        return bytes
-    }
 
     private func splitTarget(_ text: String) -> (String, UInt16)? {
         if let e = IPEndpoint(text) { return (e.address.description, e.port) }
@@ -64,7 +50,7 @@ struct SendCommand: AsyncParsableCommand {
 
     private func payload() throws -> [UInt8] {
         if let text { return Array(text.utf8) }
-        if let hex { return Self.parseHex(hex)! }
+        if let hex { return HexPayload.parse(hex)! }
         guard let data = FileManager.default.contents(atPath: file!) else {
             Output.error("cannot read payload file \(file!)")
             throw Exit.noInput
@@ -83,28 +69,15 @@ struct SendCommand: AsyncParsableCommand {
         if let e = IPEndpoint(target) { return .ip(e) }
         let (host, port) = splitTarget(target)!
         guard resolve else { return .domain(DomainName(host)!, port: port) }
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_DGRAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &result) == 0, let info = result,
-              var e = try? IPEndpoint(sockaddr: info.pointee.ai_addr, length: Int(info.pointee.ai_addrlen)) else {
+        guard let e = NameResolution.resolve(host, port: port, datagram: true) else {
             Output.error("cannot resolve '\(host)'")
             throw Exit.operationFailed
         }
-        freeaddrinfo(result)
-        e.port = port
         return .ip(e)
     }
 
     func run() async throws {
-        let (configuration, demo) = try await options.prepare(serverName: server)
-        do {
-            try await execute(configuration)
-        } catch {
-            await demo?.stop()
-            throw error
-        }
-        await demo?.stop()
+        try await options.withConfiguration(serverName: server, execute)
     }
 
     private func execute(_ configuration: DeckConfiguration) async throws {
@@ -112,17 +85,9 @@ struct SendCommand: AsyncParsableCommand {
         let bytes = try payload()
         let destination = try targetAddress(definition)
         let engine = SessionEngine(configuration: configuration)
-        let id: AssociationID
-        do {
-            id = try await engine.open(server: definition, family: family.map { $0 == 4 ? .ipv4 : .ipv6 })
-        } catch {
-            Output.error(error.description)
-            await engine.shutdown()
-            throw Exit.operationFailed
-        }
-        let settled = await engine.waitUntilSettled(id, timeout: .seconds(Double(definition.connectTimeoutMilliseconds + definition.handshakeTimeoutMilliseconds) / 1000 + 1))
-        guard let settled, settled.state == .associated else {
-            if case .failed(let f)? = settled?.state {
+        let (id, settled) = try await openAssociation(engine, definition, family: family)
+        guard settled.state == .associated else {
+            if case .failed(let f) = settled.state {
                 if json { Output.json(["error": FailureJSON(f)]) }
                 Output.error("association through \(definition.name) failed: \(f)")
             }

@@ -50,3 +50,39 @@ struct ConfigurationOptions: ParsableArguments {
         }
     }
 }
+
+extension ConfigurationOptions {
+    /// Runs `body` with the configuration (see `prepare`), stopping the demo afterwards if one
+    /// was started, whatever happens.
+    func withConfiguration(serverName: String?, _ body: (DeckConfiguration) async throws -> Void) async throws {
+        let (configuration, demo) = try await prepare(serverName: serverName)
+        do {
+            try await body(configuration)
+        } catch {
+            await demo?.stop()
+            throw error
+        }
+        await demo?.stop()
+    }
+}
+
+/// Opens an association and waits until it settles (connect plus handshake time, and a second);
+/// the caller reports how it settled. When it cannot even start, prints why and exits 1.
+func openAssociation(
+    _ engine: SessionEngine, _ definition: ServerDefinition, family: Int?
+) async throws -> (AssociationID, AssociationSnapshot) {
+    let id: AssociationID
+    do {
+        id = try await engine.open(server: definition, family: family.map { $0 == 4 ? .ipv4 : .ipv6 })
+    } catch {
+        Output.error(error.description)
+        await engine.shutdown()
+        throw Exit.operationFailed
+    }
+    let bound = Double(definition.connectTimeoutMilliseconds + definition.handshakeTimeoutMilliseconds) / 1000 + 1
+    guard let settled = await engine.waitUntilSettled(id, timeout: .seconds(bound)) else {
+        await engine.shutdown()
+        throw Exit.operationFailed
+    }
+    return (id, settled)
+}
