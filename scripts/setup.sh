@@ -3,7 +3,8 @@
 # Dante (the reference SOCKS5 server), microsocks (a server without UDP), gcc for the C API
 # tests, python3; the real clients the built-in relay is checked with: PySocks (PyPI), Dante's
 # socksify (dante-client) with socat, and curl; ncursesw and tmux for the terminal UI and its
-# tests; then the test user Dante's RFC 1929 checks.
+# tests; shadowsocks-libev (ss-local, a SOCKS5 front with quirks) for the probe's tests; then
+# the test user Dante's RFC 1929 checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -15,6 +16,7 @@ command -v socksify >/dev/null || need+=(dante-client)
 command -v socat >/dev/null || need+=(socat)
 command -v curl >/dev/null || need+=(curl)
 command -v tmux >/dev/null || need+=(tmux)
+command -v ss-local >/dev/null || need+=(shadowsocks-libev)
 # ncursesw for the terminal UI (libncursesw5-dev is Debian's transitional name for libncurses-dev).
 [ -e /usr/include/ncursesw/curses.h ] || [ -e /usr/include/ncurses.h ] || need+=(libncursesw5-dev)
 if [ ${#need[@]} -gt 0 ]; then

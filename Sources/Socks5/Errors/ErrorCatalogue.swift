@@ -123,7 +123,7 @@ public enum ErrorCatalogue {
         case .commandNotSupported:
             return Entry(summary: "command not supported",
                          sentence: "The SOCKS server does not support the \(command.map { "\($0)" } ?? "requested") command (REP 7).",
-                         hint: command == .connect ? nil
+                         hint: command != nil && command != .udpAssociate ? nil
                             : "Many servers (microsocks among them) have no UDP relay: UDP ASSOCIATE needs a server that supports it, such as Dante.")
         case .addressTypeNotSupported:
             return Entry(summary: "address type not supported",

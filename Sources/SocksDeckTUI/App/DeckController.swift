@@ -10,6 +10,8 @@ public final class DeckController {
     public let themes: ThemeLibrary
     public private(set) var theme: Theme
     private var messageExpiry: Date?
+    /// Probes finish on threads of their own; their results wait here for the next refresh.
+    private let finishedProbes = NIOLockedProbeBox()
 
     public init(engine: SessionEngine, themes: ThemeLibrary, theme: Theme, banner: String?) {
         self.engine = engine
@@ -24,6 +26,10 @@ public final class DeckController {
         model.associations = await engine.snapshots()
         model.events = await engine.events()
         model.clampSelections()
+        for (name, summary) in finishedProbes.take() {
+            model.probeSummaries[name] = summary
+            say("probe of \(name): \(summary)", .accent, seconds: 8)
+        }
         if let expiry = messageExpiry, Date() > expiry {
             model.message = nil
             messageExpiry = nil
@@ -111,6 +117,18 @@ public final class DeckController {
         case .resend:
             guard let last = model.lastSend else { say("nothing sent yet: s opens the send form", .warning); return true }
             await submit(last)
+        case .probeServer:
+            guard let server = model.selectedServerDefinition else { say("no server selected", .warning); return true }
+            guard let endpoint = IPAddress(server.host).map({ IPEndpoint($0, port: server.port) }) else {
+                say("probe needs an IP address for \(server.name); use `socksdeck probe` for names", .warning)
+                return true
+            }
+            model.probeSummaries[server.name] = "probing…"
+            say("probing \(server.name): about 5–30 s")
+            let probe = CapabilityProbe(server: server, endpoint: endpoint, echo: server.echo)
+            let box = finishedProbes
+            // Blocking sockets, bounded: a thread of its own, never the UI's.
+            Thread { box.put(server.name, CapabilityProbe.summary(probe.run())) }.start()
         case .filter:
             model.editingFilter = true
             model.focused = .associations
@@ -195,4 +213,12 @@ public final class DeckController {
         return .domain(name, port: port)
     }
 
+}
+
+/// Probe results handed from the probe threads to the UI loop.
+final class NIOLockedProbeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [(String, String)] = []
+    func put(_ name: String, _ summary: String) { lock.withLock { results.append((name, summary)) } }
+    func take() -> [(String, String)] { lock.withLock { defer { results = [] }; return results } }
 }

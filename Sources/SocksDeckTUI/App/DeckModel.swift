@@ -8,6 +8,8 @@ public enum ServerCapability: Equatable, Sendable {
     case udpWorks
     case refused(String)
     case unreachable(String)
+    /// The summary of a capability probe (P).
+    case probed(String)
 
     var label: String {
         switch self {
@@ -15,6 +17,7 @@ public enum ServerCapability: Equatable, Sendable {
         case .udpWorks: "UDP works"
         case .refused(let why): why
         case .unreachable(let why): why
+        case .probed(let summary): summary
         }
     }
 
@@ -24,6 +27,7 @@ public enum ServerCapability: Equatable, Sendable {
         case .udpWorks: .ok
         case .refused: .warning
         case .unreachable: .error
+        case .probed: .accent
         }
     }
 }
@@ -64,6 +68,8 @@ public struct DeckModel: Sendable {
     public var themeName = "default"
     public var message: (text: String, role: Role)?
     public var banner: String?
+    /// The last capability probe of each server, in a few words.
+    public var probeSummaries: [String: String] = [:]
 
     public init(servers: [ServerDefinition], banner: String? = nil) {
         self.servers = servers
@@ -144,7 +150,7 @@ struct FrameSignature: Equatable {
         eventCount = m.events.count
         lastEvent = m.events.last?.time
         ui = [m.focused.rawValue, "\(m.selectedServer)", "\(m.selectedAssociation)", "\(m.logScroll)", m.filter, "\(m.editingFilter)",
-              m.sort.rawValue, "\(String(describing: m.form))", "\(m.helpVisible)", m.themeName, m.message?.text ?? "", "\(height)x\(width)"]
+              m.sort.rawValue, "\(String(describing: m.form))", "\(m.helpVisible)", m.themeName, m.message?.text ?? "", "\(height)x\(width)", "\(m.probeSummaries)"]
         second = Int(Date().timeIntervalSince1970)
     }
 }

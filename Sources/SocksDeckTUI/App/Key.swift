@@ -46,7 +46,7 @@ public enum PaneID: String, CaseIterable, Sendable {
 public enum DeckAction: Hashable, Sendable {
     case quit, nextPane, previousPane, toggleHelp, cycleTheme
     case up, down, pageUp, pageDown, top, bottom
-    case open, openIPv6, close, send, resend, toggleProbe
+    case open, openIPv6, close, send, resend, toggleProbe, probeServer
     case filter, cycleSort
 }
 

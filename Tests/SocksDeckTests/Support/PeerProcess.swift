@@ -70,6 +70,7 @@ final class PeerProcess: @unchecked Sendable {
     static func package(for executable: String) -> String {
         switch executable {
         case "danted": "dante-server"
+        case "ss-local", "ss-server": "shadowsocks-libev"
         case "gcc": "gcc"
         default: executable
         }

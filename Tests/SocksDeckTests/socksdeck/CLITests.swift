@@ -223,3 +223,23 @@ import Testing
         #expect(!log.contains("serve-secret-99") && !r.output.contains("serve-secret-99"))
     }
 }
+
+@Suite struct ProbeCommandTests {
+    @Test func probeOnTheDemoGivesFindingsAsJSON() throws {
+        let r = try CLITests.run(["probe", "demo", "--json"])
+        #expect(r.status == 0, "\(r.output)")
+        let object = try #require(CLITests.jsonLines(r.output).first)
+        let findings = try #require(object["findings"] as? [[String: Any]])
+        let byKey = Dictionary(uniqueKeysWithValues: findings.compactMap { f in (f["key"] as? String).map { ($0, f) } })
+        #expect(byKey["udp_associate"]?["verdict"] as? String == "yes")
+        #expect(byKey["source_port_locking"]?["verdict"] as? String == "yes")
+        #expect(byKey.values.allSatisfy { ($0["evidence"] as? String)?.isEmpty == false })
+    }
+
+    @Test func probeOfAServerWithoutUDPAndOfNothing() throws {
+        let noUDP = try CLITests.run(["probe", "demo-no-udp"])
+        #expect(noUDP.status == 0 && noUDP.output.contains("✘ UDP ASSOCIATE") && noUDP.output.contains("S5_EOPNOTSUPP"), "\(noUDP.output)")
+        let nowhere = try CLITests.run(["probe", "demo-nowhere"])
+        #expect(nowhere.status == 1 && nowhere.output.contains("unreachable (ECONNREFUSED)"), "\(nowhere.output)")
+    }
+}

@@ -33,6 +33,11 @@ import Testing
         t.send("Down", "Enter")
         #expect(t.waitFor("ECONNREFUSED").found, "\(t.capture())")
         #expect(!t.capture().contains("demo-password"), "the demo password is in the notice only, never on screen")
+        // P probes the selected server (demo, at the top) and shows the summary.
+        t.send("BTab")
+        t.send("Home", "P")
+        let probed = t.waitFor("UDP ✔", seconds: 20)
+        #expect(probed.found && probed.screen.contains("port-locked"), "\(probed.screen)")
         // q quits and closes every association; the terminal comes back.
         t.send("q")
         #expect(t.waitFor("$", seconds: 3).found || !t.capture().contains("SocksDeck ·"))

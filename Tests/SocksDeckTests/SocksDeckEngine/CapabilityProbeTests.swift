@@ -1,0 +1,107 @@
+import Foundation
+import NIOPosix
+import Socks5
+import Testing
+@testable import SocksDeckEngine
+@testable import SocksDeckRelay
+
+/// `socksdeck probe`'s findings against real servers, each checked against what
+/// ../shared/spec/peers.md records of them.
+@Suite(.serialized) struct CapabilityProbeTests {
+    static func findings(_ endpoint: IPEndpoint, echo: IPEndpoint?, credentials: Credentials? = nil) -> [String: ProbeFinding] {
+        var probe = CapabilityProbe(server: ServerDefinition(name: "x", host: "\(endpoint.address)", port: endpoint.port, credentials: credentials),
+                                    endpoint: endpoint, echo: echo)
+        probe.stepTimeoutMilliseconds = 600
+        return Dictionary(uniqueKeysWithValues: probe.run().map { ($0.key, $0) })
+    }
+
+    @Test func dante() throws {
+        let peers = try TestPeers.shared()
+        let f = Self.findings(peers.server(.ipv4), echo: peers.echo.endpoint(.ipv4))
+        #expect(f["method_none"]?.verdict == .yes && f["method_userpass"]?.verdict == .no)
+        #expect(f["udp_associate"]?.verdict == .yes)
+        // Always a concrete BND, a new port per association, of the family declared.
+        #expect(f["bnd_form"]?.value == "concrete")
+        #expect(f["udp_associate_ipv6"]?.verdict == .yes && f["udp_associate_ipv6"]?.value.contains("[::1]") == true)
+        #expect(f["relay_echo"]?.verdict == .yes)
+        // The first datagram locks the source port; FRAG != 0 dropped; relay closed with control.
+        #expect(f["source_port_locking"]?.verdict == .yes)
+        #expect(f["frag_dropped"]?.verdict == .yes)
+        #expect(f["relay_dies_with_control"]?.verdict == .yes)
+        // Payloads up to 65,000 bytes are relayed.
+        #expect(f["largest_payload"]?.value == "65000 bytes or more")
+        // BIND not permitted by the reference rules: 05 02.
+        #expect(f["bind"]?.value.contains("S5_EPERM") == true, "\(String(describing: f["bind"]))")
+        #expect(f["connect"]?.verdict != .no)
+    }
+
+    @Test func danteWithUsernameAndPassword() throws {
+        let peers = try TestPeers.shared()
+        let f = Self.findings(peers.server(.ipv4, auth: true), echo: peers.echo.endpoint(.ipv4), credentials: TestPeers.credentials)
+        #expect(f["method_none"]?.verdict == .no && f["method_userpass"]?.verdict == .yes)
+        #expect(f["udp_associate"]?.verdict == .yes && f["relay_echo"]?.verdict == .yes)
+    }
+
+    @Test func microsocksHasNoUDP() throws {
+        let peers = try TestPeers.shared()
+        let f = Self.findings(.loopback(.ipv4, peers.microsocksPort), echo: peers.echo.endpoint(.ipv4))
+        #expect(f["udp_associate"]?.verdict == .no && f["udp_associate"]?.value.contains("S5_EOPNOTSUPP") == true)
+        #expect(f["connect"]?.verdict == .yes)
+        #expect(f["relay"]?.verdict == .skipped)
+    }
+
+    @Test func shadowsocksLocal() throws {
+        let peers = try TestPeers.shared()
+        let ss = try ShadowsocksPair()
+        defer { ss.stop() }
+        let f = Self.findings(.loopback(.ipv4, ss.localPort), echo: peers.echo.endpoint(.ipv4))
+        // UDP on its own SOCKS port, no source checks, the relay survives the control
+        // connection, a payload limit of 2,739 bytes, the truncated 4-byte REP 7.
+        #expect(f["udp_associate"]?.verdict == .yes)
+        #expect(f["bnd_form"]?.value.contains("the SOCKS port itself") == true, "\(String(describing: f["bnd_form"]))")
+        #expect(f["source_port_locking"]?.verdict == .no)
+        #expect(f["relay_dies_with_control"]?.verdict == .no)
+        #expect(f["largest_payload"]?.value == "2739 bytes", "\(String(describing: f["largest_payload"]))")
+        #expect(f["bind"]?.value.contains("S5_ECLOSED") == true, "\(String(describing: f["bind"]))")
+    }
+
+    @Test func socksDecksOwnRelay() async throws {
+        let peers = try TestPeers.shared()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let relay = try await RelayServer.start(RelayConfiguration(listen: [.loopback(.ipv4, 0)]), group: group)
+        let f = Self.findings(relay.listening[0], echo: peers.echo.endpoint(.ipv4))
+        #expect(f["bnd_form"]?.value == "concrete")
+        #expect(f["source_port_locking"]?.verdict == .yes && f["frag_dropped"]?.verdict == .yes)
+        #expect(f["relay_dies_with_control"]?.verdict == .yes)
+        #expect(f["largest_payload"]?.value == "65000 bytes or more")
+        #expect(f["bind"]?.value.contains("S5_EOPNOTSUPP") == true)
+        await relay.stop()
+        try await group.shutdownGracefully()
+    }
+}
+
+/// ss-server and ss-local (shadowsocks-libev) on free loopback ports, for its SOCKS5 quirks.
+final class ShadowsocksPair {
+    let localPort: UInt16
+    private let server: PeerProcess
+    private let local: PeerProcess
+
+    init() throws {
+        let serverPort = TestSockets.freePort()
+        localPort = TestSockets.freePort()
+        let dir = try makeTemporaryDirectory("ss")
+        let common = ["-k", "socksdeck-test", "-m", "chacha20-ietf-poly1305", "-u"]
+        server = try PeerProcess(name: "ss-server", executable: "ss-server",
+                                 arguments: ["-s", "127.0.0.1", "-p", "\(serverPort)"] + common, logPath: dir + "/ss-server.log")
+        local = try PeerProcess(name: "ss-local", executable: "ss-local",
+                                arguments: ["-s", "127.0.0.1", "-p", "\(serverPort)", "-b", "127.0.0.1", "-l", "\(localPort)"] + common,
+                                logPath: dir + "/ss-local.log")
+        try server.waitUntilListening(port: serverPort)
+        try local.waitUntilListening(port: localPort)
+    }
+
+    func stop() {
+        local.stop()
+        server.stop()
+    }
+}
