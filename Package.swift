@@ -64,8 +64,11 @@ let package = Package(
             name: "socksdeck",
             dependencies: [
                 "SocksDeckEngine", "SocksDeckRelay", "SocksDeckTUI",
+                "Socks5NIO",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 

@@ -31,4 +31,7 @@ if ! python3 -c "import socks" 2>/dev/null; then
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages pysocks 2>/dev/null || true
 fi
 python3 -c "import socks" || { echo "PySocks did not install (pip install pysocks)" >&2; exit 1; }
+# prometheus_client's parser reads `socksdeck watch --metrics` output in the tests.
+python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check prometheus_client 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check --break-system-packages prometheus_client 2>/dev/null || true
 if [ "$(id -u)" = 0 ]; then sh peers/ensure-test-user.sh; else sudo sh peers/ensure-test-user.sh; fi

@@ -21,7 +21,7 @@ struct SocksDeck: AsyncParsableCommand {
             is missing; 78 the configuration file is broken.
             """,
         version: "0.1.0",
-        subcommands: [TUICommand.self, ServersCommand.self, AssociateCommand.self, SendCommand.self, ProbeCommand.self, ServeCommand.self, DecodeCommand.self, GetservCommand.self],
+        subcommands: [TUICommand.self, ServersCommand.self, AssociateCommand.self, SendCommand.self, ProbeCommand.self, WatchCommand.self, ServeCommand.self, DecodeCommand.self, GetservCommand.self],
         defaultSubcommand: TUICommand.self
     )
 }

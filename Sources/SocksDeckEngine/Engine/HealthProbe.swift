@@ -25,6 +25,9 @@ final class HealthProbe: @unchecked Sendable {
     private var lost = 0
     private var lastReply: Date?
     private var task: RepeatedTask?
+    /// Every RTT ever measured, counted into fixed buckets (for a Prometheus histogram).
+    private var bucketCounts = [Int](repeating: 0, count: ProbeSummary.rttBucketBounds.count)
+    private var rttSum = 0.0
 
     init(target: IPEndpoint, interval: TimeAmount, associationID: Int) {
         self.target = target
@@ -66,7 +69,10 @@ final class HealthProbe: @unchecked Sendable {
         guard id == UInt64(associationID), let start = outstanding.removeValue(forKey: seq) else { return }
         answered += 1
         lastReply = Date()
-        rtts.append(Double((NIODeadline.now() - start).nanoseconds) / 1_000_000)
+        let milliseconds = Double((NIODeadline.now() - start).nanoseconds) / 1_000_000
+        rtts.append(milliseconds)
+        rttSum += milliseconds / 1000
+        for (i, bound) in ProbeSummary.rttBucketBounds.enumerated() where milliseconds / 1000 <= bound { bucketCounts[i] += 1 }
     }
 
     private func expire(now: NIODeadline) {
@@ -78,6 +84,8 @@ final class HealthProbe: @unchecked Sendable {
 
     var summary: ProbeSummary {
         var s = ProbeSummary(target: target.description, sent: sent, answered: answered, lost: lost, lastReply: lastReply)
+        s.rttBucketCounts = bucketCounts
+        s.rttSumSeconds = rttSum
         let sorted = rtts.elements.sorted()
         if !sorted.isEmpty {
             s.rttP50Milliseconds = sorted[(sorted.count - 1) / 2]

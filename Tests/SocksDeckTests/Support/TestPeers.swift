@@ -55,8 +55,8 @@ final class DanteServer: Sendable {
     let directory: String
     let process: PeerProcess
 
-    init(configuration name: String) throws {
-        port = TestSockets.freePort()
+    init(configuration name: String, port fixedPort: UInt16? = nil) throws {
+        port = fixedPort ?? TestSockets.freePort()
         directory = try makeTemporaryDirectory("dante")
         let template = try String(contentsOfFile: Repository.path("peers/dante/\(name)"), encoding: .utf8)
         let configuration = template.replacingOccurrences(of: #"port = \d+"#, with: "port = \(port)", options: .regularExpression)

@@ -1,0 +1,105 @@
+import ArgumentParser
+import Dispatch
+import Foundation
+import NIOPosix
+import Socks5
+import SocksDeckEngine
+
+struct WatchCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "watch",
+        abstract: "Keep associations open with health probes, headless, with Prometheus metrics.",
+        discussion: """
+            One association per server (all configured servers when none is named), each with a \
+            probe to the echo target every --interval; a dead association is opened again, backing \
+            off from 1 s to 30 s. Prints one line (or JSON object) per event and per interval. \
+            --metrics serves Prometheus text on GET /metrics. Ends after --duration, or on Ctrl-C \
+            or SIGTERM.
+            """)
+
+    @OptionGroup var options: ConfigurationOptions
+    @Argument(help: "Servers to watch (default: every configured one).") var servers: [String] = []
+    @Option(help: ArgumentHelp("The UDP echo target for probes (default: each server's own).", valueName: "HOST:PORT")) var echo: String?
+    @Option(help: ArgumentHelp("Milliseconds between probes and between reports.", valueName: "MS")) var interval = 1000
+    @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "S")) var duration: Double?
+    @Option(help: ArgumentHelp("Serve Prometheus metrics here (GET /metrics).", valueName: "HOST:PORT")) var metrics: String?
+    @Flag(help: "One JSON object per line.") var json = false
+
+    func validate() throws {
+        if let echo, IPEndpoint(echo) == nil { throw ValidationError("--echo '\(echo)' is not IP:port ([IPv6]:port)") }
+        if let metrics, IPEndpoint(metrics) == nil { throw ValidationError("--metrics '\(metrics)' is not IP:port ([IPv6]:port)") }
+        if !(50...600_000).contains(interval) { throw ValidationError("--interval takes 50 to 600000 ms") }
+        if let duration, duration <= 0 { throw ValidationError("--duration takes a positive number of seconds") }
+    }
+
+    func run() async throws {
+        try await options.withConfiguration(serverName: servers.first) { configuration in
+            let definitions = try servers.isEmpty ? configuration.servers : servers.map { try options.server($0, in: configuration) }
+            guard !definitions.isEmpty else {
+                Output.error("no servers to watch: name some, or configure them")
+                throw Exit.usage
+            }
+            let engine = SessionEngine(configuration: configuration)
+            let watcher = AssociationWatcher(engine: engine, servers: definitions, echo: echo.flatMap(IPEndpoint.init),
+                                             probeInterval: .milliseconds(interval))
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            var server: MetricsServer?
+            if let metrics, let address = IPEndpoint(metrics) {
+                do {
+                    server = try await MetricsServer.start(on: address, group: group, watcher: watcher)
+                    if !json { Output.line("metrics on http://\(server!.listening)/metrics") }
+                } catch {
+                    Output.error("cannot listen on \(address) for metrics: \(error)")
+                    try? await group.shutdownGracefully()
+                    await engine.shutdown()
+                    throw Exit.operationFailed
+                }
+            }
+            let stop = StopFlag()
+            let end = duration.map { Date().addingTimeInterval($0) }
+            var lastSummary = Date.distantPast
+            while !stop.isSet, end.map({ Date() < $0 }) ?? true {
+                let summary = Date().timeIntervalSince(lastSummary) * 1000 >= Double(interval)
+                if summary { lastSummary = Date() }
+                for event in await watcher.tick(summary: summary) { report(event) }
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            await server?.stop()
+            try? await group.shutdownGracefully()
+            await engine.shutdown()
+        }
+    }
+
+    private func report(_ e: WatchEvent) {
+        if json { Output.json(e); return }
+        var line = "\(ISO8601DateFormatter().string(from: e.time)) \(e.server) \(e.event)"
+        if let a = e.association { line += " #\(a)" }
+        if let r = e.rendezvous { line += " rendezvous \(r)" }
+        if let r = e.reason { line += ": \(r)" }
+        if e.event == "interval" {
+            line += " \(e.state ?? "?") sent \(e.datagramsSent ?? 0) received \(e.datagramsReceived ?? 0) lost \(e.probesLost ?? 0)"
+            if let rtt = e.rttP50Ms { line += String(format: " rtt p50 %.2f ms", rtt) }
+            line += " reconnects \(e.reconnects ?? 0)"
+        }
+        Output.line(line)
+    }
+}
+
+/// Set by SIGINT or SIGTERM.
+final class StopFlag: @unchecked Sendable {
+    private let lock = NSLock()
+    private var set = false
+    private var sources: [DispatchSourceSignal] = []
+
+    init() {
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig)
+            source.setEventHandler { [weak self] in self?.lock.withLock { self?.set = true } }
+            source.resume()
+            sources.append(source)
+        }
+    }
+
+    var isSet: Bool { lock.withLock { set } }
+}
