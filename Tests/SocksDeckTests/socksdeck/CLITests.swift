@@ -243,3 +243,16 @@ import Testing
         #expect(nowhere.status == 1 && nowhere.output.contains("unreachable (ECONNREFUSED)"), "\(nowhere.output)")
     }
 }
+
+@Suite struct GeneratedDocumentationTests {
+    /// Completions come from the command definitions (swift-argument-parser), never by hand:
+    /// every subcommand appears in each shell's script.
+    @Test(arguments: ["bash", "zsh", "fish"])
+    func completionScriptsCoverEverySubcommand(shell: String) throws {
+        let r = try CLITests.run(["--generate-completion-script", shell])
+        #expect(r.status == 0)
+        for sub in ["ui", "servers", "associate", "send", "probe", "watch", "serve", "decode", "getserv"] {
+            #expect(r.output.contains(sub), "\(shell): \(sub)")
+        }
+    }
+}
