@@ -8,7 +8,7 @@ import SocksDeckEngine
 public final class DeckApp {
     private let controller: DeckController
     private let terminal: NcursesTerminal
-    private let interrupted = InterruptFlag()
+    private let interrupted = SignalFlag([SIGINT, SIGTERM, SIGHUP])
 
     public init(engine: SessionEngine, themes: ThemeLibrary, theme: Theme, banner: String?) throws {
         terminal = try NcursesTerminal()
@@ -56,23 +56,4 @@ extension NcursesTerminal {
         defer { timeoutFrame() }
         return nextKey()
     }
-}
-
-/// Set by SIGINT/SIGTERM: the loop quits cleanly, closing the associations and the terminal.
-final class InterruptFlag: @unchecked Sendable {
-    private var sources: [DispatchSourceSignal] = []
-    private let lock = NSLock()
-    private var set = false
-
-    init() {
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig)
-            source.setEventHandler { [weak self] in self?.lock.withLock { self?.set = true } }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    var isSet: Bool { lock.withLock { set } }
 }

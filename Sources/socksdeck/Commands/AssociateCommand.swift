@@ -39,7 +39,7 @@ struct AssociateCommand: AsyncParsableCommand {
             await engine.shutdown()
             throw Exit.operationFailed
         }
-        let interrupted = InterruptFlag()
+        let interrupted = SignalFlag()
         let deadline = hold.map { Date().addingTimeInterval($0) }
         var ended = settled
         while true {
@@ -87,22 +87,6 @@ struct AssociateCommand: AsyncParsableCommand {
             Output.error("association through \(s.serverName) did not settle: still \(s.state.name)")
         }
     }
-}
-
-/// Set by SIGINT, read by the command's loop.
-final class InterruptFlag: @unchecked Sendable {
-    private let source: DispatchSourceSignal
-    private let lock = NSLock()
-    private var set = false
-
-    init() {
-        signal(SIGINT, SIG_IGN)
-        source = DispatchSource.makeSignalSource(signal: SIGINT)
-        source.setEventHandler { [unowned self] in self.lock.withLock { self.set = true } }
-        source.resume()
-    }
-
-    var isSet: Bool { lock.withLock { set } }
 }
 
 extension AssociationSnapshot {

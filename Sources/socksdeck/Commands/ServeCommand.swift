@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import NIOPosix
 import Socks5
+import SocksDeckEngine
 import SocksDeckRelay
 
 struct ServeCommand: AsyncParsableCommand {
@@ -80,7 +81,7 @@ struct ServeCommand: AsyncParsableCommand {
             try? await group.shutdownGracefully()
             throw Exit.operationFailed
         }
-        await waitForTermination()
+        await SignalFlag().wait()
         await server.stop()
         await echoService?.stop()
         let s = server.statistics
@@ -89,33 +90,4 @@ struct ServeCommand: AsyncParsableCommand {
             + "\(s.datagramsToTargets) datagrams to targets, \(s.datagramsToClients) to clients, drops \(s.drops.isEmpty ? "none" : s.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ","))"))
         try? await group.shutdownGracefully()
     }
-
-    /// Returns on SIGINT or SIGTERM.
-    private func waitForTermination() async {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = OnceFlag()
-            var sources: [DispatchSourceSignal] = []
-            for sig in [SIGINT, SIGTERM] {
-                signal(sig, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: sig)
-                source.setEventHandler { if once.claim() { continuation.resume() } }
-                source.resume()
-                sources.append(source)
-            }
-            SignalSources.keep(sources)
-        }
-    }
-}
-
-/// True the first time only.
-final class OnceFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var claimed = false
-    func claim() -> Bool { lock.withLock { defer { claimed = true }; return !claimed } }
-}
-
-/// Keeps signal sources alive for the life of the process.
-enum SignalSources {
-    nonisolated(unsafe) private static var all: [DispatchSourceSignal] = []
-    static func keep(_ sources: [DispatchSourceSignal]) { all += sources }
 }

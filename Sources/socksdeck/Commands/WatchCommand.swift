@@ -55,7 +55,7 @@ struct WatchCommand: AsyncParsableCommand {
                     throw Exit.operationFailed
                 }
             }
-            let stop = StopFlag()
+            let stop = SignalFlag()
             let end = duration.map { Date().addingTimeInterval($0) }
             var lastSummary = Date.distantPast
             while !stop.isSet, end.map({ Date() < $0 }) ?? true {
@@ -83,23 +83,4 @@ struct WatchCommand: AsyncParsableCommand {
         }
         Output.line(line)
     }
-}
-
-/// Set by SIGINT or SIGTERM.
-final class StopFlag: @unchecked Sendable {
-    private let lock = NSLock()
-    private var set = false
-    private var sources: [DispatchSourceSignal] = []
-
-    init() {
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig)
-            source.setEventHandler { [weak self] in self?.lock.withLock { self?.set = true } }
-            source.resume()
-            sources.append(source)
-        }
-    }
-
-    var isSet: Bool { lock.withLock { set } }
 }
