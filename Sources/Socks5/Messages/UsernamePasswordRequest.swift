@@ -1,5 +1,5 @@
-/// A username and a password for RFC 1929. The password is never printed: `description` and
-/// `debugDescription` mask it, so it cannot leak through string interpolation or a dump.
+/// A username and a password for RFC 1929. The password is never printed: `description`,
+/// `debugDescription` and the mirror mask it, so it cannot leak through interpolation or `dump()`.
 public struct Credentials: Hashable, Sendable, CustomStringConvertible, CustomDebugStringConvertible {
     public let username: [UInt8]
     public let password: [UInt8]
@@ -21,6 +21,13 @@ public struct Credentials: Hashable, Sendable, CustomStringConvertible, CustomDe
 
     public var description: String { "\(String(decoding: username, as: UTF8.self)):••••" }
     public var debugDescription: String { description }
+}
+
+extension Credentials: CustomReflectable {
+    /// `dump()` and debuggers walk the mirror, not `description`: it must not hold the password.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["username": String(decoding: username, as: UTF8.self), "password": "••••"], displayStyle: .struct)
+    }
 }
 
 /// The RFC 1929 sub-negotiation request: `01 ULEN UNAME PLEN PASSWD`.

@@ -93,7 +93,10 @@ import Testing
         let s = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
         guard case .failed(let failure) = s.state else { Issue.record("\(s.state)"); return }
         #expect(failure.name == "S5_EAUTH")
-        let everything = "\(s) \(await engine.events()) \(engine.configuration)"
+        var dumped = ""
+        dump(engine.configuration, to: &dumped)
+        dump(s, to: &dumped)
+        let everything = "\(s) \(await engine.events()) \(engine.configuration) \(dumped)"
         #expect(!everything.contains(secret))
         await engine.shutdown()
     }

@@ -36,6 +36,9 @@ import Testing
         let c = Credentials(username: "alice", password: "s3cret-pw")!
         #expect(!"\(c)".contains("s3cret-pw"))
         #expect(!String(reflecting: c).contains("s3cret-pw"))
+        var dumped = ""
+        dump(c, to: &dumped)
+        #expect(!dumped.contains("s3cret-pw") && !dumped.contains("115"), "no password, not even as bytes: \(dumped)")
         #expect("\(c)".contains("alice"))
     }
 
