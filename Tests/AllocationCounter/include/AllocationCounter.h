@@ -7,5 +7,7 @@
  * __libc_* entry points, so every allocation in the process passes through it. */
 void allocation_counter_start(void);
 long allocation_counter_stop(void);
+/* 0 under AddressSanitizer/ThreadSanitizer, which own malloc themselves. */
+int allocation_counter_available(void);
 
 #endif

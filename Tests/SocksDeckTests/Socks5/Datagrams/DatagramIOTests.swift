@@ -85,7 +85,8 @@ import Testing
 
     /// Same interposer as the header test: sending and receiving a datagram, header included,
     /// allocates nothing.
-    @Test func sendAndReceiveDoNotAllocate() throws {
+    @Test(.enabled(if: allocation_counter_available() == 1, "the sanitizers own malloc"))
+    func sendAndReceiveDoNotAllocate() throws {
         defer { close(client); close(relay) }
         let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
         let inbound = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
