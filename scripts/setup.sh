@@ -4,7 +4,7 @@
 # tests, python3; the real clients the built-in relay is checked with: PySocks (PyPI), Dante's
 # socksify (dante-client) with socat, and curl; ncursesw and tmux for the terminal UI and its
 # tests; shadowsocks-libev (ss-local, a SOCKS5 front with quirks) for the probe's tests; then
-# the test user Dante's RFC 1929 checks.
+# with --test-user, the test user Dante's RFC 1929 checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
@@ -34,4 +34,8 @@ python3 -c "import socks" || { echo "PySocks did not install (pip install pysock
 # prometheus_client's parser reads `socksdeck watch --metrics` output in the tests.
 python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check prometheus_client 2>/dev/null \
   || python3 -m pip install -q --disable-pip-version-check --break-system-packages prometheus_client 2>/dev/null || true
-if [ "$(id -u)" = 0 ]; then sh peers/ensure-test-user.sh; else sudo sh peers/ensure-test-user.sh; fi
+# Only for the tests (--test-user): a local nologin user with a known password, which Dante's
+# RFC 1929 checks log in as. Never made by default: it is not something a workstation wants.
+if [ "${1:-}" = --test-user ]; then
+  if [ "$(id -u)" = 0 ]; then sh peers/ensure-test-user.sh; else sudo sh peers/ensure-test-user.sh; fi
+fi
