@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Socks5
@@ -17,6 +18,9 @@ public final class SessionEngine: Sendable {
     public let configuration: DeckConfiguration
     private let group: MultiThreadedEventLoopGroup
     private let core: EngineCore
+    /// Set by shutdown(): from then on every request answers at once (an event loop that has
+    /// shut down drops submitted work, and an await on it would never return).
+    private let stopped = NIOLockedValueBox(false)
 
     public init(configuration: DeckConfiguration, eventLogCapacity: Int = 2000) {
         self.configuration = configuration
@@ -43,7 +47,7 @@ public final class SessionEngine: Sendable {
         }
         let core = self.core
         let group = self.group
-        return try! await core.loop.submit { core.open(server: server, endpoint: endpoint, family: family ?? endpoint.family, group: group) }.get()
+        return try await onLoop { core.open(server: server, endpoint: endpoint, family: family ?? endpoint.family, group: group) }
     }
 
     /// Waits until the association is associated, failed or closed (or `timeout` passes), and
@@ -52,7 +56,7 @@ public final class SessionEngine: Sendable {
         let core = self.core
         let nanoseconds = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         // Whichever comes first, on the loop: the association settles, or the time is up.
-        let first = try? await core.loop.submit { () -> EventLoopFuture<Void>? in
+        let first = try? await onLoop { () -> EventLoopFuture<Void>? in
             guard let settled = core.associations[id]?.settled.futureResult else { return nil }
             let promise = core.loop.makePromise(of: Void.self)
             var done = false
@@ -64,7 +68,7 @@ public final class SessionEngine: Sendable {
                 if !done { done = true; promise.succeed() }
             }
             return promise.futureResult
-        }.get()
+        }
         guard let future = first ?? nil else { return nil }
         try? await future.get()
         return await snapshot(id)
@@ -73,7 +77,7 @@ public final class SessionEngine: Sendable {
     /// Closes an association: its control connection and its data socket.
     public func close(_ id: AssociationID) async {
         let core = self.core
-        try? await core.loop.submit { core.associations[id]?.transition(to: .closed(reason: "closed by the user")) }.get()
+        _ = try? await onLoop { core.associations[id]?.transition(to: .closed(reason: "closed by the user")) }
     }
 
     /// Sends `payload` `count` times, `interval` apart, to `target` through the association.
@@ -85,7 +89,7 @@ public final class SessionEngine: Sendable {
         for i in 0..<count {
             if i > 0 && interval > .zero { try? await Task.sleep(for: interval) }
             let core = self.core
-            let result = try! await core.loop.submit { core.send(id, to: target, payload: payload) }.get()
+            let result = try await onLoop { core.send(id, to: target, payload: payload) }
             switch result {
             case .success(let future):
                 if (try? await future.get()) != nil { written += 1 }
@@ -100,41 +104,53 @@ public final class SessionEngine: Sendable {
     public func startProbe(_ id: AssociationID, target: IPEndpoint? = nil, interval: Duration = .seconds(1)) async throws(EngineError) {
         let core = self.core
         let ms = Int64(interval.components.seconds) * 1000 + interval.components.attoseconds / 1_000_000_000_000_000
-        let result = try! await core.loop.submit { core.startProbe(id, target: target, interval: .milliseconds(max(ms, 10))) }.get()
+        let result = try await onLoop { core.startProbe(id, target: target, interval: .milliseconds(max(ms, 10))) }
         try result.get()
     }
 
     public func stopProbe(_ id: AssociationID) async {
         let core = self.core
-        try? await core.loop.submit { core.associations[id]?.probe?.stop(); core.associations[id]?.probe = nil }.get()
+        _ = try? await onLoop { core.associations[id]?.probe?.stop(); core.associations[id]?.probe = nil }
     }
 
     public func snapshot(_ id: AssociationID) async -> AssociationSnapshot? {
         let core = self.core
-        return try? await core.loop.submit { core.associations[id]?.snapshot }.get()
+        return (try? await onLoop { core.associations[id]?.snapshot }) ?? nil
     }
 
     /// Every association, oldest first.
     public func snapshots() async -> [AssociationSnapshot] {
         let core = self.core
-        return (try? await core.loop.submit { core.associations.keys.sorted().compactMap { core.associations[$0]?.snapshot } }.get()) ?? []
+        return (try? await onLoop { core.associations.keys.sorted().compactMap { core.associations[$0]?.snapshot } }) ?? []
     }
 
     /// The event log, oldest first; only one association's events when `association` is given.
     public func events(for association: AssociationID? = nil) async -> [EngineEvent] {
         let core = self.core
-        let all = (try? await core.loop.submit { core.events.elements }.get()) ?? []
+        let all = (try? await onLoop { core.events.elements }) ?? []
         return association.map { id in all.filter { $0.association == id } } ?? all
     }
 
     /// Forgets closed and failed associations.
     public func prune() async {
         let core = self.core
-        try? await core.loop.submit { core.associations = core.associations.filter { !$0.value.state.isFinal } }.get()
+        _ = try? await onLoop { core.associations = core.associations.filter { !$0.value.state.isFinal } }
+    }
+
+    /// Runs `body` on the engine's loop. The only way that fails is an engine already shut down.
+    private func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws(EngineError) -> T {
+        guard !stopped.withLockedValue({ $0 }) else { throw .invalidArgument("the engine has been shut down") }
+        do {
+            return try await core.loop.submit(body).get()
+        } catch {
+            throw .invalidArgument("the engine has been shut down")
+        }
     }
 
     /// Closes every association and stops the engine's thread.
     public func shutdown() async {
+        // Only the first call does the work; later ones (and every request after) answer at once.
+        guard stopped.withLockedValue({ was in defer { was = true }; return !was }) == true else { return }
         let core = self.core
         let closing = try? await core.loop.submit { () -> [EventLoopFuture<Void>] in
             core.associations.values.compactMap { a -> [EventLoopFuture<Void>]? in

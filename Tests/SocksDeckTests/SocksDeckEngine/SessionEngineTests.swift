@@ -61,6 +61,16 @@ import Testing
         await engine.shutdown()
     }
 
+    @Test func anEngineThatWasShutDownSaysSoInsteadOfCrashing() async throws {
+        let peers = try TestPeers.shared()
+        let engine = SessionEngine(configuration: Self.configuration(peers))
+        await engine.shutdown()
+        await #expect(throws: EngineError.invalidArgument("the engine has been shut down")) {
+            _ = try await engine.open(server: "dante")
+        }
+        #expect(await engine.snapshots().isEmpty)
+    }
+
     @Test func microsocksFailsWithTheDecodedREP7() async throws {
         let peers = try TestPeers.shared()
         let engine = SessionEngine(configuration: Self.configuration(peers))
