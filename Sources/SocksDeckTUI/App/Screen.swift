@@ -68,9 +68,4 @@ public enum Screen {
         }
         StatusLine.draw(model, y: layout.statusRow, width: canvas.width, on: canvas)
     }
-
-    /// The panes Tab walks through at this size (the ones on screen, plus the one it replaces).
-    public static func tabOrder(for model: DeckModel, height: Int, width: Int) -> [PaneID] {
-        PaneID.allCases
-    }
 }
