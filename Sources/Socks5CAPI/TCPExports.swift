@@ -73,7 +73,7 @@ public func socks5TCPAccept(
                 throw SOCKS5Error.system(EINVAL, "the peer address \(peer) does not fit DstLen \(dstLength)")
             }
         }
-        if svr != nil, let server = SOCKS5Client.serverEndpoint(ofControlSocket: socket) {
+        if svr != nil, let server = IPEndpoint.peer(of: socket) {
             _ = store(server, into: svr, capacity: svrLength)
         }
         return 0

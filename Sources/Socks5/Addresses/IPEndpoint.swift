@@ -89,6 +89,21 @@ public struct IPEndpoint: Hashable, Sendable {
         self = endpoint
     }
 
+    /// The local address of a socket (getsockname), or nil.
+    public static func local(of fd: Int32) -> IPEndpoint? { socketName(fd, getsockname) }
+
+    /// The address a connected socket is connected to (getpeername), or nil.
+    public static func peer(of fd: Int32) -> IPEndpoint? { socketName(fd, getpeername) }
+
+    private static func socketName(
+        _ fd: Int32, _ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
+    ) -> IPEndpoint? {
+        var storage = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let rc = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(fd, $0, &length) } }
+        return rc == 0 ? IPEndpoint(storage: storage) : nil
+    }
+
     /// Two endpoints are the same peer when their ports match and their addresses match after
     /// IPv4-mapped IPv6 addresses are unmapped.
     public func isSamePeer(as other: IPEndpoint) -> Bool {

@@ -95,10 +95,3 @@ public enum SOCKS5Client {
             .run(&machine, stopAtBound: stopAtBound)
     }
 }
-
-extension SOCKS5Client {
-    /// The server end of a control connection (getpeername).
-    public static func serverEndpoint(ofControlSocket fd: Int32) -> IPEndpoint? {
-        SocketOperations.peerEndpoint(fd)
-    }
-}

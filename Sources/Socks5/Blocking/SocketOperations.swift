@@ -117,23 +117,4 @@ enum SocketOperations {
             return buffer
         }
     }
-
-    /// The address at the other end of a connected socket.
-    static func peerEndpoint(_ fd: Int32) -> IPEndpoint? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getpeername(fd, $0, &length) }
-        }
-        return rc == 0 ? IPEndpoint(storage: storage) : nil
-    }
-
-    static func localEndpoint(_ fd: Int32) -> IPEndpoint? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return rc == 0 ? IPEndpoint(storage: storage) : nil
-    }
 }

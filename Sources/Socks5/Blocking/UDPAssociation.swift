@@ -40,7 +40,7 @@ public struct UDPAssociation: ~Copyable {
         do throws(SOCKS5Error) {
             let wildcard = IPEndpoint(.unspecified(family), port: 0)
             guard wildcard.withSockaddr({ bind(data, $0, $1) }) == 0 else { throw .system(errno, "bind the data socket") }
-            let local = SocketOperations.localEndpoint(data) ?? wildcard
+            let local = IPEndpoint.local(of: data) ?? wildcard
             let declared: SOCKSAddress = declareDataSocketPort ? .ip(local) : .unspecified(family)
             let rendezvous = try SOCKS5Client.associateUDP(
                 controlSocket: control, server: server, family: family, declaredSource: declared.endpoint, options: options)

@@ -238,12 +238,7 @@ public struct CapabilityProbe: Sendable {
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
 
-    private func localPort(_ fd: Int32) -> UInt16 {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return IPEndpoint(storage: storage)?.port ?? 0
-    }
+    private func localPort(_ fd: Int32) -> UInt16 { IPEndpoint.local(of: fd)?.port ?? 0 }
 
     /// Sends one datagram through the relay and waits for its echo (matched by content).
     private func roundTrip(_ fd: Int32, relay: IPEndpoint, echo: IPEndpoint, payload: [UInt8], fragment: UInt8 = 0) -> Bool {

@@ -69,9 +69,6 @@ struct DemoEnvironment {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         _ = IPEndpoint(.v4(.loopback), port: 0).withSockaddr { bind(fd, $0, $1) }
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return IPEndpoint(storage: storage)?.port ?? 9
+        return IPEndpoint.local(of: fd)?.port ?? 9
     }
 }

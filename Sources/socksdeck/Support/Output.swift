@@ -36,25 +36,6 @@ enum Output {
     }
 }
 
-/// The JSON shape of a decoded failure.
-struct FailureJSON: Encodable {
-    var name: String
-    var sentence: String
-    var hint: String?
-    var detail: String?
-    var s5: Int32
-    var errno: String
-
-    init(_ f: DecodedFailure) {
-        name = f.name
-        sentence = f.sentence
-        hint = f.hint
-        detail = f.detail
-        s5 = f.s5Code
-        errno = f.errnoName
-    }
-}
-
 /// The JSON shape of an association, from its snapshot.
 struct AssociationJSON: Encodable {
     var id: Int
@@ -62,7 +43,7 @@ struct AssociationJSON: Encodable {
     var serverAddress: String
     var state: String
     var reason: String?
-    var error: FailureJSON?
+    var error: DecodedFailure?
     var rendezvousReceived: String?
     var rendezvousUsed: String?
     var rendezvousReplaced: Bool?
@@ -79,7 +60,7 @@ struct AssociationJSON: Encodable {
         serverAddress = s.serverAddress
         state = s.state.name
         if case .closed(let r) = s.state { reason = r }
-        if case .failed(let f) = s.state { error = FailureJSON(f) }
+        if case .failed(let f) = s.state { error = f }
         rendezvousReceived = s.rendezvous?.asReceived.description
         rendezvousUsed = s.rendezvous?.asUsed.description
         rendezvousReplaced = s.rendezvous?.replacedUnspecified

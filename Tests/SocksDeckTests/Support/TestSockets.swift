@@ -20,14 +20,7 @@ enum TestSockets {
         fatalError("no free port")
     }
 
-    static func localEndpoint(_ fd: Int32) -> IPEndpoint? {
-        var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return rc == 0 ? IPEndpoint(storage: storage) : nil
-    }
+    static func localEndpoint(_ fd: Int32) -> IPEndpoint? { IPEndpoint.local(of: fd) }
 
     static func canConnect(host: String, port: UInt16) -> Bool {
         guard let address = IPAddress(host) else { return false }

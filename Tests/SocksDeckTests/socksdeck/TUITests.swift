@@ -38,9 +38,16 @@ import Testing
         t.send("Home", "P")
         let probed = t.waitFor("UDP ✔", seconds: 20)
         #expect(probed.found && probed.screen.contains("port-locked"), "\(probed.screen)")
-        // q quits and closes every association; the terminal comes back.
+        // q quits, closing every association: the program ends (the pane's shell goes on sleeping).
+        let shell = try #require(t.panePID)
         t.send("q")
-        #expect(t.waitFor("$", seconds: 3).found || !t.capture().contains("SocksDeck ·"))
+        let deadline = Date().addingTimeInterval(5)
+        var running = true
+        while running && Date() < deadline {
+            running = !((try? runToCompletion("/usr/bin/pgrep", ["-P", "\(shell)", "socksdeck"]))?.output ?? "").isEmpty
+            if running { usleep(100_000) }
+        }
+        #expect(!running, "socksdeck did not end after q")
     }
 
     @Test func resizesAndThemesWithoutACrash() throws {
