@@ -76,7 +76,8 @@ let package = Package(
         ),
 
         // The benchmarks (scripts/bench.sh): built by CI so they do not rot, run by hand.
-        .executableTarget(name: "socksdeck-bench", dependencies: ["Socks5", "SocksDeckEngine"], path: "Benchmarks/socksdeck-bench"),
+        .executableTarget(
+            name: "socksdeck-bench", dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "SocksDeckEngine"], path: "Benchmarks/socksdeck-bench"),
 
         // The README's Swift example, built so that it cannot rot.
         .executableTarget(name: "socks5-example", dependencies: ["Socks5"], path: "Examples/swift"),

@@ -27,25 +27,27 @@ public struct BlockingHandshake {
         if case .idle = machine.state { action = machine.start() }
         if case .awaitingSecondBindReply = machine.state { action = machine.start() }
         var messageDeadline = SocketOperations.monotonicMilliseconds() + receiveBound
+        // After a read that left the message short, the rest is usually already here.
+        var readFirst = false
         while true {
             switch action {
             case .send(let bytes):
                 do {
                     try SocketOperations.sendAll(socket, bytes, until: SocketOperations.monotonicMilliseconds() + sendBound)
                 } catch {
-                    _ = machine.fail(error)
-                    throw error
+                    throw machine.failure(error)
                 }
                 messageDeadline = SocketOperations.monotonicMilliseconds() + receiveBound
+                readFirst = false
                 action = machine.pendingAction
             case .receive(let count):
                 let bytes: [UInt8]
                 do {
-                    bytes = try SocketOperations.receiveSome(socket, count: max(count, 1), until: messageDeadline)
+                    bytes = try SocketOperations.receiveSome(socket, count: max(count, 1), until: messageDeadline, readFirst: readFirst)
                 } catch {
-                    _ = machine.fail(error)
-                    throw error
+                    throw machine.failure(error)
                 }
+                readFirst = !bytes.isEmpty
                 action = bytes.isEmpty ? machine.receiveEndOfStream() : machine.receive(bytes)
             case .bound(let reply):
                 if stopAtBound { return reply }

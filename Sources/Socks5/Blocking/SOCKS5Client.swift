@@ -39,10 +39,15 @@ public struct SOCKS5Options: Sendable {
     public var credentials: Credentials?
     /// The bound on each message of the handshake when the socket has no SO_RCVTIMEO.
     public var timeoutMilliseconds: Int32
+    /// Sends the request with the greeting when no credentials are given: one round trip fewer
+    /// (see `ClientHandshake.init(command:address:credentials:pipelining:)`). Off by default:
+    /// RFC 1928 does not promise that a server reads past the greeting.
+    public var pipelining: Bool
 
-    public init(credentials: Credentials? = nil, timeoutMilliseconds: Int32 = defaultHandshakeTimeoutMilliseconds) {
+    public init(credentials: Credentials? = nil, timeoutMilliseconds: Int32 = defaultHandshakeTimeoutMilliseconds, pipelining: Bool = false) {
         self.credentials = credentials
         self.timeoutMilliseconds = timeoutMilliseconds
+        self.pipelining = pipelining
     }
 }
 
@@ -90,7 +95,7 @@ public enum SOCKS5Client {
     ) throws(SOCKS5Error) -> SOCKSReply {
         try SocketOperations.checkStreamSocket(fd, for: server)
         try SocketOperations.connect(fd, to: server)
-        var machine = ClientHandshake(command: command, address: address, credentials: options.credentials)
+        var machine = ClientHandshake(command: command, address: address, credentials: options.credentials, pipelining: options.pipelining)
         return try BlockingHandshake(socket: fd, timeoutMilliseconds: options.timeoutMilliseconds)
             .run(&machine, stopAtBound: stopAtBound)
     }

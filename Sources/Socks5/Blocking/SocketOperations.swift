@@ -85,17 +85,22 @@ enum SocketOperations {
         }
     }
 
-    /// Writes all of `bytes` before the deadline.
+    /// Writes all of `bytes` before the deadline. The write is tried first and waited for only
+    /// when the socket is full: a handshake message nearly always fits, and a poll(2) that cannot
+    /// block is a system call for nothing.
     static func sendAll(_ fd: Int32, _ bytes: [UInt8], until deadline: Int64) throws(SOCKS5Error) {
         var sent = 0
         while sent < bytes.count {
-            try wait(fd, for: POLLOUT, until: deadline)
             let n = bytes.withUnsafeBytes { b in
                 Glibc.send(fd, b.baseAddress! + sent, b.count - sent, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
             }
             if n < 0 {
                 let e = errno
-                if e == EINTR || e == EAGAIN { continue }
+                if e == EINTR { continue }
+                if e == EAGAIN || e == EWOULDBLOCK {
+                    try wait(fd, for: POLLOUT, until: deadline)
+                    continue
+                }
                 throw .system(e, "send to the SOCKS server")
             }
             sent += n
@@ -103,14 +108,18 @@ enum SocketOperations {
     }
 
     /// Reads at most `count` bytes (at least one) before the deadline; an empty result is EOF.
-    static func receiveSome(_ fd: Int32, count: Int, until deadline: Int64) throws(SOCKS5Error) -> [UInt8] {
+    /// With `readFirst` the read is tried before waiting: right for the rest of a message whose
+    /// start has come (it came in the same segment), wrong for a reply just asked for.
+    static func receiveSome(_ fd: Int32, count: Int, until deadline: Int64, readFirst: Bool = false) throws(SOCKS5Error) -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: count)
+        var mayRead = readFirst
         while true {
-            try wait(fd, for: POLLIN, until: deadline)
-            var buffer = [UInt8](repeating: 0, count: count)
+            if !mayRead { try wait(fd, for: POLLIN, until: deadline) }
+            mayRead = false
             let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, count, Int32(MSG_DONTWAIT)) }
             if n < 0 {
                 let e = errno
-                if e == EINTR || e == EAGAIN { continue }
+                if e == EINTR || e == EAGAIN || e == EWOULDBLOCK { continue }
                 throw .system(e, "receive from the SOCKS server")
             }
             buffer.removeLast(count - n)

@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// The client side of a SOCKS5 handshake as a value: bytes in, bytes and events out, no sockets.
 ///
 /// The blocking C and Swift APIs, the async engine and the tests all drive this one machine:
@@ -45,15 +51,25 @@ public struct ClientHandshake: Sendable {
     public let offeredMethods: [AuthenticationMethod]
     /// The method the server chose, once it has.
     public private(set) var selectedMethod: AuthenticationMethod?
+    /// True when the request goes out with the greeting, before the method selection comes back
+    /// (see `init(command:address:credentials:pipelining:)`).
+    public let pipelinesRequest: Bool
 
     /// Bytes of the current message received so far.
     private var inbound: [UInt8] = []
 
-    public init(command: Command, address: SOCKSAddress, credentials: Credentials? = nil) {
+    /// With `pipelining`, and only when "no authentication" is the one method offered (no
+    /// credentials), the request is sent in the same write as the greeting: the only answer that
+    /// lets the handshake go on is "no authentication", so the request's bytes cannot be wrong,
+    /// and one round trip is saved. A server that reads the greeting with a large read and throws
+    /// the rest away would then never answer the request (the handshake times out), which is why
+    /// it is asked for, never the default.
+    public init(command: Command, address: SOCKSAddress, credentials: Credentials? = nil, pipelining: Bool = false) {
         self.command = command
         self.address = address
         self.credentials = credentials
         offeredMethods = credentials == nil ? [.noAuthentication] : [.noAuthentication, .usernamePassword]
+        pipelinesRequest = pipelining && credentials == nil
         inbound.reserveCapacity(32)
     }
 
@@ -70,7 +86,8 @@ public struct ClientHandshake: Sendable {
         switch state {
         case .idle:
             state = .awaitingMethodSelection
-            return .send(ClientGreeting(methods: offeredMethods).encoded())
+            let greeting = ClientGreeting(methods: offeredMethods).encoded()
+            return .send(pipelinesRequest ? greeting + SOCKSRequest(command: command, address: address).encoded() : greeting)
         case .awaitingSecondBindReply:
             return .receive(nextMessageNeed)
         default:
@@ -114,8 +131,23 @@ public struct ClientHandshake: Sendable {
         }
     }
 
+    /// Ends the handshake with `error` and returns the error as the machine recorded it (with
+    /// what the machine knows added), for a driver that throws.
+    public mutating func failure(_ error: SOCKS5Error) -> SOCKS5Error {
+        if case .failed(let recorded) = fail(error) { return recorded }
+        return error
+    }
+
     /// An I/O failure or a timeout below SOCKS ended the handshake.
     public mutating func fail(_ error: SOCKS5Error) -> Action {
+        var error = error
+        if pipelinesRequest, case .awaitingReply = state, inbound.isEmpty, error.systemError == ETIMEDOUT {
+            // The server answered the greeting and then nothing: the sign of one that read the
+            // greeting and threw the request away with the rest of its read (microsocks does).
+            error.detail = (error.detail.map { $0 + "; " } ?? "")
+                + "the request went with the greeting (pipelining) and only the greeting was answered: "
+                + "this server does not read past the greeting, turn pipelining off for it"
+        }
         state = .failed(error)
         return .failed(error)
     }
@@ -170,6 +202,11 @@ public struct ClientHandshake: Sendable {
         }
         guard offeredMethods.contains(method) else { throw .methodNotOffered(method.rawValue) }
         selectedMethod = method
+        if pipelinesRequest {
+            // The request is already out; its reply may even be here.
+            state = .awaitingReply
+            return advance()
+        }
         if method == .usernamePassword, let credentials {
             state = .awaitingAuthenticationReply
             return .send(UsernamePasswordRequest(credentials: credentials).encoded())
@@ -190,6 +227,10 @@ public struct ClientHandshake: Sendable {
     private var nextMessageNeed: Int {
         let total: Int
         switch state {
+        case .awaitingMethodSelection where pipelinesRequest:
+            // The method selection and the start of the reply: every reply is longer than the
+            // 5 bytes of its fixed part and first address byte, so this never reads past it.
+            total = 2 + 5
         case .awaitingMethodSelection, .awaitingAuthenticationReply:
             total = 2
         case .awaitingReply, .awaitingSecondBindReply:

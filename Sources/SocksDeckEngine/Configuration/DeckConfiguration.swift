@@ -86,6 +86,7 @@ public struct DeckConfiguration: Sendable, Equatable {
 
     private static let knownKeys: Set<String> = [
         "name", "address", "username", "password", "password_env", "password_file", "echo", "connect_timeout_ms", "handshake_timeout_ms",
+        "pipelining",
     ]
 
     private static func parseServer(
@@ -106,6 +107,11 @@ public struct DeckConfiguration: Sendable, Equatable {
             guard let v = table[key] else { return value }
             guard let i = v.int, (1...600_000).contains(i) else { throw fail(key, "'\(key)' must be a whole number of milliseconds from 1 to 600000") }
             return i
+        }
+        var pipelining = false
+        if let v = table["pipelining"] {
+            guard let b = v.bool else { throw fail("pipelining", "'pipelining' must be true or false") }
+            pipelining = b
         }
         guard let name = try string("name"), !name.isEmpty else { throw fail(nil, "a [[server]] needs a name") }
         guard let address = try string("address") else { throw fail(nil, "server '\(name)' needs an address (host:port)") }
@@ -149,10 +155,14 @@ public struct DeckConfiguration: Sendable, Equatable {
         } else if let first = sources.first {
             throw fail(first, "server '\(name)': a password without a username")
         }
+        if pipelining && credentials != nil {
+            throw fail("pipelining", "server '\(name)': pipelining sends the request before the server chooses a method, so it works without a username only")
+        }
         return ServerDefinition(
             name: name, host: host, port: port, credentials: credentials, passwordSource: source, echo: echo,
             connectTimeoutMilliseconds: try milliseconds("connect_timeout_ms", default: ServerDefinition.defaultConnectTimeoutMilliseconds),
-            handshakeTimeoutMilliseconds: try milliseconds("handshake_timeout_ms", default: ServerDefinition.defaultHandshakeTimeoutMilliseconds))
+            handshakeTimeoutMilliseconds: try milliseconds("handshake_timeout_ms", default: ServerDefinition.defaultHandshakeTimeoutMilliseconds),
+            pipelining: pipelining)
     }
 
     static func isReadableByOthers(_ path: String) -> Bool {

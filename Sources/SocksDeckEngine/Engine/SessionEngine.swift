@@ -191,7 +191,7 @@ final class EngineCore: @unchecked Sendable {
             .connectTimeout(.milliseconds(Int64(server.connectTimeoutMilliseconds)))
             .channelInitializer { [self] channel in
                 let handler = ControlConnectionHandler(
-                    machine: ClientHandshake(command: .udpAssociate, address: .unspecified(family), credentials: server.credentials),
+                    machine: ClientHandshake(command: .udpAssociate, address: .unspecified(family), credentials: server.credentials, pipelining: server.pipelining),
                     timeout: timeout,
                     report: { [self] event in self.handle(event, association: association, endpoint: endpoint) })
                 return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }

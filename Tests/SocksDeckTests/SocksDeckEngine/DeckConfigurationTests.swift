@@ -46,7 +46,14 @@ import Testing
         ("[[server]\nname = \"x\"\n", 1, "expected ']'"),
         ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nconnect_timeout_ms = -5\n", 4, "milliseconds"),
         ("servers = 1\n", 1, "unknown key 'servers'"),
+        ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\npipelining = \"yes\"\n", 4, "must be true or false"),
+        ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nusername = \"u\"\npassword = \"p\"\npipelining = true\n", 6, "without a username only"),
     ]
+
+    @Test func pipeliningIsOffUnlessAsked() throws {
+        let c = try DeckConfiguration.parse("[[server]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n[[server]]\nname = \"b\"\naddress = \"127.0.0.1:2\"\npipelining = true\n", environment: [:])
+        #expect(c.servers.map(\.pipelining) == [false, true])
+    }
 
     @Test(arguments: broken)
     func errorsNameTheLineAndTheProblem(text: String, line: Int?, message: String) {

@@ -166,4 +166,23 @@ import Testing
         await relay.stop()
         await engine.shutdown()
     }
+
+    /// The relay reads past the greeting, and so does the engine's pipelined handshake through it.
+    @Test func pipelinedHandshakesFromTheLibraryAndTheEngine() async throws {
+        let peers = try TestPeers.shared()
+        let relay = try await Self.start()
+        let association = try UDPAssociation.open(server: relay.listening[0], options: SOCKS5Options(timeoutMilliseconds: 3000, pipelining: true))
+        #expect(try echoOnce(association, peers.echo.endpoint(.ipv4), [7, 7, 7]) == [7, 7, 7])
+        association.close()
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [
+            ServerDefinition(name: "relay", host: "127.0.0.1", port: relay.listening[0].port, pipelining: true),
+        ]))
+        let id = try await engine.open(server: "relay")
+        #expect(await engine.waitUntilSettled(id, timeout: .seconds(5))?.state == .associated)
+        #expect(try await engine.send(id, to: .ip(peers.echo.endpoint(.ipv4)), payload: [1, 2, 3], count: 5) == 5)
+        let s = await SessionEngineTests.eventually(engine, id) { $0.counters.datagramsReceived == 5 }
+        #expect(s?.counters.datagramsReceived == 5)
+        await engine.shutdown()
+        await relay.stop()
+    }
 }

@@ -1,0 +1,117 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Socks5
+
+/// SocksDeck's benchmarks against a SOCKS5 server and a UDP echo target that are already
+/// running: scripts/bench.sh starts Dante and SocksDeck's own relay and echo target on loopback
+/// and calls this once per server. Every client is measured in the same run, in alternation,
+/// several times; the results are Markdown tables on stdout. Rates are wall clock (run on an
+/// idle machine); CPU figures come from the kernel's exact accounting.
+///
+///     socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs 3] [--associations 300]
+///         [--datagrams 20000] [--server-pids PID,PID] [--only setup|echo|scale]
+///         [--scale-associations 1000] [--scale-seconds 60]
+@main struct Bench {
+    static func main() async throws {
+        var options = Options(CommandLine.arguments.dropFirst())
+        let runs = options.int("--runs", 3)
+        let associations = options.int("--associations", 300)
+        let datagrams = options.int("--datagrams", 20_000)
+        let serverPIDs = options.string("--server-pids").map { $0.split(separator: ",").compactMap { Int32($0) } } ?? []
+        let only = options.string("--only")
+        let scaleAssociations = options.int("--scale-associations", 1000)
+        let scaleSeconds = options.int("--scale-seconds", 60)
+        guard options.positional.count == 2, let server = IPEndpoint(options.positional[0]), let echo = IPEndpoint(options.positional[1]) else {
+            FileHandle.standardError.write(Data("""
+                usage: socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs N] [--associations N] [--datagrams N]
+                                       [--server-pids PID,...] [--only setup|echo|scale]
+                                       [--scale-associations N] [--scale-seconds S]
+
+                """.utf8))
+            exit(64)
+        }
+
+        if only == nil || only == "setup" {
+            var table = ResultTable("setup, associations/s")
+            for _ in 0..<runs {
+                table.add("sequential", "SocksDeck library (Swift)", try SetupBenchmarks.library(server, associations, pipelining: false))
+                table.add("sequential", "SocksDeck library, pipelined", try SetupBenchmarks.library(server, associations, pipelining: true))
+                table.add("sequential", "SocksDeck C API", try SetupBenchmarks.cAPI(server, associations))
+                table.add("sequential", "SocksDeck engine", try await SetupBenchmarks.engine(server, associations, pipelining: false))
+                table.add("sequential", "SocksDeck engine, pipelined", try await SetupBenchmarks.engine(server, associations, pipelining: true))
+                table.add("sequential", "PySocks", try PySocksClient.setup(server, associations))
+            }
+            print(table.markdown)
+            if let ours = table.median("sequential", "SocksDeck library, pipelined"), let plain = table.median("sequential", "SocksDeck library (Swift)"),
+               let theirs = table.median("sequential", "PySocks") {
+                print("Medians against PySocks: library \(ratio(plain, theirs)), pipelined \(ratio(ours, theirs)).\n")
+            }
+        }
+
+        if only == nil || only == "echo" {
+            var rates = ResultTable("echo, datagrams/s")
+            var cpu = ResultTable("client CPU, µs per datagram")
+            var serverCPU = ResultTable("server CPU, µs per datagram")
+            for size in [64, 1200] {
+                for window in [1, 32] {
+                    // Ping-pong waits a round trip per datagram: fewer of them keep it short.
+                    let run = EchoRun(count: window == 1 ? datagrams / 4 : datagrams, size: size, window: window)
+                    let label = "\(window == 1 ? "ping-pong" : "32 in flight"), \(size) B"
+                    for _ in 0..<runs {
+                        let before = CPUTime.processes(serverPIDs)
+                        let library = try EchoClients.library(server, echo, run)
+                        let serverNanoseconds = Double(CPUTime.processes(serverPIDs) - before)
+                        let c = try EchoClients.cAPI(server, echo, run)
+                        let py = try PySocksClient.echo(server, echo, run)
+                        let direct = try EchoClients.direct(echo, run)
+                        for (client, r) in [("SocksDeck library (Swift)", library), ("SocksDeck C API", c), ("PySocks", py), ("no proxy (ceiling)", direct)] {
+                            rates.add(label, client, r.rate)
+                            cpu.add(label, client, r.clientMicroseconds)
+                        }
+                        if !serverPIDs.isEmpty {
+                            serverCPU.add(label, "SocksDeck library (Swift)", serverNanoseconds / 1000 / Double(max(library.received, 1)))
+                        }
+                    }
+                }
+            }
+            print(rates.markdown)
+            print(cpu.markdown)
+            if !serverPIDs.isEmpty { print(serverCPU.markdown) }
+            for label in ["ping-pong, 64 B", "32 in flight, 64 B", "32 in flight, 1200 B"] {
+                if let ours = cpu.median(label, "SocksDeck library (Swift)"), let direct = cpu.median(label, "no proxy (ceiling)"),
+                   let py = cpu.median(label, "PySocks"), let rate = rates.median(label, "SocksDeck library (Swift)"),
+                   let pyRate = rates.median(label, "PySocks") {
+                    print("\(label): client CPU \(ratio(ours, direct)) the direct client's, \(ratio(ours, py)) PySocks'; rate \(ratio(rate, pyRate)) PySocks'.")
+                }
+            }
+            print()
+        }
+
+        if only == "scale" {
+            try await ScaleBenchmark.run(server, echo, associations: scaleAssociations, seconds: scaleSeconds)
+        }
+        print("(\(runs) runs each, clients in alternation; medians compared)")
+    }
+
+    static func ratio(_ a: Double, _ b: Double) -> String { String(format: "%.2f×", a / b) }
+}
+
+/// `--name value` options and positional arguments.
+struct Options {
+    private var arguments: [String]
+    init(_ arguments: ArraySlice<String>) { self.arguments = Array(arguments) }
+
+    var positional: [String] { arguments }
+
+    mutating func string(_ name: String) -> String? {
+        guard let i = arguments.firstIndex(of: name), i + 1 < arguments.count else { return nil }
+        defer { arguments.removeSubrange(i...(i + 1)) }
+        return arguments[i + 1]
+    }
+
+    mutating func int(_ name: String, _ fallback: Int) -> Int {
+        string(name).flatMap { Int($0) } ?? fallback
+    }
+}

@@ -1,0 +1,82 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Foundation
+import Socks5
+import SocksDeckEngine
+
+/// Many associations at once through the engine, each probed every second: what one
+/// association costs in memory, what the engine costs in CPU, and that nothing grows a thread
+/// per association.
+enum ScaleBenchmark {
+    static func run(_ server: IPEndpoint, _ echo: IPEndpoint, associations count: Int, seconds: Int) async throws {
+        raiseDescriptorLimit()
+        let definition = ServerDefinition(name: "bench", host: "\(server.address)", port: server.port, echo: echo)
+        // The log keeps a fixed number of events, so its size does not grow with the count.
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [definition]))
+        // Warm up: the engine's thread, NIO's allocators and the first sockets exist before the baseline.
+        let warm = try await engine.open(server: "bench")
+        _ = await engine.waitUntilSettled(warm, timeout: .seconds(10))
+        await engine.close(warm)
+        await engine.prune()
+        let threadsBefore = threadCount()
+        let residentBefore = CPUTime.residentBytes()
+
+        let openStart = Date()
+        var ids: [AssociationID] = []
+        // Opened 50 at a time: a burst of 1,000 connects would overflow the server's listen backlog.
+        for batch in stride(from: 0, to: count, by: 50) {
+            var batchIDs: [AssociationID] = []
+            for _ in batch..<min(batch + 50, count) { batchIDs.append(try await engine.open(server: "bench")) }
+            for id in batchIDs { _ = await engine.waitUntilSettled(id, timeout: .seconds(20)) }
+            ids += batchIDs
+        }
+        let openSeconds = Date().timeIntervalSince(openStart)
+        let associated = await engine.snapshots().filter { $0.state == .associated }.count
+        for id in ids { try? await engine.startProbe(id, interval: .seconds(1)) }
+        let residentOpen = CPUTime.residentBytes()
+
+        let cpuStart = CPUTime.process()
+        let start = Date()
+        try await Task.sleep(for: .seconds(seconds))
+        let cpuSeconds = Double(CPUTime.process() - cpuStart) / 1e9
+        let wall = Date().timeIntervalSince(start)
+        let residentEnd = CPUTime.residentBytes()
+        let threadsEnd = threadCount()
+
+        let snapshots = await engine.snapshots()
+        let probes = snapshots.compactMap(\.probe)
+        let sent = probes.reduce(0) { $0 + $1.sent }
+        let answered = probes.reduce(0) { $0 + $1.answered }
+        let lost = probes.reduce(0) { $0 + $1.lost }
+        let p50s = probes.compactMap(\.rttP50Milliseconds).sorted()
+        await engine.shutdown()
+
+        let perAssociation = Double(residentEnd - residentBefore) / Double(max(associated, 1))
+        print("""
+            | \(count) associations, probed every second for \(seconds) s | value |
+            |---|---:|
+            | associated | \(associated) of \(count), opened in \(String(format: "%.1f", openSeconds)) s |
+            | memory growth per association (RSS, after \(seconds) s) | \(String(format: "%.1f", perAssociation / 1024)) KiB |
+            | memory growth per association (RSS, just opened) | \(String(format: "%.1f", Double(residentOpen - residentBefore) / Double(max(associated, 1)) / 1024)) KiB |
+            | threads before / after | \(threadsBefore) / \(threadsEnd) |
+            | engine CPU while probing | \(String(format: "%.1f", cpuSeconds / wall * 100)) % of a core |
+            | probes sent / answered / lost | \(sent) / \(answered) / \(lost) |
+            | median of the associations' RTT p50 | \(p50s.isEmpty ? "-" : String(format: "%.3f ms", p50s[p50s.count / 2])) |
+
+            """)
+    }
+
+    /// 1,000 associations need 2,000 descriptors here and more in the server: the soft limit
+    /// (often 1,024) goes up to the hard one, in this process only.
+    static func raiseDescriptorLimit() {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = limit.rlim_max
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    }
+
+    static func threadCount() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? 0
+    }
+}
