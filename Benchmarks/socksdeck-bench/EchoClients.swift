@@ -88,6 +88,27 @@ enum EchoClients {
                         receive: { recv(fd, &buffer, buffer.count, 0) >= 0 })
     }
 
+    /// The same, on an unconnected socket (sendto/recvfrom with an address each time), as
+    /// a SOCKS client's data socket is: the relay is one peer, but foreign senders must be seen
+    /// to be counted, so it stays unconnected. Separates the kernel's extra cost for unconnected
+    /// sends from SocksDeck's own.
+    static func directUnconnected(_ echo: IPEndpoint, _ run: EchoRun) throws -> EchoResult {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        setReceiveTimeout(fd)
+        let payload = [UInt8](repeating: 0x42, count: run.size)
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var from = sockaddr_storage()
+        return try loop(run,
+                        send: { _ = echo.withSockaddr { sendto(fd, payload, payload.count, 0, $0, $1) } },
+                        receive: {
+                            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                            return withUnsafeMutablePointer(to: &from) {
+                                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
+                            } >= 0
+                        })
+    }
+
     /// The loop every in-process client runs; CPU is this thread's.
     private static func loop(_ run: EchoRun, send: () throws -> Void, receive: () -> Bool) throws -> EchoResult {
         var sent = 0

@@ -66,7 +66,9 @@ import Socks5
                         let c = try EchoClients.cAPI(server, echo, run)
                         let py = try PySocksClient.echo(server, echo, run)
                         let direct = try EchoClients.direct(echo, run)
-                        for (client, r) in [("SocksDeck library (Swift)", library), ("SocksDeck C API", c), ("PySocks", py), ("no proxy (ceiling)", direct)] {
+                        let unconnected = try EchoClients.directUnconnected(echo, run)
+                        for (client, r) in [("SocksDeck library (Swift)", library), ("SocksDeck C API", c), ("PySocks", py),
+                                            ("no proxy (ceiling)", direct), ("no proxy, unconnected socket", unconnected)] {
                             rates.add(label, client, r.rate)
                             cpu.add(label, client, r.clientMicroseconds)
                         }
@@ -82,8 +84,8 @@ import Socks5
             for label in ["ping-pong, 64 B", "32 in flight, 64 B", "32 in flight, 1200 B"] {
                 if let ours = cpu.median(label, "SocksDeck library (Swift)"), let direct = cpu.median(label, "no proxy (ceiling)"),
                    let py = cpu.median(label, "PySocks"), let rate = rates.median(label, "SocksDeck library (Swift)"),
-                   let pyRate = rates.median(label, "PySocks") {
-                    print("\(label): client CPU \(ratio(ours, direct)) the direct client's, \(ratio(ours, py)) PySocks'; rate \(ratio(rate, pyRate)) PySocks'.")
+                   let pyRate = rates.median(label, "PySocks"), let unconnected = cpu.median(label, "no proxy, unconnected socket") {
+                    print("\(label): client CPU \(ratio(ours, direct)) the direct client's (\(ratio(ours, unconnected)) the unconnected one's), \(ratio(ours, py)) PySocks'; rate \(ratio(rate, pyRate)) PySocks'.")
                 }
             }
             print()
