@@ -23,6 +23,11 @@ final class UDPRelaySession: @unchecked Sendable {
     private let label: String
     var clientChannel: Channel?
     private var outbound: [AddressFamily: EventLoopFuture<Channel>] = [:]
+    /// The outbound sockets once bound: the per-datagram path writes to them directly.
+    private var outboundReady: [AddressFamily: Channel] = [:]
+    /// Datagrams written towards targets since the last flush: a burst read with one
+    /// recvmmsg leaves with one sendmmsg.
+    private var outboundUnflushed = false
     private(set) var lastActivity = NIODeadline.now()
     private var closed = false
 
@@ -39,8 +44,7 @@ final class UDPRelaySession: @unchecked Sendable {
 
     /// Binds the client-facing socket on `address` (port 0) and returns its address: the BND.
     func bindClientSide(on address: IPAddress) -> EventLoopFuture<IPEndpoint> {
-        DatagramBootstrap(group: eventLoop)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+        Self.datagramBootstrap(eventLoop)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ClientSideHandler(session: self)) }
             }
@@ -58,6 +62,20 @@ final class UDPRelaySession: @unchecked Sendable {
         clientChannel?.close(promise: nil)
         for (_, future) in outbound { future.whenSuccess { $0.close(promise: nil) } }
         outbound = [:]
+        outboundReady = [:]
+    }
+
+    /// Vector I/O: up to `vectorCount` datagrams per recvmmsg, each slot large enough for the
+    /// largest UDP datagram (NIO cuts one buffer into equal slots and does not report
+    /// truncation, so smaller slots would cut large datagrams). The buffer is pooled and reused;
+    /// only the pages datagrams touch become resident. Writes made while handling a read are
+    /// flushed once at its end, which NIO turns into one sendmmsg.
+    static let vectorCount = 8
+
+    static func datagramBootstrap(_ eventLoop: EventLoop) -> DatagramBootstrap {
+        DatagramBootstrap(group: eventLoop)
+            .channelOption(.datagramVectorReadMessageCount, value: vectorCount)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorCount * 65_536))
     }
 
     func drop(_ reason: String, _ detail: String) {
@@ -94,7 +112,7 @@ final class UDPRelaySession: @unchecked Sendable {
         let payload = buffer.getSlice(at: buffer.readerIndex + offset, length: buffer.readableBytes - offset)!
         switch header.address {
         case .ip(let target):
-            forward(payload, to: target)
+            forward(payload, to: target, flush: false)
         case .domain(let name, let port):
             // Name lookups block: they run off the event loop, and the datagram follows.
             let host = name.description
@@ -105,29 +123,43 @@ final class UDPRelaySession: @unchecked Sendable {
                         self.drop("unresolvable", "a datagram for \(host):\(port), which does not resolve")
                         return
                     }
-                    self.forward(payload, to: resolved)
+                    self.forward(payload, to: resolved, flush: true)
                 }
             }
         }
     }
 
-    private func forward(_ payload: ByteBuffer, to target: IPEndpoint) {
+    private func forward(_ payload: ByteBuffer, to target: IPEndpoint, flush: Bool) {
         guard !closed else { return }
-        outboundChannel(target.family).whenSuccess { [self] channel in
-            statistics.update { $0.datagramsToTargets += 1 }
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: target.nioAddress, data: payload), promise: nil)
+        let envelope = AddressedEnvelope(remoteAddress: target.nioAddress, data: payload)
+        statistics.update { $0.datagramsToTargets += 1 }
+        if let channel = outboundReady[target.family] {
+            if flush { channel.writeAndFlush(envelope, promise: nil) } else { channel.write(envelope, promise: nil) }
+            outboundUnflushed = outboundUnflushed || !flush
+            return
         }
+        // The first datagram of a family waits for its socket to be bound.
+        outboundChannel(target.family).whenSuccess { channel in channel.writeAndFlush(envelope, promise: nil) }
+    }
+
+    /// The end of a read from the client: what it forwarded leaves now.
+    fileprivate func flushOutbound() {
+        guard outboundUnflushed else { return }
+        outboundUnflushed = false
+        for channel in outboundReady.values { channel.flush() }
     }
 
     private func outboundChannel(_ family: AddressFamily) -> EventLoopFuture<Channel> {
         if let existing = outbound[family] { return existing }
-        let future = DatagramBootstrap(group: eventLoop)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+        let future = Self.datagramBootstrap(eventLoop)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(TargetSideHandler(session: self)) }
             }
             .bind(to: IPEndpoint(.unspecified(family), port: 0).nioAddress)
         outbound[family] = future
+        future.whenSuccess { [self] channel in
+            if closed { channel.close(promise: nil) } else { outboundReady[family] = channel }
+        }
         return future
     }
 
@@ -145,8 +177,11 @@ final class UDPRelaySession: @unchecked Sendable {
         var payload = envelope.data
         out.writeBuffer(&payload)
         statistics.update { $0.datagramsToClients += 1 }
-        client.writeAndFlush(AddressedEnvelope(remoteAddress: IPEndpoint(clientIP, port: port).nioAddress, data: out), promise: nil)
+        client.write(AddressedEnvelope(remoteAddress: IPEndpoint(clientIP, port: port).nioAddress, data: out), promise: nil)
     }
+
+    /// The end of a read from a target: the replies leave now.
+    fileprivate func flushClient() { clientChannel?.flush() }
 }
 
 private final class ClientSideHandler: ChannelInboundHandler {
@@ -154,6 +189,7 @@ private final class ClientSideHandler: ChannelInboundHandler {
     let session: UDPRelaySession
     init(session: UDPRelaySession) { self.session = session }
     func channelRead(context: ChannelHandlerContext, data: NIOAny) { session.fromClient(unwrapInboundIn(data)) }
+    func channelReadComplete(context: ChannelHandlerContext) { session.flushOutbound() }
     func errorCaught(context: ChannelHandlerContext, error: Error) {}
 }
 
@@ -162,6 +198,7 @@ private final class TargetSideHandler: ChannelInboundHandler {
     let session: UDPRelaySession
     init(session: UDPRelaySession) { self.session = session }
     func channelRead(context: ChannelHandlerContext, data: NIOAny) { session.fromTarget(unwrapInboundIn(data)) }
+    func channelReadComplete(context: ChannelHandlerContext) { session.flushClient() }
     // ICMP errors from a target (port unreachable) surface here on Linux; they end nothing.
     func errorCaught(context: ChannelHandlerContext, error: Error) {}
 }
