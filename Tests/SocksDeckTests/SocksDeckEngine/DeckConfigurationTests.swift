@@ -50,6 +50,24 @@ import Testing
         ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nusername = \"u\"\npassword = \"p\"\npipelining = true\n", 6, "without a username only"),
     ]
 
+    /// Regression, found by Fuzz/FuzzDeckConfiguration: toml++ aborts the process on these
+    /// headers; they must be errors with their line instead.
+    @Test(arguments: [
+        ("[[[server]]]\nname = \"x\"\n", 1),
+        ("[[[[ssere.r]\n]erver]]\nname = \"x\"\n\naddress = \"::1:1080\"n\nam", 1),
+        ("# c\n[ @x]\n", 2),
+        ("[[server]]\nname = \"x\"\n[[ [y]]\n", 3),
+    ])
+    func headersThatWouldAbortTOMLPlusPlusAreErrors(text: String, line: Int) {
+        #expect(throws: ConfigurationFileError.self) { try DeckConfiguration.parse(text, environment: [:]) }
+        #expect(TOMLHeaderGuard.check(text)?.line == line)
+    }
+
+    @Test func headerLikeLinesInsideMultilineStringsAreText() {
+        #expect(TOMLHeaderGuard.check("note = \"\"\"\n[[[not a header\n\"\"\"\n[[server]]\n") == nil)
+        #expect(TOMLHeaderGuard.check("[[server]]\n[ \"quoted\" ]\n[x]\n") == nil)
+    }
+
     @Test func pipeliningIsOffUnlessAsked() throws {
         let c = try DeckConfiguration.parse("[[server]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n[[server]]\nname = \"b\"\naddress = \"127.0.0.1:2\"\npipelining = true\n", environment: [:])
         #expect(c.servers.map(\.pipelining) == [false, true])

@@ -145,6 +145,11 @@ import Testing
             _ = try Theme.parse("name = \"x\"\n[roles]\ntext = { fg = \"purple\" }\n", fallbackName: "x")
             Issue.record("parsed")
         } catch { #expect(error.line == 3 && error.message.contains("not a colour")) }
+        // A header toml++ would abort on (the process, not just the parse) is an error too.
+        do {
+            _ = try Theme.parse("name = \"x\"\n[[[roles]]]\n", fallbackName: "x")
+            Issue.record("parsed")
+        } catch { #expect(error.line == 2) }
         do {
             _ = try Theme.parse("name = \"x\"\n[roles\n", fallbackName: "x")
             Issue.record("parsed")

@@ -1,0 +1,33 @@
+/// Checks the table headers of a TOML text before TOMLKit parses it.
+///
+/// toml++ (the C++ parser inside TOMLKit 0.6.0) asserts, and so aborts the whole process, on a
+/// header whose name starts with a character a key cannot start with: `[[[server]]]`,
+/// `[ @x]`. SwiftPM compiles it with its assertions on, in release builds too, so a typo in a
+/// configuration or theme file would crash socksdeck. Found by Fuzz/FuzzDeckConfiguration. The
+/// check looks only at what that assertion needs: after `[` or `[[` and blanks, a bare-key
+/// character, a quote, or `]` (which toml++ reports itself).
+public enum TOMLHeaderGuard {
+    public static func check(_ text: String) -> (line: Int, message: String)? {
+        // The multi-line string ("""…""" or '''…''') open at the start of the line, if any:
+        // lines inside one are text, not headers.
+        var openString: String? = nil
+        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let startsInsideString = openString != nil
+            for delimiter in ["\"\"\"", "'''"] where openString == nil || openString == delimiter {
+                if raw.components(separatedBy: delimiter).count % 2 == 0 { openString = openString == nil ? delimiter : nil }
+            }
+            var line = raw.drop(while: { $0 == " " || $0 == "\t" })
+            guard !startsInsideString, line.first == "[" else { continue }
+            line = line.dropFirst()
+            if line.first == "[" { line = line.dropFirst() }
+            line = line.drop(while: { $0 == " " || $0 == "\t" })
+            guard let first = line.first else { continue }
+            if first.isASCII && (first.isLetter || first.isNumber || first == "_" || first == "-") { continue }
+            if first == "\"" || first == "'" || first == "]" { continue }
+            return (index + 1, "a table header must be [name] or [[name]], with a name of letters, digits, _ or - (or quoted): '\(raw.trimmingCharacters(in: .whitespaces))'")
+        }
+        return nil
+    }
+}
+
+import Foundation
