@@ -88,7 +88,11 @@ let package = Package(
         // so that the real peers in Support/ are started once per run for all of them.
         .testTarget(
             name: "SocksDeckTests",
-            dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "AllocationCounter", "SocksDeckEngine", "SocksDeckRelay", "SocksDeckTUI"],
+            dependencies: [
+                "Socks5", "Socks5CAPI", "CSocks5", "Socks5NIO", "AllocationCounter", "SocksDeckEngine", "SocksDeckRelay", "SocksDeckTUI",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
             exclude: ["Socks5/CAPI/c"]
         ),
     ]

@@ -8,6 +8,9 @@
 /// character, a quote, or `]` (which toml++ reports itself).
 public enum TOMLHeaderGuard {
     public static func check(_ text: String) -> (line: Int, message: String)? {
+        // Bytes, not Characters: toml++ reads code points, and a "[" followed by a combining
+        // mark is one Character in Swift (found by the fuzzer too).
+        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), open = UInt8(ascii: "[")
         // The multi-line string ("""…""" or '''…''') open at the start of the line, if any:
         // lines inside one are text, not headers.
         var openString: String? = nil
@@ -16,15 +19,20 @@ public enum TOMLHeaderGuard {
             for delimiter in ["\"\"\"", "'''"] where openString == nil || openString == delimiter {
                 if raw.components(separatedBy: delimiter).count % 2 == 0 { openString = openString == nil ? delimiter : nil }
             }
-            var line = raw.drop(while: { $0 == " " || $0 == "\t" })
-            guard !startsInsideString, line.first == "[" else { continue }
+            var line = raw.utf8.drop(while: { $0 == space || $0 == tab })
+            guard !startsInsideString, line.first == open else { continue }
             line = line.dropFirst()
-            if line.first == "[" { line = line.dropFirst() }
-            line = line.drop(while: { $0 == " " || $0 == "\t" })
-            guard let first = line.first else { continue }
-            if first.isASCII && (first.isLetter || first.isNumber || first == "_" || first == "-") { continue }
-            if first == "\"" || first == "'" || first == "]" { continue }
-            return (index + 1, "a table header must be [name] or [[name]], with a name of letters, digits, _ or - (or quoted): '\(raw.trimmingCharacters(in: .whitespaces))'")
+            if line.first == open { line = line.dropFirst() }
+            line = line.drop(while: { $0 == space || $0 == tab })
+            // Nothing after the brackets ("[[" then the line's end) trips the same assertion.
+            let first = line.first ?? UInt8(ascii: "\n")
+            switch first {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
+                 UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]"):
+                continue
+            default:
+                return (index + 1, "a table header must be [name] or [[name]], with a name of letters, digits, _ or - (or quoted): '\(raw.trimmingCharacters(in: .whitespaces))'")
+            }
         }
         return nil
     }

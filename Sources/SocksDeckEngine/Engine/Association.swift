@@ -144,10 +144,14 @@ struct RecentDatagramRing {
     mutating func append(direction: RecentDatagram.Direction, peer: SOCKSAddress?, size: Int, firstBytes: ByteBufferView, dropReason: DatagramDropReason?) {
         let kept = min(firstBytes.count, Self.bytesPerEntry)
         let base = (entries.totalAppended % entries.capacity) * Self.bytesPerEntry
-        var i = base
-        for b in firstBytes.prefix(kept) {
-            bytes[i] = b
-            i += 1
+        // One copy of contiguous bytes; an element-by-element loop over the view costs an
+        // allocation per byte in unoptimised builds (measured by DatagramPathAllocationTests).
+        if kept > 0 {
+            bytes.withUnsafeMutableBytes { destination in
+                _ = firstBytes.withContiguousStorageIfAvailable { source in
+                    destination.baseAddress!.advanced(by: base).copyMemory(from: source.baseAddress!, byteCount: kept)
+                }
+            }
         }
         entries.append(Entry(time: Date(), direction: direction, peer: peer, size: size, kept: kept, dropReason: dropReason))
     }

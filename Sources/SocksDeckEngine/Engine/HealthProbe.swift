@@ -62,10 +62,16 @@ final class HealthProbe: @unchecked Sendable {
     /// Every datagram the association receives passes here; probe echoes are recognised by their
     /// prefix and association.
     func receive(from sender: SOCKSAddress, payload: ByteBufferView) {
-        guard payload.count == Self.payloadLength, payload.starts(with: Self.magic) else { return }
-        let fields = Array(payload.dropFirst(8))
-        let id = fields[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-        let seq = fields[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+        guard payload.count == Self.payloadLength else { return }
+        // Read in place from the contiguous bytes: every datagram passes here, and iterating a
+        // ByteBufferView element by element allocates in unoptimised builds.
+        let fields = payload.withContiguousStorageIfAvailable { bytes -> (UInt64, UInt64)? in
+            let raw = UnsafeRawBufferPointer(bytes)
+            guard Self.magic.withUnsafeBytes({ memcmp($0.baseAddress!, raw.baseAddress!, 8) == 0 }) else { return nil }
+            return (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                    UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+        }
+        guard let (id, seq) = fields ?? nil else { return }
         guard id == UInt64(associationID), let start = outstanding.removeValue(forKey: seq) else { return }
         answered += 1
         lastReply = Date()
