@@ -5,7 +5,7 @@
 # (default 60) with a random seed, or with --runs N for N inputs from a fixed seed (what CI does:
 # the same inputs every run, so a red CI means a real, reproducible crash). A crash leaves its
 # input in .build/fuzz/ and fails the script; turn it into a regression test.
-# Usage: scripts/fuzz.sh [SECONDS] | scripts/fuzz.sh --runs N
+# Usage: scripts/fuzz.sh [SECONDS] | scripts/fuzz.sh --runs N   (FUZZ_TARGETS="A B" for some only)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ "${1:-}" = --runs ]; then limit=(-seed=1 -runs="${2:?--runs N}"); label="${2} inputs, seed 1"
@@ -34,7 +34,7 @@ build_deck_configuration_target() {
     -o "$out/FuzzDeckConfiguration"
 }
 
-for target in FuzzReplyParsers FuzzDatagramHeader FuzzClientConfiguration FuzzDeckConfiguration; do
+for target in ${FUZZ_TARGETS:-FuzzReplyParsers FuzzDatagramHeader FuzzClientConfiguration FuzzDeckConfiguration}; do
   if [ "$target" = FuzzDeckConfiguration ]; then
     build_deck_configuration_target 2>&1 | grep -v "warning:" || true
   else

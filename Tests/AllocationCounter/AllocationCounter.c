@@ -19,6 +19,18 @@ extern void __libc_free(void *);
 #  define SANITIZED 1
 #endif
 
+#if defined(__has_feature)
+#  if __has_feature(address_sanitizer)
+int active_sanitizer(void) { return 1; }
+#  elif __has_feature(thread_sanitizer)
+int active_sanitizer(void) { return 2; }
+#  else
+int active_sanitizer(void) { return 0; }
+#  endif
+#else
+int active_sanitizer(void) { return 0; }
+#endif
+
 static __thread int counting;
 static __thread long count;
 

@@ -9,5 +9,8 @@ void allocation_counter_start(void);
 long allocation_counter_stop(void);
 /* 0 under AddressSanitizer/ThreadSanitizer, which own malloc themselves. */
 int allocation_counter_available(void);
+/* The sanitizer this build runs under (swift build --sanitize, which instruments this C target
+ * too): 0 none, 1 AddressSanitizer, 2 ThreadSanitizer. */
+int active_sanitizer(void);
 
 #endif

@@ -57,6 +57,9 @@ import Testing
         ("[[[[ssere.r]\n]erver]]\nname = \"x\"\n\naddress = \"::1:1080\"n\nam", 1),
         ("# c\n[ @x]\n", 2),
         ("[[server]]\nname = \"x\"\n[[ [y]]\n", 3),
+        ("[[\nname = 1\n", 1),
+        ("[", 1),
+        ("[\u{05A5}", 1),
     ])
     func headersThatWouldAbortTOMLPlusPlusAreErrors(text: String, line: Int) {
         #expect(throws: ConfigurationFileError.self) { try DeckConfiguration.parse(text, environment: [:]) }

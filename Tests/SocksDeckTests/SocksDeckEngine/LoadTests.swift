@@ -1,3 +1,4 @@
+import AllocationCounter
 import Foundation
 import Socks5
 import Testing
@@ -72,7 +73,9 @@ import Testing
         #expect(TestSockets.openDescriptorCount() <= descriptors)
         let growth = Self.residentKilobytes() - memory
         print("1,000 open/close cycles: resident memory grew by \(growth) KiB")
-        #expect(growth < 8 * 1024, "grew by \(growth) KiB")
+        // AddressSanitizer keeps freed memory in quarantine (tens of MiB here): the bound holds
+        // in the plain build, where it means something.
+        if active_sanitizer() == 0 { #expect(growth < 8 * 1024, "grew by \(growth) KiB") }
         await engine.shutdown()
     }
 }

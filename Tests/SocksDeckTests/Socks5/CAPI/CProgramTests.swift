@@ -1,3 +1,4 @@
+import AllocationCounter
 import Foundation
 import Testing
 
@@ -15,14 +16,20 @@ import Testing
     }
 
     static func compile(_ source: String, _ name: String) throws -> String {
-        guard let gcc = PeerProcess.which("gcc") else { throw PeerError.missing("gcc is not installed: apt-get install -y gcc") }
+        // Under a sanitizer libsocks5.so calls its runtime, which only the toolchain's clang
+        // links in (gcc's libasan is another runtime): the C program is built with it then.
+        let sanitizer = [1: "-fsanitize=address", 2: "-fsanitize=thread"][active_sanitizer()]
+        let compilerName = sanitizer == nil ? "gcc" : "clang"
+        guard let compiler = PeerProcess.which(compilerName) else {
+            throw PeerError.missing("\(compilerName) is not installed: apt-get install -y gcc (clang comes with Swift)")
+        }
         let lib = try libraryDirectory()
         let out = try makeTemporaryDirectory("c") + "/" + name
-        let result = try runToCompletion(gcc, [
+        let result = try runToCompletion(compiler, [
             "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror", "-I", Repository.path("Sources/CSocks5/include"),
             source, "-o", out, "-L", lib, "-lsocks5", "-Wl,-rpath," + lib,
-        ])
-        guard result.status == 0 else { throw PeerError.failed("gcc failed:\n\(result.output)") }
+        ] + (sanitizer.map { [$0] } ?? []))
+        guard result.status == 0 else { throw PeerError.failed("\(compilerName) failed:\n\(result.output)") }
         return out
     }
 
