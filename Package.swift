@@ -77,7 +77,9 @@ let package = Package(
 
         // The benchmarks (scripts/bench.sh): built by CI so they do not rot, run by hand.
         .executableTarget(
-            name: "socksdeck-bench", dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "SocksDeckEngine"], path: "Benchmarks/socksdeck-bench"),
+            name: "socksdeck-bench", dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "SocksDeckEngine", "CBenchSupport"],
+            path: "Benchmarks/socksdeck-bench"),
+        .target(name: "CBenchSupport", path: "Benchmarks/CBenchSupport"),
 
         // The README's Swift example, built so that it cannot rot.
         .executableTarget(name: "socks5-example", dependencies: ["Socks5"], path: "Examples/swift"),

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CBenchSupport
 import Foundation
 
 /// CPU time, in nanoseconds, from the kernel's scheduler accounting: exact, where getrusage and
@@ -34,6 +35,10 @@ enum CPUTime {
         }
         return total
     }
+
+    /// Heap bytes in use: what the process's objects take, apart from the pages the allocator
+    /// keeps for later.
+    static func heapInUse() -> Int { Int(bench_heap_in_use()) }
 
     /// Resident memory of this process, in bytes (VmRSS of /proc/self/status).
     static func residentBytes() -> Int {

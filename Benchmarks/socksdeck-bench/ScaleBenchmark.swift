@@ -9,9 +9,17 @@ import SocksDeckEngine
 /// association costs in memory, what the engine costs in CPU, and that nothing grows a thread
 /// per association.
 enum ScaleBenchmark {
+    /// Once with the default receive buffer (64 KiB, which each association with traffic keeps)
+    /// and once with receive_buffer_bytes = 2048.
     static func run(_ server: IPEndpoint, _ echo: IPEndpoint, associations count: Int, seconds: Int) async throws {
         raiseDescriptorLimit()
-        let definition = ServerDefinition(name: "bench", host: "\(server.address)", port: server.port, echo: echo)
+        for receiveBuffer in [ServerDefinition.defaultReceiveBufferBytes, 2048] {
+            try await run(server, echo, associations: count, seconds: seconds, receiveBuffer: receiveBuffer)
+        }
+    }
+
+    static func run(_ server: IPEndpoint, _ echo: IPEndpoint, associations count: Int, seconds: Int, receiveBuffer: Int) async throws {
+        let definition = ServerDefinition(name: "bench", host: "\(server.address)", port: server.port, echo: echo, receiveBufferBytes: receiveBuffer)
         // The log keeps a fixed number of events, so its size does not grow with the count.
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [definition]))
         // Warm up: the engine's thread, NIO's allocators and the first sockets exist before the baseline.
@@ -21,6 +29,7 @@ enum ScaleBenchmark {
         await engine.prune()
         let threadsBefore = threadCount()
         let residentBefore = CPUTime.residentBytes()
+        let heapBefore = CPUTime.heapInUse()
 
         let openStart = Date()
         var ids: [AssociationID] = []
@@ -35,6 +44,7 @@ enum ScaleBenchmark {
         let associated = await engine.snapshots().filter { $0.state == .associated }.count
         for id in ids { try? await engine.startProbe(id, interval: .seconds(1)) }
         let residentOpen = CPUTime.residentBytes()
+        let heapOpen = CPUTime.heapInUse()
 
         let cpuStart = CPUTime.process()
         let start = Date()
@@ -42,6 +52,7 @@ enum ScaleBenchmark {
         let cpuSeconds = Double(CPUTime.process() - cpuStart) / 1e9
         let wall = Date().timeIntervalSince(start)
         let residentEnd = CPUTime.residentBytes()
+        let heapEnd = CPUTime.heapInUse()
         let threadsEnd = threadCount()
 
         let snapshots = await engine.snapshots()
@@ -54,17 +65,22 @@ enum ScaleBenchmark {
 
         let perAssociation = Double(residentEnd - residentBefore) / Double(max(associated, 1))
         print("""
-            | \(count) associations, probed every second for \(seconds) s | value |
+            | \(count) associations, probed every second for \(seconds) s, receive_buffer_bytes = \(receiveBuffer) | value |
             |---|---:|
             | associated | \(associated) of \(count), opened in \(String(format: "%.1f", openSeconds)) s |
             | memory growth per association (RSS, after \(seconds) s) | \(String(format: "%.1f", perAssociation / 1024)) KiB |
             | memory growth per association (RSS, just opened) | \(String(format: "%.1f", Double(residentOpen - residentBefore) / Double(max(associated, 1)) / 1024)) KiB |
+            | heap in use per association (just opened / after \(seconds) s) | \(kib(heapOpen - heapBefore, associated)) / \(kib(heapEnd - heapBefore, associated)) KiB |
             | threads before / after | \(threadsBefore) / \(threadsEnd) |
             | engine CPU while probing | \(String(format: "%.1f", cpuSeconds / wall * 100)) % of a core |
             | probes sent / answered / lost | \(sent) / \(answered) / \(lost) |
             | median of the associations' RTT p50 | \(p50s.isEmpty ? "-" : String(format: "%.3f ms", p50s[p50s.count / 2])) |
 
             """)
+    }
+
+    static func kib(_ bytes: Int, _ count: Int) -> String {
+        String(format: "%.1f", Double(bytes) / Double(max(count, 1)) / 1024)
     }
 
     /// 1,000 associations need 2,000 descriptors here and more in the server: the soft limit

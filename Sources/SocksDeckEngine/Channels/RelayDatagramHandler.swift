@@ -23,6 +23,10 @@ final class RelayDatagramHandler: ChannelInboundHandler {
             association.recordDrop(.notFromRelay, size: buffer.readableBytes, source: IPEndpoint(envelope.remoteAddress).map { .ip($0) })
             return
         }
+        guard buffer.readableBytes <= association.server.receiveBufferBytes else {
+            association.recordDrop(.oversize, size: buffer.readableBytes, source: .ip(source))
+            return
+        }
         let parsed = buffer.withUnsafeReadableBytes { try? UDPDatagramHeader.parse($0) }
         guard let (header, offset) = parsed else {
             association.recordDrop(.malformedHeader, size: buffer.readableBytes, source: .ip(source))

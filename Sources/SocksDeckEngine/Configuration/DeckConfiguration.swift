@@ -89,7 +89,7 @@ public struct DeckConfiguration: Sendable, Equatable {
 
     private static let knownKeys: Set<String> = [
         "name", "address", "username", "password", "password_env", "password_file", "echo", "connect_timeout_ms", "handshake_timeout_ms",
-        "pipelining",
+        "pipelining", "receive_buffer_bytes",
     ]
 
     private static func parseServer(
@@ -115,6 +115,13 @@ public struct DeckConfiguration: Sendable, Equatable {
         if let v = table["pipelining"] {
             guard let b = v.bool else { throw fail("pipelining", "'pipelining' must be true or false") }
             pipelining = b
+        }
+        var receiveBuffer = ServerDefinition.defaultReceiveBufferBytes
+        if let v = table["receive_buffer_bytes"] {
+            guard let n = v.int, (512...65_536).contains(n) else {
+                throw fail("receive_buffer_bytes", "'receive_buffer_bytes' must be a whole number of bytes from 512 to 65536")
+            }
+            receiveBuffer = n
         }
         guard let name = try string("name"), !name.isEmpty else { throw fail(nil, "a [[server]] needs a name") }
         guard let address = try string("address") else { throw fail(nil, "server '\(name)' needs an address (host:port)") }
@@ -165,7 +172,7 @@ public struct DeckConfiguration: Sendable, Equatable {
             name: name, host: host, port: port, credentials: credentials, passwordSource: source, echo: echo,
             connectTimeoutMilliseconds: try milliseconds("connect_timeout_ms", default: ServerDefinition.defaultConnectTimeoutMilliseconds),
             handshakeTimeoutMilliseconds: try milliseconds("handshake_timeout_ms", default: ServerDefinition.defaultHandshakeTimeoutMilliseconds),
-            pipelining: pipelining)
+            pipelining: pipelining, receiveBufferBytes: receiveBuffer)
     }
 
     static func isReadableByOthers(_ path: String) -> Bool {

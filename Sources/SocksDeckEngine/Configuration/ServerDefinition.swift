@@ -36,14 +36,21 @@ public struct ServerDefinition: Sendable, Equatable {
     /// fewer per association, for servers that read past the greeting (Dante, microsocks and
     /// `socksdeck serve` do). Off unless the configuration says `pipelining = true`.
     public var pipelining: Bool
+    /// The largest datagram the data socket takes whole. Each association with traffic keeps a
+    /// buffer of this size (SwiftNIO pools it per socket), so it sets most of the memory an
+    /// association costs: 64 KiB by default (no UDP datagram is larger), 2 KiB for thousands of
+    /// associations with small datagrams. A larger datagram is dropped as oversize, never cut.
+    public var receiveBufferBytes: Int
 
+    public static let defaultReceiveBufferBytes = 65_536
     public static let defaultConnectTimeoutMilliseconds = 5_000
     public static let defaultHandshakeTimeoutMilliseconds = 10_000
 
     public init(
         name: String, host: String, port: UInt16, credentials: Credentials? = nil, passwordSource: PasswordSource? = nil,
         echo: IPEndpoint? = nil, connectTimeoutMilliseconds: Int = defaultConnectTimeoutMilliseconds,
-        handshakeTimeoutMilliseconds: Int = defaultHandshakeTimeoutMilliseconds, pipelining: Bool = false
+        handshakeTimeoutMilliseconds: Int = defaultHandshakeTimeoutMilliseconds, pipelining: Bool = false,
+        receiveBufferBytes: Int = defaultReceiveBufferBytes
     ) {
         self.name = name
         self.host = host
@@ -54,6 +61,7 @@ public struct ServerDefinition: Sendable, Equatable {
         self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
         self.handshakeTimeoutMilliseconds = handshakeTimeoutMilliseconds
         self.pipelining = pipelining
+        self.receiveBufferBytes = receiveBufferBytes
     }
 
     /// "host:port" with brackets for IPv6 literals.

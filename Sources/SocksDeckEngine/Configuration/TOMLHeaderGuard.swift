@@ -8,19 +8,20 @@
 /// character, a quote, or `]` (which toml++ reports itself).
 public enum TOMLHeaderGuard {
     public static func check(_ text: String) -> (line: Int, message: String)? {
-        // Bytes, not Characters: toml++ reads code points, and a "[" followed by a combining
-        // mark is one Character in Swift (found by the fuzzer too).
+        // UTF-8 bytes, not Characters, as toml++ reads: "\r\n" is one Character in Swift, and so
+        // is "[" followed by a combining mark (both found by the fuzzer).
         let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), open = UInt8(ascii: "[")
-        // The multi-line string ("""…""" or '''…''') open at the start of the line, if any:
-        // lines inside one are text, not headers.
-        var openString: String? = nil
-        for (index, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let startsInsideString = openString != nil
-            for delimiter in ["\"\"\"", "'''"] where openString == nil || openString == delimiter {
-                if raw.components(separatedBy: delimiter).count % 2 == 0 { openString = openString == nil ? delimiter : nil }
-            }
-            var line = raw.utf8.drop(while: { $0 == space || $0 == tab })
-            guard !startsInsideString, line.first == open else { continue }
+        let lines = Array(text.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
+        // Every line is checked, even one inside a multi-line string, where such a line would
+        // be text: telling the two apart needs a TOML lexer (comments, escapes, both quote
+        // kinds), and a mistake that way aborts the process, while this way it is an error
+        // message about a file no SocksDeck key needs multi-line strings in.
+        for (index, raw) in lines.enumerated() {
+            var line = raw[...]
+            // toml++ skips a UTF-8 byte-order mark at the start of the text.
+            if index == 0, line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
+            line = line.drop(while: { $0 == space || $0 == tab })
+            guard line.first == open else { continue }
             line = line.dropFirst()
             if line.first == open { line = line.dropFirst() }
             line = line.drop(while: { $0 == space || $0 == tab })
@@ -31,7 +32,8 @@ public enum TOMLHeaderGuard {
                  UInt8(ascii: "_"), UInt8(ascii: "-"), UInt8(ascii: "\""), UInt8(ascii: "'"), UInt8(ascii: "]"):
                 continue
             default:
-                return (index + 1, "a table header must be [name] or [[name]], with a name of letters, digits, _ or - (or quoted): '\(raw.trimmingCharacters(in: .whitespaces))'")
+                let shown = String(decoding: raw, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                return (index + 1, "a table header must be [name] or [[name]], with a name of letters, digits, _ or - (or quoted): '\(shown)'")
             }
         }
         return nil

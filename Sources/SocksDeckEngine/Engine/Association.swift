@@ -101,7 +101,10 @@ final class Association: @unchecked Sendable {
     func recordDrop(_ reason: DatagramDropReason, size: Int, source: SOCKSAddress?) {
         counters.drops[reason.rawValue, default: 0] += 1
         recent.append(direction: .dropped, peer: source, size: size, firstBytes: ByteBufferView(), dropReason: reason)
-        engine?.log(.warning, id, "dropped a \(size)-byte datagram from \(source?.description ?? "?"): \(reason)")
+        let why = reason == .oversize
+            ? "larger than the \(server.receiveBufferBytes)-byte receive buffer (receive_buffer_bytes)"
+            : reason.description
+        engine?.log(.warning, id, "dropped a \(reason == .oversize ? "≥ " : "")\(size)-byte datagram from \(source?.description ?? "?"): \(why)")
     }
 
     func recordDataSocketError(_ error: Error) {

@@ -237,8 +237,10 @@ final class EngineCore: @unchecked Sendable {
     private func bindDataSocket(for association: Association) {
         let family = association.rendezvous!.asUsed.family
         DatagramBootstrap(group: loop)
-            // The default receive buffer is 2,048 bytes and would truncate larger datagrams.
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+            // NIO's default receive buffer (2,048 bytes) would cut larger datagrams without a
+            // word. One byte more than the configured size: a datagram that fills it was cut,
+            // and is dropped as oversize (RelayDatagramHandler).
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: association.server.receiveBufferBytes + 1))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RelayDatagramHandler(association: association)) }
             }

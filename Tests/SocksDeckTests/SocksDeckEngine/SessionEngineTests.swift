@@ -27,6 +27,26 @@ import Testing
         return await engine.snapshot(id)
     }
 
+    /// A datagram larger than receive_buffer_bytes is dropped as oversize and said so, never
+    /// delivered cut; the ones that fit pass.
+    @Test func aDatagramLargerThanTheReceiveBufferIsDroppedAsOversize() async throws {
+        let peers = try TestPeers.shared()
+        let server = ServerDefinition(name: "small", host: "127.0.0.1", port: peers.danteNoAuth.port, receiveBufferBytes: 512)
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        let id = try await engine.open(server: "small")
+        #expect(await engine.waitUntilSettled(id, timeout: .seconds(5))?.state == .associated)
+        let echo = SOCKSAddress.ip(peers.echo.endpoint(.ipv4))
+        // 10-byte header + 502 bytes = 512: fits exactly. 503 does not.
+        try await engine.send(id, to: echo, payload: [UInt8](repeating: 1, count: 502), count: 3)
+        try await engine.send(id, to: echo, payload: [UInt8](repeating: 2, count: 503), count: 2)
+        let s = await Self.eventually(engine, id) { $0.counters.datagramsReceived == 3 && $0.counters.droppedTotal == 2 }
+        #expect(s?.counters.datagramsReceived == 3)
+        #expect(s?.counters.bytesReceived == 3 * 502)
+        #expect(s?.counters.drops[DatagramDropReason.oversize.rawValue] == 2)
+        #expect(await engine.events(for: id).contains { $0.message.contains("512-byte receive buffer (receive_buffer_bytes)") })
+        await engine.shutdown()
+    }
+
     @Test(arguments: ["dante", "dante6", "dante-auth", "dante-auth6"])
     func openSendReceiveAndCloseWithExactCounters(server: String) async throws {
         let peers = try TestPeers.shared()
