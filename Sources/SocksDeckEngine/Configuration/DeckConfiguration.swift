@@ -56,7 +56,7 @@ public struct DeckConfiguration: Sendable, Equatable {
     }
 
     public static func parse(_ text: String, path: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationFileError) -> DeckConfiguration {
-        if let (line, message) = TOMLHeaderGuard.check(text) {
+        if let (line, message) = TOMLSubsetGuard.check(text) {
             throw ConfigurationFileError(path: path, line: line, message: message)
         }
         let table: TOMLTable

@@ -18,10 +18,17 @@ final class Association: @unchecked Sendable {
     private(set) var history: [(state: String, since: Date)] = [("connecting", Date())]
     var control: Channel?
     var data: Channel?
-    var controlLocal: IPEndpoint?
-    var controlRemote: IPEndpoint?
-    var rendezvous: RendezvousAddress?
-    var dataSocketLocal: IPEndpoint?
+    // The endpoints' text is made once, when they become known: snapshots are taken ten times
+    // a second for every association on screen, and formatting was a third of their cost.
+    var controlLocal: IPEndpoint? { didSet { controlLocalText = controlLocal?.description; changed() } }
+    var controlRemote: IPEndpoint? { didSet { controlRemoteText = controlRemote?.description; changed() } }
+    var rendezvous: RendezvousAddress? { didSet { relayAddress = rendezvous?.asUsed.nioAddress; changed() } }
+    /// The rendezvous as NIO's address, made once: every datagram sent is addressed to it.
+    private(set) var relayAddress: SocketAddress?
+    var dataSocketLocal: IPEndpoint? { didSet { dataSocketLocalText = dataSocketLocal?.description; changed() } }
+    private var controlLocalText: String?
+    private var controlRemoteText: String?
+    private var dataSocketLocalText: String?
     private(set) var counters = DatagramCounters()
     private(set) var ended: Date?
     private(set) var lastSent: Date?
@@ -29,7 +36,14 @@ final class Association: @unchecked Sendable {
     private var recent = RecentDatagramRing(capacity: 64)
     private var sendRate = RateMeter()
     private var receiveRate = RateMeter()
-    var probe: HealthProbe?
+    var probe: HealthProbe? { didSet { changed() } }
+    /// Counts changes to anything a snapshot shows; a snapshot taken at the same generation is
+    /// reused (a screen of a thousand associations asks for all of them ten times a second,
+    /// and most have not changed in between).
+    private var generation: UInt64 = 0
+    private var lastSnapshot: (generation: UInt64, includingRecent: Bool, snapshot: AssociationSnapshot)?
+
+    private func changed() { generation &+= 1 }
     /// Completed when the association is associated, failed or closed.
     let settled: EventLoopPromise<Void>
 
@@ -43,6 +57,7 @@ final class Association: @unchecked Sendable {
 
     func transition(to new: ControlConnectionState) {
         guard !state.isFinal, state != new else { return }
+        changed()
         state = new
         history.append((new.name, Date()))
         switch new {
@@ -77,6 +92,7 @@ final class Association: @unchecked Sendable {
     // MARK: - Datagrams (called on the loop by the data channel's handler and by sends)
 
     func recordSent(to target: SOCKSAddress, payload: ByteBufferView) {
+        changed()
         counters.datagramsSent += 1
         counters.bytesSent += payload.count
         lastSent = Date()
@@ -85,11 +101,13 @@ final class Association: @unchecked Sendable {
     }
 
     func recordSendError(_ error: Error) {
+        changed()
         counters.sendErrors += 1
         engine?.log(.warning, id, "send failed: \(EngineCore.describe(error))")
     }
 
     func recordReceived(from sender: SOCKSAddress, payload: ByteBufferView) {
+        changed()
         counters.datagramsReceived += 1
         counters.bytesReceived += payload.count
         lastReceived = Date()
@@ -99,6 +117,7 @@ final class Association: @unchecked Sendable {
     }
 
     func recordDrop(_ reason: DatagramDropReason, size: Int, source: SOCKSAddress?) {
+        changed()
         counters.drops[reason.rawValue, default: 0] += 1
         recent.append(direction: .dropped, peer: source, size: size, firstBytes: ByteBufferView(), dropReason: reason)
         let why = reason == .oversize
@@ -111,13 +130,19 @@ final class Association: @unchecked Sendable {
         engine?.log(.warning, id, "data socket: \(EngineCore.describe(error))")
     }
 
-    var snapshot: AssociationSnapshot {
-        AssociationSnapshot(
+    var snapshot: AssociationSnapshot { snapshot(includingRecent: true) }
+
+    /// Without the recent datagrams (64 small arrays) when a list of many needs only counters.
+    func snapshot(includingRecent: Bool) -> AssociationSnapshot {
+        if let last = lastSnapshot, last.generation == generation, last.includingRecent == includingRecent { return last.snapshot }
+        let snapshot = AssociationSnapshot(
             id: id, serverName: server.name, serverAddress: server.address, requestedFamily: family, state: state, history: history,
-            controlLocal: controlLocal?.description, controlRemote: controlRemote?.description, rendezvous: rendezvous,
-            dataSocketLocal: dataSocketLocal?.description, counters: counters, opened: opened, ended: ended,
+            controlLocal: controlLocalText, controlRemote: controlRemoteText, rendezvous: rendezvous,
+            dataSocketLocal: dataSocketLocalText, counters: counters, opened: opened, ended: ended,
             lastSent: lastSent, lastReceived: lastReceived, sendRate: sendRate, receiveRate: receiveRate,
-            recent: recent.snapshot, probe: probe?.summary)
+            recent: includingRecent ? recent.snapshot : [], probe: probe?.summary)
+        lastSnapshot = (generation, includingRecent, snapshot)
+        return snapshot
     }
 }
 

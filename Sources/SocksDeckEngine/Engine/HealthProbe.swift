@@ -77,6 +77,7 @@ final class HealthProbe: @unchecked Sendable {
         lastReply = Date()
         let milliseconds = Double((NIODeadline.now() - start).nanoseconds) / 1_000_000
         rtts.append(milliseconds)
+        percentilesStale = true
         rttSum += milliseconds / 1000
         for (i, bound) in ProbeSummary.rttBucketBounds.enumerated() where milliseconds / 1000 <= bound { bucketCounts[i] += 1 }
     }
@@ -92,11 +93,25 @@ final class HealthProbe: @unchecked Sendable {
         var s = ProbeSummary(target: target.description, sent: sent, answered: answered, lost: lost, lastReply: lastReply)
         s.rttBucketCounts = bucketCounts
         s.rttSumSeconds = rttSum
-        let sorted = rtts.elements.sorted()
-        if !sorted.isEmpty {
-            s.rttP50Milliseconds = sorted[(sorted.count - 1) / 2]
-            s.rttP99Milliseconds = sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
+        if let p = percentiles() {
+            s.rttP50Milliseconds = p.p50
+            s.rttP99Milliseconds = p.p99
         }
         return s
+    }
+
+    /// The percentiles of the recent RTTs, sorted again only after a new one came: summaries
+    /// are read far more often (every UI frame) than probes answer (once a second).
+    private var cachedPercentiles: (p50: Double, p99: Double)?
+    private var percentilesStale = true
+
+    private func percentiles() -> (p50: Double, p99: Double)? {
+        if percentilesStale {
+            percentilesStale = false
+            let sorted = rtts.elements.sorted()
+            cachedPercentiles = sorted.isEmpty ? nil
+                : (sorted[(sorted.count - 1) / 2], sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)])
+        }
+        return cachedPercentiles
     }
 }

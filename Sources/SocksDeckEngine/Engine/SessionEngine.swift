@@ -118,10 +118,26 @@ public final class SessionEngine: Sendable {
         return (try? await onLoop { core.associations[id]?.snapshot }) ?? nil
     }
 
+    /// Which associations' recent datagrams a list of snapshots carries.
+    public enum RecentDatagrams: Sendable {
+        case all
+        /// This association's only (none when nil): a screen of a thousand rows shows counters,
+        /// and copying every ring ten times a second was most of the UI's CPU.
+        case only(AssociationID?)
+    }
+
     /// Every association, oldest first.
-    public func snapshots() async -> [AssociationSnapshot] {
+    public func snapshots(recentDatagrams: RecentDatagrams = .all) async -> [AssociationSnapshot] {
         let core = self.core
-        return (try? await onLoop { core.associations.keys.sorted().compactMap { core.associations[$0]?.snapshot } }) ?? []
+        return (try? await onLoop {
+            core.associations.keys.sorted().compactMap { id in
+                let include = switch recentDatagrams {
+                case .all: true
+                case .only(let selected): selected == id
+                }
+                return core.associations[id]?.snapshot(includingRecent: include)
+            }
+        }) ?? []
     }
 
     /// The event log, oldest first; only one association's events when `association` is given.
@@ -263,7 +279,8 @@ final class EngineCore: @unchecked Sendable {
 
     func send(_ id: AssociationID, to target: SOCKSAddress, payload: [UInt8]) -> Result<EventLoopFuture<Void>, EngineError> {
         guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
-        guard association.state == .associated, let channel = association.data, let relay = association.rendezvous?.asUsed else {
+        guard association.state == .associated, let channel = association.data, let relay = association.rendezvous?.asUsed,
+              let relayAddress = association.relayAddress else {
             return .failure(.notAssociated(id, state: association.state.name))
         }
         let header = UDPDatagramHeader(address: target)
@@ -274,7 +291,7 @@ final class EngineCore: @unchecked Sendable {
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
         buffer.writeBytes(payload)
         let view = buffer.readableBytesView.dropFirst(header.encodedLength)
-        let future = channel.writeAndFlush(AddressedEnvelope(remoteAddress: relay.nioAddress, data: buffer))
+        let future = channel.writeAndFlush(AddressedEnvelope(remoteAddress: relayAddress, data: buffer))
         future.whenComplete { result in
             switch result {
             case .success: association.recordSent(to: target, payload: view)

@@ -23,7 +23,8 @@ public final class DeckController {
 
     /// Takes the engine's latest snapshots into the model.
     public func refresh() async {
-        model.associations = await engine.snapshots()
+        // Only the selected association's recent datagrams are drawn (the detail pane).
+        model.associations = await engine.snapshots(recentDatagrams: .only(model.selectedAssociationSnapshot?.id))
         model.events = await engine.events()
         model.clampSelections()
         for (name, summary) in finishedProbes.take() {

@@ -52,16 +52,16 @@ public struct SendRequest: Equatable, Sendable {
 /// Panes draw from it; key actions change it. It never touches ncurses or the network.
 public struct DeckModel: Sendable {
     public var servers: [ServerDefinition]
-    public var associations: [AssociationSnapshot] = []
+    public var associations: [AssociationSnapshot] = [] { didSet { updateVisibleAssociations() } }
     public var events: [EngineEvent] = []
     public var focused: PaneID = .servers
     public var selectedServer = 0
     public var selectedAssociation = 0
     /// Lines up from the newest in the log.
     public var logScroll = 0
-    public var filter = ""
+    public var filter = "" { didSet { updateVisibleAssociations() } }
     public var editingFilter = false
-    public var sort: AssociationSort = .id
+    public var sort: AssociationSort = .id { didSet { updateVisibleAssociations() } }
     public var form: SendRequest?
     public var lastSend: SendRequest?
     public var helpVisible = false
@@ -77,23 +77,27 @@ public struct DeckModel: Sendable {
     }
 
     /// The associations pane's rows: filtered (by server, state, rendezvous or id) and sorted.
-    public var visibleAssociations: [AssociationSnapshot] {
+    /// Kept, not computed on each read: the panes, the selection and the frame check read it
+    /// several times a frame, and with a thousand associations each computation was a copy of
+    /// all of them.
+    public private(set) var visibleAssociations: [AssociationSnapshot] = []
+
+    private mutating func updateVisibleAssociations() {
         let needle = filter.lowercased()
-        let rows = associations.filter { a in
-            needle.isEmpty || [a.serverName, a.state.name, a.rendezvous?.asUsed.description ?? "", "#\(a.id.value)"]
+        let rows = needle.isEmpty ? associations : associations.filter { a in
+            [a.serverName, a.state.name, a.rendezvous?.asUsed.description ?? "", "#\(a.id.value)"]
                 .contains { $0.lowercased().contains(needle) }
         }
         switch sort {
-        case .id: return rows.sorted { $0.id < $1.id }
-        case .server: return rows.sorted { ($0.serverName, $0.id) < ($1.serverName, $1.id) }
-        case .state: return rows.sorted { ($0.state.name, $0.id) < ($1.state.name, $1.id) }
-        case .traffic: return rows.sorted { ($0.counters.datagramsSent + $0.counters.datagramsReceived) > ($1.counters.datagramsSent + $1.counters.datagramsReceived) }
+        case .id: visibleAssociations = rows.sorted { $0.id < $1.id }
+        case .server: visibleAssociations = rows.sorted { ($0.serverName, $0.id) < ($1.serverName, $1.id) }
+        case .state: visibleAssociations = rows.sorted { ($0.state.name, $0.id) < ($1.state.name, $1.id) }
+        case .traffic: visibleAssociations = rows.sorted { ($0.counters.datagramsSent + $0.counters.datagramsReceived) > ($1.counters.datagramsSent + $1.counters.datagramsReceived) }
         }
     }
 
     public var selectedAssociationSnapshot: AssociationSnapshot? {
-        let rows = visibleAssociations
-        return rows.indices.contains(selectedAssociation) ? rows[selectedAssociation] : nil
+        visibleAssociations.indices.contains(selectedAssociation) ? visibleAssociations[selectedAssociation] : nil
     }
 
     public var selectedServerDefinition: ServerDefinition? {

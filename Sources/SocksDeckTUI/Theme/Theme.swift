@@ -81,8 +81,8 @@ public struct Theme: Equatable, Sendable {
 
     /// Parses a theme file. Errors carry the line.
     public static func parse(_ text: String, fallbackName: String) throws(ThemeError) -> Theme {
-        // A header toml++ would abort on becomes an error with its line (see TOMLHeaderGuard).
-        if let (line, message) = TOMLHeaderGuard.check(text) { throw ThemeError(line: line, message: message) }
+        // A header toml++ would abort on becomes an error with its line (see TOMLSubsetGuard).
+        if let (line, message) = TOMLSubsetGuard.check(text) { throw ThemeError(line: line, message: message) }
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
             throw ThemeError(line: e.source.begin.line, message: e.description)

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import ArgumentParser
 import Foundation
 import SocksDeckEngine
@@ -17,6 +20,17 @@ struct TUICommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigurationOptions
     @Option(help: ArgumentHelp("The colour theme (t cycles them).", valueName: "NAME")) var theme: String?
+    @Option(name: .customLong("open"), help: ArgumentHelp(
+        "Open this many associations through the first server before the UI starts: to watch a load, or many sessions at once (1 to 5000).",
+        valueName: "COUNT"))
+    var openCount: Int?
+    @Flag(help: "Probe each association opened with --open every second (the server needs an echo target).")
+    var probeOpened = false
+
+    func validate() throws {
+        if let n = openCount, !(1...5000).contains(n) { throw ValidationError("--open takes a count from 1 to 5000, not \(n)") }
+        if probeOpened && openCount == nil { throw ValidationError("--probe-opened probes the associations --open opens: give --open COUNT") }
+    }
 
     func run() async throws {
         let userThemes = (DeckConfiguration.defaultPath() as NSString).deletingLastPathComponent + "/themes"
@@ -35,6 +49,14 @@ struct TUICommand: AsyncParsableCommand {
         }
         let (configuration, demo) = try await options.prepare(serverName: nil)
         let engine = SessionEngine(configuration: configuration)
+        if let openCount {
+            do { try await Self.openLoad(engine, configuration: configuration, count: openCount, probe: probeOpened) } catch {
+                Output.error("\(error)")
+                await engine.shutdown()
+                await demo?.stop()
+                throw Exit.usage
+            }
+        }
         let problems = library.problems.map(\.description)
         var opening = demo == nil ? nil : "Demo: SocksDeck's own relays on loopback. Enter opens an association; ? shows the keys."
         if let first = problems.first { opening = "theme file not used: \(first)" }
@@ -49,5 +71,27 @@ struct TUICommand: AsyncParsableCommand {
         }
         await demo?.stop()
         problems.forEach { Output.warning("theme file not used: \($0)") }
+    }
+
+    /// Opens `count` associations through the first server, 50 at a time (a burst of a thousand
+    /// connects overflows a server's listen backlog), and probes them when asked.
+    static func openLoad(_ engine: SessionEngine, configuration: DeckConfiguration, count: Int, probe: Bool) async throws {
+        guard let server = configuration.servers.first else { throw ValidationError("--open needs a server in the configuration") }
+        if probe && server.echo == nil { throw ValidationError("--probe-opened: server '\(server.name)' has no echo target") }
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        if limit.rlim_cur < rlim_t(2 * count + 64) {
+            // Two descriptors per association: raise the soft limit as far as the hard one allows.
+            limit.rlim_cur = min(limit.rlim_max, rlim_t(2 * count + 64))
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        for batch in stride(from: 0, to: count, by: 50) {
+            var ids: [AssociationID] = []
+            for _ in batch..<min(batch + 50, count) { ids.append(try await engine.open(server: server)) }
+            for id in ids {
+                let settled = await engine.waitUntilSettled(id, timeout: .seconds(10))
+                if probe, settled?.state == .associated { try await engine.startProbe(id) }
+            }
+        }
     }
 }
