@@ -28,9 +28,18 @@ import Testing
         let result = try runToCompletion(compiler, [
             "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror", "-I", Repository.path("Sources/CSocks5/include"),
             source, "-o", out, "-L", lib, "-lsocks5", "-Wl,-rpath," + lib,
-        ] + (sanitizer.map { [$0] } ?? []))
+        ] + (sanitizer.map { [$0] } ?? []) + threadSanitizerRuntimeLibraries(compiler))
         guard result.status == 0 else { throw PeerError.failed("\(compilerName) failed:\n\(result.output)") }
         return out
+    }
+
+    /// The toolchain's ThreadSanitizer runtime intercepts libdispatch, so a C program linked
+    /// with it needs libdispatch and the blocks runtime that come with Swift.
+    static func threadSanitizerRuntimeLibraries(_ clang: String) -> [String] {
+        guard active_sanitizer() == 2 else { return [] }
+        let swiftLibraries = URL(fileURLWithPath: clang).resolvingSymlinksInPath()
+            .deletingLastPathComponent().deletingLastPathComponent().path + "/lib/swift/linux"
+        return ["-L", swiftLibraries, "-ldispatch", "-lBlocksRuntime", "-Wl,-rpath," + swiftLibraries]
     }
 
     @Test func theCTestProgramPassesAgainstDanteAndMicrosocks() throws {
