@@ -23,7 +23,8 @@ final class RelayDatagramHandler: ChannelInboundHandler {
             association.recordDrop(.notFromRelay, size: buffer.readableBytes, source: IPEndpoint(envelope.remoteAddress).map { .ip($0) })
             return
         }
-        guard buffer.readableBytes <= association.server.receiveBufferBytes else {
+        // A datagram that fills the buffer may have been cut by the kernel: never deliver it.
+        guard buffer.readableBytes < association.server.receiveBufferBytes else {
             association.recordDrop(.oversize, size: buffer.readableBytes, source: .ip(source))
             return
         }

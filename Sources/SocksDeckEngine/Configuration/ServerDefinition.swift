@@ -36,10 +36,12 @@ public struct ServerDefinition: Sendable, Equatable {
     /// fewer per association, for servers that read past the greeting (Dante, microsocks and
     /// `socksdeck serve` do). Off unless the configuration says `pipelining = true`.
     public var pipelining: Bool
-    /// The largest datagram the data socket takes whole. Each association with traffic keeps a
-    /// buffer of this size (SwiftNIO pools it per socket), so it sets most of the memory an
-    /// association costs: 64 KiB by default (no UDP datagram is larger), 2 KiB for thousands of
-    /// associations with small datagrams. A larger datagram is dropped as oversize, never cut.
+    /// The data socket's receive buffer, in bytes. Each association with traffic keeps one
+    /// (SwiftNIO pools it per socket), so it sets most of the memory an association costs:
+    /// 64 KiB by default, 2 KiB for thousands of associations with small datagrams. A datagram
+    /// that fills the buffer may have been cut by the kernel, so datagrams of this size or
+    /// larger are dropped as oversize, never delivered cut: the default takes every datagram
+    /// UDP can carry (65,535 bytes at most).
     public var receiveBufferBytes: Int
 
     public static let defaultReceiveBufferBytes = 65_536

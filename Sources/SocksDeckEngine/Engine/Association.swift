@@ -121,12 +121,13 @@ final class Association: @unchecked Sendable {
         counters.drops[reason.rawValue, default: 0] += 1
         recent.append(direction: .dropped, peer: source, size: size, firstBytes: ByteBufferView(), dropReason: reason)
         let why = reason == .oversize
-            ? "larger than the \(server.receiveBufferBytes)-byte receive buffer (receive_buffer_bytes)"
+            ? "it filled the \(server.receiveBufferBytes)-byte receive buffer, so it may have been cut (receive_buffer_bytes)"
             : reason.description
         engine?.log(.warning, id, "dropped a \(reason == .oversize ? "≥ " : "")\(size)-byte datagram from \(source?.description ?? "?"): \(why)")
     }
 
     func recordDataSocketError(_ error: Error) {
+        changed()
         engine?.log(.warning, id, "data socket: \(EngineCore.describe(error))")
     }
 

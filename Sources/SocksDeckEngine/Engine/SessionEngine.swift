@@ -254,9 +254,9 @@ final class EngineCore: @unchecked Sendable {
         let family = association.rendezvous!.asUsed.family
         DatagramBootstrap(group: loop)
             // NIO's default receive buffer (2,048 bytes) would cut larger datagrams without a
-            // word. One byte more than the configured size: a datagram that fills it was cut,
-            // and is dropped as oversize (RelayDatagramHandler).
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: association.server.receiveBufferBytes + 1))
+            // word: the configured size, and a datagram that fills it is dropped as oversize
+            // (RelayDatagramHandler). A power of two wastes nothing (ByteBuffer rounds up).
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: association.server.receiveBufferBytes))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RelayDatagramHandler(association: association)) }
             }

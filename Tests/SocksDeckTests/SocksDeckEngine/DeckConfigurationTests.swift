@@ -70,6 +70,20 @@ import Testing
         #expect(TOMLSubsetGuard.check(text)?.line == line)
     }
 
+    /// Every input the fuzzer found that aborted the process (Fuzz/corpus/FuzzDeckConfiguration/
+    /// regression-*), decoded as the fuzz target decodes it: now an error with a line.
+    @Test func theFuzzersFindingsAreErrors() throws {
+        let folder = Repository.path("Fuzz/corpus/FuzzDeckConfiguration")
+        let findings = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("regression-") }
+        #expect(findings.count >= 8)
+        for name in findings {
+            let data = try #require(FileManager.default.contents(atPath: folder + "/" + name))
+            let text = String(decoding: data, as: UTF8.self)
+            #expect(throws: ConfigurationFileError.self, "\(name)") { try DeckConfiguration.parse(text, environment: ["P": "x"]) }
+            #expect(TOMLSubsetGuard.check(text) != nil, "\(name) reached toml++")
+        }
+    }
+
     /// The subset toml++ is shown: arrays and multi-line strings are refused with a sentence
     /// (no key takes them; nested arrays abort toml++); quoted, dotted and plain headers pass.
     @Test func theGuardKeepsToTheSubset() {
