@@ -5,7 +5,9 @@
 # what it started. Needs scripts/setup.sh first.
 # Usage: scripts/bench.sh [--runs N] [--associations N] [--datagrams N]   (setup and echo)
 #        scripts/bench.sh --scale [--scale-associations N] [--scale-seconds S]
-#                         (1,000 associations probed for 60 s; appended to Benchmarks/scale.md)
+#                         (1,000 associations probed for 60 s; written to Benchmarks/scale.md)
+#        scripts/bench.sh --tui   (the UI's CPU share, idle and with 1,000 associations, in tmux;
+#                                  written to Benchmarks/tui.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product socksdeck-bench >/dev/null
@@ -23,12 +25,47 @@ nohup "$bin/socksdeck" serve --listen "127.0.0.1:$RELAY_PORT" --echo "127.0.0.1:
 echo $! > "$RUN_DIR/serve.pid"
 sleep 1
 serve_pid=$(cat "$RUN_DIR/serve.pid")
-# Dante's processes (the mother and its children), for the server's CPU per datagram.
-dante_pids() { pgrep -g "$(ps -o pgid= "$(cat "$RUN_DIR/dante-noauth.pid")" | tr -d ' ')" -d, danted || true; }
+# Dante's mother process: the bench adds its children as they are at each measurement.
+dante_pids() { cat "$RUN_DIR/dante-noauth.pid"; }
 header() {
   echo "$(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')), loopback."
   echo "Dante $(danted -v 2>&1 | grep -o "v[0-9.]*" | head -1) with -N 1; echo target: socksdeck serve --echo (NIO, vector reads)."
 }
+# CPU time (ns) of every thread of a process, from the scheduler's exact accounting.
+cpu_ns() { local t=0; for f in /proc/"$1"/task/*/schedstat; do t=$((t + $(cut -d' ' -f1 "$f"))); done; echo $t; }
+# The share of one core a process used over SECONDS.
+cpu_share() {
+  local a b; a=$(cpu_ns "$1"); sleep "$2"; b=$(cpu_ns "$1")
+  python3 -c "print(f'{($b - $a) / ($2 * 1e9) * 100:.2f} %')"
+}
+if [ "${1:-}" = --tui ]; then
+  command -v tmux >/dev/null || { echo "tmux missing: apt-get install -y tmux" >&2; exit 1; }
+  config="$RUN_DIR/tui.toml"
+  printf '[[server]]\nname = "dante"\naddress = "127.0.0.1:%s"\necho = "127.0.0.1:%s"\n' "$DANTE_PORT" "$ECHO_PORT" > "$config"
+  session="socksdeck-bench-$$"
+  measure_ui() {  # ARGS... : starts the UI in a 160x48 tmux window, lets it settle, measures 20 s
+    tmux new-session -d -s "$session" -x 160 -y 48 "$bin/socksdeck ui $*"
+    sleep 8
+    local pid; pid=$(pgrep -f "^$bin/socksdeck ui $*" | head -1)
+    local share; share=$(cpu_share "$pid" 20)
+    local shown; shown=$(tmux capture-pane -p -t "$session" | grep -c "associated" || true)
+    tmux send-keys -t "$session" q; sleep 1; tmux kill-session -t "$session" 2>/dev/null || true
+    echo "$share|$shown"
+  }
+  idle=$(measure_ui --demo)
+  loaded=$(measure_ui --config "$config" --open 1000 --probe-opened)
+  {
+    echo "## The terminal UI's CPU share"
+    echo
+    header
+    echo
+    echo "| socksdeck ui, 160×48, about 10 frames/s, measured over 20 s | share of one core |"
+    echo "|---|---:|"
+    echo "| idle (--demo, no association) | ${idle%%|*} |"
+    echo "| 1,000 associations through Dante, each probed every second | ${loaded%%|*} (engine included; rows on screen saying associated: ${loaded##*|}) |"
+  } | tee Benchmarks/tui.md
+  exit 0
+fi
 if [ "${1:-}" = --scale ]; then
   shift
   {

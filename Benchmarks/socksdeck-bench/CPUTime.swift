@@ -40,6 +40,20 @@ enum CPUTime {
     /// keeps for later.
     static func heapInUse() -> Int { Int(bench_heap_in_use()) }
 
+    /// The given processes and their direct children as they are now (Dante forks its
+    /// negotiation, request and I/O children on demand).
+    static func withChildren(_ pids: [Int32]) -> [Int32] {
+        let all = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
+        let children = all.filter { pid in
+            guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            // Fields after "(comm)": state, ppid, ...
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]).map { pids.contains($0) } == true
+        }
+        return pids + children
+    }
+
     /// Resident memory of this process, in bytes (VmRSS of /proc/self/status).
     static func residentBytes() -> Int {
         guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
