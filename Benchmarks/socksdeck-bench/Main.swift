@@ -106,7 +106,7 @@ import Socks5
         if only == "scale" {
             try await ScaleBenchmark.run(server, echo, associations: scaleAssociations, seconds: scaleSeconds)
         }
-        print("(\(runs) runs each, clients in alternation; medians compared)")
+        if only != "scale" { print("(\(runs) runs each, clients in alternation; medians compared)") }
     }
 
     static func ratio(_ a: Double, _ b: Double) -> String { String(format: "%.2f×", a / b) }
