@@ -75,6 +75,30 @@ import Testing
         t.send("q")
     }
 
+    /// --open opens a load through the first server before the UI starts, and --probe-opened
+    /// probes each: the header counts them and the rows show probe RTTs.
+    @Test func openALoadThroughTheFirstServer() throws {
+        let peers = try TestPeers.shared()
+        let config = try CLITests.writeConfig("""
+            [[server]]
+            name = "dante"
+            address = "127.0.0.1:\(peers.danteNoAuth.port)"
+            echo = "127.0.0.1:\(peers.echo.port)"
+            """)
+        let t = try TmuxSession(arguments: ["--config", config, "--open", "12", "--probe-opened"])
+        defer { t.kill() }
+        #expect(t.waitFor("12 associated of 12", seconds: 15).found, "\(t.capture())")
+        #expect(t.waitFor("probing 127.0.0.1:\(peers.echo.port)").found, "\(t.capture())")
+        t.send("q")
+    }
+
+    @Test func badLoadOptionsAreRefusedWithASentence() throws {
+        let zero = try CLITests.run(["ui", "--demo", "--open", "0"])
+        #expect(zero.status != 0 && zero.output.contains("--open takes a count from 1 to 5000"), "\(zero.output)")
+        let lonely = try CLITests.run(["ui", "--demo", "--probe-opened"])
+        #expect(lonely.status != 0 && lonely.output.contains("give --open COUNT"), "\(lonely.output)")
+    }
+
     @Test func againstDanteWithAPasswordThatNeverShowsAndDanteStopped() throws {
         let peers = try TestPeers.shared()
         let dante = try DanteServer(configuration: "sockd-noauth.conf")
