@@ -56,14 +56,9 @@ public struct DeckConfiguration: Sendable, Equatable {
     }
 
     public static func parse(_ text: String, path: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationFileError) -> DeckConfiguration {
-        if let (line, message) = TOMLSubsetGuard.check(text) {
-            throw ConfigurationFileError(path: path, line: line, message: message)
-        }
         let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
-            throw ConfigurationFileError(path: path, line: error.source.begin.line, message: error.description)
-        } catch {
-            throw ConfigurationFileError(path: path, message: "\(error)")
+        do { table = try TOMLDocument.parse(text) } catch {
+            throw ConfigurationFileError(path: path, line: error.line, message: error.message)
         }
         let lines = SourceLines(text)
         for key in table.keys where key != "server" {

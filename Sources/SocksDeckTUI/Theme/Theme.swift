@@ -81,14 +81,8 @@ public struct Theme: Equatable, Sendable {
 
     /// Parses a theme file. Errors carry the line.
     public static func parse(_ text: String, fallbackName: String) throws(ThemeError) -> Theme {
-        // A header toml++ would abort on becomes an error with its line (see TOMLSubsetGuard).
-        if let (line, message) = TOMLSubsetGuard.check(text) { throw ThemeError(line: line, message: message) }
         let table: TOMLTable
-        do { table = try TOMLTable(string: text) } catch let e as TOMLParseError {
-            throw ThemeError(line: e.source.begin.line, message: e.description)
-        } catch {
-            throw ThemeError(line: nil, message: "\(error)")
-        }
+        do { table = try TOMLDocument.parse(text) } catch { throw ThemeError(line: error.line, message: error.message) }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         func line(of key: String) -> Int? {
             lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix(key) }.map { $0 + 1 }
