@@ -12,7 +12,8 @@ enum ScaleBenchmark {
     /// Once with the default receive buffer (64 KiB, which each association with traffic keeps)
     /// and once with receive_buffer_bytes = 2048.
     static func run(_ server: IPEndpoint, _ echo: IPEndpoint, associations count: Int, seconds: Int) async throws {
-        raiseDescriptorLimit()
+        // 1,000 associations need 2,000 descriptors here; the limit goes up in this process only.
+        DescriptorLimit.raise(toAtLeast: .max)
         for receiveBuffer in [ServerDefinition.defaultReceiveBufferBytes, 2048] {
             try await run(server, echo, associations: count, seconds: seconds, receiveBuffer: receiveBuffer)
         }
@@ -32,14 +33,7 @@ enum ScaleBenchmark {
         let heapBefore = CPUTime.heapInUse()
 
         let openStart = Date()
-        var ids: [AssociationID] = []
-        // Opened 50 at a time: a burst of 1,000 connects would overflow the server's listen backlog.
-        for batch in stride(from: 0, to: count, by: 50) {
-            var batchIDs: [AssociationID] = []
-            for _ in batch..<min(batch + 50, count) { batchIDs.append(try await engine.open(server: "bench")) }
-            for id in batchIDs { _ = await engine.waitUntilSettled(id, timeout: .seconds(20)) }
-            ids += batchIDs
-        }
+        let ids = try await engine.open(server: definition, count: count)
         let openSeconds = Date().timeIntervalSince(openStart)
         let associated = await engine.snapshots().filter { $0.state == .associated }.count
         for id in ids { try? await engine.startProbe(id, interval: .seconds(1)) }
@@ -81,15 +75,6 @@ enum ScaleBenchmark {
 
     static func kib(_ bytes: Int, _ count: Int) -> String {
         String(format: "%.1f", Double(bytes) / Double(max(count, 1)) / 1024)
-    }
-
-    /// 1,000 associations need 2,000 descriptors here and more in the server: the soft limit
-    /// (often 1,024) goes up to the hard one, in this process only.
-    static func raiseDescriptorLimit() {
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        limit.rlim_cur = limit.rlim_max
-        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
     }
 
     static func threadCount() -> Int {

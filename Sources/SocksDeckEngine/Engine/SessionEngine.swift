@@ -50,6 +50,21 @@ public final class SessionEngine: Sendable {
         return try await onLoop { core.open(server: server, endpoint: endpoint, family: family ?? endpoint.family, group: group) }
     }
 
+    /// Opens `count` associations through `server` and waits until each has settled, `batch` at
+    /// a time: a burst of a thousand connects overflows a server's listen backlog. Returns their
+    /// ids, oldest first; see their snapshots for which are associated.
+    public func open(server: ServerDefinition, count: Int, batch: Int = 50) async throws(EngineError) -> [AssociationID] {
+        guard count >= 1, batch >= 1 else { throw .invalidArgument("count and batch must be at least 1") }
+        var ids: [AssociationID] = []
+        for start in stride(from: 0, to: count, by: batch) {
+            var opened: [AssociationID] = []
+            for _ in start..<min(start + batch, count) { opened.append(try await open(server: server)) }
+            for id in opened { _ = await waitUntilSettled(id, timeout: .seconds(Int64(server.connectTimeoutMilliseconds + server.handshakeTimeoutMilliseconds) / 1000 + 1)) }
+            ids += opened
+        }
+        return ids
+    }
+
     /// Waits until the association is associated, failed or closed (or `timeout` passes), and
     /// returns its snapshot.
     public func waitUntilSettled(_ id: AssociationID, timeout: Duration = .seconds(30)) async -> AssociationSnapshot? {

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import ArgumentParser
 import Foundation
 import SocksDeckEngine
@@ -73,25 +70,13 @@ struct TUICommand: AsyncParsableCommand {
         problems.forEach { Output.warning("theme file not used: \($0)") }
     }
 
-    /// Opens `count` associations through the first server, 50 at a time (a burst of a thousand
-    /// connects overflows a server's listen backlog), and probes them when asked.
+    /// Opens `count` associations through the first server, and probes them when asked.
     static func openLoad(_ engine: SessionEngine, configuration: DeckConfiguration, count: Int, probe: Bool) async throws {
         guard let server = configuration.servers.first else { throw ValidationError("--open needs a server in the configuration") }
         if probe && server.echo == nil { throw ValidationError("--probe-opened: server '\(server.name)' has no echo target") }
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        if limit.rlim_cur < rlim_t(2 * count + 64) {
-            // Two descriptors per association: raise the soft limit as far as the hard one allows.
-            limit.rlim_cur = min(limit.rlim_max, rlim_t(2 * count + 64))
-            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        }
-        for batch in stride(from: 0, to: count, by: 50) {
-            var ids: [AssociationID] = []
-            for _ in batch..<min(batch + 50, count) { ids.append(try await engine.open(server: server)) }
-            for id in ids {
-                let settled = await engine.waitUntilSettled(id, timeout: .seconds(10))
-                if probe, settled?.state == .associated { try await engine.startProbe(id) }
-            }
+        DescriptorLimit.raise(toAtLeast: 2 * count + 64)
+        for id in try await engine.open(server: server, count: count) where probe {
+            if await engine.snapshot(id)?.state == .associated { try await engine.startProbe(id) }
         }
     }
 }
