@@ -16,7 +16,11 @@ import Socks5NIO
 final class UDPRelaySession: @unchecked Sendable {
     let eventLoop: EventLoop
     let clientIP: IPAddress
-    private(set) var clientPort: UInt16?
+    private(set) var clientPort: UInt16? {
+        didSet { clientAddress = clientPort.map { IPEndpoint(clientIP, port: $0).nioAddress } }
+    }
+    /// Where replies go, as NIO's address: made when the port is known, not per datagram.
+    private var clientAddress: SocketAddress?
     private let statistics: StatisticsBox
     private let log: @Sendable (RelayEvent) -> Void
     private let maximumDatagram: Int
@@ -36,6 +40,7 @@ final class UDPRelaySession: @unchecked Sendable {
         self.eventLoop = eventLoop
         self.clientIP = clientIP.unmapped
         self.clientPort = declaredPort
+        clientAddress = declaredPort.map { IPEndpoint(clientIP.unmapped, port: $0).nioAddress }
         self.maximumDatagram = maximumDatagram
         self.statistics = statistics
         self.label = label
@@ -95,7 +100,7 @@ final class UDPRelaySession: @unchecked Sendable {
             drop("foreign_source_port", "a datagram from \(source) (the association is locked to port \(port))")
             return
         }
-        clientPort = source.port
+        if clientPort == nil { clientPort = source.port }
         lastActivity = .now()
         guard buffer.readableBytes <= maximumDatagram else {
             drop("oversize", "a \(buffer.readableBytes)-byte datagram")
@@ -166,7 +171,7 @@ final class UDPRelaySession: @unchecked Sendable {
     // MARK: Target to client
 
     fileprivate func fromTarget(_ envelope: AddressedEnvelope<ByteBuffer>) {
-        guard let client = clientChannel, let port = clientPort, let sender = IPEndpoint(envelope.remoteAddress) else {
+        guard let client = clientChannel, let clientAddress, let sender = IPEndpoint(envelope.remoteAddress) else {
             drop("no_client_yet", "a reply from \(envelope.remoteAddress)")
             return
         }
@@ -177,7 +182,7 @@ final class UDPRelaySession: @unchecked Sendable {
         var payload = envelope.data
         out.writeBuffer(&payload)
         statistics.update { $0.datagramsToClients += 1 }
-        client.write(AddressedEnvelope(remoteAddress: IPEndpoint(clientIP, port: port).nioAddress, data: out), promise: nil)
+        client.write(AddressedEnvelope(remoteAddress: clientAddress, data: out), promise: nil)
     }
 
     /// The end of a read from a target: the replies leave now.
@@ -199,7 +204,8 @@ private final class TargetSideHandler: ChannelInboundHandler {
     init(session: UDPRelaySession) { self.session = session }
     func channelRead(context: ChannelHandlerContext, data: NIOAny) { session.fromTarget(unwrapInboundIn(data)) }
     func channelReadComplete(context: ChannelHandlerContext) { session.flushClient() }
-    // ICMP errors from a target (port unreachable) surface here on Linux; they end nothing.
+    // Errors on the outbound socket end nothing. (ICMP errors from targets do not come here:
+    // Linux keeps them from unconnected UDP sockets.)
     func errorCaught(context: ChannelHandlerContext, error: Error) {}
 }
 

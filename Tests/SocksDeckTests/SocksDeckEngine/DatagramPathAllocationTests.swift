@@ -40,7 +40,6 @@ import Testing
         let core = EngineCore(loop: loop, eventLogCapacity: 16)
         let a = Association(id: AssociationID(1), server: ServerDefinition(name: "t", host: "127.0.0.1", port: 1080), family: .ipv4, engine: core, eventLoop: loop)
         a.rendezvous = try RendezvousAddress(reply: .ip(relay), server: relay)
-        withExtendedLifetime(core) {}
         return a
     }
 
