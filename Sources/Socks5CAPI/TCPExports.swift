@@ -45,8 +45,8 @@ public func socks5TCPBind(
         guard let bound = reply.boundAddress.endpoint else {
             throw SOCKS5Error(code: .domainBoundAddress, command: .bind, detail: "BND \(reply.boundAddress)")
         }
-        // Same practice as UDP ASSOCIATE: an unspecified BND means the server's own address.
-        let listening = bound.address.isUnspecified ? IPEndpoint(server.address, port: bound.port) : bound
+        // The rule UDP ASSOCIATE uses: an unspecified BND means the server's address, in BND's family.
+        let (listening, _) = try RendezvousAddress.usable(bound, server: server, command: .bind)
         guard store(listening, into: svr, capacity: svrLength) else {
             throw SOCKS5Error.system(EINVAL, "the bound address \(listening) does not fit SvrLen \(svrLength)")
         }

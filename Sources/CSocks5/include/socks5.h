@@ -40,12 +40,18 @@ extern "C" {
 #define S5_ENOMETHOD    10  /* the server accepted none of the offered methods (FF)  errno EACCES */
 #define S5_EAUTH        11  /* the server rejected the username/password (RFC 1929)  errno EACCES */
 #define S5_EBADREPLY    12  /* malformed reply: wrong version, unknown address type, empty domain
-                               name, a method that was not offered                  errno EPROTO */
+                               name                                                 errno EPROTO */
 #define S5_EUNASSIGNED  13  /* a REP value RFC 1928 does not assign (9..255)         errno EPROTO */
-#define S5_ECLOSED      14  /* the server closed the control connection before its reply was
-                               complete (truncated reply)                       errno ECONNRESET */
+#define S5_ECLOSED      14  /* the server closed the control connection (EOF) before its reply was
+                               complete: a truncated reply, so errno EPROTO. A reset (RST) is an
+                               I/O error: errno ECONNRESET, socks5_errno 0          errno EPROTO */
 #define S5_EBNDDOMAIN   15  /* the server gave its bound/relay address as a domain name, which
                                cannot be returned as a struct sockaddr       errno EAFNOSUPPORT */
+#define S5_EBADMETHOD   16  /* the server selected an authentication method the client did not
+                               offer (RFC 1928 allows only offered ones or FF)      errno EPROTO */
+#define S5_EBNDFAMILY   17  /* BND was unspecified (0.0.0.0 or ::) and no address of the server
+                               in BND's family is known (e.g. BND 0.0.0.0 from a server reached
+                               at a global IPv6 address)                      errno EAFNOSUPPORT */
 
 /* The handshake waits at most this long for each message from the server unless the caller set
  * SO_RCVTIMEO / SO_SNDTIMEO on the socket, which are honoured instead. Expiry: errno ETIMEDOUT,
@@ -68,9 +74,14 @@ extern __thread int socks5_errno;
  *
  * The request declares the all-zero address of Dst's family (0.0.0.0:0 or [::]:0) as DST: RFC 1928
  * defines the field as the client's own sending address, and a wrong one makes real servers (Dante)
- * silently drop every datagram. A BND of 0.0.0.0 or :: is replaced by the address of Svr, keeping
- * BND.PORT. An IPv4 rendezvous written into an IPv6-sized Dst is a plain sockaddr_in: check
- * sa_family. If the rendezvous address does not fit DstLen: -1, errno EINVAL, Dst untouched.
+ * silently drop every datagram. The C API has no data socket, so it cannot declare the port the
+ * datagrams will come from (as the Swift API and socksdeck do by default): a server that sends
+ * replies only to the declared address (hpsockd) relays nothing back to a C caller.
+ * A BND of 0.0.0.0 or :: means "the server's address": it is replaced by an address of the server
+ * in BND's family, keeping BND.PORT (a relay that answers 0.0.0.0 listens on IPv4 only): Svr itself
+ * when its family matches, the IPv4 form of a v4-mapped Svr, 127.0.0.1 for ::1 (::1 for 127.x.y.z);
+ * otherwise -1 with S5_EBNDFAMILY. An IPv4 rendezvous written into an IPv6-sized Dst is a plain
+ * sockaddr_in: check sa_family. If the rendezvous address does not fit DstLen: -1, errno EINVAL, Dst untouched.
  *
  * Authentication: "no authentication" is always offered; RFC 1929 username/password too when the
  * environment holds both SOCKS_USERNAME and SOCKS_PASSWORD (the names Dante's client uses).

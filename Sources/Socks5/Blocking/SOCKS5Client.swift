@@ -4,35 +4,6 @@ import Glibc
 import Musl
 #endif
 
-/// The rendezvous address of a UDP association: where datagrams for the relay go.
-public struct RendezvousAddress: Hashable, Sendable, CustomStringConvertible {
-    /// BND.ADDR:BND.PORT exactly as the server sent it.
-    public var asReceived: SOCKSAddress
-    /// The address datagrams are sent to: `asReceived`, except that an unspecified BND.ADDR
-    /// (0.0.0.0 or ::) is replaced by the address of the server the control connection reached.
-    public var asUsed: IPEndpoint
-
-    /// True when BND.ADDR was 0.0.0.0 or :: and was replaced.
-    public var replacedUnspecified: Bool {
-        if case .ip(let e) = asReceived { return e.address.isUnspecified }
-        return false
-    }
-
-    public var description: String {
-        replacedUnspecified ? "\(asUsed) (server sent \(asReceived))" : asUsed.description
-    }
-
-    /// Applies the "unspecified means the server's address" practice. A domain-name BND cannot be
-    /// used as a socket address: S5_EBNDDOMAIN.
-    public init(reply bound: SOCKSAddress, server: IPEndpoint) throws(SOCKS5Error) {
-        asReceived = bound
-        guard case .ip(let e) = bound else {
-            throw SOCKS5Error(code: .domainBoundAddress, command: .udpAssociate, detail: "BND \(bound)")
-        }
-        asUsed = e.address.isUnspecified ? IPEndpoint(server.address, port: e.port) : e
-    }
-}
-
 /// Options for the SOCKS5 operations of the Swift API.
 public struct SOCKS5Options: Sendable {
     /// Offer RFC 1929 username/password with these; "no authentication" is always offered.
@@ -60,10 +31,11 @@ public enum SOCKS5Client {
     /// answer with a rendezvous of that family.
     public static func associateUDP(
         controlSocket fd: Int32, server: IPEndpoint, family: AddressFamily,
-        declaredSource: IPEndpoint? = nil, options: SOCKS5Options = SOCKS5Options()
+        declaredSource: IPEndpoint? = nil, options: SOCKS5Options = SOCKS5Options(), alreadyConnected: Bool = false
     ) throws(SOCKS5Error) -> RendezvousAddress {
         let declared: SOCKSAddress = declaredSource.map { .ip($0) } ?? .unspecified(family)
-        let reply = try request(.udpAssociate, address: declared, socket: fd, server: server, options: options)
+        let reply = try request(
+            .udpAssociate, address: declared, socket: fd, server: server, options: options, connect: !alreadyConnected)
         return try RendezvousAddress(reply: reply.boundAddress, server: server)
     }
 
@@ -91,10 +63,10 @@ public enum SOCKS5Client {
 
     static func request(
         _ command: Command, address: SOCKSAddress, socket fd: Int32, server: IPEndpoint,
-        options: SOCKS5Options, stopAtBound: Bool = false
+        options: SOCKS5Options, stopAtBound: Bool = false, connect: Bool = true
     ) throws(SOCKS5Error) -> SOCKSReply {
         try SocketOperations.checkStreamSocket(fd, for: server)
-        try SocketOperations.connect(fd, to: server)
+        if connect { try SocketOperations.connect(fd, to: server) }
         var machine = ClientHandshake(command: command, address: address, credentials: options.credentials, pipelining: options.pipelining)
         return try BlockingHandshake(socket: fd, timeoutMilliseconds: options.timeoutMilliseconds)
             .run(&machine, stopAtBound: stopAtBound)

@@ -11,7 +11,7 @@ public let defaultHandshakeTimeoutMilliseconds: Int32 = 10_000
 
 /// Thin wrappers over the system calls the blocking layer makes, each turning a failure into a
 /// SOCKS5Error that carries errno, the way connect(2) reports it.
-enum SocketOperations {
+public enum SocketOperations {
     /// The socket's SOCK_* type; EBADF / ENOTSOCK come from getsockopt itself.
     static func socketType(_ fd: Int32) throws(SOCKS5Error) -> Int32 {
         try intOption(fd, SO_TYPE, "getsockopt(SO_TYPE)")
@@ -43,7 +43,7 @@ enum SocketOperations {
 
     /// connect(2), finishing an interrupted connect the way the kernel expects (wait for
     /// writability, then read SO_ERROR) instead of failing with EINTR.
-    static func connect(_ fd: Int32, to server: IPEndpoint) throws(SOCKS5Error) {
+    public static func connect(_ fd: Int32, to server: IPEndpoint) throws(SOCKS5Error) {
         let rc = server.withSockaddr { address, length in Glibc.connect(fd, address, length) }
         if rc == 0 { return }
         let error = errno

@@ -19,18 +19,19 @@ public struct UDPAssociation: ~Copyable {
     public let rendezvous: RendezvousAddress
     /// What the request declared as DST.ADDR:DST.PORT.
     public let declaredSource: SOCKSAddress
+    /// The rendezvous as the data socket addresses it (IPv4-mapped on the dual-stack socket).
+    private let relay: IPEndpoint
 
-    /// Opens an association through `server`. `family` is the family asked for (the rendezvous
-    /// and the data socket follow it; default: the server's). With `declareDataSocketPort`, the
-    /// request declares the data socket's port (with the unspecified address), which lets the
-    /// server filter tighter; otherwise it declares all zeros, as the C API does.
+    /// Opens an association through `server`. `family` is the rendezvous family asked for
+    /// (default: the server's); the server may answer with the other, which the dual-stack data
+    /// socket reaches too. `declare` is what the request declares as DST (see `DeclaredSource`):
+    /// by default the data socket's port, with the address left zero.
     public static func open(
         server: IPEndpoint, family: AddressFamily? = nil, options: SOCKS5Options = SOCKS5Options(),
-        declareDataSocketPort: Bool = false
+        declare: DeclaredSource = .default
     ) throws(SOCKS5Error) -> UDPAssociation {
         let family = family ?? server.family
-        let data = socket(family.rawFamily, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard data >= 0 else { throw .system(errno, "socket(SOCK_DGRAM)") }
+        let (data, local) = try DataSocket.open()
         let control = socket(server.family.rawFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard control >= 0 else {
             let e = errno
@@ -38,13 +39,16 @@ public struct UDPAssociation: ~Copyable {
             throw .system(e, "socket(SOCK_STREAM)")
         }
         do throws(SOCKS5Error) {
-            let wildcard = IPEndpoint(.unspecified(family), port: 0)
-            guard wildcard.withSockaddr({ bind(data, $0, $1) }) == 0 else { throw .system(errno, "bind the data socket") }
-            let local = IPEndpoint.local(of: data) ?? wildcard
-            let declared: SOCKSAddress = declareDataSocketPort ? .ip(local) : .unspecified(family)
+            // The address policy needs the control connection's local address: connect first.
+            if declare == .address { try SocketOperations.connect(control, to: server) }
+            let declared = declare.declaration(
+                family: family, dataSocketPort: local.port, controlLocal: IPEndpoint.local(of: control)?.address)
             let rendezvous = try SOCKS5Client.associateUDP(
-                controlSocket: control, server: server, family: family, declaredSource: declared.endpoint, options: options)
-            return UDPAssociation(control: control, data: data, server: server, rendezvous: rendezvous, declared: declared)
+                controlSocket: control, server: server, family: family, declaredSource: declared.endpoint,
+                options: options, alreadyConnected: declare == .address)
+            return UDPAssociation(
+                control: control, data: data, dataFamily: local.family, server: server, rendezvous: rendezvous,
+                declared: declared)
         } catch {
             Glibc.close(control)
             Glibc.close(data)
@@ -52,9 +56,13 @@ public struct UDPAssociation: ~Copyable {
         }
     }
 
-    private init(control: Int32, data: Int32, server: IPEndpoint, rendezvous: RendezvousAddress, declared: SOCKSAddress) {
+    private init(
+        control: Int32, data: Int32, dataFamily: AddressFamily, server: IPEndpoint, rendezvous: RendezvousAddress,
+        declared: SOCKSAddress
+    ) {
         controlSocket = control
         dataSocket = data
+        relay = DataSocket.address(rendezvous.asUsed, for: dataFamily)
         self.server = server
         self.rendezvous = rendezvous
         declaredSource = declared
@@ -62,7 +70,7 @@ public struct UDPAssociation: ~Copyable {
 
     /// Sends one datagram to `target` through the relay.
     public func send(_ payload: UnsafeRawBufferPointer, to target: SOCKSAddress) throws(SOCKS5Error) {
-        try DatagramIO.send(socket: dataSocket, payload: payload, to: target, relay: rendezvous.asUsed)
+        try DatagramIO.send(socket: dataSocket, payload: payload, to: target, relay: relay)
     }
 
     public func send(_ payload: [UInt8], to target: SOCKSAddress) throws(SOCKS5Error) {
@@ -74,7 +82,7 @@ public struct UDPAssociation: ~Copyable {
         into buffer: UnsafeMutableRawBufferPointer, flags: Int32 = 0,
         dropped: (DatagramDropReason) -> Void = { _ in }
     ) throws(SOCKS5Error) -> ReceivedDatagram {
-        try DatagramIO.receive(socket: dataSocket, into: buffer, relay: rendezvous.asUsed, flags: flags, dropped: dropped)
+        try DatagramIO.receive(socket: dataSocket, into: buffer, relay: relay, flags: flags, dropped: dropped)
     }
 
     /// Closes both sockets now; the server ends the association when the control connection

@@ -18,6 +18,8 @@ public struct SOCKS5Error: Error, Sendable, Hashable, CustomStringConvertible {
     public var command: Command?
     /// Specifics: which byte was wrong, what the server sent, which call failed.
     public var detail: String?
+    /// Where in the handshake it failed, when it failed during one: what the hints are chosen by.
+    public var phase: HandshakePhase?
 
     public init(
         code: SOCKS5ErrorCode?, systemError: Int32? = nil, replyByte: UInt8? = nil,
@@ -48,4 +50,14 @@ public struct SOCKS5Error: Error, Sendable, Hashable, CustomStringConvertible {
         if let hint = d.hint { text += " Hint: \(hint)" }
         return text
     }
+}
+
+/// The message of a client handshake being waited for, as `ClientHandshake` reports it.
+public enum HandshakePhase: String, Sendable, Hashable, CustomStringConvertible {
+    case methodSelection = "method selection"
+    case authentication = "username/password reply"
+    case reply = "reply"
+    case secondBindReply = "second BIND reply"
+
+    public var description: String { rawValue }
 }

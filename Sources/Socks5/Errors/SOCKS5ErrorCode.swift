@@ -25,6 +25,8 @@ public enum SOCKS5ErrorCode: Int32, CaseIterable, Sendable, Hashable {
     case unassignedReply = 13
     case closedDuringHandshake = 14
     case domainBoundAddress = 15
+    case methodNotOffered = 16
+    case boundAddressFamily = 17
 
     /// The name in socks5.h.
     public var name: String {
@@ -44,22 +46,25 @@ public enum SOCKS5ErrorCode: Int32, CaseIterable, Sendable, Hashable {
         case .unassignedReply: "S5_EUNASSIGNED"
         case .closedDuringHandshake: "S5_ECLOSED"
         case .domainBoundAddress: "S5_EBNDDOMAIN"
+        case .methodNotOffered: "S5_EBADMETHOD"
+        case .boundAddressFamily: "S5_EBNDFAMILY"
         }
     }
 
     /// The errno that goes with the code, chosen so that a C caller's perror() says something
-    /// true about what happened (api.md).
+    /// true about what happened (api.md). A reply cut short by the server closing is a truncated
+    /// reply, so EPROTO: ECONNRESET stays for a real reset, which reaches the caller as an I/O
+    /// error (socks5_errno 0).
     public var errnoValue: Int32 {
         switch self {
-        case .serverFailure, .malformedReply, .unassignedReply: EPROTO
+        case .serverFailure, .malformedReply, .unassignedReply, .closedDuringHandshake, .methodNotOffered: EPROTO
         case .notAllowed, .noAcceptableMethod, .authenticationFailed: EACCES
         case .networkUnreachable: ENETUNREACH
         case .hostUnreachable, .noServer: EHOSTUNREACH
         case .connectionRefused: ECONNREFUSED
         case .ttlExpired: ETIMEDOUT
         case .commandNotSupported: EOPNOTSUPP
-        case .addressTypeNotSupported, .domainBoundAddress: EAFNOSUPPORT
-        case .closedDuringHandshake: ECONNRESET
+        case .addressTypeNotSupported, .domainBoundAddress, .boundAddressFamily: EAFNOSUPPORT
         }
     }
 

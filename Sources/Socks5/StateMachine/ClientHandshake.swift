@@ -141,6 +141,7 @@ public struct ClientHandshake: Sendable {
     /// An I/O failure or a timeout below SOCKS ended the handshake.
     public mutating func fail(_ error: SOCKS5Error) -> Action {
         var error = error
+        if error.phase == nil { error.phase = phase }
         if pipelinesRequest, case .awaitingReply = state, inbound.isEmpty, error.systemError == ETIMEDOUT {
             // The server answered the greeting and then nothing: the sign of one that read the
             // greeting and threw the request away with the rest of its read (microsocks does).
@@ -200,7 +201,11 @@ public struct ClientHandshake: Sendable {
             return fail(SOCKS5Error(code: .noAcceptableMethod, command: command,
                                     detail: "offered \(offeredMethods.map(\.description).joined(separator: ", "))"))
         }
-        guard offeredMethods.contains(method) else { throw .methodNotOffered(method.rawValue) }
+        guard offeredMethods.contains(method) else {
+            return fail(SOCKS5Error(code: .methodNotOffered, command: command,
+                                    detail: "the server selected \(method) (\(hexByte(method.rawValue))); "
+                                        + "offered \(offeredMethods.map(\.description).joined(separator: ", "))"))
+        }
         selectedMethod = method
         if pipelinesRequest {
             // The request is already out; its reply may even be here.
@@ -240,6 +245,17 @@ public struct ClientHandshake: Sendable {
             total = inbound.count
         }
         return max(total - inbound.count, 0)
+    }
+
+    /// The message being waited for, while the handshake is under way.
+    public var phase: HandshakePhase? {
+        switch state {
+        case .awaitingMethodSelection: .methodSelection
+        case .awaitingAuthenticationReply: .authentication
+        case .awaitingReply: .reply
+        case .awaitingSecondBindReply: .secondBindReply
+        default: nil
+        }
     }
 
     private var currentMessageName: String {

@@ -23,8 +23,8 @@ import Testing
     static let cases: [Case] = {
         var all: [Case] = [
             Case(name: "method FF", script: { [.expect(greeting), .send([0x05, 0xFF])] }, errno: EACCES, s5: S5_ENOMETHOD),
-            Case(name: "method not offered", script: { [.expect(greeting), .send([0x05, 0x02])] }, errno: EPROTO, s5: S5_EBADREPLY),
-            Case(name: "GSSAPI chosen unasked", script: { [.expect(greeting), .send([0x05, 0x01])] }, errno: EPROTO, s5: S5_EBADREPLY),
+            Case(name: "method not offered", script: { [.expect(greeting), .send([0x05, 0x02])] }, errno: EPROTO, s5: S5_EBADMETHOD),
+            Case(name: "GSSAPI chosen unasked", script: { [.expect(greeting), .send([0x05, 0x01])] }, errno: EPROTO, s5: S5_EBADMETHOD),
             Case(name: "wrong version in method reply", script: { [.expect(greeting), .send([0x04, 0x00])] }, errno: EPROTO, s5: S5_EBADREPLY),
             Case(name: "wrong version in reply", script: { accept + [.send([0x04, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 1])] }, errno: EPROTO, s5: S5_EBADREPLY),
             Case(name: "SOCKS4 answer", script: { accept + [.send([0x00, 0x5A, 0, 0, 0, 0, 0, 0])] }, errno: EPROTO, s5: S5_EBADREPLY),
@@ -34,9 +34,9 @@ import Testing
             Case(name: "domain BND of length 0", script: { accept + [.send([0x05, 0x00, 0x00, 0x03, 0, 0, 1])] }, errno: EPROTO, s5: S5_EBADREPLY),
             Case(name: "domain BND of length 255", script: { accept + [.send([0x05, 0x00, 0x00, 0x03, 255] + [UInt8](repeating: 0x61, count: 255) + [0, 1])] },
                  errno: EAFNOSUPPORT, s5: S5_EBNDDOMAIN),
-            Case(name: "shadowsocks' truncated REP 7", script: { accept + [.send([0x05, 0x07, 0x00, 0x01])] }, errno: ECONNRESET, s5: S5_ECLOSED),
-            Case(name: "close before any reply", script: { accept }, errno: ECONNRESET, s5: S5_ECLOSED),
-            Case(name: "close before method selection", script: { [.expect(greeting)] }, errno: ECONNRESET, s5: S5_ECLOSED),
+            Case(name: "shadowsocks' truncated REP 7", script: { accept + [.send([0x05, 0x07, 0x00, 0x01])] }, errno: EPROTO, s5: S5_ECLOSED),
+            Case(name: "close before any reply", script: { accept }, errno: EPROTO, s5: S5_ECLOSED),
+            Case(name: "close before method selection", script: { [.expect(greeting)] }, errno: EPROTO, s5: S5_ECLOSED),
             Case(name: "reset mid-handshake", script: { [.expect(greeting), .send([0x05]), .reset] }, errno: ECONNRESET, s5: 0),
         ]
         let errnos: [Int32] = [0, EPROTO, EACCES, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, ETIMEDOUT, EOPNOTSUPP, EAFNOSUPPORT]
@@ -50,9 +50,9 @@ import Testing
         }
         let reply: [UInt8] = [0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0x9C, 0x40]
         for cut in 1..<reply.count {
-            all.append(Case(name: "reply cut after \(cut) bytes", script: { accept + [.send(Array(reply[0..<cut]))] }, errno: ECONNRESET, s5: S5_ECLOSED))
+            all.append(Case(name: "reply cut after \(cut) bytes", script: { accept + [.send(Array(reply[0..<cut]))] }, errno: EPROTO, s5: S5_ECLOSED))
         }
-        all.append(Case(name: "method selection cut after 1 byte", script: { [.expect(greeting), .send([0x05])] }, errno: ECONNRESET, s5: S5_ECLOSED))
+        all.append(Case(name: "method selection cut after 1 byte", script: { [.expect(greeting), .send([0x05])] }, errno: EPROTO, s5: S5_ECLOSED))
         return all
     }()
 

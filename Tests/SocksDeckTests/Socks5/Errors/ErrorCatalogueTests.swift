@@ -28,8 +28,12 @@ import Testing
             .serverFailure: EPROTO, .notAllowed: EACCES, .networkUnreachable: ENETUNREACH, .hostUnreachable: EHOSTUNREACH,
             .connectionRefused: ECONNREFUSED, .ttlExpired: ETIMEDOUT, .commandNotSupported: EOPNOTSUPP,
             .addressTypeNotSupported: EAFNOSUPPORT, .unassignedReply: EPROTO, .malformedReply: EPROTO,
-            .noAcceptableMethod: EACCES, .authenticationFailed: EACCES,
+            .noAcceptableMethod: EACCES, .authenticationFailed: EACCES, .noServer: EHOSTUNREACH,
+            // A reply cut short by a close is a truncated reply (api.md): EPROTO, not ECONNRESET.
+            .closedDuringHandshake: EPROTO, .domainBoundAddress: EAFNOSUPPORT, .methodNotOffered: EPROTO,
+            .boundAddressFamily: EAFNOSUPPORT,
         ]
+        #expect(Set(expected.keys) == Set(SOCKS5ErrorCode.allCases), "every code is in the table")
         for (code, value) in expected { #expect(code.errnoValue == value, "\(code.name)") }
     }
 

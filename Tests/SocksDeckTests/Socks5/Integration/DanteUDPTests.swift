@@ -60,12 +60,18 @@ import Testing
         }
     }
 
-    @Test func declaringTheDataSocketPortWorks() throws {
+    /// Every declaration policy works with Dante, over both families: the default declares the
+    /// data socket's real port (the dual-stack socket sends IPv4 from that same port).
+    @Test(arguments: DeclaredSource.allCases, [AddressFamily.ipv4, .ipv6])
+    func everyDeclarationPolicyWorks(_ declare: DeclaredSource, _ family: AddressFamily) throws {
         let peers = try TestPeers.shared()
-        let association = try UDPAssociation.open(server: peers.server(.ipv4), declareDataSocketPort: true)
+        let association = try UDPAssociation.open(server: peers.server(family), declare: declare)
         guard case .ip(let declared) = association.declaredSource else { Issue.record(); return }
-        #expect(declared.port != 0)
-        #expect(try roundTrip(association, to: peers.echo.endpoint(.ipv4), [[1, 2, 3]]) == [[1, 2, 3]])
+        #expect(declared.family == family)
+        #expect((declared.port == 0) == (declare == .zero))
+        #expect(declared.address.isUnspecified == (declare != .address))
+        if declare != .zero { #expect(declared.port == IPEndpoint.local(of: association.dataSocket)?.port) }
+        #expect(try roundTrip(association, to: peers.echo.endpoint(family), [[1, 2, 3]]) == [[1, 2, 3]])
     }
 
     @Test func payloadsFromEmptyTo65000BytesAreRelayed() throws {

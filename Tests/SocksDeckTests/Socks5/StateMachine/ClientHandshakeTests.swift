@@ -85,12 +85,37 @@ import Testing
         #expect(e.systemError == EACCES)
     }
 
-    @Test func aMethodThatWasNotOfferedIsAMalformedReply() {
+    @Test func aMethodThatWasNotOfferedIsS5EBADMETHOD() {
         var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
         _ = m.start()
         guard case .failed(let e) = m.receive([0x05, 0x02]) else { Issue.record(); return }
-        #expect(e.code == .malformedReply)
-        #expect(e.detail?.contains("not offered") == true)
+        #expect(e.code == .methodNotOffered && e.systemError == EPROTO)
+        #expect(e.detail?.contains("selected username/password (02)") == true, "\(e)")
+        #expect(e.phase == .methodSelection)
+        #expect(e.decoded.sentence.contains("did not offer"))
+    }
+
+    /// The hint for S5_ECLOSED follows where the server closed: after the greeting, after the
+    /// password (how some servers refuse credentials), or at the reply.
+    @Test func closingIsExplainedByWhereItHappened() {
+        var atGreeting = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
+        _ = atGreeting.start()
+        guard case .failed(let g) = atGreeting.receiveEndOfStream() else { Issue.record(); return }
+        #expect(g.phase == .methodSelection && g.decoded.hint?.contains("after the greeting") == true)
+        #expect(g.decoded.sentence.contains("method selection"))
+
+        var atPassword = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4),
+                                         credentials: Credentials(username: "u", password: "p"))
+        _ = atPassword.start()
+        _ = atPassword.receive([0x05, 0x02])
+        guard case .failed(let p) = atPassword.receiveEndOfStream() else { Issue.record(); return }
+        #expect(p.phase == .authentication && p.decoded.hint?.contains("refuse credentials by closing") == true)
+
+        var atReply = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
+        _ = atReply.start()
+        _ = atReply.receive([0x05, 0x00])
+        guard case .failed(let r) = atReply.receiveEndOfStream() else { Issue.record(); return }
+        #expect(r.phase == .reply && r.decoded.hint?.contains("commands they do not know") == true)
     }
 
     @Test func endOfStreamMidReplyIsS5ECLOSED() {
@@ -100,7 +125,8 @@ import Testing
         _ = m.receive([0x05, 0x07, 0x00, 0x01])
         guard case .failed(let e) = m.receiveEndOfStream() else { Issue.record(); return }
         #expect(e.code == .closedDuringHandshake)
-        #expect(e.systemError == ECONNRESET)
+        // api.md: a truncated reply is EPROTO; ECONNRESET is kept for a real reset.
+        #expect(e.systemError == EPROTO)
         #expect(e.detail?.contains("05 07 00 01") == true)
         // A failed machine stays failed.
         #expect(m.receive([0x00]) == .failed(e))

@@ -40,11 +40,11 @@ import Testing
         #expect(e.code == .noAcceptableMethod)
     }
 
-    @Test func aMethodNotOfferedIsAMalformedReply() {
+    @Test func aMethodNotOfferedIsS5EBADMETHOD() {
         var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4), pipelining: true)
         _ = m.start()
         guard case .failed(let e) = m.receive([0x05, 0x02]) else { Issue.record(); return }
-        #expect(e.code == .malformedReply)
+        #expect(e.code == .methodNotOffered)
     }
 
     @Test func credentialsTurnPipeliningOff() {
