@@ -22,7 +22,9 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         case unexpectedBytes(Int)
     }
 
+    /// Made when the connection is up: the request may declare the connection's local address.
     private var machine: ClientHandshake
+    private let makeMachine: (SocketAddress?) -> ClientHandshake
     private let timeout: TimeAmount
     private let report: (Event) -> Void
     private var timeoutTask: Scheduled<Void>?
@@ -30,13 +32,15 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     private var finished = false
     private var lastError: Int32?
 
-    init(machine: ClientHandshake, timeout: TimeAmount, report: @escaping (Event) -> Void) {
-        self.machine = machine
+    init(timeout: TimeAmount, makeMachine: @escaping (SocketAddress?) -> ClientHandshake, report: @escaping (Event) -> Void) {
+        self.makeMachine = makeMachine
+        machine = makeMachine(nil)
         self.timeout = timeout
         self.report = report
     }
 
     func channelActive(context: ChannelHandlerContext) {
+        machine = makeMachine(context.channel.localAddress)
         timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             guard !established, !finished else { return }
             perform(machine.fail(.system(ETIMEDOUT, "no complete reply within \(timeout.nanoseconds / 1_000_000) ms")), context: context)

@@ -84,7 +84,7 @@ public struct DeckConfiguration: Sendable, Equatable {
 
     private static let knownKeys: Set<String> = [
         "name", "address", "username", "password", "password_env", "password_file", "echo", "connect_timeout_ms", "handshake_timeout_ms",
-        "pipelining", "receive_buffer_bytes",
+        "pipelining", "receive_buffer_bytes", "declare",
     ]
 
     private static func parseServer(
@@ -117,6 +117,13 @@ public struct DeckConfiguration: Sendable, Equatable {
                 throw fail("receive_buffer_bytes", "'receive_buffer_bytes' must be a whole number of bytes from 512 to 65536")
             }
             receiveBuffer = n
+        }
+        var declare = DeclaredSource.default
+        if let text = try string("declare") {
+            guard let d = DeclaredSource(rawValue: text) else {
+                throw fail("declare", "'declare' must be one of \(DeclaredSource.allCases.map { "\"\($0)\"" }.joined(separator: ", "))")
+            }
+            declare = d
         }
         guard let name = try string("name"), !name.isEmpty else { throw fail(nil, "a [[server]] needs a name") }
         guard let address = try string("address") else { throw fail(nil, "server '\(name)' needs an address (host:port)") }
@@ -167,7 +174,7 @@ public struct DeckConfiguration: Sendable, Equatable {
             name: name, host: host, port: port, credentials: credentials, passwordSource: source, echo: echo,
             connectTimeoutMilliseconds: try milliseconds("connect_timeout_ms", default: ServerDefinition.defaultConnectTimeoutMilliseconds),
             handshakeTimeoutMilliseconds: try milliseconds("handshake_timeout_ms", default: ServerDefinition.defaultHandshakeTimeoutMilliseconds),
-            pipelining: pipelining, receiveBufferBytes: receiveBuffer)
+            pipelining: pipelining, receiveBufferBytes: receiveBuffer, declare: declare)
     }
 
     static func isReadableByOthers(_ path: String) -> Bool {

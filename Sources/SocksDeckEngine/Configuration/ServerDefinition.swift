@@ -43,6 +43,9 @@ public struct ServerDefinition: Sendable, Equatable {
     /// larger are dropped as oversize, never delivered cut: the default takes every datagram
     /// UDP can carry (65,535 bytes at most).
     public var receiveBufferBytes: Int
+    /// What UDP ASSOCIATE declares as DST (`declare = "zero" | "port" | "address"`): by default
+    /// the data socket's port, which servers that reply only to the declared address need.
+    public var declare: DeclaredSource
 
     public static let defaultReceiveBufferBytes = 65_536
     public static let defaultConnectTimeoutMilliseconds = 5_000
@@ -52,7 +55,7 @@ public struct ServerDefinition: Sendable, Equatable {
         name: String, host: String, port: UInt16, credentials: Credentials? = nil, passwordSource: PasswordSource? = nil,
         echo: IPEndpoint? = nil, connectTimeoutMilliseconds: Int = defaultConnectTimeoutMilliseconds,
         handshakeTimeoutMilliseconds: Int = defaultHandshakeTimeoutMilliseconds, pipelining: Bool = false,
-        receiveBufferBytes: Int = defaultReceiveBufferBytes
+        receiveBufferBytes: Int = defaultReceiveBufferBytes, declare: DeclaredSource = .default
     ) {
         self.name = name
         self.host = host
@@ -64,6 +67,7 @@ public struct ServerDefinition: Sendable, Equatable {
         self.handshakeTimeoutMilliseconds = handshakeTimeoutMilliseconds
         self.pipelining = pipelining
         self.receiveBufferBytes = receiveBufferBytes
+        self.declare = declare
     }
 
     /// "host:port" with brackets for IPv6 literals.

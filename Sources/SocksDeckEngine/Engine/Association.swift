@@ -22,7 +22,15 @@ final class Association: @unchecked Sendable {
     // a second for every association on screen, and formatting was a third of their cost.
     var controlLocal: IPEndpoint? { didSet { controlLocalText = controlLocal?.description; changed() } }
     var controlRemote: IPEndpoint? { didSet { controlRemoteText = controlRemote?.description; changed() } }
-    var rendezvous: RendezvousAddress? { didSet { relayAddress = rendezvous?.asUsed.nioAddress; changed() } }
+    var rendezvous: RendezvousAddress? {
+        didSet {
+            let socketFamily = dataSocketLocal?.family ?? .ipv6
+            relayAddress = rendezvous.map { DataSocket.address($0.asUsed, for: socketFamily).nioAddress }
+            changed()
+        }
+    }
+    /// What the request declared as DST.ADDR:DST.PORT.
+    var declared: SOCKSAddress? { didSet { changed() } }
     /// The rendezvous as NIO's address, made once: every datagram sent is addressed to it.
     private(set) var relayAddress: SocketAddress?
     var dataSocketLocal: IPEndpoint? { didSet { dataSocketLocalText = dataSocketLocal?.description; changed() } }

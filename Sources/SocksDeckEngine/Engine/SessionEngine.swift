@@ -39,15 +39,21 @@ public final class SessionEngine: Sendable {
     public func open(server: ServerDefinition, family: AddressFamily? = nil) async throws(EngineError) -> AssociationID {
         // Literals need no lookup; a name is resolved here (the system resolver, as any client).
         let endpoint: IPEndpoint
+        var others: [IPAddress] = []
         if let address = IPAddress(server.host) {
             endpoint = IPEndpoint(address, port: server.port)
         } else {
-            guard let resolved = NameResolution.resolve(server.host, port: server.port) else { throw .unresolvable(server.host) }
-            endpoint = resolved
+            let resolved = NameResolution.resolveAll(server.host, port: server.port)
+            guard let first = resolved.first else { throw .unresolvable(server.host) }
+            endpoint = first
+            others = resolved.dropFirst().map(\.address)
         }
         let core = self.core
         let group = self.group
-        return try await onLoop { core.open(server: server, endpoint: endpoint, family: family ?? endpoint.family, group: group) }
+        let otherAddresses = others
+        return try await onLoop {
+            core.open(server: server, endpoint: endpoint, otherAddresses: otherAddresses, family: family ?? endpoint.family, group: group)
+        }
     }
 
     /// Opens `count` associations through `server` and waits until each has settled, `batch` at
@@ -211,20 +217,45 @@ final class EngineCore: @unchecked Sendable {
         events.append(EngineEvent(time: Date(), level: level, association: id, message: message))
     }
 
-    func open(server: ServerDefinition, endpoint: IPEndpoint, family: AddressFamily, group: EventLoopGroup) -> AssociationID {
+    /// Binds the data socket first, so that the request can declare its port (the server's
+    /// `declare` policy), then connects the control connection and runs the handshake.
+    func open(
+        server: ServerDefinition, endpoint: IPEndpoint, otherAddresses: [IPAddress], family: AddressFamily,
+        group: EventLoopGroup
+    ) -> AssociationID {
         let id = AssociationID(nextID)
         nextID += 1
         let association = Association(id: id, server: server, family: family, engine: self, eventLoop: loop)
         associations[id] = association
-        log(.info, id, "opening through \(server.name) (\(endpoint)), \(family) rendezvous requested")
+        log(.info, id, "opening through \(server.name) (\(endpoint)), \(family) rendezvous requested, declaring \(server.declare)")
+        bindDataSocket(for: association) { [self] port in
+            connectControl(association, endpoint: endpoint, otherAddresses: otherAddresses, dataSocketPort: port)
+        }
+        return id
+    }
+
+    private func connectControl(
+        _ association: Association, endpoint: IPEndpoint, otherAddresses: [IPAddress], dataSocketPort: UInt16
+    ) {
+        let server = association.server
+        let family = association.family
         let timeout = TimeAmount.milliseconds(Int64(server.handshakeTimeoutMilliseconds))
         let bootstrap = ClientBootstrap(group: loop)
             .connectTimeout(.milliseconds(Int64(server.connectTimeoutMilliseconds)))
             .channelInitializer { [self] channel in
                 let handler = ControlConnectionHandler(
-                    machine: ClientHandshake(command: .udpAssociate, address: .unspecified(family), credentials: server.credentials, pipelining: server.pipelining),
                     timeout: timeout,
-                    report: { [self] event in self.handle(event, association: association, endpoint: endpoint) })
+                    makeMachine: { local in
+                        let declared = server.declare.declaration(
+                            family: family, dataSocketPort: dataSocketPort, controlLocal: IPEndpoint(local)?.address)
+                        association.declared = declared
+                        return ClientHandshake(
+                            command: .udpAssociate, address: declared, credentials: server.credentials,
+                            pipelining: server.pipelining)
+                    },
+                    report: { [self] event in
+                        self.handle(event, association: association, endpoint: endpoint, otherAddresses: otherAddresses)
+                    })
                 return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
         bootstrap.connect(to: endpoint.nioAddress).whenComplete { [self] result in
@@ -238,24 +269,27 @@ final class EngineCore: @unchecked Sendable {
                 association.transition(to: .failed(DecodedFailure(.system(Self.errnoValue(error), "connect to \(endpoint)"))))
             }
         }
-        return id
     }
 
-    private func handle(_ event: ControlConnectionHandler.Event, association: Association, endpoint: IPEndpoint) {
+    private func handle(
+        _ event: ControlConnectionHandler.Event, association: Association, endpoint: IPEndpoint, otherAddresses: [IPAddress]
+    ) {
         switch event {
         case .progressed(let state):
             association.transition(to: state)
         case .established(let reply):
             do {
-                association.rendezvous = try RendezvousAddress(reply: reply.boundAddress, server: association.controlRemote ?? endpoint)
+                association.rendezvous = try RendezvousAddress(
+                    reply: reply.boundAddress, server: association.controlRemote ?? endpoint, serverAddresses: otherAddresses)
             } catch {
                 association.transition(to: .failed(DecodedFailure(error)))
                 return
             }
-            if association.rendezvous!.replacedUnspecified {
-                log(.info, association.id, "the server sent BND \(association.rendezvous!.asReceived); using \(association.rendezvous!.asUsed)")
+            if association.data == nil {
+                association.transition(to: .failed(DecodedFailure(.system(EBADF, "the data socket closed during the handshake"))))
+                return
             }
-            bindDataSocket(for: association)
+            association.transition(to: .associated)
         case .failed(let error):
             association.transition(to: .failed(DecodedFailure(error)))
         case .closed(let reason):
@@ -265,31 +299,36 @@ final class EngineCore: @unchecked Sendable {
         }
     }
 
-    private func bindDataSocket(for association: Association) {
-        let family = association.rendezvous!.asUsed.family
-        DatagramBootstrap(group: loop)
-            // NIO's default receive buffer (2,048 bytes) would cut larger datagrams without a
-            // word: the configured size, and a datagram that fills it is dropped as oversize
-            // (RelayDatagramHandler). A power of two wastes nothing (ByteBuffer rounds up).
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: association.server.receiveBufferBytes))
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RelayDatagramHandler(association: association)) }
-            }
-            .bind(to: IPEndpoint(.unspecified(family), port: 0).nioAddress)
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    guard !association.state.isFinal else {
-                        channel.close(promise: nil)
-                        return
-                    }
-                    association.data = channel
-                    association.dataSocketLocal = IPEndpoint(channel.localAddress)
-                    association.transition(to: .associated)
-                case .failure(let error):
-                    association.transition(to: .failed(DecodedFailure(.system(Self.errnoValue(error), "bind the data socket"))))
+    /// The data socket: dual-stack ([::]:0, IPV6_V6ONLY off) so that it reaches a rendezvous of
+    /// either family, which the server chooses; IPv4 only on a host without IPv6.
+    private func bindDataSocket(for association: Association, then: @escaping (UInt16) -> Void) {
+        func bind(_ family: AddressFamily) -> EventLoopFuture<Channel> {
+            var bootstrap = DatagramBootstrap(group: loop)
+                // NIO's default receive buffer (2,048 bytes) would cut larger datagrams without a
+                // word: the configured size, and a datagram that fills it is dropped as oversize
+                // (RelayDatagramHandler). A power of two wastes nothing (ByteBuffer rounds up).
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: association.server.receiveBufferBytes))
+            if family == .ipv6 { bootstrap = bootstrap.channelOption(.ipOption(.ipv6_v6only), value: 0) }
+            return bootstrap
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RelayDatagramHandler(association: association)) }
                 }
+                .bind(to: IPEndpoint(.unspecified(family), port: 0).nioAddress)
+        }
+        bind(.ipv6).flatMapError { _ in bind(.ipv4) }.whenComplete { result in
+            switch result {
+            case .success(let channel):
+                guard !association.state.isFinal else {
+                    channel.close(promise: nil)
+                    return
+                }
+                association.data = channel
+                association.dataSocketLocal = IPEndpoint(channel.localAddress)
+                then(association.dataSocketLocal?.port ?? 0)
+            case .failure(let error):
+                association.transition(to: .failed(DecodedFailure(.system(Self.errnoValue(error), "bind the data socket"))))
             }
+        }
     }
 
     func send(_ id: AssociationID, to target: SOCKSAddress, payload: [UInt8]) -> Result<EventLoopFuture<Void>, EngineError> {

@@ -15,6 +15,18 @@ public struct ProbeFinding: Sendable, Equatable, Codable {
     public var value: String
     /// What was sent and seen.
     public var evidence: String
+    /// The finding's number, where it has one (bytes for the payload findings), so that
+    /// summaries are made from values, never from the words above.
+    public var figure: Int?
+
+    public init(key: String, title: String, verdict: Verdict, value: String, evidence: String, figure: Int? = nil) {
+        self.key = key
+        self.title = title
+        self.verdict = verdict
+        self.value = value
+        self.evidence = evidence
+        self.figure = figure
+    }
 }
 
 /// The capability and quirk report of `socksdeck probe`: what a SOCKS5 server does with UDP,
@@ -74,6 +86,10 @@ public struct CapabilityProbe: Sendable {
             return reply[0] != 5 ? "not SOCKS5 (\(reply.map { String(format: "%02x", $0) }.joined(separator: " ")))" : String(format: "%02x", reply[1])
         }
         let none = offer([0x00])
+        if none.hasPrefix("unreachable") {
+            return [ProbeFinding(key: "unreachable", title: "reachable", verdict: .no, value: none,
+                                 evidence: "TCP connect to \(endpoint)")]
+        }
         let userpass = offer([0x02])
         return [
             ProbeFinding(key: "method_none", title: "accepts no authentication", verdict: none == "00" ? .yes : .no,
@@ -85,42 +101,78 @@ public struct CapabilityProbe: Sendable {
 
     // MARK: - UDP ASSOCIATE
 
+    /// An association opened the way the engine opens one: the data socket first (dual-stack),
+    /// its port declared as `declared` says.
     final class Association {
         let control: Int32
+        let data: Int32
         let rendezvous: RendezvousAddress
-        init(control: Int32, rendezvous: RendezvousAddress) {
+        let declared: SOCKSAddress
+        /// The rendezvous as the data socket addresses it.
+        let relay: IPEndpoint
+        init(control: Int32, data: Int32, dataFamily: AddressFamily, rendezvous: RendezvousAddress, declared: SOCKSAddress) {
             self.control = control
+            self.data = data
             self.rendezvous = rendezvous
+            self.declared = declared
+            relay = DataSocket.address(rendezvous.asUsed, for: dataFamily)
         }
-        deinit { close(control) }
+        deinit {
+            close(control)
+            close(data)
+        }
+    }
+
+    private func open(family: AddressFamily, declare: DeclaredSource) throws(SOCKS5Error) -> Association {
+        let (data, local) = try DataSocket.open()
+        setTimeout(data)
+        let fd = socket(endpoint.family.rawFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        do throws(SOCKS5Error) {
+            if declare == .address { try SocketOperations.connect(fd, to: endpoint) }
+            let declared = declare.declaration(
+                family: family, dataSocketPort: local.port, controlLocal: IPEndpoint.local(of: fd)?.address)
+            let r = try SOCKS5Client.associateUDP(
+                controlSocket: fd, server: endpoint, family: family, declaredSource: declared.endpoint, options: options,
+                alreadyConnected: declare == .address)
+            return Association(control: fd, data: data, dataFamily: local.family, rendezvous: r, declared: declared)
+        } catch {
+            close(fd)
+            close(data)
+            throw error
+        }
     }
 
     private func udpAssociate(family: AddressFamily) -> ([ProbeFinding], Association?) {
-        let fd = socket(endpoint.family.rawFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         let started = Date()
         do {
-            let r = try SOCKS5Client.associateUDP(controlSocket: fd, server: endpoint, family: family, options: options)
+            let association = try open(family: family, declare: server.declare)
             let ms = Date().timeIntervalSince(started) * 1000
-            let association = Association(control: fd, rendezvous: r)
-            var form = "concrete"
-            if r.replacedUnspecified { form = "unspecified (\(r.asReceived)), the server's address used" }
-            if r.asUsed.port == endpoint.port { form += "; the SOCKS port itself" }
-            if r.asUsed.family != family { form += "; \(r.asUsed.family), not the \(family) asked for" }
+            let r = association.rendezvous
             return ([
                 ProbeFinding(key: "udp_associate", title: "UDP ASSOCIATE", verdict: .yes, value: "rendezvous \(r.asUsed)",
-                             evidence: "requested with DST \(SOCKSAddress.unspecified(family)) over \(endpoint.family): BND \(r.asReceived)"),
-                ProbeFinding(key: "zero_dst_accepted", title: "accepts a declared all-zero DST", verdict: .yes, value: "yes",
-                             evidence: "the request declared \(SOCKSAddress.unspecified(family)) and succeeded"),
-                ProbeFinding(key: "bnd_form", title: "BND form", verdict: .info, value: form, evidence: "BND \(r.asReceived), control connection to \(endpoint)"),
+                             evidence: "requested \(family) with DST \(association.declared) over \(endpoint.family): BND \(r.asReceived)"),
+                Self.boundForm(r, asked: family, socksPort: endpoint.port),
                 ProbeFinding(key: "setup_time", title: "association setup time", verdict: .info, value: String(format: "%.2f ms", ms),
                              evidence: "connect, greeting, \(server.credentials == nil ? "" : "RFC 1929, ")request, reply"),
             ], association)
         } catch {
-            close(fd)
             let d = error.decoded
             return ([ProbeFinding(key: "udp_associate", title: "UDP ASSOCIATE", verdict: .no, value: "\(d.name): \(d.summary)",
                                   evidence: error.description)], nil)
         }
+    }
+
+    /// What the server sent as BND, described apart from what SocksDeck made of it.
+    static func boundForm(_ r: RendezvousAddress, asked family: AddressFamily, socksPort: UInt16) -> ProbeFinding {
+        var sent: [String] = []
+        if let received = r.asReceived.endpoint {
+            sent.append(received.address.isUnspecified ? "unspecified \(received.family)" : "concrete \(received.family)")
+            if received.family != family { sent.append("not the \(family) asked for") }
+        }
+        if r.asReceived.port == socksPort { sent.append("the SOCKS port itself") }
+        let used = r.replacedUnspecified ? "; SocksDeck sends to \(r.asUsed): \(r.substitutionReason)" : ""
+        return ProbeFinding(key: "bnd_form", title: "BND form", verdict: .info, value: sent.joined(separator: "; "),
+                            evidence: "the server sent BND \(r.asReceived) to a control connection to \(r.server)\(used)")
     }
 
     private func otherFamily() -> ProbeFinding {
@@ -129,10 +181,13 @@ public struct CapabilityProbe: Sendable {
         defer { close(fd) }
         do {
             let r = try SOCKS5Client.associateUDP(controlSocket: fd, server: endpoint, family: other, options: options)
-            let asked = r.asUsed.family == other
+            // What the server sent, not what SocksDeck would send to.
+            let received = r.receivedFamily
+            let asked = received == other
             return ProbeFinding(key: "udp_associate_\(other == .ipv6 ? "ipv6" : "ipv4")", title: "UDP ASSOCIATE asking for \(other)",
                                 verdict: asked ? .yes : .info,
-                                value: "rendezvous \(r.asUsed)" + (asked ? "" : " (\(r.asUsed.family), not the \(other) asked for)"),
+                                value: "rendezvous \(r.asUsed)"
+                                    + (asked ? "" : " (the server sent an \(received.map { "\($0)" } ?? "domain") BND, not the \(other) asked for)"),
                                 evidence: "DST \(SOCKSAddress.unspecified(other)) over an \(endpoint.family) control connection: BND \(r.asReceived)")
         } catch {
             return ProbeFinding(key: "udp_associate_\(other == .ipv6 ? "ipv6" : "ipv4")", title: "UDP ASSOCIATE asking for \(other)",
@@ -161,63 +216,64 @@ public struct CapabilityProbe: Sendable {
 
     // MARK: - The relay
 
+    /// What came back for one datagram sent to the echo target.
+    enum Echo: Equatable {
+        case whole
+        /// A reply with the datagram's first bytes, shorter than it: the relay cut it.
+        case cut(to: Int)
+        case nothing
+    }
+
     private func relayChecks(_ association: Association, echo: IPEndpoint) -> [ProbeFinding] {
         var findings: [ProbeFinding] = []
-        let relay = association.rendezvous.asUsed
-        let first = datagramSocket(relay.family)
-        let second = datagramSocket(relay.family)
-        defer { close(first); close(second) }
+        let relay = association.relay
+        let first = association.data
+        let (second, _) = (try? DataSocket.open()) ?? (-1, IPEndpoint(.unspecified(.ipv6), port: 0))
+        setTimeout(second)
+        defer { close(second) }
 
-        // Round trip and RTT.
+        // Round trip and RTT, from the data socket whose port the request declared.
         var rtts: [Double] = []
         for i in 0..<5 {
             let started = Date()
-            if roundTrip(first, relay: relay, echo: echo, payload: Array("socksdeck probe \(i)".utf8)) {
+            if roundTrip(first, relay: relay, echo: echo, payload: Array("socksdeck probe \(i)".utf8)) == .whole {
                 rtts.append(Date().timeIntervalSince(started) * 1000)
             }
         }
+        let zero = declaredZeroCheck(association, echo: echo, relayedWithDeclaration: !rtts.isEmpty)
         guard !rtts.isEmpty else {
             findings.append(ProbeFinding(key: "relay_echo", title: "datagrams relayed to the echo target", verdict: .no,
-                                         value: "no echo came back", evidence: "5 datagrams to \(echo) through \(relay), none answered within \(stepTimeoutMilliseconds) ms"))
+                                         value: "nothing came back",
+                                         evidence: "5 datagrams to \(echo) through \(association.rendezvous.asUsed) from the port declared in "
+                                            + "\(association.declared), none answered within \(stepTimeoutMilliseconds) ms"))
+            findings.append(zero)
             return findings
         }
         rtts.sort()
         findings.append(ProbeFinding(key: "relay_echo", title: "datagrams relayed to the echo target", verdict: .yes,
                                      value: String(format: "%d/5 echoed, RTT min %.2f ms, median %.2f ms", rtts.count, rtts[0], rtts[rtts.count / 2]),
-                                     evidence: "through \(relay) to \(echo)"))
+                                     evidence: "through \(association.rendezvous.asUsed) to \(echo), declared \(association.declared)"))
+        findings.append(zero)
 
         // A second source on the same host.
-        let fromSecond = roundTrip(second, relay: relay, echo: echo, payload: Array("second source".utf8))
+        let fromSecond = roundTrip(second, relay: relay, echo: echo, payload: Array("second source".utf8)) != .nothing
         findings.append(ProbeFinding(key: "source_port_locking", title: "locks the association to the first source port",
                                      verdict: fromSecond ? .no : .yes,
                                      value: fromSecond ? "no: a second source port is relayed" : "yes: a second source port is not relayed",
                                      evidence: "after datagrams from port \(localPort(first)), one from port \(localPort(second)) \(fromSecond ? "came back" : "got no echo")"))
 
         // FRAG != 0.
-        let fragmentEchoed = roundTrip(first, relay: relay, echo: echo, payload: Array("fragment".utf8), fragment: 1)
+        let fragmentEchoed = roundTrip(first, relay: relay, echo: echo, payload: Array("fragment".utf8), fragment: 1) != .nothing
         findings.append(ProbeFinding(key: "frag_dropped", title: "drops fragments (FRAG ≠ 0)", verdict: fragmentEchoed ? .no : .yes,
                                      value: fragmentEchoed ? "no: a FRAG 1 datagram was relayed" : "yes",
                                      evidence: "a datagram with FRAG 01 \(fragmentEchoed ? "came back" : "got no echo")"))
 
-        // The largest payload relayed: binary search, at most 17 tries.
-        var low = 0
-        var high = largestPayloadTried
-        if roundTrip(first, relay: relay, echo: echo, payload: [UInt8](repeating: 0x5A, count: high)) {
-            low = high
-        } else {
-            while high - low > 1 {
-                let mid = (low + high) / 2
-                if roundTrip(first, relay: relay, echo: echo, payload: [UInt8](repeating: 0x5A, count: mid)) { low = mid } else { high = mid }
-            }
-        }
-        findings.append(ProbeFinding(key: "largest_payload", title: "largest payload relayed", verdict: .info,
-                                     value: low == largestPayloadTried ? "\(low) bytes or more" : "\(low) bytes",
-                                     evidence: low == largestPayloadTried ? "\(low) bytes came back" : "\(low) bytes came back, \(low + 1) did not"))
+        findings += payloadChecks(first, relay: relay, echo: echo)
 
         // Does the relay outlive its control connection?
         shutdown(association.control, Int32(SHUT_RDWR))
         usleep(300_000)
-        let survives = roundTrip(first, relay: relay, echo: echo, payload: Array("after close".utf8))
+        let survives = roundTrip(first, relay: relay, echo: echo, payload: Array("after close".utf8)) != .nothing
         findings.append(ProbeFinding(key: "relay_dies_with_control", title: "the relay ends with the control connection",
                                      verdict: survives ? .no : .yes,
                                      value: survives ? "no: it still relays after the control connection closed" : "yes",
@@ -225,12 +281,83 @@ public struct CapabilityProbe: Sendable {
         return findings
     }
 
-    private func datagramSocket(_ family: AddressFamily) -> Int32 {
-        let fd = socket(family.rawFamily, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        _ = IPEndpoint(.unspecified(family), port: 0).withSockaddr { bind(fd, $0, $1) }
-        setTimeout(fd)
-        return fd
+    /// Whether replies come back with the all-zero declaration, judged by datagrams, never by the
+    /// REP byte: hpsockd accepts 0.0.0.0:0 and then sends the replies nowhere.
+    private func declaredZeroCheck(_ main: Association, echo: IPEndpoint, relayedWithDeclaration: Bool) -> ProbeFinding {
+        let key = "declared_zero_relayed"
+        let title = "relays with the all-zero DST (0.0.0.0:0)"
+        if main.declared == .unspecified(main.declared.endpoint?.family ?? .ipv4) {
+            return ProbeFinding(key: key, title: title, verdict: relayedWithDeclaration ? .yes : .no,
+                                value: relayedWithDeclaration ? "yes" : "no: nothing came back",
+                                evidence: "the association above declared \(main.declared)")
+        }
+        guard let zero = try? open(family: main.rendezvous.asUsed.family, declare: .zero) else {
+            return ProbeFinding(key: key, title: title, verdict: .no, value: "refused",
+                                evidence: "UDP ASSOCIATE declaring all zeros failed where \(main.declared) succeeded")
+        }
+        var echoed = 0
+        for i in 0..<3 where roundTrip(zero.data, relay: zero.relay, echo: echo, payload: Array("zero \(i)".utf8)) != .nothing {
+            echoed += 1
+        }
+        let evidence = "declaring \(zero.declared): \(echoed)/3 echoed; declaring \(main.declared): "
+            + (relayedWithDeclaration ? "echoed" : "nothing came back either")
+        if echoed > 0 { return ProbeFinding(key: key, title: title, verdict: .yes, value: "yes", evidence: evidence) }
+        return ProbeFinding(key: key, title: title, verdict: .no,
+                            value: relayedWithDeclaration
+                                ? "no: replies go only to the declared address (declare the data socket's port)"
+                                : "no: nothing came back", evidence: evidence)
     }
+
+    /// The largest payload relayed whole, and whether larger ones are cut or lost: a relay with
+    /// a fixed buffer (v2ray: 2,048 bytes) returns the first bytes of every larger datagram.
+    private func payloadChecks(_ fd: Int32, relay: IPEndpoint, echo: IPEndpoint) -> [ProbeFinding] {
+        var low = 0
+        var high = largestPayloadTried
+        var cutTo: Int?
+        var cutSizes: [Int] = []
+        func tryPayload(_ size: Int) -> Bool {
+            let result = roundTrip(fd, relay: relay, echo: echo, payload: Self.pattern(size))
+            if case .cut(let n) = result {
+                cutTo = n
+                cutSizes.append(size)
+            }
+            return result == .whole
+        }
+        if tryPayload(high) {
+            low = high
+        } else {
+            // A cut reply tells where the cut is: check there first, then search as for loss.
+            if let n = cutTo, n < high, tryPayload(n) {
+                low = n
+                high = n + 1
+                _ = tryPayload(n + 1)
+            }
+            while high - low > 1 {
+                let mid = (low + high) / 2
+                if tryPayload(mid) { low = mid } else { high = mid }
+            }
+        }
+        var findings = [ProbeFinding(
+            key: "largest_payload", title: "largest payload relayed whole", verdict: .info,
+            value: low == largestPayloadTried ? "\(low) bytes or more" : "\(low) bytes",
+            evidence: low == largestPayloadTried ? "\(low) bytes came back whole"
+                : "\(low) bytes came back whole, \(low + 1) \(cutTo == nil ? "did not come back" : "came back cut")",
+            figure: low)]
+        if let n = cutTo {
+            findings.append(ProbeFinding(
+                key: "truncation", title: "cuts larger datagrams", verdict: .yes, value: "truncates datagrams to \(n) bytes",
+                evidence: "sent \(cutSizes.sorted().map(String.init).joined(separator: ", ")) bytes: each came back as its first \(n) bytes",
+                figure: n))
+        } else if low < largestPayloadTried {
+            findings.append(ProbeFinding(
+                key: "truncation", title: "cuts larger datagrams", verdict: .no, value: "no: larger datagrams are lost, not cut",
+                evidence: "\(low + 1) bytes and more: no reply at all"))
+        }
+        return findings
+    }
+
+    /// A payload whose bytes tell their offset, so that a cut reply is recognised as a prefix.
+    static func pattern(_ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: $0 % 251) } }
 
     private func setTimeout(_ fd: Int32) {
         var tv = timeval(tv_sec: Int(stepTimeoutMilliseconds / 1000), tv_usec: Int(stepTimeoutMilliseconds % 1000) * 1000)
@@ -240,34 +367,51 @@ public struct CapabilityProbe: Sendable {
 
     private func localPort(_ fd: Int32) -> UInt16 { IPEndpoint.local(of: fd)?.port ?? 0 }
 
-    /// Sends one datagram through the relay and waits for its echo (matched by content).
-    private func roundTrip(_ fd: Int32, relay: IPEndpoint, echo: IPEndpoint, payload: [UInt8], fragment: UInt8 = 0) -> Bool {
+    /// Sends one datagram through the relay and waits for its echo: whole, cut (a shorter reply
+    /// that is the datagram's beginning), or nothing. Replies to earlier datagrams are skipped.
+    private func roundTrip(_ fd: Int32, relay: IPEndpoint, echo: IPEndpoint, payload: [UInt8], fragment: UInt8 = 0) -> Echo {
         let header = UDPDatagramHeader(fragment: fragment, address: .ip(echo))
         var datagram = [UInt8](repeating: 0, count: header.encodedLength)
         datagram.withUnsafeMutableBytes { _ = header.write(into: $0) }
         datagram += payload
-        guard datagram.count <= UDPLimits.maximumPayload(relay.family) else { return false }
-        guard relay.withSockaddr({ sendto(fd, datagram, datagram.count, 0, $0, $1) }) >= 0 else { return false }
+        guard datagram.count <= UDPLimits.maximumPayload(relay.family) else { return .nothing }
+        guard relay.withSockaddr({ sendto(fd, datagram, datagram.count, 0, $0, $1) }) >= 0 else { return .nothing }
         var buffer = [UInt8](repeating: 0, count: 65_536)
         let deadline = Date().addingTimeInterval(Double(stepTimeoutMilliseconds) / 1000)
         while Date() < deadline {
             let received = buffer.withUnsafeMutableBytes {
                 try? DatagramIO.receive(socket: fd, into: $0, relay: relay)
             }
-            guard let received else { return false }
-            if received.originalLength == payload.count && buffer.prefix(min(payload.count, 64)).elementsEqual(payload.prefix(64)) { return true }
+            guard let received else { return .nothing }
+            let n = received.originalLength
+            guard n <= payload.count, buffer.prefix(min(n, 64)).elementsEqual(payload.prefix(min(n, 64))) else { continue }
+            if n == payload.count { return .whole }
+            // Tiny replies are earlier probes' echoes; a cut is at least a few hundred bytes.
+            if n >= 256 { return .cut(to: n) }
         }
-        return false
+        return .nothing
     }
 
-    /// A few words for a status line or a table cell: UDP, source locking, payload limit.
+    /// A few words for a status line or a table cell, from the findings' keys, verdicts and
+    /// figures (never from their words): UDP and what the data plane did, source locking, the
+    /// payload limit.
     public static func summary(_ findings: [ProbeFinding]) -> String {
         let f = Dictionary(findings.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        if f["method_none"]?.value.hasPrefix("unreachable") == true { return "unreachable" }
+        if f["unreachable"] != nil { return "unreachable" }
         guard f["udp_associate"]?.verdict == .yes else { return "no UDP (\(f["udp_associate"]?.value ?? "?"))" }
-        var parts = ["UDP ✔"]
+        var parts: [String]
+        switch f["relay_echo"]?.verdict {
+        case .yes?: parts = ["UDP ✔ relayed"]
+        case .no?: parts = ["UDP accepted, nothing came back"]
+        default: parts = ["UDP accepted, relay not tried (no echo target)"]
+        }
+        if f["relay_echo"]?.verdict == .yes, f["declared_zero_relayed"]?.verdict == .no { parts.append("replies to declared port only") }
         if let lock = f["source_port_locking"], lock.verdict != .skipped { parts.append(lock.verdict == .yes ? "port-locked" : "no port lock") }
-        if let payload = f["largest_payload"] { parts.append("max " + payload.value.replacingOccurrences(of: " bytes or more", with: "+ B").replacingOccurrences(of: " bytes", with: " B")) }
+        if let cut = f["truncation"], cut.verdict == .yes, let n = cut.figure {
+            parts.append("cuts to \(n) B")
+        } else if let largest = f["largest_payload"]?.figure {
+            parts.append(largest >= 65_000 ? "max 65000+ B" : "max \(largest) B")
+        }
         if let dies = f["relay_dies_with_control"], dies.verdict == .no { parts.append("relay outlives control") }
         return parts.joined(separator: ", ")
     }

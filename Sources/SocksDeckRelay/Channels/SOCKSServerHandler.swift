@@ -50,9 +50,9 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             switch action {
             case .send(let reply):
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply)), promise: nil)
-                if handshake.state == .awaitingRequest, let user = handshake.user {
-                    log(RelayEvent(kind: .authenticated, client: label, message: "user \(user) authenticated"))
-                }
+            case .authenticated(let reply, let user):
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply)), promise: nil)
+                log(RelayEvent(kind: .authenticated, client: label, message: "user \(user) authenticated"))
             case .sendAndClose(let reply, let reason):
                 refuse(context, reply, reason)
             case .close(let reason):
@@ -141,7 +141,9 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             if clientIP.isLoopback || clientIP.isUnspecified { clientIP = bindAddress }
         }
         let session = UDPRelaySession(
-            eventLoop: context.eventLoop, clientIP: clientIP, declaredPort: declaredPort, maximumDatagram: configuration.maximumDatagram,
+            eventLoop: context.eventLoop, clientIP: clientIP, declared: request.address,
+            declaredPort: configuration.sourceCheck == .declared ? declaredPort : nil,
+            sourceCheck: configuration.sourceCheck, maximumDatagram: configuration.maximumDatagram,
             statistics: statistics, label: label, log: log)
         self.session = session
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)

@@ -35,10 +35,19 @@ final class UDPRelaySession: @unchecked Sendable {
     private(set) var lastActivity = NIODeadline.now()
     private var closed = false
 
-    init(eventLoop: EventLoop, clientIP: IPAddress, declaredPort: UInt16?, maximumDatagram: Int,
-         statistics: StatisticsBox, label: String, log: @escaping @Sendable (RelayEvent) -> Void) {
+    /// What the client's request declared as DST, for the words of a drop.
+    private let declared: SOCKSAddress
+    private let sourceCheck: SourceCheck
+    /// True while the port is the declared one (not yet learnt from a datagram).
+    private let portFromDeclaration: Bool
+
+    init(eventLoop: EventLoop, clientIP: IPAddress, declared: SOCKSAddress, declaredPort: UInt16?, sourceCheck: SourceCheck,
+         maximumDatagram: Int, statistics: StatisticsBox, label: String, log: @escaping @Sendable (RelayEvent) -> Void) {
         self.eventLoop = eventLoop
         self.clientIP = clientIP.unmapped
+        self.declared = declared
+        self.sourceCheck = sourceCheck
+        portFromDeclaration = declaredPort != nil
         self.clientPort = declaredPort
         clientAddress = declaredPort.map { IPEndpoint(clientIP.unmapped, port: $0).nioAddress }
         self.maximumDatagram = maximumDatagram
@@ -90,17 +99,42 @@ final class UDPRelaySession: @unchecked Sendable {
 
     // MARK: Client to target
 
-    fileprivate func fromClient(_ envelope: AddressedEnvelope<ByteBuffer>) {
-        let buffer = envelope.data
-        guard let source = IPEndpoint(envelope.remoteAddress), source.address.unmapped == clientIP else {
-            drop("foreign_source", "a datagram from \(envelope.remoteAddress) (the client is \(clientIP))")
-            return
+    /// The source check (see `SourceCheck`); a drop says where the expectation came from.
+    private func acceptSource(_ source: IPEndpoint) -> Bool {
+        if sourceCheck == .none {
+            adoptAnySource(source)
+            return true
+        }
+        guard source.address.unmapped == clientIP else {
+            let origin = declared.endpoint.map { $0.address.isUnspecified ? nil : $0 } ?? nil
+            drop("foreign_source", "a datagram from \(source): "
+                 + (origin.map { "the client declared \($0) in its UDP ASSOCIATE request" }
+                    ?? "the client's control connection comes from \(clientIP)"))
+            return false
         }
         if let port = clientPort, port != source.port {
-            drop("foreign_source_port", "a datagram from \(source) (the association is locked to port \(port))")
-            return
+            if portFromDeclaration {
+                drop("undeclared_source_port", "a datagram from \(source): the client declared \(declared) in its UDP ASSOCIATE "
+                     + "request; datagrams come from port \(source.port) (serve --source-check address takes them)")
+            } else {
+                drop("foreign_source_port", "a datagram from \(source): the association is locked to port \(port), "
+                     + "the source of its first datagram")
+            }
+            return false
         }
         if clientPort == nil { clientPort = source.port }
+        return true
+    }
+
+    /// `--source-check none`: replies follow the latest source.
+    private func adoptAnySource(_ source: IPEndpoint) {
+        clientAddress = source.nioAddress
+    }
+
+    fileprivate func fromClient(_ envelope: AddressedEnvelope<ByteBuffer>) {
+        let buffer = envelope.data
+        guard let source = IPEndpoint(envelope.remoteAddress) else { return }
+        guard acceptSource(source) else { return }
         lastActivity = .now()
         guard buffer.readableBytes <= maximumDatagram else {
             drop("oversize", "a \(buffer.readableBytes)-byte datagram")

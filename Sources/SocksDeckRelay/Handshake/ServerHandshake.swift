@@ -16,6 +16,9 @@ struct ServerHandshake {
         case sendAndClose([UInt8], reason: String)
         /// Close without a word: the client broke the protocol.
         case close(reason: String)
+        /// The RFC 1929 success reply to send: `user` logged in. Its own action, once per login,
+        /// however the client's bytes were split into reads.
+        case authenticated([UInt8], user: String)
         /// A well-formed request: the server decides what to answer.
         case request(SOCKSRequest)
     }
@@ -67,9 +70,10 @@ struct ServerHandshake {
                     return .sendAndClose(UsernamePasswordReply(status: 1).encoded(),
                                          reason: "username/password rejected for user '\(String(decoding: given.username, as: UTF8.self))'")
                 }
-                user = String(decoding: given.username, as: UTF8.self)
+                let name = String(decoding: given.username, as: UTF8.self)
+                user = name
                 state = .awaitingRequest
-                return .send(UsernamePasswordReply(status: 0).encoded())
+                return .authenticated(UsernamePasswordReply(status: 0).encoded(), user: name)
             case .awaitingRequest:
                 let result: ParseResult<SOCKSRequest>
                 do { result = try parse(SOCKSRequest.parse) } catch .unknownCommand(let c) {

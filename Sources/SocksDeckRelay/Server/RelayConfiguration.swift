@@ -11,9 +11,12 @@ public struct RelayConfiguration: Sendable {
     public var idleTimeoutSeconds: Int64
     /// The largest datagram relayed; larger ones are dropped and counted.
     public var maximumDatagram: Int
+    /// Which client datagrams an association takes.
+    public var sourceCheck: SourceCheck
 
     public init(listen: [IPEndpoint], credentials: Credentials? = nil, udpEnabled: Bool = true,
-                idleTimeoutSeconds: Int64 = 300, maximumDatagram: Int = 65_535) {
+                idleTimeoutSeconds: Int64 = 300, maximumDatagram: Int = 65_535, sourceCheck: SourceCheck = .declared) {
+        self.sourceCheck = sourceCheck
         self.listen = listen
         self.credentials = credentials
         self.udpEnabled = udpEnabled
@@ -34,4 +37,18 @@ public struct RelayEvent: Sendable {
         self.client = client
         self.message = message
     }
+}
+
+/// Which datagrams from the client side an association takes (RFC 1928: the relay "MUST drop any
+/// datagrams arriving from any source IP address other than the one recorded for the particular
+/// association", and may use the declared DST to record it).
+public enum SourceCheck: String, CaseIterable, Sendable {
+    /// Strict, the default: the declared address and port where the request declared them, else
+    /// the control connection's IP with the port of the first datagram.
+    case declared
+    /// Only the IP: the port of the first datagram is adopted, whatever port was declared. For
+    /// clients that declare the target (or any other port) as DST.
+    case address
+    /// Any source; replies go to the latest. For testing clients, never for a shared relay.
+    case none
 }

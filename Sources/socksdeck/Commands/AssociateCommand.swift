@@ -14,6 +14,7 @@ struct AssociateCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: ConfigurationOptions
+    @OptionGroup var declaration: DeclareOption
     @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
     @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6 (default: the server's).", valueName: "4|6"))
     var family: Int?
@@ -31,7 +32,7 @@ struct AssociateCommand: AsyncParsableCommand {
     }
 
     private func execute(_ configuration: DeckConfiguration) async throws {
-        let definition = try options.server(server, in: configuration)
+        let definition = declaration.applied(to: try options.server(server, in: configuration))
         let engine = SessionEngine(configuration: configuration)
         let (id, settled) = try await openAssociation(engine, definition, family: family)
         report(settled, event: "settled")

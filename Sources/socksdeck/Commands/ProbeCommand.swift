@@ -16,6 +16,7 @@ struct ProbeCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: ConfigurationOptions
+    @OptionGroup var declaration: DeclareOption
     @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
     @Option(help: ArgumentHelp("A UDP echo target for the relay checks.", valueName: "HOST:PORT")) var echo: String?
     @Flag(help: "One JSON object: {\"server\": ..., \"findings\": [...]}.") var json = false
@@ -26,7 +27,7 @@ struct ProbeCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await options.withConfiguration(serverName: server) { configuration in
-            let definition = try options.server(server, in: configuration)
+            let definition = declaration.applied(to: try options.server(server, in: configuration))
             guard let endpoint = IPAddress(definition.host).map({ IPEndpoint($0, port: definition.port) })
                 ?? NameResolution.resolve(definition.host, port: definition.port) else {
                 Output.error("cannot resolve '\(definition.host)'")
@@ -49,7 +50,7 @@ struct ProbeCommand: AsyncParsableCommand {
                     Output.line("  \(String(repeating: " ", count: width))  \(f.evidence)")
                 }
             }
-            if findings.first?.value.hasPrefix("unreachable") == true { throw Exit.operationFailed }
+            if findings.contains(where: { $0.key == "unreachable" }) { throw Exit.operationFailed }
         }
     }
 }

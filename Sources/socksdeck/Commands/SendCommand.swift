@@ -15,6 +15,7 @@ struct SendCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: ConfigurationOptions
+    @OptionGroup var declaration: DeclareOption
     @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
     @Argument(help: "Where the datagrams go: host:port, [IPv6]:port, or \"echo\" for the server's configured echo target.")
     var target: String
@@ -81,7 +82,7 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     private func execute(_ configuration: DeckConfiguration) async throws {
-        let definition = try options.server(server, in: configuration)
+        let definition = declaration.applied(to: try options.server(server, in: configuration))
         let bytes = try payload()
         let destination = try targetAddress(definition)
         let engine = SessionEngine(configuration: configuration)

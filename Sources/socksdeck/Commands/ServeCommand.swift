@@ -25,6 +25,14 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also run a UDP echo target here.", valueName: "HOST:PORT")) var echo: String?
     @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close associations idle this long.", valueName: "SECONDS"))
     var idleTimeout: Int64 = 300
+    @Option(
+        name: .customLong("source-check"),
+        help: ArgumentHelp(
+            "Which client datagrams an association takes: declared (the declared address and port, else the first "
+                + "datagram's port; the default), address (the client's IP, any port: for clients that declare the "
+                + "target as DST), none (any source).",
+            valueName: "declared|address|none"))
+    var sourceCheck: SourceCheck = .declared
     @Flag(name: .customLong("allow-remote"), help: "Allow listening on a non-loopback address.") var allowRemote = false
     @Flag(name: .customLong("json-log"), help: "Log one JSON object per event.") var jsonLog = false
 
@@ -70,7 +78,8 @@ struct ServeCommand: AsyncParsableCommand {
         var echoService: UDPEchoService?
         do {
             server = try await RelayServer.start(
-                RelayConfiguration(listen: addresses, credentials: credentials, udpEnabled: !noUDP, idleTimeoutSeconds: idleTimeout),
+                RelayConfiguration(listen: addresses, credentials: credentials, udpEnabled: !noUDP, idleTimeoutSeconds: idleTimeout,
+                                   sourceCheck: sourceCheck),
                 group: group, log: log)
             if let echo, let endpoint = IPEndpoint(echo) {
                 echoService = try await UDPEchoService.start(on: endpoint, group: group)
@@ -91,3 +100,5 @@ struct ServeCommand: AsyncParsableCommand {
         try? await group.shutdownGracefully()
     }
 }
+
+extension SourceCheck: ExpressibleByArgument {}

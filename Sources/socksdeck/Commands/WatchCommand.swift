@@ -18,6 +18,7 @@ struct WatchCommand: AsyncParsableCommand {
             """)
 
     @OptionGroup var options: ConfigurationOptions
+    @OptionGroup var declaration: DeclareOption
     @Argument(help: "Servers to watch (default: every configured one).") var servers: [String] = []
     @Option(help: ArgumentHelp("The UDP echo target for probes (default: each server's own).", valueName: "HOST:PORT")) var echo: String?
     @Option(help: ArgumentHelp("Milliseconds between probes and between reports.", valueName: "MS")) var interval = 1000
@@ -34,7 +35,8 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await options.withConfiguration(serverName: servers.first) { configuration in
-            let definitions = try servers.isEmpty ? configuration.servers : servers.map { try options.server($0, in: configuration) }
+            let definitions = try (servers.isEmpty ? configuration.servers : servers.map { try options.server($0, in: configuration) })
+                .map(declaration.applied(to:))
             guard !definitions.isEmpty else {
                 Output.error("no servers to watch: name some, or configure them")
                 throw Exit.usage

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Socks5
 import SocksDeckEngine
 
 /// The configuration file option every command that talks to servers shares.
@@ -85,4 +86,23 @@ func openAssociation(
         throw Exit.operationFailed
     }
     return (id, settled)
+}
+
+extension DeclaredSource: ExpressibleByArgument {}
+
+/// `--declare`, for the commands that open associations: what UDP ASSOCIATE declares as DST,
+/// over the server's `declare` setting.
+struct DeclareOption: ParsableArguments {
+    @Option(
+        help: ArgumentHelp(
+            "What UDP ASSOCIATE declares as DST: zero (0.0.0.0:0), port (the data socket's port, the default), "
+                + "or address (the address the server sees, with that port).",
+            valueName: "zero|port|address"))
+    var declare: DeclaredSource?
+
+    func applied(to server: ServerDefinition) -> ServerDefinition {
+        var server = server
+        if let declare { server.declare = declare }
+        return server
+    }
 }

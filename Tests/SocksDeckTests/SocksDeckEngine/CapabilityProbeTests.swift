@@ -21,7 +21,7 @@ import Testing
         #expect(f["method_none"]?.verdict == .yes && f["method_userpass"]?.verdict == .no)
         #expect(f["udp_associate"]?.verdict == .yes)
         // Always a concrete BND, a new port per association, of the family declared.
-        #expect(f["bnd_form"]?.value == "concrete")
+        #expect(f["bnd_form"]?.value == "concrete IPv4")
         #expect(f["udp_associate_ipv6"]?.verdict == .yes && f["udp_associate_ipv6"]?.value.contains("[::1]") == true)
         #expect(f["relay_echo"]?.verdict == .yes)
         // The first datagram locks the source port; FRAG != 0 dropped; relay closed with control.
@@ -70,7 +70,7 @@ import Testing
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let relay = try await RelayServer.start(RelayConfiguration(listen: [.loopback(.ipv4, 0)]), group: group)
         let f = Self.findings(relay.listening[0], echo: peers.echo.endpoint(.ipv4))
-        #expect(f["bnd_form"]?.value == "concrete")
+        #expect(f["bnd_form"]?.value == "concrete IPv4")
         #expect(f["source_port_locking"]?.verdict == .yes && f["frag_dropped"]?.verdict == .yes)
         #expect(f["relay_dies_with_control"]?.verdict == .yes)
         #expect(f["largest_payload"]?.value == "65000 bytes or more")

@@ -76,6 +76,68 @@ import Testing
         await relay.stop()
     }
 
+    /// A client that declares the *target* as DST (05 03 00 01 7f 00 00 01 + the target's port):
+    /// strict checking refuses its datagrams and says where the expectation came from; `address`
+    /// adopts the first datagram's port; `none` takes any source.
+    @Test(arguments: [SourceCheck.declared, .address, .none])
+    func aClientDeclaringTheTargetAsDST(_ check: SourceCheck) async throws {
+        let peers = try TestPeers.shared()
+        let events = EventRecorder()
+        let relay = try await RelayServer.start(
+            RelayConfiguration(listen: [.loopback(.ipv4, 0)], sourceCheck: check), group: Self.group, log: { events.add($0) })
+        let echo = peers.echo.endpoint(.ipv4)
+        let control = TestSockets.stream(.ipv4)
+        defer { close(control) }
+        TestSockets.setReceiveTimeout(control, milliseconds: 3000)
+        #expect(relay.listening[0].withSockaddr { connect(control, $0, $1) } == 0)
+        let request: [UInt8] = [0x05, 0x01, 0x00, 0x05, 0x03, 0x00, 0x01, 127, 0, 0, 1, UInt8(echo.port >> 8), UInt8(echo.port & 0xFF)]
+        _ = send(control, request, request.count, 0)
+        var reply = [UInt8](repeating: 0, count: 12)
+        #expect(recv(control, &reply, 12, Int32(MSG_WAITALL)) == 12 && reply[1] == 0x00 && reply[3] == 0x00)
+        let rendezvous = IPEndpoint(.v4(IPv4Address(reply[6], reply[7], reply[8], reply[9])), port: UInt16(reply[10]) << 8 | UInt16(reply[11]))
+        let data = TestSockets.datagram(.ipv4, receiveTimeoutMilliseconds: 500)
+        defer { close(data) }
+        sendRaw(data, header(echo) + Array("hi".utf8), to: rendezvous)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = recv(data, &buffer, 64, 0)
+        let port = IPEndpoint.local(of: data)!.port
+        switch check {
+        case .declared:
+            #expect(n == -1, "strict checking refuses a port other than the declared one")
+            let drop = events.all.first { $0.kind == .dropped }?.message ?? ""
+            #expect(drop.contains("the client declared 127.0.0.1:\(echo.port) in its UDP ASSOCIATE request"), "\(drop)")
+            #expect(drop.contains("datagrams come from port \(port)"), "\(drop)")
+            #expect(relay.statistics.drops["undeclared_source_port"] == 1)
+        case .address, .none:
+            #expect(n == 10 + 2 && Array(buffer[10..<12]) == Array("hi".utf8))
+            #expect(relay.statistics.drops.isEmpty)
+        }
+        await relay.stop()
+    }
+
+    /// A greeting and the RFC 1929 login in one segment: one login, one log line.
+    @Test func aGreetingAndLoginInOneWriteLogOneLogin() async throws {
+        let events = EventRecorder()
+        let credentials = Credentials(username: "u", password: "p")!
+        let relay = try await RelayServer.start(
+            RelayConfiguration(listen: [.loopback(.ipv4, 0)], credentials: credentials), group: Self.group, log: { events.add($0) })
+        let control = TestSockets.stream(.ipv4)
+        defer { close(control) }
+        TestSockets.setReceiveTimeout(control, milliseconds: 3000)
+        #expect(relay.listening[0].withSockaddr { connect(control, $0, $1) } == 0)
+        let bytes: [UInt8] = [0x05, 0x01, 0x02, 0x01, 0x01, 0x75, 0x01, 0x70]
+        _ = send(control, bytes, bytes.count, 0)
+        var reply = [UInt8](repeating: 0, count: 4)
+        #expect(recv(control, &reply, 4, Int32(MSG_WAITALL)) == 4 && reply == [0x05, 0x02, 0x01, 0x00])
+        // The line is logged on the relay's loop after the reply is written: wait for it (bounded),
+        // then a little longer for a second one, which must not come.
+        let deadline = Date().addingTimeInterval(2)
+        while events.all.filter({ $0.kind == .authenticated }).isEmpty && Date() < deadline { usleep(10_000) }
+        usleep(100_000)
+        #expect(events.all.filter { $0.kind == .authenticated }.count == 1)
+        await relay.stop()
+    }
+
     /// Sends a raw datagram to the relay from `fd`.
     private func sendRaw(_ fd: Int32, _ bytes: [UInt8], to relay: IPEndpoint) {
         _ = relay.withSockaddr { sendto(fd, bytes, bytes.count, 0, $0, $1) }
@@ -108,7 +170,8 @@ import Testing
         // And a good one after them, which still goes through.
         #expect(try echoOnce(association, echo, [5]) == [5])
         let drops = relay.statistics.drops
-        #expect(drops["foreign_source_port"] == 1 && drops["fragmented"] == 1 && drops["malformed_header"] == 1 && drops["oversize"] == 1,
+        // The library declares its data socket's port, so the other port is not the declared one.
+        #expect(drops["undeclared_source_port"] == 1 && drops["fragmented"] == 1 && drops["malformed_header"] == 1 && drops["oversize"] == 1,
                 "\(drops)")
         #expect(relay.statistics.datagramsToTargets == 2 && relay.statistics.datagramsToClients == 2)
         association.close()
@@ -185,4 +248,12 @@ import Testing
         await engine.shutdown()
         await relay.stop()
     }
+}
+
+/// The relay's log, kept for a test to read.
+final class EventRecorder: @unchecked Sendable {
+    private let lock = NSLock()
+    private var events: [RelayEvent] = []
+    func add(_ event: RelayEvent) { lock.withLock { events.append(event) } }
+    var all: [RelayEvent] { lock.withLock { events } }
 }
