@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Installs what SocksDeck's tests and demo need on Debian (run as root, or with sudo):
+# (also v2ray, hpsockd, asyncio-socks-server and sockslib: more real servers and a client)
 # Dante (the reference SOCKS5 server), microsocks (a server without UDP), gcc for the C API
 # tests, python3; the real clients the built-in relay is checked with: PySocks (PyPI), Dante's
 # socksify (dante-client) with socat, and curl; ncursesw and tmux for the terminal UI and its
@@ -17,6 +18,10 @@ command -v socat >/dev/null || need+=(socat)
 command -v curl >/dev/null || need+=(curl)
 command -v tmux >/dev/null || need+=(tmux)
 command -v ss-local >/dev/null || need+=(shadowsocks-libev)
+# More servers of the field, each with a UDP behaviour the others lack (peers/README.md): v2ray
+# (cuts datagrams to 2,048 bytes) and hpsockd (replies only to the declared address).
+command -v v2ray >/dev/null || need+=(v2ray)
+[ -x /usr/sbin/hpsockd ] || need+=(hpsockd)
 # ncursesw for the terminal UI (libncursesw5-dev is Debian's transitional name for libncurses-dev).
 [ -e /usr/include/ncursesw/curses.h ] || [ -e /usr/include/ncurses.h ] || need+=(libncursesw5-dev)
 if [ ${#need[@]} -gt 0 ]; then
@@ -31,6 +36,13 @@ if ! python3 -c "import socks" 2>/dev/null; then
     || python3 -m pip install -q --disable-pip-version-check --break-system-packages pysocks 2>/dev/null || true
 fi
 python3 -c "import socks" || { echo "PySocks did not install (pip install pysocks)" >&2; exit 1; }
+# asyncio-socks-server (a server whose relay is IPv4-only behind BND 0.0.0.0) and sockslib (a UDP
+# client) are real peers of the tests, from PyPI.
+pipx() { python3 -m pip install -q --disable-pip-version-check "$@" 2>/dev/null \
+  || python3 -m pip install -q --disable-pip-version-check --break-system-packages "$@" 2>/dev/null || true; }
+command -v asyncio_socks_server >/dev/null || pipx asyncio-socks-server
+python3 -c "import sockslib" 2>/dev/null || pipx sockslib
+command -v asyncio_socks_server >/dev/null || { echo "asyncio-socks-server did not install (pip install asyncio-socks-server)" >&2; exit 1; }
 # prometheus_client's parser reads `socksdeck watch --metrics` output in the tests.
 python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check prometheus_client 2>/dev/null \
   || python3 -m pip install -q --disable-pip-version-check --break-system-packages prometheus_client 2>/dev/null || true

@@ -147,7 +147,7 @@ final class Association: @unchecked Sendable {
         let snapshot = AssociationSnapshot(
             id: id, serverName: server.name, serverAddress: server.address, requestedFamily: family, state: state, history: history,
             controlLocal: controlLocalText, controlRemote: controlRemoteText, rendezvous: rendezvous,
-            dataSocketLocal: dataSocketLocalText, counters: counters, opened: opened, ended: ended,
+            dataSocketLocal: dataSocketLocalText, declared: declared, counters: counters, opened: opened, ended: ended,
             lastSent: lastSent, lastReceived: lastReceived, sendRate: sendRate, receiveRate: receiveRate,
             recent: includingRecent ? recent.snapshot : [], probe: probe?.summary)
         lastSnapshot = (generation, includingRecent, snapshot)

@@ -69,6 +69,8 @@ public struct AssociationSnapshot: Sendable, Equatable {
     public var controlRemote: String?
     public var rendezvous: RendezvousAddress?
     public var dataSocketLocal: String?
+    /// What the UDP ASSOCIATE request declared as DST.ADDR:DST.PORT.
+    public var declared: SOCKSAddress? = nil
     public var counters: DatagramCounters
     public var opened: Date
     public var ended: Date?

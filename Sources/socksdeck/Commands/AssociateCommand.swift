@@ -72,8 +72,12 @@ struct AssociateCommand: AsyncParsableCommand {
             Output.line("association \(s.id) through \(s.serverLabel)")
             if let r = s.rendezvous {
                 Output.line("  rendezvous        \(r.asUsed)")
-                if r.replacedUnspecified { Output.line("  as received       \(r.asReceived) (unspecified: replaced by the server's address)") }
+                if r.replacedUnspecified { Output.line("  as received       \(r.asReceived) (\(r.substitutionReason))") }
+                if let received = r.receivedFamily, received != s.requestedFamily {
+                    Output.line("  family            \(s.requestedFamily) asked for, the server answered with an \(received) BND")
+                }
             }
+            if let declared = s.declared { Output.line("  declared          \(declared)") }
             Output.line("  control           \(s.controlLocal ?? "?") -> \(s.controlRemote ?? "?"): associated")
             Output.line("  data socket       \(s.dataSocketLocal ?? "?")")
             Output.line("  setup             " + s.history.map(\.state).joined(separator: " -> ")

@@ -131,6 +131,11 @@ struct SendCommand: AsyncParsableCommand {
                         + (c.drops.isEmpty ? "" : " " + c.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")))
         }
         await engine.shutdown()
-        if waitReply > 0 && last.counters.datagramsReceived == 0 { throw Exit.noReply }
+        if waitReply > 0 && last.counters.datagramsReceived == 0 {
+            let relay = last.rendezvous?.asUsed.description ?? "the relay"
+            Output.error("no reply within \(waitReply) ms from \(destination) through \(relay)"
+                         + (last.declared.map { " (declared \($0); some servers relay only to the declared address: try --declare)" } ?? ""))
+            throw Exit.noReply
+        }
     }
 }

@@ -47,6 +47,12 @@ struct AssociationJSON: Encodable {
     var rendezvousReceived: String?
     var rendezvousUsed: String?
     var rendezvousReplaced: Bool?
+    /// Why the rendezvous used is not BND as received (empty when it is).
+    var rendezvousReason: String?
+    /// The family asked for, and the family of BND as the server sent it.
+    var requestedFamily: String
+    var receivedFamily: String?
+    var declared: String?
     var controlLocal: String?
     var controlRemote: String?
     var dataLocal: String?
@@ -62,6 +68,10 @@ struct AssociationJSON: Encodable {
         if case .closed(let r) = s.state { reason = r }
         if case .failed(let f) = s.state { error = f }
         rendezvousReceived = s.rendezvous?.asReceived.description
+        rendezvousReason = s.rendezvous.map(\.substitutionReason)
+        requestedFamily = s.requestedFamily.description
+        receivedFamily = s.rendezvous?.receivedFamily?.description
+        declared = s.declared?.description
         rendezvousUsed = s.rendezvous?.asUsed.description
         rendezvousReplaced = s.rendezvous?.replacedUnspecified
         controlLocal = s.controlLocal

@@ -52,8 +52,9 @@ import Testing
         #expect(relay.log().contains("UDP association"))
     }
 
-    /// sockslib (PyPI), another real UDP client: it declares 0.0.0.0:0 and sends from a socket
-    /// it never binds, and returns the relay's datagrams with their SOCKS header.
+    /// sockslib (PyPI), another real UDP client: it declares 0.0.0.0:0, sends from a socket it
+    /// never binds (so serve locks the port of its first datagram), and returns the relay's
+    /// datagrams with their SOCKS header.
     @Test func sockslibDoesUDPThroughServe() throws {
         let peers = try TestPeers.shared()
         let relay = try Self.serve()
@@ -68,15 +69,16 @@ import Testing
             s.set_proxy(("127.0.0.1", \(relay.port)), Socks.SOCKS5)
             s.initudp()
             s.udpsocket.settimeout(5)
-            for i in range(3):
-                s.sendto(b"sockslib %d" % i, ("127.0.0.1", \(peers.echo.port)))
-                data, _ = s.recvfrom(2048)
-                assert data[:4] == bytes([0, 0, 0, 1]), data
-                print(data[10:].decode(), int.from_bytes(data[8:10], "big"))
+            # One datagram: sockslib 1.7.6's sendto replaces its stored BND with a plain tuple, so
+            # a second call on the same socket fails inside sockslib (peers/README.md).
+            s.sendto(b"sockslib 1", ("127.0.0.1", \(peers.echo.port)))
+            data, _ = s.recvfrom(2048)
+            assert data[:4] == bytes([0, 0, 0, 1]), data
+            print(data[10:].decode(), int.from_bytes(data[8:10], "big"))
             """
         let r = try runToCompletion(try Self.python(), ["-c", script], seconds: 30)
         #expect(r.status == 0, "\(r.output)\n\(relay.log())")
-        #expect(r.output.contains("sockslib 2 \(peers.echo.port)"), "\(r.output)")
+        #expect(r.output.contains("sockslib 1 \(peers.echo.port)"), "\(r.output)")
     }
 
     @Test func socksifyRunsAnUnmodifiedSocatThroughServe() throws {

@@ -1,0 +1,117 @@
+import CSocks5
+import Foundation
+import Socks5
+import Testing
+@testable import SocksDeckEngine
+@testable import SocksDeckRelay
+
+/// SocksDeck against servers of the field, each checked against what it is known to do
+/// (peers/README.md): the library, the C API, the engine and the probe must be right about them.
+@Suite(.serialized) struct FieldServerTests {
+    static func probe(_ endpoint: IPEndpoint, echo: IPEndpoint, declare: DeclaredSource = .default) -> [String: ProbeFinding] {
+        var probe = CapabilityProbe(
+            server: ServerDefinition(name: "x", host: "\(endpoint.address)", port: endpoint.port, declare: declare),
+            endpoint: endpoint, echo: echo)
+        probe.stepTimeoutMilliseconds = 600
+        probe.largestPayloadTried = 8_000
+        return Dictionary(probe.run().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    static func engineEcho(_ endpoint: IPEndpoint, echo: IPEndpoint, declare: DeclaredSource = .default) async throws -> Int {
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: []))
+        let server = ServerDefinition(name: "x", host: "\(endpoint.address)", port: endpoint.port, declare: declare)
+        let id = try await engine.open(server: server)
+        let settled = await engine.waitUntilSettled(id, timeout: .seconds(5))
+        #expect(settled?.state == .associated, "\(String(describing: settled?.state))")
+        try await engine.send(id, to: .ip(echo), payload: Array("field".utf8))
+        var received = 0
+        for _ in 0..<50 {
+            received = await engine.snapshot(id)?.counters.datagramsReceived ?? 0
+            if received > 0 { break }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        await engine.shutdown()
+        return received
+    }
+
+    /// #13 case 1: BND 0.0.0.0 over an IPv6 control connection. The family of BND is kept:
+    /// datagrams go to 127.0.0.1:P, where the relay listens, never to [::1]:P.
+    @Test func asyncioSocksServerAnswersBND0000OverIPv6() async throws {
+        let peers = try TestPeers.shared()
+        let server = try AsyncioSocksServer(.ipv6)
+        defer { server.stop() }
+        let echo = peers.echo.endpoint(.ipv4)
+
+        let association = try UDPAssociation.open(server: server.endpoint)
+        #expect(association.rendezvous.asReceived.endpoint?.address == .unspecified(.ipv4))
+        #expect(association.rendezvous.asUsed.address == .v4(.loopback))
+        #expect(association.rendezvous.substitution == .loopbackOfBoundFamily)
+        TestSockets.setReceiveTimeout(association.dataSocket, milliseconds: 2000)
+        try association.send(Array("v4 relay".utf8), to: .ip(echo))
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let got = try buffer.withUnsafeMutableBytes { try association.receive(into: $0) }
+        #expect(Array(buffer[0..<got.length]) == Array("v4 relay".utf8))
+        association.close()
+
+        // The C API writes the IPv4 rendezvous as a sockaddr_in into the IPv6-sized Dst.
+        let fd = TestSockets.stream(.ipv6)
+        defer { close(fd) }
+        let c = CAPI.associate(socket: fd, dstFamily: .ipv6, server: server.endpoint)
+        #expect(c.rc == 0 && c.dst?.address == .v4(.loopback) && c.dst?.port != 0, "\(c)")
+
+        #expect(try await Self.engineEcho(server.endpoint, echo: echo) == 1)
+
+        let f = Self.probe(server.endpoint, echo: echo)
+        // What the server sent, apart from what SocksDeck did with it.
+        #expect(f["bnd_form"]?.value.hasPrefix("unspecified IPv4") == true, "\(String(describing: f["bnd_form"]))")
+        #expect(f["bnd_form"]?.evidence.contains("IPv4 loopback address") == true)
+        #expect(f["relay_echo"]?.verdict == .yes, "\(String(describing: f["relay_echo"]))")
+        #expect(CapabilityProbe.summary(Array(f.values)).hasPrefix("UDP ✔ relayed"))
+    }
+
+    /// #13 case 3: replies go only to the declared address. The default declaration (the data
+    /// socket's port) works; the all-zero one gets nothing back, and the probe says why.
+    @Test func hpsockdRepliesOnlyToTheDeclaredAddress() async throws {
+        let peers = try TestPeers.shared()
+        let server = try HPSockd()
+        defer { server.stop() }
+        let echo = peers.echo.endpoint(.ipv4)
+        #expect(try await Self.engineEcho(server.endpoint, echo: echo) == 1)
+        #expect(try await Self.engineEcho(server.endpoint, echo: echo, declare: .zero) == 0)
+        #expect(try await Self.engineEcho(server.endpoint, echo: echo, declare: .address) == 1)
+
+        let f = Self.probe(server.endpoint, echo: echo)
+        #expect(f["relay_echo"]?.verdict == .yes)
+        #expect(f["declared_zero_relayed"]?.verdict == .no)
+        #expect(f["declared_zero_relayed"]?.value.contains("replies go only to the declared address") == true)
+        #expect(f["declared_zero_relayed"]?.evidence.contains("0/3 echoed") == true)
+        #expect(CapabilityProbe.summary(Array(f.values)).contains("replies to declared port only"))
+
+        // Declaring zero, the probe reports that nothing came back instead of "UDP ✔".
+        let zero = Self.probe(server.endpoint, echo: echo, declare: .zero)
+        #expect(zero["udp_associate"]?.verdict == .yes && zero["relay_echo"]?.verdict == .no)
+        #expect(CapabilityProbe.summary(Array(zero.values)).hasPrefix("UDP accepted, nothing came back"))
+    }
+
+    /// #13 case 5: silent truncation to 2,038 bytes (IPv4; 2,026 over IPv6), told from loss.
+    @Test(arguments: [AddressFamily.ipv4, .ipv6])
+    func v2rayCutsDatagramsSilently(_ family: AddressFamily) throws {
+        let peers = try TestPeers.shared()
+        let server = try V2RaySocks()
+        defer { server.stop() }
+        let f = Self.probe(family == .ipv4 ? server.v4 : server.v6, echo: peers.echo.endpoint(family))
+        let limit = family == .ipv4 ? 2038 : 2026
+        #expect(f["truncation"]?.verdict == .yes && f["truncation"]?.figure == limit, "\(String(describing: f["truncation"]))")
+        #expect(f["largest_payload"]?.figure == limit)
+        #expect(f["bnd_form"]?.value.contains("the SOCKS port itself") == true)
+        #expect(CapabilityProbe.summary(Array(f.values)).contains("cuts to \(limit) B"))
+    }
+
+    /// Dante loses nothing and cuts nothing up to the bound tried: no truncation finding.
+    @Test func danteNeitherCutsNorLoses() throws {
+        let peers = try TestPeers.shared()
+        let f = Self.probe(peers.server(.ipv4), echo: peers.echo.endpoint(.ipv4))
+        #expect(f["truncation"] == nil && f["largest_payload"]?.figure == 8_000)
+        #expect(f["declared_zero_relayed"]?.verdict == .yes)
+    }
+}
