@@ -99,8 +99,19 @@ final class Association: @unchecked Sendable {
 
     // MARK: - Datagrams (called on the loop by the data channel's handler and by sends)
 
+    /// The size and first bytes of the datagram last sent to each target, to tell a reply that
+    /// came back cut from one that is simply short (see `recordReceived`). Only the last one: with
+    /// several different datagrams in flight to one target, a cut reply to an earlier one is not
+    /// recognised (the probe's payload search, one at a time, is the tool for that).
+    private var lastSentTo: [SOCKSAddress: (size: Int, head: [UInt8])] = [:]
+
     func recordSent(to target: SOCKSAddress, payload: ByteBufferView) {
         changed()
+        if payload.count > Self.truncationHead {
+            lastSentTo[target] = (payload.count, Array(payload.prefix(Self.truncationHead)))
+        } else {
+            lastSentTo[target] = nil
+        }
         counters.datagramsSent += 1
         counters.bytesSent += payload.count
         lastSent = Date()
@@ -114,14 +125,34 @@ final class Association: @unchecked Sendable {
         engine?.log(.warning, id, "send failed: \(EngineCore.describe(error))")
     }
 
+    /// How many first bytes a cut reply must share with what was sent: enough that an answer
+    /// which merely starts alike (DNS, STUN) is not taken for a cut echo.
+    static let truncationHead = 32
+
     func recordReceived(from sender: SOCKSAddress, payload: ByteBufferView) {
         changed()
+        if let sent = lastSentTo[sender], payload.count >= Self.truncationHead, payload.count < sent.size,
+           Self.startsWith(payload, sent.head) {
+            counters.truncatedReplies += 1
+            if counters.truncatedTo != payload.count {
+                counters.truncatedTo = payload.count
+                engine?.log(.warning, id, "a reply from \(sender) is \(payload.count) bytes, the datagram sent to it \(sent.size), "
+                                + "and it is that datagram's beginning: the path cuts datagrams to \(payload.count) bytes")
+            }
+        }
         counters.datagramsReceived += 1
         counters.bytesReceived += payload.count
         lastReceived = Date()
         receiveRate.record(at: lastReceived!)
         recent.append(direction: .received, peer: sender, size: payload.count, firstBytes: payload, dropReason: nil)
         probe?.receive(from: sender, payload: payload)
+    }
+
+    /// memcmp on contiguous bytes: no iterator, no allocation on the receive path.
+    private static func startsWith(_ payload: ByteBufferView, _ head: [UInt8]) -> Bool {
+        payload.withContiguousStorageIfAvailable { bytes in
+            head.withUnsafeBytes { h in memcmp(bytes.baseAddress!, h.baseAddress!, h.count) == 0 }
+        } ?? false
     }
 
     func recordDrop(_ reason: DatagramDropReason, size: Int, source: SOCKSAddress?) {

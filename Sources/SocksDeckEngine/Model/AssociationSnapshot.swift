@@ -18,6 +18,11 @@ public struct DatagramCounters: Sendable, Equatable, Codable {
     /// Failed sends (the kernel refused: EMSGSIZE, ECONNREFUSED from an ICMP…).
     public var sendErrors = 0
     public var drops: [String: Int] = [:]
+    /// Replies shorter than the datagram last sent to their sender and made of its first bytes:
+    /// an echo cut on the way (a relay with a small buffer: v2ray cuts at 2,038 bytes).
+    public var truncatedReplies = 0
+    /// The length such replies were cut to, the last time.
+    public var truncatedTo: Int?
 
     public var droppedTotal: Int { drops.values.reduce(0, +) }
 

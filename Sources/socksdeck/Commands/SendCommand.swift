@@ -128,7 +128,8 @@ struct SendCommand: AsyncParsableCommand {
             }
             let c = last.counters
             Output.line("counters: sent \(c.datagramsSent) (\(c.bytesSent) B), received \(c.datagramsReceived) (\(c.bytesReceived) B), dropped \(c.droppedTotal)"
-                        + (c.drops.isEmpty ? "" : " " + c.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")))
+                        + (c.drops.isEmpty ? "" : " " + c.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ","))
+                        + (c.truncatedReplies == 0 ? "" : ", \(c.truncatedReplies) cut to \(c.truncatedTo ?? 0) B (shorter than sent, same start)"))
         }
         await engine.shutdown()
         if waitReply > 0 && last.counters.datagramsReceived == 0 {

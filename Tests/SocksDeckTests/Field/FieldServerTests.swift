@@ -107,11 +107,79 @@ import Testing
         #expect(CapabilityProbe.summary(Array(f.values)).contains("cuts to \(limit) B"))
     }
 
+    /// The engine counts a reply that is the beginning of what was sent, shorter, as cut.
+    @Test func theEngineCountsCutReplies() async throws {
+        let peers = try TestPeers.shared()
+        let server = try V2RaySocks()
+        defer { server.stop() }
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: []))
+        let id = try await engine.open(server: ServerDefinition(name: "v2ray", host: "127.0.0.1", port: server.v4.port))
+        #expect(await engine.waitUntilSettled(id, timeout: .seconds(5))?.state == .associated)
+        var counters = DatagramCounters()
+        // One at a time: a reply is compared with the datagram last sent to its sender.
+        for (size, replies) in [(4_000, 1), (100, 2)] {
+            try await engine.send(id, to: .ip(peers.echo.endpoint(.ipv4)), payload: CapabilityProbe.pattern(size))
+            for _ in 0..<100 where counters.datagramsReceived < replies {
+                counters = await engine.snapshot(id)?.counters ?? counters
+                try await Task.sleep(for: .milliseconds(20))
+            }
+        }
+        #expect(counters.datagramsReceived == 2 && counters.truncatedReplies == 1 && counters.truncatedTo == 2038, "\(counters)")
+        await engine.shutdown()
+    }
+
     /// Dante loses nothing and cuts nothing up to the bound tried: no truncation finding.
     @Test func danteNeitherCutsNorLoses() throws {
         let peers = try TestPeers.shared()
         let f = Self.probe(peers.server(.ipv4), echo: peers.echo.endpoint(.ipv4))
         #expect(f["truncation"] == nil && f["largest_payload"]?.figure == 8_000)
         #expect(f["declared_zero_relayed"]?.verdict == .yes)
+    }
+}
+
+/// The field's behaviours replayed byte for byte by a scripted server, and the CLI's words for them.
+@Suite(.serialized) struct FieldBehaviourScriptTests {
+    /// asyncio-socks-server's reply to a client on [::1]: `05 00 00 01 00 00 00 00` + port.
+    @Test func bnd0000OverIPv6ThroughTheCAPIAndTheEngine() async throws {
+        let reply: [UInt8] = [0x05, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0x9C, 0x41]
+        // The C API declares [::]:0 for an IPv6 Dst: 3 + 3 + 1 + 16 + 2 = 25 bytes in all.
+        let c = ScriptedServer(.ipv6, script: [.expect(3), .send([0x05, 0x00]), .expect(22), .send(reply), .silent(seconds: 1)])
+        let fd = TestSockets.stream(.ipv6)
+        defer { close(fd) }
+        let outcome = CAPI.associate(socket: fd, dstFamily: .ipv6, server: c.endpoint)
+        #expect(outcome.rc == 0 && outcome.dst == IPEndpoint("127.0.0.1:40001")!, "\(outcome)")
+
+        let e = ScriptedServer(.ipv6, script: [.expect(3), .send([0x05, 0x00]), .expect(22), .send(reply), .silent(seconds: 2)])
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: []))
+        let id = try await engine.open(server: ServerDefinition(name: "s", host: "::1", port: e.endpoint.port))
+        let settled = await engine.waitUntilSettled(id, timeout: .seconds(5))
+        #expect(settled?.rendezvous?.asUsed == IPEndpoint("127.0.0.1:40001")!)
+        #expect(settled?.rendezvous?.description.contains("IPv4 loopback address") == true)
+        await engine.shutdown()
+    }
+
+    /// hpsockd's silence with the all-zero declaration: exit 3 with a sentence, not counters only.
+    @Test func exit3SaysWhatGotNoReplyThroughWhichRelay() throws {
+        let peers = try TestPeers.shared()
+        let server = try HPSockd()
+        defer { server.stop() }
+        let r = try CLITests.run(["send", "\(server.endpoint)", "\(peers.echo.endpoint(.ipv4))", "--text", "x",
+                                  "--declare", "zero", "--wait-reply", "300"])
+        #expect(r.status == 3, "\(r.output)")
+        #expect(r.output.contains("no reply within 300 ms from \(peers.echo.endpoint(.ipv4)) through 127.0.0.1:"), "\(r.output)")
+        #expect(r.output.contains("declared 0.0.0.0:0"), "\(r.output)")
+        let ok = try CLITests.run(["send", "\(server.endpoint)", "\(peers.echo.endpoint(.ipv4))", "--text", "x"])
+        #expect(ok.status == 0 && ok.output.contains("reply from"), "\(ok.output)")
+    }
+
+    /// v2ray answers an IPv6 request over IPv4 with an IPv4 BND: associate says so, and --json
+    /// carries both families.
+    @Test func associateSaysWhenTheServerAnsweredAnotherFamily() throws {
+        let server = try V2RaySocks()
+        defer { server.stop() }
+        let r = try CLITests.run(["associate", "\(server.v4)", "--family", "6", "--hold", "0.2"])
+        #expect(r.output.contains("IPv6 asked for, the server answered with an IPv4 BND"), "\(r.output)")
+        let j = try CLITests.run(["associate", "\(server.v4)", "--family", "6", "--hold", "0.2", "--json"])
+        #expect(j.output.contains(#""requestedFamily":"IPv6""#) && j.output.contains(#""receivedFamily":"IPv4""#), "\(j.output)")
     }
 }
