@@ -21,7 +21,9 @@ public enum DeclaredSource: String, CaseIterable, Sendable, Hashable, CustomStri
     /// The declaration for a request asking for `family`, from a data socket bound to
     /// `dataSocketPort`, over a control connection whose local end is `controlLocal`. Without a
     /// port (no data socket yet) every policy declares all zeros.
-    public func declaration(family: AddressFamily, dataSocketPort: UInt16?, controlLocal: IPAddress? = nil) -> SOCKSAddress {
+    public func declaration(
+        family: AddressFamily, dataSocketPort: UInt16?, controlLocal: IPAddress? = nil
+    ) -> SOCKSAddress {
         guard let port = dataSocketPort, self != .zero else { return .unspecified(family) }
         var address = IPAddress.unspecified(family)
         if self == .address, let local = controlLocal {

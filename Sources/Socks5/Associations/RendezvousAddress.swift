@@ -93,10 +93,13 @@ public struct RendezvousAddress: Hashable, Sendable, CustomStringConvertible {
         if let other = serverAddresses.first(where: { $0.family == family }) {
             return (IPEndpoint(other, port: bound.port), .resolvedServerAddress)
         }
+        let known = serverAddresses.map(\.description).joined(separator: ", ")
         throw SOCKS5Error(
             code: .boundAddressFamily, command: command,
-            detail: "BND \(bound) is unspecified \(family), but the server was reached at \(server.address) (\(server.family))"
-                + (serverAddresses.isEmpty ? " and no \(family) address of it is known"
-                    : " and its name has no \(family) address (\(serverAddresses.map(\.description).joined(separator: ", ")))"))
+            detail: "BND \(bound) is unspecified \(family), "
+                + "but the server was reached at \(server.address) (\(server.family))"
+                + (serverAddresses.isEmpty
+                    ? " and no \(family) address of it is known"
+                    : " and its name has no \(family) address (\(known))"))
     }
 }

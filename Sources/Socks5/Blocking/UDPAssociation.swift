@@ -19,8 +19,9 @@ public struct UDPAssociation: ~Copyable {
     public let rendezvous: RendezvousAddress
     /// What the request declared as DST.ADDR:DST.PORT.
     public let declaredSource: SOCKSAddress
-    /// The rendezvous as the data socket addresses it (IPv4-mapped on the dual-stack socket).
-    private let relay: IPEndpoint
+    /// The rendezvous as the data socket addresses it (IPv4-mapped on the dual-stack socket):
+    /// where raw datagrams written on `dataSocket` go, and where replies come from.
+    public let relay: IPEndpoint
 
     /// Opens an association through `server`. `family` is the rendezvous family asked for
     /// (default: the server's); the server may answer with the other, which the dual-stack data

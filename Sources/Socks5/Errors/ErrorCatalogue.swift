@@ -146,16 +146,22 @@ public enum ErrorCatalogue {
             return Entry(summary: "unassigned reply code", sentence: "The SOCKS server answered with a reply code RFC 1928 does not assign.", hint: nil)
         case .closedDuringHandshake:
             return Entry(summary: "server closed the connection",
-                         sentence: "The SOCKS server closed the control connection before its \(phase.map { "\($0)" } ?? "reply") was complete.",
+                         sentence: "The SOCKS server closed the control connection before its "
+                            + "\(phase.map { "\($0)" } ?? "reply") was complete.",
                          hint: closedHint(phase))
         case .methodNotOffered:
             return Entry(summary: "server chose a method not offered",
-                         sentence: "The SOCKS server selected an authentication method the client did not offer, which RFC 1928 forbids.",
-                         hint: "A server that insists on username/password answers so even when only 'no authentication' is offered: give credentials for it.")
+                         sentence: "The SOCKS server selected an authentication method the client did not offer, "
+                            + "which RFC 1928 forbids.",
+                         hint: "A server that insists on username/password answers so even when only "
+                            + "'no authentication' is offered: give credentials for it.")
         case .boundAddressFamily:
             return Entry(summary: "relay address of another family",
-                         sentence: "The SOCKS server answered with an unspecified relay address (0.0.0.0 or ::) of the other family than the control connection, and no address of the server in that family is known.",
-                         hint: "Reach the server by an address of the relay's family (its IPv4 address for BND 0.0.0.0), name it by a host name that has one, or ask for the other family (--family).")
+                         sentence: "The SOCKS server answered with an unspecified relay address (0.0.0.0 or ::) of the "
+                            + "other family than the control connection, and no address of the server in that family "
+                            + "is known.",
+                         hint: "Reach the server by an address of the relay's family (its IPv4 address for BND "
+                            + "0.0.0.0), name it by a host name that has one, or ask for the other family (--family).")
         case .domainBoundAddress:
             return Entry(summary: "bound address is a domain name",
                          sentence: "The SOCKS server gave its bound (relay) address as a domain name, which cannot be used as a socket address.",
@@ -167,11 +173,14 @@ public enum ErrorCatalogue {
     private static func closedHint(_ phase: HandshakePhase?) -> String {
         switch phase {
         case .methodSelection:
-            "It closed after the greeting: some servers close instead of answering FF when they accept none of the methods offered, or when they limit connections; is this port a SOCKS5 server?"
+            "It closed after the greeting: some servers close instead of answering FF when they accept none of "
+                + "the methods offered, or when they limit connections; is this port a SOCKS5 server?"
         case .authentication:
-            "It closed after the username and password: some servers refuse credentials by closing instead of answering an RFC 1929 failure status; check the username and password."
+            "It closed after the username and password: some servers refuse credentials by closing instead of "
+                + "answering an RFC 1929 failure status; check the username and password."
         case .reply, .secondBindReply, nil:
-            "Servers close without a complete reply on commands they do not know or on a rule violation; the server's log says which."
+            "Servers close without a complete reply on commands they do not know or on a rule violation; "
+                + "the server's log says which."
         }
     }
 

@@ -107,7 +107,6 @@ public enum ProtocolViolation: Error, Hashable, Sendable {
     case unknownAddressType(UInt8)
     case emptyDomainName
     case domainNameWithNUL
-    case methodNotOffered(UInt8)
     /// A greeting with NMETHODS 0.
     case noMethods
     /// An RFC 1929 request with an empty username or password.

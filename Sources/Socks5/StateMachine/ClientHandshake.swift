@@ -202,9 +202,10 @@ public struct ClientHandshake: Sendable {
                                     detail: "offered \(offeredMethods.map(\.description).joined(separator: ", "))"))
         }
         guard offeredMethods.contains(method) else {
-            return fail(SOCKS5Error(code: .methodNotOffered, command: command,
-                                    detail: "the server selected \(method) (\(hexByte(method.rawValue))); "
-                                        + "offered \(offeredMethods.map(\.description).joined(separator: ", "))"))
+            let offered = offeredMethods.map(\.description).joined(separator: ", ")
+            return fail(SOCKS5Error(
+                code: .methodNotOffered, command: command,
+                detail: "the server selected \(method) (\(hexByte(method.rawValue))); offered \(offered)"))
         }
         selectedMethod = method
         if pipelinesRequest {
@@ -259,11 +260,9 @@ public struct ClientHandshake: Sendable {
     }
 
     private var currentMessageName: String {
-        switch state {
-        case .awaitingMethodSelection: "method selection"
-        case .awaitingAuthenticationReply: "username/password reply"
-        case .awaitingSecondBindReply: "second BIND reply"
-        default: "reply to \(command)"
+        switch phase {
+        case .reply?, nil: "reply to \(command)"
+        case let other?: other.description
         }
     }
 
@@ -273,7 +272,6 @@ public struct ClientHandshake: Sendable {
         case .unknownAddressType(let t): "unknown address type (ATYP) \(hexByte(t))"
         case .emptyDomainName: "a domain name of length 0"
         case .domainNameWithNUL: "a domain name with a NUL byte"
-        case .methodNotOffered(let m): "the server chose method \(hexByte(m)), which was not offered"
         case .noMethods: "a greeting that offers no method"
         case .emptyCredentials: "an empty username or password"
         case .unknownCommand(let c): "unknown command \(hexByte(c))"

@@ -32,7 +32,10 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     private var finished = false
     private var lastError: Int32?
 
-    init(timeout: TimeAmount, makeMachine: @escaping (SocketAddress?) -> ClientHandshake, report: @escaping (Event) -> Void) {
+    init(
+        timeout: TimeAmount, makeMachine: @escaping (SocketAddress?) -> ClientHandshake,
+        report: @escaping (Event) -> Void
+    ) {
         self.makeMachine = makeMachine
         machine = makeMachine(nil)
         self.timeout = timeout

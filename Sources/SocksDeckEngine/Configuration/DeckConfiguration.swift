@@ -121,7 +121,8 @@ public struct DeckConfiguration: Sendable, Equatable {
         var declare = DeclaredSource.default
         if let text = try string("declare") {
             guard let d = DeclaredSource(rawValue: text) else {
-                throw fail("declare", "'declare' must be one of \(DeclaredSource.allCases.map { "\"\($0)\"" }.joined(separator: ", "))")
+                let choices = DeclaredSource.allCases.map { "\"\($0)\"" }.joined(separator: ", ")
+                throw fail("declare", "'declare' must be one of \(choices)")
             }
             declare = d
         }

@@ -102,13 +102,18 @@ final class Association: @unchecked Sendable {
     /// The size and first bytes of the datagram last sent to each target, to tell a reply that
     /// came back cut from one that is simply short (see `recordReceived`). Only the last one: with
     /// several different datagrams in flight to one target, a cut reply to an earlier one is not
-    /// recognised (the probe's payload search, one at a time, is the tool for that).
-    private var lastSentTo: [SOCKSAddress: (size: Int, head: [UInt8])] = [:]
+    /// recognised (the probe's payload search, one at a time, is the tool for that). Bounded: a
+    /// sweep over many targets forgets the older ones rather than growing without end.
+    private var lastSentTo: [SOCKSAddress: SentHead] = [:]
+    private static let sentHeadTargets = 64
 
     func recordSent(to target: SOCKSAddress, payload: ByteBufferView) {
         changed()
-        if payload.count > Self.truncationHead {
-            lastSentTo[target] = (payload.count, Array(payload.prefix(Self.truncationHead)))
+        if payload.count > SentHead.length, let head = SentHead(payload) {
+            if lastSentTo[target] == nil, lastSentTo.count >= Self.sentHeadTargets {
+                lastSentTo.removeAll(keepingCapacity: true)
+            }
+            lastSentTo[target] = head
         } else {
             lastSentTo[target] = nil
         }
@@ -125,19 +130,18 @@ final class Association: @unchecked Sendable {
         engine?.log(.warning, id, "send failed: \(EngineCore.describe(error))")
     }
 
-    /// How many first bytes a cut reply must share with what was sent: enough that an answer
-    /// which merely starts alike (DNS, STUN) is not taken for a cut echo.
-    static let truncationHead = 32
-
     func recordReceived(from sender: SOCKSAddress, payload: ByteBufferView) {
         changed()
-        if let sent = lastSentTo[sender], payload.count >= Self.truncationHead, payload.count < sent.size,
-           Self.startsWith(payload, sent.head) {
+        if let sent = lastSentTo[sender], payload.count >= SentHead.length, payload.count < sent.size,
+            sent.starts(payload)
+        {
             counters.truncatedReplies += 1
             if counters.truncatedTo != payload.count {
                 counters.truncatedTo = payload.count
-                engine?.log(.warning, id, "a reply from \(sender) is \(payload.count) bytes, the datagram sent to it \(sent.size), "
-                                + "and it is that datagram's beginning: the path cuts datagrams to \(payload.count) bytes")
+                engine?.log(
+                    .warning, id,
+                    "a reply from \(sender) is \(payload.count) bytes, the datagram sent to it \(sent.size), and it is "
+                        + "that datagram's beginning: the path cuts datagrams to \(payload.count) bytes")
             }
         }
         counters.datagramsReceived += 1
@@ -146,13 +150,6 @@ final class Association: @unchecked Sendable {
         receiveRate.record(at: lastReceived!)
         recent.append(direction: .received, peer: sender, size: payload.count, firstBytes: payload, dropReason: nil)
         probe?.receive(from: sender, payload: payload)
-    }
-
-    /// memcmp on contiguous bytes: no iterator, no allocation on the receive path.
-    private static func startsWith(_ payload: ByteBufferView, _ head: [UInt8]) -> Bool {
-        payload.withContiguousStorageIfAvailable { bytes in
-            head.withUnsafeBytes { h in memcmp(bytes.baseAddress!, h.baseAddress!, h.count) == 0 }
-        } ?? false
     }
 
     func recordDrop(_ reason: DatagramDropReason, size: Int, source: SOCKSAddress?) {
@@ -232,5 +229,33 @@ struct RecentDatagramRing {
             return RecentDatagram(time: e.time, direction: e.direction, peer: e.peer?.description ?? "?", size: e.size,
                                   firstBytes: Array(bytes[base..<base + e.kept]), dropReason: e.dropReason)
         }
+    }
+}
+
+/// The size and first 32 bytes of a datagram sent: enough that an answer which merely starts
+/// alike (DNS, STUN) is not taken for a cut echo. Held inline, so recording a send allocates
+/// nothing, and compared with memcmp, so the receive path allocates nothing either.
+struct SentHead {
+    static let length = 32
+    let size: Int
+    private var bytes: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+
+    init?(_ payload: ByteBufferView) {
+        size = payload.count
+        let copied: Bool? = payload.withContiguousStorageIfAvailable { source in
+            withUnsafeMutableBytes(of: &bytes) {
+                $0.copyMemory(from: UnsafeRawBufferPointer(start: source.baseAddress, count: Self.length))
+            }
+            return true
+        }
+        guard copied == true else { return nil }
+    }
+
+    /// True when `reply` begins with the same 32 bytes.
+    func starts(_ reply: ByteBufferView) -> Bool {
+        var head = bytes
+        return reply.withContiguousStorageIfAvailable { r in
+            withUnsafeBytes(of: &head) { memcmp(r.baseAddress!, $0.baseAddress!, Self.length) == 0 }
+        } ?? false
     }
 }

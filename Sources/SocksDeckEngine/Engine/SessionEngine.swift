@@ -52,7 +52,9 @@ public final class SessionEngine: Sendable {
         let group = self.group
         let otherAddresses = others
         return try await onLoop {
-            core.open(server: server, endpoint: endpoint, otherAddresses: otherAddresses, family: family ?? endpoint.family, group: group)
+            core.open(
+                server: server, endpoint: endpoint, otherAddresses: otherAddresses, family: family ?? endpoint.family,
+                group: group)
         }
     }
 
@@ -227,7 +229,8 @@ final class EngineCore: @unchecked Sendable {
         nextID += 1
         let association = Association(id: id, server: server, family: family, engine: self, eventLoop: loop)
         associations[id] = association
-        log(.info, id, "opening through \(server.name) (\(endpoint)), \(family) rendezvous requested, declaring \(server.declare)")
+        log(.info, id,
+            "opening through \(server.name) (\(endpoint)), \(family) rendezvous requested, declaring \(server.declare)")
         bindDataSocket(for: association) { [self] port in
             connectControl(association, endpoint: endpoint, otherAddresses: otherAddresses, dataSocketPort: port)
         }
@@ -272,7 +275,8 @@ final class EngineCore: @unchecked Sendable {
     }
 
     private func handle(
-        _ event: ControlConnectionHandler.Event, association: Association, endpoint: IPEndpoint, otherAddresses: [IPAddress]
+        _ event: ControlConnectionHandler.Event, association: Association, endpoint: IPEndpoint,
+        otherAddresses: [IPAddress]
     ) {
         switch event {
         case .progressed(let state):
@@ -280,13 +284,15 @@ final class EngineCore: @unchecked Sendable {
         case .established(let reply):
             do {
                 association.rendezvous = try RendezvousAddress(
-                    reply: reply.boundAddress, server: association.controlRemote ?? endpoint, serverAddresses: otherAddresses)
+                    reply: reply.boundAddress, server: association.controlRemote ?? endpoint,
+                    serverAddresses: otherAddresses)
             } catch {
                 association.transition(to: .failed(DecodedFailure(error)))
                 return
             }
             if association.data == nil {
-                association.transition(to: .failed(DecodedFailure(.system(EBADF, "the data socket closed during the handshake"))))
+                let closed = SOCKS5Error.system(EBADF, "the data socket closed during the handshake")
+                association.transition(to: .failed(DecodedFailure(closed)))
                 return
             }
             association.transition(to: .associated)
@@ -307,11 +313,15 @@ final class EngineCore: @unchecked Sendable {
                 // NIO's default receive buffer (2,048 bytes) would cut larger datagrams without a
                 // word: the configured size, and a datagram that fills it is dropped as oversize
                 // (RelayDatagramHandler). A power of two wastes nothing (ByteBuffer rounds up).
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: association.server.receiveBufferBytes))
+                .channelOption(
+                    .recvAllocator,
+                    value: FixedSizeRecvByteBufferAllocator(capacity: association.server.receiveBufferBytes))
             if family == .ipv6 { bootstrap = bootstrap.channelOption(.ipOption(.ipv6_v6only), value: 0) }
             return bootstrap
                 .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(RelayDatagramHandler(association: association)) }
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RelayDatagramHandler(association: association))
+                    }
                 }
                 .bind(to: IPEndpoint(.unspecified(family), port: 0).nioAddress)
         }
@@ -326,7 +336,8 @@ final class EngineCore: @unchecked Sendable {
                 association.dataSocketLocal = IPEndpoint(channel.localAddress)
                 then(association.dataSocketLocal?.port ?? 0)
             case .failure(let error):
-                association.transition(to: .failed(DecodedFailure(.system(Self.errnoValue(error), "bind the data socket"))))
+                let failure = SOCKS5Error.system(Self.errnoValue(error), "bind the data socket")
+                association.transition(to: .failed(DecodedFailure(failure)))
             }
         }
     }

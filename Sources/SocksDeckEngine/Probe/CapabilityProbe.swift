@@ -18,15 +18,6 @@ public struct ProbeFinding: Sendable, Equatable, Codable {
     /// The finding's number, where it has one (bytes for the payload findings), so that
     /// summaries are made from values, never from the words above.
     public var figure: Int?
-
-    public init(key: String, title: String, verdict: Verdict, value: String, evidence: String, figure: Int? = nil) {
-        self.key = key
-        self.title = title
-        self.verdict = verdict
-        self.value = value
-        self.evidence = evidence
-        self.figure = figure
-    }
 }
 
 /// The capability and quirk report of `socksdeck probe`: what a SOCKS5 server does with UDP,
@@ -101,45 +92,23 @@ public struct CapabilityProbe: Sendable {
 
     // MARK: - UDP ASSOCIATE
 
-    /// An association opened the way the engine opens one: the data socket first (dual-stack),
-    /// its port declared as `declared` says.
+    /// An association opened by the library's one path (`UDPAssociation.open`: the data socket
+    /// first, its port declared by the policy), held by a class so that the checks can share it.
     final class Association {
-        let control: Int32
-        let data: Int32
-        let rendezvous: RendezvousAddress
-        let declared: SOCKSAddress
-        /// The rendezvous as the data socket addresses it.
-        let relay: IPEndpoint
-        init(control: Int32, data: Int32, dataFamily: AddressFamily, rendezvous: RendezvousAddress, declared: SOCKSAddress) {
-            self.control = control
-            self.data = data
-            self.rendezvous = rendezvous
-            self.declared = declared
-            relay = DataSocket.address(rendezvous.asUsed, for: dataFamily)
-        }
-        deinit {
-            close(control)
-            close(data)
-        }
+        let udp: UDPAssociation
+        init(_ udp: consuming UDPAssociation) { self.udp = udp }
+        var control: Int32 { udp.controlSocket }
+        var data: Int32 { udp.dataSocket }
+        var rendezvous: RendezvousAddress { udp.rendezvous }
+        var declared: SOCKSAddress { udp.declaredSource }
+        var relay: IPEndpoint { udp.relay }
     }
 
     private func open(family: AddressFamily, declare: DeclaredSource) throws(SOCKS5Error) -> Association {
-        let (data, local) = try DataSocket.open()
-        setTimeout(data)
-        let fd = socket(endpoint.family.rawFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        do throws(SOCKS5Error) {
-            if declare == .address { try SocketOperations.connect(fd, to: endpoint) }
-            let declared = declare.declaration(
-                family: family, dataSocketPort: local.port, controlLocal: IPEndpoint.local(of: fd)?.address)
-            let r = try SOCKS5Client.associateUDP(
-                controlSocket: fd, server: endpoint, family: family, declaredSource: declared.endpoint, options: options,
-                alreadyConnected: declare == .address)
-            return Association(control: fd, data: data, dataFamily: local.family, rendezvous: r, declared: declared)
-        } catch {
-            close(fd)
-            close(data)
-            throw error
-        }
+        let udp = try UDPAssociation.open(server: endpoint, family: family, options: options, declare: declare)
+        let association = Association(udp)
+        setTimeout(association.data)
+        return association
     }
 
     private func udpAssociate(family: AddressFamily) -> ([ProbeFinding], Association?) {
@@ -150,7 +119,8 @@ public struct CapabilityProbe: Sendable {
             let r = association.rendezvous
             return ([
                 ProbeFinding(key: "udp_associate", title: "UDP ASSOCIATE", verdict: .yes, value: "rendezvous \(r.asUsed)",
-                             evidence: "requested \(family) with DST \(association.declared) over \(endpoint.family): BND \(r.asReceived)"),
+                             evidence: "requested \(family) with DST \(association.declared) over \(endpoint.family): "
+                                + "BND \(r.asReceived)"),
                 Self.boundForm(r, asked: family, socksPort: endpoint.port),
                 ProbeFinding(key: "setup_time", title: "association setup time", verdict: .info, value: String(format: "%.2f ms", ms),
                              evidence: "connect, greeting, \(server.credentials == nil ? "" : "RFC 1929, ")request, reply"),
@@ -166,13 +136,14 @@ public struct CapabilityProbe: Sendable {
     static func boundForm(_ r: RendezvousAddress, asked family: AddressFamily, socksPort: UInt16) -> ProbeFinding {
         var sent: [String] = []
         if let received = r.asReceived.endpoint {
-            sent.append(received.address.isUnspecified ? "unspecified \(received.family)" : "concrete \(received.family)")
+            sent.append("\(received.address.isUnspecified ? "unspecified" : "concrete") \(received.family)")
             if received.family != family { sent.append("not the \(family) asked for") }
         }
         if r.asReceived.port == socksPort { sent.append("the SOCKS port itself") }
         let used = r.replacedUnspecified ? "; SocksDeck sends to \(r.asUsed): \(r.substitutionReason)" : ""
         return ProbeFinding(key: "bnd_form", title: "BND form", verdict: .info, value: sent.joined(separator: "; "),
-                            evidence: "the server sent BND \(r.asReceived) to a control connection to \(r.server)\(used)")
+                            evidence: "the server sent BND \(r.asReceived) to a control connection to "
+                                + "\(r.server)\(used)")
     }
 
     private func otherFamily() -> ProbeFinding {
@@ -187,7 +158,8 @@ public struct CapabilityProbe: Sendable {
             return ProbeFinding(key: "udp_associate_\(other == .ipv6 ? "ipv6" : "ipv4")", title: "UDP ASSOCIATE asking for \(other)",
                                 verdict: asked ? .yes : .info,
                                 value: "rendezvous \(r.asUsed)"
-                                    + (asked ? "" : " (the server sent an \(received.map { "\($0)" } ?? "domain") BND, not the \(other) asked for)"),
+                                    + (asked ? "" : " (the server sent an \(received.map { "\($0)" } ?? "domain") BND, "
+                                        + "not the \(other) asked for)"),
                                 evidence: "DST \(SOCKSAddress.unspecified(other)) over an \(endpoint.family) control connection: BND \(r.asReceived)")
         } catch {
             return ProbeFinding(key: "udp_associate_\(other == .ipv6 ? "ipv6" : "ipv4")", title: "UDP ASSOCIATE asking for \(other)",
@@ -244,15 +216,17 @@ public struct CapabilityProbe: Sendable {
         guard !rtts.isEmpty else {
             findings.append(ProbeFinding(key: "relay_echo", title: "datagrams relayed to the echo target", verdict: .no,
                                          value: "nothing came back",
-                                         evidence: "5 datagrams to \(echo) through \(association.rendezvous.asUsed) from the port declared in "
-                                            + "\(association.declared), none answered within \(stepTimeoutMilliseconds) ms"))
+                                         evidence: "5 datagrams to \(echo) through \(association.rendezvous.asUsed) "
+                                            + "from the port declared in \(association.declared), none answered within "
+                                            + "\(stepTimeoutMilliseconds) ms"))
             findings.append(zero)
             return findings
         }
         rtts.sort()
         findings.append(ProbeFinding(key: "relay_echo", title: "datagrams relayed to the echo target", verdict: .yes,
                                      value: String(format: "%d/5 echoed, RTT min %.2f ms, median %.2f ms", rtts.count, rtts[0], rtts[rtts.count / 2]),
-                                     evidence: "through \(association.rendezvous.asUsed) to \(echo), declared \(association.declared)"))
+                                     evidence: "through \(association.rendezvous.asUsed) to \(echo), "
+                                        + "declared \(association.declared)"))
         findings.append(zero)
 
         // A second source on the same host.
@@ -263,7 +237,8 @@ public struct CapabilityProbe: Sendable {
                                      evidence: "after datagrams from port \(localPort(first)), one from port \(localPort(second)) \(fromSecond ? "came back" : "got no echo")"))
 
         // FRAG != 0.
-        let fragmentEchoed = roundTrip(first, relay: relay, echo: echo, payload: Array("fragment".utf8), fragment: 1) != .nothing
+        let fragment = roundTrip(first, relay: relay, echo: echo, payload: Array("fragment".utf8), fragment: 1)
+        let fragmentEchoed = fragment != .nothing
         findings.append(ProbeFinding(key: "frag_dropped", title: "drops fragments (FRAG ≠ 0)", verdict: fragmentEchoed ? .no : .yes,
                                      value: fragmentEchoed ? "no: a FRAG 1 datagram was relayed" : "yes",
                                      evidence: "a datagram with FRAG 01 \(fragmentEchoed ? "came back" : "got no echo")"))
@@ -283,7 +258,9 @@ public struct CapabilityProbe: Sendable {
 
     /// Whether replies come back with the all-zero declaration, judged by datagrams, never by the
     /// REP byte: hpsockd accepts 0.0.0.0:0 and then sends the replies nowhere.
-    private func declaredZeroCheck(_ main: Association, echo: IPEndpoint, relayedWithDeclaration: Bool) -> ProbeFinding {
+    private func declaredZeroCheck(
+        _ main: Association, echo: IPEndpoint, relayedWithDeclaration: Bool
+    ) -> ProbeFinding {
         let key = "declared_zero_relayed"
         let title = "relays with the all-zero DST (0.0.0.0:0)"
         if main.declared == .unspecified(main.declared.endpoint?.family ?? .ipv4) {
@@ -296,8 +273,9 @@ public struct CapabilityProbe: Sendable {
                                 evidence: "UDP ASSOCIATE declaring all zeros failed where \(main.declared) succeeded")
         }
         var echoed = 0
-        for i in 0..<3 where roundTrip(zero.data, relay: zero.relay, echo: echo, payload: Array("zero \(i)".utf8)) != .nothing {
-            echoed += 1
+        for i in 0..<3 {
+            let result = roundTrip(zero.data, relay: zero.relay, echo: echo, payload: Array("zero \(i)".utf8))
+            if result != .nothing { echoed += 1 }
         }
         let evidence = "declaring \(zero.declared): \(echoed)/3 echoed; declaring \(main.declared): "
             + (relayedWithDeclaration ? "echoed" : "nothing came back either")
@@ -345,12 +323,15 @@ public struct CapabilityProbe: Sendable {
             figure: low)]
         if let n = cutTo {
             findings.append(ProbeFinding(
-                key: "truncation", title: "cuts larger datagrams", verdict: .yes, value: "truncates datagrams to \(n) bytes",
-                evidence: "sent \(cutSizes.sorted().map(String.init).joined(separator: ", ")) bytes: each came back as its first \(n) bytes",
+                key: "truncation", title: "cuts larger datagrams", verdict: .yes,
+                value: "truncates datagrams to \(n) bytes",
+                evidence: "sent \(cutSizes.sorted().map(String.init).joined(separator: ", ")) bytes: "
+                    + "each came back as its first \(n) bytes",
                 figure: n))
         } else if low < largestPayloadTried {
             findings.append(ProbeFinding(
-                key: "truncation", title: "cuts larger datagrams", verdict: .no, value: "no: larger datagrams are lost, not cut",
+                key: "truncation", title: "cuts larger datagrams", verdict: .no,
+                value: "no: larger datagrams are lost, not cut",
                 evidence: "\(low + 1) bytes and more: no reply at all"))
         }
         return findings
@@ -369,7 +350,9 @@ public struct CapabilityProbe: Sendable {
 
     /// Sends one datagram through the relay and waits for its echo: whole, cut (a shorter reply
     /// that is the datagram's beginning), or nothing. Replies to earlier datagrams are skipped.
-    private func roundTrip(_ fd: Int32, relay: IPEndpoint, echo: IPEndpoint, payload: [UInt8], fragment: UInt8 = 0) -> Echo {
+    private func roundTrip(
+        _ fd: Int32, relay: IPEndpoint, echo: IPEndpoint, payload: [UInt8], fragment: UInt8 = 0
+    ) -> Echo {
         let header = UDPDatagramHeader(fragment: fragment, address: .ip(echo))
         var datagram = [UInt8](repeating: 0, count: header.encodedLength)
         datagram.withUnsafeMutableBytes { _ = header.write(into: $0) }
@@ -384,7 +367,8 @@ public struct CapabilityProbe: Sendable {
             }
             guard let received else { return .nothing }
             let n = received.originalLength
-            guard n <= payload.count, buffer.prefix(min(n, 64)).elementsEqual(payload.prefix(min(n, 64))) else { continue }
+            let compared = min(n, 64)
+            guard n <= payload.count, buffer.prefix(compared).elementsEqual(payload.prefix(compared)) else { continue }
             if n == payload.count { return .whole }
             // Tiny replies are earlier probes' echoes; a cut is at least a few hundred bytes.
             if n >= 256 { return .cut(to: n) }
@@ -405,7 +389,9 @@ public struct CapabilityProbe: Sendable {
         case .no?: parts = ["UDP accepted, nothing came back"]
         default: parts = ["UDP accepted, relay not tried (no echo target)"]
         }
-        if f["relay_echo"]?.verdict == .yes, f["declared_zero_relayed"]?.verdict == .no { parts.append("replies to declared port only") }
+        if f["relay_echo"]?.verdict == .yes, f["declared_zero_relayed"]?.verdict == .no {
+            parts.append("replies to declared port only")
+        }
         if let lock = f["source_port_locking"], lock.verdict != .skipped { parts.append(lock.verdict == .yes ? "port-locked" : "no port lock") }
         if let cut = f["truncation"], cut.verdict == .yes, let n = cut.figure {
             parts.append("cuts to \(n) B")

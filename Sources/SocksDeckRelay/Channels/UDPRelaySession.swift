@@ -41,8 +41,11 @@ final class UDPRelaySession: @unchecked Sendable {
     /// True while the port is the declared one (not yet learnt from a datagram).
     private let portFromDeclaration: Bool
 
-    init(eventLoop: EventLoop, clientIP: IPAddress, declared: SOCKSAddress, declaredPort: UInt16?, sourceCheck: SourceCheck,
-         maximumDatagram: Int, statistics: StatisticsBox, label: String, log: @escaping @Sendable (RelayEvent) -> Void) {
+    init(
+        eventLoop: EventLoop, clientIP: IPAddress, declared: SOCKSAddress, declaredPort: UInt16?,
+        sourceCheck: SourceCheck, maximumDatagram: Int, statistics: StatisticsBox, label: String,
+        log: @escaping @Sendable (RelayEvent) -> Void
+    ) {
         self.eventLoop = eventLoop
         self.clientIP = clientIP.unmapped
         self.declared = declared
@@ -106,16 +109,19 @@ final class UDPRelaySession: @unchecked Sendable {
             return true
         }
         guard source.address.unmapped == clientIP else {
-            let origin = declared.endpoint.map { $0.address.isUnspecified ? nil : $0 } ?? nil
-            drop("foreign_source", "a datagram from \(source): "
-                 + (origin.map { "the client declared \($0) in its UDP ASSOCIATE request" }
-                    ?? "the client's control connection comes from \(clientIP)"))
+            let expected = if let d = declared.endpoint, !d.address.isUnspecified {
+                "the client declared \(d) in its UDP ASSOCIATE request"
+            } else {
+                "the client's control connection comes from \(clientIP)"
+            }
+            drop("foreign_source", "a datagram from \(source): \(expected)")
             return false
         }
         if let port = clientPort, port != source.port {
             if portFromDeclaration {
-                drop("undeclared_source_port", "a datagram from \(source): the client declared \(declared) in its UDP ASSOCIATE "
-                     + "request; datagrams come from port \(source.port) (serve --source-check address takes them)")
+                drop("undeclared_source_port",
+                     "a datagram from \(source): the client declared \(declared) in its UDP ASSOCIATE request; "
+                        + "datagrams come from port \(source.port) (serve --source-check address takes them)")
             } else {
                 drop("foreign_source_port", "a datagram from \(source): the association is locked to port \(port), "
                      + "the source of its first datagram")

@@ -32,7 +32,8 @@ public enum DetailPane {
         add("received", "\(c.datagramsReceived) datagrams, \(c.bytesReceived) bytes")
         add("dropped", c.drops.isEmpty ? "0" : c.drops.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "), c.drops.isEmpty ? .text : .warning)
         if c.truncatedReplies > 0 {
-            add("cut replies", "\(c.truncatedReplies), cut to \(c.truncatedTo ?? 0) B (shorter than sent, same start)", .warning)
+            let cut = "\(c.truncatedReplies), cut to \(c.truncatedTo ?? 0) B (shorter than sent, same start)"
+            add("cut replies", cut, .warning)
         }
         add("rate", String(format: "%.1f/s out, %.1f/s in  ", a.sendRate.perSecond(), a.receiveRate.perSecond()) + sparkline(zip(a.sendRate.history(20), a.receiveRate.history(20)).map { $0 + $1 }))
         if let p = a.probe {

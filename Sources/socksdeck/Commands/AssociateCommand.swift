@@ -72,9 +72,12 @@ struct AssociateCommand: AsyncParsableCommand {
             Output.line("association \(s.id) through \(s.serverLabel)")
             if let r = s.rendezvous {
                 Output.line("  rendezvous        \(r.asUsed)")
-                if r.replacedUnspecified { Output.line("  as received       \(r.asReceived) (\(r.substitutionReason))") }
+                if r.replacedUnspecified {
+                    Output.line("  as received       \(r.asReceived) (\(r.substitutionReason))")
+                }
                 if let received = r.receivedFamily, received != s.requestedFamily {
-                    Output.line("  family            \(s.requestedFamily) asked for, the server answered with an \(received) BND")
+                    let answered = "the server answered with an \(received) BND"
+                    Output.line("  family            \(s.requestedFamily) asked for, \(answered)")
                 }
             }
             if let declared = s.declared { Output.line("  declared          \(declared)") }

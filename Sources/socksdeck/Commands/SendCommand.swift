@@ -127,15 +127,19 @@ struct SendCommand: AsyncParsableCommand {
                 Output.line("  \(Output.hex(r.firstBytes))")
             }
             let c = last.counters
-            Output.line("counters: sent \(c.datagramsSent) (\(c.bytesSent) B), received \(c.datagramsReceived) (\(c.bytesReceived) B), dropped \(c.droppedTotal)"
-                        + (c.drops.isEmpty ? "" : " " + c.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ","))
-                        + (c.truncatedReplies == 0 ? "" : ", \(c.truncatedReplies) cut to \(c.truncatedTo ?? 0) B (shorter than sent, same start)"))
+            let drops = c.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
+            let cut = "\(c.truncatedReplies) cut to \(c.truncatedTo ?? 0) B (shorter than sent, same start)"
+            Output.line("counters: sent \(c.datagramsSent) (\(c.bytesSent) B), "
+                        + "received \(c.datagramsReceived) (\(c.bytesReceived) B), dropped \(c.droppedTotal)"
+                        + (c.drops.isEmpty ? "" : " " + drops) + (c.truncatedReplies == 0 ? "" : ", " + cut))
         }
         await engine.shutdown()
         if waitReply > 0 && last.counters.datagramsReceived == 0 {
             let relay = last.rendezvous?.asUsed.description ?? "the relay"
             Output.error("no reply within \(waitReply) ms from \(destination) through \(relay)"
-                         + (last.declared.map { " (declared \($0); some servers relay only to the declared address: try --declare)" } ?? ""))
+                         + (last.declared.map {
+                             " (declared \($0); some servers relay only to the declared address: try --declare)"
+                         } ?? ""))
             throw Exit.noReply
         }
     }

@@ -78,8 +78,9 @@ struct ServeCommand: AsyncParsableCommand {
         var echoService: UDPEchoService?
         do {
             server = try await RelayServer.start(
-                RelayConfiguration(listen: addresses, credentials: credentials, udpEnabled: !noUDP, idleTimeoutSeconds: idleTimeout,
-                                   sourceCheck: sourceCheck),
+                RelayConfiguration(
+                    listen: addresses, credentials: credentials, udpEnabled: !noUDP, idleTimeoutSeconds: idleTimeout,
+                    sourceCheck: sourceCheck),
                 group: group, log: log)
             if let echo, let endpoint = IPEndpoint(echo) {
                 echoService = try await UDPEchoService.start(on: endpoint, group: group)

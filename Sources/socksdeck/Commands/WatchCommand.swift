@@ -35,8 +35,8 @@ struct WatchCommand: AsyncParsableCommand {
 
     func run() async throws {
         try await options.withConfiguration(serverName: servers.first) { configuration in
-            let definitions = try (servers.isEmpty ? configuration.servers : servers.map { try options.server($0, in: configuration) })
-                .map(declaration.applied(to:))
+            let named = try servers.map { try options.server($0, in: configuration) }
+            let definitions = (servers.isEmpty ? configuration.servers : named).map(declaration.applied(to:))
             guard !definitions.isEmpty else {
                 Output.error("no servers to watch: name some, or configure them")
                 throw Exit.usage
