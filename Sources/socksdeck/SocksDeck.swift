@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 
 @main
 struct SocksDeck: AsyncParsableCommand {
@@ -18,10 +19,34 @@ struct SocksDeck: AsyncParsableCommand {
 
             Exit codes: 0 success; 1 the SOCKS operation failed (decoded error on stderr); \
             3 datagrams sent but no reply within --wait-reply; 64 bad arguments; 66 an input file \
-            is missing; 78 the configuration file is broken.
+            is missing; 78 the configuration file is broken. When the reader of standard output \
+            goes away (`socksdeck watch … | head -1`), the command ends quietly with 0.
             """,
         version: "0.1.0",
-        subcommands: [TUICommand.self, ServersCommand.self, AssociateCommand.self, SendCommand.self, ProbeCommand.self, WatchCommand.self, ServeCommand.self, DecodeCommand.self, GetservCommand.self],
+        subcommands: [
+            TUICommand.self, ServersCommand.self, AssociateCommand.self, SendCommand.self, ProbeCommand.self,
+            WatchCommand.self, ServeCommand.self, DecodeCommand.self, GetservCommand.self,
+        ],
         defaultSubcommand: TUICommand.self
     )
+
+    static func main() async {
+        // A closed pipe must not kill the process with SIGPIPE: Output sees EPIPE and ends quietly.
+        signal(SIGPIPE, SIG_IGN)
+        if let unknown = unknownSubcommand(in: Array(CommandLine.arguments.dropFirst())) {
+            Output.error(unknown)
+            Self.exit(withError: ExitCode.validationFailure)
+        }
+        await main(nil)
+    }
+
+    /// The words for a first argument that names no subcommand. The UI (the default subcommand)
+    /// takes no positional argument, so without this ArgumentParser would answer a typo such as
+    /// `socksdeck sned` with the usage of `ui`.
+    static func unknownSubcommand(in arguments: [String]) -> String? {
+        guard let first = arguments.first, !first.hasPrefix("-") else { return nil }
+        let names = configuration.subcommands.compactMap { $0.configuration.commandName } + ["help"]
+        guard !names.contains(first) else { return nil }
+        return "'\(first)' is not a subcommand (subcommands: \(names.joined(separator: ", "))); see socksdeck --help"
+    }
 }

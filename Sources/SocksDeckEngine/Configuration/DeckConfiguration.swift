@@ -45,7 +45,7 @@ public struct DeckConfiguration: Sendable, Equatable {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
-            throw ConfigurationFileError(path: path, message: "the configuration file \(reason)")
+            throw ConfigurationFileError(path: path, message: "the configuration file \(reason)", fileUnreadable: true)
         }
         var configuration = try parse(text, path: path, environment: environment)
         if configuration.servers.contains(where: { $0.passwordSource == .inline }), isReadableByOthers(path) {
@@ -141,41 +141,50 @@ public struct DeckConfiguration: Sendable, Equatable {
         let username = try string("username")
         let sources = ["password", "password_env", "password_file"].filter { table[$0] != nil }
         if sources.count > 1 { throw fail(sources[1], "server '\(name)': give one of password, password_env, password_file") }
+        var unusable: String?
         if let username {
-            let password: String
+            var password: String?
+            // A password that cannot be had makes this one server unusable, not the whole file:
+            // the other servers, `servers` and ad-hoc addresses still work (see `unusableBecause`).
             if let variable = try string("password_env") {
-                guard let value = environment[variable], !value.isEmpty else {
-                    throw fail("password_env", "server '\(name)': environment variable \(variable) is not set")
-                }
-                password = value
                 source = .environment(variable)
-            } else if let file = try string("password_file") {
-                guard let contents = try? String(contentsOfFile: file, encoding: .utf8) else {
-                    throw fail("password_file", "server '\(name)': cannot read password file \(file)")
+                if let value = environment[variable], !value.isEmpty {
+                    password = value
+                } else {
+                    unusable = "the environment variable \(variable) (the password of user '\(username)') is not set"
                 }
-                password = contents.trimmingCharacters(in: .newlines)
+            } else if let file = try string("password_file") {
                 source = .file(file)
+                if let contents = try? String(contentsOfFile: file, encoding: .utf8) {
+                    password = contents.trimmingCharacters(in: .newlines)
+                } else {
+                    let reason = FileManager.default.fileExists(atPath: file) ? "cannot be read" : "does not exist"
+                    unusable = "the password file \(file) \(reason)"
+                }
             } else if let inline = try string("password") {
                 password = inline
                 source = .inline
             } else {
                 throw fail("username", "server '\(name)': username without a password (password_env, password_file or password)")
             }
-            guard let c = Credentials(username: username, password: password) else {
-                throw fail("username", "server '\(name)': username and password must each be 1 to 255 bytes (RFC 1929)")
+            if let password {
+                guard let c = Credentials(username: username, password: password) else {
+                    throw fail("username", "server '\(name)': username and password must each be 1 to 255 bytes (RFC 1929)")
+                }
+                credentials = c
             }
-            credentials = c
         } else if let first = sources.first {
             throw fail(first, "server '\(name)': a password without a username")
         }
-        if pipelining && credentials != nil {
+        if pipelining && username != nil {
             throw fail("pipelining", "server '\(name)': pipelining sends the request before the server chooses a method, so it works without a username only")
         }
         return ServerDefinition(
             name: name, host: host, port: port, credentials: credentials, passwordSource: source, echo: echo,
             connectTimeoutMilliseconds: try milliseconds("connect_timeout_ms", default: ServerDefinition.defaultConnectTimeoutMilliseconds),
             handshakeTimeoutMilliseconds: try milliseconds("handshake_timeout_ms", default: ServerDefinition.defaultHandshakeTimeoutMilliseconds),
-            pipelining: pipelining, receiveBufferBytes: receiveBuffer, declare: declare)
+            pipelining: pipelining, receiveBufferBytes: receiveBuffer, declare: declare,
+            configuredUsername: username, unusableBecause: unusable)
     }
 
     static func isReadableByOthers(_ path: String) -> Bool {

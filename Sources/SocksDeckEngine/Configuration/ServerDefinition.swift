@@ -46,6 +46,11 @@ public struct ServerDefinition: Sendable, Equatable {
     /// What UDP ASSOCIATE declares as DST (`declare = "zero" | "port" | "address"`): by default
     /// the data socket's port, which servers that reply only to the declared address need.
     public var declare: DeclaredSource
+    /// The username the configuration gives, even when its password could not be had.
+    public var configuredUsername: String?
+    /// Why this server cannot be used as configured (its password's environment variable is not
+    /// set, its password file is missing), or nil. Only what needs this server fails on it.
+    public var unusableBecause: String?
 
     public static let defaultReceiveBufferBytes = 65_536
     public static let defaultConnectTimeoutMilliseconds = 5_000
@@ -55,7 +60,8 @@ public struct ServerDefinition: Sendable, Equatable {
         name: String, host: String, port: UInt16, credentials: Credentials? = nil, passwordSource: PasswordSource? = nil,
         echo: IPEndpoint? = nil, connectTimeoutMilliseconds: Int = defaultConnectTimeoutMilliseconds,
         handshakeTimeoutMilliseconds: Int = defaultHandshakeTimeoutMilliseconds, pipelining: Bool = false,
-        receiveBufferBytes: Int = defaultReceiveBufferBytes, declare: DeclaredSource = .default
+        receiveBufferBytes: Int = defaultReceiveBufferBytes, declare: DeclaredSource = .default,
+        configuredUsername: String? = nil, unusableBecause: String? = nil
     ) {
         self.name = name
         self.host = host
@@ -68,17 +74,19 @@ public struct ServerDefinition: Sendable, Equatable {
         self.pipelining = pipelining
         self.receiveBufferBytes = receiveBufferBytes
         self.declare = declare
+        self.configuredUsername = configuredUsername ?? credentials.map { String(decoding: $0.username, as: UTF8.self) }
+        self.unusableBecause = unusableBecause
     }
 
     /// "host:port" with brackets for IPv6 literals.
     public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
-    public var username: String? { credentials.map { String(decoding: $0.username, as: UTF8.self) } }
+    public var username: String? { configuredUsername }
 
-    /// "none" or "username/password (user)".
+    /// "none" or "username/password (user)", and why it cannot be used when it cannot.
     public var authenticationSummary: String {
         guard let user = username else { return "none" }
-        return "username/password (\(user))"
+        return "username/password (\(user))" + (unusableBecause.map { " - unusable: \($0)" } ?? "")
     }
 
     /// A server given on the command line: "host:port", "[v6]:port",
@@ -137,11 +145,15 @@ public struct ConfigurationFileError: Error, Sendable, Equatable, CustomStringCo
     public var path: String?
     public var line: Int?
     public var message: String
+    /// The file itself is missing or unreadable (an input problem, EX_NOINPUT), rather than a
+    /// file whose content is wrong (EX_CONFIG).
+    public var fileUnreadable: Bool
 
-    public init(path: String? = nil, line: Int? = nil, message: String) {
+    public init(path: String? = nil, line: Int? = nil, message: String, fileUnreadable: Bool = false) {
         self.path = path
         self.line = line
         self.message = message
+        self.fileUnreadable = fileUnreadable
     }
 
     public var description: String {

@@ -44,7 +44,10 @@ final class Association: @unchecked Sendable {
     private var recent = RecentDatagramRing(capacity: 64)
     private var sendRate = RateMeter()
     private var receiveRate = RateMeter()
-    var probe: HealthProbe? { didSet { changed() } }
+    private(set) var probe: HealthProbe? { didSet { changed() } }
+    /// The figures of the last probe, once it stopped (by the user, or with the association):
+    /// what was measured stays readable, and `watch` keeps counting it after a reconnect.
+    private var stoppedProbe: ProbeSummary?
     /// Counts changes to anything a snapshot shows; a snapshot taken at the same generation is
     /// reused (a screen of a thousand associations asks for all of them ten times a second,
     /// and most have not changed in between).
@@ -89,12 +92,27 @@ final class Association: @unchecked Sendable {
 
     /// Releases both sockets; the relay ends the association when the control connection goes.
     private func teardown() {
-        probe?.stop()
-        probe = nil
+        stopProbe()
         control?.close(promise: nil)
         data?.close(promise: nil)
         control = nil
         data = nil
+    }
+
+    /// Starts `replacement` in place of the probe running now (whose figures are dropped).
+    func replaceProbe(with replacement: HealthProbe) {
+        probe?.stop()
+        stoppedProbe = nil
+        probe = replacement
+    }
+
+    func stopProbe() {
+        guard let running = probe else { return }
+        running.stop()
+        var figures = running.summary
+        figures.running = false
+        stoppedProbe = figures
+        probe = nil
     }
 
     // MARK: - Datagrams (called on the loop by the data channel's handler and by sends)
@@ -177,7 +195,7 @@ final class Association: @unchecked Sendable {
             controlLocal: controlLocalText, controlRemote: controlRemoteText, rendezvous: rendezvous,
             dataSocketLocal: dataSocketLocalText, declared: declared, counters: counters, opened: opened, ended: ended,
             lastSent: lastSent, lastReceived: lastReceived, sendRate: sendRate, receiveRate: receiveRate,
-            recent: includingRecent ? recent.snapshot : [], probe: probe?.summary)
+            recent: includingRecent ? recent.snapshot : [], probe: probe?.summary ?? stoppedProbe)
         lastSnapshot = (generation, includingRecent, snapshot)
         return snapshot
     }

@@ -4,6 +4,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownAssociation(AssociationID)
     case notAssociated(AssociationID, state: String)
     case unresolvable(String)
+    /// The server is configured, but cannot be used as configured (see `ServerDefinition.unusableBecause`).
+    case unusableServer(String, because: String)
     case invalidArgument(String)
 
     public var description: String {
@@ -12,6 +14,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unknownAssociation(let id): "no association \(id)"
         case .notAssociated(let id, let state): "association \(id) is \(state), not associated"
         case .unresolvable(let host): "cannot resolve '\(host)' to an IPv4 or IPv6 address"
+        case .unusableServer(let name, let reason): "server '\(name)' cannot be used: \(reason)"
         case .invalidArgument(let text): text
         }
     }

@@ -37,6 +37,7 @@ public final class SessionEngine: Sendable {
 
     /// Opens an association through any server definition (an ad-hoc one, say).
     public func open(server: ServerDefinition, family: AddressFamily? = nil) async throws(EngineError) -> AssociationID {
+        if let reason = server.unusableBecause { throw .unusableServer(server.name, because: reason) }
         // Literals need no lookup; a name is resolved here (the system resolver, as any client).
         let endpoint: IPEndpoint
         var others: [IPAddress] = []
@@ -133,7 +134,7 @@ public final class SessionEngine: Sendable {
 
     public func stopProbe(_ id: AssociationID) async {
         let core = self.core
-        _ = try? await onLoop { core.associations[id]?.probe?.stop(); core.associations[id]?.probe = nil }
+        _ = try? await onLoop { core.associations[id]?.stopProbe() }
     }
 
     public func snapshot(_ id: AssociationID) async -> AssociationSnapshot? {
@@ -372,9 +373,8 @@ final class EngineCore: @unchecked Sendable {
         guard let target = target ?? association.server.echo else {
             return .failure(.invalidArgument("server '\(association.server.name)' has no echo target: give one"))
         }
-        association.probe?.stop()
         let probe = HealthProbe(target: target, interval: interval, associationID: id.value)
-        association.probe = probe
+        association.replaceProbe(with: probe)
         probe.start(on: loop) { [self] payload in _ = self.send(id, to: .ip(target), payload: payload) }
         log(.info, id, "probing \(target) every \(interval.nanoseconds / 1_000_000) ms")
         return .success(())

@@ -46,6 +46,8 @@ public struct RecentDatagram: Sendable, Equatable {
 /// Health probe figures over the recent window.
 public struct ProbeSummary: Sendable, Equatable, Codable {
     public var target: String
+    /// False once the probe stopped: the figures are then its last.
+    public var running = true
     public var sent = 0
     public var answered = 0
     /// Probes unanswered after the probe timeout, over the window.

@@ -7,6 +7,7 @@ import Foundation
 public final class SignalFlag: @unchecked Sendable {
     private let lock = NSLock()
     private var set = false
+    private var first: Int32?
     private var sources: [DispatchSourceSignal] = []
     private var waiters: [CheckedContinuation<Void, Never>] = []
 
@@ -14,13 +15,19 @@ public final class SignalFlag: @unchecked Sendable {
         for sig in signals {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig)
-            source.setEventHandler { [weak self] in self?.fire() }
+            source.setEventHandler { [weak self] in self?.fire(sig) }
             source.resume()
             sources.append(source)
         }
     }
 
     public var isSet: Bool { lock.withLock { set } }
+
+    /// How the first signal that arrived is called where the user sees it: "Ctrl-C" for SIGINT
+    /// (what a person presses), the signal's name otherwise ("SIGTERM", sent by a supervisor).
+    public var arrivedAs: String? {
+        lock.withLock { first }.map { $0 == SIGINT ? "Ctrl-C" : $0 == SIGTERM ? "SIGTERM" : "signal \($0)" }
+    }
 
     /// Returns once a signal has arrived.
     public func wait() async {
@@ -34,9 +41,10 @@ public final class SignalFlag: @unchecked Sendable {
         }
     }
 
-    private func fire() {
+    private func fire(_ signal: Int32) {
         let toResume = lock.withLock { () -> [CheckedContinuation<Void, Never>] in
             set = true
+            if first == nil { first = signal }
             defer { waiters = [] }
             return waiters
         }

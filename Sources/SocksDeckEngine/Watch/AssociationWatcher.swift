@@ -49,6 +49,8 @@ public actor AssociationWatcher {
     struct Watched {
         var server: ServerDefinition
         var current: AssociationID?
+        /// The current association's "associated" event was reported.
+        var announced = false
         var wasEverOpened = false
         var reconnects = 0
         var backoff: Double = 1
@@ -78,12 +80,18 @@ public actor AssociationWatcher {
                 watched[i].lastSnapshot = s
                 switch s.state {
                 case .associated:
-                    if s.probe == nil, let target = echo ?? watched[i].server.echo {
-                        try? await engine.startProbe(id, target: target, interval: probeInterval)
-                        watched[i].backoff = 1
-                        events.append(WatchEvent(event: "associated", server: name, association: id.value, state: "associated",
-                                                 rendezvous: s.rendezvous?.asUsed.description))
-                    }
+                    guard !watched[i].announced else { break }
+                    watched[i].announced = true
+                    watched[i].backoff = 1
+                    let target = echo ?? watched[i].server.echo
+                    if let target { try? await engine.startProbe(id, target: target, interval: probeInterval) }
+                    events.append(
+                        WatchEvent(
+                            event: "associated", server: name, association: id.value, state: "associated",
+                            reason: target == nil
+                                ? "no echo target, so no probe runs: give --echo HOST:PORT or set echo for this server"
+                                : nil,
+                            rendezvous: s.rendezvous?.asUsed.description))
                 case .closed, .failed:
                     let reason: String
                     switch s.state {
@@ -93,10 +101,11 @@ public actor AssociationWatcher {
                     }
                     watched[i].retired.add(s)
                     watched[i].current = nil
+                    watched[i].announced = false
                     watched[i].lastSnapshot = nil
                     watched[i].nextAttempt = Date().addingTimeInterval(watched[i].backoff)
                     events.append(WatchEvent(event: s.state.name, server: name, association: id.value, state: s.state.name,
-                                             reason: reason + "; reconnecting in \(Int(watched[i].backoff)) s"))
+                                             reason: Self.withoutFinalStop(reason) + "; reconnecting in \(Int(watched[i].backoff)) s"))
                     watched[i].backoff = min(watched[i].backoff * 2, 30)
                     await engine.prune()
                 default:
@@ -114,7 +123,7 @@ public actor AssociationWatcher {
             if summary {
                 let t = totals(i)
                 let s = watched[i].lastSnapshot
-                events.append(WatchEvent(event: "interval", server: name, association: s?.id.value, state: s?.state.name ?? "down",
+                events.append(WatchEvent(event: "interval", server: name, association: s?.id.value, state: s?.state.name ?? (watched[i].current == nil ? "down" : "connecting"),
                                          datagramsSent: t.counters.datagramsSent, datagramsReceived: t.counters.datagramsReceived,
                                          probesLost: t.probesLost, rttP50Ms: s?.probe?.rttP50Milliseconds, reconnects: watched[i].reconnects))
             }
@@ -122,10 +131,25 @@ public actor AssociationWatcher {
         return events
     }
 
+    /// A sentence with a clause after it: "(REP 7); reconnecting", not "(REP 7).; reconnecting".
+    static func withoutFinalStop(_ sentence: String) -> String {
+        sentence.hasSuffix(".") ? String(sentence.dropLast()) : sentence
+    }
+
     private func totals(_ i: Int) -> Totals {
         var t = watched[i].retired
         if let s = watched[i].lastSnapshot { t.add(s) }
         return t
+    }
+
+    /// The servers whose association is not associated now, each with its state: what a health
+    /// check (GET /healthz) answers.
+    public func down() -> [String] {
+        watched.compactMap { w in
+            let state = w.lastSnapshot?.state
+            guard state != .associated else { return nil }
+            return "\(w.server.name) (\(state?.name ?? (w.current == nil ? "down" : "connecting")))"
+        }
     }
 
     /// The Prometheus text exposition of everything watched.

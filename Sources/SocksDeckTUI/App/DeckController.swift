@@ -94,7 +94,7 @@ public final class DeckController {
             say("closed #\(a.id.value)")
         case .toggleProbe:
             guard let a = model.selectedAssociationSnapshot else { say("no association selected", .warning); return true }
-            if a.probe != nil {
+            if a.probe?.running == true {
                 await engine.stopProbe(a.id)
                 say("probe stopped on #\(a.id.value)")
             } else {

@@ -47,7 +47,7 @@ struct AssociateCommand: AsyncParsableCommand {
             if interrupted.isSet || (deadline.map { Date() >= $0 } ?? false) {
                 await engine.close(id)
                 ended = await engine.snapshot(id) ?? ended
-                if interrupted.isSet { ended.state = .closed(reason: "closed by the user (Ctrl-C)") }
+                if let how = interrupted.arrivedAs { ended.state = .closed(reason: "closed by the user (\(how))") }
                 break
             }
             if let s = await engine.snapshot(id), s.state.isFinal {

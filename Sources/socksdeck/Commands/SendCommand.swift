@@ -36,7 +36,9 @@ struct SendCommand: AsyncParsableCommand {
         if !(0...60_000).contains(interval) { throw ValidationError("--interval takes 0 to 60000 ms") }
         if !(0...600_000).contains(waitReply) { throw ValidationError("--wait-reply takes 0 to 600000 ms") }
         if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
-        if let hex, HexPayload.parse(hex) == nil { throw ValidationError("--hex '\(hex)' is not an even number of hex digits") }
+        if let hex {
+            do { _ = try HexPayload.decode(hex) } catch { throw ValidationError("--hex '\(hex)': \(error)") }
+        }
         if target != "echo" && splitTarget(target) == nil { throw ValidationError("TARGET '\(target)' is not host:port ([IPv6]:port) or \"echo\"") }
     }
 

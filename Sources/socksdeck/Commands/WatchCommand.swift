@@ -13,7 +13,9 @@ struct WatchCommand: AsyncParsableCommand {
             One association per server (all configured servers when none is named), each with a \
             probe to the echo target every --interval; a dead association is opened again, backing \
             off from 1 s to 30 s. Prints one line (or JSON object) per event and per interval. \
-            --metrics serves Prometheus text on GET /metrics. Ends after --duration, or on Ctrl-C \
+            --metrics serves Prometheus text on GET /metrics, and GET /healthz answers 200 while \
+            every watched association is associated (503 and the ones that are not otherwise); a \
+            non-loopback metrics address needs --allow-remote. Ends after --duration, or on Ctrl-C \
             or SIGTERM.
             """)
 
@@ -24,11 +26,22 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Milliseconds between probes and between reports.", valueName: "MS")) var interval = 1000
     @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "S")) var duration: Double?
     @Option(help: ArgumentHelp("Serve Prometheus metrics here (GET /metrics).", valueName: "HOST:PORT")) var metrics: String?
+    @Flag(name: .customLong("allow-remote"), help: "Allow serving metrics on a non-loopback address.")
+    var allowRemote = false
     @Flag(help: "One JSON object per line.") var json = false
 
     func validate() throws {
         if let echo, IPEndpoint(echo) == nil { throw ValidationError("--echo '\(echo)' is not IP:port ([IPv6]:port)") }
-        if let metrics, IPEndpoint(metrics) == nil { throw ValidationError("--metrics '\(metrics)' is not IP:port ([IPv6]:port)") }
+        if let metrics {
+            guard let address = IPEndpoint(metrics) else {
+                throw ValidationError("--metrics '\(metrics)' is not IP:port ([IPv6]:port)")
+            }
+            if !address.address.isLoopback && !allowRemote {
+                throw ValidationError(
+                    "--metrics \(address) is not a loopback address: anyone who reaches it reads the servers' "
+                        + "names and addresses; add --allow-remote to serve there")
+            }
+        }
         if !(50...600_000).contains(interval) { throw ValidationError("--interval takes 50 to 600000 ms") }
         if let duration, duration <= 0 { throw ValidationError("--duration takes a positive number of seconds") }
     }

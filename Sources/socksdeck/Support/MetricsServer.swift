@@ -5,7 +5,8 @@ import Socks5
 import Socks5NIO
 import SocksDeckEngine
 
-/// Serves GET /metrics (Prometheus text exposition) from the watcher, on SwiftNIO's HTTP/1.
+/// Serves GET /metrics (Prometheus text exposition) and GET /healthz from the watcher, on
+/// SwiftNIO's HTTP/1.
 final class MetricsServer: Sendable {
     let listening: IPEndpoint
     private let channel: Channel
@@ -40,12 +41,22 @@ private final class MetricsHandler: ChannelInboundHandler, Sendable {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(let head) = unwrapInboundIn(data) else { return }
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        guard head.method == .GET, head.uri == "/metrics" || head.uri.hasPrefix("/metrics?") else {
-            respond(loopBound.value, .notFound, "only GET /metrics is served here\n", contentType: "text/plain")
+        let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        guard head.method == .GET, path == "/metrics" || path == "/healthz" else {
+            respond(loopBound.value, .notFound, "only GET /metrics and GET /healthz are served here\n", contentType: "text/plain")
+            return
+        }
+        let watcher = self.watcher
+        if path == "/healthz" {
+            let promise = context.eventLoop.makePromise(of: [String].self)
+            promise.completeWithTask { await watcher.down() }
+            promise.futureResult.whenSuccess { [self] down in
+                let body = down.isEmpty ? "ok\n" : down.map { "down: \($0)\n" }.joined()
+                respond(loopBound.value, down.isEmpty ? .ok : .serviceUnavailable, body, contentType: "text/plain")
+            }
             return
         }
         let promise = context.eventLoop.makePromise(of: String.self)
-        let watcher = self.watcher
         promise.completeWithTask { await watcher.metrics() }
         promise.futureResult.whenSuccess { [self] text in
             respond(loopBound.value, .ok, text, contentType: "text/plain; version=0.0.4; charset=utf-8")

@@ -1,20 +1,62 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Socks5
 import SocksDeckEngine
 
 /// Writing to stdout and stderr, and the JSON forms scripts read.
+///
+/// Written with write(2) rather than FileHandle, whose `write(_:)` traps on EPIPE: a reader that
+/// closes the pipe early (`socksdeck watch … | head -1`) must end the command quietly, not with a
+/// backtrace. SIGPIPE is ignored (see `SocksDeck.main`), so a closed stdout shows up here as EPIPE,
+/// and the command then exits 0, as the reader has seen all it wanted.
 enum Output {
     /// Unbuffered, so that a script reading a pipe sees each line when it is written.
     static func line(_ text: String) {
-        FileHandle.standardOutput.write(Data((text + "\n").utf8))
+        guard write(text + "\n", to: STDOUT_FILENO) else { endBecauseStdoutFailed(errno) }
     }
 
     static func error(_ text: String) {
-        FileHandle.standardError.write(Data(("socksdeck: " + text + "\n").utf8))
+        _ = write("socksdeck: " + text + "\n", to: STDERR_FILENO)
     }
 
     static func warning(_ text: String) {
-        FileHandle.standardError.write(Data(("socksdeck: warning: " + text + "\n").utf8))
+        _ = write("socksdeck: warning: " + text + "\n", to: STDERR_FILENO)
+    }
+
+    /// A notice for the person at the terminal (not an error), on stderr so that stdout stays data.
+    static func notice(_ text: String) {
+        _ = write(text + "\n", to: STDERR_FILENO)
+    }
+
+    /// Writes all of `text`, retrying short writes and EINTR; false when the reader is gone (EPIPE)
+    /// or the descriptor fails otherwise.
+    private static func write(_ text: String, to descriptor: Int32) -> Bool {
+        var bytes = Array(text.utf8)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes.withUnsafeMutableBytes { buffer in
+                Glibc.write(descriptor, buffer.baseAddress! + offset, buffer.count - offset)
+            }
+            if written >= 0 {
+                offset += written
+            } else if errno != EINTR {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Stdout cannot take more. When its reader has gone (EPIPE) there is nobody left to tell
+    /// anything: exit at once, successfully, as the reader has what it wanted. Any other failure
+    /// (a full disk) loses output, so it is said on stderr and ends with EX_IOERR (74).
+    /// `_exit` rather than `exit`: the engine's threads are still running, and nothing buffered is
+    /// left to flush (every line goes straight to write(2)).
+    private static func endBecauseStdoutFailed(_ code: Int32) -> Never {
+        guard code != EPIPE else { _exit(0) }
+        error("cannot write to standard output: \(String(cString: strerror(code))); output was lost")
+        _exit(74)
     }
 
     /// One JSON object on one line, keys sorted, so that output is stable.

@@ -19,12 +19,13 @@ struct ConfigurationOptions: ParsableArguments {
         let wantsDemo = demo || (noFile && (serverName.map { DemoEnvironment.serverNames.contains($0) } ?? true))
         guard wantsDemo else { return (try load(), nil) }
         let environment = try await DemoEnvironment.start()
-        FileHandle.standardError.write(Data((environment.notice + "\n").utf8))
+        Output.notice(environment.notice)
         return (environment.configuration, environment)
     }
 
     /// The configuration: --config's file (which must exist), else the default file if there is
-    /// one, else no servers at all. Broken files end the command with exit 78.
+    /// one, else no servers at all. A missing or unreadable --config file ends the command with
+    /// exit 66, a broken one with exit 78.
     func load() throws -> DeckConfiguration {
         let path = config ?? DeckConfiguration.defaultPath()
         guard config != nil || FileManager.default.fileExists(atPath: path) else { return DeckConfiguration(servers: []) }
@@ -34,13 +35,24 @@ struct ConfigurationOptions: ParsableArguments {
             return configuration
         } catch {
             Output.error(error.description)
-            throw Exit.configuration
+            throw error.fileUnreadable ? Exit.noInput : Exit.configuration
         }
     }
 
     /// A configured server by name, or an address given on the spot.
+    /// A configured server that cannot be used (its password is not available) ends the command
+    /// with exit 78, naming what is missing; the other servers are not affected.
     func server(_ text: String, in configuration: DeckConfiguration) throws -> ServerDefinition {
-        if let server = configuration.server(named: text) { return server }
+        if let server = configuration.server(named: text) {
+            if let reason = server.unusableBecause {
+                Output.error("server '\(server.name)'\(configuration.path.map { " in \($0)" } ?? "") cannot be used: \(reason)")
+                throw Exit.configuration
+            }
+            if (try? ServerDefinition.adHoc(text))?.address != nil, server.address != text {
+                Output.warning("'\(text)' is the name of a configured server (address \(server.address)); using that server")
+            }
+            return server
+        }
         do {
             return try ServerDefinition.adHoc(text)
         } catch {

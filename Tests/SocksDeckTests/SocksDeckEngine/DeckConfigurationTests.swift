@@ -40,7 +40,6 @@ import Testing
         ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nechoo = \"1\"\n", 4, "unknown key 'echoo'"),
         ("[[server]]\nname = \"x\"\n", 1, "needs an address"),
         ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nusername = \"u\"\n", 4, "without a password"),
-        ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nusername = \"u\"\npassword_env = \"NOPE_NOT_SET\"\n", 5, "NOPE_NOT_SET is not set"),
         ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\n\n[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1081\"\n", 6, "second server is named 'x'"),
         ("[[server]]\nname = \"x\"\naddress = 1080\n", 3, "must be a string"),
         ("[[server]\nname = \"x\"\n", 1, "table header must be [name] or [[name]]"),
@@ -126,9 +125,41 @@ import Testing
     }
 
     @Test func aMissingFileSaysSo() {
-        #expect(throws: ConfigurationFileError(path: "/nonexistent/config.toml", message: "the configuration file does not exist")) {
+        #expect(
+            throws: ConfigurationFileError(
+                path: "/nonexistent/config.toml", message: "the configuration file does not exist", fileUnreadable: true)
+        ) {
             try DeckConfiguration.load(path: "/nonexistent/config.toml")
         }
+    }
+
+    /// A password that cannot be had makes its server unusable, not the file: the others still work.
+    @Test func anUnavailablePasswordMakesOnlyItsServerUnusable() throws {
+        let text = """
+            [[server]]
+            name = "x"
+            address = "127.0.0.1:1080"
+            username = "u"
+            password_env = "NOPE_NOT_SET"
+
+            [[server]]
+            name = "y"
+            address = "127.0.0.1:1081"
+            username = "u"
+            password_file = "/nonexistent/password"
+
+            [[server]]
+            name = "z"
+            address = "127.0.0.1:1082"
+            """
+        let c = try DeckConfiguration.parse(text, environment: [:])
+        #expect(c.servers.map(\.name) == ["x", "y", "z"])
+        #expect(c.server(named: "x")?.unusableBecause?.contains("NOPE_NOT_SET (the password of user 'u') is not set") == true)
+        #expect(c.server(named: "x")?.username == "u" && c.server(named: "x")?.credentials == nil)
+        #expect(c.server(named: "y")?.unusableBecause == "the password file /nonexistent/password does not exist")
+        #expect(c.server(named: "z")?.unusableBecause == nil)
+        let set = try DeckConfiguration.parse(text, environment: ["NOPE_NOT_SET": "secret"])
+        #expect(set.server(named: "x")?.unusableBecause == nil && set.server(named: "x")?.credentials != nil)
     }
 
     @Test func adHocServers() throws {

@@ -91,6 +91,19 @@ import Testing
         #expect(await engine.snapshots().isEmpty)
     }
 
+    @Test func aServerWithoutItsPasswordIsRefusedBeforeAnythingIsSent() async throws {
+        let peers = try TestPeers.shared()
+        let server = ServerDefinition(
+            name: "locked", host: "127.0.0.1", port: peers.danteUserPass.port, configuredUsername: "u",
+            unusableBecause: "the environment variable X is not set")
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        defer { Task { await engine.shutdown() } }
+        await #expect(throws: EngineError.unusableServer("locked", because: "the environment variable X is not set")) {
+            try await engine.open(server: "locked")
+        }
+        #expect(await engine.snapshots().isEmpty)
+    }
+
     @Test func microsocksFailsWithTheDecodedREP7() async throws {
         let peers = try TestPeers.shared()
         let engine = SessionEngine(configuration: Self.configuration(peers))

@@ -6,12 +6,12 @@ import Testing
 /// prometheus_client's own parser, counters that match and survive Dante being restarted.
 @Suite(.serialized) struct WatchTests {
     /// GET /metrics with a plain socket (no client library needed for one request).
-    static func scrape(_ port: UInt16) -> String {
+    static func scrape(_ port: UInt16, path: String = "/metrics") -> String {
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
         TestSockets.setReceiveTimeout(fd, milliseconds: 3000)
         guard IPEndpoint.loopback(.ipv4, port).withSockaddr({ connect(fd, $0, $1) }) == 0 else { return "" }
-        let request = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+        let request = "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
         _ = send(fd, request, request.utf8.count, Int32(MSG_NOSIGNAL))
         var data = [UInt8]()
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -21,6 +21,7 @@ import Testing
             data += buffer[0..<n]
         }
         let text = String(decoding: data, as: UTF8.self)
+        if path != "/metrics" { return text }
         return text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
     }
 
@@ -87,11 +88,19 @@ import Testing
         #expect((up["socksdeck_datagrams_received_total"] ?? 0) >= (up["socksdeck_probes_answered_total"] ?? 1))
         #expect(up["socksdeck_reconnects_total"] == 0)
         #expect((up["socksdeck_probe_rtt_seconds_count"] ?? 0) >= 5)
+        let healthy = Self.scrape(metricsPort, path: "/healthz")
+        #expect(healthy.hasPrefix("HTTP/1.1 200") && healthy.hasSuffix("\r\n\r\nok\n"), "\(healthy)")
 
         dante?.stop()
         let down = try Self.waitUntil(metricsPort) { $0["socksdeck_association_up"] == 0 }
         #expect(down["socksdeck_association_up"] == 0)
         let sentBefore = down["socksdeck_datagrams_sent_total"] ?? 0
+        let unhealthy = Self.scrape(metricsPort, path: "/healthz")
+        #expect(unhealthy.hasPrefix("HTTP/1.1 503") && unhealthy.contains("down: watched ("), "\(unhealthy)")
+        // The probe's figures of the association that ended are kept (they went back to 0 once).
+        for name in ["socksdeck_probes_sent_total", "socksdeck_probes_answered_total", "socksdeck_probe_rtt_seconds_count"] {
+            #expect((down[name] ?? 0) >= (up[name] ?? 1), "\(name) went back: \(up[name] ?? 0) -> \(down[name] ?? 0)")
+        }
 
         dante = try DanteServer(configuration: "sockd-noauth.conf", port: dantePort)
         let again = try Self.waitUntil(metricsPort, seconds: 20) {
@@ -100,6 +109,9 @@ import Testing
         #expect(again["socksdeck_association_up"] == 1, "\(again)")
         #expect((again["socksdeck_reconnects_total"] ?? 0) >= 1)
         #expect((again["socksdeck_datagrams_sent_total"] ?? 0) > sentBefore, "counters keep their history")
+        for name in ["socksdeck_probes_sent_total", "socksdeck_probes_answered_total", "socksdeck_probe_rtt_seconds_count"] {
+            #expect((again[name] ?? 0) >= (down[name] ?? 1), "\(name) went back: \(down[name] ?? 0) -> \(again[name] ?? 0)")
+        }
 
         // SIGTERM ends it cleanly; the JSON lines told the story.
         kill(pid, SIGTERM)

@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+
+/// The command line at its edges, as a demanding user meets them: pipes closed early, wrong
+/// input, a configuration with one broken server, signals. Each was a bug once (issue 16).
+@Suite struct CLIEdgeTests {
+    /// Runs a bash script with `$B` set to the socksdeck binary and a private config folder.
+    static func bash(_ script: String) throws -> (status: Int32, output: String) {
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_CONFIG_HOME"] = try makeTemporaryDirectory("xdg")
+        env["B"] = try CLITests.binary()
+        return try runToCompletion("/bin/bash", ["-c", script], environment: env, seconds: 60)
+    }
+
+    @Test func aReaderThatClosesThePipeEndsTheCommandQuietlyWithZero() throws {
+        let peers = try TestPeers.shared()
+        let server = "127.0.0.1:\(peers.danteNoAuth.port)"
+        let echo = "127.0.0.1:\(peers.echo.port)"
+        let commands = [
+            "\"$B\" watch \(server) --echo \(echo) --interval 100 --duration 5",
+            "\"$B\" send \(server) \(echo) --text x --count 50",
+            "\"$B\" decode 7",
+            "\"$B\" servers --demo",
+        ]
+        for command in commands {
+            // `true` reads nothing and `head -1` one line: either way the pipe closes early.
+            for reader in ["head -1 >/dev/null", "true"] {
+                let r = try Self.bash("\(command) 2>&1 | \(reader); echo \"status=${PIPESTATUS[0]}\"")
+                #expect(r.output.hasSuffix("status=0\n"), "\(command) | \(reader): \(r.output)")
+                #expect(!r.output.contains("Fatal error") && !r.output.contains("Broken pipe"), "\(r.output)")
+            }
+        }
+    }
+
+    @Test func serversWithDemoListsTheDemosServers() throws {
+        let r = try CLITests.run(["servers", "--demo"])
+        #expect(r.status == 0, "\(r.output)")
+        for name in ["demo ", "demo-auth ", "demo-no-udp ", "demo-nowhere "] {
+            #expect(r.output.contains("\n" + name), "\(name) missing: \(r.output)")
+        }
+        #expect(!r.output.contains("No servers configured"))
+    }
+
+    @Test func aMissingConfigurationFileExits66AndABrokenOne78() throws {
+        let missing = try CLITests.run(["servers", "--config", "/nonexistent/socksdeck.toml"])
+        #expect(missing.status == 66, "\(missing.output)")
+        #expect(missing.output.contains("/nonexistent/socksdeck.toml: the configuration file does not exist"))
+        let broken = try CLITests.run(["servers", "--config", try CLITests.writeConfig("[[server]]\nname = 3\n")])
+        #expect(broken.status == 78, "\(broken.output)")
+    }
+
+    @Test(arguments: [
+        ("zz", "'z' (character 1) is not a hex digit"),
+        ("68 6", "3 hex digits: a byte takes two"),
+        ("0x68 0xg9", "'g' (character 8) is not a hex digit"),
+        ("", "no hex digits"),
+    ])
+    func aWrongHexPayloadIsNamedPrecisely(hex: String, words: String) throws {
+        let r = try CLITests.run(["send", "127.0.0.1:1", "127.0.0.1:9", "--hex", hex])
+        #expect(r.status == 64, "\(r.output)")
+        #expect(r.output.contains(words), "\(r.output)")
+    }
+
+    @Test func hexIsReadTheWaysPeoplePasteIt() throws {
+        let peers = try TestPeers.shared()
+        for hex in ["0x68 0x69", "68:69", "\\x68\\x69", "0x6869", "68,69"] {
+            let r = try CLITests.run([
+                "send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(peers.echo.port)", "--hex", hex,
+            ])
+            #expect(r.status == 0 && r.output.contains("2 bytes: \"hi\""), "\(hex): \(r.output)")
+        }
+    }
+
+    @Test func aWordThatIsNoSubcommandIsSaidSoNotAnsweredWithTheUIsUsage() throws {
+        let r = try CLITests.run(["sned", "demo"])
+        #expect(r.status == 64, "\(r.output)")
+        #expect(r.output.contains("'sned' is not a subcommand") && r.output.contains("send"), "\(r.output)")
+        #expect(!r.output.contains("socksdeck ui"), "\(r.output)")
+    }
+
+    @Test func aServerWhosePasswordIsMissingFailsOnlyWhatNeedsIt() throws {
+        let peers = try TestPeers.shared()
+        let config = try CLITests.writeConfig("""
+            [[server]]
+            name = "locked"
+            address = "127.0.0.1:\(peers.danteUserPass.port)"
+            username = "\(TestPeers.username)"
+            password_env = "CLI_EDGE_UNSET_PASSWORD"
+
+            [[server]]
+            name = "open"
+            address = "127.0.0.1:\(peers.danteNoAuth.port)"
+            """)
+        let list = try CLITests.run(["servers", "--config", config])
+        #expect(list.status == 0, "\(list.output)")
+        #expect(list.output.contains("unusable: the environment variable CLI_EDGE_UNSET_PASSWORD"), "\(list.output)")
+        let other = try CLITests.run(["send", "open", "127.0.0.1:\(peers.echo.port)", "--text", "hi", "--config", config])
+        #expect(other.status == 0, "\(other.output)")
+        let literal = try CLITests.run([
+            "send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(peers.echo.port)", "--text", "hi",
+            "--config", config,
+        ])
+        #expect(literal.status == 0, "\(literal.output)")
+        let locked = try CLITests.run(["send", "locked", "127.0.0.1:\(peers.echo.port)", "--text", "hi", "--config", config])
+        #expect(locked.status == 78, "\(locked.output)")
+        #expect(locked.output.contains("server 'locked'") && locked.output.contains("CLI_EDGE_UNSET_PASSWORD"))
+    }
+
+    @Test func watchWithoutAnEchoTargetSaysItIsUpAndThatNoProbeRuns() throws {
+        let peers = try TestPeers.shared()
+        let r = try CLITests.run(["watch", "127.0.0.1:\(peers.danteNoAuth.port)", "--interval", "200", "--duration", "1.5"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains(" associated #1 rendezvous 127.0.0.1:"), "\(r.output)")
+        #expect(r.output.contains("no probe runs"), "\(r.output)")
+        #expect(!r.output.contains("interval down"), "it was never down: \(r.output)")
+    }
+
+    @Test func watchOfAServerWithoutUDPReadsAsOneSentence() throws {
+        let peers = try TestPeers.shared()
+        let r = try CLITests.run(["watch", "127.0.0.1:\(peers.microsocksPort)", "--interval", "200", "--duration", "1"])
+        #expect(r.output.contains("(REP 7); reconnecting in 1 s"), "\(r.output)")
+        #expect(!r.output.contains(".;"), "\(r.output)")
+    }
+
+    @Test func watchRefusesMetricsOnANonLoopbackAddressWithoutAllowRemote() throws {
+        let r = try CLITests.run(["watch", "127.0.0.1:1", "--metrics", "0.0.0.0:9464", "--duration", "1"])
+        #expect(r.status == 64, "\(r.output)")
+        #expect(r.output.contains("is not a loopback address") && r.output.contains("--allow-remote"), "\(r.output)")
+    }
+
+    @Test func associateEndedBySIGTERMSaysSoNotCtrlC() throws {
+        let peers = try TestPeers.shared()
+        let log = try makeTemporaryDirectory("assoc") + "/log"
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_CONFIG_HOME"] = try makeTemporaryDirectory("xdg")
+        let pid = try spawn(
+            try CLITests.binary(), ["associate", "127.0.0.1:\(peers.danteNoAuth.port)"], logPath: log, environment: env)
+        var status: Int32 = 0
+        defer { if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGKILL); waitpid(pid, &status, 0) } }
+        let deadline = Date().addingTimeInterval(15)
+        while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("holding it open") {
+            usleep(20_000)
+        }
+        kill(pid, SIGTERM)
+        while waitpid(pid, &status, WNOHANG) == 0 && Date() < deadline { usleep(20_000) }
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(output.contains("closed by the user (SIGTERM)"), "\(output)")
+        #expect(status & 0x7F == 0 && (status >> 8) & 0xFF == 0, "exit status \(status): \(output)")
+    }
+}
