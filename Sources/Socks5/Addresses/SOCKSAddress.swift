@@ -44,6 +44,21 @@ public enum SOCKSAddress: Hashable, Sendable {
         }
     }
 
+    /// A destination as people write it: "192.0.2.1:53", "[2001:db8::1]:53", or "dns.example:53"
+    /// (a name, carried as ATYP 3 for the server to resolve). nil for anything else, and for port
+    /// 0, where no datagram can go. The CLI's TARGET and the TUI's send form both read it here.
+    public init?(destination text: String) {
+        if let endpoint = IPEndpoint(text) {
+            guard endpoint.port != 0 else { return nil }
+            self = .ip(endpoint)
+            return
+        }
+        guard !text.hasPrefix("["), let (host, port) = HostPort.split(text), port != 0, let name = DomainName(host) else {
+            return nil
+        }
+        self = .domain(name, port: port)
+    }
+
     /// The all-zero address of a family (0.0.0.0:0 or [::]:0): what a UDP ASSOCIATE declares
     /// when the client does not say where it will send from.
     public static func unspecified(_ family: AddressFamily) -> SOCKSAddress {

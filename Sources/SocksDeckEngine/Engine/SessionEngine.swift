@@ -171,10 +171,27 @@ public final class SessionEngine: Sendable {
         return association.map { id in all.filter { $0.association == id } } ?? all
     }
 
-    /// Forgets closed and failed associations.
-    public func prune() async {
+    /// Forgets closed and failed associations; returns how many.
+    @discardableResult
+    public func prune() async -> Int {
         let core = self.core
-        _ = try? await onLoop { core.associations = core.associations.filter { !$0.value.state.isFinal } }
+        return (try? await onLoop { () -> Int in
+            let before = core.associations.count
+            core.associations = core.associations.filter { !$0.value.state.isFinal }
+            return before - core.associations.count
+        }) ?? 0
+    }
+
+    /// Forgets one ended (closed or failed) association; a live one stays (close it first).
+    /// Returns whether it was forgotten.
+    @discardableResult
+    public func forget(_ id: AssociationID) async -> Bool {
+        let core = self.core
+        return (try? await onLoop { () -> Bool in
+            guard core.associations[id]?.state.isFinal == true else { return false }
+            core.associations[id] = nil
+            return true
+        }) ?? false
     }
 
     /// Runs `body` on the engine's loop. The only way that fails is an engine already shut down.

@@ -22,6 +22,7 @@ public final class DeckApp {
         var appliedTheme = controller.theme.name
         var lastFrame: FrameSignature?
         loop: while !interrupted.isSet {
+            controller.fit(height: terminal.height, width: terminal.width)
             await controller.refresh()
             if controller.theme.name != appliedTheme {
                 terminal.apply(controller.theme)

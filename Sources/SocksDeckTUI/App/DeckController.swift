@@ -10,6 +10,8 @@ public final class DeckController {
     public let themes: ThemeLibrary
     public private(set) var theme: Theme
     private var messageExpiry: Date?
+    /// The association whose "opening…" the status line shows: replaced by how it settled.
+    private var pendingOpen: AssociationID?
     /// Probes finish on threads of their own; their results wait here for the next refresh.
     private let finishedProbes = NIOLockedProbeBox()
 
@@ -27,6 +29,7 @@ public final class DeckController {
         model.associations = await engine.snapshots(recentDatagrams: .only(model.selectedAssociationSnapshot?.id))
         model.events = await engine.events()
         model.clampSelections()
+        reportSettledOpen()
         for (name, summary) in finishedProbes.take() {
             model.probeSummaries[name] = summary
             say("probe of \(name): \(summary)", .accent, seconds: 8)
@@ -35,6 +38,31 @@ public final class DeckController {
             model.message = nil
             messageExpiry = nil
         }
+    }
+
+    /// Tells the controller the screen's size, so that scrolling stops where the text ends.
+    public func fit(height: Int, width: Int) {
+        let layout = Layout.compute(height: height, width: width, model: model)
+        model.logRows = max(layout.panes[.log]?.inner.height ?? 1, 1)
+        model.clampSelections()
+    }
+
+    /// "opening #1…" is true only while it is: once the association settles, the status line
+    /// says how (associated and where, or the decoded failure).
+    private func reportSettledOpen() {
+        guard let id = pendingOpen else { return }
+        guard let a = model.associations.first(where: { $0.id == id }) else { pendingOpen = nil; return }
+        switch a.state {
+        case .associated:
+            say("#\(id.value) associated through \(a.serverName): rendezvous \(a.rendezvous?.asUsed.description ?? "?")", .ok)
+        case .failed(let f):
+            say("#\(id.value) through \(a.serverName) failed: \(f.name): \(f.sentence)", .error, seconds: 8)
+        case .closed(let reason):
+            say("#\(id.value) through \(a.serverName) closed: \(reason)", .warning)
+        default:
+            return
+        }
+        pendingOpen = nil
     }
 
     public func say(_ text: String, _ role: Role = .text, seconds: Double = 4) {
@@ -81,7 +109,8 @@ public final class DeckController {
             guard let server = model.selectedServerDefinition else { say("no server selected", .warning); return true }
             do {
                 let id = try await engine.open(server: server, family: action == .openIPv6 ? .ipv6 : nil)
-                say("opening #\(id.value) through \(server.name)…")
+                say("opening #\(id.value) through \(server.name)…", seconds: 60)
+                pendingOpen = id
                 await refresh()
                 model.focused = .associations
                 model.selectedAssociation = model.visibleAssociations.firstIndex { $0.id == id } ?? model.selectedAssociation
@@ -90,8 +119,19 @@ public final class DeckController {
             }
         case .close:
             guard let a = model.selectedAssociationSnapshot else { say("no association selected", .warning); return true }
-            await engine.close(a.id)
-            say("closed #\(a.id.value)")
+            if a.state.isFinal {
+                // An ended association has nothing left to close: x takes its row away.
+                await engine.forget(a.id)
+                await refresh()
+                say("removed #\(a.id.value) (\(a.state.name)) from the list")
+            } else {
+                await engine.close(a.id)
+                say("closed #\(a.id.value)")
+            }
+        case .removeEnded:
+            let removed = await engine.prune()
+            await refresh()
+            say(removed == 0 ? "no ended associations to remove" : "removed \(removed) ended association\(removed == 1 ? "" : "s")")
         case .toggleProbe:
             guard let a = model.selectedAssociationSnapshot else { say("no association selected", .warning); return true }
             if a.probe?.running == true {
@@ -113,13 +153,17 @@ public final class DeckController {
             var form = model.lastSend ?? SendRequest()
             if form.target.isEmpty { form.target = model.servers.first { $0.name == a.serverName }?.echo?.description ?? "" }
             if form.payload.isEmpty { form.payload = "hello from socksdeck" }
-            form.field = 0
+            form.focus(0)
             model.form = form
         case .resend:
-            guard let last = model.lastSend else { say("nothing sent yet: s opens the send form", .warning); return true }
-            await submit(last)
+            guard var last = model.lastSend else { say("nothing sent yet: s opens the send form", .warning); return true }
+            await submit(&last)
         case .probeServer:
             guard let server = model.selectedServerDefinition else { say("no server selected", .warning); return true }
+            if let reason = server.unusableBecause {
+                say("server '\(server.name)' cannot be used: \(reason)", .error)
+                return true
+            }
             guard let endpoint = IPAddress(server.host).map({ IPEndpoint($0, port: server.port) }) else {
                 say("probe needs an IP address for \(server.name); use `socksdeck probe` for names", .warning)
                 return true
@@ -144,74 +188,47 @@ public final class DeckController {
         switch key {
         case .enter: model.editingFilter = false
         case .escape: model.editingFilter = false; model.filter = ""
-        case .backspace: _ = model.filter.popLast()
-        case .character(let c): model.filter.append(c)
-        default: break
+        default:
+            var editor = LineEditor(model.filter)
+            editor.apply(key)
+            model.filter = editor.text
         }
         model.clampSelections()
     }
 
     private func handleForm(_ key: Key) async {
         guard var form = model.form else { return }
-        switch key {
-        case .escape:
+        switch form.handle(key) {
+        case .cancel:
             model.form = nil
-            return
-        case .tab, .down:
-            form.field = (form.field + 1) % SendRequest.fieldNames.count
-        case .backTab, .up:
-            form.field = (form.field + SendRequest.fieldNames.count - 1) % SendRequest.fieldNames.count
-        case .enter:
-            model.form = nil
-            await submit(form)
-            return
-        case .backspace:
-            edit(&form) { _ = $0.popLast() }
-        case .character(let c):
-            if form.field == 2 { form.hex = c == "y" || c == "Y" } else { edit(&form) { $0.append(c) } }
-        default:
-            break
-        }
-        model.form = form
-    }
-
-    private func edit(_ form: inout SendRequest, _ change: (inout String) -> Void) {
-        switch form.field {
-        case 0: change(&form.target)
-        case 1: change(&form.payload)
-        case 3: change(&form.count)
-        case 4: change(&form.interval)
-        default: break
+        case .stay:
+            model.form = form
+        case .submit:
+            if await submit(&form) { model.form = nil } else { model.form = form }
         }
     }
 
-    /// Sends what the form says, in the background so that a long --interval never freezes
-    /// the screen.
-    private func submit(_ form: SendRequest) async {
-        guard let a = model.selectedAssociationSnapshot, a.state == .associated else { say("the association is gone", .warning); return }
-        guard let target = Self.target(form.target) else { say("target '\(form.target)' is not host:port or [IPv6]:port", .error); return }
-        guard let payload = form.hex ? HexPayload.parse(form.payload) : Array(form.payload.utf8) else {
-            say("payload is not hex digits", .error)
-            return
+    /// Sends what the form says, in the background so that a long interval never freezes the
+    /// screen. False when a field is wrong: the form then says which, and keeps what was typed.
+    @discardableResult
+    private func submit(_ form: inout SendRequest) async -> Bool {
+        guard let a = model.selectedAssociationSnapshot, a.state == .associated else {
+            say("the association is gone", .warning)
+            return true
         }
-        guard let count = Int(form.count), (1...100_000).contains(count), let interval = Int(form.interval), (0...60_000).contains(interval) else {
-            say("count must be 1–100000 and interval 0–60000 ms", .error)
-            return
+        guard let send = form.validate() else {
+            if let problem = form.problem { say("\(SendRequest.fieldNames[problem.field]): \(problem.message)", .error) }
+            return false
         }
         model.lastSend = form
         let engine = self.engine
         let id = a.id
-        say("sending \(count) × \(payload.count) bytes to \(target) through #\(id.value)")
+        say("sending \(send.count) × \(send.payload.count) bytes to \(send.target) through #\(id.value)")
         Task {
-            _ = try? await engine.send(id, to: target, payload: payload, count: count, interval: .milliseconds(interval))
+            _ = try? await engine.send(
+                id, to: send.target, payload: send.payload, count: send.count, interval: .milliseconds(send.interval))
         }
-    }
-
-    static func target(_ text: String) -> SOCKSAddress? {
-        if let e = IPEndpoint(text) { return .ip(e) }
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]),
-              let name = DomainName(String(text[..<colon])), !text[..<colon].contains(":") else { return nil }
-        return .domain(name, port: port)
+        return true
     }
 
 }

@@ -37,17 +37,6 @@ public enum AssociationSort: String, CaseIterable, Sendable {
     case id, server, state, traffic
 }
 
-/// The send form's fields, and what it last sent (for resend).
-public struct SendRequest: Equatable, Sendable {
-    public var target = ""
-    public var payload = ""
-    public var hex = false
-    public var count = "1"
-    public var interval = "0"
-    public var field = 0
-    static let fieldNames = ["target", "payload", "as hex (y/n)", "count", "interval ms"]
-}
-
 /// The TUI's state as a plain value: the last engine snapshots and what the user is doing.
 /// Panes draw from it; key actions change it. It never touches ncurses or the network.
 public struct DeckModel: Sendable {
@@ -59,6 +48,9 @@ public struct DeckModel: Sendable {
     public var selectedAssociation = 0
     /// Lines up from the newest in the log.
     public var logScroll = 0
+    /// How many log lines the log pane shows (set from the screen's size): scrolling up stops
+    /// when the oldest line is at the top.
+    public var logRows = 1
     public var filter = "" { didSet { updateVisibleAssociations() } }
     public var editingFilter = false
     public var sort: AssociationSort = .id { didSet { updateVisibleAssociations() } }
@@ -126,7 +118,7 @@ public struct DeckModel: Sendable {
     public mutating func clampSelections() {
         selectedServer = min(max(selectedServer, 0), max(servers.count - 1, 0))
         selectedAssociation = min(max(selectedAssociation, 0), max(visibleAssociations.count - 1, 0))
-        logScroll = min(max(logScroll, 0), max(events.count - 1, 0))
+        logScroll = min(max(logScroll, 0), max(events.count - logRows, 0))
     }
 
     /// Moves the focused pane's selection.

@@ -1,7 +1,9 @@
 /// A key press, independent of ncurses' numbering (the terminal layer translates).
 public enum Key: Hashable, Sendable, CustomStringConvertible {
     case character(Character)
-    case enter, escape, tab, backTab, backspace, up, down, left, right, pageUp, pageDown, home, end
+    /// Ctrl with a letter, the letter in lower case: `.control("u")` is Ctrl-U.
+    case control(Character)
+    case enter, escape, tab, backTab, backspace, delete, up, down, left, right, pageUp, pageDown, home, end
     case function(Int)
     case resize
 
@@ -9,11 +11,13 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
         switch self {
         case .character(" "): "Space"
         case .character(let c): String(c)
+        case .control(let c): "^" + c.uppercased()
         case .enter: "Enter"
         case .escape: "Esc"
         case .tab: "Tab"
         case .backTab: "S-Tab"
         case .backspace: "Bksp"
+        case .delete: "Del"
         case .up: "↑"
         case .down: "↓"
         case .left: "←"
@@ -46,7 +50,7 @@ public enum PaneID: String, CaseIterable, Sendable {
 public enum DeckAction: Hashable, Sendable {
     case quit, nextPane, previousPane, toggleHelp, cycleTheme
     case up, down, pageUp, pageDown, top, bottom
-    case open, openIPv6, close, send, resend, toggleProbe, probeServer
+    case open, openIPv6, close, removeEnded, send, resend, toggleProbe, probeServer
     case filter, cycleSort
 }
 
@@ -57,14 +61,27 @@ public struct KeyBinding: Sendable {
     public var action: DeckAction
     public var help: String
     public var pane: PaneID?
+    /// A word or two for the status line ("open", "probe on/off"); nil keeps it off that line.
+    public var short: String?
+
+    public init(keys: [Key], action: DeckAction, help: String, pane: PaneID?, short: String? = nil) {
+        self.keys = keys
+        self.action = action
+        self.help = help
+        self.pane = pane
+        self.short = short
+    }
+
+    /// "Enter/o open", as the status line shows it.
+    var hint: String? { short.map { keys.map(\.description).joined(separator: "/") + " " + $0 } }
 }
 
 public enum KeyTable {
     public static let global: [KeyBinding] = [
-        KeyBinding(keys: [.character("q")], action: .quit, help: "quit (closes every association)", pane: nil),
-        KeyBinding(keys: [.tab], action: .nextPane, help: "next pane", pane: nil),
+        KeyBinding(keys: [.character("q")], action: .quit, help: "quit (closes every association)", pane: nil, short: "quit"),
+        KeyBinding(keys: [.tab], action: .nextPane, help: "next pane", pane: nil, short: "pane"),
         KeyBinding(keys: [.backTab], action: .previousPane, help: "previous pane", pane: nil),
-        KeyBinding(keys: [.character("?"), .function(1)], action: .toggleHelp, help: "this help", pane: nil),
+        KeyBinding(keys: [.character("?"), .function(1)], action: .toggleHelp, help: "this help", pane: nil, short: "help"),
         KeyBinding(keys: [.character("t")], action: .cycleTheme, help: "next colour theme", pane: nil),
         KeyBinding(keys: [.up, .character("k")], action: .up, help: "move up", pane: nil),
         KeyBinding(keys: [.down, .character("j")], action: .down, help: "move down", pane: nil),
@@ -72,7 +89,9 @@ public enum KeyTable {
         KeyBinding(keys: [.pageDown], action: .pageDown, help: "page down", pane: nil),
         KeyBinding(keys: [.home, .character("g")], action: .top, help: "first", pane: nil),
         KeyBinding(keys: [.end, .character("G")], action: .bottom, help: "last", pane: nil),
-        KeyBinding(keys: [.character("s")], action: .send, help: "send a datagram through the selected association", pane: nil),
+        KeyBinding(
+            keys: [.character("s")], action: .send, help: "send a datagram through the selected association", pane: nil,
+            short: "send"),
         KeyBinding(keys: [.character("r")], action: .resend, help: "send the last datagram again", pane: nil),
     ]
 
@@ -85,8 +104,9 @@ public enum KeyTable {
             ?? all.first { $0.pane == nil && $0.keys.contains(key) }?.action
     }
 
-    /// The bindings that matter in a pane, for the status line.
-    public static func essentials(for pane: PaneID) -> [KeyBinding] {
-        all.filter { $0.pane == pane } + global.filter { [.nextPane, .toggleHelp, .quit, .send].contains($0.action) }
+    /// The status line's hints for a pane, most useful first: the pane's own, then the global
+    /// ones that have a short label. The status line shows as many whole hints as fit.
+    public static func hints(for pane: PaneID) -> [String] {
+        (all.filter { $0.pane == pane } + global).compactMap(\.hint)
     }
 }

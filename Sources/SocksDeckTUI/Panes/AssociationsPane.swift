@@ -6,11 +6,23 @@ import SocksDeckEngine
 /// when the pane is narrow.
 public enum AssociationsPane {
     public static let bindings: [KeyBinding] = [
-        KeyBinding(keys: [.character("x")], action: .close, help: "close the selected association", pane: .associations),
-        KeyBinding(keys: [.character("p")], action: .toggleProbe, help: "start/stop the health probe", pane: .associations),
-        KeyBinding(keys: [.character("/")], action: .filter, help: "filter (server, state, address)", pane: .associations),
-        KeyBinding(keys: [.character("S")], action: .cycleSort, help: "sort by id/server/state/traffic", pane: .associations),
-        KeyBinding(keys: [.enter], action: .nextPane, help: "show the detail", pane: .associations),
+        KeyBinding(
+            keys: [.character("x")], action: .close,
+            help: "close the selected association (remove it from the list once it has ended)", pane: .associations,
+            short: "close"),
+        KeyBinding(
+            keys: [.character("X")], action: .removeEnded, help: "remove every ended (closed or failed) association",
+            pane: .associations, short: "remove ended"),
+        KeyBinding(
+            keys: [.character("p")], action: .toggleProbe, help: "start/stop the health probe", pane: .associations,
+            short: "probe on/off"),
+        KeyBinding(
+            keys: [.character("/")], action: .filter, help: "filter (server, state, address)", pane: .associations,
+            short: "filter"),
+        KeyBinding(
+            keys: [.character("S")], action: .cycleSort, help: "sort by id/server/state/traffic", pane: .associations,
+            short: "sort"),
+        KeyBinding(keys: [.enter], action: .nextPane, help: "show the detail", pane: .associations, short: "detail"),
     ]
 
     static func stateRole(_ state: ControlConnectionState) -> Role {

@@ -5,8 +5,14 @@ public enum StatusLine {
             canvas.put(" " + message.text, y: y, x: 0, width: width, role: message.role == .text ? .status : message.role, pad: true)
             return
         }
-        let keys = KeyTable.essentials(for: model.focused).map { "\($0.keys.map(\.description).joined(separator: "/")) \($0.help.split(separator: " ").prefix(2).joined(separator: " "))" }
-        canvas.put(" " + keys.joined(separator: "  "), y: y, x: 0, width: width, role: .status, pad: true)
+        // Whole hints only, as many as fit: a hint cut mid-phrase reads as another key.
+        var line = ""
+        for hint in KeyTable.hints(for: model.focused) {
+            let next = line.isEmpty ? " " + hint : line + "  " + hint
+            guard displayWidth(next) <= width else { break }
+            line = next
+        }
+        canvas.put(line, y: y, x: 0, width: width, role: .status, pad: true)
     }
 }
 
@@ -45,11 +51,16 @@ public enum SendFormOverlay {
         let box = Rect(y: rect.y + (rect.height - height) / 2, x: rect.x + (rect.width - width) / 2, height: height, width: width)
         for row in 0..<box.height { canvas.put("", y: box.y + row, x: box.x, width: box.width, role: .text, pad: true) }
         canvas.box(box, title: "Send through \(association)", focused: true)
-        let values = [form.target, form.payload, form.hex ? "y" : "n", form.count, form.interval]
         for (i, name) in SendRequest.fieldNames.enumerated() where i < box.height - 3 {
             let active = i == form.field
-            canvas.put(fit(name, 14, pad: true) + values[i] + (active ? "▏" : ""), y: box.y + 1 + i, x: box.x + 2, width: box.width - 4,
+            canvas.put(fit(name, 14, pad: true) + form.shown(i), y: box.y + 1 + i, x: box.x + 2, width: box.width - 4,
                        role: active ? .selection : .text, pad: true)
+        }
+        if let problem = form.problem {
+            let y = box.y + box.height - 2
+            canvas.put("✘ \(SendRequest.fieldNames[problem.field]): \(problem.message)", y: y, x: box.x + 2,
+                       width: box.width - 4, role: .error, pad: true)
+            return
         }
         canvas.put("Tab next field · Enter send · Esc cancel", y: box.y + box.height - 2, x: box.x + 2, width: box.width - 4, role: .muted)
     }

@@ -35,4 +35,6 @@ public final class BufferCanvas: Canvas {
     public var lines: [String] { cells.map { String($0.filter { $0 != "\u{0}" }) } }
     public var text: String { lines.joined(separator: "\n") }
     public func role(y: Int, x: Int) -> Role { roles[y][x] }
+    /// The character in one cell (the right half of a wide character reads as NUL).
+    public func character(y: Int, x: Int) -> Character { cells[y][x] }
 }

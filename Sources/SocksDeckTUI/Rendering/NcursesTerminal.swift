@@ -111,6 +111,7 @@ public final class NcursesTerminal: Canvas {
             case KEY_BTAB: return .backTab
             case KEY_BACKSPACE: return .backspace
             case KEY_ENTER: return .enter
+            case KEY_DC: return .delete
             case cn_key_resize():
                 updateSize()
                 return .resize
@@ -124,7 +125,10 @@ public final class NcursesTerminal: Canvas {
         case 27: return .escape
         case 9: return .tab
         case 8, 127: return .backspace
+        case 1...26: return .control(Character(Unicode.Scalar(UInt8(ch) + 0x60)))
         default:
+            // Other C0 and C1 controls are no text: typed into a field they would break its border.
+            guard ch >= 0x20, !(0x7F..<0xA0).contains(ch) else { return nil }
             guard let scalar = Unicode.Scalar(UInt32(ch)) else { return nil }
             return .character(Character(scalar))
         }

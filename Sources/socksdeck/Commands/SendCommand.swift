@@ -39,26 +39,32 @@ struct SendCommand: AsyncParsableCommand {
         if let hex {
             do { _ = try HexPayload.decode(hex) } catch { throw ValidationError("--hex '\(hex)': \(error)") }
         }
-        if target != "echo" && splitTarget(target) == nil { throw ValidationError("TARGET '\(target)' is not host:port ([IPv6]:port) or \"echo\"") }
+        if target != "echo" && SOCKSAddress(destination: target) == nil {
+            throw ValidationError("TARGET '\(target)' is not host:port ([IPv6]:port, a port from 1 to 65535) or \"echo\"")
+        }
     }
 
-
-    private func splitTarget(_ text: String) -> (String, UInt16)? {
-        if let e = IPEndpoint(text) { return (e.address.description, e.port) }
-        guard let colon = text.lastIndex(of: ":"), let port = UInt16(text[text.index(after: colon)...]) else { return nil }
-        let host = String(text[..<colon])
-        guard !host.isEmpty, !host.contains(":"), DomainName(host) != nil else { return nil }
-        return (host, port)
-    }
 
     private func payload() throws -> [UInt8] {
         if let text { return Array(text.utf8) }
         if let hex { return HexPayload.parse(hex)! }
         guard let data = FileManager.default.contents(atPath: file!) else {
-            Output.error("cannot read payload file \(file!)")
+            Output.error("cannot read payload file \(file!): \(Self.whyUnreadable(file!))")
             throw Exit.noInput
         }
         return Array(data)
+    }
+
+    /// The system's words for why a file cannot be read ("No such file or directory").
+    static func whyUnreadable(_ path: String) -> String {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            return "it is a directory"
+        }
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else { return String(cString: strerror(errno)) }
+        close(descriptor)
+        return "it cannot be read"
     }
 
     private func targetAddress(_ server: ServerDefinition) throws -> SOCKSAddress {
@@ -69,11 +75,10 @@ struct SendCommand: AsyncParsableCommand {
             }
             return .ip(echo)
         }
-        if let e = IPEndpoint(target) { return .ip(e) }
-        let (host, port) = splitTarget(target)!
-        guard resolve else { return .domain(DomainName(host)!, port: port) }
-        guard let e = NameResolution.resolve(host, port: port, datagram: true) else {
-            Output.error("cannot resolve '\(host)'")
+        let destination = SOCKSAddress(destination: target)!
+        guard resolve, case .domain(let name, let port) = destination else { return destination }
+        guard let e = NameResolution.resolve(name.description, port: port, datagram: true) else {
+            Output.error("cannot resolve '\(name)'")
             throw Exit.operationFailed
         }
         return .ip(e)

@@ -93,6 +93,88 @@ import Testing
         #expect(m.visibleAssociations.map(\.state.name) == ["associated", "failed"])
     }
 
+    /// The box on `rect` is whole: four corners, and a border on both sides of every inner row.
+    static func expectBoxIntact(_ canvas: BufferCanvas, _ rect: Rect, _ what: String) {
+        let right = rect.x + rect.width - 1
+        let bottom = rect.y + rect.height - 1
+        let corners = [canvas.character(y: rect.y, x: rect.x), canvas.character(y: rect.y, x: right),
+                       canvas.character(y: bottom, x: rect.x), canvas.character(y: bottom, x: right)]
+        #expect(corners == ["┌", "┐", "└", "┘"], "\(what): corners \(corners)\n\(canvas.text)")
+        for y in (rect.y + 1)..<bottom {
+            let sides = [canvas.character(y: y, x: rect.x), canvas.character(y: y, x: right)]
+            #expect(sides == ["│", "│"], "\(what): row \(y) has \(sides)\n\(canvas.text)")
+        }
+    }
+
+    /// The rectangle of the box whose top row holds `title`.
+    static func box(titled title: String, in canvas: BufferCanvas) -> Rect? {
+        let lines = canvas.lines
+        guard let y = lines.firstIndex(where: { $0.contains("┌") && $0.contains(title) }) else { return nil }
+        let row = (0..<canvas.width).map { canvas.character(y: y, x: $0) }
+        guard let left = row.lastIndex(where: { $0 == "┌" }),
+              let right = row[left...].firstIndex(where: { $0 == "┐" }) else { return nil }
+        guard let bottom = ((y + 1)..<canvas.height).first(where: { canvas.character(y: $0, x: left) == "└" }) else { return nil }
+        return Rect(y: y, x: left, height: bottom - y + 1, width: right - left + 1)
+    }
+
+    /// Every pane focused in turn, and each overlay open, at the sizes people use: no text past
+    /// or over an edge. A long probe summary and a long server name try to push through.
+    @Test(arguments: [(120, 35), (80, 24), (50, 14), (40, 12)])
+    func bordersStayIntactWithEveryPaneAndOverlay(width: Int, height: Int) throws {
+        var m = Self.model()
+        m.servers.append(ServerDefinition(name: "a-very-long-server-name", host: "2001:db8::1234:5678", port: 65000))
+        m.probeSummaries["dante"] = "UDP ✔ relayed · port-locked · max 65000+ B · replies to declared port only"
+        for pane in PaneID.allCases {
+            m.focused = pane
+            let canvas = BufferCanvas(height: height, width: width)
+            Screen.render(m, on: canvas)
+            for (shown, rect) in Layout.compute(height: height, width: width, model: m).panes {
+                Self.expectBoxIntact(canvas, rect, "\(width)x\(height), \(pane) focused: \(shown)")
+            }
+            #expect(!canvas.text.contains("……"), "\(canvas.text)")
+        }
+        m.focused = .associations
+        var help = m
+        help.helpVisible = true
+        var form = m
+        form.form = SendRequest(target: "127.0.0.1:9", payload: String(repeating: "long payload ", count: 10))
+        for (name, model, title) in [("help", help, "Keys"), ("send form", form, "Send through")] {
+            let canvas = BufferCanvas(height: height, width: width)
+            Screen.render(model, on: canvas)
+            let rect = try #require(Self.box(titled: title, in: canvas), "\(name) at \(width)x\(height)\n\(canvas.text)")
+            Self.expectBoxIntact(canvas, rect, "\(name) at \(width)x\(height)")
+        }
+    }
+
+    @Test(arguments: [40, 80, 120, 200])
+    func theStatusLineShowsWholeHintsOnly(width: Int) {
+        for pane in PaneID.allCases {
+            var m = Self.model()
+            m.focused = pane
+            let canvas = BufferCanvas(height: 24, width: width)
+            Screen.render(m, on: canvas)
+            let status = canvas.lines[23].trimmingCharacters(in: .whitespaces)
+            let hints = KeyTable.hints(for: pane)
+            let shown = status.components(separatedBy: "  ")
+            #expect(!shown.isEmpty && shown.allSatisfy(hints.contains), "\(pane) at \(width): '\(status)'")
+            #expect(shown == Array(hints.prefix(shown.count)), "most useful first")
+        }
+    }
+
+    @Test func theLogScrollsNoFurtherThanItsOldestLine() {
+        var m = Self.model()
+        m.events = (1...20).map { EngineEvent(time: Date(), level: .info, association: nil, message: "event \($0)") }
+        m.logRows = 6
+        m.focused = .log
+        m.move(-1_000_000)
+        #expect(m.logScroll == 14)
+        let canvas = BufferCanvas(height: 35, width: 120)
+        Screen.render(m, on: canvas)
+        #expect(canvas.text.contains("event 1 ") && canvas.text.contains("event 6 ") && !canvas.text.contains("event 7 "))
+        m.move(1_000_000)
+        #expect(m.logScroll == 0)
+    }
+
     @Test func wideCharactersTakeTwoCells() {
         #expect(displayWidth("abc") == 3 && displayWidth("服务器") == 6 && displayWidth("é") == 1)
         #expect(displayWidth(fit("服务器服务器", 7)) <= 7)

@@ -76,6 +76,49 @@ import Testing
         t.send("q")
     }
 
+    /// Issue 16's TUI bugs, as a person meets them on the demo at 80×24: the status line says how
+    /// an open settled, Ctrl-U edits the form instead of typing "^U", x removes a failed row, the
+    /// log stops at its oldest line, and the servers pane keeps its border at 44 columns.
+    @Test func theStatusLineTheFormTheListAndTheLogBehave() throws {
+        let t = try TmuxSession(
+            width: 80, height: 24, arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")])
+        defer { t.kill() }
+        #expect(t.waitFor("demo-no-udp").found)
+        t.send("Enter")
+        let up = t.waitFor("#1 associated through demo: rendezvous 127.0.0.1:")
+        #expect(up.found && !up.screen.contains("opening #1"), "\(up.screen)")
+        t.send("s")
+        #expect(t.waitFor("Send through #1 demo").found)
+        t.send("C-u")
+        t.send("-l", "nowhere")
+        t.send("Enter")
+        let refused = t.waitFor("✘ target: 'nowhere' is not host:port")
+        #expect(refused.found, "the form stays, saying what is wrong: \(refused.screen)")
+        #expect(!refused.screen.contains("^U"), "\(refused.screen)")
+        let formRow = refused.screen.split(separator: "\n").first { $0.contains("target") && $0.contains("nowhere") }
+        #expect(formRow.map { $0.filter { $0 == "│" }.count >= 2 } == true, "the form's border is whole: \(refused.screen)")
+        t.send("Escape")
+        // demo-no-udp fails; x on its row removes it (it used to say "closed").
+        t.send("BTab")
+        t.send("Down", "Down", "Enter")
+        #expect(t.waitFor("through demo-no-udp failed: S5_EOPNOTSUPP").found, "\(t.capture())")
+        t.send("x")
+        #expect(t.waitFor("removed #2 (failed) from the list").found, "\(t.capture())")
+        // The log, scrolled all the way up, has its oldest line at the top and no blank rows.
+        t.send("Tab", "Tab")
+        t.send("g")
+        let log = t.waitFor("Log (↑").screen
+        let rows = log.split(separator: "\n", omittingEmptySubsequences: false)
+        let title = try #require(rows.firstIndex { $0.contains("Log (↑") }, "\(log)")
+        let inner = rows[(title + 1)...].prefix { !$0.hasPrefix("└") }
+        #expect(!inner.isEmpty && inner.allSatisfy { $0.dropFirst().trimmingCharacters(in: .whitespaces).count > 1 }, "\(log)")
+        t.resize(width: 44, height: 16)
+        let narrow = t.waitFor("Servers", seconds: 3).screen
+        let serverRows = narrow.split(separator: "\n").filter { $0.hasPrefix("│demo") }
+        #expect(!serverRows.isEmpty && serverRows.allSatisfy { $0.hasSuffix("│") }, "\(narrow)")
+        t.send("q")
+    }
+
     /// --open opens a load through the first server before the UI starts, and --probe-opened
     /// probes each: the header counts them and the rows show probe RTTs.
     @Test func openALoadThroughTheFirstServer() throws {

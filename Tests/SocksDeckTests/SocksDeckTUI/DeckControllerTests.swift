@@ -1,0 +1,101 @@
+import Foundation
+import Socks5
+import SocksDeckEngine
+import Testing
+@testable import SocksDeckTUI
+
+/// The controller against a real engine and real servers (Dante, microsocks): what a key does
+/// and what the status line then says. No terminal.
+@Suite struct DeckControllerTests {
+    static func controller() throws -> DeckController {
+        let peers = try TestPeers.shared()
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [
+            ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port, echo: peers.echo.endpoint(.ipv4)),
+            ServerDefinition(name: "microsocks", host: "127.0.0.1", port: peers.microsocksPort),
+        ]))
+        let themes = ThemeLibrary.load(userFolder: nil, environment: ["SOCKSDECK_THEMES": Repository.path("themes")])
+        return DeckController(engine: engine, themes: themes, theme: .builtInDefault, banner: nil)
+    }
+
+    /// Refreshes until the status line says something other than `transient`, or 5 s pass.
+    static func statusAfter(_ transient: String, _ c: DeckController) async -> String {
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline {
+            await c.refresh()
+            if let text = c.model.message?.text, !text.hasPrefix(transient) { return text }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return c.model.message?.text ?? ""
+    }
+
+    @Test func theStatusLineSaysHowAnOpenSettledNotThatItIsOpening() async throws {
+        let c = try Self.controller()
+        let engine = c.engine
+        defer { Task { await engine.shutdown() } }
+        _ = await c.perform(.open)
+        #expect(c.model.message?.text.hasPrefix("opening #1 through dante") == true)
+        let up = await Self.statusAfter("opening", c)
+        #expect(up.hasPrefix("#1 associated through dante: rendezvous 127.0.0.1:"), "\(up)")
+        _ = await c.handle(.backTab)
+        #expect(c.model.focused == .servers)
+        _ = await c.handle(.down)
+        _ = await c.perform(.open)
+        let refused = await Self.statusAfter("opening", c)
+        #expect(refused.hasPrefix("#2 through microsocks failed: S5_EOPNOTSUPP"), "\(refused)")
+    }
+
+    @Test func xRemovesAnEndedAssociationAndCapitalXEveryEndedOne() async throws {
+        let c = try Self.controller()
+        let engine = c.engine
+        defer { Task { await engine.shutdown() } }
+        let dante = try #require(c.model.servers.first)
+        let microsocks = try #require(c.model.servers.last)
+        let live = try await c.engine.open(server: dante)
+        let failed = [try await c.engine.open(server: microsocks), try await c.engine.open(server: microsocks)]
+        for id in [live] + failed { _ = await c.engine.waitUntilSettled(id, timeout: .seconds(5)) }
+        await c.refresh()
+        _ = await c.handle(.tab)
+        #expect(c.model.focused == .associations)
+        let row = try #require(c.model.visibleAssociations.firstIndex { $0.id == failed[0] })
+        _ = await c.handle(.home)
+        for _ in 0..<row { _ = await c.handle(.down) }
+        _ = await c.handle(.character("x"))
+        #expect(c.model.message?.text == "removed #\(failed[0].value) (failed) from the list")
+        #expect(c.model.associations.map(\.id) == [live, failed[1]])
+        // x on a live one closes it; it stays, closed, until removed.
+        _ = await c.handle(.home)
+        _ = await c.handle(.character("x"))
+        #expect(c.model.message?.text == "closed #\(live.value)")
+        _ = await c.handle(.character("X"))
+        #expect(c.model.message?.text == "removed 2 ended associations")
+        #expect(c.model.associations.isEmpty)
+        _ = await c.handle(.character("X"))
+        #expect(c.model.message?.text == "no ended associations to remove")
+    }
+
+    @Test func aRefusedSendFormStaysOpenWithWhatWasTyped() async throws {
+        let c = try Self.controller()
+        let engine = c.engine
+        defer { Task { await engine.shutdown() } }
+        let id = try await c.engine.open(server: try #require(c.model.servers.first))
+        _ = await c.engine.waitUntilSettled(id, timeout: .seconds(5))
+        await c.refresh()
+        _ = await c.handle(.tab)
+        _ = await c.handle(.character("s"))
+        for key: Key in [.control("u")] + "nowhere".map({ .character($0) }) { _ = await c.handle(key) }
+        _ = await c.handle(.enter)
+        let form = try #require(c.model.form, "the form stays open")
+        #expect(form.target == "nowhere" && form.problem?.field == 0)
+        #expect(c.model.message?.text.contains("'nowhere' is not host:port") == true)
+        for key: Key in [.control("u")] + c.model.servers[0].echo!.description.map({ .character($0) }) {
+            _ = await c.handle(key)
+        }
+        _ = await c.handle(.enter)
+        #expect(c.model.form == nil)
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline, (await c.engine.snapshot(id))?.counters.datagramsReceived != 1 {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(await c.engine.snapshot(id)?.counters.datagramsReceived == 1)
+    }
+}
