@@ -31,7 +31,11 @@ let package = Package(
         // The session engine: servers from the configuration, associations on SwiftNIO driven by
         // the library's handshake state machine, counters, probes, the event log. No terminal code.
         // The library's addresses as SwiftNIO's, for the engine and the relay.
-        .target(name: "Socks5NIO", dependencies: ["Socks5", .product(name: "NIOCore", package: "swift-nio")]),
+        .target(
+            name: "Socks5NIO",
+            dependencies: [
+                "Socks5", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
         .target(
             name: "SocksDeckEngine",
             dependencies: [

@@ -9,7 +9,8 @@ struct SocksDeck: AsyncParsableCommand {
         discussion: """
             SERVER is the name of a server in the configuration file, or an address given on the spot: \
             host:port, [IPv6]:port, socks5://host:port, socks5://user@host:port (password from \
-            SOCKS_PASSWORD) or socks5://user:password@host:port.
+            SOCKS_PASSWORD) or socks5://user:password@host:port. An address without a user takes \
+            SOCKS_USERNAME and SOCKS_PASSWORD when they are set.
 
             Configuration: --config FILE, else $XDG_CONFIG_HOME/socksdeck/config.toml \
             (~/.config/socksdeck/config.toml).

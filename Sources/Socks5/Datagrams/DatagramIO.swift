@@ -18,6 +18,18 @@ public struct ReceivedDatagram: Sendable, Hashable {
 /// datagram and no heap allocation (the header lives on the stack and goes out through an iovec
 /// next to the caller's payload).
 public enum DatagramIO {
+    /// What an errno means on the association's data socket, where it is not about the SOCKS
+    /// server's TCP port: ECONNREFUSED there is an ICMP port unreachable.
+    static func datagramHint(_ e: Int32) -> String? {
+        switch e {
+        case ECONNREFUSED:
+            "On the data socket this is an ICMP port unreachable: nothing listens on the relay's port any more "
+                + "(has the association ended?), or the relay passed one on from the target."
+        case EMSGSIZE: "Send a smaller payload: the datagram with its SOCKS header must fit in one UDP datagram."
+        default: nil
+        }
+    }
+
     /// Sends `payload` to `target` through the relay at `relay`. EMSGSIZE when header plus payload
     /// exceed the UDP maximum for the relay's family.
     public static func send(
@@ -47,7 +59,10 @@ public enum DatagramIO {
                 }
             }
         }
-        if rc < 0 { throw .system(errno, "sendmsg to the relay \(relay)") }
+        if rc < 0 {
+            let e = errno
+            throw .system(e, "sendmsg to the relay \(relay)", hint: Self.datagramHint(e))
+        }
     }
 
     /// Receives the next valid datagram from the relay into `buffer` and strips its header.
@@ -83,7 +98,7 @@ public enum DatagramIO {
                 if total < 0 {
                     let e = errno
                     if e == EINTR { continue }
-                    throw .system(e, "recvmsg from the relay \(relay)")
+                    throw .system(e, "recvmsg from the relay \(relay)", hint: Self.datagramHint(e))
                 }
                 guard let from = IPEndpoint(storage: source), from.isSamePeer(as: relay) else {
                     dropped(.notFromRelay)

@@ -56,9 +56,14 @@ public enum ErrorCatalogue {
 
     /// A library failure: its S5 code when it has one, else its errno.
     public static func decode(_ error: SOCKS5Error) -> DecodedError {
-        guard let code = error.code else { return decode(errno: error.systemError) }
+        guard let code = error.code else {
+            var d = decode(errno: error.systemError)
+            if let hint = error.hint { d.hint = hint }
+            return d
+        }
         let e = entry(code, command: error.command, phase: error.phase)
-        var d = DecodedError(name: code.name, value: code.rawValue, summary: e.summary, sentence: e.sentence, hint: e.hint)
+        var d = DecodedError(
+            name: code.name, value: code.rawValue, summary: e.summary, sentence: e.sentence, hint: error.hint ?? e.hint)
         if code == .unassignedReply, let rep = error.replyByte {
             d.sentence = "The server answered with reply code \(rep) (0x\(hexByte(rep))), which RFC 1928 does not assign."
         }
@@ -135,7 +140,9 @@ public enum ErrorCatalogue {
         case .noAcceptableMethod:
             return Entry(summary: "no acceptable authentication method",
                          sentence: "The SOCKS server accepted none of the authentication methods offered (it answered FF).",
-                         hint: "The server probably requires username/password: give credentials (C API: SOCKS_USERNAME and SOCKS_PASSWORD).")
+                         hint: "The server probably requires username/password: give credentials (socks5://user@host:port, "
+                            + "or SOCKS_USERNAME and SOCKS_PASSWORD, which the CLI and the C API read; in the "
+                            + "configuration, username and password_env).")
         case .authenticationFailed:
             return Entry(summary: "authentication failed", sentence: "The SOCKS server rejected the username and password (RFC 1929).",
                          hint: "Check the username and password configured for this server.")
@@ -196,10 +203,12 @@ public enum ErrorCatalogue {
     private static let errnoEntries: [ErrnoEntry] = [
         ErrnoEntry(value: ECONNREFUSED, name: "ECONNREFUSED", summary: "connection refused",
                    sentence: "Nothing accepted the connection: no process listens on that address and port.",
-                   hint: "Is the SOCKS server running, on this port? On a UDP socket this is an ICMP port unreachable from the relay."),
+                   hint: "Is the SOCKS server running, on this port?"),
         ErrnoEntry(value: ETIMEDOUT, name: "ETIMEDOUT", summary: "timed out",
                    sentence: "The peer did not answer in time.",
-                   hint: "A SOCKS handshake waits \(defaultHandshakeTimeoutMilliseconds / 1000) s per message unless SO_RCVTIMEO is set."),
+                   hint: "Is the server overloaded, or is something in between dropping packets? The C API waits "
+                        + "\(defaultHandshakeTimeoutMilliseconds / 1000) s per handshake message unless the socket "
+                        + "has SO_RCVTIMEO; SocksDeck waits connect_timeout_ms and handshake_timeout_ms."),
         ErrnoEntry(value: ENETUNREACH, name: "ENETUNREACH", summary: "network unreachable", sentence: "There is no route to that network.", hint: nil),
         ErrnoEntry(value: EHOSTUNREACH, name: "EHOSTUNREACH", summary: "host unreachable", sentence: "The host cannot be reached.", hint: nil),
         ErrnoEntry(value: ECONNRESET, name: "ECONNRESET", summary: "connection reset",

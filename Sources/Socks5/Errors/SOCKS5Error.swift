@@ -20,6 +20,10 @@ public struct SOCKS5Error: Error, Sendable, Hashable, CustomStringConvertible {
     public var detail: String?
     /// Where in the handshake it failed, when it failed during one: what the hints are chosen by.
     public var phase: HandshakePhase?
+    /// A hint for this failure in particular, from the layer that saw it and knows more than the
+    /// catalogue (the timeout it waited, that the socket was a datagram one): shown in place of
+    /// the catalogue's general hint.
+    public var hint: String?
 
     public init(
         code: SOCKS5ErrorCode?, systemError: Int32? = nil, replyByte: UInt8? = nil,
@@ -33,8 +37,10 @@ public struct SOCKS5Error: Error, Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A failure below SOCKS: a system call's errno.
-    public static func system(_ errnoValue: Int32, _ detail: String? = nil) -> SOCKS5Error {
-        SOCKS5Error(code: nil, systemError: errnoValue, detail: detail)
+    public static func system(_ errnoValue: Int32, _ detail: String? = nil, hint: String? = nil) -> SOCKS5Error {
+        var error = SOCKS5Error(code: nil, systemError: errnoValue, detail: detail)
+        error.hint = hint
+        return error
     }
 
     /// The value for `socks5_errno`: 0 below SOCKS.

@@ -46,7 +46,10 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         machine = makeMachine(context.channel.localAddress)
         timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             guard !established, !finished else { return }
-            perform(machine.fail(.system(ETIMEDOUT, "no complete reply within \(timeout.nanoseconds / 1_000_000) ms")), context: context)
+            let milliseconds = timeout.nanoseconds / 1_000_000
+            let hint = "The server took longer than handshake_timeout_ms (\(milliseconds) ms) to answer: is it "
+                + "overloaded, or is something in between dropping packets? Raise handshake_timeout_ms for a slow server."
+            perform(machine.fail(.system(ETIMEDOUT, "no complete reply within \(milliseconds) ms", hint: hint)), context: context)
         }
         perform(machine.start(), context: context)
         context.fireChannelActive()

@@ -90,8 +90,9 @@ public struct ServerDefinition: Sendable, Equatable {
     }
 
     /// A server given on the command line: "host:port", "[v6]:port",
-    /// "socks5://host:port", "socks5://user@host:port" (password from SOCKS_PASSWORD or
-    /// `passwordEnvironment`), or "socks5://user:password@host:port".
+    /// "socks5://host:port", "socks5://user@host:port" (password from SOCKS_PASSWORD), or
+    /// "socks5://user:password@host:port". Without a user, SOCKS_USERNAME and SOCKS_PASSWORD
+    /// give the credentials when they are set, as for the C API.
     public static func adHoc(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationFileError) -> ServerDefinition {
         var rest = Substring(text)
         let isURL = rest.hasPrefix("socks5://") || rest.hasPrefix("socks5h://")
@@ -118,6 +119,18 @@ public struct ServerDefinition: Sendable, Equatable {
                 throw ConfigurationFileError(message: "\(text): username and password must each be 1 to 255 bytes (RFC 1929)")
             }
             credentials = c
+        }
+        if credentials == nil, let user = environment["SOCKS_USERNAME"], !user.isEmpty {
+            // As the C API and Dante's socksify do: a server given without a user takes
+            // SOCKS_USERNAME and SOCKS_PASSWORD from the environment.
+            guard let password = environment["SOCKS_PASSWORD"] else {
+                throw ConfigurationFileError(message: "SOCKS_USERNAME is set (to '\(user)') but SOCKS_PASSWORD is not")
+            }
+            guard let c = Credentials(username: user, password: password) else {
+                throw ConfigurationFileError(message: "SOCKS_USERNAME and SOCKS_PASSWORD must each be 1 to 255 bytes (RFC 1929)")
+            }
+            credentials = c
+            source = .environment("SOCKS_PASSWORD")
         }
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         guard let (host, port) = splitHostPort(String(rest)) else {

@@ -397,15 +397,7 @@ final class EngineCore: @unchecked Sendable {
         return .success(())
     }
 
-    static func errnoValue(_ error: Error) -> Int32 {
-        if let e = error as? IOError { return e.errnoCode }
-        if let e = error as? NIOConnectionError, let first = e.connectionErrors.first?.error as? IOError { return first.errnoCode }
-        if case ChannelError.connectTimeout = error { return ETIMEDOUT }
-        return EIO
-    }
+    static func errnoValue(_ error: Error) -> Int32 { NIOErrorNumber.of(error) }
 
-    static func describe(_ error: Error) -> String {
-        let d = ErrorCatalogue.decode(errno: errnoValue(error))
-        return "\(d.name): \(d.sentence)"
-    }
+    static func describe(_ error: Error) -> String { NIOErrorNumber.describe(error) }
 }

@@ -226,12 +226,7 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     static func replyCode(for error: Error) -> ReplyCode {
-        let errnoValue: Int32
-        if let e = error as? IOError { errnoValue = e.errnoCode }
-        else if let e = error as? NIOConnectionError, let first = e.connectionErrors.first?.error as? IOError { errnoValue = first.errnoCode }
-        else if case ChannelError.connectTimeout = error { errnoValue = ETIMEDOUT }
-        else { errnoValue = EIO }
-        switch errnoValue {
+        switch NIOErrorNumber.of(error) {
         case ECONNREFUSED: return .connectionRefused
         case ENETUNREACH: return .networkUnreachable
         case EHOSTUNREACH, ETIMEDOUT: return .hostUnreachable

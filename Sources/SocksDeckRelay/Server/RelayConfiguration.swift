@@ -27,7 +27,7 @@ public struct RelayConfiguration: Sendable {
 
 /// Something the relay did, for its log.
 public struct RelayEvent: Sendable {
-    public enum Kind: String, Sendable { case listening, accepted, authenticated, refused, associated, connected, closed, dropped, error }
+    public enum Kind: String, Sendable { case listening, accepted, authenticated, refused, associated, connected, closed, dropped, error, stopped }
     public var kind: Kind
     public var client: String?
     public var message: String

@@ -53,7 +53,7 @@ public final class RelayServer: Sendable {
             }
         } catch {
             for c in channels { try? await c.close() }
-            throw error
+            throw ListenFailure(address: configuration.listen[channels.count], error: error)
         }
         return RelayServer(configuration: configuration, listening: bound, channels: channels, statistics: statistics, group: group)
     }
@@ -61,6 +61,26 @@ public final class RelayServer: Sendable {
     /// Stops listening. Associations in progress end with their control connections.
     public func stop() async {
         for c in channels { try? await c.close() }
+    }
+}
+
+/// An address that could not be listened on, with the system's reason in the catalogue's words
+/// ("cannot listen on 127.0.0.1:1080: EADDRINUSE: The local address is already in use.").
+public struct ListenFailure: Error, CustomStringConvertible {
+    public var address: IPEndpoint
+    public var errnoValue: Int32
+
+    public init(address: IPEndpoint, error: Error) {
+        self.address = address
+        errnoValue = NIOErrorNumber.of(error)
+    }
+
+    public var description: String {
+        let d = ErrorCatalogue.decode(errno: errnoValue)
+        var text = "cannot listen on \(address): \(d.name): \(d.sentence)"
+        if errnoValue == EADDRINUSE { text += " Another process listens there: pick another port, or stop it." }
+        if errnoValue == EADDRNOTAVAIL { text += " No interface of this machine has that address." }
+        return text
     }
 }
 
@@ -77,13 +97,16 @@ public final class UDPEchoService: Sendable {
     public static func start(on address: IPEndpoint, group: EventLoopGroup) async throws -> UDPEchoService {
         // recvmmsg of up to 32 datagrams (slots of 64 KiB: no datagram is cut), replies flushed
         // once per read (sendmmsg): the echo target must not be what a benchmark measures.
-        let channel = try await DatagramBootstrap(group: group)
+        let bootstrap = DatagramBootstrap(group: group)
             .channelOption(.datagramVectorReadMessageCount, value: 32)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 32 * 65_536))
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(EchoHandler()) }
             }
-            .bind(to: address.nioAddress).get()
+        let channel: Channel
+        do { channel = try await bootstrap.bind(to: address.nioAddress).get() } catch {
+            throw ListenFailure(address: address, error: error)
+        }
         return UDPEchoService(listening: IPEndpoint(channel.localAddress) ?? address, channel: channel)
     }
 

@@ -87,7 +87,7 @@ struct ServeCommand: AsyncParsableCommand {
                 log(RelayEvent(kind: .listening, client: nil, message: "UDP echo target on \(echoService!.listening)"))
             }
         } catch {
-            Output.error("cannot listen: \(error)")
+            Output.error("\(error)")
             try? await group.shutdownGracefully()
             throw Exit.operationFailed
         }
@@ -95,7 +95,7 @@ struct ServeCommand: AsyncParsableCommand {
         await server.stop()
         await echoService?.stop()
         let s = server.statistics
-        log(RelayEvent(kind: .closed, client: nil, message:
+        log(RelayEvent(kind: .stopped, client: nil, message:
             "stopped: \(s.connectionsAccepted) connections, \(s.associationsOpened) associations, \(s.connectsOpened) CONNECTs, "
             + "\(s.datagramsToTargets) datagrams to targets, \(s.datagramsToClients) to clients, drops \(s.drops.isEmpty ? "none" : s.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ","))"))
         try? await group.shutdownGracefully()

@@ -3,6 +3,7 @@ import Dispatch
 import Foundation
 import NIOPosix
 import Socks5
+import Socks5NIO
 import SocksDeckEngine
 
 struct WatchCommand: AsyncParsableCommand {
@@ -64,7 +65,7 @@ struct WatchCommand: AsyncParsableCommand {
                     server = try await MetricsServer.start(on: address, group: group, watcher: watcher)
                     if !json { Output.line("metrics on http://\(server!.listening)/metrics") }
                 } catch {
-                    Output.error("cannot listen on \(address) for metrics: \(error)")
+                    Output.error("cannot listen on \(address) for metrics: \(NIOErrorNumber.describe(error))")
                     try? await group.shutdownGracefully()
                     await engine.shutdown()
                     throw Exit.operationFailed

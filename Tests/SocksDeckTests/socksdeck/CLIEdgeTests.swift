@@ -1,4 +1,5 @@
 import Foundation
+import Socks5
 import Testing
 
 /// The command line at its edges, as a demanding user meets them: pipes closed early, wrong
@@ -146,5 +147,68 @@ import Testing
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         #expect(output.contains("closed by the user (SIGTERM)"), "\(output)")
         #expect(status & 0x7F == 0 && (status >> 8) & 0xFF == 0, "exit status \(status): \(output)")
+    }
+
+    @Test func anAddressWithoutAUserTakesSOCKS_USERNAMEAndSOCKS_PASSWORD() throws {
+        let peers = try TestPeers.shared()
+        let server = "127.0.0.1:\(peers.danteUserPass.port)"
+        let echo = "127.0.0.1:\(peers.echo.port)"
+        let without = try CLITests.run(["send", server, echo, "--text", "hi"])
+        #expect(without.status == 1 && without.output.contains("S5_ENOMETHOD"), "\(without.output)")
+        #expect(without.output.contains("SOCKS_USERNAME and SOCKS_PASSWORD, which the CLI and the C API read"))
+        let with = try CLITests.run(
+            ["send", server, echo, "--text", "hi"],
+            environment: ["SOCKS_USERNAME": TestPeers.username, "SOCKS_PASSWORD": TestPeers.password])
+        #expect(with.status == 0 && with.output.contains("2 bytes: \"hi\""), "\(with.output)")
+        let half = try CLITests.run(["send", server, echo, "--text", "hi"], environment: ["SOCKS_USERNAME": "u"])
+        #expect(half.status == 64 && half.output.contains("SOCKS_PASSWORD is not"), "\(half.output)")
+    }
+
+    @Test func hintsFitTheMoment() throws {
+        let peers = try TestPeers.shared()
+        // A refused TCP connect is about the SOCKS server, not ICMP on a UDP socket.
+        let refused = try CLITests.run(["associate", "127.0.0.1:\(peers.closedPort)"])
+        #expect(refused.output.contains("ECONNREFUSED") && refused.output.contains("Is the SOCKS server running"))
+        #expect(!refused.output.contains("ICMP") && !refused.output.contains("UDP socket"), "\(refused.output)")
+        // A server that accepts and never answers: the hint names the timeout configured, not the C API's.
+        let silent = TestSockets.stream(.ipv4)
+        defer { close(silent) }
+        let port = TestSockets.freePort()
+        _ = IPEndpoint.loopback(.ipv4, port).withSockaddr { bind(silent, $0, $1) }
+        listen(silent, 4)
+        let config = try CLITests.writeConfig("""
+            [[server]]
+            name = "silent"
+            address = "127.0.0.1:\(port)"
+            handshake_timeout_ms = 300
+            """)
+        let timedOut = try CLITests.run(["associate", "silent", "--config", config])
+        #expect(timedOut.status == 1 && timedOut.output.contains("ETIMEDOUT"), "\(timedOut.output)")
+        #expect(timedOut.output.contains("handshake_timeout_ms (300 ms)") && !timedOut.output.contains("SO_RCVTIMEO"))
+    }
+
+    @Test func serveSaysWhichAddressItCannotListenOnAndEndsWithStatisticsCalledStopped() throws {
+        let busy = TestSockets.stream(.ipv4)
+        defer { close(busy) }
+        let port = TestSockets.freePort()
+        _ = IPEndpoint.loopback(.ipv4, port).withSockaddr { bind(busy, $0, $1) }
+        listen(busy, 4)
+        let r = try CLITests.run(["serve", "--listen", "127.0.0.1:\(port)"])
+        #expect(r.status == 1, "\(r.output)")
+        #expect(r.output.contains("cannot listen on 127.0.0.1:\(port): EADDRINUSE"), "\(r.output)")
+        #expect(!r.output.contains("descriptor") && !r.output.contains("errno:"), "no NIO internals: \(r.output)")
+
+        let free = TestSockets.freePort()
+        let log = try makeTemporaryDirectory("servestop") + "/log"
+        let pid = try spawn(try CLITests.binary(), ["serve", "--listen", "127.0.0.1:\(free)", "--json-log"], logPath: log)
+        var status: Int32 = 0
+        defer { if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGKILL); waitpid(pid, &status, 0) } }
+        let deadline = Date().addingTimeInterval(10)
+        while !TestSockets.canConnect(host: "127.0.0.1", port: free) && Date() < deadline { usleep(20_000) }
+        kill(pid, SIGTERM)
+        while waitpid(pid, &status, WNOHANG) == 0 && Date() < deadline { usleep(20_000) }
+        let last = CLITests.jsonLines((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").last
+        #expect(last?["event"] as? String == "stopped", "\(String(describing: last))")
+        #expect((last?["message"] as? String)?.hasPrefix("stopped: ") == true, "\(String(describing: last))")
     }
 }
