@@ -40,6 +40,7 @@ public func socks5GetServ(_ dst: UnsafeMutablePointer<sockaddr>?, _ dstLength: I
         return dst
     } catch let error as ConfigurationError {
         errno = error.systemError
+        socks5_errno = SOCKS5ErrorCode.configurationFile.rawValue
         return nil
     } catch let error as SOCKS5Error {
         // A server named by host name that does not resolve.

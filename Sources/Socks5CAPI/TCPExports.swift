@@ -85,7 +85,7 @@ public func socks5TCPAccept(
 private func configuredServer(for target: IPEndpoint) throws(SOCKS5Error) -> IPEndpoint {
     let configuration: ClientConfiguration
     do { configuration = try ClientConfiguration.system() } catch {
-        throw SOCKS5Error(code: .noServer, systemError: error.systemError, detail: error.description)
+        throw SOCKS5Error(code: .configurationFile, systemError: error.systemError, detail: error.description)
     }
     switch try ServerSelection.select(
         for: target.address, in: configuration, reverseName: { ServerSelection.reverseName(of: target.address) })

@@ -52,6 +52,9 @@ extern "C" {
 #define S5_EBNDFAMILY   17  /* BND was unspecified (0.0.0.0 or ::) and no address of the server
                                in BND's family is known (e.g. BND 0.0.0.0 from a server reached
                                at a global IPv6 address)                      errno EAFNOSUPPORT */
+#define S5_ECONFIG      18  /* the client configuration file (/etc/socks5c.conf or SOCKS5C_CONFIG's)
+                               has a malformed line or cannot be read; `socksdeck getserv ADDRESS`
+                               names the line          errno EINVAL, or the read's errno (ENOENT) */
 
 /* The handshake waits at most this long for each message from the server unless the caller set
  * SO_RCVTIMEO / SO_SNDTIMEO on the socket, which are honoured instead. Expiry: errno ETIMEDOUT,

@@ -38,11 +38,27 @@ public struct ClientConfiguration: Sendable, Equatable {
         public var destination: Destination
         public var server: ServerChoice
         public var line: Int
+        /// The server was written as an IPv6 address without brackets, its last group read as
+        /// the port (AIX's rule): worth showing, as "::1:1080" could also be read as an address.
+        public var unbracketedIPv6: Bool
+
+        public init(destination: Destination, server: ServerChoice, line: Int, unbracketedIPv6: Bool = false) {
+            self.destination = destination
+            self.server = server
+            self.line = line
+            self.unbracketedIPv6 = unbracketedIPv6
+        }
     }
 
     public var records: [Record]
+    /// The file the records came from; nil when there was none to read (then every destination
+    /// is direct, and `socksdeck getserv` says why).
+    public var path: String?
 
-    public init(records: [Record]) { self.records = records }
+    public init(records: [Record], path: String? = nil) {
+        self.records = records
+        self.path = path
+    }
 
     /// Parses the file's text. A malformed line is an error naming its line, never skipped.
     public init(parsing text: String) throws(ConfigurationError) {
@@ -58,7 +74,8 @@ public struct ClientConfiguration: Sendable, Equatable {
             }
             let destination = try Self.parseDestination(String(fields[0]), line: lineNumber)
             let server = try Self.parseServer(String(fields[1]), line: lineNumber)
-            records.append(Record(destination: destination, server: server, line: lineNumber))
+            let unbracketed = !fields[1].hasPrefix("[") && fields[1].filter { $0 == ":" }.count > 1
+            records.append(Record(destination: destination, server: server, line: lineNumber, unbracketedIPv6: unbracketed))
         }
         self.records = records
     }
@@ -74,6 +91,7 @@ public struct ClientConfiguration: Sendable, Equatable {
             e.path = path
             throw e
         }
+        self.path = path
     }
 
     /// The configuration socks5_getserv uses: SOCKS5C_CONFIG's file (which must exist), else
@@ -153,25 +171,37 @@ public struct ClientConfiguration: Sendable, Equatable {
 
     static func parseServer(_ field: String, line: Int) throws(ConfigurationError) -> ServerChoice {
         if field == "NONE" { return .direct }
+        // AIX spells it NONE; "none" in any other case would silently name a host called none.
+        if field.uppercased() == "NONE" {
+            throw ConfigurationError(line: line, message: "'\(field)': write NONE, in upper case, for no SOCKS server")
+        }
         if field.hasPrefix("[") {
             guard let (host, port) = HostPort.split(field), IPv6Address(host) != nil else {
-                throw ConfigurationError(line: line, message: "'\(field)' is not [IPv6 address]:port")
+                throw ConfigurationError(line: line, message: "'\(field)' is not [IPv6 address]:port, e.g. [::1]:1080")
             }
             return .server(host: host, port: port)
         }
         let colons = field.filter { $0 == ":" }.count
         if colons == 0 { return .server(host: field, port: defaultServerPort) }
+        // AIX: an IPv6 server must carry a port, and unbracketed its last group is that port
+        // ("2001:db8::2:1090" is [2001:db8::2]:1090). `unbracketedIPv6` lets getserv say so.
         let colon = field.lastIndex(of: ":")!
         let host = String(field[..<colon])
         guard let port = UInt16(field[field.index(after: colon)...]), port > 0 else {
             if IPv6Address(field) != nil {
-                throw ConfigurationError(line: line, message: "the IPv6 server address '\(field)' must carry a port, e.g. [\(field)]:1080")
+                throw ConfigurationError(
+                    line: line,
+                    message: "the IPv6 server address '\(field)' must carry a port, e.g. [\(field)]:1080 "
+                        + "(unbracketed, the last group is read as the port)")
             }
             throw ConfigurationError(line: line, message: "'\(field[field.index(after: colon)...])' is not a port number")
         }
         if colons > 1 && IPv6Address(host) == nil {
             if IPv6Address(field) != nil {
-                throw ConfigurationError(line: line, message: "the IPv6 server address '\(field)' must carry a port, e.g. [\(field)]:1080")
+                throw ConfigurationError(
+                    line: line,
+                    message: "the IPv6 server address '\(field)' must carry a port, e.g. [\(field)]:1080 "
+                        + "(unbracketed, the last group is read as the port)")
             }
             throw ConfigurationError(line: line, message: "'\(field)' is not an IPv6 address with a port")
         }

@@ -47,7 +47,10 @@ public enum ServerSelection {
 
     static func resolve(_ host: String, port: UInt16, line: Int) throws(SOCKS5Error) -> IPEndpoint {
         guard let endpoint = NameResolution.resolve(host, port: port) else {
-            throw SOCKS5Error(code: .noServer, detail: "cannot resolve server '\(host)' (line \(line))")
+            var error = SOCKS5Error(code: .noServer, detail: "cannot resolve server '\(host)' (line \(line))")
+            error.hint = "The record on line \(line) names '\(host)', which does not resolve: check the name, "
+                + "or write the server's address."
+            throw error
         }
         return endpoint
     }

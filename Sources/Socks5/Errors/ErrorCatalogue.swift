@@ -169,6 +169,11 @@ public enum ErrorCatalogue {
                             + "is known.",
                          hint: "Reach the server by an address of the relay's family (its IPv4 address for BND "
                             + "0.0.0.0), name it by a host name that has one, or ask for the other family (--family).")
+        case .configurationFile:
+            return Entry(summary: "client configuration file unusable",
+                         sentence: "The client configuration file (/etc/socks5c.conf, or the file SOCKS5C_CONFIG names) "
+                            + "has a malformed line or cannot be read, so no server can be chosen from it.",
+                         hint: "Run `socksdeck getserv ADDRESS` to see the file, the line and what is wrong with it.")
         case .domainBoundAddress:
             return Entry(summary: "bound address is a domain name",
                          sentence: "The SOCKS server gave its bound (relay) address as a domain name, which cannot be used as a socket address.",

@@ -27,6 +27,8 @@ public enum SOCKS5ErrorCode: Int32, CaseIterable, Sendable, Hashable {
     case domainBoundAddress = 15
     case methodNotOffered = 16
     case boundAddressFamily = 17
+    /// The client configuration file (socks5c.conf) is malformed or cannot be read.
+    case configurationFile = 18
 
     /// The name in socks5.h.
     public var name: String {
@@ -48,6 +50,7 @@ public enum SOCKS5ErrorCode: Int32, CaseIterable, Sendable, Hashable {
         case .domainBoundAddress: "S5_EBNDDOMAIN"
         case .methodNotOffered: "S5_EBADMETHOD"
         case .boundAddressFamily: "S5_EBNDFAMILY"
+        case .configurationFile: "S5_ECONFIG"
         }
     }
 
@@ -65,6 +68,7 @@ public enum SOCKS5ErrorCode: Int32, CaseIterable, Sendable, Hashable {
         case .ttlExpired: ETIMEDOUT
         case .commandNotSupported: EOPNOTSUPP
         case .addressTypeNotSupported, .domainBoundAddress, .boundAddressFamily: EAFNOSUPPORT
+        case .configurationFile: EINVAL
         }
     }
 

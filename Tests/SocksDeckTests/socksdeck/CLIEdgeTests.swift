@@ -211,4 +211,22 @@ import Testing
         #expect(last?["event"] as? String == "stopped", "\(String(describing: last))")
         #expect((last?["message"] as? String)?.hasPrefix("stopped: ") == true, "\(String(describing: last))")
     }
+
+    @Test func getservSaysWhyEverythingIsDirectAndHowItReadALine() throws {
+        let missing = try CLITests.run(
+            ["getserv", "127.0.0.1", "--no-reverse"], environment: ["SOCKS5C_CONFIG": "/nonexistent/socks5c.conf"])
+        #expect(missing.status == 66 && missing.output.contains("/nonexistent/socks5c.conf"), "\(missing.output)")
+        let dir = try makeTemporaryDirectory("getserv")
+        try "127.0.0.0/8 ::1:1090\n10.0.0.0/8 none\n".write(toFile: dir + "/a.conf", atomically: true, encoding: .utf8)
+        let lower = try CLITests.run(["getserv", "127.0.0.1", "--conf", dir + "/a.conf", "--no-reverse"])
+        #expect(lower.status == 78 && lower.output.contains("a.conf:2: 'none': write NONE, in upper case"), "\(lower.output)")
+        try "127.0.0.0/8 ::1:1090\n".write(toFile: dir + "/b.conf", atomically: true, encoding: .utf8)
+        let v6 = try CLITests.run(["getserv", "127.0.0.1", "--conf", dir + "/b.conf", "--no-reverse"])
+        #expect(v6.status == 0, "\(v6.output)")
+        #expect(v6.output.contains("127.0.0.1 -> [::1]:1090 (line 1; unbracketed, its last group is the port"), "\(v6.output)")
+        let none = try CLITests.run(["getserv", "192.0.2.1", "--conf", dir + "/b.conf", "--no-reverse"])
+        #expect(none.output.contains("no record in \(dir)/b.conf matches"), "\(none.output)")
+        let help = try CLITests.run(["getserv", "--help"])
+        #expect(help.output.contains("destination[/prefixlength]") && help.output.contains("NONE (upper"))
+    }
 }

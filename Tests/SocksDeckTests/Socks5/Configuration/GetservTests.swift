@@ -47,7 +47,12 @@ import Testing
     }
 
     @Test func errorsSetErrno() throws {
-        try withConfiguration("127.0.0.0/99 127.0.0.1\n") { #expect(getserv(IPEndpoint("127.0.0.1:80")!) == (nil, EINVAL, true)) }
+        try withConfiguration("127.0.0.0/99 127.0.0.1\n") {
+            socks5_errno = 0
+            #expect(getserv(IPEndpoint("127.0.0.1:80")!) == (nil, EINVAL, true))
+            // socks5_errno tells a malformed file from a bad argument, which errno alone cannot.
+            #expect(socks5_errno == S5_ECONFIG)
+        }
         try withConfiguration(nil) { #expect(getserv(IPEndpoint("127.0.0.1:80")!) == (nil, ENOENT, true)) }
         errno = 0
         #expect(socks5_getserv(nil, 16) == nil && errno == EFAULT)
@@ -77,6 +82,15 @@ import Testing
             socks5_errno = 0
             let rc = withUnsafeMutablePointer(to: &dst) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socks5tcp_connect(fd, $0, length, nil, 0) } }
             #expect(rc == -1 && socks5_errno == S5_ENOSERV)
+        }
+        try withConfiguration("0.0.0.0/0 none\n") {
+            let fd = TestSockets.stream(.ipv4)
+            defer { close(fd) }
+            var dst = sockaddr_storage()
+            let length = withUnsafeMutableBytes(of: &dst) { target.endpoint.write(to: $0.baseAddress!) }
+            socks5_errno = 0
+            let rc = withUnsafeMutablePointer(to: &dst) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socks5tcp_connect(fd, $0, length, nil, 0) } }
+            #expect(rc == -1 && socks5_errno == S5_ECONFIG && errno == EINVAL)
         }
     }
 }

@@ -31,7 +31,7 @@ import Testing
             .noAcceptableMethod: EACCES, .authenticationFailed: EACCES, .noServer: EHOSTUNREACH,
             // A reply cut short by a close is a truncated reply (api.md): EPROTO, not ECONNRESET.
             .closedDuringHandshake: EPROTO, .domainBoundAddress: EAFNOSUPPORT, .methodNotOffered: EPROTO,
-            .boundAddressFamily: EAFNOSUPPORT,
+            .boundAddressFamily: EAFNOSUPPORT, .configurationFile: EINVAL,
         ]
         #expect(Set(expected.keys) == Set(SOCKS5ErrorCode.allCases), "every code is in the table")
         for (code, value) in expected { #expect(code.errnoValue == value, "\(code.name)") }
