@@ -10,9 +10,14 @@ public final class DeckApp {
     private let terminal: NcursesTerminal
     private let interrupted = SignalFlag([SIGINT, SIGTERM, SIGHUP])
 
-    public init(engine: SessionEngine, themes: ThemeLibrary, theme: Theme, banner: String?) throws {
-        terminal = try NcursesTerminal()
-        controller = DeckController(engine: engine, themes: themes, theme: theme, banner: banner)
+    /// `colorsOff` says why colours are off ("NO_COLOR is set", "--no-color"), nil when they are on.
+    public init(
+        engine: SessionEngine, themes: ThemeLibrary, theme: Theme, banner: String?, colorsOff: String? = nil,
+        themeMemory: ThemeMemory? = nil
+    ) throws {
+        terminal = try NcursesTerminal(colors: colorsOff == nil)
+        controller = DeckController(
+            engine: engine, themes: themes, theme: theme, banner: banner, colorsOff: colorsOff, themeMemory: themeMemory)
         terminal.apply(theme)
     }
 

@@ -15,10 +15,20 @@ public final class DeckController {
     /// Probes finish on threads of their own; their results wait here for the next refresh.
     private let finishedProbes = NIOLockedProbeBox()
 
-    public init(engine: SessionEngine, themes: ThemeLibrary, theme: Theme, banner: String?) {
+    /// Why colours are off, when they are: `t` then says so rather than name a theme that looks
+    /// like every other.
+    private let colorsOff: String?
+    private let themeMemory: ThemeMemory?
+
+    public init(
+        engine: SessionEngine, themes: ThemeLibrary, theme: Theme, banner: String?, colorsOff: String? = nil,
+        themeMemory: ThemeMemory? = nil
+    ) {
         self.engine = engine
         self.themes = themes
         self.theme = theme
+        self.colorsOff = colorsOff
+        self.themeMemory = themeMemory
         model = DeckModel(servers: engine.configuration.servers, banner: banner)
         model.themeName = theme.name
     }
@@ -94,10 +104,15 @@ public final class DeckController {
         case .toggleHelp:
             model.helpVisible.toggle()
         case .cycleTheme:
+            if let colorsOff {
+                say("colours are off (\(colorsOff)): every theme would look the same", .warning)
+                return true
+            }
             let names = themes.themes.map(\.name)
             let next = names[((names.firstIndex(of: theme.name) ?? -1) + 1) % names.count]
             theme = themes.theme(named: next) ?? theme
             model.themeName = theme.name
+            themeMemory?.remember(theme.name)
             say("theme: \(theme.name)")
         case .up: model.move(-1)
         case .down: model.move(1)

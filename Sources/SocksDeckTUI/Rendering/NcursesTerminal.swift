@@ -13,7 +13,8 @@ public final class NcursesTerminal: Canvas {
     private(set) var colorAvailable = false
 
     /// Starts curses. Fails (with a sentence) when there is no usable terminal.
-    public init() throws {
+    /// `colors` false keeps every theme to attributes only (--no-color, NO_COLOR).
+    public init(colors: Bool = true) throws {
         // Wide characters need a UTF-8 locale; CI and minimal systems may have none set.
         setlocale(LC_ALL, "")
         if cn_locale_is_utf8() == 0 { setlocale(LC_ALL, "C.UTF-8") }
@@ -31,7 +32,7 @@ public final class NcursesTerminal: Canvas {
         curs_set(0)
         set_escdelay(25)
         timeout(100)
-        colorAvailable = has_colors() && getenv("NO_COLOR") == nil
+        colorAvailable = colors && has_colors() && getenv("NO_COLOR") == nil
         if colorAvailable {
             start_color()
             use_default_colors()

@@ -143,6 +143,10 @@ public struct ThemeLibrary: Sendable {
         var byName: [String: Theme] = [Theme.builtInDefault.name: Theme.builtInDefault, Theme.monochrome.name: Theme.monochrome]
         var order = [Theme.builtInDefault.name, Theme.monochrome.name]
         var problems: [ThemeError] = []
+        if let explicit = environment["SOCKSDECK_THEMES"], !FileManager.default.fileExists(atPath: explicit) {
+            problems.append(ThemeError(
+                path: explicit, message: "SOCKSDECK_THEMES names a folder that does not exist: only the built-in themes are used"))
+        }
         let folders = shippedFolders(environment: environment, executable: executable) + [userFolder].compactMap { $0 }
         for folder in folders {
             let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
@@ -178,4 +182,23 @@ public struct ThemeLibrary: Sendable {
     }
 
     public func theme(named name: String) -> Theme? { themes.first { $0.name == name } }
+}
+
+/// The theme last chosen with `t`, kept in one line of a file in the configuration folder, so
+/// that the next start looks the way the user left it. Not kept in config.toml: the UI never
+/// rewrites a file the user writes by hand.
+public struct ThemeMemory: Sendable {
+    public let path: String
+
+    public init(folder: String) { path = folder + "/last-theme" }
+
+    public var remembered: String? {
+        (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Best effort: a folder that cannot be written costs only the memory of the choice.
+    public func remember(_ name: String) {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? (name + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+    }
 }

@@ -10,7 +10,9 @@ struct AssociateCommand: AsyncParsableCommand {
         abstract: "Open one UDP association and show its rendezvous address and control state.",
         discussion: """
             Holds the association open for --hold seconds (default: until Ctrl-C) and reports how it \
-            ended. Exit 1 when it could not be opened or the server ended it.
+            ended. With --listen it prints every datagram the relay delivers meanwhile (receive-only: \
+            nothing is sent), for a peer that sends to the relay's address. Exit 1 when it could not \
+            be opened or the server ended it.
             """)
 
     @OptionGroup var options: ConfigurationOptions
@@ -20,7 +22,10 @@ struct AssociateCommand: AsyncParsableCommand {
     var family: Int?
     @Option(help: ArgumentHelp("Seconds to hold the association open (default: until Ctrl-C).", valueName: "SECONDS"))
     var hold: Double?
-    @Flag(help: "JSON lines: one object when settled, one when it ended.") var json = false
+    @Flag(help: "Print each datagram the relay delivers while the association is held (sends nothing).")
+    var listen = false
+    @Flag(help: "JSON lines: one object when settled, one when it ended (and, with --listen, one per datagram).")
+    var json = false
 
     func validate() throws {
         if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
@@ -43,7 +48,9 @@ struct AssociateCommand: AsyncParsableCommand {
         let interrupted = SignalFlag()
         let deadline = hold.map { Date().addingTimeInterval($0) }
         var ended = settled
+        var printed = 0
         while true {
+            if listen, let s = await engine.snapshot(id) { printed = printArrivals(s, after: printed) }
             if interrupted.isSet || (deadline.map { Date() >= $0 } ?? false) {
                 await engine.close(id)
                 ended = await engine.snapshot(id) ?? ended
@@ -59,6 +66,29 @@ struct AssociateCommand: AsyncParsableCommand {
         report(ended, event: "ended")
         await engine.shutdown()
         if case .closed(let reason) = ended.state, !reason.hasPrefix("closed by the user") { throw Exit.operationFailed }
+    }
+
+    /// Prints the datagrams received since the `printed`-th; returns how many have been received.
+    /// The engine keeps the last 64: a burst faster than the poll is said, not silently skipped.
+    private func printArrivals(_ s: AssociationSnapshot, after printed: Int) -> Int {
+        let total = s.counters.datagramsReceived
+        guard total > printed else { return printed }
+        let received = s.recent.filter { $0.direction == .received }
+        let fresh = received.suffix(total - printed)
+        if total - printed > fresh.count {
+            Output.warning("\(total - printed - fresh.count) datagram(s) arrived too fast to show (counted, not printed)")
+        }
+        for d in fresh {
+            if json {
+                struct Arrival: Encodable { var event = "datagram"; var from: String; var size: Int; var hex: String; var text: String }
+                Output.json(Arrival(from: d.peer, size: d.size, hex: Output.hex(d.firstBytes), text: Output.text(d.firstBytes)))
+            } else {
+                let more = d.size > d.firstBytes.count ? " (+\(d.size - d.firstBytes.count) bytes)" : ""
+                Output.line("datagram from \(d.peer), \(d.size) bytes: \"\(Output.text(d.firstBytes))\"\(more)")
+                Output.line("  \(Output.hex(d.firstBytes))")
+            }
+        }
+        return total
     }
 
     private func report(_ s: AssociationSnapshot, event: String) {

@@ -22,6 +22,10 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "The payload as text.") var text: String?
     @Option(help: "The payload as hex digits (spaces allowed): \"68 69\".") var hex: String?
     @Option(help: ArgumentHelp("The payload from a file.", valueName: "FILE")) var file: String?
+    @Option(help: ArgumentHelp(
+        "A generated payload of N bytes (0 to 65507): \"socksdeck 0000 \" and on, so that a cut reply shows where.",
+        valueName: "N"))
+    var size: Int?
     @Option(help: "How many datagrams (1 to 100000).") var count = 1
     @Option(help: ArgumentHelp("Milliseconds between datagrams.", valueName: "MS")) var interval = 0
     @Option(name: .customLong("wait-reply"), help: ArgumentHelp("Milliseconds to wait for replies after the last datagram.", valueName: "MS"))
@@ -31,7 +35,12 @@ struct SendCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object at the end.") var json = false
 
     func validate() throws {
-        if [text, hex, file].compactMap({ $0 }).count != 1 { throw ValidationError("give exactly one of --text, --hex, --file") }
+        if [text, hex, file, size.map(String.init)].compactMap({ $0 }).count != 1 {
+            throw ValidationError("give exactly one of --text, --hex, --file, --size")
+        }
+        if let size, !(0...65_507).contains(size) {
+            throw ValidationError("--size takes 0 to 65507 bytes (the most one UDP datagram over IPv4 carries)")
+        }
         if !(1...100_000).contains(count) { throw ValidationError("--count takes 1 to 100000") }
         if !(0...60_000).contains(interval) { throw ValidationError("--interval takes 0 to 60000 ms") }
         if !(0...600_000).contains(waitReply) { throw ValidationError("--wait-reply takes 0 to 600000 ms") }
@@ -47,12 +56,25 @@ struct SendCommand: AsyncParsableCommand {
 
     private func payload() throws -> [UInt8] {
         if let text { return Array(text.utf8) }
+        if let size { return Self.generatedPayload(size) }
         if let hex { return HexPayload.parse(hex)! }
         guard let data = FileManager.default.contents(atPath: file!) else {
             Output.error("cannot read payload file \(file!): \(Self.whyUnreadable(file!))")
             throw Exit.noInput
         }
         return Array(data)
+    }
+
+    /// Readable and countable: "socksdeck 0000 socksdeck 0015 …", each block naming its offset,
+    /// so that a reply cut at N bytes shows where in the text it stops.
+    static func generatedPayload(_ size: Int) -> [UInt8] {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(size + 16)
+        while bytes.count < size {
+            let offset = String(bytes.count)
+            bytes += Array(("socksdeck " + String(repeating: "0", count: max(0, 4 - offset.count)) + offset + " ").utf8)
+        }
+        return Array(bytes.prefix(size))
     }
 
     /// The system's words for why a file cannot be read ("No such file or directory").

@@ -23,6 +23,7 @@ struct TUICommand: AsyncParsableCommand {
     var openCount: Int?
     @Flag(help: "Probe each association opened with --open every second (the server needs an echo target).")
     var probeOpened = false
+    @Flag(name: .customLong("no-color"), help: "No colours, attributes only (as NO_COLOR does).") var noColor = false
 
     func validate() throws {
         if let n = openCount, !(1...5000).contains(n) { throw ValidationError("--open takes a count from 1 to 5000, not \(n)") }
@@ -30,8 +31,11 @@ struct TUICommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let userThemes = (DeckConfiguration.defaultPath() as NSString).deletingLastPathComponent + "/themes"
-        let library = ThemeLibrary.load(userFolder: userThemes)
+        let configurationFolder = (DeckConfiguration.defaultPath() as NSString).deletingLastPathComponent
+        let library = ThemeLibrary.load(userFolder: configurationFolder + "/themes")
+        let memory = ThemeMemory(folder: configurationFolder)
+        let noColorVariable = ProcessInfo.processInfo.environment["NO_COLOR"].map { !$0.isEmpty } ?? false
+        let colorsOff = noColor ? "--no-color" : noColorVariable ? "NO_COLOR is set" : nil
         var chosen = Theme.builtInDefault
         if let theme {
             guard let t = library.theme(named: theme) else {
@@ -39,10 +43,10 @@ struct TUICommand: AsyncParsableCommand {
                 throw Exit.usage
             }
             chosen = t
-        } else if ProcessInfo.processInfo.environment["NO_COLOR"].map({ !$0.isEmpty }) ?? false {
+        } else if colorsOff != nil {
             chosen = .monochrome
-        } else if let dark = library.theme(named: "dark") {
-            chosen = dark
+        } else if let last = memory.remembered.flatMap(library.theme(named:)) ?? library.theme(named: "dark") {
+            chosen = last
         }
         let (configuration, demo) = try await options.prepare(serverName: nil)
         let engine = SessionEngine(configuration: configuration)
@@ -58,7 +62,9 @@ struct TUICommand: AsyncParsableCommand {
         var opening = demo == nil ? nil : "Demo: SocksDeck's own relays on loopback. Enter opens an association; ? shows the keys."
         if let first = problems.first { opening = "theme file not used: \(first)" }
         do {
-            let app = try DeckApp(engine: engine, themes: library, theme: chosen, banner: demo == nil ? configuration.path : "built-in demo")
+            let app = try DeckApp(
+                engine: engine, themes: library, theme: chosen, banner: demo == nil ? configuration.path : "built-in demo",
+                colorsOff: colorsOff, themeMemory: memory)
             await app.run(initialMessage: opening)
         } catch {
             Output.error("\(error)")

@@ -229,4 +229,60 @@ import Testing
         let help = try CLITests.run(["getserv", "--help"])
         #expect(help.output.contains("destination[/prefixlength]") && help.output.contains("NONE (upper"))
     }
+
+    /// Receive-only: a scripted server (a mock, for what no real relay does on demand: deliver a
+    /// datagram nobody asked for) names the test's own UDP socket as the relay; what it sends to
+    /// the declared port is printed.
+    @Test func associateListenPrintsWhatTheRelayDelivers() throws {
+        let relay = TestSockets.datagram(.ipv4)
+        defer { close(relay) }
+        _ = IPEndpoint.loopback(.ipv4, 0).withSockaddr { bind(relay, $0, $1) }
+        let relayPort = try #require(TestSockets.localEndpoint(relay)).port
+        let reply: [UInt8] = [5, 0, 0, 1, 127, 0, 0, 1, UInt8(relayPort >> 8), UInt8(relayPort & 0xFF)]
+        let server = ScriptedServer(script: [.expect(3), .send([5, 0]), .expect(10), .send(reply), .silent(seconds: 4)])
+        let log = try makeTemporaryDirectory("listen") + "/log"
+        var env = ProcessInfo.processInfo.environment
+        env["XDG_CONFIG_HOME"] = try makeTemporaryDirectory("xdg")
+        let pid = try spawn(
+            try CLITests.binary(), ["associate", server.endpoint.description, "--listen", "--hold", "3"], logPath: log,
+            environment: env)
+        var status: Int32 = 0
+        defer { if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGKILL); waitpid(pid, &status, 0) } }
+        let deadline = Date().addingTimeInterval(10)
+        while server.received.count < 13 && Date() < deadline { usleep(10_000) }
+        let request = server.received
+        try #require(request.count == 13, "the request: \(request)")
+        let declaredPort = UInt16(request[11]) << 8 | UInt16(request[12])
+        #expect(declaredPort != 0, "the data socket's port is declared")
+        let datagram: [UInt8] = [0, 0, 0, 1, 192, 0, 2, 7, 0, 53] + Array("unasked".utf8)
+        let sent = IPEndpoint.loopback(.ipv4, declaredPort).withSockaddr { sendto(relay, datagram, datagram.count, 0, $0, $1) }
+        #expect(sent == datagram.count)
+        while waitpid(pid, &status, WNOHANG) == 0 && Date() < deadline { usleep(20_000) }
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        #expect(output.contains("datagram from 192.0.2.7:53, 7 bytes: \"unasked\""), "\(output)")
+    }
+
+    @Test func decodeExplainsBytesAndStillCodes() throws {
+        let reply = try CLITests.run(["decode", "05 07 00 01 00 00 00 00 00 00"])
+        #expect(reply.status == 0 && reply.output.contains("REP 07: command not supported"), "\(reply.output)")
+        #expect(reply.output.hasPrefix("10 bytes: a SOCKS5 reply"))
+        let cut = try CLITests.run(["decode", "05 00 00 01 7f"])
+        #expect(cut.status == 1 && cut.output.contains("the message is cut"), "\(cut.output)")
+        let json = try CLITests.run(["decode", "00 00 00 01 7f 00 00 01 00 35 68 69", "--json"])
+        let object = CLITests.jsonLines(json.output).first
+        #expect(object?["kind"] as? String == "udp" && (object?["fields"] as? [Any])?.count == 6, "\(json.output)")
+        let code = try CLITests.run(["decode", "7"])
+        #expect(code.status == 0 && code.output.contains("S5_EOPNOTSUPP (7)"), "a number stays a code: \(code.output)")
+    }
+
+    @Test func sendSizeGeneratesAPayloadOfThatLength() throws {
+        let peers = try TestPeers.shared()
+        let r = try CLITests.run([
+            "send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(peers.echo.port)", "--size", "1000",
+        ])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("sent 1 datagram(s) of 1000 bytes") && r.output.contains("1000 bytes: \"socksdeck 0000 "))
+        let tooBig = try CLITests.run(["send", "127.0.0.1:1", "127.0.0.1:9", "--size", "70000"])
+        #expect(tooBig.status == 64 && tooBig.output.contains("--size takes 0 to 65507"))
+    }
 }

@@ -119,6 +119,38 @@ import Testing
         t.send("q")
     }
 
+    /// The theme chosen with t is the next start's; under --no-color, t says colours are off.
+    @Test func theThemeIsRememberedAndNoColorSaysSo() throws {
+        let xdg = try makeTemporaryDirectory("tuixdg")
+        do {
+            let t = try TmuxSession(arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": xdg])
+            defer { t.kill() }
+            #expect(t.waitFor("theme dark").found)
+            t.send("t")
+            let changed = t.waitFor("theme: ")
+            let name = changed.screen.range(of: #"theme: [a-z-]+"#, options: .regularExpression).map {
+                String(changed.screen[$0].dropFirst(7))
+            }
+            try #require(name != nil && name != "dark", "\(changed.screen)")
+            t.send("q")
+            let deadline = Date().addingTimeInterval(5)
+            while (try? String(contentsOfFile: xdg + "/socksdeck/last-theme", encoding: .utf8)) == nil && Date() < deadline {
+                usleep(50_000)
+            }
+            let again = try TmuxSession(arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": xdg])
+            defer { again.kill() }
+            let screen = again.waitFor("theme \(name!) ")
+            #expect(screen.found, "the theme chosen last time: \(screen.screen)")
+            again.send("q")
+        }
+        let mono = try TmuxSession(arguments: ["--demo", "--no-color"], environment: ["XDG_CONFIG_HOME": xdg])
+        defer { mono.kill() }
+        #expect(mono.waitFor("theme monochrome").found, "\(mono.capture())")
+        mono.send("t")
+        #expect(mono.waitFor("colours are off (--no-color)").found, "\(mono.capture())")
+        mono.send("q")
+    }
+
     /// --open opens a load through the first server before the UI starts, and --probe-opened
     /// probes each: the header counts them and the rows show probe RTTs.
     @Test func openALoadThroughTheFirstServer() throws {
