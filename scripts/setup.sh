@@ -46,6 +46,22 @@ command -v asyncio_socks_server >/dev/null || { echo "asyncio-socks-server did n
 # prometheus_client's parser reads `socksdeck watch --metrics` output in the tests.
 python3 -c "import prometheus_client" 2>/dev/null || python3 -m pip install -q --disable-pip-version-check prometheus_client 2>/dev/null \
   || python3 -m pip install -q --disable-pip-version-check --break-system-packages prometheus_client 2>/dev/null || true
+# promtool checks and unit-tests the Prometheus alerting rules in monitoring/ and lints the
+# metrics `watch` exports. Debian ships it in the prometheus package, which would also install
+# and start a Prometheus server listening on every interface: only promtool is taken from it.
+if ! command -v promtool >/dev/null; then
+  dir=$(mktemp -d)
+  (cd "$dir" && apt-get download prometheus >/dev/null 2>&1 \
+    || { ${SUDO:-} apt-get update -qq && apt-get download prometheus >/dev/null 2>&1; }) || true
+  if ls "$dir"/prometheus_*.deb >/dev/null 2>&1; then
+    dpkg-deb -x "$dir"/prometheus_*.deb "$dir/x"
+    SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO install -m 0755 "$dir/x/usr/bin/promtool" /usr/local/bin/promtool
+    echo "installed: promtool (from Debian's prometheus package)"
+  fi
+  rm -rf "$dir"
+fi
+command -v promtool >/dev/null || { echo "promtool did not install (apt-get download prometheus)" >&2; exit 1; }
 # Only for the tests (--test-user): a local nologin user with a known password, which Dante's
 # RFC 1929 checks log in as. Never made by default: it is not something a workstation wants.
 if [ "${1:-}" = --test-user ]; then
