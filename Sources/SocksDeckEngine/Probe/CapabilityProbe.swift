@@ -41,8 +41,11 @@ public struct CapabilityProbe: Sendable {
 
     var options: SOCKS5Options { SOCKS5Options(credentials: server.credentials, timeoutMilliseconds: stepTimeoutMilliseconds) }
 
-    public func run() -> [ProbeFinding] {
-        var findings: [ProbeFinding] = []
+    /// Runs every check, in order, and returns the findings. `progress` is called with each
+    /// finding as soon as it is established (from the probe's thread), for a front end that shows
+    /// the work as it goes: the relay checks take up to ~30 s.
+    public func run(progress: @escaping (ProbeFinding) -> Void = { _ in }) -> [ProbeFinding] {
+        let findings = FindingLog(progress)
         findings += methods()
         let (udp, association) = udpAssociate(family: endpoint.family)
         findings += udp
@@ -51,14 +54,28 @@ public struct CapabilityProbe: Sendable {
         findings.append(command(.bind, to: .unspecified(endpoint.family)))
         guard let association else {
             findings.append(skipped("relay", "relay behaviour", "no UDP association"))
-            return findings
+            return findings.all
         }
         guard let echo else {
             findings.append(skipped("relay", "relay behaviour", "no echo target: give --echo HOST:PORT"))
-            return findings
+            return findings.all
         }
-        findings += relayChecks(association, echo: echo)
-        return findings
+        relayChecks(association, echo: echo, into: findings)
+        return findings.all
+    }
+
+    /// The findings so far, each handed to the progress callback as it is added.
+    final class FindingLog {
+        private(set) var all: [ProbeFinding] = []
+        private let progress: (ProbeFinding) -> Void
+        init(_ progress: @escaping (ProbeFinding) -> Void) { self.progress = progress }
+
+        func append(_ finding: ProbeFinding) {
+            all.append(finding)
+            progress(finding)
+        }
+
+        static func += (log: FindingLog, new: [ProbeFinding]) { new.forEach(log.append) }
     }
 
     // MARK: - Methods
@@ -196,8 +213,7 @@ public struct CapabilityProbe: Sendable {
         case nothing
     }
 
-    private func relayChecks(_ association: Association, echo: IPEndpoint) -> [ProbeFinding] {
-        var findings: [ProbeFinding] = []
+    private func relayChecks(_ association: Association, echo: IPEndpoint, into findings: FindingLog) {
         let relay = association.relay
         let first = association.data
         let (second, _) = (try? DataSocket.open()) ?? (-1, IPEndpoint(.unspecified(.ipv6), port: 0))
@@ -220,7 +236,7 @@ public struct CapabilityProbe: Sendable {
                                             + "from the port declared in \(association.declared), none answered within "
                                             + "\(stepTimeoutMilliseconds) ms"))
             findings.append(zero)
-            return findings
+            return
         }
         rtts.sort()
         findings.append(ProbeFinding(key: "relay_echo", title: "datagrams relayed to the echo target", verdict: .yes,
@@ -253,7 +269,6 @@ public struct CapabilityProbe: Sendable {
                                      verdict: survives ? .no : .yes,
                                      value: survives ? "no: it still relays after the control connection closed" : "yes",
                                      evidence: "300 ms after closing the control connection a datagram \(survives ? "was still echoed" : "got no echo")"))
-        return findings
     }
 
     /// Whether replies come back with the all-zero declaration, judged by datagrams, never by the

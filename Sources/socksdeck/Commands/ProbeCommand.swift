@@ -34,23 +34,47 @@ struct ProbeCommand: AsyncParsableCommand {
                 throw Exit.operationFailed
             }
             let probe = CapabilityProbe(server: definition, endpoint: endpoint, echo: echo.flatMap(IPEndpoint.init) ?? definition.echo)
+            if !json { Output.line("probe of \(definition.name) (\(endpoint))\(probe.echo.map { ", echo target \($0)" } ?? "")") }
+            // Each finding is printed as soon as it is established; on a terminal a progress line
+            // says the probe is still at work (the relay checks take up to ~30 s).
+            let progress = ProgressLine(enabled: !json)
+            let count = Counter()
+            let started = Date()
+            progress.start { "probing \(definition.name): \(count.value) findings, \(Int(Date().timeIntervalSince(started))) s" }
+            let printFinding = !json
             // The probe blocks on sockets: it runs on a thread of its own, off the cooperative pool.
             let findings = await withCheckedContinuation { continuation in
-                Thread { continuation.resume(returning: probe.run()) }.start()
+                Thread {
+                    continuation.resume(returning: probe.run { f in
+                        count.increment()
+                        guard printFinding else { return }
+                        progress.printing { Self.print(f) }
+                    })
+                }.start()
             }
+            progress.stop()
             if json {
                 struct Report: Encodable { var server: String; var address: String; var findings: [ProbeFinding] }
                 Output.json(Report(server: definition.name, address: endpoint.description, findings: findings))
-            } else {
-                Output.line("probe of \(definition.name) (\(endpoint))\(probe.echo.map { ", echo target \($0)" } ?? "")")
-                let width = findings.map(\.title.count).max() ?? 20
-                for f in findings {
-                    let mark = ["yes": "✔", "no": "✘", "info": "·", "skipped": "-"][f.verdict.rawValue]!
-                    Output.line("\(mark) \(f.title.padding(width))  \(f.value)")
-                    Output.line("  \(String(repeating: " ", count: width))  \(f.evidence)")
-                }
             }
             if findings.contains(where: { $0.key == "unreachable" }) { throw Exit.operationFailed }
         }
+    }
+
+    /// Titles are padded to one width known in advance (findings print as they come).
+    static let titleWidth = 48
+
+    static func print(_ f: ProbeFinding) {
+        let mark = ["yes": "✔", "no": "✘", "info": "·", "skipped": "-"][f.verdict.rawValue]!
+        Output.line("\(mark) \(f.title.padding(titleWidth))  \(f.value)")
+        Output.line("  \(String(repeating: " ", count: titleWidth))  \(f.evidence)")
+    }
+
+    /// How many findings so far, read by the progress line's timer.
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var count = 0
+        var value: Int { lock.withLock { count } }
+        func increment() { lock.withLock { count += 1 } }
     }
 }

@@ -26,8 +26,8 @@ enum Output {
     }
 
     /// A notice for the person at the terminal (not an error), on stderr so that stdout stays data.
-    static func notice(_ text: String) {
-        _ = write(text + "\n", to: STDERR_FILENO)
+    static func notice(_ text: String, newline: Bool = true) {
+        _ = write(newline ? text + "\n" : text, to: STDERR_FILENO)
     }
 
     /// Writes all of `text`, retrying short writes and EINTR; false when the reader is gone (EPIPE)

@@ -35,6 +35,23 @@ import Testing
         #expect(f["connect"]?.verdict != .no)
     }
 
+    /// Each finding reaches the progress callback when it is established, in the order of the
+    /// result: what `socksdeck probe` prints as it goes.
+    @Test func everyFindingIsReportedAsItIsEstablished() throws {
+        let peers = try TestPeers.shared()
+        let endpoint = peers.server(.ipv4)
+        var probe = CapabilityProbe(
+            server: ServerDefinition(name: "x", host: "\(endpoint.address)", port: endpoint.port), endpoint: endpoint,
+            echo: peers.echo.endpoint(.ipv4))
+        probe.stepTimeoutMilliseconds = 600
+        var reported: [(ProbeFinding, Date)] = []
+        let findings = probe.run { reported.append(($0, Date())) }
+        #expect(reported.map(\.0) == findings)
+        // Not all at the end: the first came well before the last (the relay checks take time).
+        let spread = (reported.last?.1 ?? Date()).timeIntervalSince(reported.first?.1 ?? Date())
+        #expect(findings.count > 10 && spread > 0.05, "\(findings.count) findings over \(spread) s")
+    }
+
     @Test func danteWithUsernameAndPassword() throws {
         let peers = try TestPeers.shared()
         let f = Self.findings(peers.server(.ipv4, auth: true), echo: peers.echo.endpoint(.ipv4), credentials: TestPeers.credentials)
