@@ -66,7 +66,22 @@ public struct ReplyCode: RawRepresentable, Hashable, Sendable {
     public var isAssigned: Bool { rawValue <= 8 }
 }
 
-func hexByte(_ b: UInt8) -> String {
+/// One byte as two upper-case hex digits, the way RFC 1928 and the error names write codes
+/// ("REP 07", "method FF").
+public func hexByte(_ b: UInt8) -> String {
     let digits = Array("0123456789ABCDEF")
     return String([digits[Int(b >> 4)], digits[Int(b & 0xF)]])
+}
+
+/// Bytes as lower-case hex pairs, space-separated, the way tcpdump and Wireshark show a dump:
+/// the one formatter every front end's hex views use ("05 07 00 01").
+public func hexDump(_ bytes: some Sequence<UInt8>) -> String {
+    let digits = Array("0123456789abcdef")
+    var out = ""
+    for b in bytes {
+        if !out.isEmpty { out.append(" ") }
+        out.append(digits[Int(b >> 4)])
+        out.append(digits[Int(b & 0xF)])
+    }
+    return out
 }

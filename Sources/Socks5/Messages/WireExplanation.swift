@@ -189,7 +189,7 @@ public enum WireExplanation {
         return nil
     }
 
-    static func hex(_ bytes: [UInt8]) -> String { bytes.map(hexByte).joined(separator: " ") }
+    static func hex(_ bytes: [UInt8]) -> String { hexDump(bytes) }
 
     /// Walks the bytes field by field, recording each.
     private struct Walker {

@@ -91,7 +91,7 @@ public struct CapabilityProbe: Sendable {
             var reply = [UInt8](repeating: 0, count: 2)
             let n = recv(fd, &reply, 2, Int32(MSG_WAITALL))
             guard n == 2 else { return n == 0 ? "closed without a reply" : "no reply" }
-            return reply[0] != 5 ? "not SOCKS5 (\(reply.map { String(format: "%02x", $0) }.joined(separator: " ")))" : String(format: "%02x", reply[1])
+            return reply[0] != 5 ? "not SOCKS5 (\(hexDump(reply)))" : hexDump(reply[1...1])
         }
         let none = offer([0x00])
         if none.hasPrefix("unreachable") {

@@ -13,7 +13,7 @@ public final class DeckController {
     /// The association whose "opening…" the status line shows: replaced by how it settled.
     private var pendingOpen: AssociationID?
     /// Probes finish on threads of their own; their results wait here for the next refresh.
-    private let finishedProbes = NIOLockedProbeBox()
+    private let finishedProbes = ProbeResultBox()
 
     /// Why colours are off, when they are: `t` then says so rather than name a theme that looks
     /// like every other.
@@ -40,9 +40,14 @@ public final class DeckController {
         model.events = await engine.events()
         model.clampSelections()
         reportSettledOpen()
-        for (name, summary) in finishedProbes.take() {
+        let (progress, finished) = finishedProbes.take()
+        for (name, count) in progress { model.probesRunning[name] = count }
+        for (name, findings) in finished {
+            model.probesRunning[name] = nil
+            model.probeReports[name] = findings
+            let summary = CapabilityProbe.summary(findings)
             model.probeSummaries[name] = summary
-            say("probe of \(name): \(summary)", .accent, seconds: 8)
+            say("probe of \(name): \(summary) (f: every finding)", .accent, seconds: 8)
         }
         if let expiry = messageExpiry, Date() > expiry {
             model.message = nil
@@ -54,6 +59,17 @@ public final class DeckController {
     public func fit(height: Int, width: Int) {
         let layout = Layout.compute(height: height, width: width, model: model)
         model.logRows = max(layout.panes[.log]?.inner.height ?? 1, 1)
+        if let detail = layout.panes[.detail], let a = model.selectedAssociationSnapshot {
+            let lines = DetailPane.lines(for: a, width: max(detail.inner.width, 1)).count
+            model.detailMaximumScroll = max(lines - detail.inner.height, 0)
+        }
+        switch model.overlay {
+        case .help?: model.overlayMaximumScroll = TextOverlay.geometry(HelpOverlay.styled(), in: layout.body).maximumScroll
+        case .findings(let server)?:
+            model.overlayMaximumScroll =
+                TextOverlay.geometry(FindingsOverlay.styled(model.probeReports[server] ?? []), in: layout.body).maximumScroll
+        case nil: model.overlayMaximumScroll = 0
+        }
         model.clampSelections()
     }
 
@@ -85,11 +101,13 @@ public final class DeckController {
         if key == .resize { return true }
         if model.form != nil { await handleForm(key); return true }
         if model.editingFilter { handleFilter(key); return true }
-        if model.helpVisible, key == .escape || key == .character("?") || key == .function(1) {
-            model.helpVisible = false
+        if model.overlay != nil { return handleOverlay(key) }
+        guard let action = KeyTable.action(for: key, in: model.focused) else {
+            if let other = KeyTable.elsewhere(key, notIn: model.focused), let pane = other.pane {
+                say("\(key) (\(other.help)) works in the \(pane.title) pane: Tab moves there", .warning)
+            }
             return true
         }
-        guard let action = KeyTable.action(for: key, in: model.focused) else { return true }
         return await perform(action)
     }
 
@@ -183,18 +201,55 @@ public final class DeckController {
                 say("probe needs an IP address for \(server.name); use `socksdeck probe` for names", .warning)
                 return true
             }
-            model.probeSummaries[server.name] = "probing…"
-            say("probing \(server.name): about 5–30 s")
+            guard model.probesRunning[server.name] == nil else { say("\(server.name) is being probed already", .warning); return true }
+            model.probesRunning[server.name] = 0
+            say("probing \(server.name): about 5–30 s; its row counts the findings")
             let probe = CapabilityProbe(server: server, endpoint: endpoint, echo: server.echo)
             let box = finishedProbes
+            let name = server.name
             // Blocking sockets, bounded: a thread of its own, never the UI's.
-            Thread { box.put(server.name, CapabilityProbe.summary(probe.run())) }.start()
+            Thread {
+                var count = 0
+                let findings = probe.run { _ in
+                    count += 1
+                    box.progress(name, count)
+                }
+                box.put(name, findings)
+            }.start()
+        case .zoom:
+            model.zoomed.toggle()
+            say(model.zoomed ? "\(model.focused.title) zoomed: z again for every pane" : "every pane back")
+        case .showFindings:
+            guard let server = model.selectedServerDefinition else { say("no server selected", .warning); return true }
+            guard model.probeReports[server.name] != nil else {
+                let running = model.probesRunning[server.name] != nil
+                say(running ? "the probe of \(server.name) is still running" : "no probe of \(server.name) yet: P probes it", .warning)
+                return true
+            }
+            model.overlay = .findings(server: server.name)
         case .filter:
             model.editingFilter = true
             model.focused = .associations
         case .cycleSort:
             let all = AssociationSort.allCases
             model.sort = all[(all.firstIndex(of: model.sort)! + 1) % all.count]
+        }
+        return true
+    }
+
+    /// Keys while the help or the findings are open: they scroll; Esc (or the key that opened
+    /// the box) closes it; q still quits.
+    private func handleOverlay(_ key: Key) -> Bool {
+        switch key {
+        case .escape, .character("?"), .function(1), .character("f"): model.overlay = nil
+        case .character("q"): return false
+        case .up, .character("k"): model.move(-1)
+        case .down, .character("j"): model.move(1)
+        case .pageUp: model.move(-10)
+        case .pageDown, .character(" "): model.move(10)
+        case .home, .character("g"): model.move(-1_000_000)
+        case .end, .character("G"): model.move(1_000_000)
+        default: say("Esc closes this box; ↑/↓ scroll it", .muted)
         }
         return true
     }
@@ -248,10 +303,22 @@ public final class DeckController {
 
 }
 
-/// Probe results handed from the probe threads to the UI loop.
-final class NIOLockedProbeBox: @unchecked Sendable {
+/// Probe progress and results, handed from the probe threads to the UI loop under a lock.
+final class ProbeResultBox: @unchecked Sendable {
     private let lock = NSLock()
-    private var results: [(String, String)] = []
-    func put(_ name: String, _ summary: String) { lock.withLock { results.append((name, summary)) } }
-    func take() -> [(String, String)] { lock.withLock { defer { results = [] }; return results } }
+    private var counts: [String: Int] = [:]
+    private var results: [(String, [ProbeFinding])] = []
+    func progress(_ name: String, _ count: Int) { lock.withLock { counts[name] = count } }
+    func put(_ name: String, _ findings: [ProbeFinding]) {
+        lock.withLock {
+            counts[name] = nil
+            results.append((name, findings))
+        }
+    }
+    func take() -> (progress: [String: Int], finished: [(String, [ProbeFinding])]) {
+        lock.withLock {
+            defer { counts = [:]; results = [] }
+            return (counts, results)
+        }
+    }
 }

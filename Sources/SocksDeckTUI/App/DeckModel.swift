@@ -32,6 +32,13 @@ public enum ServerCapability: Equatable, Sendable {
     }
 }
 
+/// What the box over the panes shows.
+public enum OverlayKind: Equatable, Sendable {
+    case help
+    /// The last probe of a server, every finding.
+    case findings(server: String)
+}
+
 /// How the associations pane sorts.
 public enum AssociationSort: String, CaseIterable, Sendable {
     case id, server, state, traffic
@@ -56,7 +63,25 @@ public struct DeckModel: Sendable {
     public var sort: AssociationSort = .id { didSet { updateVisibleAssociations() } }
     public var form: SendRequest?
     public var lastSend: SendRequest?
-    public var helpVisible = false
+    /// The box over the panes, if one is open, and how far it is scrolled.
+    public var overlay: OverlayKind? { didSet { if overlay != oldValue { overlayScroll = 0 } } }
+    public var overlayScroll = 0
+    /// How far it can scroll (set from the screen's size, as `logRows`).
+    public var overlayMaximumScroll = 0
+    /// Lines of the Detail pane scrolled past, and how far it can go.
+    public var detailScroll = 0
+    public var detailMaximumScroll = 0
+    /// The focused pane has the whole body of the screen (z).
+    public var zoomed = false
+    /// The last capability probe of each server, in full (f shows them), and the ones running,
+    /// with how many findings they have so far.
+    public var probeReports: [String: [ProbeFinding]] = [:]
+    public var probesRunning: [String: Int] = [:]
+
+    public var helpVisible: Bool {
+        get { overlay == .help }
+        set { overlay = newValue ? .help : (overlay == .help ? nil : overlay) }
+    }
     public var themeName = "default"
     public var message: (text: String, role: Role)?
     public var banner: String?
@@ -119,13 +144,25 @@ public struct DeckModel: Sendable {
         selectedServer = min(max(selectedServer, 0), max(servers.count - 1, 0))
         selectedAssociation = min(max(selectedAssociation, 0), max(visibleAssociations.count - 1, 0))
         logScroll = min(max(logScroll, 0), max(events.count - logRows, 0))
+        overlayScroll = min(max(overlayScroll, 0), overlayMaximumScroll)
+        detailScroll = min(max(detailScroll, 0), detailMaximumScroll)
     }
 
     /// Moves the focused pane's selection.
     public mutating func move(_ delta: Int) {
+        if overlay != nil {
+            overlayScroll += delta
+            clampSelections()
+            return
+        }
         switch focused {
         case .servers: selectedServer += delta
-        case .associations, .detail: selectedAssociation += delta
+        case .associations:
+            let before = selectedAssociation
+            selectedAssociation += delta
+            clampSelections()
+            if selectedAssociation != before { detailScroll = 0 }
+        case .detail: detailScroll += delta
         case .log: logScroll -= delta
         }
         clampSelections()
@@ -146,7 +183,9 @@ struct FrameSignature: Equatable {
         eventCount = m.events.count
         lastEvent = m.events.last?.time
         ui = [m.focused.rawValue, "\(m.selectedServer)", "\(m.selectedAssociation)", "\(m.logScroll)", m.filter, "\(m.editingFilter)",
-              m.sort.rawValue, "\(String(describing: m.form))", "\(m.helpVisible)", m.themeName, m.message?.text ?? "", "\(height)x\(width)", "\(m.probeSummaries)"]
+              m.sort.rawValue, "\(String(describing: m.form))", "\(String(describing: m.overlay))", m.themeName,
+              m.message?.text ?? "", "\(height)x\(width)", "\(m.probeSummaries)", "\(m.overlayScroll)", "\(m.detailScroll)",
+              "\(m.zoomed)", "\(m.probesRunning)"]
         second = Int(Date().timeIntervalSince1970)
     }
 }

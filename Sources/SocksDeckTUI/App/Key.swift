@@ -51,7 +51,7 @@ public enum DeckAction: Hashable, Sendable {
     case quit, nextPane, previousPane, toggleHelp, cycleTheme
     case up, down, pageUp, pageDown, top, bottom
     case open, openIPv6, close, removeEnded, send, resend, toggleProbe, probeServer
-    case filter, cycleSort
+    case filter, cycleSort, zoom, showFindings
 }
 
 /// One entry of the key table: the keys, what they do, the words for the help, and the pane
@@ -83,6 +83,9 @@ public enum KeyTable {
         KeyBinding(keys: [.backTab], action: .previousPane, help: "previous pane", pane: nil),
         KeyBinding(keys: [.character("?"), .function(1)], action: .toggleHelp, help: "this help", pane: nil, short: "help"),
         KeyBinding(keys: [.character("t")], action: .cycleTheme, help: "next colour theme", pane: nil),
+        KeyBinding(
+            keys: [.character("z")], action: .zoom, help: "zoom: the focused pane takes the whole screen (again: back)",
+            pane: nil, short: "zoom"),
         KeyBinding(keys: [.up, .character("k")], action: .up, help: "move up", pane: nil),
         KeyBinding(keys: [.down, .character("j")], action: .down, help: "move down", pane: nil),
         KeyBinding(keys: [.pageUp], action: .pageUp, help: "page up", pane: nil),
@@ -102,6 +105,11 @@ public enum KeyTable {
     public static func action(for key: Key, in pane: PaneID) -> DeckAction? {
         all.first { $0.pane == pane && $0.keys.contains(key) }?.action
             ?? all.first { $0.pane == nil && $0.keys.contains(key) }?.action
+    }
+
+    /// The binding a key has in some other pane, for telling the user where it works.
+    public static func elsewhere(_ key: Key, notIn pane: PaneID) -> KeyBinding? {
+        all.first { $0.pane != nil && $0.pane != pane && $0.keys.contains(key) }
     }
 
     /// The status line's hints for a pane, most useful first: the pane's own, then the global

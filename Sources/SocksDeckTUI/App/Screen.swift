@@ -8,6 +8,10 @@ public struct Layout: Equatable {
     public static func compute(height: Int, width: Int, model: DeckModel) -> Layout {
         let body = Rect(y: 1, x: 0, height: height - 2, width: width)
         var panes: [PaneID: Rect] = [:]
+        if model.zoomed {
+            panes[model.focused] = body
+            return Layout(panes: panes, headerRow: 0, statusRow: height - 1, body: body)
+        }
         guard body.height >= 6 else {
             // Too small for more than one pane: the focused one.
             panes[model.focused] = body
@@ -63,8 +67,14 @@ public enum Screen {
         if let form = model.form {
             SendFormOverlay.draw(form, association: model.selectedAssociationSnapshot.map { "#\($0.id.value) \($0.serverName)" } ?? "?",
                                  on: canvas, in: layout.body)
-        } else if model.helpVisible {
-            HelpOverlay.draw(on: canvas, in: layout.body)
+        } else if let overlay = model.overlay {
+            switch overlay {
+            case .help: HelpOverlay.draw(scroll: model.overlayScroll, on: canvas, in: layout.body)
+            case .findings(let server):
+                FindingsOverlay.draw(
+                    server: server, findings: model.probeReports[server] ?? [], scroll: model.overlayScroll, on: canvas,
+                    in: layout.body)
+            }
         }
         StatusLine.draw(model, y: layout.statusRow, width: canvas.width, on: canvas)
     }

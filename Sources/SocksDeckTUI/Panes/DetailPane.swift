@@ -1,28 +1,29 @@
 import Foundation
+import Socks5
 import SocksDeckEngine
 
-/// Everything the engine knows about the selected association.
+/// Everything the engine knows about the selected association: long values wrapped under their
+/// label, every recent datagram with its bytes in full hex. It scrolls (↑/↓ when focused) and
+/// z gives it the whole screen.
 public enum DetailPane {
-    public static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
-        guard let a = model.selectedAssociationSnapshot else {
-            canvas.box(rect, title: PaneID.detail.title, focused: focused)
-            canvas.put("Select an association.", y: rect.inner.y, x: rect.inner.x, width: rect.inner.width, role: .muted)
-            return
-        }
-        canvas.box(rect, title: "\(PaneID.detail.title) #\(a.id.value) via \(a.serverName)", focused: focused)
-        let inner = rect.inner
+    static let labelWidth = 13
+
+    /// The pane's lines for an inner width: what `draw` shows from `detailScroll` on, and what
+    /// the controller measures to stop scrolling at the end.
+    public static func lines(for a: AssociationSnapshot, width: Int) -> [(String, Role)] {
         var lines: [(String, Role)] = []
         func add(_ label: String, _ value: String, _ role: Role = .text) {
             var v = Substring(value)
             while v.last == " " { v.removeLast() }
-            lines.append((fit(label, 13, pad: true) + v, role))
+            for line in wrap(fit(label, labelWidth, pad: true) + v, width: width, indent: labelWidth) { lines.append((line, role)) }
         }
         add("state", a.state.description, AssociationsPane.stateRole(a.state))
         if case .failed(let f) = a.state, let hint = f.hint { add("hint", hint, .warning) }
         if let r = a.rendezvous {
             add("rendezvous", r.asUsed.description, .accent)
-            add("as received", r.asReceived.description + (r.replacedUnspecified ? " (unspecified: server address used)" : ""))
+            add("as received", r.asReceived.description + (r.replacedUnspecified ? " (\(r.substitutionReason))" : ""))
         }
+        if let declared = a.declared { add("declared", declared.description) }
         add("control", "\(a.controlLocal ?? "?") → \(a.controlRemote ?? a.serverAddress)")
         add("data socket", a.dataSocketLocal ?? "-")
         let start = a.opened
@@ -32,26 +33,52 @@ public enum DetailPane {
         add("received", "\(c.datagramsReceived) datagrams, \(c.bytesReceived) bytes")
         add("dropped", c.drops.isEmpty ? "0" : c.drops.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "), c.drops.isEmpty ? .text : .warning)
         if c.truncatedReplies > 0 {
-            let cut = "\(c.truncatedReplies), cut to \(c.truncatedTo ?? 0) B (shorter than sent, same start)"
-            add("cut replies", cut, .warning)
+            add("cut replies", "\(c.truncatedReplies), cut to \(c.truncatedTo ?? 0) B (shorter than sent, same start)", .warning)
         }
         add("rate", String(format: "%.1f/s out, %.1f/s in  ", a.sendRate.perSecond(), a.receiveRate.perSecond()) + sparkline(zip(a.sendRate.history(20), a.receiveRate.history(20)).map { $0 + $1 }))
         if let p = a.probe {
             let rtt = p.rttP50Milliseconds.map { String(format: "p50 %.2f ms, p99 %.2f ms", $0, p.rttP99Milliseconds ?? $0) } ?? "no reply yet"
-            add("probe", "\(p.target): \(rtt), \(p.answered)/\(p.sent) answered, \(p.lost) lost", p.lost > 0 ? .warning : .ok)
+            let loss = String(format: "%.1f %% lost", p.lossRatio * 100)
+            add("probe", "\(p.target)\(p.running ? "" : " (stopped)"): \(rtt), \(p.answered)/\(p.sent) answered, \(p.lost) lost (\(loss))",
+                p.lost > 0 ? .warning : .ok)
         } else {
             add("probe", "off (p to start)", .muted)
         }
         add("age", "\(AssociationsPane.age(a.age)), idle \(AssociationsPane.age(a.idle))")
-        lines.append(("recent datagrams:", .header))
-        for d in a.recent.suffix(max(inner.height - lines.count, 0)).reversed() {
+        lines.append(("recent datagrams (newest first):", .header))
+        if a.recent.isEmpty { lines.append(("  none yet (s sends one)", .muted)) }
+        for d in a.recent.reversed() {
             let arrow = d.direction == .sent ? "→" : d.direction == .received ? "←" : "✗"
-            let bytes = d.firstBytes.prefix(12).map { String(format: "%02x", $0) }.joined(separator: " ")
-            let text = String(d.firstBytes.prefix(32).map { (0x20..<0x7F).contains($0) ? Character(UnicodeScalar($0)) : "." })
+            let text = String(d.firstBytes.map { (0x20..<0x7F).contains($0) ? Character(UnicodeScalar($0)) : "." })
             let why = d.dropReason.map { " \($0)" } ?? ""
-            lines.append(("\(arrow) \(d.peer) \(d.size)B\(why) \"\(text)\" \(bytes)", d.direction == .dropped ? .warning : .text))
+            let role: Role = d.direction == .dropped ? .warning : .text
+            for line in wrap("\(arrow) \(d.peer) \(d.size) B\(why) \"\(text)\"", width: width, indent: 2) { lines.append((line, role)) }
+            // The bytes in full (the first 64 the engine keeps), 16 to a row.
+            let perRow = width >= 4 + 16 * 3 ? 16 : 8
+            for row in stride(from: 0, to: d.firstBytes.count, by: perRow) {
+                let bytes = d.firstBytes[row..<min(row + perRow, d.firstBytes.count)]
+                lines.append(("  " + hexDump(bytes), .muted))
+            }
+            if d.size > d.firstBytes.count { lines.append(("  … \(d.size - d.firstBytes.count) more bytes not kept", .muted)) }
         }
-        for (i, line) in lines.prefix(inner.height).enumerated() {
+        return lines
+    }
+
+    public static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
+        guard let a = model.selectedAssociationSnapshot else {
+            canvas.box(rect, title: PaneID.detail.title, focused: focused)
+            canvas.put("Select an association.", y: rect.inner.y, x: rect.inner.x, width: rect.inner.width, role: .muted)
+            return
+        }
+        let inner = rect.inner
+        let all = lines(for: a, width: max(inner.width, 1))
+        let first = min(max(model.detailScroll, 0), max(all.count - inner.height, 0))
+        let below = all.count - first - inner.height
+        var title = "\(PaneID.detail.title) #\(a.id.value) via \(a.serverName)"
+        if first > 0 { title += " ↑\(first)" }
+        if below > 0 { title += " ↓\(below)" }
+        canvas.box(rect, title: title, focused: focused)
+        for (i, line) in all.dropFirst(first).prefix(inner.height).enumerated() {
             canvas.put(line.0, y: inner.y + i, x: inner.x, width: inner.width, role: line.1, pad: true)
         }
     }

@@ -1,3 +1,5 @@
+import SocksDeckEngine
+
 /// The status line, the help overlay and the send form: drawn over the panes.
 public enum StatusLine {
     public static func draw(_ model: DeckModel, y: Int, width: Int, on canvas: Canvas) {
@@ -27,20 +29,40 @@ public enum HelpOverlay {
             }
         }
         out.append("")
-        out.append("Press ? or Esc to close.")
+        out.append("↑/↓ PgUp/PgDn scroll; ? or Esc closes.")
         return out
     }
 
-    public static func draw(on canvas: Canvas, in rect: Rect) {
-        let content = lines()
-        let height = min(content.count + 2, rect.height)
-        let width = min(max(content.map(displayWidth).max() ?? 0, 30) + 4, rect.width)
-        let box = Rect(y: rect.y + (rect.height - height) / 2, x: rect.x + (rect.width - width) / 2, height: height, width: width)
-        for row in 0..<box.height { canvas.put("", y: box.y + row, x: box.x, width: box.width, role: .text, pad: true) }
-        canvas.box(box, title: "Keys", focused: true)
-        for (i, line) in content.prefix(box.height - 2).enumerated() {
-            canvas.put(line, y: box.y + 1 + i, x: box.x + 2, width: box.width - 4, role: line.hasPrefix("  ") ? .text : .title)
+    static func styled() -> [(String, Role)] { lines().map { ($0, $0.hasPrefix("  ") || $0.isEmpty ? .text : .title) } }
+
+    public static func draw(scroll: Int, on canvas: Canvas, in rect: Rect) {
+        TextOverlay.draw(title: "Keys", styled(), scroll: scroll, on: canvas, in: rect)
+    }
+}
+
+/// A capability probe's findings in full, as `socksdeck probe` prints them: each with its verdict,
+/// value and evidence.
+public enum FindingsOverlay {
+    static func styled(_ findings: [ProbeFinding]) -> [(String, Role)] {
+        var out: [(String, Role)] = []
+        for f in findings {
+            let (mark, role): (String, Role) =
+                switch f.verdict {
+                case .yes: ("✔", .ok)
+                case .no: ("✘", .warning)
+                case .info: ("·", .accent)
+                case .skipped: ("-", .muted)
+                }
+            out.append(("\(mark) \(f.title): \(f.value)", role))
+            out.append(("  \(f.evidence)", .text))
         }
+        out.append(("", .text))
+        out.append(("↑/↓ PgUp/PgDn scroll; Esc closes. socksdeck probe SERVER --json gives the same as JSON.", .muted))
+        return out
+    }
+
+    public static func draw(server: String, findings: [ProbeFinding], scroll: Int, on canvas: Canvas, in rect: Rect) {
+        TextOverlay.draw(title: "Probe of \(server)", styled(findings), scroll: scroll, on: canvas, in: rect)
     }
 }
 

@@ -12,6 +12,9 @@ public enum ServersPane {
         KeyBinding(
             keys: [.character("P")], action: .probeServer, help: "probe the selected server's capabilities (socksdeck probe)",
             pane: .servers, short: "probe"),
+        KeyBinding(
+            keys: [.character("f")], action: .showFindings, help: "the last probe's findings, each with its evidence",
+            pane: .servers, short: "findings"),
     ]
 
     /// The columns for an inner width: CAPABILITY takes what the fixed ones leave, and columns
@@ -45,6 +48,7 @@ public enum ServersPane {
             let index = first + offset
             var capability = model.capability(of: server)
             if let probed = model.probeSummaries[server.name] { capability = .probed(probed) }
+            if let so = model.probesRunning[server.name] { capability = .probed("probing… \(so) findings so far") }
             if let reason = server.unusableBecause { capability = .unreachable("unusable: \(reason)") }
             let auth = server.username.map { "user \($0)" } ?? "none"
             let value: [String: String] = [

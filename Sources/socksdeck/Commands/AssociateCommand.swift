@@ -38,6 +38,9 @@ struct AssociateCommand: AsyncParsableCommand {
 
     private func execute(_ configuration: DeckConfiguration) async throws {
         let definition = declaration.applied(to: try options.server(server, in: configuration))
+        // Installed first: a signal from the moment the association is reported must close it
+        // cleanly, not kill the process.
+        let interrupted = SignalFlag()
         let engine = SessionEngine(configuration: configuration)
         let (id, settled) = try await openAssociation(engine, definition, family: family)
         report(settled, event: "settled")
@@ -45,7 +48,6 @@ struct AssociateCommand: AsyncParsableCommand {
             await engine.shutdown()
             throw Exit.operationFailed
         }
-        let interrupted = SignalFlag()
         let deadline = hold.map { Date().addingTimeInterval($0) }
         var ended = settled
         var printed = 0

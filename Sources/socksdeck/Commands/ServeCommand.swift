@@ -48,6 +48,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Before anything listens: a SIGTERM that comes as soon as the port answers must still
+        // end the relay cleanly, with its statistics.
+        let stop = SignalFlag()
         var credentials: Credentials?
         if let user, let variable = passwordEnv {
             guard let password = ProcessInfo.processInfo.environment[variable], !password.isEmpty else {
@@ -91,7 +94,7 @@ struct ServeCommand: AsyncParsableCommand {
             try? await group.shutdownGracefully()
             throw Exit.operationFailed
         }
-        await SignalFlag().wait()
+        await stop.wait()
         await server.stop()
         await echoService?.stop()
         let s = server.statistics

@@ -55,6 +55,8 @@ struct WatchCommand: AsyncParsableCommand {
                 Output.error("no servers to watch: name some, or configure them")
                 throw Exit.usage
             }
+            // Installed before anything starts, so that a SIGTERM at any moment ends it cleanly.
+            let stop = SignalFlag()
             let engine = SessionEngine(configuration: configuration)
             let watcher = AssociationWatcher(engine: engine, servers: definitions, echo: echo.flatMap(IPEndpoint.init),
                                              probeInterval: .milliseconds(interval))
@@ -71,7 +73,6 @@ struct WatchCommand: AsyncParsableCommand {
                     throw Exit.operationFailed
                 }
             }
-            let stop = SignalFlag()
             let end = duration.map { Date().addingTimeInterval($0) }
             var lastSummary = Date.distantPast
             while !stop.isSet, end.map({ Date() < $0 }) ?? true {

@@ -69,7 +69,7 @@ enum Output {
     }
 
     static func hex(_ bytes: [UInt8]) -> String {
-        bytes.map { String(format: "%02x", $0) }.joined(separator: " ")
+        hexDump(bytes)
     }
 
     /// Printable ASCII as is, everything else as '.'.

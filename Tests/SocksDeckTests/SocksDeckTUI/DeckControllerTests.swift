@@ -98,4 +98,41 @@ import Testing
         }
         #expect(await c.engine.snapshot(id)?.counters.datagramsReceived == 1)
     }
+
+    @Test func aKeyOfAnotherPaneSaysWhereItWorks() async throws {
+        let c = try Self.controller()
+        let engine = c.engine
+        defer { Task { await engine.shutdown() } }
+        #expect(c.model.focused == .servers)
+        _ = await c.handle(.character("x"))
+        #expect(c.model.message?.text.hasPrefix("x (close the selected association") == true, "\(String(describing: c.model.message))")
+        #expect(c.model.message?.text.hasSuffix("works in the Associations pane: Tab moves there") == true)
+        _ = await c.handle(.character("f"))
+        #expect(c.model.message?.text == "no probe of dante yet: P probes it")
+    }
+
+    /// P probes Dante on a thread; the row counts findings meanwhile; f shows every one; Esc closes.
+    @Test func theProbesFindingsOpenInFull() async throws {
+        let c = try Self.controller()
+        let engine = c.engine
+        defer { Task { await engine.shutdown() } }
+        _ = await c.handle(.character("P"))
+        #expect(c.model.probesRunning["dante"] != nil)
+        let deadline = Date().addingTimeInterval(40)
+        while c.model.probeReports["dante"] == nil && Date() < deadline {
+            await c.refresh()
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let findings = try #require(c.model.probeReports["dante"])
+        #expect(findings.contains { $0.key == "relay_echo" && $0.verdict == .yes })
+        #expect(c.model.probesRunning["dante"] == nil)
+        #expect(c.model.message?.text.contains("(f: every finding)") == true)
+        _ = await c.handle(.character("f"))
+        #expect(c.model.overlay == .findings(server: "dante"))
+        c.fit(height: 24, width: 80)
+        _ = await c.handle(.end)
+        #expect(c.model.overlayScroll == c.model.overlayMaximumScroll && c.model.overlayScroll > 0)
+        _ = await c.handle(.escape)
+        #expect(c.model.overlay == nil)
+    }
 }

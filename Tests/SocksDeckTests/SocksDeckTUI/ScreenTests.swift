@@ -54,7 +54,7 @@ import Testing
         let canvas = BufferCanvas(height: 35, width: 180)
         Screen.render(m, on: canvas)
         #expect(canvas.text.contains("rendezvous   127.0.0.1:40000"))
-        #expect(canvas.text.contains("0.0.0.0:40000 (unspecified: server address used)"))
+        #expect(canvas.text.contains("as received  0.0.0.0:40000 (unspecified"))
     }
 
     @Test func statesAreColouredByRole() throws {
@@ -134,16 +134,88 @@ import Testing
             #expect(!canvas.text.contains("……"), "\(canvas.text)")
         }
         m.focused = .associations
+        var findings = m
+        findings.probeReports["dante"] = Self.findings
+        findings.overlay = .findings(server: "dante")
+        var zoomed = m
+        zoomed.zoomed = true
+        for z in PaneID.allCases {
+            zoomed.focused = z
+            let canvas = BufferCanvas(height: height, width: width)
+            Screen.render(zoomed, on: canvas)
+            let rect = try #require(Layout.compute(height: height, width: width, model: zoomed).panes[z])
+            Self.expectBoxIntact(canvas, rect, "\(z) zoomed at \(width)x\(height)")
+        }
         var help = m
         help.helpVisible = true
         var form = m
         form.form = SendRequest(target: "127.0.0.1:9", payload: String(repeating: "long payload ", count: 10))
-        for (name, model, title) in [("help", help, "Keys"), ("send form", form, "Send through")] {
+        for (name, model, title) in [
+            ("help", help, "Keys"), ("send form", form, "Send through"), ("findings", findings, "Probe of dante"),
+        ] {
             let canvas = BufferCanvas(height: height, width: width)
             Screen.render(model, on: canvas)
             let rect = try #require(Self.box(titled: title, in: canvas), "\(name) at \(width)x\(height)\n\(canvas.text)")
             Self.expectBoxIntact(canvas, rect, "\(name) at \(width)x\(height)")
         }
+    }
+
+    static let findings: [ProbeFinding] = (1...12).map {
+        ProbeFinding(key: "k\($0)", title: "finding number \($0)", verdict: $0 % 2 == 0 ? .yes : .no, value: "value \($0)",
+                     evidence: "evidence \($0): " + String(repeating: "a long sentence of evidence ", count: 3))
+    }
+
+    /// The help and a probe's findings scroll at any size, their borders whole, and the last
+    /// line can be reached.
+    @Test(arguments: [(120, 35), (80, 24), (40, 12)])
+    func overlaysScrollToTheirLastLine(width: Int, height: Int) throws {
+        var m = Self.model()
+        m.probeReports["dante"] = Self.findings
+        for (overlay, last, title) in [
+            (OverlayKind.help, "? or Esc closes", "Keys"), (.findings(server: "dante"), "gives the same as JSON", "Probe of dante"),
+        ] {
+            m.overlay = overlay
+            let controller = Layout.compute(height: height, width: width, model: m)
+            let lines = overlay == .help ? HelpOverlay.styled() : FindingsOverlay.styled(Self.findings)
+            let geometry = TextOverlay.geometry(lines, in: controller.body)
+            m.overlayMaximumScroll = geometry.maximumScroll
+            m.move(1_000_000)
+            #expect(m.overlayScroll == geometry.maximumScroll)
+            let canvas = BufferCanvas(height: height, width: width)
+            Screen.render(m, on: canvas)
+            let box = try #require(Self.box(titled: title, in: canvas), "\(canvas.text)")
+            Self.expectBoxIntact(canvas, box, "\(title) at \(width)x\(height)")
+            #expect(canvas.text.replacingOccurrences(of: "│", with: " ").split(separator: "\n")
+                .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ").contains(last),
+                    "\(title) at \(width)x\(height), scrolled to the end:\n\(canvas.text)")
+            if geometry.maximumScroll > 0 { #expect(canvas.text.contains("↑\(geometry.maximumScroll)")) }
+            m.move(-1_000_000)
+            #expect(m.overlayScroll == 0)
+        }
+    }
+
+    /// The Detail pane wraps, scrolls, and zoomed takes the whole body: every line of a long
+    /// failure readable at 80×24.
+    @Test func theDetailPaneWrapsScrollsAndZooms() throws {
+        var m = Self.model()
+        m.focused = .associations
+        m.selectedAssociation = 1
+        m.focused = .detail
+        let width = 80, height = 24
+        var layout = Layout.compute(height: height, width: width, model: m)
+        let rect = try #require(layout.panes[.detail])
+        let a = try #require(m.selectedAssociationSnapshot)
+        let lines = DetailPane.lines(for: a, width: rect.inner.width)
+        #expect(lines.allSatisfy { displayWidth($0.0) <= rect.inner.width })
+        #expect(lines.contains { $0.0.hasPrefix("hint ") }, "the failure's hint is there, wrapped")
+        m.detailMaximumScroll = max(lines.count - rect.inner.height, 0)
+        m.move(1_000_000)
+        let canvas = BufferCanvas(height: height, width: width)
+        Screen.render(m, on: canvas)
+        #expect(canvas.text.contains("recent datagrams (newest first):"), "\(canvas.text)")
+        m.zoomed = true
+        layout = Layout.compute(height: height, width: width, model: m)
+        #expect(layout.panes.keys.map(\.self) == [.detail] && layout.panes[.detail] == layout.body)
     }
 
     @Test(arguments: [40, 80, 120, 200])

@@ -20,10 +20,16 @@ import Testing
         t.send("Enter")
         let echoed = t.waitFor("received     1 datagrams")
         #expect(echoed.found, "\(echoed.screen)")
-        #expect(echoed.screen.contains("\"hello from socksdeck\""), "the reply is shown: \(echoed.screen)")
+        // The detail scrolls: at its end, the reply with its bytes in hex.
+        t.send("Tab")
+        t.send("G")
+        let end = t.waitFor("\"hello from socksdeck\"")
+        #expect(end.found, "the reply is shown: \(end.screen)")
+        #expect(end.screen.contains("68 65 6c 6c 6f 20 66 72"), "in hex too: \(end.screen)")
+        t.send("BTab")
         // x closes it.
         t.send("x")
-        #expect(t.waitFor("closed (closed by the user)").found, "\(t.capture())")
+        #expect(t.waitFor("#1 closed: closed by the user").found, "\(t.capture())")
         // Back to the servers, down to demo-no-udp: the decoded REP 7.
         t.send("BTab")
         t.send("Down", "Down", "Enter")

@@ -42,7 +42,7 @@ import Testing
         ("04 5a 00 00 00 00 00 00", "this is not a SOCKS5 message"),
         ("05 00 00 09 00 00", "ATYP 09 is unknown"),
         ("05 00 00 03 00 00 00", "a domain name of length 0"),
-        ("05 00 00 01 7f 00 00 01 00 35 ee", "1 byte(s) after the message: EE"),
+        ("05 00 00 01 7f 00 00 01 00 35 ee", "1 byte(s) after the message: ee"),
     ])
     func whatIsWrongIsSaid(hex: String, problem: String) {
         let e = WireExplanation.explain(Self.bytes(hex))
