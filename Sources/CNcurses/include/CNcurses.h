@@ -34,4 +34,24 @@ static inline int cn_attrset(attr_t a) { return attrset(a); }
 /* Writes a wide string at (y, x), at most n characters. */
 static inline int cn_mvaddnwstr(int y, int x, const wchar_t *s, int n) { return mvaddnwstr(y, x, s, n); }
 static inline int cn_mvhline(int y, int x, int n) { return mvhline(y, x, ' ', n); }
+/* The mouse: left clicks and the wheel (buttons 4 and 5), reported without a click delay. */
+static inline void cn_mouse_on(void) {
+    mousemask(BUTTON1_PRESSED | BUTTON1_CLICKED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(0);
+}
+static inline int cn_key_mouse(void) { return KEY_MOUSE; }
+/* The pending mouse event: 1 a left press or click, 4 wheel up, 5 wheel down, 0 anything else;
+ * -1 when there is none. */
+static inline int cn_get_mouse(int *y, int *x) {
+    MEVENT event;
+    if (getmouse(&event) != OK) return -1;
+    *y = event.y;
+    *x = event.x;
+    if (event.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return 1;
+    if (event.bstate & BUTTON4_PRESSED) return 4;
+#ifdef BUTTON5_PRESSED
+    if (event.bstate & BUTTON5_PRESSED) return 5;
+#endif
+    return 0;
+}
 #endif

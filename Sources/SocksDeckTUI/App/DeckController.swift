@@ -10,6 +10,8 @@ public final class DeckController {
     public let themes: ThemeLibrary
     public private(set) var theme: Theme
     private var messageExpiry: Date?
+    /// Where the panes were at the last `fit`: what a mouse event is matched against.
+    private var lastLayout: Layout?
     /// The association whose "opening…" the status line shows: replaced by how it settled.
     private var pendingOpen: AssociationID?
     /// Probes finish on threads of their own; their results wait here for the next refresh.
@@ -58,6 +60,7 @@ public final class DeckController {
     /// Tells the controller the screen's size, so that scrolling stops where the text ends.
     public func fit(height: Int, width: Int) {
         let layout = Layout.compute(height: height, width: width, model: model)
+        lastLayout = layout
         model.logRows = max(layout.panes[.log]?.inner.height ?? 1, 1)
         if let detail = layout.panes[.detail], let a = model.selectedAssociationSnapshot {
             let lines = DetailPane.lines(for: a, width: max(detail.inner.width, 1)).count
@@ -99,6 +102,7 @@ public final class DeckController {
     /// Handles one key. Returns false when the user asked to quit.
     public func handle(_ key: Key) async -> Bool {
         if key == .resize { return true }
+        if case .mouse(let event) = key { handleMouse(event); return true }
         if model.form != nil { await handleForm(key); return true }
         if model.editingFilter { handleFilter(key); return true }
         if model.overlay != nil { return handleOverlay(key) }
@@ -235,6 +239,43 @@ public final class DeckController {
             model.sort = all[(all.firstIndex(of: model.sort)! + 1) % all.count]
         }
         return true
+    }
+
+    /// A click focuses the pane under it and selects the row under it; the wheel scrolls the
+    /// pane under it (or the open box) by three rows, as htop does.
+    private func handleMouse(_ e: MouseEvent) {
+        let step = e.kind == .wheelUp ? -3 : 3
+        if model.overlay != nil {
+            if e.kind != .click { model.move(step) }
+            return
+        }
+        guard model.form == nil, !model.editingFilter, let layout = lastLayout,
+              let (pane, rect) = layout.panes.first(where: { $0.value.contains(y: e.y, x: e.x) }) else { return }
+        model.focused = pane
+        guard e.kind == .click else {
+            model.move(step)
+            return
+        }
+        let rows = rect.inner.height - 1
+        let top = rect.inner.y + 1
+        switch pane {
+        case .servers:
+            if let i = ListWindow.index(
+                atScreenRow: e.y, top: top, selected: model.selectedServer, visibleRows: rows, count: model.servers.count)
+            {
+                model.selectedServer = i
+            }
+        case .associations:
+            if let i = ListWindow.index(
+                atScreenRow: e.y, top: top, selected: model.selectedAssociation, visibleRows: rows,
+                count: model.visibleAssociations.count)
+            {
+                if i != model.selectedAssociation { model.detailScroll = 0 }
+                model.selectedAssociation = i
+            }
+        case .detail, .log:
+            break
+        }
     }
 
     /// Keys while the help or the findings are open: they scroll; Esc (or the key that opened

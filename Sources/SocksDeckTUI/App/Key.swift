@@ -5,6 +5,8 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
     case control(Character)
     case enter, escape, tab, backTab, backspace, delete, up, down, left, right, pageUp, pageDown, home, end
     case function(Int)
+    /// A click or a turn of the wheel at a screen cell.
+    case mouse(MouseEvent)
     case resize
 
     public var description: String {
@@ -27,8 +29,23 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
         case .home: "Home"
         case .end: "End"
         case .function(let n): "F\(n)"
+        case .mouse(let e): "mouse \(e.kind) at \(e.y),\(e.x)"
         case .resize: "resize"
         }
+    }
+}
+
+/// What the mouse did, and where (screen row and column).
+public struct MouseEvent: Hashable, Sendable {
+    public enum Kind: String, Hashable, Sendable { case click, wheelUp, wheelDown }
+    public var kind: Kind
+    public var y: Int
+    public var x: Int
+
+    public init(_ kind: Kind, y: Int, x: Int) {
+        self.kind = kind
+        self.y = y
+        self.x = x
     }
 }
 

@@ -55,7 +55,7 @@ public enum AssociationsPane {
             return
         }
         let visibleRows = inner.height - 1
-        let first = max(0, model.selectedAssociation - visibleRows + 1)
+        let first = ListWindow.first(selected: model.selectedAssociation, visibleRows: visibleRows)
         for (offset, a) in rows.dropFirst(first).prefix(visibleRows).enumerated() {
             let rtt = a.probe?.rttP50Milliseconds.map { String(format: "%.2f", $0) } ?? "-"
             let rate = String(format: "%.0f", a.sendRate.perSecond(window: 3) + a.receiveRate.perSecond(window: 3))

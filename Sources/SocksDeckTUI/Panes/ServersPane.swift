@@ -42,7 +42,7 @@ public enum ServersPane {
             return
         }
         let visibleRows = inner.height - 1
-        let first = max(0, model.selectedServer - visibleRows + 1)
+        let first = ListWindow.first(selected: model.selectedServer, visibleRows: visibleRows)
         let capabilityColumn = columns.firstIndex { $0.name == "CAPABILITY" }!
         for (offset, server) in model.servers.dropFirst(first).prefix(visibleRows).enumerated() {
             let index = first + offset

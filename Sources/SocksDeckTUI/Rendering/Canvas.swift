@@ -8,6 +8,7 @@ public struct Rect: Equatable, Sendable {
         self.width = max(width, 0)
     }
     public var isEmpty: Bool { height <= 0 || width <= 0 }
+    public func contains(y: Int, x: Int) -> Bool { (self.y..<self.y + height).contains(y) && (self.x..<self.x + width).contains(x) }
     /// The inside of a box drawn on this rectangle.
     public var inner: Rect { Rect(y: y + 1, x: x + 1, height: height - 2, width: width - 2) }
 }

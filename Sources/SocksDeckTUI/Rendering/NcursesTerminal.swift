@@ -32,6 +32,7 @@ public final class NcursesTerminal: Canvas {
         curs_set(0)
         set_escdelay(25)
         timeout(100)
+        cn_mouse_on()
         colorAvailable = colors && has_colors() && getenv("NO_COLOR") == nil
         if colorAvailable {
             start_color()
@@ -113,6 +114,15 @@ public final class NcursesTerminal: Canvas {
             case KEY_BACKSPACE: return .backspace
             case KEY_ENTER: return .enter
             case KEY_DC: return .delete
+            case cn_key_mouse():
+                var y: Int32 = 0
+                var x: Int32 = 0
+                switch cn_get_mouse(&y, &x) {
+                case 1: return .mouse(MouseEvent(.click, y: Int(y), x: Int(x)))
+                case 4: return .mouse(MouseEvent(.wheelUp, y: Int(y), x: Int(x)))
+                case 5: return .mouse(MouseEvent(.wheelDown, y: Int(y), x: Int(x)))
+                default: return nil
+                }
             case cn_key_resize():
                 updateSize()
                 return .resize

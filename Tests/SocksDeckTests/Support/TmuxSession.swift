@@ -23,6 +23,21 @@ final class TmuxSession {
         _ = try? runToCompletion(tmux, ["-L", Self.socketName, "send-keys", "-t", name] + keys)
     }
 
+    /// A left click at a screen cell (0-based), as an xterm sends it (X10 encoding, which the
+    /// terminfo entry's kmous names): press, then release.
+    func click(y: Int, x: Int) {
+        mouse(button: 0, y: y, x: x)
+        mouse(button: 3, y: y, x: x)
+    }
+
+    /// The wheel, up or down, at a cell.
+    func wheel(up: Bool, y: Int, x: Int) { mouse(button: up ? 64 : 65, y: y, x: x) }
+
+    private func mouse(button: Int, y: Int, x: Int) {
+        let bytes = [0x1B, 0x5B, 0x4D, 32 + button, 33 + x, 33 + y].map { Character(Unicode.Scalar(UInt8($0))) }
+        send("-l", String(bytes))
+    }
+
     func capture() -> String {
         (try? runToCompletion(tmux, ["-L", Self.socketName, "capture-pane", "-p", "-t", name]).output) ?? ""
     }

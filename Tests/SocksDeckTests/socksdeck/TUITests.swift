@@ -125,6 +125,22 @@ import Testing
         t.send("q")
     }
 
+    /// The mouse, as htop users expect: a click focuses a pane and selects the row under it.
+    @Test func aClickFocusesAPaneAndSelectsARow() throws {
+        let t = try TmuxSession(arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")])
+        defer { t.kill() }
+        #expect(t.waitFor("demo-nowhere").found)
+        // Row 4 of the screen is the second server (header at 0, border 1, column titles 2).
+        t.click(y: 4, x: 5)
+        t.send("Enter")
+        #expect(t.waitFor("#1 associated through demo-auth").found, "\(t.capture())")
+        // A click in the Associations pane focuses it: S (its key) sorts.
+        t.click(y: 12, x: 5)
+        t.send("S")
+        #expect(t.waitFor("sort:server").found, "\(t.capture())")
+        t.send("q")
+    }
+
     /// The theme chosen with t is the next start's; under --no-color, t says colours are off.
     @Test func theThemeIsRememberedAndNoColorSaysSo() throws {
         let xdg = try makeTemporaryDirectory("tuixdg")
