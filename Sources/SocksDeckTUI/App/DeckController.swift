@@ -5,7 +5,7 @@ import SocksDeckEngine
 /// Turns keys into changes of the model and requests to the engine. No ncurses here: the tests
 /// drive it with keys and read the model.
 public final class DeckController {
-    public private(set) var model: DeckModel
+    public internal(set) var model: DeckModel
     public let engine: SessionEngine
     public let themes: ThemeLibrary
     public private(set) var theme: Theme
@@ -20,6 +20,8 @@ public final class DeckController {
     /// Why colours are off, when they are: `t` then says so rather than name a theme that looks
     /// like every other.
     private let colorsOff: String?
+    /// The servers that are in the configuration file (the others were added in this session).
+    var fileServerNames: Set<String>
     private let themeMemory: ThemeMemory?
 
     public init(
@@ -30,6 +32,7 @@ public final class DeckController {
         self.themes = themes
         self.theme = theme
         self.colorsOff = colorsOff
+        fileServerNames = Set(engine.configuration.path == nil ? [] : engine.configuration.servers.map(\.name))
         self.themeMemory = themeMemory
         model = DeckModel(servers: engine.configuration.servers, banner: banner)
         model.themeName = theme.name
@@ -103,6 +106,8 @@ public final class DeckController {
     public func handle(_ key: Key) async -> Bool {
         if key == .resize { return true }
         if case .mouse(let event) = key { handleMouse(event); return true }
+        if model.confirmation != nil { handleConfirmation(key); return true }
+        if model.serverForm != nil { handleServerForm(key); return true }
         if model.form != nil { await handleForm(key); return true }
         if model.editingFilter { handleFilter(key); return true }
         if model.overlay != nil { return handleOverlay(key) }
@@ -220,6 +225,9 @@ public final class DeckController {
                 }
                 box.put(name, findings)
             }.start()
+        case .addServer: openServerForm(editing: false)
+        case .editServer: openServerForm(editing: true)
+        case .removeServer: askToRemoveServer()
         case .zoom:
             model.zoomed.toggle()
             say(model.zoomed ? "\(model.focused.title) zoomed: z again for every pane" : "every pane back")
@@ -328,7 +336,7 @@ public final class DeckController {
             return true
         }
         guard let send = form.validate() else {
-            if let problem = form.problem { say("\(SendRequest.fieldNames[problem.field]): \(problem.message)", .error) }
+            if let problem = form.problem { say("\(form.fields.names[problem.field]): \(problem.message)", .error) }
             return false
         }
         model.lastSend = form

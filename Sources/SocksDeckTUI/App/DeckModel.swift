@@ -32,6 +32,27 @@ public enum ServerCapability: Equatable, Sendable {
     }
 }
 
+/// A change that waits for the user's y: the status line asks.
+public enum Confirmation: Equatable, Sendable {
+    /// Write this server to the configuration file (appended, or in place of `replacing`).
+    case saveServer(ServerDefinition, replacing: String?)
+    /// Remove the server from the list; `fromFile` also from the configuration file.
+    case removeServer(String, fromFile: Bool)
+
+    public var question: String {
+        switch self {
+        case .saveServer(let s, let old?):
+            "Save '\(s.name)' in place of '\(old)' in the configuration file? y/n"
+        case .saveServer(let s, nil):
+            "Append [[server]] '\(s.name)' to the configuration file? y/n"
+        case .removeServer(let name, true):
+            "Remove '\(name)': y from the list and the configuration file, l from the list only, n keep it"
+        case .removeServer(let name, false):
+            "Remove '\(name)' from the list? y/n"
+        }
+    }
+}
+
 /// What the box over the panes shows.
 public enum OverlayKind: Equatable, Sendable {
     case help
@@ -62,6 +83,10 @@ public struct DeckModel: Sendable {
     public var editingFilter = false
     public var sort: AssociationSort = .id { didSet { updateVisibleAssociations() } }
     public var form: SendRequest?
+    /// The add/edit server form, when open.
+    public var serverForm: ServerForm?
+    /// A question on the status line waiting for y or n (and what to do on y).
+    public var confirmation: Confirmation?
     public var lastSend: SendRequest?
     /// The box over the panes, if one is open, and how far it is scrolled.
     public var overlay: OverlayKind? { didSet { if overlay != oldValue { overlayScroll = 0 } } }
@@ -185,7 +210,8 @@ struct FrameSignature: Equatable {
         ui = [m.focused.rawValue, "\(m.selectedServer)", "\(m.selectedAssociation)", "\(m.logScroll)", m.filter, "\(m.editingFilter)",
               m.sort.rawValue, "\(String(describing: m.form))", "\(String(describing: m.overlay))", m.themeName,
               m.message?.text ?? "", "\(height)x\(width)", "\(m.probeSummaries)", "\(m.overlayScroll)", "\(m.detailScroll)",
-              "\(m.zoomed)", "\(m.probesRunning)"]
+              "\(m.zoomed)", "\(m.probesRunning)", "\(String(describing: m.serverForm))",
+              "\(String(describing: m.confirmation))", "\(m.servers.map(\.name))"]
         second = Int(Date().timeIntervalSince1970)
     }
 }

@@ -64,7 +64,11 @@ public enum Screen {
             case .log: LogPane.draw(model, in: rect, on: canvas, focused: focused)
             }
         }
-        if let form = model.form {
+        if let form = model.serverForm {
+            let title = if case .edit(let name) = form.mode { "Edit server \(name)" } else { "Add a server" }
+            FormOverlay.draw(
+                title: title, form.fields, footer: "Tab next field · Enter done · Esc cancel", on: canvas, in: layout.body, width: 72)
+        } else if let form = model.form {
             SendFormOverlay.draw(form, association: model.selectedAssociationSnapshot.map { "#\($0.id.value) \($0.serverName)" } ?? "?",
                                  on: canvas, in: layout.body)
         } else if let overlay = model.overlay {

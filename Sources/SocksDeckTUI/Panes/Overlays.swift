@@ -3,6 +3,10 @@ import SocksDeckEngine
 /// The status line, the help overlay and the send form: drawn over the panes.
 public enum StatusLine {
     public static func draw(_ model: DeckModel, y: Int, width: Int, on canvas: Canvas) {
+        if let question = model.confirmation?.question {
+            canvas.put(" " + question, y: y, x: 0, width: width, role: .warning, pad: true)
+            return
+        }
         if let message = model.message {
             canvas.put(" " + message.text, y: y, x: 0, width: width, role: message.role == .text ? .status : message.role, pad: true)
             return
@@ -66,24 +70,37 @@ public enum FindingsOverlay {
     }
 }
 
-public enum SendFormOverlay {
-    public static func draw(_ form: SendRequest, association: String, on canvas: Canvas, in rect: Rect) {
-        let width = min(64, rect.width)
-        let height = min(SendRequest.fieldNames.count + 4, rect.height)
+/// A modal form over the panes: one row per field, the active one highlighted, and at the
+/// bottom either what is wrong with a field or the keys.
+public enum FormOverlay {
+    public static func draw(
+        title: String, _ fields: FormFields, footer: String, on canvas: Canvas, in rect: Rect, width: Int = 64
+    ) {
+        let width = min(width, rect.width)
+        let height = min(fields.names.count + 4, rect.height)
         let box = Rect(y: rect.y + (rect.height - height) / 2, x: rect.x + (rect.width - width) / 2, height: height, width: width)
         for row in 0..<box.height { canvas.put("", y: box.y + row, x: box.x, width: box.width, role: .text, pad: true) }
-        canvas.box(box, title: "Send through \(association)", focused: true)
-        for (i, name) in SendRequest.fieldNames.enumerated() where i < box.height - 3 {
-            let active = i == form.field
-            canvas.put(fit(name, 14, pad: true) + form.shown(i), y: box.y + 1 + i, x: box.x + 2, width: box.width - 4,
+        canvas.box(box, title: title, focused: true)
+        let labelWidth = max(fields.names.map(displayWidth).max() ?? 0, 12) + 2
+        for (i, name) in fields.names.enumerated() where i < box.height - 3 {
+            let active = i == fields.field
+            canvas.put(fit(name, labelWidth, pad: true) + fields.shown(i), y: box.y + 1 + i, x: box.x + 2, width: box.width - 4,
                        role: active ? .selection : .text, pad: true)
         }
-        if let problem = form.problem {
-            let y = box.y + box.height - 2
-            canvas.put("✘ \(SendRequest.fieldNames[problem.field]): \(problem.message)", y: y, x: box.x + 2,
-                       width: box.width - 4, role: .error, pad: true)
-            return
+        let y = box.y + box.height - 2
+        if let problem = fields.problem {
+            canvas.put("✘ \(fields.names[problem.field]): \(problem.message)", y: y, x: box.x + 2, width: box.width - 4,
+                       role: .error, pad: true)
+        } else {
+            canvas.put(footer, y: y, x: box.x + 2, width: box.width - 4, role: .muted)
         }
-        canvas.put("Tab next field · Enter send · Esc cancel", y: box.y + box.height - 2, x: box.x + 2, width: box.width - 4, role: .muted)
+    }
+}
+
+public enum SendFormOverlay {
+    public static func draw(_ form: SendRequest, association: String, on canvas: Canvas, in rect: Rect) {
+        FormOverlay.draw(
+            title: "Send through \(association)", form.fields, footer: "Tab next field · Enter send · Esc cancel",
+            on: canvas, in: rect)
     }
 }

@@ -13,6 +13,14 @@ public enum ServersPane {
             keys: [.character("P")], action: .probeServer, help: "probe the selected server's capabilities (socksdeck probe)",
             pane: .servers, short: "probe"),
         KeyBinding(
+            keys: [.character("a")], action: .addServer,
+            help: "add a server: socks5://[user@]host:port, the password asked with echo off", pane: .servers,
+            short: "add"),
+        KeyBinding(keys: [.character("e")], action: .editServer, help: "edit the selected server", pane: .servers, short: "edit"),
+        KeyBinding(
+            keys: [.character("D")], action: .removeServer, help: "remove the selected server (asks first)", pane: .servers,
+            short: "remove"),
+        KeyBinding(
             keys: [.character("f")], action: .showFindings, help: "the last probe's findings, each with its evidence",
             pane: .servers, short: "findings"),
     ]

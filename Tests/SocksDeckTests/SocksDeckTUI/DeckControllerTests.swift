@@ -155,4 +155,82 @@ import Testing
         _ = await c.handle(.mouse(MouseEvent(.click, y: 0, x: 3)))
         #expect(c.model.focused == .log)
     }
+
+    static func type(_ text: String, into c: DeckController) async {
+        for ch in text { _ = await c.handle(.character(ch)) }
+    }
+
+    /// a adds a server typed as socks5://user@host:port with its password (dots on screen), it
+    /// works at once, and y saves it to the file without the password; D removes it again.
+    @Test func aServerAddedFromTheUIWorksAndIsSavedWithoutItsPassword() async throws {
+        let peers = try TestPeers.shared()
+        let path = try makeTemporaryDirectory("tuiconf") + "/config.toml"
+        try "# mine\n[[server]]\nname = \"dante\"\naddress = \"127.0.0.1:\(peers.danteNoAuth.port)\"\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
+        let configuration = try DeckConfiguration.load(path: path)
+        let engine = SessionEngine(configuration: configuration)
+        defer { Task { await engine.shutdown() } }
+        let themes = ThemeLibrary.load(userFolder: nil, environment: ["SOCKSDECK_THEMES": Repository.path("themes")])
+        let c = DeckController(engine: engine, themes: themes, theme: .builtInDefault, banner: nil)
+
+        _ = await c.handle(.character("a"))
+        #expect(c.model.serverForm != nil)
+        _ = await c.handle(.control("u"))
+        await Self.type("socks5://\(TestPeers.username)@127.0.0.1:\(peers.danteUserPass.port)", into: c)
+        _ = await c.handle(.tab)
+        await Self.type(TestPeers.password, into: c)
+        let canvas = BufferCanvas(height: 35, width: 120)
+        Screen.render(c.model, on: canvas)
+        #expect(!canvas.text.contains(TestPeers.password) && canvas.text.contains("•••••"), "echo off: \(canvas.text)")
+        _ = await c.handle(.tab)
+        _ = await c.handle(.tab)
+        await Self.type("lab auth", into: c)
+        _ = await c.handle(.tab)
+        _ = await c.handle(.character("y"))
+        _ = await c.handle(.enter)
+        #expect(c.model.serverForm == nil)
+        #expect(c.model.confirmation == .saveServer(c.model.servers[1], replacing: nil))
+        _ = await c.handle(.character("y"))
+        let text = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(text.hasPrefix("# mine\n[[server]]\nname = \"dante\"") && text.contains("name = \"lab auth\""))
+        #expect(text.contains("password_env = \"SOCKS_PASSWORD_LAB_AUTH\"") && !text.contains(TestPeers.password))
+        #expect(c.model.message?.text.contains("set SOCKS_PASSWORD_LAB_AUTH") == true, "\(String(describing: c.model.message))")
+
+        // It works now, with the password typed.
+        _ = await c.perform(.open)
+        let up = await Self.statusAfter("opening", c)
+        #expect(up.hasPrefix("#1 associated through lab auth"), "\(up)")
+
+        // D asks; y removes it from the list and the file.
+        _ = await c.handle(.backTab)
+        #expect(c.model.selectedServerDefinition?.name == "lab auth")
+        _ = await c.handle(.character("D"))
+        #expect(c.model.confirmation == .removeServer("lab auth", fromFile: true))
+        _ = await c.handle(.character("y"))
+        #expect(c.model.servers.map(\.name) == ["dante"])
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "# mine\n[[server]]\nname = \"dante\"\naddress = \"127.0.0.1:\(peers.danteNoAuth.port)\"\n")
+    }
+
+    @Test func aWrongServerFormSaysWhichFieldAndKeepsTheText() async throws {
+        let c = try Self.controller()
+        let engine = c.engine
+        defer { Task { await engine.shutdown() } }
+        _ = await c.handle(.character("e"))
+        let form = try #require(c.model.serverForm)
+        #expect(form.fields.values[0] == c.model.servers[0].address && form.fields.values[3] == "dante")
+        _ = await c.handle(.tab)
+        _ = await c.handle(.tab)
+        _ = await c.handle(.control("u"))
+        await Self.type("nowhere", into: c)
+        _ = await c.handle(.enter)
+        #expect(c.model.serverForm?.fields.problem?.field == 2 && c.model.serverForm?.fields.values[2] == "nowhere")
+        _ = await c.handle(.control("u"))
+        _ = await c.handle(.tab)
+        _ = await c.handle(.control("u"))
+        await Self.type("microsocks", into: c)
+        _ = await c.handle(.enter)
+        #expect(c.model.serverForm?.fields.problem?.message == "a server is named 'microsocks' already")
+        _ = await c.handle(.escape)
+        #expect(c.model.serverForm == nil && c.model.servers.map(\.name) == ["dante", "microsocks"])
+    }
 }
