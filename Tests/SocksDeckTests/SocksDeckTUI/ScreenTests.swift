@@ -146,12 +146,15 @@ import Testing
             let rect = try #require(Layout.compute(height: height, width: width, model: zoomed).panes[z])
             Self.expectBoxIntact(canvas, rect, "\(z) zoomed at \(width)x\(height)")
         }
+        var serverForm = m
+        serverForm.serverForm = ServerForm(mode: .add)
         var help = m
         help.helpVisible = true
         var form = m
         form.form = SendRequest(target: "127.0.0.1:9", payload: String(repeating: "long payload ", count: 10))
         for (name, model, title) in [
             ("help", help, "Keys"), ("send form", form, "Send through"), ("findings", findings, "Probe of dante"),
+            ("server form", serverForm, "Add a server"),
         ] {
             let canvas = BufferCanvas(height: height, width: width)
             Screen.render(model, on: canvas)
@@ -318,6 +321,10 @@ import Testing
         let names = library.themes.map(\.name)
         #expect(names.contains("dark") && names.contains("light") && names.contains("high-contrast") && names.contains("mine"))
         #expect(!names.contains("broken"))
+        let missing = ThemeLibrary.load(userFolder: nil, environment: ["SOCKSDECK_THEMES": "/nonexistent/themes"])
+        #expect(missing.problems.map(\.description) == [
+            "/nonexistent/themes: SOCKSDECK_THEMES names a folder that does not exist: only the built-in themes are used",
+        ])
         #expect(library.problems.count == 1 && library.problems[0].description.contains("broken.toml:3"))
         // Found from the built binary's location too (swift run), without the variable.
         let found = ThemeLibrary.load(userFolder: nil, environment: [:], executable: try CLITests.binary())

@@ -285,4 +285,16 @@ import Testing
         let tooBig = try CLITests.run(["send", "127.0.0.1:1", "127.0.0.1:9", "--size", "70000"])
         #expect(tooBig.status == 64 && tooBig.output.contains("--size takes 0 to 65507"))
     }
+
+    @Test func aServerNamedLikeAnAddressIsUsedAndSaidSo() throws {
+        let peers = try TestPeers.shared()
+        let config = try CLITests.writeConfig("""
+            [[server]]
+            name = "127.0.0.1:1"
+            address = "127.0.0.1:\(peers.danteNoAuth.port)"
+            """)
+        let r = try CLITests.run(["send", "127.0.0.1:1", "127.0.0.1:\(peers.echo.port)", "--text", "hi", "--config", config])
+        #expect(r.status == 0, "the configured server wins: \(r.output)")
+        #expect(r.output.contains("warning: '127.0.0.1:1' is the name of a configured server (address 127.0.0.1:\(peers.danteNoAuth.port))"))
+    }
 }
