@@ -34,8 +34,10 @@ let package = Package(
         .target(
             name: "Socks5NIO",
             dependencies: [
-                "Socks5", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-            ]),
+                "Socks5", .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
         .target(
             name: "SocksDeckEngine",
             dependencies: [
@@ -81,8 +83,10 @@ let package = Package(
 
         // The benchmarks (scripts/bench.sh): built by CI so they do not rot, run by hand.
         .executableTarget(
-            name: "socksdeck-bench", dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "SocksDeckEngine", "CBenchSupport"],
-            path: "Benchmarks/socksdeck-bench"),
+            name: "socksdeck-bench",
+            dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "SocksDeckEngine", "CBenchSupport"],
+            path: "Benchmarks/socksdeck-bench"
+        ),
         .target(name: "CBenchSupport", path: "Benchmarks/CBenchSupport"),
 
         // The README's Swift example, built so that it cannot rot.
@@ -95,7 +99,8 @@ let package = Package(
         .testTarget(
             name: "SocksDeckTests",
             dependencies: [
-                "Socks5", "Socks5CAPI", "CSocks5", "Socks5NIO", "AllocationCounter", "SocksDeckEngine", "SocksDeckRelay", "SocksDeckTUI",
+                "Socks5", "Socks5CAPI", "CSocks5", "Socks5NIO", "AllocationCounter", "SocksDeckEngine",
+                "SocksDeckRelay", "SocksDeckTUI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],

@@ -14,8 +14,11 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         original[2] = 0
         precondition(reply.encoded() == original, "reply does not round-trip")
     }
-    var machine = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4),
-                                  credentials: Credentials(username: "u", password: "p"))
+    var machine = ClientHandshake(
+        command: .udpAssociate,
+        address: .unspecified(.ipv4),
+        credentials: Credentials(username: "u", password: "p")
+    )
     _ = machine.start()
     // Feed in two pieces, as a network would.
     let cut = size / 2

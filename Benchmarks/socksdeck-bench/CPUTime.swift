@@ -1,8 +1,9 @@
+import CBenchSupport
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CBenchSupport
-import Foundation
 
 /// CPU time, in nanoseconds, from the kernel's scheduler accounting: exact, where getrusage and
 /// /proc/PID/stat count in 10 ms ticks, too coarse for a run of a second.
@@ -29,7 +30,8 @@ enum CPUTime {
             let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
             for tid in tasks {
                 guard let text = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/schedstat", encoding: .utf8),
-                      let first = text.split(separator: " ").first, let ns = UInt64(first) else { continue }
+                    let first = text.split(separator: " ").first, let ns = UInt64(first)
+                else { continue }
                 total += ns
             }
         }
@@ -46,7 +48,8 @@ enum CPUTime {
         let all = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap { Int32($0) } ?? []
         let children = all.filter { pid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { return false }
+                let close = stat.lastIndex(of: ")")
+            else { return false }
             // Fields after "(comm)": state, ppid, ...
             let fields = stat[stat.index(after: close)...].split(separator: " ")
             return fields.count > 1 && Int32(fields[1]).map { pids.contains($0) } == true

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSocks5
 import Foundation
 import Socks5
 import Socks5CAPI
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One echo run: `count` datagrams of `size` bytes, `window` of them in flight, through a
 /// client; each echo received lets the next datagram go.
@@ -36,9 +37,11 @@ enum EchoClients {
         let target = SOCKSAddress.ip(echo)
         return try buffer.withUnsafeMutableBytes { b in
             try payload.withUnsafeBytes { p in
-                try loop(run,
-                         send: { try association.send(p, to: target) },
-                         receive: { (try? association.receive(into: b)) != nil })
+                try loop(
+                    run,
+                    send: { try association.send(p, to: target) },
+                    receive: { (try? association.receive(into: b)) != nil }
+                )
             }
         }
     }
@@ -48,7 +51,10 @@ enum EchoClients {
     static func cAPI(_ server: IPEndpoint, _ echo: IPEndpoint, _ run: EchoRun) throws -> EchoResult {
         let control = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         let data = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
-        defer { close(control); close(data) }
+        defer {
+            close(control)
+            close(data)
+        }
         var relay = sockaddr_storage()
         var serverAddress = sockaddr_storage()
         var target = sockaddr_storage()
@@ -56,7 +62,9 @@ enum EchoClients {
         let serverLength = withUnsafeMutableBytes(of: &serverAddress) { server.write(to: $0.baseAddress!) }
         let targetLength = withUnsafeMutableBytes(of: &target) { echo.write(to: $0.baseAddress!) }
         let relayLength = MemoryLayout<sockaddr_in>.size
-        let rc = withSockaddrPointers(&relay, &serverAddress) { socks5udp_associate(control, $0, relayLength, $1, serverLength) }
+        let rc = withSockaddrPointers(&relay, &serverAddress) {
+            socks5udp_associate(control, $0, relayLength, $1, serverLength)
+        }
         guard rc == 0 else { throw BenchError("socks5udp_associate: errno \(errno), socks5_errno \(socks5_errno)") }
         setReceiveTimeout(data)
         var payload = [UInt8](repeating: 0x42, count: run.size)
@@ -64,13 +72,18 @@ enum EchoClients {
         return try withSockaddrPointers(&target, &relay) { targetPointer, relayPointer in
             let t = UnsafeMutablePointer(mutating: targetPointer)
             let r = UnsafeMutablePointer(mutating: relayPointer)
-            return try loop(run,
+            return try loop(
+                run,
                 send: {
-                    guard socks5udp_sendto(data, &payload, payload.count, 0, t, targetLength, r, relayLength) == 0 else {
+                    guard socks5udp_sendto(data, &payload, payload.count, 0, t, targetLength, r, relayLength) == 0
+                    else {
                         throw BenchError("socks5udp_sendto: errno \(errno)")
                     }
                 },
-                receive: { socks5udp_recvfrom(data, &buffer, buffer.count, 0, nil, nil, relayPointer, relayLength) >= 0 })
+                receive: {
+                    socks5udp_recvfrom(data, &buffer, buffer.count, 0, nil, nil, relayPointer, relayLength) >= 0
+                }
+            )
         }
     }
 
@@ -83,9 +96,11 @@ enum EchoClients {
         _ = echo.withSockaddr { connect(fd, $0, $1) }
         let payload = [UInt8](repeating: 0x42, count: run.size)
         var buffer = [UInt8](repeating: 0, count: 65_536)
-        return try loop(run,
-                        send: { _ = send(fd, payload, payload.count, 0) },
-                        receive: { recv(fd, &buffer, buffer.count, 0) >= 0 })
+        return try loop(
+            run,
+            send: { _ = send(fd, payload, payload.count, 0) },
+            receive: { recv(fd, &buffer, buffer.count, 0) >= 0 }
+        )
     }
 
     /// The same, on an unconnected socket (sendto/recvfrom with an address each time), as
@@ -99,14 +114,18 @@ enum EchoClients {
         let payload = [UInt8](repeating: 0x42, count: run.size)
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var from = sockaddr_storage()
-        return try loop(run,
-                        send: { _ = echo.withSockaddr { sendto(fd, payload, payload.count, 0, $0, $1) } },
-                        receive: {
-                            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-                            return withUnsafeMutablePointer(to: &from) {
-                                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, &buffer, buffer.count, 0, $0, &length) }
-                            } >= 0
-                        })
+        return try loop(
+            run,
+            send: { _ = echo.withSockaddr { sendto(fd, payload, payload.count, 0, $0, $1) } },
+            receive: {
+                var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+                return withUnsafeMutablePointer(to: &from) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                        recvfrom(fd, &buffer, buffer.count, 0, $0, &length)
+                    }
+                } >= 0
+            }
+        )
     }
 
     /// The loop every in-process client runs; CPU is this thread's.
@@ -115,15 +134,25 @@ enum EchoClients {
         var received = 0
         let cpu = CPUTime.thread()
         let start = Date()
-        while sent < min(run.window, run.count) { try send(); sent += 1 }
+        while sent < min(run.window, run.count) {
+            try send()
+            sent += 1
+        }
         while received < sent {
             guard receive() else { break }
             received += 1
-            if sent < run.count { try send(); sent += 1 }
+            if sent < run.count {
+                try send()
+                sent += 1
+            }
         }
         let seconds = Date().timeIntervalSince(start)
         let cpuNanoseconds = Double(CPUTime.thread() - cpu)
-        return EchoResult(rate: Double(received) / seconds, clientMicroseconds: cpuNanoseconds / 1000 / Double(max(received, 1)), received: received)
+        return EchoResult(
+            rate: Double(received) / seconds,
+            clientMicroseconds: cpuNanoseconds / 1000 / Double(max(received, 1)),
+            received: received
+        )
     }
 
     private static func setReceiveTimeout(_ fd: Int32) {
@@ -132,7 +161,8 @@ enum EchoClients {
     }
 
     private static func withSockaddrPointers<T>(
-        _ a: inout sockaddr_storage, _ b: inout sockaddr_storage,
+        _ a: inout sockaddr_storage,
+        _ b: inout sockaddr_storage,
         _ body: (UnsafePointer<sockaddr>, UnsafePointer<sockaddr>) throws -> T
     ) rethrows -> T {
         try withUnsafePointer(to: &a) { ap in

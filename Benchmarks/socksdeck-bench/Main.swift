@@ -1,8 +1,9 @@
+import Foundation
+import Socks5
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Socks5
 
 /// SocksDeck's benchmarks against a SOCKS5 server and a UDP echo target that are already
 /// running: scripts/bench.sh starts Dante and SocksDeck's own relay and echo target on loopback
@@ -23,29 +24,53 @@ import Socks5
         let only = options.string("--only")
         let scaleAssociations = options.int("--scale-associations", 1000)
         let scaleSeconds = options.int("--scale-seconds", 60)
-        guard options.positional.count == 2, let server = IPEndpoint(options.positional[0]), let echo = IPEndpoint(options.positional[1]) else {
-            FileHandle.standardError.write(Data("""
-                usage: socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs N] [--associations N] [--datagrams N]
-                                       [--server-pids PID,...] [--only setup|echo|scale]
-                                       [--scale-associations N] [--scale-seconds S]
+        guard options.positional.count == 2, let server = IPEndpoint(options.positional[0]),
+            let echo = IPEndpoint(options.positional[1])
+        else {
+            FileHandle.standardError.write(
+                Data(
+                    """
+                    usage: socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs N] [--associations N] [--datagrams N]
+                                           [--server-pids PID,...] [--only setup|echo|scale]
+                                           [--scale-associations N] [--scale-seconds S]
 
-                """.utf8))
+                    """.utf8
+                )
+            )
             exit(64)
         }
 
         if only == nil || only == "setup" {
             var table = ResultTable("setup, associations/s")
             for _ in 0..<runs {
-                table.add("sequential", "SocksDeck library (Swift)", try SetupBenchmarks.library(server, associations, pipelining: false))
-                table.add("sequential", "SocksDeck library, pipelined", try SetupBenchmarks.library(server, associations, pipelining: true))
+                table.add(
+                    "sequential",
+                    "SocksDeck library (Swift)",
+                    try SetupBenchmarks.library(server, associations, pipelining: false)
+                )
+                table.add(
+                    "sequential",
+                    "SocksDeck library, pipelined",
+                    try SetupBenchmarks.library(server, associations, pipelining: true)
+                )
                 table.add("sequential", "SocksDeck C API", try SetupBenchmarks.cAPI(server, associations))
-                table.add("sequential", "SocksDeck engine", try await SetupBenchmarks.engine(server, associations, pipelining: false))
-                table.add("sequential", "SocksDeck engine, pipelined", try await SetupBenchmarks.engine(server, associations, pipelining: true))
+                table.add(
+                    "sequential",
+                    "SocksDeck engine",
+                    try await SetupBenchmarks.engine(server, associations, pipelining: false)
+                )
+                table.add(
+                    "sequential",
+                    "SocksDeck engine, pipelined",
+                    try await SetupBenchmarks.engine(server, associations, pipelining: true)
+                )
                 table.add("sequential", "PySocks", try PySocksClient.setup(server, associations))
             }
             print(table.markdown)
-            if let ours = table.median("sequential", "SocksDeck library, pipelined"), let plain = table.median("sequential", "SocksDeck library (Swift)"),
-               let theirs = table.median("sequential", "PySocks") {
+            if let ours = table.median("sequential", "SocksDeck library, pipelined"),
+                let plain = table.median("sequential", "SocksDeck library (Swift)"),
+                let theirs = table.median("sequential", "PySocks")
+            {
                 print("Medians against PySocks: library \(ratio(plain, theirs)), pipelined \(ratio(ours, theirs)).\n")
             }
         }
@@ -79,13 +104,19 @@ import Socks5
                         let py = try PySocksClient.echo(server, echo, run)
                         let direct = try EchoClients.direct(echo, run)
                         let unconnected = try EchoClients.directUnconnected(echo, run)
-                        for (client, r) in [("SocksDeck library (Swift)", library), ("SocksDeck C API", c), ("PySocks", py),
-                                            ("no proxy (ceiling)", direct), ("no proxy, unconnected socket", unconnected)] {
+                        for (client, r) in [
+                            ("SocksDeck library (Swift)", library), ("SocksDeck C API", c), ("PySocks", py),
+                            ("no proxy (ceiling)", direct), ("no proxy, unconnected socket", unconnected),
+                        ] {
                             rates.add(label, client, r.rate)
                             cpu.add(label, client, r.clientMicroseconds)
                         }
                         if !serverPIDs.isEmpty {
-                            serverCPU.add(label, "SocksDeck library (Swift)", serverNanoseconds / 1000 / Double(max(library.received, 1)))
+                            serverCPU.add(
+                                label,
+                                "SocksDeck library (Swift)",
+                                serverNanoseconds / 1000 / Double(max(library.received, 1))
+                            )
                         }
                     }
                 }
@@ -94,10 +125,15 @@ import Socks5
             print(cpu.markdown)
             if !serverPIDs.isEmpty { print(serverCPU.markdown) }
             for label in ["ping-pong, 64 B", "32 in flight, 64 B", "32 in flight, 1200 B"] {
-                if let ours = cpu.median(label, "SocksDeck library (Swift)"), let direct = cpu.median(label, "no proxy (ceiling)"),
-                   let py = cpu.median(label, "PySocks"), let rate = rates.median(label, "SocksDeck library (Swift)"),
-                   let pyRate = rates.median(label, "PySocks"), let unconnected = cpu.median(label, "no proxy, unconnected socket") {
-                    print("\(label): client CPU \(ratio(ours, direct)) the direct client's (\(ratio(ours, unconnected)) the unconnected one's), \(ratio(ours, py)) PySocks'; rate \(ratio(rate, pyRate)) PySocks'.")
+                if let ours = cpu.median(label, "SocksDeck library (Swift)"),
+                    let direct = cpu.median(label, "no proxy (ceiling)"),
+                    let py = cpu.median(label, "PySocks"), let rate = rates.median(label, "SocksDeck library (Swift)"),
+                    let pyRate = rates.median(label, "PySocks"),
+                    let unconnected = cpu.median(label, "no proxy, unconnected socket")
+                {
+                    print(
+                        "\(label): client CPU \(ratio(ours, direct)) the direct client's (\(ratio(ours, unconnected)) the unconnected one's), \(ratio(ours, py)) PySocks'; rate \(ratio(rate, pyRate)) PySocks'."
+                    )
                 }
             }
             print()

@@ -46,18 +46,25 @@ enum PySocksClient {
         try self.run("echo", server, echo, run)
     }
 
-    private static func run(_ mode: String, _ server: IPEndpoint, _ echo: IPEndpoint, _ r: EchoRun) throws -> EchoResult {
+    private static func run(_ mode: String, _ server: IPEndpoint, _ echo: IPEndpoint, _ r: EchoRun) throws -> EchoResult
+    {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        p.arguments = ["python3", "-c", script, mode, "\(server.address)", "\(server.port)", "\(echo.address)", "\(echo.port)",
-                       "\(r.count)", "\(r.size)", "\(r.window)"]
+        p.arguments = [
+            "python3", "-c", script, mode, "\(server.address)", "\(server.port)", "\(echo.address)", "\(echo.port)",
+            "\(r.count)", "\(r.size)", "\(r.window)",
+        ]
         let out = Pipe()
         p.standardOutput = out
         try p.run()
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap { Double($0) }
-        guard p.terminationStatus == 0, fields.count == 2 else { throw BenchError("PySocks \(mode) failed (is PySocks installed? pip install pysocks)") }
+        let fields = String(decoding: data, as: UTF8.self).split(whereSeparator: \.isWhitespace).compactMap {
+            Double($0)
+        }
+        guard p.terminationStatus == 0, fields.count == 2 else {
+            throw BenchError("PySocks \(mode) failed (is PySocks installed? pip install pysocks)")
+        }
         return EchoResult(rate: fields[0], clientMicroseconds: fields[1], received: 0)
     }
 }

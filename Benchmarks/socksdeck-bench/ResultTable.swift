@@ -1,3 +1,5 @@
+import Foundation
+
 /// Figures by benchmark and client: min / median / max over the runs, as a Markdown table.
 struct ResultTable {
     private var rows: [(benchmark: String, client: String, values: [Double])] = []
@@ -6,8 +8,11 @@ struct ResultTable {
     init(_ title: String) { self.title = title }
 
     mutating func add(_ benchmark: String, _ client: String, _ value: Double) {
-        if let i = rows.firstIndex(where: { $0.benchmark == benchmark && $0.client == client }) { rows[i].values.append(value) }
-        else { rows.append((benchmark, client, [value])) }
+        if let i = rows.firstIndex(where: { $0.benchmark == benchmark && $0.client == client }) {
+            rows[i].values.append(value)
+        } else {
+            rows.append((benchmark, client, [value]))
+        }
     }
 
     func median(_ benchmark: String, _ client: String) -> Double? {
@@ -20,7 +25,8 @@ struct ResultTable {
         var out = "| \(title) | client | min | median | max |\n|---|---|---:|---:|---:|\n"
         for row in rows {
             let v = row.values.sorted()
-            out += "| \(row.benchmark) | \(row.client) | \(Self.format(v.first!)) | \(Self.format(v[v.count / 2])) | \(Self.format(v.last!)) |\n"
+            out +=
+                "| \(row.benchmark) | \(row.client) | \(Self.format(v.first!)) | \(Self.format(v[v.count / 2])) | \(Self.format(v.last!)) |\n"
         }
         return out
     }
@@ -32,5 +38,3 @@ struct ResultTable {
         return String(format: "%.2f", x)
     }
 }
-
-import Foundation

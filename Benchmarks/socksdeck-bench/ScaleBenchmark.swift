@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import Socks5
 import SocksDeckEngine
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Many associations at once through the engine, each probed every second: what one
 /// association costs in memory, what the engine costs in CPU, and that nothing grows a thread
@@ -19,8 +20,20 @@ enum ScaleBenchmark {
         }
     }
 
-    static func run(_ server: IPEndpoint, _ echo: IPEndpoint, associations count: Int, seconds: Int, receiveBuffer: Int) async throws {
-        let definition = ServerDefinition(name: "bench", host: "\(server.address)", port: server.port, echo: echo, receiveBufferBytes: receiveBuffer)
+    static func run(
+        _ server: IPEndpoint,
+        _ echo: IPEndpoint,
+        associations count: Int,
+        seconds: Int,
+        receiveBuffer: Int
+    ) async throws {
+        let definition = ServerDefinition(
+            name: "bench",
+            host: "\(server.address)",
+            port: server.port,
+            echo: echo,
+            receiveBufferBytes: receiveBuffer
+        )
         // The log keeps a fixed number of events, so its size does not grow with the count.
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [definition]))
         // Warm up: the engine's thread, NIO's allocators and the first sockets exist before the baseline.
@@ -58,7 +71,8 @@ enum ScaleBenchmark {
         await engine.shutdown()
 
         let perAssociation = Double(residentEnd - residentBefore) / Double(max(associated, 1))
-        print("""
+        print(
+            """
             | \(count) associations, probed every second for \(seconds) s, receive_buffer_bytes = \(receiveBuffer) | value |
             |---|---:|
             | associated | \(associated) of \(count), opened in \(String(format: "%.1f", openSeconds)) s |
@@ -70,7 +84,8 @@ enum ScaleBenchmark {
             | probes sent / answered / lost | \(sent) / \(answered) / \(lost) |
             | median of the associations' RTT p50 | \(p50s.isEmpty ? "-" : String(format: "%.3f ms", p50s[p50s.count / 2])) |
 
-            """)
+            """
+        )
     }
 
     static func kib(_ bytes: Int, _ count: Int) -> String {

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSocks5
 import Foundation
 import Socks5
 import Socks5CAPI
 import SocksDeckEngine
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Association setup: N sequential associations, a new control connection each, closed before
 /// the next opens. Associations per second.
@@ -44,13 +45,20 @@ enum SetupBenchmarks {
     /// The engine: open, wait until associated (control connection, handshake, data socket
     /// bound), close.
     static func engine(_ server: IPEndpoint, _ count: Int, pipelining: Bool) async throws -> Double {
-        let definition = ServerDefinition(name: "bench", host: "\(server.address)", port: server.port, pipelining: pipelining)
+        let definition = ServerDefinition(
+            name: "bench",
+            host: "\(server.address)",
+            port: server.port,
+            pipelining: pipelining
+        )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [definition]))
         let start = Date()
         for _ in 0..<count {
             let id = try await engine.open(server: "bench")
             let settled = await engine.waitUntilSettled(id, timeout: .seconds(10))
-            guard settled?.state == .associated else { throw BenchError("engine: association \(id) \(settled?.state.name ?? "gone")") }
+            guard settled?.state == .associated else {
+                throw BenchError("engine: association \(id) \(settled?.state.name ?? "gone")")
+            }
             await engine.close(id)
         }
         let r = Double(count) / Date().timeIntervalSince(start)

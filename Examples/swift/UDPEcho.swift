@@ -6,7 +6,8 @@ import Socks5
     static func main() throws {
         let arguments = CommandLine.arguments
         guard arguments.count == 3 || arguments.count == 5,
-              let server = IPEndpoint(arguments[1]), let target = IPEndpoint(arguments[2]) else {
+            let server = IPEndpoint(arguments[1]), let target = IPEndpoint(arguments[2])
+        else {
             print("usage: socks5-example SERVER_IP:PORT TARGET_IP:PORT [USER PASSWORD]")
             return
         }

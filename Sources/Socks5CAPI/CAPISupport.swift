@@ -1,10 +1,11 @@
+import CSocks5
+import Socks5
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CSocks5
-import Socks5
 
 // Conventions shared by the C entry points: the AIX ones, from connect(2).
 

@@ -1,10 +1,11 @@
+import CSocks5
+import Socks5
+
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import CSocks5
-import Socks5
 
 /// struct sockaddr *socks5_getserv(struct sockaddr *Dst, size_t DstLen)
 ///
@@ -29,8 +30,10 @@ public func socks5GetServ(_ dst: UnsafeMutablePointer<sockaddr>?, _ dstLength: I
     do {
         let configuration = try ClientConfiguration.system()
         let outcome = try ServerSelection.select(
-            for: destination.address, in: configuration,
-            reverseName: { ServerSelection.reverseName(of: destination.address) })
+            for: destination.address,
+            in: configuration,
+            reverseName: { ServerSelection.reverseName(of: destination.address) }
+        )
         guard case .server(let server, _) = outcome else { return nil }
         guard server.sockaddrLength <= dstLength else {
             errno = ENOMEM

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import NIOPosix
 import Socks5
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The errno behind a SwiftNIO error, and the catalogue's words for it: the one mapping the
 /// engine (a failed connect or bind), the relay (REP for a failed CONNECT) and the CLI (a port

@@ -84,7 +84,8 @@ public struct IPEndpoint: Hashable, Sendable {
     /// Reads a sockaddr_storage filled by the kernel (accept, recvmsg, getsockname).
     public init?(storage: sockaddr_storage) {
         var copy = storage
-        guard let endpoint = withUnsafeBytes(of: &copy, { try? IPEndpoint(sockaddr: $0.baseAddress!, length: $0.count) })
+        guard
+            let endpoint = withUnsafeBytes(of: &copy, { try? IPEndpoint(sockaddr: $0.baseAddress!, length: $0.count) })
         else { return nil }
         self = endpoint
     }
@@ -96,11 +97,14 @@ public struct IPEndpoint: Hashable, Sendable {
     public static func peer(of fd: Int32) -> IPEndpoint? { socketName(fd, getpeername) }
 
     private static func socketName(
-        _ fd: Int32, _ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
+        _ fd: Int32,
+        _ call: (Int32, UnsafeMutablePointer<sockaddr>, UnsafeMutablePointer<socklen_t>) -> Int32
     ) -> IPEndpoint? {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let rc = withUnsafeMutablePointer(to: &storage) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(fd, $0, &length) } }
+        let rc = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { call(fd, $0, &length) }
+        }
         return rc == 0 ? IPEndpoint(storage: storage) : nil
     }
 

@@ -23,7 +23,9 @@ public enum NameResolution {
         var found: [IPEndpoint] = []
         var cursor = result
         while let info = cursor {
-            if let address = info.pointee.ai_addr, var endpoint = try? IPEndpoint(sockaddr: address, length: Int(info.pointee.ai_addrlen)) {
+            if let address = info.pointee.ai_addr,
+                var endpoint = try? IPEndpoint(sockaddr: address, length: Int(info.pointee.ai_addrlen))
+            {
                 endpoint.port = port
                 if !found.contains(endpoint) { found.append(endpoint) }
             }

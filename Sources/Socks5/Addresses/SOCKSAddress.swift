@@ -53,7 +53,8 @@ public enum SOCKSAddress: Hashable, Sendable {
             self = .ip(endpoint)
             return
         }
-        guard !text.hasPrefix("["), let (host, port) = HostPort.split(text), port != 0, let name = DomainName(host) else {
+        guard !text.hasPrefix("["), let (host, port) = HostPort.split(text), port != 0, let name = DomainName(host)
+        else {
             return nil
         }
         self = .domain(name, port: port)
@@ -97,21 +98,33 @@ public enum SOCKSAddress: Hashable, Sendable {
         }
         switch AddressType(rawValue: atyp) {
         case .ipv4:
-            guard reader.remaining >= 7 else { needed = start + 7; return nil }
+            guard reader.remaining >= 7 else {
+                needed = start + 7
+                return nil
+            }
             reader.skip(1)
             let a = IPv4Address(reader.readUInt32())
             return .ip(IPEndpoint(.v4(a), port: reader.readUInt16()))
         case .ipv6:
-            guard reader.remaining >= 19 else { needed = start + 19; return nil }
+            guard reader.remaining >= 19 else {
+                needed = start + 19
+                return nil
+            }
             reader.skip(1)
             let high = reader.readUInt64()
             let low = reader.readUInt64()
             return .ip(IPEndpoint(.v6(IPv6Address(high: high, low: low)), port: reader.readUInt16()))
         case .domainName:
-            guard reader.remaining >= 2 else { needed = start + 2; return nil }
+            guard reader.remaining >= 2 else {
+                needed = start + 2
+                return nil
+            }
             let length = Int(reader.peekUInt8(at: 1)!)
             guard length > 0 else { throw .emptyDomainName }
-            guard reader.remaining >= 2 + length + 2 else { needed = start + 2 + length + 2; return nil }
+            guard reader.remaining >= 2 + length + 2 else {
+                needed = start + 2 + length + 2
+                return nil
+            }
             reader.skip(2)
             let bytes = reader.readBytes(length)
             guard let name = DomainName(bytes: bytes) else { throw .domainNameWithNUL }

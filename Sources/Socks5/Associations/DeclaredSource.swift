@@ -22,7 +22,9 @@ public enum DeclaredSource: String, CaseIterable, Sendable, Hashable, CustomStri
     /// `dataSocketPort`, over a control connection whose local end is `controlLocal`. Without a
     /// port (no data socket yet) every policy declares all zeros.
     public func declaration(
-        family: AddressFamily, dataSocketPort: UInt16?, controlLocal: IPAddress? = nil
+        family: AddressFamily,
+        dataSocketPort: UInt16?,
+        controlLocal: IPAddress? = nil
     ) -> SOCKSAddress {
         guard let port = dataSocketPort, self != .zero else { return .unspecified(family) }
         var address = IPAddress.unspecified(family)

@@ -65,7 +65,9 @@ public struct RendezvousAddress: Hashable, Sendable, CustomStringConvertible {
     /// (S5_EBNDDOMAIN); an unspecified BND with no known server address of its family is
     /// S5_EBNDFAMILY, with what was tried.
     public init(
-        reply bound: SOCKSAddress, server: IPEndpoint, serverAddresses: [IPAddress] = [],
+        reply bound: SOCKSAddress,
+        server: IPEndpoint,
+        serverAddresses: [IPAddress] = [],
         command: Command = .udpAssociate
     ) throws(SOCKS5Error) {
         asReceived = bound
@@ -78,7 +80,10 @@ public struct RendezvousAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// The one rule for an IP BND, for UDP ASSOCIATE and for BIND alike.
     public static func usable(
-        _ bound: IPEndpoint, server: IPEndpoint, serverAddresses: [IPAddress] = [], command: Command = .udpAssociate
+        _ bound: IPEndpoint,
+        server: IPEndpoint,
+        serverAddresses: [IPAddress] = [],
+        command: Command = .udpAssociate
     ) throws(SOCKS5Error) -> (IPEndpoint, Substitution) {
         guard bound.address.isUnspecified else { return (bound, .none) }
         let family = bound.family
@@ -95,11 +100,13 @@ public struct RendezvousAddress: Hashable, Sendable, CustomStringConvertible {
         }
         let known = serverAddresses.map(\.description).joined(separator: ", ")
         throw SOCKS5Error(
-            code: .boundAddressFamily, command: command,
+            code: .boundAddressFamily,
+            command: command,
             detail: "BND \(bound) is unspecified \(family), "
                 + "but the server was reached at \(server.address) (\(server.family))"
                 + (serverAddresses.isEmpty
                     ? " and no \(family) address of it is known"
-                    : " and its name has no \(family) address (\(known))"))
+                    : " and its name has no \(family) address (\(known))")
+        )
     }
 }

@@ -21,8 +21,12 @@ public struct BlockingHandshake {
     /// Runs the machine until it is established, failed, or (for BIND with `stopAtBound`) until
     /// the first reply.
     public func run(_ machine: inout ClientHandshake, stopAtBound: Bool = false) throws(SOCKS5Error) -> SOCKSReply {
-        let receiveBound = Int64(SocketOperations.timeoutMilliseconds(socket, option: SO_RCVTIMEO, default: timeoutMilliseconds))
-        let sendBound = Int64(SocketOperations.timeoutMilliseconds(socket, option: SO_SNDTIMEO, default: timeoutMilliseconds))
+        let receiveBound = Int64(
+            SocketOperations.timeoutMilliseconds(socket, option: SO_RCVTIMEO, default: timeoutMilliseconds)
+        )
+        let sendBound = Int64(
+            SocketOperations.timeoutMilliseconds(socket, option: SO_SNDTIMEO, default: timeoutMilliseconds)
+        )
         var action = machine.pendingAction
         if case .idle = machine.state { action = machine.start() }
         if case .awaitingSecondBindReply = machine.state { action = machine.start() }
@@ -33,7 +37,11 @@ public struct BlockingHandshake {
             switch action {
             case .send(let bytes):
                 do {
-                    try SocketOperations.sendAll(socket, bytes, until: SocketOperations.monotonicMilliseconds() + sendBound)
+                    try SocketOperations.sendAll(
+                        socket,
+                        bytes,
+                        until: SocketOperations.monotonicMilliseconds() + sendBound
+                    )
                 } catch {
                     throw machine.failure(error)
                 }
@@ -43,7 +51,12 @@ public struct BlockingHandshake {
             case .receive(let count):
                 let bytes: [UInt8]
                 do {
-                    bytes = try SocketOperations.receiveSome(socket, count: max(count, 1), until: messageDeadline, readFirst: readFirst)
+                    bytes = try SocketOperations.receiveSome(
+                        socket,
+                        count: max(count, 1),
+                        until: messageDeadline,
+                        readFirst: readFirst
+                    )
                 } catch {
                     throw machine.failure(error)
                 }

@@ -15,7 +15,11 @@ public struct SOCKS5Options: Sendable {
     /// RFC 1928 does not promise that a server reads past the greeting.
     public var pipelining: Bool
 
-    public init(credentials: Credentials? = nil, timeoutMilliseconds: Int32 = defaultHandshakeTimeoutMilliseconds, pipelining: Bool = false) {
+    public init(
+        credentials: Credentials? = nil,
+        timeoutMilliseconds: Int32 = defaultHandshakeTimeoutMilliseconds,
+        pipelining: Bool = false
+    ) {
         self.credentials = credentials
         self.timeoutMilliseconds = timeoutMilliseconds
         self.pipelining = pipelining
@@ -30,26 +34,42 @@ public enum SOCKS5Client {
     /// socket will send from); nil declares the all-zero address of `family`, which servers
     /// answer with a rendezvous of that family.
     public static func associateUDP(
-        controlSocket fd: Int32, server: IPEndpoint, family: AddressFamily,
-        declaredSource: IPEndpoint? = nil, options: SOCKS5Options = SOCKS5Options(), alreadyConnected: Bool = false
+        controlSocket fd: Int32,
+        server: IPEndpoint,
+        family: AddressFamily,
+        declaredSource: IPEndpoint? = nil,
+        options: SOCKS5Options = SOCKS5Options(),
+        alreadyConnected: Bool = false
     ) throws(SOCKS5Error) -> RendezvousAddress {
         let declared: SOCKSAddress = declaredSource.map { .ip($0) } ?? .unspecified(family)
         let reply = try request(
-            .udpAssociate, address: declared, socket: fd, server: server, options: options, connect: !alreadyConnected)
+            .udpAssociate,
+            address: declared,
+            socket: fd,
+            server: server,
+            options: options,
+            connect: !alreadyConnected
+        )
         return try RendezvousAddress(reply: reply.boundAddress, server: server)
     }
 
     /// CONNECT: afterwards the socket's bytes reach `target`. Returns the server's reply (BND is
     /// the server's outgoing address).
     public static func connect(
-        controlSocket fd: Int32, server: IPEndpoint, target: SOCKSAddress, options: SOCKS5Options = SOCKS5Options()
+        controlSocket fd: Int32,
+        server: IPEndpoint,
+        target: SOCKSAddress,
+        options: SOCKS5Options = SOCKS5Options()
     ) throws(SOCKS5Error) -> SOCKSReply {
         try request(.connect, address: target, socket: fd, server: server, options: options)
     }
 
     /// BIND, first half: returns the first reply, whose BND is where the server listens.
     public static func bind(
-        controlSocket fd: Int32, server: IPEndpoint, expectedPeer: SOCKSAddress, options: SOCKS5Options = SOCKS5Options()
+        controlSocket fd: Int32,
+        server: IPEndpoint,
+        expectedPeer: SOCKSAddress,
+        options: SOCKS5Options = SOCKS5Options()
     ) throws(SOCKS5Error) -> SOCKSReply {
         try request(.bind, address: expectedPeer, socket: fd, server: server, options: options, stopAtBound: true)
     }
@@ -62,12 +82,22 @@ public enum SOCKS5Client {
     }
 
     static func request(
-        _ command: Command, address: SOCKSAddress, socket fd: Int32, server: IPEndpoint,
-        options: SOCKS5Options, stopAtBound: Bool = false, connect: Bool = true
+        _ command: Command,
+        address: SOCKSAddress,
+        socket fd: Int32,
+        server: IPEndpoint,
+        options: SOCKS5Options,
+        stopAtBound: Bool = false,
+        connect: Bool = true
     ) throws(SOCKS5Error) -> SOCKSReply {
         try SocketOperations.checkStreamSocket(fd, for: server)
         if connect { try SocketOperations.connect(fd, to: server) }
-        var machine = ClientHandshake(command: command, address: address, credentials: options.credentials, pipelining: options.pipelining)
+        var machine = ClientHandshake(
+            command: command,
+            address: address,
+            credentials: options.credentials,
+            pipelining: options.pipelining
+        )
         return try BlockingHandshake(socket: fd, timeoutMilliseconds: options.timeoutMilliseconds)
             .run(&machine, stopAtBound: stopAtBound)
     }

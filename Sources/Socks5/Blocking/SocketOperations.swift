@@ -110,7 +110,12 @@ public enum SocketOperations {
     /// Reads at most `count` bytes (at least one) before the deadline; an empty result is EOF.
     /// With `readFirst` the read is tried before waiting: right for the rest of a message whose
     /// start has come (it came in the same segment), wrong for a reply just asked for.
-    static func receiveSome(_ fd: Int32, count: Int, until deadline: Int64, readFirst: Bool = false) throws(SOCKS5Error) -> [UInt8] {
+    static func receiveSome(
+        _ fd: Int32,
+        count: Int,
+        until deadline: Int64,
+        readFirst: Bool = false
+    ) throws(SOCKS5Error) -> [UInt8] {
         var buffer = [UInt8](repeating: 0, count: count)
         var mayRead = readFirst
         while true {

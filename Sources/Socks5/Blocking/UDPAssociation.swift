@@ -28,7 +28,9 @@ public struct UDPAssociation: ~Copyable {
     /// socket reaches too. `declare` is what the request declares as DST (see `DeclaredSource`):
     /// by default the data socket's port, with the address left zero.
     public static func open(
-        server: IPEndpoint, family: AddressFamily? = nil, options: SOCKS5Options = SOCKS5Options(),
+        server: IPEndpoint,
+        family: AddressFamily? = nil,
+        options: SOCKS5Options = SOCKS5Options(),
         declare: DeclaredSource = .default
     ) throws(SOCKS5Error) -> UDPAssociation {
         let family = family ?? server.family
@@ -43,13 +45,26 @@ public struct UDPAssociation: ~Copyable {
             // The address policy needs the control connection's local address: connect first.
             if declare == .address { try SocketOperations.connect(control, to: server) }
             let declared = declare.declaration(
-                family: family, dataSocketPort: local.port, controlLocal: IPEndpoint.local(of: control)?.address)
+                family: family,
+                dataSocketPort: local.port,
+                controlLocal: IPEndpoint.local(of: control)?.address
+            )
             let rendezvous = try SOCKS5Client.associateUDP(
-                controlSocket: control, server: server, family: family, declaredSource: declared.endpoint,
-                options: options, alreadyConnected: declare == .address)
+                controlSocket: control,
+                server: server,
+                family: family,
+                declaredSource: declared.endpoint,
+                options: options,
+                alreadyConnected: declare == .address
+            )
             return UDPAssociation(
-                control: control, data: data, dataFamily: local.family, server: server, rendezvous: rendezvous,
-                declared: declared)
+                control: control,
+                data: data,
+                dataFamily: local.family,
+                server: server,
+                rendezvous: rendezvous,
+                declared: declared
+            )
         } catch {
             Glibc.close(control)
             Glibc.close(data)
@@ -58,7 +73,11 @@ public struct UDPAssociation: ~Copyable {
     }
 
     private init(
-        control: Int32, data: Int32, dataFamily: AddressFamily, server: IPEndpoint, rendezvous: RendezvousAddress,
+        control: Int32,
+        data: Int32,
+        dataFamily: AddressFamily,
+        server: IPEndpoint,
+        rendezvous: RendezvousAddress,
         declared: SOCKSAddress
     ) {
         controlSocket = control
@@ -80,7 +99,8 @@ public struct UDPAssociation: ~Copyable {
 
     /// Receives the next valid datagram from the relay (see `DatagramIO.receive`).
     public func receive(
-        into buffer: UnsafeMutableRawBufferPointer, flags: Int32 = 0,
+        into buffer: UnsafeMutableRawBufferPointer,
+        flags: Int32 = 0,
         dropped: (DatagramDropReason) -> Void = { _ in }
     ) throws(SOCKS5Error) -> ReceivedDatagram {
         try DatagramIO.receive(socket: dataSocket, into: buffer, relay: relay, flags: flags, dropped: dropped)

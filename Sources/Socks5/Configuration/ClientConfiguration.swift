@@ -70,12 +70,17 @@ public struct ClientConfiguration: Sendable, Equatable {
             let fields = content.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" })
             if fields.isEmpty { continue }
             guard fields.count == 2 else {
-                throw ConfigurationError(line: lineNumber, message: "expected 'destination[/prefix] server[:port]', found \(fields.count) field(s)")
+                throw ConfigurationError(
+                    line: lineNumber,
+                    message: "expected 'destination[/prefix] server[:port]', found \(fields.count) field(s)"
+                )
             }
             let destination = try Self.parseDestination(String(fields[0]), line: lineNumber)
             let server = try Self.parseServer(String(fields[1]), line: lineNumber)
             let unbracketed = !fields[1].hasPrefix("[") && fields[1].filter { $0 == ":" }.count > 1
-            records.append(Record(destination: destination, server: server, line: lineNumber, unbracketedIPv6: unbracketed))
+            records.append(
+                Record(destination: destination, server: server, line: lineNumber, unbracketedIPv6: unbracketed)
+            )
         }
         self.records = records
     }
@@ -84,7 +89,11 @@ public struct ClientConfiguration: Sendable, Equatable {
     public init(contentsOf path: String) throws(ConfigurationError) {
         let text: String
         do { text = try FileReading.contents(of: path) } catch {
-            throw ConfigurationError(line: 0, message: "cannot read \(path): \(String(cString: strerror(error.code)))", systemError: error.code)
+            throw ConfigurationError(
+                line: 0,
+                message: "cannot read \(path): \(String(cString: strerror(error.code)))",
+                systemError: error.code
+            )
         }
         do { try self.init(parsing: text) } catch {
             var e = error
@@ -111,7 +120,8 @@ public struct ClientConfiguration: Sendable, Equatable {
         var best: Record?
         var bestLength = -1
         if records.contains(where: { if case .nameSuffix = $0.destination { true } else { false } }),
-           let name = reverseName()?.lowercased() {
+            let name = reverseName()?.lowercased()
+        {
             for r in records {
                 guard case .nameSuffix(let fragment) = r.destination else { continue }
                 if name.hasSuffix(fragment.lowercased()), fragment.count > bestLength {
@@ -155,11 +165,16 @@ public struct ClientConfiguration: Sendable, Equatable {
             }
             let maximum = address.family == .ipv4 ? 32 : 128
             guard let prefix = Int(parts[1]), (0...maximum).contains(prefix) else {
-                throw ConfigurationError(line: line, message: "prefix length '\(parts[1])' is not a number from 0 to \(maximum)")
+                throw ConfigurationError(
+                    line: line,
+                    message: "prefix length '\(parts[1])' is not a number from 0 to \(maximum)"
+                )
             }
             return .network(address, prefixLength: prefix)
         }
-        guard parts.count == 1 else { throw ConfigurationError(line: line, message: "'\(field)' has more than one '/'") }
+        guard parts.count == 1 else {
+            throw ConfigurationError(line: line, message: "'\(field)' has more than one '/'")
+        }
         if let address = IPAddress(field) {
             return .network(address, prefixLength: address.family == .ipv4 ? 32 : 128)
         }
@@ -192,16 +207,21 @@ public struct ClientConfiguration: Sendable, Equatable {
                 throw ConfigurationError(
                     line: line,
                     message: "the IPv6 server address '\(field)' must carry a port, e.g. [\(field)]:1080 "
-                        + "(unbracketed, the last group is read as the port)")
+                        + "(unbracketed, the last group is read as the port)"
+                )
             }
-            throw ConfigurationError(line: line, message: "'\(field[field.index(after: colon)...])' is not a port number")
+            throw ConfigurationError(
+                line: line,
+                message: "'\(field[field.index(after: colon)...])' is not a port number"
+            )
         }
         if colons > 1 && IPv6Address(host) == nil {
             if IPv6Address(field) != nil {
                 throw ConfigurationError(
                     line: line,
                     message: "the IPv6 server address '\(field)' must carry a port, e.g. [\(field)]:1080 "
-                        + "(unbracketed, the last group is read as the port)")
+                        + "(unbracketed, the last group is read as the port)"
+                )
             }
             throw ConfigurationError(line: line, message: "'\(field)' is not an IPv6 address with a port")
         }

@@ -17,7 +17,8 @@ public enum ServerSelection {
     /// Chooses the server for `destination` from `configuration`. A server named by host name
     /// is resolved (any family); a failed resolution is EHOSTUNREACH-free: it reports the name.
     public static func select(
-        for destination: IPAddress, in configuration: ClientConfiguration,
+        for destination: IPAddress,
+        in configuration: ClientConfiguration,
         reverseName: () -> String? = { nil }
     ) throws(SOCKS5Error) -> Outcome {
         guard let record = configuration.bestRecord(for: destination, reverseName: reverseName) else {
@@ -48,7 +49,8 @@ public enum ServerSelection {
     static func resolve(_ host: String, port: UInt16, line: Int) throws(SOCKS5Error) -> IPEndpoint {
         guard let endpoint = NameResolution.resolve(host, port: port) else {
             var error = SOCKS5Error(code: .noServer, detail: "cannot resolve server '\(host)' (line \(line))")
-            error.hint = "The record on line \(line) names '\(host)', which does not resolve: check the name, "
+            error.hint =
+                "The record on line \(line) names '\(host)', which does not resolve: check the name, "
                 + "or write the server's address."
             throw error
         }

@@ -33,14 +33,18 @@ public enum DatagramIO {
     /// Sends `payload` to `target` through the relay at `relay`. EMSGSIZE when header plus payload
     /// exceed the UDP maximum for the relay's family.
     public static func send(
-        socket fd: Int32, payload: UnsafeRawBufferPointer, to target: SOCKSAddress,
-        relay: IPEndpoint, flags: Int32 = 0
+        socket fd: Int32,
+        payload: UnsafeRawBufferPointer,
+        to target: SOCKSAddress,
+        relay: IPEndpoint,
+        flags: Int32 = 0
     ) throws(SOCKS5Error) {
         let header = UDPDatagramHeader(address: target)
         guard header.encodedLength + payload.count <= UDPLimits.maximumPayload(relay.family) else {
             throw .system(EMSGSIZE, "\(payload.count)-byte payload plus \(header.encodedLength)-byte header")
         }
-        let rc = withUnsafeTemporaryAllocation(byteCount: UDPDatagramHeader.maximumLength, alignment: 8) { headerBytes in
+        let rc = withUnsafeTemporaryAllocation(byteCount: UDPDatagramHeader.maximumLength, alignment: 8) {
+            headerBytes in
             let headerLength = header.write(into: headerBytes)
             var name = sockaddr_storage()
             let nameLength = withUnsafeMutableBytes(of: &name) { relay.write(to: $0.baseAddress!) }
@@ -70,7 +74,10 @@ public enum DatagramIO {
     /// reported to `dropped`; `accept` may refuse a sender (the C API cannot return a domain).
     /// Errors are recvmsg's (EAGAIN with MSG_DONTWAIT or on SO_RCVTIMEO expiry).
     public static func receive(
-        socket fd: Int32, into buffer: UnsafeMutableRawBufferPointer, relay: IPEndpoint, flags: Int32 = 0,
+        socket fd: Int32,
+        into buffer: UnsafeMutableRawBufferPointer,
+        relay: IPEndpoint,
+        flags: Int32 = 0,
         accept: (SOCKSAddress) -> Bool = { _ in true },
         dropped: (DatagramDropReason) -> Void = { _ in }
     ) throws(SOCKS5Error) -> ReceivedDatagram {

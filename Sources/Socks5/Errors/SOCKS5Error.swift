@@ -26,8 +26,11 @@ public struct SOCKS5Error: Error, Sendable, Hashable, CustomStringConvertible {
     public var hint: String?
 
     public init(
-        code: SOCKS5ErrorCode?, systemError: Int32? = nil, replyByte: UInt8? = nil,
-        command: Command? = nil, detail: String? = nil
+        code: SOCKS5ErrorCode?,
+        systemError: Int32? = nil,
+        replyByte: UInt8? = nil,
+        command: Command? = nil,
+        detail: String? = nil
     ) {
         self.code = code
         self.systemError = systemError ?? code?.errnoValue ?? EPROTO

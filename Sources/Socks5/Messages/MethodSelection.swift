@@ -12,7 +12,8 @@ public struct MethodSelection: Hashable, Sendable, WireEncodable {
         w.write(method.rawValue)
     }
 
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) -> ParseResult<MethodSelection> {
+    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) -> ParseResult<MethodSelection>
+    {
         var r = ByteReader(bytes)
         guard r.remaining >= 2 else { return .incomplete(totalLength: 2) }
         let version = r.readUInt8()

@@ -31,7 +31,9 @@ public struct SOCKSRequest: Hashable, Sendable, WireEncodable {
         let commandByte = r.readUInt8()
         r.skip(1)
         var needed = 0
-        guard let address = try SOCKSAddress.read(from: &r, needed: &needed) else { return .incomplete(totalLength: needed) }
+        guard let address = try SOCKSAddress.read(from: &r, needed: &needed) else {
+            return .incomplete(totalLength: needed)
+        }
         guard let command = Command(rawValue: commandByte) else { throw .unknownCommand(commandByte) }
         return .complete(SOCKSRequest(command: command, address: address), consumed: r.offset)
     }

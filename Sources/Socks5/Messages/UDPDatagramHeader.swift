@@ -32,7 +32,9 @@ public struct UDPDatagramHeader: Hashable, Sendable {
     }
 
     /// Parses the header of a whole datagram. Returns the header and the offset of the payload.
-    public static func parse(_ datagram: UnsafeRawBufferPointer) throws(MalformedDatagram) -> (header: UDPDatagramHeader, payloadOffset: Int) {
+    public static func parse(
+        _ datagram: UnsafeRawBufferPointer
+    ) throws(MalformedDatagram) -> (header: UDPDatagramHeader, payloadOffset: Int) {
         var r = ByteReader(datagram)
         // RSV is not checked: it carries no meaning and a lenient reader loses nothing.
         guard r.remaining >= 4 else { throw .truncated(length: datagram.count) }

@@ -14,7 +14,9 @@ public struct UsernamePasswordReply: Hashable, Sendable, WireEncodable {
         w.write(status)
     }
 
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) -> ParseResult<UsernamePasswordReply> {
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer
+    ) throws(ProtocolViolation) -> ParseResult<UsernamePasswordReply> {
         var r = ByteReader(bytes)
         guard r.remaining >= 2 else { return .incomplete(totalLength: 2) }
         let version = r.readUInt8()

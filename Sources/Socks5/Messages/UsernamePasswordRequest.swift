@@ -26,7 +26,11 @@ public struct Credentials: Hashable, Sendable, CustomStringConvertible, CustomDe
 extension Credentials: CustomReflectable {
     /// `dump()` and debuggers walk the mirror, not `description`: it must not hold the password.
     public var customMirror: Mirror {
-        Mirror(self, children: ["username": String(decoding: username, as: UTF8.self), "password": "••••"], displayStyle: .struct)
+        Mirror(
+            self,
+            children: ["username": String(decoding: username, as: UTF8.self), "password": "••••"],
+            displayStyle: .struct
+        )
     }
 }
 
@@ -48,10 +52,14 @@ public struct UsernamePasswordRequest: Hashable, Sendable, WireEncodable {
     }
 
     /// Parses the sub-negotiation request (the server side). Empty fields are a violation.
-    public static func parse(_ bytes: UnsafeRawBufferPointer) throws(ProtocolViolation) -> ParseResult<UsernamePasswordRequest> {
+    public static func parse(
+        _ bytes: UnsafeRawBufferPointer
+    ) throws(ProtocolViolation) -> ParseResult<UsernamePasswordRequest> {
         var r = ByteReader(bytes)
         guard let version = r.peekUInt8() else { return .incomplete(totalLength: 2) }
-        guard version == usernamePasswordVersion else { throw .wrongVersion(expected: usernamePasswordVersion, got: version) }
+        guard version == usernamePasswordVersion else {
+            throw .wrongVersion(expected: usernamePasswordVersion, got: version)
+        }
         guard r.remaining >= 2 else { return .incomplete(totalLength: 2) }
         let userLength = Int(r.peekUInt8(at: 1)!)
         guard r.remaining >= 3 + userLength else { return .incomplete(totalLength: 3 + userLength) }
@@ -62,7 +70,9 @@ public struct UsernamePasswordRequest: Hashable, Sendable, WireEncodable {
         let user = r.readBytes(userLength)
         r.skip(1)
         let password = r.readBytes(passwordLength)
-        guard let credentials = Credentials(usernameBytes: user, passwordBytes: password) else { throw .emptyCredentials }
+        guard let credentials = Credentials(usernameBytes: user, passwordBytes: password) else {
+            throw .emptyCredentials
+        }
         return .complete(UsernamePasswordRequest(credentials: credentials), consumed: total)
     }
 }

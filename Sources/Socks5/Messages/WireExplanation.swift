@@ -42,7 +42,8 @@ public enum WireExplanation {
     public static func guessKind(_ bytes: [UInt8]) -> Kind {
         if bytes.count >= 2, bytes[0] == 0, bytes[1] == 0 { return .udp }
         if bytes.count == 2 { return bytes[0] == usernamePasswordVersion ? .auth : .method }
-        let fitsGreeting = bytes.count >= 3 && bytes[0] == socksVersion && bytes[1] > 0 && Int(bytes[1]) + 2 == bytes.count
+        let fitsGreeting =
+            bytes.count >= 3 && bytes[0] == socksVersion && bytes[1] > 0 && Int(bytes[1]) + 2 == bytes.count
         // "05 08 00 01 00 00 00 00 00 00" fits both: a whole reply wins, as the likelier paste.
         let wholeReply = bytes.withUnsafeBytes { raw in
             if case .complete(_, let consumed)? = try? SOCKSReply.parse(raw) { return consumed == bytes.count }
@@ -76,7 +77,9 @@ public enum WireExplanation {
         guard let v = w.take("VER", 1, { "\(label) \($0[0])" }) else { return w.cut("VER") }
         if v[0] == expected { return nil }
         let socks4 = v[0] == 0 || v[0] == 4 ? " (a SOCKS4 message starts with 00 or 04: is this a SOCKS4 server?)" : ""
-        return "VER is \(v[0]), not \(expected): this is not a \(expected == socksVersion ? "SOCKS5" : "RFC 1929") message\(socks4)"
+        return
+            "VER is \(v[0]), not \(expected): this is not a \(expected == socksVersion ? "SOCKS5" : "RFC 1929") "
+            + "message\(socks4)"
     }
 
     private static func greeting(_ w: inout Walker) -> String? {
@@ -92,18 +95,26 @@ public enum WireExplanation {
 
     private static func method(_ w: inout Walker) -> String? {
         if let p = version(&w, expected: socksVersion, label: "SOCKS version") { return p }
-        guard let m = w.take("METHOD", 1, { bytes in
-            let method = AuthenticationMethod(rawValue: bytes[0])
-            return method == .noAcceptableMethods
-                ? "\(method): the server accepts none of the methods offered (S5_ENOMETHOD)" : "the server chose \(method)"
-        }) else { return w.cut("METHOD") }
+        guard
+            let m = w.take(
+                "METHOD",
+                1,
+                { bytes in
+                    let method = AuthenticationMethod(rawValue: bytes[0])
+                    return method == .noAcceptableMethods
+                        ? "\(method): the server accepts none of the methods offered (S5_ENOMETHOD)"
+                        : "the server chose \(method)"
+                }
+            )
+        else { return w.cut("METHOD") }
         _ = m
         return nil
     }
 
     private static func auth(_ w: inout Walker) -> String? {
         if let p = version(&w, expected: usernamePasswordVersion, label: "RFC 1929 version") { return p }
-        guard w.take("STATUS", 1, { $0[0] == 0 ? "00: success" : "\(hexByte($0[0])): failure (S5_EAUTH)" }) != nil else {
+        guard w.take("STATUS", 1, { $0[0] == 0 ? "00: success" : "\(hexByte($0[0])): failure (S5_EAUTH)" }) != nil
+        else {
             return w.cut("STATUS")
         }
         return nil
@@ -112,17 +123,31 @@ public enum WireExplanation {
     private static func requestOrReply(_ w: inout Walker, isReply: Bool) -> String? {
         if let p = version(&w, expected: socksVersion, label: "SOCKS version") { return p }
         if isReply {
-            guard w.take("REP", 1, { bytes in
-                let d = ErrorCatalogue.decode(reply: bytes[0], command: nil)
-                return bytes[0] == 0 ? "00: succeeded" : "\(d.name): \(d.summary). \(d.sentence)"
-            }) != nil else { return w.cut("REP") }
+            guard
+                w.take(
+                    "REP",
+                    1,
+                    { bytes in
+                        let d = ErrorCatalogue.decode(reply: bytes[0], command: nil)
+                        return bytes[0] == 0 ? "00: succeeded" : "\(d.name): \(d.summary). \(d.sentence)"
+                    }
+                ) != nil
+            else { return w.cut("REP") }
         } else {
             guard let cmd = w.take("CMD", 1, { Command(rawValue: $0[0]).map { "\($0)" } ?? "unknown command" }) else {
                 return w.cut("CMD")
             }
-            if Command(rawValue: cmd[0]) == nil { return "CMD \(hexByte(cmd[0])) is not CONNECT (01), BIND (02) or UDP ASSOCIATE (03)" }
+            if Command(rawValue: cmd[0]) == nil {
+                return "CMD \(hexByte(cmd[0])) is not CONNECT (01), BIND (02) or UDP ASSOCIATE (03)"
+            }
         }
-        guard let rsv = w.take("RSV", 1, { $0[0] == 0 ? "reserved" : "reserved (not 00: servers put junk here; ignored)" }) else {
+        guard
+            let rsv = w.take(
+                "RSV",
+                1,
+                { $0[0] == 0 ? "reserved" : "reserved (not 00: servers put junk here; ignored)" }
+            )
+        else {
             return w.cut("RSV")
         }
         _ = rsv
@@ -131,44 +156,74 @@ public enum WireExplanation {
 
     private static func udp(_ w: inout Walker) -> String? {
         guard w.take("RSV", 2, { _ in "reserved" }) != nil else { return w.cut("RSV") }
-        guard let frag = w.take("FRAG", 1, { bytes in
-            bytes[0] == 0 ? "00: a whole datagram" : "fragment \(bytes[0]): SocksDeck, like most clients, drops fragments"
-        }) else { return w.cut("FRAG") }
+        guard
+            let frag = w.take(
+                "FRAG",
+                1,
+                { bytes in
+                    bytes[0] == 0
+                        ? "00: a whole datagram" : "fragment \(bytes[0]): SocksDeck, like most clients, drops fragments"
+                }
+            )
+        else { return w.cut("FRAG") }
         _ = frag
         if let p = address(&w, prefix: "DST", isReply: false) { return p }
         let rest = w.remainingCount
         let data = w.takeRest()
         let text = String(data.prefix(48).map { (0x20..<0x7F).contains($0) ? Character(UnicodeScalar($0)) : "." })
-        w.fields.append(Field(name: "DATA", hex: Self.hex(Array(data.prefix(16))) + (rest > 16 ? " …" : ""),
-                              meaning: "\(rest) byte(s) of payload: \"\(text)\""))
+        w.fields.append(
+            Field(
+                name: "DATA",
+                hex: Self.hex(Array(data.prefix(16))) + (rest > 16 ? " …" : ""),
+                meaning: "\(rest) byte(s) of payload: \"\(text)\""
+            )
+        )
         return nil
     }
 
     private static func address(_ w: inout Walker, prefix: String, isReply: Bool) -> String? {
-        guard let atyp = w.take("ATYP", 1, { bytes in
-            switch AddressType(rawValue: bytes[0]) {
-            case .ipv4: "01: IPv4"
-            case .ipv6: "04: IPv6"
-            case .domainName: "03: domain name"
-            case nil: "\(hexByte(bytes[0])): not an address type RFC 1928 assigns (01, 03, 04)"
-            }
-        }) else { return w.cut("ATYP") }
+        guard
+            let atyp = w.take(
+                "ATYP",
+                1,
+                { bytes in
+                    switch AddressType(rawValue: bytes[0]) {
+                    case .ipv4: "01: IPv4"
+                    case .ipv6: "04: IPv6"
+                    case .domainName: "03: domain name"
+                    case nil: "\(hexByte(bytes[0])): not an address type RFC 1928 assigns (01, 03, 04)"
+                    }
+                }
+            )
+        else { return w.cut("ATYP") }
         let kind = AddressType(rawValue: atyp[0])
         let addressLabel = prefix + ".ADDR"
         var unspecified = false
         switch kind {
         case .ipv4:
-            guard let a = w.take(addressLabel, 4, { bytes in
-                let address = IPv4Address(bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
-                return "\(address)"
-            }) else { return w.cut(addressLabel) }
+            guard
+                let a = w.take(
+                    addressLabel,
+                    4,
+                    { bytes in
+                        let address = IPv4Address(bytes.reduce(UInt32(0)) { $0 << 8 | UInt32($1) })
+                        return "\(address)"
+                    }
+                )
+            else { return w.cut(addressLabel) }
             unspecified = a.allSatisfy { $0 == 0 }
         case .ipv6:
-            guard let a = w.take(addressLabel, 16, { bytes in
-                let high = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                let low = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
-                return "\(IPv6Address(high: high, low: low))"
-            }) else { return w.cut(addressLabel) }
+            guard
+                let a = w.take(
+                    addressLabel,
+                    16,
+                    { bytes in
+                        let high = bytes[0..<8].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                        let low = bytes[8..<16].reduce(UInt64(0)) { $0 << 8 | UInt64($1) }
+                        return "\(IPv6Address(high: high, low: low))"
+                    }
+                )
+            else { return w.cut(addressLabel) }
             unspecified = a.allSatisfy { $0 == 0 }
         case .domainName:
             guard let n = w.take("LEN", 1, { "\($0[0])-byte name" }) else { return w.cut("LEN") }
@@ -181,7 +236,8 @@ public enum WireExplanation {
             return "ATYP \(hexByte(atyp[0])) is unknown: the rest cannot be read"
         }
         if unspecified, isReply {
-            w.fields[w.fields.count - 1].meaning += " (unspecified: the client uses the server's address, keeping BND's family)"
+            w.fields[w.fields.count - 1].meaning +=
+                " (unspecified: the client uses the server's address, keeping BND's family)"
         }
         guard w.take(prefix + ".PORT", 2, { bytes in "\(UInt16(bytes[0]) << 8 | UInt16(bytes[1]))" }) != nil else {
             return w.cut(prefix + ".PORT")
@@ -218,7 +274,8 @@ public enum WireExplanation {
         }
 
         func trailing() -> String? {
-            remainingCount == 0 ? nil : "\(remainingCount) byte(s) after the message: \(WireExplanation.hex(Array(bytes[offset...])))"
+            remainingCount == 0
+                ? nil : "\(remainingCount) byte(s) after the message: \(WireExplanation.hex(Array(bytes[offset...])))"
         }
     }
 }

@@ -87,7 +87,9 @@ public struct ClientHandshake: Sendable {
         case .idle:
             state = .awaitingMethodSelection
             let greeting = ClientGreeting(methods: offeredMethods).encoded()
-            return .send(pipelinesRequest ? greeting + SOCKSRequest(command: command, address: address).encoded() : greeting)
+            return .send(
+                pipelinesRequest ? greeting + SOCKSRequest(command: command, address: address).encoded() : greeting
+            )
         case .awaitingSecondBindReply:
             return .receive(nextMessageNeed)
         default:
@@ -122,7 +124,8 @@ public struct ClientHandshake: Sendable {
         switch state {
         case .awaitingMethodSelection, .awaitingAuthenticationReply, .awaitingReply, .awaitingSecondBindReply:
             let message = currentMessageName
-            let detail = inbound.isEmpty
+            let detail =
+                inbound.isEmpty
                 ? "EOF while waiting for the \(message)"
                 : "EOF after \(inbound.count) byte(s) of the \(message): \(hex(inbound))"
             return fail(SOCKS5Error(code: .closedDuringHandshake, command: command, detail: detail))
@@ -145,7 +148,8 @@ public struct ClientHandshake: Sendable {
         if pipelinesRequest, case .awaitingReply = state, inbound.isEmpty, error.systemError == ETIMEDOUT {
             // The server answered the greeting and then nothing: the sign of one that read the
             // greeting and threw the request away with the rest of its read (microsocks does).
-            error.detail = (error.detail.map { $0 + "; " } ?? "")
+            error.detail =
+                (error.detail.map { $0 + "; " } ?? "")
                 + "the request went with the greeting (pipelining) and only the greeting was answered: "
                 + "this server does not read past the greeting, turn pipelining off for it"
         }
@@ -158,54 +162,79 @@ public struct ClientHandshake: Sendable {
     private mutating func advance() -> Action {
         do throws(ProtocolViolation) {
             switch state {
-                case .awaitingMethodSelection:
-                    guard case .complete(let selection, let used) = try parseInbound(MethodSelection.parse)
-                    else { return .receive(nextMessageNeed) }
-                    inbound.removeFirst(used)
-                    return try methodSelected(selection.method)
-                case .awaitingAuthenticationReply:
-                    guard case .complete(let reply, let used) = try parseInbound(UsernamePasswordReply.parse)
-                    else { return .receive(nextMessageNeed) }
-                    inbound.removeFirst(used)
-                    guard reply.succeeded else {
-                        return fail(SOCKS5Error(code: .authenticationFailed, command: command,
-                                                detail: "RFC 1929 status \(hexByte(reply.status))"))
-                    }
-                    state = .awaitingReply
-                    return .send(SOCKSRequest(command: command, address: address).encoded())
-                case .awaitingReply, .awaitingSecondBindReply:
-                    guard case .complete(let reply, let used) = try parseInbound(SOCKSReply.parse)
-                    else { return .receive(nextMessageNeed) }
-                    inbound.removeFirst(used)
-                    if let code = SOCKS5ErrorCode(reply: reply.reply) {
-                        return fail(SOCKS5Error(code: code, replyByte: reply.reply.rawValue, command: command,
-                                                detail: "reply to \(command): \(hex(reply.encoded()))"))
-                    }
-                    if command == .bind, case .awaitingReply = state {
-                        state = .awaitingSecondBindReply(first: reply)
-                        return .bound(reply)
-                    }
-                    state = .established(reply)
-                    return .established(reply)
-                default:
-                    return pendingAction
+            case .awaitingMethodSelection:
+                guard case .complete(let selection, let used) = try parseInbound(MethodSelection.parse)
+                else { return .receive(nextMessageNeed) }
+                inbound.removeFirst(used)
+                return try methodSelected(selection.method)
+            case .awaitingAuthenticationReply:
+                guard case .complete(let reply, let used) = try parseInbound(UsernamePasswordReply.parse)
+                else { return .receive(nextMessageNeed) }
+                inbound.removeFirst(used)
+                guard reply.succeeded else {
+                    return fail(
+                        SOCKS5Error(
+                            code: .authenticationFailed,
+                            command: command,
+                            detail: "RFC 1929 status \(hexByte(reply.status))"
+                        )
+                    )
+                }
+                state = .awaitingReply
+                return .send(SOCKSRequest(command: command, address: address).encoded())
+            case .awaitingReply, .awaitingSecondBindReply:
+                guard case .complete(let reply, let used) = try parseInbound(SOCKSReply.parse)
+                else { return .receive(nextMessageNeed) }
+                inbound.removeFirst(used)
+                if let code = SOCKS5ErrorCode(reply: reply.reply) {
+                    return fail(
+                        SOCKS5Error(
+                            code: code,
+                            replyByte: reply.reply.rawValue,
+                            command: command,
+                            detail: "reply to \(command): \(hex(reply.encoded()))"
+                        )
+                    )
+                }
+                if command == .bind, case .awaitingReply = state {
+                    state = .awaitingSecondBindReply(first: reply)
+                    return .bound(reply)
+                }
+                state = .established(reply)
+                return .established(reply)
+            default:
+                return pendingAction
             }
         } catch {
-            return fail(SOCKS5Error(code: .malformedReply, command: command,
-                                    detail: "\(currentMessageName): \(Self.explain(error)); bytes \(hex(inbound))"))
+            return fail(
+                SOCKS5Error(
+                    code: .malformedReply,
+                    command: command,
+                    detail: "\(currentMessageName): \(Self.explain(error)); bytes \(hex(inbound))"
+                )
+            )
         }
     }
 
     private mutating func methodSelected(_ method: AuthenticationMethod) throws(ProtocolViolation) -> Action {
         if method == .noAcceptableMethods {
-            return fail(SOCKS5Error(code: .noAcceptableMethod, command: command,
-                                    detail: "offered \(offeredMethods.map(\.description).joined(separator: ", "))"))
+            return fail(
+                SOCKS5Error(
+                    code: .noAcceptableMethod,
+                    command: command,
+                    detail: "offered \(offeredMethods.map(\.description).joined(separator: ", "))"
+                )
+            )
         }
         guard offeredMethods.contains(method) else {
             let offered = offeredMethods.map(\.description).joined(separator: ", ")
-            return fail(SOCKS5Error(
-                code: .methodNotOffered, command: command,
-                detail: "the server selected \(method) (\(hexByte(method.rawValue))); offered \(offered)"))
+            return fail(
+                SOCKS5Error(
+                    code: .methodNotOffered,
+                    command: command,
+                    detail: "the server selected \(method) (\(hexByte(method.rawValue))); offered \(offered)"
+                )
+            )
         }
         selectedMethod = method
         if pipelinesRequest {

@@ -1,8 +1,9 @@
+import NIOCore
+import Socks5
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import NIOCore
-import Socks5
 
 /// Drives the library's `ClientHandshake` over a NIO channel: the same sans-I/O state machine the
 /// blocking C API uses, here fed by channel reads. After the handshake it watches the control
@@ -33,7 +34,8 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     private var lastError: Int32?
 
     init(
-        timeout: TimeAmount, makeMachine: @escaping (SocketAddress?) -> ClientHandshake,
+        timeout: TimeAmount,
+        makeMachine: @escaping (SocketAddress?) -> ClientHandshake,
         report: @escaping (Event) -> Void
     ) {
         self.makeMachine = makeMachine
@@ -47,9 +49,14 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             guard !established, !finished else { return }
             let milliseconds = timeout.nanoseconds / 1_000_000
-            let hint = "The server took longer than handshake_timeout_ms (\(milliseconds) ms) to answer: is it "
-                + "overloaded, or is something in between dropping packets? Raise handshake_timeout_ms for a slow server."
-            perform(machine.fail(.system(ETIMEDOUT, "no complete reply within \(milliseconds) ms", hint: hint)), context: context)
+            let hint =
+                "The server took longer than handshake_timeout_ms (\(milliseconds) ms) to answer: is it "
+                + "overloaded, or is something in between dropping packets? Raise handshake_timeout_ms for a "
+                + "slow server."
+            perform(
+                machine.fail(.system(ETIMEDOUT, "no complete reply within \(milliseconds) ms", hint: hint)),
+                context: context
+            )
         }
         perform(machine.start(), context: context)
         context.fireChannelActive()

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOCore
 import Socks5
 import Socks5NIO
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Reads the association's data socket: checks the source is the relay, strips and parses the
 /// header with the library's codec (no allocation for IP senders), and hands the result to the
@@ -19,8 +20,13 @@ final class RelayDatagramHandler: ChannelInboundHandler {
         let envelope = unwrapInboundIn(data)
         let buffer = envelope.data
         guard let relay = association.rendezvous?.asUsed,
-              let source = IPEndpoint(envelope.remoteAddress), source.isSamePeer(as: relay) else {
-            association.recordDrop(.notFromRelay, size: buffer.readableBytes, source: IPEndpoint(envelope.remoteAddress).map { .ip($0) })
+            let source = IPEndpoint(envelope.remoteAddress), source.isSamePeer(as: relay)
+        else {
+            association.recordDrop(
+                .notFromRelay,
+                size: buffer.readableBytes,
+                source: IPEndpoint(envelope.remoteAddress).map { .ip($0) }
+            )
             return
         }
         // A datagram that fills the buffer may have been cut by the kernel: never deliver it.

@@ -17,13 +17,19 @@ public enum ConfigurationFileEditor {
     /// returns the configuration as it now reads.
     @discardableResult
     public static func apply(
-        _ change: Change, to path: String, environment: [String: String] = ProcessInfo.processInfo.environment
+        _ change: Change,
+        to path: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationFileError) -> DeckConfiguration {
         let exists = FileManager.default.fileExists(atPath: path)
         let text: String
         if exists {
             do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                throw ConfigurationFileError(path: path, message: "cannot be read, so it was not changed", fileUnreadable: true)
+                throw ConfigurationFileError(
+                    path: path,
+                    message: "cannot be read, so it was not changed",
+                    fileUnreadable: true
+                )
             }
         } else {
             text = ""
@@ -40,14 +46,17 @@ public enum ConfigurationFileEditor {
         var lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         func block(named name: String) throws(ConfigurationFileError) -> Range<Int> {
-            let headers = lines.indices.filter { lines[$0].replacingOccurrences(of: " ", with: "").hasPrefix("[[server]]") }
+            let headers = lines.indices.filter {
+                lines[$0].replacingOccurrences(of: " ", with: "").hasPrefix("[[server]]")
+            }
             for (n, start) in headers.enumerated() {
                 var end = n + 1 < headers.count ? headers[n + 1] : lines.count
                 let names = lines[start..<end].compactMap(Self.nameValue)
                 guard names.first == name else { continue }
                 // Comments and blank lines just before the next header belong to that one.
-                while end > start + 1, lines[end - 1].trimmingCharacters(in: .whitespaces).isEmpty
-                    || lines[end - 1].trimmingCharacters(in: .whitespaces).hasPrefix("#")
+                while end > start + 1,
+                    lines[end - 1].trimmingCharacters(in: .whitespaces).isEmpty
+                        || lines[end - 1].trimmingCharacters(in: .whitespaces).hasPrefix("#")
                 {
                     end -= 1
                 }
@@ -99,7 +108,11 @@ public enum ConfigurationFileEditor {
         return nil
     }
 
-    private static func write(_ text: String, to path: String, keepingModeOf original: String?) throws(ConfigurationFileError) {
+    private static func write(
+        _ text: String,
+        to path: String,
+        keepingModeOf original: String?
+    ) throws(ConfigurationFileError) {
         let folder = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -110,7 +123,10 @@ public enum ConfigurationFileEditor {
             try text.write(toFile: temporary, atomically: false, encoding: .utf8)
             chmod(temporary, mode)
             guard rename(temporary, path) == 0 else {
-                throw ConfigurationFileError(path: path, message: "cannot be replaced: \(String(cString: strerror(errno)))")
+                throw ConfigurationFileError(
+                    path: path,
+                    message: "cannot be replaced: \(String(cString: strerror(errno)))"
+                )
             }
         } catch let error as ConfigurationFileError {
             throw error
@@ -145,7 +161,9 @@ extension ServerDefinition {
             lines.append("handshake_timeout_ms = \(handshakeTimeoutMilliseconds)")
         }
         if pipelining { lines.append("pipelining = true") }
-        if receiveBufferBytes != Self.defaultReceiveBufferBytes { lines.append("receive_buffer_bytes = \(receiveBufferBytes)") }
+        if receiveBufferBytes != Self.defaultReceiveBufferBytes {
+            lines.append("receive_buffer_bytes = \(receiveBufferBytes)")
+        }
         if declare != .default { lines.append("declare = \(quoted(declare.rawValue))") }
         return lines
     }

@@ -36,12 +36,16 @@ public struct DeckConfiguration: Sendable, Equatable {
 
     /// `$XDG_CONFIG_HOME/socksdeck/config.toml`, or `~/.config/socksdeck/config.toml`.
     public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
-        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
+        let base =
+            environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
         return base + "/socksdeck/config.toml"
     }
 
-    public static func load(path: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationFileError) -> DeckConfiguration {
+    public static func load(
+        path: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationFileError) -> DeckConfiguration {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             let reason = FileManager.default.fileExists(atPath: path) ? "cannot be read" : "does not exist"
@@ -50,32 +54,54 @@ public struct DeckConfiguration: Sendable, Equatable {
         var configuration = try parse(text, path: path, environment: environment)
         if configuration.servers.contains(where: { $0.passwordSource == .inline }), isReadableByOthers(path) {
             configuration.warnings.append(
-                "\(path) holds a password and can be read by group or others: chmod 600 it, or use password_env / password_file")
+                "\(path) holds a password and can be read by group or others: chmod 600 it, or use password_env "
+                    + "/ password_file"
+            )
         }
         return configuration
     }
 
-    public static func parse(_ text: String, path: String? = nil, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationFileError) -> DeckConfiguration {
+    public static func parse(
+        _ text: String,
+        path: String? = nil,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationFileError) -> DeckConfiguration {
         let table: TOMLTable
         do { table = try TOMLDocument.parse(text) } catch {
             throw ConfigurationFileError(path: path, line: error.line, message: error.message)
         }
         let lines = SourceLines(text)
         for key in table.keys where key != "server" {
-            throw ConfigurationFileError(path: path, line: lines.line(ofKey: key, inServer: nil), message: "unknown key '\(key)' (expected [[server]] tables)")
+            throw ConfigurationFileError(
+                path: path,
+                line: lines.line(ofKey: key, inServer: nil),
+                message: "unknown key '\(key)' (expected [[server]] tables)"
+            )
         }
         guard let entries = table["server"] else { return DeckConfiguration(servers: [], path: path) }
         guard let array = entries.array else {
-            throw ConfigurationFileError(path: path, line: lines.line(ofKey: "server", inServer: nil), message: "'server' must be an array of tables: write [[server]]")
+            throw ConfigurationFileError(
+                path: path,
+                line: lines.line(ofKey: "server", inServer: nil),
+                message: "'server' must be an array of tables: write [[server]]"
+            )
         }
         var servers: [ServerDefinition] = []
         for (index, value) in array.enumerated() {
             guard let server = value.table else {
-                throw ConfigurationFileError(path: path, line: lines.serverHeaders[safe: index], message: "each [[server]] must be a table")
+                throw ConfigurationFileError(
+                    path: path,
+                    line: lines.serverHeaders[safe: index],
+                    message: "each [[server]] must be a table"
+                )
             }
             let s = try parseServer(server, index: index, lines: lines, path: path, environment: environment)
             if servers.contains(where: { $0.name == s.name }) {
-                throw ConfigurationFileError(path: path, line: lines.line(ofKey: "name", inServer: index), message: "a second server is named '\(s.name)'")
+                throw ConfigurationFileError(
+                    path: path,
+                    line: lines.line(ofKey: "name", inServer: index),
+                    message: "a second server is named '\(s.name)'"
+                )
             }
             servers.append(s)
         }
@@ -83,15 +109,24 @@ public struct DeckConfiguration: Sendable, Equatable {
     }
 
     private static let knownKeys: Set<String> = [
-        "name", "address", "username", "password", "password_env", "password_file", "echo", "connect_timeout_ms", "handshake_timeout_ms",
+        "name", "address", "username", "password", "password_env", "password_file", "echo", "connect_timeout_ms",
+        "handshake_timeout_ms",
         "pipelining", "receive_buffer_bytes", "declare",
     ]
 
     private static func parseServer(
-        _ table: TOMLTable, index: Int, lines: SourceLines, path: String?, environment: [String: String]
+        _ table: TOMLTable,
+        index: Int,
+        lines: SourceLines,
+        path: String?,
+        environment: [String: String]
     ) throws(ConfigurationFileError) -> ServerDefinition {
         func fail(_ key: String?, _ message: String) -> ConfigurationFileError {
-            ConfigurationFileError(path: path, line: key.map { lines.line(ofKey: $0, inServer: index) } ?? lines.serverHeaders[safe: index], message: message)
+            ConfigurationFileError(
+                path: path,
+                line: key.map { lines.line(ofKey: $0, inServer: index) } ?? lines.serverHeaders[safe: index],
+                message: message
+            )
         }
         for key in table.keys where !knownKeys.contains(key) {
             throw fail(key, "unknown key '\(key)' in [[server]] (known: \(knownKeys.sorted().joined(separator: ", ")))")
@@ -103,7 +138,9 @@ public struct DeckConfiguration: Sendable, Equatable {
         }
         func milliseconds(_ key: String, default value: Int) throws(ConfigurationFileError) -> Int {
             guard let v = table[key] else { return value }
-            guard let i = v.int, (1...600_000).contains(i) else { throw fail(key, "'\(key)' must be a whole number of milliseconds from 1 to 600000") }
+            guard let i = v.int, (1...600_000).contains(i) else {
+                throw fail(key, "'\(key)' must be a whole number of milliseconds from 1 to 600000")
+            }
             return i
         }
         var pipelining = false
@@ -114,7 +151,10 @@ public struct DeckConfiguration: Sendable, Equatable {
         var receiveBuffer = ServerDefinition.defaultReceiveBufferBytes
         if let v = table["receive_buffer_bytes"] {
             guard let n = v.int, (512...65_536).contains(n) else {
-                throw fail("receive_buffer_bytes", "'receive_buffer_bytes' must be a whole number of bytes from 512 to 65536")
+                throw fail(
+                    "receive_buffer_bytes",
+                    "'receive_buffer_bytes' must be a whole number of bytes from 512 to 65536"
+                )
             }
             receiveBuffer = n
         }
@@ -127,20 +167,29 @@ public struct DeckConfiguration: Sendable, Equatable {
             declare = d
         }
         guard let name = try string("name"), !name.isEmpty else { throw fail(nil, "a [[server]] needs a name") }
-        guard let address = try string("address") else { throw fail(nil, "server '\(name)' needs an address (host:port)") }
+        guard let address = try string("address") else {
+            throw fail(nil, "server '\(name)' needs an address (host:port)")
+        }
         guard let (host, port) = splitHostPort(address) else {
-            throw fail("address", "server '\(name)': '\(address)' is not host:port (an IPv6 literal goes in brackets: [::1]:1080)")
+            throw fail(
+                "address",
+                "server '\(name)': '\(address)' is not host:port (an IPv6 literal goes in brackets: [::1]:1080)"
+            )
         }
         var echo: IPEndpoint?
         if let e = try string("echo") {
-            guard let endpoint = IPEndpoint(e) else { throw fail("echo", "server '\(name)': echo '\(e)' is not an IP literal with a port") }
+            guard let endpoint = IPEndpoint(e) else {
+                throw fail("echo", "server '\(name)': echo '\(e)' is not an IP literal with a port")
+            }
             echo = endpoint
         }
         var credentials: Credentials?
         var source: PasswordSource?
         let username = try string("username")
         let sources = ["password", "password_env", "password_file"].filter { table[$0] != nil }
-        if sources.count > 1 { throw fail(sources[1], "server '\(name)': give one of password, password_env, password_file") }
+        if sources.count > 1 {
+            throw fail(sources[1], "server '\(name)': give one of password, password_env, password_file")
+        }
         var unusable: String?
         if let username {
             var password: String?
@@ -165,11 +214,17 @@ public struct DeckConfiguration: Sendable, Equatable {
                 password = inline
                 source = .inline
             } else {
-                throw fail("username", "server '\(name)': username without a password (password_env, password_file or password)")
+                throw fail(
+                    "username",
+                    "server '\(name)': username without a password (password_env, password_file or password)"
+                )
             }
             if let password {
                 guard let c = Credentials(username: username, password: password) else {
-                    throw fail("username", "server '\(name)': username and password must each be 1 to 255 bytes (RFC 1929)")
+                    throw fail(
+                        "username",
+                        "server '\(name)': username and password must each be 1 to 255 bytes (RFC 1929)"
+                    )
                 }
                 credentials = c
             }
@@ -177,14 +232,33 @@ public struct DeckConfiguration: Sendable, Equatable {
             throw fail(first, "server '\(name)': a password without a username")
         }
         if pipelining && username != nil {
-            throw fail("pipelining", "server '\(name)': pipelining sends the request before the server chooses a method, so it works without a username only")
+            throw fail(
+                "pipelining",
+                "server '\(name)': pipelining sends the request before the server chooses a method, so it works "
+                    + "without a username only"
+            )
         }
         return ServerDefinition(
-            name: name, host: host, port: port, credentials: credentials, passwordSource: source, echo: echo,
-            connectTimeoutMilliseconds: try milliseconds("connect_timeout_ms", default: ServerDefinition.defaultConnectTimeoutMilliseconds),
-            handshakeTimeoutMilliseconds: try milliseconds("handshake_timeout_ms", default: ServerDefinition.defaultHandshakeTimeoutMilliseconds),
-            pipelining: pipelining, receiveBufferBytes: receiveBuffer, declare: declare,
-            configuredUsername: username, unusableBecause: unusable)
+            name: name,
+            host: host,
+            port: port,
+            credentials: credentials,
+            passwordSource: source,
+            echo: echo,
+            connectTimeoutMilliseconds: try milliseconds(
+                "connect_timeout_ms",
+                default: ServerDefinition.defaultConnectTimeoutMilliseconds
+            ),
+            handshakeTimeoutMilliseconds: try milliseconds(
+                "handshake_timeout_ms",
+                default: ServerDefinition.defaultHandshakeTimeoutMilliseconds
+            ),
+            pipelining: pipelining,
+            receiveBufferBytes: receiveBuffer,
+            declare: declare,
+            configuredUsername: username,
+            unusableBecause: unusable
+        )
     }
 
     static func isReadableByOthers(_ path: String) -> Bool {
@@ -204,7 +278,8 @@ struct SourceLines {
     init(_ text: String) {
         lines = text.split(separator: "\n", omittingEmptySubsequences: false)
         serverHeaders = lines.enumerated().compactMap { i, line in
-            line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "") == "[[server]]" ? i + 1 : nil
+            line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "") == "[[server]]"
+                ? i + 1 : nil
         }
     }
 
@@ -213,7 +288,11 @@ struct SourceLines {
         let end = index.flatMap { serverHeaders[safe: $0 + 1] } ?? (lines.count + 1)
         for number in (start + 1)..<max(end, start + 1) where number <= lines.count {
             let line = lines[number - 1].trimmingCharacters(in: .whitespaces)
-            if line.hasPrefix(key + " ") || line.hasPrefix(key + "=") || line.hasPrefix("[\(key)") || line.hasPrefix("[[\(key)") { return number }
+            if line.hasPrefix(key + " ") || line.hasPrefix(key + "=") || line.hasPrefix("[\(key)")
+                || line.hasPrefix("[[\(key)")
+            {
+                return number
+            }
         }
         return index.flatMap { serverHeaders[safe: $0] }
     }

@@ -57,11 +57,19 @@ public struct ServerDefinition: Sendable, Equatable {
     public static let defaultHandshakeTimeoutMilliseconds = 10_000
 
     public init(
-        name: String, host: String, port: UInt16, credentials: Credentials? = nil, passwordSource: PasswordSource? = nil,
-        echo: IPEndpoint? = nil, connectTimeoutMilliseconds: Int = defaultConnectTimeoutMilliseconds,
-        handshakeTimeoutMilliseconds: Int = defaultHandshakeTimeoutMilliseconds, pipelining: Bool = false,
-        receiveBufferBytes: Int = defaultReceiveBufferBytes, declare: DeclaredSource = .default,
-        configuredUsername: String? = nil, unusableBecause: String? = nil
+        name: String,
+        host: String,
+        port: UInt16,
+        credentials: Credentials? = nil,
+        passwordSource: PasswordSource? = nil,
+        echo: IPEndpoint? = nil,
+        connectTimeoutMilliseconds: Int = defaultConnectTimeoutMilliseconds,
+        handshakeTimeoutMilliseconds: Int = defaultHandshakeTimeoutMilliseconds,
+        pipelining: Bool = false,
+        receiveBufferBytes: Int = defaultReceiveBufferBytes,
+        declare: DeclaredSource = .default,
+        configuredUsername: String? = nil,
+        unusableBecause: String? = nil
     ) {
         self.name = name
         self.host = host
@@ -93,7 +101,10 @@ public struct ServerDefinition: Sendable, Equatable {
     /// "socks5://host:port", "socks5://user@host:port" (password from SOCKS_PASSWORD), or
     /// "socks5://user:password@host:port". Without a user, SOCKS_USERNAME and SOCKS_PASSWORD
     /// give the credentials when they are set, as for the C API.
-    public static func adHoc(_ text: String, environment: [String: String] = ProcessInfo.processInfo.environment) throws(ConfigurationFileError) -> ServerDefinition {
+    public static func adHoc(
+        _ text: String,
+        environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws(ConfigurationFileError) -> ServerDefinition {
         var rest = Substring(text)
         let isURL = rest.hasPrefix("socks5://") || rest.hasPrefix("socks5h://")
         if isURL { rest = rest[rest.index(after: rest.firstIndex(of: "/")!)...].dropFirst() }
@@ -113,10 +124,16 @@ public struct ServerDefinition: Sendable, Equatable {
                 source = .environment("SOCKS_PASSWORD")
             }
             guard let password else {
-                throw ConfigurationFileError(message: "\(text): no password for user '\(user)': set SOCKS_PASSWORD or write socks5://user:password@host:port")
+                throw ConfigurationFileError(
+                    message:
+                        "\(text): no password for user '\(user)': set SOCKS_PASSWORD or write "
+                        + "socks5://user:password@host:port"
+                )
             }
             guard let c = Credentials(username: user, password: password) else {
-                throw ConfigurationFileError(message: "\(text): username and password must each be 1 to 255 bytes (RFC 1929)")
+                throw ConfigurationFileError(
+                    message: "\(text): username and password must each be 1 to 255 bytes (RFC 1929)"
+                )
             }
             credentials = c
         }
@@ -127,23 +144,35 @@ public struct ServerDefinition: Sendable, Equatable {
                 throw ConfigurationFileError(message: "SOCKS_USERNAME is set (to '\(user)') but SOCKS_PASSWORD is not")
             }
             guard let c = Credentials(username: user, password: password) else {
-                throw ConfigurationFileError(message: "SOCKS_USERNAME and SOCKS_PASSWORD must each be 1 to 255 bytes (RFC 1929)")
+                throw ConfigurationFileError(
+                    message: "SOCKS_USERNAME and SOCKS_PASSWORD must each be 1 to 255 bytes (RFC 1929)"
+                )
             }
             credentials = c
             source = .environment("SOCKS_PASSWORD")
         }
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         guard let (host, port) = splitHostPort(String(rest)) else {
-            throw ConfigurationFileError(message: "'\(text)' is not host:port ([IPv6]:port, or socks5://[user@]host:port)")
+            throw ConfigurationFileError(
+                message: "'\(text)' is not host:port ([IPv6]:port, or socks5://[user@]host:port)"
+            )
         }
-        return ServerDefinition(name: String(rest), host: host, port: port, credentials: credentials, passwordSource: source)
+        return ServerDefinition(
+            name: String(rest),
+            host: host,
+            port: port,
+            credentials: credentials,
+            passwordSource: source
+        )
     }
 }
 
 /// Splits "host:port" and "[v6]:port"; nil when the port is missing or not 1...65535.
 func splitHostPort(_ text: String) -> (String, UInt16)? {
     if text.hasPrefix("[") {
-        guard let close = text.firstIndex(of: "]"), IPv6Address(String(text[text.index(after: text.startIndex)..<close])) != nil else { return nil }
+        guard let close = text.firstIndex(of: "]"),
+            IPv6Address(String(text[text.index(after: text.startIndex)..<close])) != nil
+        else { return nil }
         let rest = text[text.index(after: close)...]
         guard rest.hasPrefix(":"), let port = UInt16(rest.dropFirst()), port > 0 else { return nil }
         return (String(text[text.index(after: text.startIndex)..<close]), port)

@@ -22,7 +22,9 @@ public enum TOMLSubsetGuard {
             // toml++ skips a UTF-8 byte-order mark at the start of the text.
             if index == 0, line.starts(with: [0xEF, 0xBB, 0xBF]) { line = line.dropFirst(3) }
             if let problem = problem(in: line) {
-                let shown = String(decoding: raw.prefix(80), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+                let shown = String(decoding: raw.prefix(80), as: UTF8.self).trimmingCharacters(
+                    in: .whitespacesAndNewlines
+                )
                 return (index + 1, "\(problem): '\(shown)'")
             }
         }
@@ -34,8 +36,10 @@ public enum TOMLSubsetGuard {
 
     private static func isBareKeyByte(_ b: UInt8) -> Bool {
         switch b {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-             UInt8(ascii: "_"), UInt8(ascii: "-"): true
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"),
+            UInt8(ascii: "_"), UInt8(ascii: "-"):
+            true
         default: false
         }
     }
@@ -64,7 +68,9 @@ public enum TOMLSubsetGuard {
                 }
                 i += 1
             case UInt8(ascii: "["):
-                return "arrays are not used in SocksDeck's files: each key takes a string, a number, true/false or (themes) { ... }"
+                return
+                    "arrays are not used in SocksDeck's files: each key takes a string, a number, true/false or "
+                    + "(themes) { ... }"
             default:
                 i += 1
             }
@@ -115,7 +121,9 @@ public enum TOMLSubsetGuard {
             }
         }
         while i < bytes.count, bytes[i] == space || bytes[i] == tab || bytes[i] == UInt8(ascii: "\r") { i += 1 }
-        guard i == bytes.count || bytes[i] == UInt8(ascii: "#") else { return "nothing may follow a table header on its line but a comment" }
+        guard i == bytes.count || bytes[i] == UInt8(ascii: "#") else {
+            return "nothing may follow a table header on its line but a comment"
+        }
         return names > 0 ? nil : wrong
     }
 }

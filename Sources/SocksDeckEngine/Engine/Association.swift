@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import NIOCore
 import Socks5
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The engine's record of one association. Confined to the engine's single event loop: every
 /// read and write happens there, which is what makes the unchecked Sendable sound.
@@ -20,8 +21,18 @@ final class Association: @unchecked Sendable {
     var data: Channel?
     // The endpoints' text is made once, when they become known: snapshots are taken ten times
     // a second for every association on screen, and formatting was a third of their cost.
-    var controlLocal: IPEndpoint? { didSet { controlLocalText = controlLocal?.description; changed() } }
-    var controlRemote: IPEndpoint? { didSet { controlRemoteText = controlRemote?.description; changed() } }
+    var controlLocal: IPEndpoint? {
+        didSet {
+            controlLocalText = controlLocal?.description
+            changed()
+        }
+    }
+    var controlRemote: IPEndpoint? {
+        didSet {
+            controlRemoteText = controlRemote?.description
+            changed()
+        }
+    }
     var rendezvous: RendezvousAddress? {
         didSet {
             let socketFamily = dataSocketLocal?.family ?? .ipv6
@@ -33,7 +44,12 @@ final class Association: @unchecked Sendable {
     var declared: SOCKSAddress? { didSet { changed() } }
     /// The rendezvous as NIO's address, made once: every datagram sent is addressed to it.
     private(set) var relayAddress: SocketAddress?
-    var dataSocketLocal: IPEndpoint? { didSet { dataSocketLocalText = dataSocketLocal?.description; changed() } }
+    var dataSocketLocal: IPEndpoint? {
+        didSet {
+            dataSocketLocalText = dataSocketLocal?.description
+            changed()
+        }
+    }
     private var controlLocalText: String?
     private var controlRemoteText: String?
     private var dataSocketLocalText: String?
@@ -157,9 +173,11 @@ final class Association: @unchecked Sendable {
             if counters.truncatedTo != payload.count {
                 counters.truncatedTo = payload.count
                 engine?.log(
-                    .warning, id,
+                    .warning,
+                    id,
                     "a reply from \(sender) is \(payload.count) bytes, the datagram sent to it \(sent.size), and it is "
-                        + "that datagram's beginning: the path cuts datagrams to \(payload.count) bytes")
+                        + "that datagram's beginning: the path cuts datagrams to \(payload.count) bytes"
+                )
             }
         }
         counters.datagramsReceived += 1
@@ -174,10 +192,17 @@ final class Association: @unchecked Sendable {
         changed()
         counters.drops[reason.rawValue, default: 0] += 1
         recent.append(direction: .dropped, peer: source, size: size, firstBytes: ByteBufferView(), dropReason: reason)
-        let why = reason == .oversize
-            ? "it filled the \(server.receiveBufferBytes)-byte receive buffer, so it may have been cut (receive_buffer_bytes)"
+        let why =
+            reason == .oversize
+            ? "it filled the \(server.receiveBufferBytes)-byte receive buffer, so it may have been cut "
+                + "(receive_buffer_bytes)"
             : reason.description
-        engine?.log(.warning, id, "dropped a \(reason == .oversize ? "≥ " : "")\(size)-byte datagram from \(source?.description ?? "?"): \(why)")
+        engine?.log(
+            .warning,
+            id,
+            "dropped a \(reason == .oversize ? "≥ " : "")\(size)-byte datagram from "
+                + "\(source?.description ?? "?"): \(why)"
+        )
     }
 
     func recordDataSocketError(_ error: Error) {
@@ -189,13 +214,31 @@ final class Association: @unchecked Sendable {
 
     /// Without the recent datagrams (64 small arrays) when a list of many needs only counters.
     func snapshot(includingRecent: Bool) -> AssociationSnapshot {
-        if let last = lastSnapshot, last.generation == generation, last.includingRecent == includingRecent { return last.snapshot }
+        if let last = lastSnapshot, last.generation == generation, last.includingRecent == includingRecent {
+            return last.snapshot
+        }
         let snapshot = AssociationSnapshot(
-            id: id, serverName: server.name, serverAddress: server.address, requestedFamily: family, state: state, history: history,
-            controlLocal: controlLocalText, controlRemote: controlRemoteText, rendezvous: rendezvous,
-            dataSocketLocal: dataSocketLocalText, declared: declared, counters: counters, opened: opened, ended: ended,
-            lastSent: lastSent, lastReceived: lastReceived, sendRate: sendRate, receiveRate: receiveRate,
-            recent: includingRecent ? recent.snapshot : [], probe: probe?.summary ?? stoppedProbe)
+            id: id,
+            serverName: server.name,
+            serverAddress: server.address,
+            requestedFamily: family,
+            state: state,
+            history: history,
+            controlLocal: controlLocalText,
+            controlRemote: controlRemoteText,
+            rendezvous: rendezvous,
+            dataSocketLocal: dataSocketLocalText,
+            declared: declared,
+            counters: counters,
+            opened: opened,
+            ended: ended,
+            lastSent: lastSent,
+            lastReceived: lastReceived,
+            sendRate: sendRate,
+            receiveRate: receiveRate,
+            recent: includingRecent ? recent.snapshot : [],
+            probe: probe?.summary ?? stoppedProbe
+        )
         lastSnapshot = (generation, includingRecent, snapshot)
         return snapshot
     }
@@ -224,7 +267,13 @@ struct RecentDatagramRing {
         bytes = [UInt8](repeating: 0, count: capacity * Self.bytesPerEntry)
     }
 
-    mutating func append(direction: RecentDatagram.Direction, peer: SOCKSAddress?, size: Int, firstBytes: ByteBufferView, dropReason: DatagramDropReason?) {
+    mutating func append(
+        direction: RecentDatagram.Direction,
+        peer: SOCKSAddress?,
+        size: Int,
+        firstBytes: ByteBufferView,
+        dropReason: DatagramDropReason?
+    ) {
         let kept = min(firstBytes.count, Self.bytesPerEntry)
         let base = (entries.totalAppended % entries.capacity) * Self.bytesPerEntry
         // One copy of contiguous bytes; an element-by-element loop over the view costs an
@@ -236,7 +285,9 @@ struct RecentDatagramRing {
                 }
             }
         }
-        entries.append(Entry(time: Date(), direction: direction, peer: peer, size: size, kept: kept, dropReason: dropReason))
+        entries.append(
+            Entry(time: Date(), direction: direction, peer: peer, size: size, kept: kept, dropReason: dropReason)
+        )
     }
 
     var snapshot: [RecentDatagram] {
@@ -244,8 +295,14 @@ struct RecentDatagramRing {
         let first = entries.totalAppended - all.count
         return all.enumerated().map { offset, e in
             let base = ((first + offset) % entries.capacity) * Self.bytesPerEntry
-            return RecentDatagram(time: e.time, direction: e.direction, peer: e.peer?.description ?? "?", size: e.size,
-                                  firstBytes: Array(bytes[base..<base + e.kept]), dropReason: e.dropReason)
+            return RecentDatagram(
+                time: e.time,
+                direction: e.direction,
+                peer: e.peer?.description ?? "?",
+                size: e.size,
+                firstBytes: Array(bytes[base..<base + e.kept]),
+                dropReason: e.dropReason
+            )
         }
     }
 }

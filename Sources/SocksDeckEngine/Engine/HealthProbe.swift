@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import NIOCore
 import Socks5
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A periodic probe through one association to an echo target: each probe datagram carries a
 /// magic prefix, the association and a sequence number; its echo gives the round-trip time.
@@ -68,8 +69,10 @@ final class HealthProbe: @unchecked Sendable {
         let fields = payload.withContiguousStorageIfAvailable { bytes -> (UInt64, UInt64)? in
             let raw = UnsafeRawBufferPointer(bytes)
             guard Self.magic.withUnsafeBytes({ memcmp($0.baseAddress!, raw.baseAddress!, 8) == 0 }) else { return nil }
-            return (UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                    UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self)))
+            return (
+                UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
+                UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
+            )
         }
         guard let (id, seq) = fields ?? nil else { return }
         guard id == UInt64(associationID), let start = outstanding.removeValue(forKey: seq) else { return }
@@ -79,7 +82,9 @@ final class HealthProbe: @unchecked Sendable {
         rtts.append(milliseconds)
         percentilesStale = true
         rttSum += milliseconds / 1000
-        for (i, bound) in ProbeSummary.rttBucketBounds.enumerated() where milliseconds / 1000 <= bound { bucketCounts[i] += 1 }
+        for (i, bound) in ProbeSummary.rttBucketBounds.enumerated() where milliseconds / 1000 <= bound {
+            bucketCounts[i] += 1
+        }
     }
 
     private func expire(now: NIODeadline) {
@@ -90,7 +95,13 @@ final class HealthProbe: @unchecked Sendable {
     }
 
     var summary: ProbeSummary {
-        var s = ProbeSummary(target: target.description, sent: sent, answered: answered, lost: lost, lastReply: lastReply)
+        var s = ProbeSummary(
+            target: target.description,
+            sent: sent,
+            answered: answered,
+            lost: lost,
+            lastReply: lastReply
+        )
         s.rttBucketCounts = bucketCounts
         s.rttSumSeconds = rttSum
         if let p = percentiles() {
@@ -109,8 +120,13 @@ final class HealthProbe: @unchecked Sendable {
         if percentilesStale {
             percentilesStale = false
             let sorted = rtts.elements.sorted()
-            cachedPercentiles = sorted.isEmpty ? nil
-                : (sorted[(sorted.count - 1) / 2], sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)])
+            cachedPercentiles =
+                sorted.isEmpty
+                ? nil
+                : (
+                    sorted[(sorted.count - 1) / 2],
+                    sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
+                )
         }
         return cachedPercentiles
     }

@@ -1,12 +1,13 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Socks5
 import Socks5NIO
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The session engine: configured servers, associations opened and closed on demand, their
 /// counters, probes and the event log. Front ends (the CLI, the TUI) ask it things and read
@@ -36,7 +37,8 @@ public final class SessionEngine: Sendable {
     }
 
     /// Opens an association through any server definition (an ad-hoc one, say).
-    public func open(server: ServerDefinition, family: AddressFamily? = nil) async throws(EngineError) -> AssociationID {
+    public func open(server: ServerDefinition, family: AddressFamily? = nil) async throws(EngineError) -> AssociationID
+    {
         if let reason = server.unusableBecause { throw .unusableServer(server.name, because: reason) }
         // Literals need no lookup; a name is resolved here (the system resolver, as any client).
         let endpoint: IPEndpoint
@@ -54,21 +56,33 @@ public final class SessionEngine: Sendable {
         let otherAddresses = others
         return try await onLoop {
             core.open(
-                server: server, endpoint: endpoint, otherAddresses: otherAddresses, family: family ?? endpoint.family,
-                group: group)
+                server: server,
+                endpoint: endpoint,
+                otherAddresses: otherAddresses,
+                family: family ?? endpoint.family,
+                group: group
+            )
         }
     }
 
     /// Opens `count` associations through `server` and waits until each has settled, `batch` at
     /// a time: a burst of a thousand connects overflows a server's listen backlog. Returns their
     /// ids, oldest first; see their snapshots for which are associated.
-    public func open(server: ServerDefinition, count: Int, batch: Int = 50) async throws(EngineError) -> [AssociationID] {
+    public func open(server: ServerDefinition, count: Int, batch: Int = 50) async throws(EngineError) -> [AssociationID]
+    {
         guard count >= 1, batch >= 1 else { throw .invalidArgument("count and batch must be at least 1") }
         var ids: [AssociationID] = []
         for start in stride(from: 0, to: count, by: batch) {
             var opened: [AssociationID] = []
             for _ in start..<min(start + batch, count) { opened.append(try await open(server: server)) }
-            for id in opened { _ = await waitUntilSettled(id, timeout: .seconds(Int64(server.connectTimeoutMilliseconds + server.handshakeTimeoutMilliseconds) / 1000 + 1)) }
+            for id in opened {
+                _ = await waitUntilSettled(
+                    id,
+                    timeout: .seconds(
+                        Int64(server.connectTimeoutMilliseconds + server.handshakeTimeoutMilliseconds) / 1000 + 1
+                    )
+                )
+            }
             ids += opened
         }
         return ids
@@ -78,18 +92,25 @@ public final class SessionEngine: Sendable {
     /// returns its snapshot.
     public func waitUntilSettled(_ id: AssociationID, timeout: Duration = .seconds(30)) async -> AssociationSnapshot? {
         let core = self.core
-        let nanoseconds = Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
+        let nanoseconds =
+            Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
         // Whichever comes first, on the loop: the association settles, or the time is up.
         let first = try? await onLoop { () -> EventLoopFuture<Void>? in
             guard let settled = core.associations[id]?.settled.futureResult else { return nil }
             let promise = core.loop.makePromise(of: Void.self)
             var done = false
             let timer = core.loop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
-                if !done { done = true; promise.succeed() }
+                if !done {
+                    done = true
+                    promise.succeed()
+                }
             }
             settled.assumeIsolated().whenComplete { _ in
                 timer.cancel()
-                if !done { done = true; promise.succeed() }
+                if !done {
+                    done = true
+                    promise.succeed()
+                }
             }
             return promise.futureResult
         }
@@ -107,7 +128,13 @@ public final class SessionEngine: Sendable {
     /// Sends `payload` `count` times, `interval` apart, to `target` through the association.
     /// Returns how many were handed to the kernel.
     @discardableResult
-    public func send(_ id: AssociationID, to target: SOCKSAddress, payload: [UInt8], count: Int = 1, interval: Duration = .zero) async throws(EngineError) -> Int {
+    public func send(
+        _ id: AssociationID,
+        to target: SOCKSAddress,
+        payload: [UInt8],
+        count: Int = 1,
+        interval: Duration = .zero
+    ) async throws(EngineError) -> Int {
         guard count >= 1 else { throw .invalidArgument("count must be at least 1") }
         var written = 0
         for i in 0..<count {
@@ -125,7 +152,11 @@ public final class SessionEngine: Sendable {
     }
 
     /// Starts a periodic probe to the echo target (the server's configured one by default).
-    public func startProbe(_ id: AssociationID, target: IPEndpoint? = nil, interval: Duration = .seconds(1)) async throws(EngineError) {
+    public func startProbe(
+        _ id: AssociationID,
+        target: IPEndpoint? = nil,
+        interval: Duration = .seconds(1)
+    ) async throws(EngineError) {
         let core = self.core
         let ms = Int64(interval.components.seconds) * 1000 + interval.components.attoseconds / 1_000_000_000_000_000
         let result = try await onLoop { core.startProbe(id, target: target, interval: .milliseconds(max(ms, 10))) }
@@ -153,15 +184,17 @@ public final class SessionEngine: Sendable {
     /// Every association, oldest first.
     public func snapshots(recentDatagrams: RecentDatagrams = .all) async -> [AssociationSnapshot] {
         let core = self.core
-        return (try? await onLoop {
-            core.associations.keys.sorted().compactMap { id in
-                let include = switch recentDatagrams {
-                case .all: true
-                case .only(let selected): selected == id
+        return
+            (try? await onLoop {
+                core.associations.keys.sorted().compactMap { id in
+                    let include =
+                        switch recentDatagrams {
+                        case .all: true
+                        case .only(let selected): selected == id
+                        }
+                    return core.associations[id]?.snapshot(includingRecent: include)
                 }
-                return core.associations[id]?.snapshot(includingRecent: include)
-            }
-        }) ?? []
+            }) ?? []
     }
 
     /// The event log, oldest first; only one association's events when `association` is given.
@@ -175,11 +208,12 @@ public final class SessionEngine: Sendable {
     @discardableResult
     public func prune() async -> Int {
         let core = self.core
-        return (try? await onLoop { () -> Int in
-            let before = core.associations.count
-            core.associations = core.associations.filter { !$0.value.state.isFinal }
-            return before - core.associations.count
-        }) ?? 0
+        return
+            (try? await onLoop { () -> Int in
+                let before = core.associations.count
+                core.associations = core.associations.filter { !$0.value.state.isFinal }
+                return before - core.associations.count
+            }) ?? 0
     }
 
     /// Forgets one ended (closed or failed) association; a live one stays (close it first).
@@ -187,11 +221,12 @@ public final class SessionEngine: Sendable {
     @discardableResult
     public func forget(_ id: AssociationID) async -> Bool {
         let core = self.core
-        return (try? await onLoop { () -> Bool in
-            guard core.associations[id]?.state.isFinal == true else { return false }
-            core.associations[id] = nil
-            return true
-        }) ?? false
+        return
+            (try? await onLoop { () -> Bool in
+                guard core.associations[id]?.state.isFinal == true else { return false }
+                core.associations[id] = nil
+                return true
+            }) ?? false
     }
 
     /// Runs `body` on the engine's loop. The only way that fails is an engine already shut down.
@@ -207,7 +242,12 @@ public final class SessionEngine: Sendable {
     /// Closes every association and stops the engine's thread.
     public func shutdown() async {
         // Only the first call does the work; later ones (and every request after) answer at once.
-        guard stopped.withLockedValue({ was in defer { was = true }; return !was }) == true else { return }
+        guard
+            stopped.withLockedValue({ was in
+                defer { was = true }
+                return !was
+            }) == true
+        else { return }
         let core = self.core
         let closing = try? await core.loop.submit { () -> [EventLoopFuture<Void>] in
             core.associations.values.compactMap { a -> [EventLoopFuture<Void>]? in
@@ -240,15 +280,21 @@ final class EngineCore: @unchecked Sendable {
     /// Binds the data socket first, so that the request can declare its port (the server's
     /// `declare` policy), then connects the control connection and runs the handshake.
     func open(
-        server: ServerDefinition, endpoint: IPEndpoint, otherAddresses: [IPAddress], family: AddressFamily,
+        server: ServerDefinition,
+        endpoint: IPEndpoint,
+        otherAddresses: [IPAddress],
+        family: AddressFamily,
         group: EventLoopGroup
     ) -> AssociationID {
         let id = AssociationID(nextID)
         nextID += 1
         let association = Association(id: id, server: server, family: family, engine: self, eventLoop: loop)
         associations[id] = association
-        log(.info, id,
-            "opening through \(server.name) (\(endpoint)), \(family) rendezvous requested, declaring \(server.declare)")
+        log(
+            .info,
+            id,
+            "opening through \(server.name) (\(endpoint)), \(family) rendezvous requested, declaring \(server.declare)"
+        )
         bindDataSocket(for: association) { [self] port in
             connectControl(association, endpoint: endpoint, otherAddresses: otherAddresses, dataSocketPort: port)
         }
@@ -256,7 +302,10 @@ final class EngineCore: @unchecked Sendable {
     }
 
     private func connectControl(
-        _ association: Association, endpoint: IPEndpoint, otherAddresses: [IPAddress], dataSocketPort: UInt16
+        _ association: Association,
+        endpoint: IPEndpoint,
+        otherAddresses: [IPAddress],
+        dataSocketPort: UInt16
     ) {
         let server = association.server
         let family = association.family
@@ -268,15 +317,22 @@ final class EngineCore: @unchecked Sendable {
                     timeout: timeout,
                     makeMachine: { local in
                         let declared = server.declare.declaration(
-                            family: family, dataSocketPort: dataSocketPort, controlLocal: IPEndpoint(local)?.address)
+                            family: family,
+                            dataSocketPort: dataSocketPort,
+                            controlLocal: IPEndpoint(local)?.address
+                        )
                         association.declared = declared
                         return ClientHandshake(
-                            command: .udpAssociate, address: declared, credentials: server.credentials,
-                            pipelining: server.pipelining)
+                            command: .udpAssociate,
+                            address: declared,
+                            credentials: server.credentials,
+                            pipelining: server.pipelining
+                        )
                     },
                     report: { [self] event in
                         self.handle(event, association: association, endpoint: endpoint, otherAddresses: otherAddresses)
-                    })
+                    }
+                )
                 return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
         bootstrap.connect(to: endpoint.nioAddress).whenComplete { [self] result in
@@ -287,13 +343,17 @@ final class EngineCore: @unchecked Sendable {
                 association.controlRemote = IPEndpoint(channel.remoteAddress)
                 if association.state.isFinal { channel.close(promise: nil) }
             case .failure(let error):
-                association.transition(to: .failed(DecodedFailure(.system(Self.errnoValue(error), "connect to \(endpoint)"))))
+                association.transition(
+                    to: .failed(DecodedFailure(.system(Self.errnoValue(error), "connect to \(endpoint)")))
+                )
             }
         }
     }
 
     private func handle(
-        _ event: ControlConnectionHandler.Event, association: Association, endpoint: IPEndpoint,
+        _ event: ControlConnectionHandler.Event,
+        association: Association,
+        endpoint: IPEndpoint,
         otherAddresses: [IPAddress]
     ) {
         switch event {
@@ -302,8 +362,10 @@ final class EngineCore: @unchecked Sendable {
         case .established(let reply):
             do {
                 association.rendezvous = try RendezvousAddress(
-                    reply: reply.boundAddress, server: association.controlRemote ?? endpoint,
-                    serverAddresses: otherAddresses)
+                    reply: reply.boundAddress,
+                    server: association.controlRemote ?? endpoint,
+                    serverAddresses: otherAddresses
+                )
             } catch {
                 association.transition(to: .failed(DecodedFailure(error)))
                 return
@@ -319,7 +381,11 @@ final class EngineCore: @unchecked Sendable {
         case .closed(let reason):
             association.transition(to: .closed(reason: reason))
         case .unexpectedBytes(let n):
-            log(.warning, association.id, "the server sent \(n) unexpected byte(s) on the control connection after the reply")
+            log(
+                .warning,
+                association.id,
+                "the server sent \(n) unexpected byte(s) on the control connection after the reply"
+            )
         }
     }
 
@@ -333,9 +399,11 @@ final class EngineCore: @unchecked Sendable {
                 // (RelayDatagramHandler). A power of two wastes nothing (ByteBuffer rounds up).
                 .channelOption(
                     .recvAllocator,
-                    value: FixedSizeRecvByteBufferAllocator(capacity: association.server.receiveBufferBytes))
+                    value: FixedSizeRecvByteBufferAllocator(capacity: association.server.receiveBufferBytes)
+                )
             if family == .ipv6 { bootstrap = bootstrap.channelOption(.ipOption(.ipv6_v6only), value: 0) }
-            return bootstrap
+            return
+                bootstrap
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(RelayDatagramHandler(association: association))
@@ -360,15 +428,26 @@ final class EngineCore: @unchecked Sendable {
         }
     }
 
-    func send(_ id: AssociationID, to target: SOCKSAddress, payload: [UInt8]) -> Result<EventLoopFuture<Void>, EngineError> {
+    func send(
+        _ id: AssociationID,
+        to target: SOCKSAddress,
+        payload: [UInt8]
+    ) -> Result<EventLoopFuture<Void>, EngineError> {
         guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
-        guard association.state == .associated, let channel = association.data, let relay = association.rendezvous?.asUsed,
-              let relayAddress = association.relayAddress else {
+        guard association.state == .associated, let channel = association.data,
+            let relay = association.rendezvous?.asUsed,
+            let relayAddress = association.relayAddress
+        else {
             return .failure(.notAssociated(id, state: association.state.name))
         }
         let header = UDPDatagramHeader(address: target)
         guard header.encodedLength + payload.count <= UDPLimits.maximumPayload(relay.family) else {
-            return .failure(.invalidArgument("\(payload.count) bytes plus the \(header.encodedLength)-byte header exceed the UDP maximum for \(relay.family)"))
+            return .failure(
+                .invalidArgument(
+                    "\(payload.count) bytes plus the \(header.encodedLength)-byte header exceed the UDP maximum "
+                        + "for \(relay.family)"
+                )
+            )
         }
         var buffer = channel.allocator.buffer(capacity: header.encodedLength + payload.count)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
@@ -386,7 +465,9 @@ final class EngineCore: @unchecked Sendable {
 
     func startProbe(_ id: AssociationID, target: IPEndpoint?, interval: TimeAmount) -> Result<Void, EngineError> {
         guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
-        guard association.state == .associated else { return .failure(.notAssociated(id, state: association.state.name)) }
+        guard association.state == .associated else {
+            return .failure(.notAssociated(id, state: association.state.name))
+        }
         guard let target = target ?? association.server.echo else {
             return .failure(.invalidArgument("server '\(association.server.name)' has no echo target: give one"))
         }

@@ -58,7 +58,9 @@ public struct ProbeSummary: Sendable, Equatable, Codable {
     /// Cumulative counts of every RTT measured, per upper bound in `rttBucketBounds` (seconds).
     public var rttBucketCounts: [Int] = []
     public var rttSumSeconds = 0.0
-    public static let rttBucketBounds: [Double] = [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5]
+    public static let rttBucketBounds: [Double] = [
+        0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
+    ]
     public var lossRatio: Double { sent == 0 ? 0 : Double(lost) / Double(max(sent, 1)) }
 }
 

@@ -1,8 +1,9 @@
+import Foundation
+import Socks5
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Foundation
-import Socks5
 
 /// One thing learnt about a server, with the evidence behind it.
 public struct ProbeFinding: Sendable, Equatable, Codable {
@@ -39,7 +40,9 @@ public struct CapabilityProbe: Sendable {
         self.echo = echo
     }
 
-    var options: SOCKS5Options { SOCKS5Options(credentials: server.credentials, timeoutMilliseconds: stepTimeoutMilliseconds) }
+    var options: SOCKS5Options {
+        SOCKS5Options(credentials: server.credentials, timeoutMilliseconds: stepTimeoutMilliseconds)
+    }
 
     /// Runs every check, in order, and returns the findings. `progress` is called with each
     /// finding as soon as it is established (from the probe's thread), for a front end that shows
@@ -85,7 +88,9 @@ public struct CapabilityProbe: Sendable {
             let fd = socket(endpoint.family.rawFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             defer { close(fd) }
             setTimeout(fd)
-            guard endpoint.withSockaddr({ connect(fd, $0, $1) }) == 0 else { return "unreachable (\(ErrorCatalogue.decode(errno: errno).name))" }
+            guard endpoint.withSockaddr({ connect(fd, $0, $1) }) == 0 else {
+                return "unreachable (\(ErrorCatalogue.decode(errno: errno).name))"
+            }
             let greeting = [0x05, UInt8(methods.count)] + methods
             _ = send(fd, greeting, greeting.count, Int32(MSG_NOSIGNAL))
             var reply = [UInt8](repeating: 0, count: 2)
@@ -95,15 +100,32 @@ public struct CapabilityProbe: Sendable {
         }
         let none = offer([0x00])
         if none.hasPrefix("unreachable") {
-            return [ProbeFinding(key: "unreachable", title: "reachable", verdict: .no, value: none,
-                                 evidence: "TCP connect to \(endpoint)")]
+            return [
+                ProbeFinding(
+                    key: "unreachable",
+                    title: "reachable",
+                    verdict: .no,
+                    value: none,
+                    evidence: "TCP connect to \(endpoint)"
+                )
+            ]
         }
         let userpass = offer([0x02])
         return [
-            ProbeFinding(key: "method_none", title: "accepts no authentication", verdict: none == "00" ? .yes : .no,
-                         value: none == "00" ? "yes" : none == "ff" ? "no (FF)" : none, evidence: "greeting 05 01 00 → \(none)"),
-            ProbeFinding(key: "method_userpass", title: "accepts username/password (RFC 1929)", verdict: userpass == "02" ? .yes : .no,
-                         value: userpass == "02" ? "yes" : userpass == "ff" ? "no (FF)" : userpass, evidence: "greeting 05 01 02 → \(userpass)"),
+            ProbeFinding(
+                key: "method_none",
+                title: "accepts no authentication",
+                verdict: none == "00" ? .yes : .no,
+                value: none == "00" ? "yes" : none == "ff" ? "no (FF)" : none,
+                evidence: "greeting 05 01 00 → \(none)"
+            ),
+            ProbeFinding(
+                key: "method_userpass",
+                title: "accepts username/password (RFC 1929)",
+                verdict: userpass == "02" ? .yes : .no,
+                value: userpass == "02" ? "yes" : userpass == "ff" ? "no (FF)" : userpass,
+                evidence: "greeting 05 01 02 → \(userpass)"
+            ),
         ]
     }
 
@@ -134,18 +156,39 @@ public struct CapabilityProbe: Sendable {
             let association = try open(family: family, declare: server.declare)
             let ms = Date().timeIntervalSince(started) * 1000
             let r = association.rendezvous
-            return ([
-                ProbeFinding(key: "udp_associate", title: "UDP ASSOCIATE", verdict: .yes, value: "rendezvous \(r.asUsed)",
-                             evidence: "requested \(family) with DST \(association.declared) over \(endpoint.family): "
-                                + "BND \(r.asReceived)"),
-                Self.boundForm(r, asked: family, socksPort: endpoint.port),
-                ProbeFinding(key: "setup_time", title: "association setup time", verdict: .info, value: String(format: "%.2f ms", ms),
-                             evidence: "connect, greeting, \(server.credentials == nil ? "" : "RFC 1929, ")request, reply"),
-            ], association)
+            return (
+                [
+                    ProbeFinding(
+                        key: "udp_associate",
+                        title: "UDP ASSOCIATE",
+                        verdict: .yes,
+                        value: "rendezvous \(r.asUsed)",
+                        evidence: "requested \(family) with DST \(association.declared) over \(endpoint.family): "
+                            + "BND \(r.asReceived)"
+                    ),
+                    Self.boundForm(r, asked: family, socksPort: endpoint.port),
+                    ProbeFinding(
+                        key: "setup_time",
+                        title: "association setup time",
+                        verdict: .info,
+                        value: String(format: "%.2f ms", ms),
+                        evidence: "connect, greeting, \(server.credentials == nil ? "" : "RFC 1929, ")request, reply"
+                    ),
+                ], association
+            )
         } catch {
             let d = error.decoded
-            return ([ProbeFinding(key: "udp_associate", title: "UDP ASSOCIATE", verdict: .no, value: "\(d.name): \(d.summary)",
-                                  evidence: error.description)], nil)
+            return (
+                [
+                    ProbeFinding(
+                        key: "udp_associate",
+                        title: "UDP ASSOCIATE",
+                        verdict: .no,
+                        value: "\(d.name): \(d.summary)",
+                        evidence: error.description
+                    )
+                ], nil
+            )
         }
     }
 
@@ -158,9 +201,14 @@ public struct CapabilityProbe: Sendable {
         }
         if r.asReceived.port == socksPort { sent.append("the SOCKS port itself") }
         let used = r.replacedUnspecified ? "; SocksDeck sends to \(r.asUsed): \(r.substitutionReason)" : ""
-        return ProbeFinding(key: "bnd_form", title: "BND form", verdict: .info, value: sent.joined(separator: "; "),
-                            evidence: "the server sent BND \(r.asReceived) to a control connection to "
-                                + "\(r.server)\(used)")
+        return ProbeFinding(
+            key: "bnd_form",
+            title: "BND form",
+            verdict: .info,
+            value: sent.joined(separator: "; "),
+            evidence: "the server sent BND \(r.asReceived) to a control connection to "
+                + "\(r.server)\(used)"
+        )
     }
 
     private func otherFamily() -> ProbeFinding {
@@ -172,15 +220,27 @@ public struct CapabilityProbe: Sendable {
             // What the server sent, not what SocksDeck would send to.
             let received = r.receivedFamily
             let asked = received == other
-            return ProbeFinding(key: "udp_associate_\(other == .ipv6 ? "ipv6" : "ipv4")", title: "UDP ASSOCIATE asking for \(other)",
-                                verdict: asked ? .yes : .info,
-                                value: "rendezvous \(r.asUsed)"
-                                    + (asked ? "" : " (the server sent an \(received.map { "\($0)" } ?? "domain") BND, "
-                                        + "not the \(other) asked for)"),
-                                evidence: "DST \(SOCKSAddress.unspecified(other)) over an \(endpoint.family) control connection: BND \(r.asReceived)")
+            return ProbeFinding(
+                key: "udp_associate_\(other == .ipv6 ? "ipv6" : "ipv4")",
+                title: "UDP ASSOCIATE asking for \(other)",
+                verdict: asked ? .yes : .info,
+                value: "rendezvous \(r.asUsed)"
+                    + (asked
+                        ? ""
+                        : " (the server sent an \(received.map { "\($0)" } ?? "domain") BND, "
+                            + "not the \(other) asked for)"),
+                evidence:
+                    "DST \(SOCKSAddress.unspecified(other)) over an \(endpoint.family) control connection: BND "
+                    + "\(r.asReceived)"
+            )
         } catch {
-            return ProbeFinding(key: "udp_associate_\(other == .ipv6 ? "ipv6" : "ipv4")", title: "UDP ASSOCIATE asking for \(other)",
-                                verdict: .no, value: error.decoded.name, evidence: error.description)
+            return ProbeFinding(
+                key: "udp_associate_\(other == .ipv6 ? "ipv6" : "ipv4")",
+                title: "UDP ASSOCIATE asking for \(other)",
+                verdict: .no,
+                value: error.decoded.name,
+                evidence: error.description
+            )
         }
     }
 
@@ -189,17 +249,31 @@ public struct CapabilityProbe: Sendable {
         defer { close(fd) }
         let key = command == .connect ? "connect" : "bind"
         do {
-            let reply = command == .connect
+            let reply =
+                command == .connect
                 ? try SOCKS5Client.connect(controlSocket: fd, server: endpoint, target: address, options: options)
                 : try SOCKS5Client.bind(controlSocket: fd, server: endpoint, expectedPeer: address, options: options)
-            return ProbeFinding(key: key, title: "\(command)", verdict: .yes, value: "succeeded, BND \(reply.boundAddress)",
-                                evidence: "\(command) \(address) → REP 00")
+            return ProbeFinding(
+                key: key,
+                title: "\(command)",
+                verdict: .yes,
+                value: "succeeded, BND \(reply.boundAddress)",
+                evidence: "\(command) \(address) → REP 00"
+            )
         } catch {
             // A refusal of the target (REP 2–5) still shows the command is understood.
-            let understood = [.notAllowed, .networkUnreachable, .hostUnreachable, .connectionRefused].contains(error.code)
-            return ProbeFinding(key: key, title: "\(command)", verdict: understood ? .info : .no,
-                                value: understood ? "understood, refused here: \(error.decoded.name)" : "\(error.decoded.name): \(error.decoded.summary)",
-                                evidence: "\(command) \(address): \(error.description)")
+            let understood = [.notAllowed, .networkUnreachable, .hostUnreachable, .connectionRefused].contains(
+                error.code
+            )
+            return ProbeFinding(
+                key: key,
+                title: "\(command)",
+                verdict: understood ? .info : .no,
+                value: understood
+                    ? "understood, refused here: \(error.decoded.name)"
+                    : "\(error.decoded.name): \(error.decoded.summary)",
+                evidence: "\(command) \(address): \(error.description)"
+            )
         }
     }
 
@@ -230,34 +304,64 @@ public struct CapabilityProbe: Sendable {
         }
         let zero = declaredZeroCheck(association, echo: echo, relayedWithDeclaration: !rtts.isEmpty)
         guard !rtts.isEmpty else {
-            findings.append(ProbeFinding(key: "relay_echo", title: "datagrams relayed to the echo target", verdict: .no,
-                                         value: "nothing came back",
-                                         evidence: "5 datagrams to \(echo) through \(association.rendezvous.asUsed) "
-                                            + "from the port declared in \(association.declared), none answered within "
-                                            + "\(stepTimeoutMilliseconds) ms"))
+            findings.append(
+                ProbeFinding(
+                    key: "relay_echo",
+                    title: "datagrams relayed to the echo target",
+                    verdict: .no,
+                    value: "nothing came back",
+                    evidence: "5 datagrams to \(echo) through \(association.rendezvous.asUsed) "
+                        + "from the port declared in \(association.declared), none answered within "
+                        + "\(stepTimeoutMilliseconds) ms"
+                )
+            )
             findings.append(zero)
             return
         }
         rtts.sort()
-        findings.append(ProbeFinding(key: "relay_echo", title: "datagrams relayed to the echo target", verdict: .yes,
-                                     value: String(format: "%d/5 echoed, RTT min %.2f ms, median %.2f ms", rtts.count, rtts[0], rtts[rtts.count / 2]),
-                                     evidence: "through \(association.rendezvous.asUsed) to \(echo), "
-                                        + "declared \(association.declared)"))
+        findings.append(
+            ProbeFinding(
+                key: "relay_echo",
+                title: "datagrams relayed to the echo target",
+                verdict: .yes,
+                value: String(
+                    format: "%d/5 echoed, RTT min %.2f ms, median %.2f ms",
+                    rtts.count,
+                    rtts[0],
+                    rtts[rtts.count / 2]
+                ),
+                evidence: "through \(association.rendezvous.asUsed) to \(echo), "
+                    + "declared \(association.declared)"
+            )
+        )
         findings.append(zero)
 
         // A second source on the same host.
         let fromSecond = roundTrip(second, relay: relay, echo: echo, payload: Array("second source".utf8)) != .nothing
-        findings.append(ProbeFinding(key: "source_port_locking", title: "locks the association to the first source port",
-                                     verdict: fromSecond ? .no : .yes,
-                                     value: fromSecond ? "no: a second source port is relayed" : "yes: a second source port is not relayed",
-                                     evidence: "after datagrams from port \(localPort(first)), one from port \(localPort(second)) \(fromSecond ? "came back" : "got no echo")"))
+        findings.append(
+            ProbeFinding(
+                key: "source_port_locking",
+                title: "locks the association to the first source port",
+                verdict: fromSecond ? .no : .yes,
+                value: fromSecond ? "no: a second source port is relayed" : "yes: a second source port is not relayed",
+                evidence:
+                    "after datagrams from port \(localPort(first)), one from port \(localPort(second)) "
+                    + "\(fromSecond ? "came back" : "got no echo")"
+            )
+        )
 
         // FRAG != 0.
         let fragment = roundTrip(first, relay: relay, echo: echo, payload: Array("fragment".utf8), fragment: 1)
         let fragmentEchoed = fragment != .nothing
-        findings.append(ProbeFinding(key: "frag_dropped", title: "drops fragments (FRAG ≠ 0)", verdict: fragmentEchoed ? .no : .yes,
-                                     value: fragmentEchoed ? "no: a FRAG 1 datagram was relayed" : "yes",
-                                     evidence: "a datagram with FRAG 01 \(fragmentEchoed ? "came back" : "got no echo")"))
+        findings.append(
+            ProbeFinding(
+                key: "frag_dropped",
+                title: "drops fragments (FRAG ≠ 0)",
+                verdict: fragmentEchoed ? .no : .yes,
+                value: fragmentEchoed ? "no: a FRAG 1 datagram was relayed" : "yes",
+                evidence: "a datagram with FRAG 01 \(fragmentEchoed ? "came back" : "got no echo")"
+            )
+        )
 
         findings += payloadChecks(first, relay: relay, echo: echo)
 
@@ -265,40 +369,64 @@ public struct CapabilityProbe: Sendable {
         shutdown(association.control, Int32(SHUT_RDWR))
         usleep(300_000)
         let survives = roundTrip(first, relay: relay, echo: echo, payload: Array("after close".utf8)) != .nothing
-        findings.append(ProbeFinding(key: "relay_dies_with_control", title: "the relay ends with the control connection",
-                                     verdict: survives ? .no : .yes,
-                                     value: survives ? "no: it still relays after the control connection closed" : "yes",
-                                     evidence: "300 ms after closing the control connection a datagram \(survives ? "was still echoed" : "got no echo")"))
+        findings.append(
+            ProbeFinding(
+                key: "relay_dies_with_control",
+                title: "the relay ends with the control connection",
+                verdict: survives ? .no : .yes,
+                value: survives ? "no: it still relays after the control connection closed" : "yes",
+                evidence:
+                    "300 ms after closing the control connection a datagram "
+                    + "\(survives ? "was still echoed" : "got no echo")"
+            )
+        )
     }
 
     /// Whether replies come back with the all-zero declaration, judged by datagrams, never by the
     /// REP byte: hpsockd accepts 0.0.0.0:0 and then sends the replies nowhere.
     private func declaredZeroCheck(
-        _ main: Association, echo: IPEndpoint, relayedWithDeclaration: Bool
+        _ main: Association,
+        echo: IPEndpoint,
+        relayedWithDeclaration: Bool
     ) -> ProbeFinding {
         let key = "declared_zero_relayed"
         let title = "relays with the all-zero DST (0.0.0.0:0)"
         if main.declared == .unspecified(main.declared.endpoint?.family ?? .ipv4) {
-            return ProbeFinding(key: key, title: title, verdict: relayedWithDeclaration ? .yes : .no,
-                                value: relayedWithDeclaration ? "yes" : "no: nothing came back",
-                                evidence: "the association above declared \(main.declared)")
+            return ProbeFinding(
+                key: key,
+                title: title,
+                verdict: relayedWithDeclaration ? .yes : .no,
+                value: relayedWithDeclaration ? "yes" : "no: nothing came back",
+                evidence: "the association above declared \(main.declared)"
+            )
         }
         guard let zero = try? open(family: main.rendezvous.asUsed.family, declare: .zero) else {
-            return ProbeFinding(key: key, title: title, verdict: .no, value: "refused",
-                                evidence: "UDP ASSOCIATE declaring all zeros failed where \(main.declared) succeeded")
+            return ProbeFinding(
+                key: key,
+                title: title,
+                verdict: .no,
+                value: "refused",
+                evidence: "UDP ASSOCIATE declaring all zeros failed where \(main.declared) succeeded"
+            )
         }
         var echoed = 0
         for i in 0..<3 {
             let result = roundTrip(zero.data, relay: zero.relay, echo: echo, payload: Array("zero \(i)".utf8))
             if result != .nothing { echoed += 1 }
         }
-        let evidence = "declaring \(zero.declared): \(echoed)/3 echoed; declaring \(main.declared): "
+        let evidence =
+            "declaring \(zero.declared): \(echoed)/3 echoed; declaring \(main.declared): "
             + (relayedWithDeclaration ? "echoed" : "nothing came back either")
         if echoed > 0 { return ProbeFinding(key: key, title: title, verdict: .yes, value: "yes", evidence: evidence) }
-        return ProbeFinding(key: key, title: title, verdict: .no,
-                            value: relayedWithDeclaration
-                                ? "no: replies go only to the declared address (declare the data socket's port)"
-                                : "no: nothing came back", evidence: evidence)
+        return ProbeFinding(
+            key: key,
+            title: title,
+            verdict: .no,
+            value: relayedWithDeclaration
+                ? "no: replies go only to the declared address (declare the data socket's port)"
+                : "no: nothing came back",
+            evidence: evidence
+        )
     }
 
     /// The largest payload relayed whole, and whether larger ones are cut or lost: a relay with
@@ -330,24 +458,41 @@ public struct CapabilityProbe: Sendable {
                 if tryPayload(mid) { low = mid } else { high = mid }
             }
         }
-        var findings = [ProbeFinding(
-            key: "largest_payload", title: "largest payload relayed whole", verdict: .info,
-            value: low == largestPayloadTried ? "\(low) bytes or more" : "\(low) bytes",
-            evidence: low == largestPayloadTried ? "\(low) bytes came back whole"
-                : "\(low) bytes came back whole, \(low + 1) \(cutTo == nil ? "did not come back" : "came back cut")",
-            figure: low)]
+        var findings = [
+            ProbeFinding(
+                key: "largest_payload",
+                title: "largest payload relayed whole",
+                verdict: .info,
+                value: low == largestPayloadTried ? "\(low) bytes or more" : "\(low) bytes",
+                evidence: low == largestPayloadTried
+                    ? "\(low) bytes came back whole"
+                    : "\(low) bytes came back whole, \(low + 1) "
+                        + "\(cutTo == nil ? "did not come back" : "came back cut")",
+                figure: low
+            )
+        ]
         if let n = cutTo {
-            findings.append(ProbeFinding(
-                key: "truncation", title: "cuts larger datagrams", verdict: .yes,
-                value: "truncates datagrams to \(n) bytes",
-                evidence: "sent \(cutSizes.sorted().map(String.init).joined(separator: ", ")) bytes: "
-                    + "each came back as its first \(n) bytes",
-                figure: n))
+            findings.append(
+                ProbeFinding(
+                    key: "truncation",
+                    title: "cuts larger datagrams",
+                    verdict: .yes,
+                    value: "truncates datagrams to \(n) bytes",
+                    evidence: "sent \(cutSizes.sorted().map(String.init).joined(separator: ", ")) bytes: "
+                        + "each came back as its first \(n) bytes",
+                    figure: n
+                )
+            )
         } else if low < largestPayloadTried {
-            findings.append(ProbeFinding(
-                key: "truncation", title: "cuts larger datagrams", verdict: .no,
-                value: "no: larger datagrams are lost, not cut",
-                evidence: "\(low + 1) bytes and more: no reply at all"))
+            findings.append(
+                ProbeFinding(
+                    key: "truncation",
+                    title: "cuts larger datagrams",
+                    verdict: .no,
+                    value: "no: larger datagrams are lost, not cut",
+                    evidence: "\(low + 1) bytes and more: no reply at all"
+                )
+            )
         }
         return findings
     }
@@ -356,7 +501,10 @@ public struct CapabilityProbe: Sendable {
     static func pattern(_ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: $0 % 251) } }
 
     private func setTimeout(_ fd: Int32) {
-        var tv = timeval(tv_sec: Int(stepTimeoutMilliseconds / 1000), tv_usec: Int(stepTimeoutMilliseconds % 1000) * 1000)
+        var tv = timeval(
+            tv_sec: Int(stepTimeoutMilliseconds / 1000),
+            tv_usec: Int(stepTimeoutMilliseconds % 1000) * 1000
+        )
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
     }
@@ -366,7 +514,11 @@ public struct CapabilityProbe: Sendable {
     /// Sends one datagram through the relay and waits for its echo: whole, cut (a shorter reply
     /// that is the datagram's beginning), or nothing. Replies to earlier datagrams are skipped.
     private func roundTrip(
-        _ fd: Int32, relay: IPEndpoint, echo: IPEndpoint, payload: [UInt8], fragment: UInt8 = 0
+        _ fd: Int32,
+        relay: IPEndpoint,
+        echo: IPEndpoint,
+        payload: [UInt8],
+        fragment: UInt8 = 0
     ) -> Echo {
         let header = UDPDatagramHeader(fragment: fragment, address: .ip(echo))
         var datagram = [UInt8](repeating: 0, count: header.encodedLength)
@@ -407,7 +559,9 @@ public struct CapabilityProbe: Sendable {
         if f["relay_echo"]?.verdict == .yes, f["declared_zero_relayed"]?.verdict == .no {
             parts.append("replies to declared port only")
         }
-        if let lock = f["source_port_locking"], lock.verdict != .skipped { parts.append(lock.verdict == .yes ? "port-locked" : "no port lock") }
+        if let lock = f["source_port_locking"], lock.verdict != .skipped {
+            parts.append(lock.verdict == .yes ? "port-locked" : "no port lock")
+        }
         if let cut = f["truncation"], cut.verdict == .yes, let n = cut.figure {
             parts.append("cuts to \(n) B")
         } else if let largest = f["largest_payload"]?.figure {

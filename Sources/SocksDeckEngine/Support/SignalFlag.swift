@@ -48,6 +48,6 @@ public final class SignalFlag: @unchecked Sendable {
             defer { waiters = [] }
             return waiters
         }
-        toResume.forEach { $0.resume() }
+        for waiter in toResume { waiter.resume() }
     }
 }

@@ -87,11 +87,16 @@ public actor AssociationWatcher {
                     if let target { try? await engine.startProbe(id, target: target, interval: probeInterval) }
                     events.append(
                         WatchEvent(
-                            event: "associated", server: name, association: id.value, state: "associated",
+                            event: "associated",
+                            server: name,
+                            association: id.value,
+                            state: "associated",
                             reason: target == nil
                                 ? "no echo target, so no probe runs: give --echo HOST:PORT or set echo for this server"
                                 : nil,
-                            rendezvous: s.rendezvous?.asUsed.description))
+                            rendezvous: s.rendezvous?.asUsed.description
+                        )
+                    )
                 case .closed, .failed:
                     let reason: String
                     switch s.state {
@@ -104,8 +109,15 @@ public actor AssociationWatcher {
                     watched[i].announced = false
                     watched[i].lastSnapshot = nil
                     watched[i].nextAttempt = Date().addingTimeInterval(watched[i].backoff)
-                    events.append(WatchEvent(event: s.state.name, server: name, association: id.value, state: s.state.name,
-                                             reason: Self.withoutFinalStop(reason) + "; reconnecting in \(Int(watched[i].backoff)) s"))
+                    events.append(
+                        WatchEvent(
+                            event: s.state.name,
+                            server: name,
+                            association: id.value,
+                            state: s.state.name,
+                            reason: Self.withoutFinalStop(reason) + "; reconnecting in \(Int(watched[i].backoff)) s"
+                        )
+                    )
                     watched[i].backoff = min(watched[i].backoff * 2, 30)
                     await engine.prune()
                 default:
@@ -117,15 +129,27 @@ public actor AssociationWatcher {
                 watched[i].wasEverOpened = true
                 if let id = try? await engine.open(server: watched[i].server) {
                     watched[i].current = id
-                    events.append(WatchEvent(event: "opening", server: name, association: id.value, state: "connecting"))
+                    events.append(
+                        WatchEvent(event: "opening", server: name, association: id.value, state: "connecting")
+                    )
                 }
             }
             if summary {
                 let t = totals(i)
                 let s = watched[i].lastSnapshot
-                events.append(WatchEvent(event: "interval", server: name, association: s?.id.value, state: s?.state.name ?? (watched[i].current == nil ? "down" : "connecting"),
-                                         datagramsSent: t.counters.datagramsSent, datagramsReceived: t.counters.datagramsReceived,
-                                         probesLost: t.probesLost, rttP50Ms: s?.probe?.rttP50Milliseconds, reconnects: watched[i].reconnects))
+                events.append(
+                    WatchEvent(
+                        event: "interval",
+                        server: name,
+                        association: s?.id.value,
+                        state: s?.state.name ?? (watched[i].current == nil ? "down" : "connecting"),
+                        datagramsSent: t.counters.datagramsSent,
+                        datagramsReceived: t.counters.datagramsReceived,
+                        probesLost: t.probesLost,
+                        rttP50Ms: s?.probe?.rttP50Milliseconds,
+                        reconnects: watched[i].reconnects
+                    )
+                )
             }
         }
         return events
@@ -156,22 +180,46 @@ public actor AssociationWatcher {
     public func metrics() -> String {
         var out = MetricsText()
         out.family("socksdeck_association_up", "gauge", "1 when the watched association is associated, else 0.")
-        for w in watched { out.sample("socksdeck_association_up", ["server": w.server.name], w.lastSnapshot?.state == .associated ? 1 : 0) }
-        out.family("socksdeck_association_info", "gauge", "The current association of each server, with its rendezvous address.")
+        for w in watched {
+            out.sample(
+                "socksdeck_association_up",
+                ["server": w.server.name],
+                w.lastSnapshot?.state == .associated ? 1 : 0
+            )
+        }
+        out.family(
+            "socksdeck_association_info",
+            "gauge",
+            "The current association of each server, with its rendezvous address."
+        )
         for w in watched {
             guard let s = w.lastSnapshot else { continue }
-            out.sample("socksdeck_association_info", ["server": w.server.name, "association": "\(s.id.value)", "state": s.state.name,
-                                                      "rendezvous": s.rendezvous?.asUsed.description ?? ""], 1)
+            out.sample(
+                "socksdeck_association_info",
+                [
+                    "server": w.server.name, "association": "\(s.id.value)", "state": s.state.name,
+                    "rendezvous": s.rendezvous?.asUsed.description ?? "",
+                ],
+                1
+            )
         }
         out.family("socksdeck_association_setup_seconds", "gauge", "How long the current association took to set up.")
         for w in watched {
-            guard let s = w.lastSnapshot, let associated = s.history.first(where: { $0.state == "associated" }) else { continue }
-            out.sample("socksdeck_association_setup_seconds", ["server": w.server.name, "association": "\(s.id.value)"],
-                       associated.since.timeIntervalSince(s.opened))
+            guard let s = w.lastSnapshot, let associated = s.history.first(where: { $0.state == "associated" }) else {
+                continue
+            }
+            out.sample(
+                "socksdeck_association_setup_seconds",
+                ["server": w.server.name, "association": "\(s.id.value)"],
+                associated.since.timeIntervalSince(s.opened)
+            )
         }
         let counters: [(String, String, (Totals) -> Int)] = [
             ("socksdeck_datagrams_sent_total", "Datagrams sent through the relay.", { $0.counters.datagramsSent }),
-            ("socksdeck_datagrams_received_total", "Datagrams received from the relay.", { $0.counters.datagramsReceived }),
+            (
+                "socksdeck_datagrams_received_total", "Datagrams received from the relay.",
+                { $0.counters.datagramsReceived }
+            ),
             ("socksdeck_bytes_sent_total", "Payload bytes sent through the relay.", { $0.counters.bytesSent }),
             ("socksdeck_bytes_received_total", "Payload bytes received from the relay.", { $0.counters.bytesReceived }),
             ("socksdeck_probes_sent_total", "Health probes sent.", { $0.probesSent }),
@@ -186,7 +234,11 @@ public actor AssociationWatcher {
         for i in watched.indices {
             let drops = totals(i).counters.drops
             for reason in DatagramDropReason.allCases {
-                out.sample("socksdeck_datagrams_dropped_total", ["server": watched[i].server.name, "reason": reason.rawValue], Double(drops[reason.rawValue] ?? 0))
+                out.sample(
+                    "socksdeck_datagrams_dropped_total",
+                    ["server": watched[i].server.name, "reason": reason.rawValue],
+                    Double(drops[reason.rawValue] ?? 0)
+                )
             }
         }
         out.family("socksdeck_reconnects_total", "counter", "Associations opened again after one ended.")
@@ -196,9 +248,17 @@ public actor AssociationWatcher {
             let t = totals(i)
             let labels = ["server": watched[i].server.name]
             for (bound, count) in zip(ProbeSummary.rttBucketBounds, t.rttBuckets) {
-                out.sample("socksdeck_probe_rtt_seconds_bucket", labels.merging(["le": "\(bound)"]) { a, _ in a }, Double(count))
+                out.sample(
+                    "socksdeck_probe_rtt_seconds_bucket",
+                    labels.merging(["le": "\(bound)"]) { a, _ in a },
+                    Double(count)
+                )
             }
-            out.sample("socksdeck_probe_rtt_seconds_bucket", labels.merging(["le": "+Inf"]) { a, _ in a }, Double(t.probesAnswered))
+            out.sample(
+                "socksdeck_probe_rtt_seconds_bucket",
+                labels.merging(["le": "+Inf"]) { a, _ in a },
+                Double(t.probesAnswered)
+            )
             out.sample("socksdeck_probe_rtt_seconds_sum", labels, t.rttSum)
             out.sample("socksdeck_probe_rtt_seconds_count", labels, Double(t.probesAnswered))
         }
@@ -217,12 +277,15 @@ struct MetricsText {
     }
 
     mutating func sample(_ name: String, _ labels: [String: String], _ value: Double) {
-        let rendered = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(separator: ",")
+        let rendered = labels.sorted { $0.key < $1.key }.map { "\($0.key)=\"\(Self.escape($0.value))\"" }.joined(
+            separator: ","
+        )
         let number = value == value.rounded() && abs(value) < 1e15 ? String(Int64(value)) : String(value)
         text += "\(name){\(rendered)} \(number)\n"
     }
 
     static func escape(_ value: String) -> String {
-        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"").replacingOccurrences(of: "\n", with: "\\n")
+        value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+            .replacingOccurrences(of: "\n", with: "\\n")
     }
 }

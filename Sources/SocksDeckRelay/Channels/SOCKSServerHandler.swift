@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import NIOCore
 import NIOPosix
 import Socks5
 import Socks5NIO
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One client's control connection: drives `ServerHandshake`, then carries out the request.
 /// CONNECT joins the client to the target; UDP ASSOCIATE opens a `UDPRelaySession` that lives
@@ -92,24 +93,41 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         statistics.update { $0.refusals += 1 }
         log(RelayEvent(kind: .refused, client: label, message: reason))
         if let reply {
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply))).whenComplete { _ in context.close(promise: nil) }
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply))).whenComplete { _ in
+                context.close(promise: nil)
+            }
         } else {
             context.close(promise: nil)
         }
     }
 
-    private func reply(_ code: ReplyCode, _ bound: SOCKSAddress, _ context: ChannelHandlerContext) -> EventLoopFuture<Void> {
-        context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: SOCKSReply(reply: code, boundAddress: bound).encoded())))
+    private func reply(
+        _ code: ReplyCode,
+        _ bound: SOCKSAddress,
+        _ context: ChannelHandlerContext
+    ) -> EventLoopFuture<Void> {
+        context.writeAndFlush(
+            wrapOutboundOut(
+                context.channel.allocator.buffer(bytes: SOCKSReply(reply: code, boundAddress: bound).encoded())
+            )
+        )
     }
 
     private func carryOut(_ request: SOCKSRequest, context: ChannelHandlerContext) {
         switch request.command {
         case .bind:
-            refuse(context, SOCKSReply(reply: .commandNotSupported, boundAddress: .unspecified(.ipv4)).encoded(), "BIND is not supported")
+            refuse(
+                context,
+                SOCKSReply(reply: .commandNotSupported, boundAddress: .unspecified(.ipv4)).encoded(),
+                "BIND is not supported"
+            )
         case .udpAssociate:
             guard configuration.udpEnabled else {
-                refuse(context, SOCKSReply(reply: .commandNotSupported, boundAddress: .unspecified(.ipv4)).encoded(),
-                       "UDP ASSOCIATE refused: this relay runs with --no-udp")
+                refuse(
+                    context,
+                    SOCKSReply(reply: .commandNotSupported, boundAddress: .unspecified(.ipv4)).encoded(),
+                    "UDP ASSOCIATE refused: this relay runs with --no-udp"
+                )
                 return
             }
             associate(request, context: context)
@@ -141,24 +159,43 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             if clientIP.isLoopback || clientIP.isUnspecified { clientIP = bindAddress }
         }
         let session = UDPRelaySession(
-            eventLoop: context.eventLoop, clientIP: clientIP, declared: request.address,
+            eventLoop: context.eventLoop,
+            clientIP: clientIP,
+            declared: request.address,
             declaredPort: configuration.sourceCheck == .declared ? declaredPort : nil,
-            sourceCheck: configuration.sourceCheck, maximumDatagram: configuration.maximumDatagram,
-            statistics: statistics, label: label, log: log)
+            sourceCheck: configuration.sourceCheck,
+            maximumDatagram: configuration.maximumDatagram,
+            statistics: statistics,
+            label: label,
+            log: log
+        )
         self.session = session
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         session.bindClientSide(on: bindAddress).whenComplete { [self] result in
             let context = loopBound.value
             switch result {
             case .success(let bound):
-                statistics.update { $0.associationsOpened += 1; $0.associationsOpen += 1 }
-                log(RelayEvent(kind: .associated, client: label, message: "UDP association: relay \(bound) for client \(clientIP)"))
+                statistics.update {
+                    $0.associationsOpened += 1
+                    $0.associationsOpen += 1
+                }
+                log(
+                    RelayEvent(
+                        kind: .associated,
+                        client: label,
+                        message: "UDP association: relay \(bound) for client \(clientIP)"
+                    )
+                )
                 reply(.succeeded, .ip(bound), context).whenFailure { _ in context.close(promise: nil) }
                 startIdleCheck(context)
             case .failure:
                 self.session = nil
                 session.close()
-                refuse(context, SOCKSReply(reply: .generalFailure, boundAddress: .unspecified(.ipv4)).encoded(), "cannot bind a relay socket")
+                refuse(
+                    context,
+                    SOCKSReply(reply: .generalFailure, boundAddress: .unspecified(.ipv4)).encoded(),
+                    "cannot bind a relay socket"
+                )
             }
         }
     }
@@ -166,9 +203,18 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func startIdleCheck(_ context: ChannelHandlerContext) {
         let timeout = TimeAmount.seconds(configuration.idleTimeoutSeconds)
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        idleCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: timeout, delay: .nanoseconds(max(timeout.nanoseconds / 4, 100_000_000))) { [self] _ in
+        idleCheck = context.eventLoop.scheduleRepeatedTask(
+            initialDelay: timeout,
+            delay: .nanoseconds(max(timeout.nanoseconds / 4, 100_000_000))
+        ) { [self] _ in
             guard let session, NIODeadline.now() - session.lastActivity >= timeout else { return }
-            log(RelayEvent(kind: .closed, client: label, message: "association idle for \(configuration.idleTimeoutSeconds) s: closing"))
+            log(
+                RelayEvent(
+                    kind: .closed,
+                    client: label,
+                    message: "association idle for \(configuration.idleTimeoutSeconds) s: closing"
+                )
+            )
             loopBound.value.close(promise: nil)
         }
     }
@@ -186,7 +232,11 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             let promise = eventLoop.makePromise(of: IPEndpoint.self)
             let host = name.description
             DispatchQueue.global().async {
-                if let e = NameResolution.resolve(host, port: port) { promise.succeed(e) } else { promise.fail(IOError(errnoCode: EHOSTUNREACH, reason: "resolve")) }
+                if let e = NameResolution.resolve(host, port: port) {
+                    promise.succeed(e)
+                } else {
+                    promise.fail(IOError(errnoCode: EHOSTUNREACH, reason: "resolve"))
+                }
             }
             target = promise.futureResult
         }
@@ -210,7 +260,9 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                         self.spliced = true
                         try context.pipeline.syncOperations.addHandler(glueToClient)
                         try outbound.pipeline.syncOperations.addHandler(glueToTarget)
-                        if !leftover.isEmpty { outbound.writeAndFlush(outbound.allocator.buffer(bytes: leftover), promise: nil) }
+                        if !leftover.isEmpty {
+                            outbound.writeAndFlush(outbound.allocator.buffer(bytes: leftover), promise: nil)
+                        }
                         context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
                     } catch {
                         context.close(promise: nil)
@@ -219,8 +271,11 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             case .failure(let error):
                 let code = Self.replyCode(for: error)
-                refuse(context, SOCKSReply(reply: code, boundAddress: .unspecified(.ipv4)).encoded(),
-                       "CONNECT \(request.address) failed: REP \(code.rawValue)")
+                refuse(
+                    context,
+                    SOCKSReply(reply: code, boundAddress: .unspecified(.ipv4)).encoded(),
+                    "CONNECT \(request.address) failed: REP \(code.rawValue)"
+                )
             }
         }
     }

@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Dispatch
 import NIOCore
 import NIOPosix
 import Socks5
 import Socks5NIO
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One UDP association on the relay side: a client-facing socket (its address is the BND the
 /// client sends to) and outbound sockets towards the targets, one per family, made on demand.
@@ -42,8 +43,14 @@ final class UDPRelaySession: @unchecked Sendable {
     private let portFromDeclaration: Bool
 
     init(
-        eventLoop: EventLoop, clientIP: IPAddress, declared: SOCKSAddress, declaredPort: UInt16?,
-        sourceCheck: SourceCheck, maximumDatagram: Int, statistics: StatisticsBox, label: String,
+        eventLoop: EventLoop,
+        clientIP: IPAddress,
+        declared: SOCKSAddress,
+        declaredPort: UInt16?,
+        sourceCheck: SourceCheck,
+        maximumDatagram: Int,
+        statistics: StatisticsBox,
+        label: String,
         log: @escaping @Sendable (RelayEvent) -> Void
     ) {
         self.eventLoop = eventLoop
@@ -63,7 +70,9 @@ final class UDPRelaySession: @unchecked Sendable {
     func bindClientSide(on address: IPAddress) -> EventLoopFuture<IPEndpoint> {
         Self.datagramBootstrap(eventLoop)
             .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(ClientSideHandler(session: self)) }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ClientSideHandler(session: self))
+                }
             }
             .bind(to: IPEndpoint(address, port: 0).nioAddress)
             .flatMapThrowing { [self] channel in
@@ -109,22 +118,28 @@ final class UDPRelaySession: @unchecked Sendable {
             return true
         }
         guard source.address.unmapped == clientIP else {
-            let expected = if let d = declared.endpoint, !d.address.isUnspecified {
-                "the client declared \(d) in its UDP ASSOCIATE request"
-            } else {
-                "the client's control connection comes from \(clientIP)"
-            }
+            let expected =
+                if let d = declared.endpoint, !d.address.isUnspecified {
+                    "the client declared \(d) in its UDP ASSOCIATE request"
+                } else {
+                    "the client's control connection comes from \(clientIP)"
+                }
             drop("foreign_source", "a datagram from \(source): \(expected)")
             return false
         }
         if let port = clientPort, port != source.port {
             if portFromDeclaration {
-                drop("undeclared_source_port",
-                     "a datagram from \(source): the client declared \(declared) in its UDP ASSOCIATE request; "
-                        + "datagrams come from port \(source.port) (serve --source-check address takes them)")
+                drop(
+                    "undeclared_source_port",
+                    "a datagram from \(source): the client declared \(declared) in its UDP ASSOCIATE request; "
+                        + "datagrams come from port \(source.port) (serve --source-check address takes them)"
+                )
             } else {
-                drop("foreign_source_port", "a datagram from \(source): the association is locked to port \(port), "
-                     + "the source of its first datagram")
+                drop(
+                    "foreign_source_port",
+                    "a datagram from \(source): the association is locked to port \(port), "
+                        + "the source of its first datagram"
+                )
             }
             return false
         }
@@ -198,7 +213,9 @@ final class UDPRelaySession: @unchecked Sendable {
         if let existing = outbound[family] { return existing }
         let future = Self.datagramBootstrap(eventLoop)
             .channelInitializer { [self] channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(TargetSideHandler(session: self)) }
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(TargetSideHandler(session: self))
+                }
             }
             .bind(to: IPEndpoint(.unspecified(family), port: 0).nioAddress)
         outbound[family] = future
@@ -248,4 +265,3 @@ private final class TargetSideHandler: ChannelInboundHandler {
     // Linux keeps them from unconnected UDP sockets.)
     func errorCaught(context: ChannelHandlerContext, error: Error) {}
 }
-

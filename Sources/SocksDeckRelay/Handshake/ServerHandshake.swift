@@ -56,19 +56,29 @@ struct ServerHandshake {
                 inbound.removeFirst(used)
                 let wanted: AuthenticationMethod = required == nil ? .noAuthentication : .usernamePassword
                 guard greeting.methods.contains(wanted) else {
-                    return .sendAndClose(MethodSelection(method: .noAcceptableMethods).encoded(),
-                                         reason: "no acceptable method: offered \(greeting.methods.map(\.description).joined(separator: ", ")), need \(wanted)")
+                    return .sendAndClose(
+                        MethodSelection(method: .noAcceptableMethods).encoded(),
+                        reason:
+                            "no acceptable method: offered "
+                            + "\(greeting.methods.map(\.description).joined(separator: ", ")), need \(wanted)"
+                    )
                 }
                 state = required == nil ? .awaitingRequest : .awaitingCredentials
                 return .send(MethodSelection(method: wanted).encoded())
             case .awaitingCredentials:
-                guard case .complete(let request, let used) = try parse(UsernamePasswordRequest.parse) else { return nil }
+                guard case .complete(let request, let used) = try parse(UsernamePasswordRequest.parse) else {
+                    return nil
+                }
                 inbound.removeFirst(used)
                 let given = request.credentials
                 guard let required, Self.constantTimeEqual(given.username, required.username),
-                      Self.constantTimeEqual(given.password, required.password) else {
-                    return .sendAndClose(UsernamePasswordReply(status: 1).encoded(),
-                                         reason: "username/password rejected for user '\(String(decoding: given.username, as: UTF8.self))'")
+                    Self.constantTimeEqual(given.password, required.password)
+                else {
+                    return .sendAndClose(
+                        UsernamePasswordReply(status: 1).encoded(),
+                        reason:
+                            "username/password rejected for user '\(String(decoding: given.username, as: UTF8.self))'"
+                    )
                 }
                 let name = String(decoding: given.username, as: UTF8.self)
                 user = name
@@ -77,8 +87,10 @@ struct ServerHandshake {
             case .awaitingRequest:
                 let result: ParseResult<SOCKSRequest>
                 do { result = try parse(SOCKSRequest.parse) } catch .unknownCommand(let c) {
-                    return .sendAndClose(SOCKSReply(reply: .commandNotSupported, boundAddress: .unspecified(.ipv4)).encoded(),
-                                         reason: "unknown command \(c)")
+                    return .sendAndClose(
+                        SOCKSReply(reply: .commandNotSupported, boundAddress: .unspecified(.ipv4)).encoded(),
+                        reason: "unknown command \(c)"
+                    )
                 }
                 guard case .complete(let request, let used) = result else { return nil }
                 inbound.removeFirst(used)
@@ -92,7 +104,9 @@ struct ServerHandshake {
         }
     }
 
-    private func parse<M>(_ parser: (UnsafeRawBufferPointer) throws(ProtocolViolation) -> ParseResult<M>) throws(ProtocolViolation) -> ParseResult<M> {
+    private func parse<M>(
+        _ parser: (UnsafeRawBufferPointer) throws(ProtocolViolation) -> ParseResult<M>
+    ) throws(ProtocolViolation) -> ParseResult<M> {
         try inbound.withUnsafeBytes { b in Result { () throws(ProtocolViolation) in try parser(b) } }.get()
     }
 

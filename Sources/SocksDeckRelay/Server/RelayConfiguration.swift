@@ -14,8 +14,14 @@ public struct RelayConfiguration: Sendable {
     /// Which client datagrams an association takes.
     public var sourceCheck: SourceCheck
 
-    public init(listen: [IPEndpoint], credentials: Credentials? = nil, udpEnabled: Bool = true,
-                idleTimeoutSeconds: Int64 = 300, maximumDatagram: Int = 65_535, sourceCheck: SourceCheck = .declared) {
+    public init(
+        listen: [IPEndpoint],
+        credentials: Credentials? = nil,
+        udpEnabled: Bool = true,
+        idleTimeoutSeconds: Int64 = 300,
+        maximumDatagram: Int = 65_535,
+        sourceCheck: SourceCheck = .declared
+    ) {
         self.sourceCheck = sourceCheck
         self.listen = listen
         self.credentials = credentials
@@ -27,7 +33,9 @@ public struct RelayConfiguration: Sendable {
 
 /// Something the relay did, for its log.
 public struct RelayEvent: Sendable {
-    public enum Kind: String, Sendable { case listening, accepted, authenticated, refused, associated, connected, closed, dropped, error, stopped }
+    public enum Kind: String, Sendable {
+        case listening, accepted, authenticated, refused, associated, connected, closed, dropped, error, stopped
+    }
     public var kind: Kind
     public var client: String?
     public var message: String

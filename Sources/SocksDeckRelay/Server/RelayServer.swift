@@ -13,7 +13,13 @@ public final class RelayServer: Sendable {
     private let statisticsBox: StatisticsBox
     private let group: EventLoopGroup
 
-    private init(configuration: RelayConfiguration, listening: [IPEndpoint], channels: [Channel], statistics: StatisticsBox, group: EventLoopGroup) {
+    private init(
+        configuration: RelayConfiguration,
+        listening: [IPEndpoint],
+        channels: [Channel],
+        statistics: StatisticsBox,
+        group: EventLoopGroup
+    ) {
         self.configuration = configuration
         self.listening = listening
         self.channels = channels
@@ -25,7 +31,8 @@ public final class RelayServer: Sendable {
 
     /// Binds every listen address and starts serving on `group`.
     public static func start(
-        _ configuration: RelayConfiguration, group: EventLoopGroup,
+        _ configuration: RelayConfiguration,
+        group: EventLoopGroup,
         log: @escaping @Sendable (RelayEvent) -> Void = { _ in }
     ) async throws -> RelayServer {
         let statistics = StatisticsBox()
@@ -40,22 +47,35 @@ public final class RelayServer: Sendable {
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(
-                                SOCKSServerHandler(configuration: configuration, statistics: statistics, log: log))
+                                SOCKSServerHandler(configuration: configuration, statistics: statistics, log: log)
+                            )
                         }
                     }
                     .bind(to: address.nioAddress).get()
                 channels.append(channel)
                 let actual = IPEndpoint(channel.localAddress) ?? address
                 bound.append(actual)
-                log(RelayEvent(kind: .listening, client: nil, message: "listening on \(actual)"
-                               + (configuration.credentials == nil ? "" : ", username/password required")
-                               + (configuration.udpEnabled ? "" : ", UDP ASSOCIATE refused (--no-udp)")))
+                log(
+                    RelayEvent(
+                        kind: .listening,
+                        client: nil,
+                        message: "listening on \(actual)"
+                            + (configuration.credentials == nil ? "" : ", username/password required")
+                            + (configuration.udpEnabled ? "" : ", UDP ASSOCIATE refused (--no-udp)")
+                    )
+                )
             }
         } catch {
             for c in channels { try? await c.close() }
             throw ListenFailure(address: configuration.listen[channels.count], error: error)
         }
-        return RelayServer(configuration: configuration, listening: bound, channels: channels, statistics: statistics, group: group)
+        return RelayServer(
+            configuration: configuration,
+            listening: bound,
+            channels: channels,
+            statistics: statistics,
+            group: group
+        )
     }
 
     /// Stops listening. Associations in progress end with their control connections.
@@ -117,7 +137,10 @@ public final class UDPEchoService: Sendable {
         typealias OutboundOut = AddressedEnvelope<ByteBuffer>
         func channelRead(context: ChannelHandlerContext, data: NIOAny) {
             let envelope = unwrapInboundIn(data)
-            context.write(wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: envelope.data)), promise: nil)
+            context.write(
+                wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: envelope.data)),
+                promise: nil
+            )
         }
         func channelReadComplete(context: ChannelHandlerContext) { context.flush() }
         func errorCaught(context: ChannelHandlerContext, error: Error) {}

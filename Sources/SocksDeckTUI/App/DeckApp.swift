@@ -12,12 +12,22 @@ public final class DeckApp {
 
     /// `colorsOff` says why colours are off ("NO_COLOR is set", "--no-color"), nil when they are on.
     public init(
-        engine: SessionEngine, themes: ThemeLibrary, theme: Theme, banner: String?, colorsOff: String? = nil,
+        engine: SessionEngine,
+        themes: ThemeLibrary,
+        theme: Theme,
+        banner: String?,
+        colorsOff: String? = nil,
         themeMemory: ThemeMemory? = nil
     ) throws {
         terminal = try NcursesTerminal(colors: colorsOff == nil)
         controller = DeckController(
-            engine: engine, themes: themes, theme: theme, banner: banner, colorsOff: colorsOff, themeMemory: themeMemory)
+            engine: engine,
+            themes: themes,
+            theme: theme,
+            banner: banner,
+            colorsOff: colorsOff,
+            themeMemory: themeMemory
+        )
         terminal.apply(theme)
     }
 

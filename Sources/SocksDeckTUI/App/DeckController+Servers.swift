@@ -9,8 +9,15 @@ extension DeckController {
             model.serverForm = ServerForm(mode: .add)
             return
         }
-        guard let server = model.selectedServerDefinition else { say("no server selected", .warning); return }
-        model.serverForm = ServerForm(mode: .edit(server.name), server: server, fromFile: fileServerNames.contains(server.name))
+        guard let server = model.selectedServerDefinition else {
+            say("no server selected", .warning)
+            return
+        }
+        model.serverForm = ServerForm(
+            mode: .edit(server.name),
+            server: server,
+            fromFile: fileServerNames.contains(server.name)
+        )
     }
 
     func handleServerForm(_ key: Key) {
@@ -43,7 +50,10 @@ extension DeckController {
                 return
             }
             guard engine.configuration.path != nil else {
-                say("added '\(server.name)'; not saved: there is no configuration file (start with --config FILE)", .warning)
+                say(
+                    "added '\(server.name)'; not saved: there is no configuration file (start with --config FILE)",
+                    .warning
+                )
                 return
             }
             let inFile = replacing.map { fileServerNames.contains($0) } ?? false
@@ -52,7 +62,10 @@ extension DeckController {
     }
 
     func askToRemoveServer() {
-        guard let server = model.selectedServerDefinition else { say("no server selected", .warning); return }
+        guard let server = model.selectedServerDefinition else {
+            say("no server selected", .warning)
+            return
+        }
         let inFile = fileServerNames.contains(server.name) && engine.configuration.path != nil
         model.confirmation = .removeServer(server.name, fromFile: inFile)
     }
@@ -64,11 +77,17 @@ extension DeckController {
         let yes = key == .character("y") || key == .character("Y")
         switch question {
         case .saveServer(let server, let replacing):
-            guard yes else { say("'\(server.name)' kept for this session only (not saved)"); return }
+            guard yes else {
+                say("'\(server.name)' kept for this session only (not saved)")
+                return
+            }
             save(replacing.map { .replace(name: $0, with: server) } ?? .append(server), naming: server)
         case .removeServer(let name, let fromFile):
             let listOnly = key == .character("l") && fromFile
-            guard yes || listOnly else { say("'\(name)' kept"); return }
+            guard yes || listOnly else {
+                say("'\(name)' kept")
+                return
+            }
             model.servers.removeAll { $0.name == name }
             model.probeSummaries[name] = nil
             model.probeReports[name] = nil
@@ -81,7 +100,11 @@ extension DeckController {
         }
     }
 
-    private func save(_ change: ConfigurationFileEditor.Change, naming server: ServerDefinition?, removed: String? = nil) {
+    private func save(
+        _ change: ConfigurationFileEditor.Change,
+        naming server: ServerDefinition?,
+        removed: String? = nil
+    ) {
         guard let path = engine.configuration.path else { return }
         do {
             try ConfigurationFileEditor.apply(change, to: path)

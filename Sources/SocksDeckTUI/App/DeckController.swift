@@ -25,7 +25,11 @@ public final class DeckController {
     private let themeMemory: ThemeMemory?
 
     public init(
-        engine: SessionEngine, themes: ThemeLibrary, theme: Theme, banner: String?, colorsOff: String? = nil,
+        engine: SessionEngine,
+        themes: ThemeLibrary,
+        theme: Theme,
+        banner: String?,
+        colorsOff: String? = nil,
         themeMemory: ThemeMemory? = nil
     ) {
         self.engine = engine
@@ -70,10 +74,12 @@ public final class DeckController {
             model.detailMaximumScroll = max(lines - detail.inner.height, 0)
         }
         switch model.overlay {
-        case .help?: model.overlayMaximumScroll = TextOverlay.geometry(HelpOverlay.styled(), in: layout.body).maximumScroll
+        case .help?:
+            model.overlayMaximumScroll = TextOverlay.geometry(HelpOverlay.styled(), in: layout.body).maximumScroll
         case .findings(let server)?:
             model.overlayMaximumScroll =
-                TextOverlay.geometry(FindingsOverlay.styled(model.probeReports[server] ?? []), in: layout.body).maximumScroll
+                TextOverlay.geometry(FindingsOverlay.styled(model.probeReports[server] ?? []), in: layout.body)
+                .maximumScroll
         case nil: model.overlayMaximumScroll = 0
         }
         model.clampSelections()
@@ -83,10 +89,17 @@ public final class DeckController {
     /// says how (associated and where, or the decoded failure).
     private func reportSettledOpen() {
         guard let id = pendingOpen else { return }
-        guard let a = model.associations.first(where: { $0.id == id }) else { pendingOpen = nil; return }
+        guard let a = model.associations.first(where: { $0.id == id }) else {
+            pendingOpen = nil
+            return
+        }
         switch a.state {
         case .associated:
-            say("#\(id.value) associated through \(a.serverName): rendezvous \(a.rendezvous?.asUsed.description ?? "?")", .ok)
+            say(
+                "#\(id.value) associated through \(a.serverName): rendezvous "
+                    + "\(a.rendezvous?.asUsed.description ?? "?")",
+                .ok
+            )
         case .failed(let f):
             say("#\(id.value) through \(a.serverName) failed: \(f.name): \(f.sentence)", .error, seconds: 8)
         case .closed(let reason):
@@ -105,11 +118,26 @@ public final class DeckController {
     /// Handles one key. Returns false when the user asked to quit.
     public func handle(_ key: Key) async -> Bool {
         if key == .resize { return true }
-        if case .mouse(let event) = key { handleMouse(event); return true }
-        if model.confirmation != nil { handleConfirmation(key); return true }
-        if model.serverForm != nil { handleServerForm(key); return true }
-        if model.form != nil { await handleForm(key); return true }
-        if model.editingFilter { handleFilter(key); return true }
+        if case .mouse(let event) = key {
+            handleMouse(event)
+            return true
+        }
+        if model.confirmation != nil {
+            handleConfirmation(key)
+            return true
+        }
+        if model.serverForm != nil {
+            handleServerForm(key)
+            return true
+        }
+        if model.form != nil {
+            await handleForm(key)
+            return true
+        }
+        if model.editingFilter {
+            handleFilter(key)
+            return true
+        }
         if model.overlay != nil { return handleOverlay(key) }
         guard let action = KeyTable.action(for: key, in: model.focused) else {
             if let other = KeyTable.elsewhere(key, notIn: model.focused), let pane = other.pane {
@@ -148,19 +176,26 @@ public final class DeckController {
         case .top: model.move(-1_000_000)
         case .bottom: model.move(1_000_000)
         case .open, .openIPv6:
-            guard let server = model.selectedServerDefinition else { say("no server selected", .warning); return true }
+            guard let server = model.selectedServerDefinition else {
+                say("no server selected", .warning)
+                return true
+            }
             do {
                 let id = try await engine.open(server: server, family: action == .openIPv6 ? .ipv6 : nil)
                 say("opening #\(id.value) through \(server.name)…", seconds: 60)
                 pendingOpen = id
                 await refresh()
                 model.focused = .associations
-                model.selectedAssociation = model.visibleAssociations.firstIndex { $0.id == id } ?? model.selectedAssociation
+                model.selectedAssociation =
+                    model.visibleAssociations.firstIndex { $0.id == id } ?? model.selectedAssociation
             } catch {
                 say("\(error)", .error)
             }
         case .close:
-            guard let a = model.selectedAssociationSnapshot else { say("no association selected", .warning); return true }
+            guard let a = model.selectedAssociationSnapshot else {
+                say("no association selected", .warning)
+                return true
+            }
             if a.state.isFinal {
                 // An ended association has nothing left to close: x takes its row away.
                 await engine.forget(a.id)
@@ -173,9 +208,16 @@ public final class DeckController {
         case .removeEnded:
             let removed = await engine.prune()
             await refresh()
-            say(removed == 0 ? "no ended associations to remove" : "removed \(removed) ended association\(removed == 1 ? "" : "s")")
+            say(
+                removed == 0
+                    ? "no ended associations to remove"
+                    : "removed \(removed) ended association\(removed == 1 ? "" : "s")"
+            )
         case .toggleProbe:
-            guard let a = model.selectedAssociationSnapshot else { say("no association selected", .warning); return true }
+            guard let a = model.selectedAssociationSnapshot else {
+                say("no association selected", .warning)
+                return true
+            }
             if a.probe?.running == true {
                 await engine.stopProbe(a.id)
                 say("probe stopped on #\(a.id.value)")
@@ -193,15 +235,23 @@ public final class DeckController {
                 return true
             }
             var form = model.lastSend ?? SendRequest()
-            if form.target.isEmpty { form.target = model.servers.first { $0.name == a.serverName }?.echo?.description ?? "" }
+            if form.target.isEmpty {
+                form.target = model.servers.first { $0.name == a.serverName }?.echo?.description ?? ""
+            }
             if form.payload.isEmpty { form.payload = "hello from socksdeck" }
             form.focus(0)
             model.form = form
         case .resend:
-            guard var last = model.lastSend else { say("nothing sent yet: s opens the send form", .warning); return true }
+            guard var last = model.lastSend else {
+                say("nothing sent yet: s opens the send form", .warning)
+                return true
+            }
             await submit(&last)
         case .probeServer:
-            guard let server = model.selectedServerDefinition else { say("no server selected", .warning); return true }
+            guard let server = model.selectedServerDefinition else {
+                say("no server selected", .warning)
+                return true
+            }
             if let reason = server.unusableBecause {
                 say("server '\(server.name)' cannot be used: \(reason)", .error)
                 return true
@@ -210,7 +260,10 @@ public final class DeckController {
                 say("probe needs an IP address for \(server.name); use `socksdeck probe` for names", .warning)
                 return true
             }
-            guard model.probesRunning[server.name] == nil else { say("\(server.name) is being probed already", .warning); return true }
+            guard model.probesRunning[server.name] == nil else {
+                say("\(server.name) is being probed already", .warning)
+                return true
+            }
             model.probesRunning[server.name] = 0
             say("probing \(server.name): about 5–30 s; its row counts the findings")
             let probe = CapabilityProbe(server: server, endpoint: endpoint, echo: server.echo)
@@ -232,10 +285,18 @@ public final class DeckController {
             model.zoomed.toggle()
             say(model.zoomed ? "\(model.focused.title) zoomed: z again for every pane" : "every pane back")
         case .showFindings:
-            guard let server = model.selectedServerDefinition else { say("no server selected", .warning); return true }
+            guard let server = model.selectedServerDefinition else {
+                say("no server selected", .warning)
+                return true
+            }
             guard model.probeReports[server.name] != nil else {
                 let running = model.probesRunning[server.name] != nil
-                say(running ? "the probe of \(server.name) is still running" : "no probe of \(server.name) yet: P probes it", .warning)
+                say(
+                    running
+                        ? "the probe of \(server.name) is still running"
+                        : "no probe of \(server.name) yet: P probes it",
+                    .warning
+                )
                 return true
             }
             model.overlay = .findings(server: server.name)
@@ -258,7 +319,8 @@ public final class DeckController {
             return
         }
         guard model.form == nil, !model.editingFilter, let layout = lastLayout,
-              let (pane, rect) = layout.panes.first(where: { $0.value.contains(y: e.y, x: e.x) }) else { return }
+            let (pane, rect) = layout.panes.first(where: { $0.value.contains(y: e.y, x: e.x) })
+        else { return }
         model.focused = pane
         guard e.kind == .click else {
             model.move(step)
@@ -269,15 +331,22 @@ public final class DeckController {
         switch pane {
         case .servers:
             if let i = ListWindow.index(
-                atScreenRow: e.y, top: top, selected: model.selectedServer, visibleRows: rows, count: model.servers.count)
-            {
+                atScreenRow: e.y,
+                top: top,
+                selected: model.selectedServer,
+                visibleRows: rows,
+                count: model.servers.count
+            ) {
                 model.selectedServer = i
             }
         case .associations:
             if let i = ListWindow.index(
-                atScreenRow: e.y, top: top, selected: model.selectedAssociation, visibleRows: rows,
-                count: model.visibleAssociations.count)
-            {
+                atScreenRow: e.y,
+                top: top,
+                selected: model.selectedAssociation,
+                visibleRows: rows,
+                count: model.visibleAssociations.count
+            ) {
                 if i != model.selectedAssociation { model.detailScroll = 0 }
                 model.selectedAssociation = i
             }
@@ -306,7 +375,9 @@ public final class DeckController {
     private func handleFilter(_ key: Key) {
         switch key {
         case .enter: model.editingFilter = false
-        case .escape: model.editingFilter = false; model.filter = ""
+        case .escape:
+            model.editingFilter = false
+            model.filter = ""
         default:
             var editor = LineEditor(model.filter)
             editor.apply(key)
@@ -345,7 +416,12 @@ public final class DeckController {
         say("sending \(send.count) × \(send.payload.count) bytes to \(send.target) through #\(id.value)")
         Task {
             _ = try? await engine.send(
-                id, to: send.target, payload: send.payload, count: send.count, interval: .milliseconds(send.interval))
+                id,
+                to: send.target,
+                payload: send.payload,
+                count: send.count,
+                interval: .milliseconds(send.interval)
+            )
         }
         return true
     }
@@ -366,7 +442,10 @@ final class ProbeResultBox: @unchecked Sendable {
     }
     func take() -> (progress: [String: Int], finished: [(String, [ProbeFinding])]) {
         lock.withLock {
-            defer { counts = [:]; results = [] }
+            defer {
+                counts = [:]
+                results = []
+            }
             return (counts, results)
         }
     }

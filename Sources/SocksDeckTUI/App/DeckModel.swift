@@ -126,15 +126,22 @@ public struct DeckModel: Sendable {
 
     private mutating func updateVisibleAssociations() {
         let needle = filter.lowercased()
-        let rows = needle.isEmpty ? associations : associations.filter { a in
-            [a.serverName, a.state.name, a.rendezvous?.asUsed.description ?? "", "#\(a.id.value)"]
-                .contains { $0.lowercased().contains(needle) }
-        }
+        let rows =
+            needle.isEmpty
+            ? associations
+            : associations.filter { a in
+                [a.serverName, a.state.name, a.rendezvous?.asUsed.description ?? "", "#\(a.id.value)"]
+                    .contains { $0.lowercased().contains(needle) }
+            }
         switch sort {
         case .id: visibleAssociations = rows.sorted { $0.id < $1.id }
         case .server: visibleAssociations = rows.sorted { ($0.serverName, $0.id) < ($1.serverName, $1.id) }
         case .state: visibleAssociations = rows.sorted { ($0.state.name, $0.id) < ($1.state.name, $1.id) }
-        case .traffic: visibleAssociations = rows.sorted { ($0.counters.datagramsSent + $0.counters.datagramsReceived) > ($1.counters.datagramsSent + $1.counters.datagramsReceived) }
+        case .traffic:
+            visibleAssociations = rows.sorted {
+                ($0.counters.datagramsSent + $0.counters.datagramsReceived)
+                    > ($1.counters.datagramsSent + $1.counters.datagramsReceived)
+            }
         }
     }
 
@@ -148,7 +155,9 @@ public struct DeckModel: Sendable {
 
     /// The latest outcome through each server.
     public func capability(of server: ServerDefinition) -> ServerCapability {
-        guard let last = associations.last(where: { $0.serverName == server.name && $0.state != .connecting }) else { return .unknown }
+        guard let last = associations.last(where: { $0.serverName == server.name && $0.state != .connecting }) else {
+            return .unknown
+        }
         switch last.state {
         case .associated: return .udpWorks
         case .closed: return last.rendezvous == nil ? .unknown : .udpWorks
@@ -207,11 +216,15 @@ struct FrameSignature: Equatable {
         associations = m.associations
         eventCount = m.events.count
         lastEvent = m.events.last?.time
-        ui = [m.focused.rawValue, "\(m.selectedServer)", "\(m.selectedAssociation)", "\(m.logScroll)", m.filter, "\(m.editingFilter)",
-              m.sort.rawValue, "\(String(describing: m.form))", "\(String(describing: m.overlay))", m.themeName,
-              m.message?.text ?? "", "\(height)x\(width)", "\(m.probeSummaries)", "\(m.overlayScroll)", "\(m.detailScroll)",
-              "\(m.zoomed)", "\(m.probesRunning)", "\(String(describing: m.serverForm))",
-              "\(String(describing: m.confirmation))", "\(m.servers.map(\.name))"]
+        ui = [
+            m.focused.rawValue, "\(m.selectedServer)", "\(m.selectedAssociation)", "\(m.logScroll)", m.filter,
+            "\(m.editingFilter)",
+            m.sort.rawValue, "\(String(describing: m.form))", "\(String(describing: m.overlay))", m.themeName,
+            m.message?.text ?? "", "\(height)x\(width)", "\(m.probeSummaries)", "\(m.overlayScroll)",
+            "\(m.detailScroll)",
+            "\(m.zoomed)", "\(m.probesRunning)", "\(String(describing: m.serverForm))",
+            "\(String(describing: m.confirmation))", "\(m.servers.map(\.name))",
+        ]
         second = Int(Date().timeIntervalSince1970)
     }
 }

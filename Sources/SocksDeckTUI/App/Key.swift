@@ -95,14 +95,30 @@ public struct KeyBinding: Sendable {
 
 public enum KeyTable {
     public static let global: [KeyBinding] = [
-        KeyBinding(keys: [.character("q")], action: .quit, help: "quit (closes every association)", pane: nil, short: "quit"),
+        KeyBinding(
+            keys: [.character("q")],
+            action: .quit,
+            help: "quit (closes every association)",
+            pane: nil,
+            short: "quit"
+        ),
         KeyBinding(keys: [.tab], action: .nextPane, help: "next pane", pane: nil, short: "pane"),
         KeyBinding(keys: [.backTab], action: .previousPane, help: "previous pane", pane: nil),
-        KeyBinding(keys: [.character("?"), .function(1)], action: .toggleHelp, help: "this help", pane: nil, short: "help"),
+        KeyBinding(
+            keys: [.character("?"), .function(1)],
+            action: .toggleHelp,
+            help: "this help",
+            pane: nil,
+            short: "help"
+        ),
         KeyBinding(keys: [.character("t")], action: .cycleTheme, help: "next colour theme", pane: nil),
         KeyBinding(
-            keys: [.character("z")], action: .zoom, help: "zoom: the focused pane takes the whole screen (again: back)",
-            pane: nil, short: "zoom"),
+            keys: [.character("z")],
+            action: .zoom,
+            help: "zoom: the focused pane takes the whole screen (again: back)",
+            pane: nil,
+            short: "zoom"
+        ),
         KeyBinding(keys: [.up, .character("k")], action: .up, help: "move up", pane: nil),
         KeyBinding(keys: [.down, .character("j")], action: .down, help: "move down", pane: nil),
         KeyBinding(keys: [.pageUp], action: .pageUp, help: "page up", pane: nil),
@@ -110,8 +126,12 @@ public enum KeyTable {
         KeyBinding(keys: [.home, .character("g")], action: .top, help: "first", pane: nil),
         KeyBinding(keys: [.end, .character("G")], action: .bottom, help: "last", pane: nil),
         KeyBinding(
-            keys: [.character("s")], action: .send, help: "send a datagram through the selected association", pane: nil,
-            short: "send"),
+            keys: [.character("s")],
+            action: .send,
+            help: "send a datagram through the selected association",
+            pane: nil,
+            short: "send"
+        ),
         KeyBinding(keys: [.character("r")], action: .resend, help: "send the last datagram again", pane: nil),
     ]
 

@@ -27,10 +27,18 @@ public struct LineEditor: Equatable, Sendable {
         case .character(let c):
             characters.insert(c, at: cursor)
             cursor += 1
-        case .left: cursor = max(cursor - 1, 0); return .moved
-        case .right: cursor = min(cursor + 1, characters.count); return .moved
-        case .home, .control("a"): cursor = 0; return .moved
-        case .end, .control("e"): cursor = characters.count; return .moved
+        case .left:
+            cursor = max(cursor - 1, 0)
+            return .moved
+        case .right:
+            cursor = min(cursor + 1, characters.count)
+            return .moved
+        case .home, .control("a"):
+            cursor = 0
+            return .moved
+        case .end, .control("e"):
+            cursor = characters.count
+            return .moved
         case .backspace, .control("h"):
             guard cursor > 0 else { return .edited }
             characters.remove(at: cursor - 1)

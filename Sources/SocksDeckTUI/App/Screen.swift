@@ -19,7 +19,12 @@ public struct Layout: Equatable {
         }
         let serversHeight = min(max(model.servers.count, 1) + 3, max(5, body.height * 3 / 10))
         let logHeight = body.height >= 22 ? 8 : body.height >= 16 ? 5 : 0
-        let middle = Rect(y: body.y + serversHeight, x: 0, height: body.height - serversHeight - logHeight, width: width)
+        let middle = Rect(
+            y: body.y + serversHeight,
+            x: 0,
+            height: body.height - serversHeight - logHeight,
+            width: width
+        )
         panes[.servers] = Rect(y: body.y, x: 0, height: serversHeight, width: width)
         if width >= 110 {
             let left = width * 60 / 100
@@ -52,7 +57,9 @@ public enum Screen {
         }
         let layout = Layout.compute(height: canvas.height, width: canvas.width, model: model)
         let open = model.associations.filter { $0.state == .associated }.count
-        var header = " SocksDeck · \(model.servers.count) servers · \(open) associated of \(model.associations.count) · theme \(model.themeName)"
+        var header =
+            " SocksDeck · \(model.servers.count) servers · \(open) associated of \(model.associations.count) · "
+            + "theme \(model.themeName)"
         if let banner = model.banner { header += " · \(banner)" }
         canvas.put(header, y: layout.headerRow, x: 0, width: canvas.width, role: .title, pad: true)
         for (pane, rect) in layout.panes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
@@ -67,17 +74,31 @@ public enum Screen {
         if let form = model.serverForm {
             let title = if case .edit(let name) = form.mode { "Edit server \(name)" } else { "Add a server" }
             FormOverlay.draw(
-                title: title, form.fields, footer: "Tab next field · Enter done · Esc cancel", on: canvas, in: layout.body, width: 72)
+                title: title,
+                form.fields,
+                footer: "Tab next field · Enter done · Esc cancel",
+                on: canvas,
+                in: layout.body,
+                width: 72
+            )
         } else if let form = model.form {
-            SendFormOverlay.draw(form, association: model.selectedAssociationSnapshot.map { "#\($0.id.value) \($0.serverName)" } ?? "?",
-                                 on: canvas, in: layout.body)
+            SendFormOverlay.draw(
+                form,
+                association: model.selectedAssociationSnapshot.map { "#\($0.id.value) \($0.serverName)" } ?? "?",
+                on: canvas,
+                in: layout.body
+            )
         } else if let overlay = model.overlay {
             switch overlay {
             case .help: HelpOverlay.draw(scroll: model.overlayScroll, on: canvas, in: layout.body)
             case .findings(let server):
                 FindingsOverlay.draw(
-                    server: server, findings: model.probeReports[server] ?? [], scroll: model.overlayScroll, on: canvas,
-                    in: layout.body)
+                    server: server,
+                    findings: model.probeReports[server] ?? [],
+                    scroll: model.overlayScroll,
+                    on: canvas,
+                    in: layout.body
+                )
             }
         }
         StatusLine.draw(model, y: layout.statusRow, width: canvas.width, on: canvas)

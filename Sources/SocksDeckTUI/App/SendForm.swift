@@ -5,8 +5,10 @@ import SocksDeckEngine
 /// reads; a wrong field keeps its text and says what is wrong (FormFields).
 public struct SendRequest: Equatable, Sendable {
     public var fields = FormFields(
-        names: ["target", "payload", "as hex (y/n)", "count", "interval ms"], values: ["", "", "n", "1", "0"],
-        toggles: [2])
+        names: ["target", "payload", "as hex (y/n)", "count", "interval ms"],
+        values: ["", "", "n", "1", "0"],
+        toggles: [2]
+    )
 
     public init(target: String = "", payload: String = "") {
         fields.set(0, target)

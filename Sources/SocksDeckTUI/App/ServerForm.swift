@@ -26,8 +26,10 @@ public struct ServerForm: Equatable, Sendable {
         if server?.credentials == nil, server?.username == nil, address.isEmpty { address = "socks5://" }
         fields = FormFields(
             names: ["address", "password", "echo target", "name", "save to file (y/n)"],
-            values: [address, "", server?.echo?.description ?? "", server?.name ?? "", "n"], toggles: [Self.save],
-            secrets: [Self.password])
+            values: [address, "", server?.echo?.description ?? "", server?.name ?? "", "n"],
+            toggles: [Self.save],
+            secrets: [Self.password]
+        )
         fields.focus(Self.address)
     }
 

@@ -7,21 +7,40 @@ import SocksDeckEngine
 public enum AssociationsPane {
     public static let bindings: [KeyBinding] = [
         KeyBinding(
-            keys: [.character("x")], action: .close,
-            help: "close the selected association (remove it from the list once it has ended)", pane: .associations,
-            short: "close"),
+            keys: [.character("x")],
+            action: .close,
+            help: "close the selected association (remove it from the list once it has ended)",
+            pane: .associations,
+            short: "close"
+        ),
         KeyBinding(
-            keys: [.character("X")], action: .removeEnded, help: "remove every ended (closed or failed) association",
-            pane: .associations, short: "remove ended"),
+            keys: [.character("X")],
+            action: .removeEnded,
+            help: "remove every ended (closed or failed) association",
+            pane: .associations,
+            short: "remove ended"
+        ),
         KeyBinding(
-            keys: [.character("p")], action: .toggleProbe, help: "start/stop the health probe", pane: .associations,
-            short: "probe on/off"),
+            keys: [.character("p")],
+            action: .toggleProbe,
+            help: "start/stop the health probe",
+            pane: .associations,
+            short: "probe on/off"
+        ),
         KeyBinding(
-            keys: [.character("/")], action: .filter, help: "filter (server, state, address)", pane: .associations,
-            short: "filter"),
+            keys: [.character("/")],
+            action: .filter,
+            help: "filter (server, state, address)",
+            pane: .associations,
+            short: "filter"
+        ),
         KeyBinding(
-            keys: [.character("S")], action: .cycleSort, help: "sort by id/server/state/traffic", pane: .associations,
-            short: "sort"),
+            keys: [.character("S")],
+            action: .cycleSort,
+            help: "sort by id/server/state/traffic",
+            pane: .associations,
+            short: "sort"
+        ),
         KeyBinding(keys: [.enter], action: .nextPane, help: "show the detail", pane: .associations, short: "detail"),
     ]
 
@@ -35,23 +54,35 @@ public enum AssociationsPane {
     }
 
     static let columns: [(String, Int)] = [
-        ("ID", 3), ("SERVER", 10), ("RENDEZVOUS", 17), ("STATE", 11), ("SENT", 5), ("RECV", 5), ("DROP", 4), ("RATE", 5), ("RTTms", 6), ("AGE", 5),
+        ("ID", 3), ("SERVER", 10), ("RENDEZVOUS", 17), ("STATE", 11), ("SENT", 5), ("RECV", 5), ("DROP", 4),
+        ("RATE", 5), ("RTTms", 6), ("AGE", 5),
     ]
 
     public static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
         let rows = model.visibleAssociations
         var title = "\(PaneID.associations.title) (\(rows.count)) sort:\(model.sort.rawValue)"
-        if !model.filter.isEmpty || model.editingFilter { title += " filter:\(model.filter)\(model.editingFilter ? "▏" : "")" }
+        if !model.filter.isEmpty || model.editingFilter {
+            title += " filter:\(model.filter)\(model.editingFilter ? "▏" : "")"
+        }
         canvas.box(rect, title: title, focused: focused)
         let inner = rect.inner
         guard !inner.isEmpty else { return }
         // As many columns as fit, from the left.
         var used = 0
-        let shown = columns.prefix { used += $0.1 + 1; return used - 1 <= inner.width }.count
+        let shown = columns.prefix {
+            used += $0.1 + 1
+            return used - 1 <= inner.width
+        }.count
         let visibleColumns = Array(columns.prefix(max(shown, 1)))
         canvas.put(row(visibleColumns), y: inner.y, x: inner.x, width: inner.width, role: .header, pad: true)
         guard !rows.isEmpty else {
-            canvas.put(model.servers.isEmpty ? "" : "No associations: select a server and press Enter.", y: inner.y + 1, x: inner.x, width: inner.width, role: .muted)
+            canvas.put(
+                model.servers.isEmpty ? "" : "No associations: select a server and press Enter.",
+                y: inner.y + 1,
+                x: inner.x,
+                width: inner.width,
+                role: .muted
+            )
             return
         }
         let visibleRows = inner.height - 1
@@ -59,12 +90,22 @@ public enum AssociationsPane {
         for (offset, a) in rows.dropFirst(first).prefix(visibleRows).enumerated() {
             let rtt = a.probe?.rttP50Milliseconds.map { String(format: "%.2f", $0) } ?? "-"
             let rate = String(format: "%.0f", a.sendRate.perSecond(window: 3) + a.receiveRate.perSecond(window: 3))
-            let values = ["#\(a.id.value)", a.serverName, a.rendezvous?.asUsed.description ?? "-", a.state.name,
-                          "\(a.counters.datagramsSent)", "\(a.counters.datagramsReceived)", "\(a.counters.droppedTotal)", rate, rtt, age(a.age)]
+            let values = [
+                "#\(a.id.value)", a.serverName, a.rendezvous?.asUsed.description ?? "-", a.state.name,
+                "\(a.counters.datagramsSent)", "\(a.counters.datagramsReceived)", "\(a.counters.droppedTotal)", rate,
+                rtt, age(a.age),
+            ]
             let selected = first + offset == model.selectedAssociation
             let y = inner.y + 1 + offset
             let text = row(zip(values, visibleColumns).map { ($0, $1.1) })
-            canvas.put(text, y: y, x: inner.x, width: inner.width, role: selected && focused ? .selection : .text, pad: true)
+            canvas.put(
+                text,
+                y: y,
+                x: inner.x,
+                width: inner.width,
+                role: selected && focused ? .selection : .text,
+                pad: true
+            )
             if !(selected && focused), visibleColumns.count > 3 {
                 let stateX = inner.x + visibleColumns.prefix(3).reduce(0) { $0 + $1.1 + 1 }
                 canvas.put(fit(a.state.name, 11), y: y, x: stateX, width: 11, role: stateRole(a.state))

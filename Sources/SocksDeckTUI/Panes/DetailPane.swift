@@ -15,7 +15,9 @@ public enum DetailPane {
         func add(_ label: String, _ value: String, _ role: Role = .text) {
             var v = Substring(value)
             while v.last == " " { v.removeLast() }
-            for line in wrap(fit(label, labelWidth, pad: true) + v, width: width, indent: labelWidth) { lines.append((line, role)) }
+            for line in wrap(fit(label, labelWidth, pad: true) + v, width: width, indent: labelWidth) {
+                lines.append((line, role))
+            }
         }
         add("state", a.state.description, AssociationsPane.stateRole(a.state))
         if case .failed(let f) = a.state, let hint = f.hint { add("hint", hint, .warning) }
@@ -27,20 +29,45 @@ public enum DetailPane {
         add("control", "\(a.controlLocal ?? "?") → \(a.controlRemote ?? a.serverAddress)")
         add("data socket", a.dataSocketLocal ?? "-")
         let start = a.opened
-        add("history", a.history.map { "\($0.state) +\(String(format: "%.1f", $0.since.timeIntervalSince(start) * 1000))ms" }.joined(separator: " → "))
+        add(
+            "history",
+            a.history.map { "\($0.state) +\(String(format: "%.1f", $0.since.timeIntervalSince(start) * 1000))ms" }
+                .joined(separator: " → ")
+        )
         let c = a.counters
-        add("sent", "\(c.datagramsSent) datagrams, \(c.bytesSent) bytes" + (c.sendErrors > 0 ? ", \(c.sendErrors) errors" : ""))
+        add(
+            "sent",
+            "\(c.datagramsSent) datagrams, \(c.bytesSent) bytes" + (c.sendErrors > 0 ? ", \(c.sendErrors) errors" : "")
+        )
         add("received", "\(c.datagramsReceived) datagrams, \(c.bytesReceived) bytes")
-        add("dropped", c.drops.isEmpty ? "0" : c.drops.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "), c.drops.isEmpty ? .text : .warning)
+        add(
+            "dropped",
+            c.drops.isEmpty ? "0" : c.drops.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "),
+            c.drops.isEmpty ? .text : .warning
+        )
         if c.truncatedReplies > 0 {
-            add("cut replies", "\(c.truncatedReplies), cut to \(c.truncatedTo ?? 0) B (shorter than sent, same start)", .warning)
+            add(
+                "cut replies",
+                "\(c.truncatedReplies), cut to \(c.truncatedTo ?? 0) B (shorter than sent, same start)",
+                .warning
+            )
         }
-        add("rate", String(format: "%.1f/s out, %.1f/s in  ", a.sendRate.perSecond(), a.receiveRate.perSecond()) + sparkline(zip(a.sendRate.history(20), a.receiveRate.history(20)).map { $0 + $1 }))
+        add(
+            "rate",
+            String(format: "%.1f/s out, %.1f/s in  ", a.sendRate.perSecond(), a.receiveRate.perSecond())
+                + sparkline(zip(a.sendRate.history(20), a.receiveRate.history(20)).map { $0 + $1 })
+        )
         if let p = a.probe {
-            let rtt = p.rttP50Milliseconds.map { String(format: "p50 %.2f ms, p99 %.2f ms", $0, p.rttP99Milliseconds ?? $0) } ?? "no reply yet"
+            let rtt =
+                p.rttP50Milliseconds.map { String(format: "p50 %.2f ms, p99 %.2f ms", $0, p.rttP99Milliseconds ?? $0) }
+                ?? "no reply yet"
             let loss = String(format: "%.1f %% lost", p.lossRatio * 100)
-            add("probe", "\(p.target)\(p.running ? "" : " (stopped)"): \(rtt), \(p.answered)/\(p.sent) answered, \(p.lost) lost (\(loss))",
-                p.lost > 0 ? .warning : .ok)
+            add(
+                "probe",
+                "\(p.target)\(p.running ? "" : " (stopped)"): \(rtt), \(p.answered)/\(p.sent) answered, "
+                    + "\(p.lost) lost (\(loss))",
+                p.lost > 0 ? .warning : .ok
+            )
         } else {
             add("probe", "off (p to start)", .muted)
         }
@@ -52,14 +79,18 @@ public enum DetailPane {
             let text = String(d.firstBytes.map { (0x20..<0x7F).contains($0) ? Character(UnicodeScalar($0)) : "." })
             let why = d.dropReason.map { " \($0)" } ?? ""
             let role: Role = d.direction == .dropped ? .warning : .text
-            for line in wrap("\(arrow) \(d.peer) \(d.size) B\(why) \"\(text)\"", width: width, indent: 2) { lines.append((line, role)) }
+            for line in wrap("\(arrow) \(d.peer) \(d.size) B\(why) \"\(text)\"", width: width, indent: 2) {
+                lines.append((line, role))
+            }
             // The bytes in full (the first 64 the engine keeps), 16 to a row.
             let perRow = width >= 4 + 16 * 3 ? 16 : 8
             for row in stride(from: 0, to: d.firstBytes.count, by: perRow) {
                 let bytes = d.firstBytes[row..<min(row + perRow, d.firstBytes.count)]
                 lines.append(("  " + hexDump(bytes), .muted))
             }
-            if d.size > d.firstBytes.count { lines.append(("  … \(d.size - d.firstBytes.count) more bytes not kept", .muted)) }
+            if d.size > d.firstBytes.count {
+                lines.append(("  … \(d.size - d.firstBytes.count) more bytes not kept", .muted))
+            }
         }
         return lines
     }
@@ -67,7 +98,13 @@ public enum DetailPane {
     public static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
         guard let a = model.selectedAssociationSnapshot else {
             canvas.box(rect, title: PaneID.detail.title, focused: focused)
-            canvas.put("Select an association.", y: rect.inner.y, x: rect.inner.x, width: rect.inner.width, role: .muted)
+            canvas.put(
+                "Select an association.",
+                y: rect.inner.y,
+                x: rect.inner.x,
+                width: rect.inner.width,
+                role: .muted
+            )
             return
         }
         let inner = rect.inner
@@ -87,6 +124,8 @@ public enum DetailPane {
     static func sparkline(_ values: [Int]) -> String {
         let blocks = Array("▁▂▃▄▅▆▇█")
         let top = max(values.max() ?? 0, 1)
-        return String(values.map { $0 == 0 ? " " : blocks[min(($0 * (blocks.count - 1) + top - 1) / top, blocks.count - 1)] })
+        return String(
+            values.map { $0 == 0 ? " " : blocks[min(($0 * (blocks.count - 1) + top - 1) / top, blocks.count - 1)] }
+        )
     }
 }

@@ -8,7 +8,14 @@ public enum StatusLine {
             return
         }
         if let message = model.message {
-            canvas.put(" " + message.text, y: y, x: 0, width: width, role: message.role == .text ? .status : message.role, pad: true)
+            canvas.put(
+                " " + message.text,
+                y: y,
+                x: 0,
+                width: width,
+                role: message.role == .text ? .status : message.role,
+                pad: true
+            )
             return
         }
         // Whole hints only, as many as fit: a hint cut mid-phrase reads as another key.
@@ -26,7 +33,9 @@ public enum HelpOverlay {
     /// Written from the key table itself, so the help cannot disagree with the keys.
     public static func lines() -> [String] {
         var out: [String] = []
-        for (title, pane) in [("Everywhere", nil), ("Servers", PaneID.servers), ("Associations", PaneID.associations)] as [(String, PaneID?)] {
+        for (title, pane) in [("Everywhere", nil), ("Servers", PaneID.servers), ("Associations", PaneID.associations)]
+            as [(String, PaneID?)]
+        {
             out.append(title)
             for b in KeyTable.all where b.pane == pane {
                 out.append("  " + fit(b.keys.map(\.description).joined(separator: " / "), 14, pad: true) + b.help)
@@ -74,23 +83,45 @@ public enum FindingsOverlay {
 /// bottom either what is wrong with a field or the keys.
 public enum FormOverlay {
     public static func draw(
-        title: String, _ fields: FormFields, footer: String, on canvas: Canvas, in rect: Rect, width: Int = 64
+        title: String,
+        _ fields: FormFields,
+        footer: String,
+        on canvas: Canvas,
+        in rect: Rect,
+        width: Int = 64
     ) {
         let width = min(width, rect.width)
         let height = min(fields.names.count + 4, rect.height)
-        let box = Rect(y: rect.y + (rect.height - height) / 2, x: rect.x + (rect.width - width) / 2, height: height, width: width)
+        let box = Rect(
+            y: rect.y + (rect.height - height) / 2,
+            x: rect.x + (rect.width - width) / 2,
+            height: height,
+            width: width
+        )
         for row in 0..<box.height { canvas.put("", y: box.y + row, x: box.x, width: box.width, role: .text, pad: true) }
         canvas.box(box, title: title, focused: true)
         let labelWidth = max(fields.names.map(displayWidth).max() ?? 0, 12) + 2
         for (i, name) in fields.names.enumerated() where i < box.height - 3 {
             let active = i == fields.field
-            canvas.put(fit(name, labelWidth, pad: true) + fields.shown(i), y: box.y + 1 + i, x: box.x + 2, width: box.width - 4,
-                       role: active ? .selection : .text, pad: true)
+            canvas.put(
+                fit(name, labelWidth, pad: true) + fields.shown(i),
+                y: box.y + 1 + i,
+                x: box.x + 2,
+                width: box.width - 4,
+                role: active ? .selection : .text,
+                pad: true
+            )
         }
         let y = box.y + box.height - 2
         if let problem = fields.problem {
-            canvas.put("✘ \(fields.names[problem.field]): \(problem.message)", y: y, x: box.x + 2, width: box.width - 4,
-                       role: .error, pad: true)
+            canvas.put(
+                "✘ \(fields.names[problem.field]): \(problem.message)",
+                y: y,
+                x: box.x + 2,
+                width: box.width - 4,
+                role: .error,
+                pad: true
+            )
         } else {
             canvas.put(footer, y: y, x: box.x + 2, width: box.width - 4, role: .muted)
         }
@@ -100,7 +131,11 @@ public enum FormOverlay {
 public enum SendFormOverlay {
     public static func draw(_ form: SendRequest, association: String, on canvas: Canvas, in rect: Rect) {
         FormOverlay.draw(
-            title: "Send through \(association)", form.fields, footer: "Tab next field · Enter send · Esc cancel",
-            on: canvas, in: rect)
+            title: "Send through \(association)",
+            form.fields,
+            footer: "Tab next field · Enter send · Esc cancel",
+            on: canvas,
+            in: rect
+        )
     }
 }

@@ -4,25 +4,54 @@ import SocksDeckEngine
 public enum ServersPane {
     public static let bindings: [KeyBinding] = [
         KeyBinding(
-            keys: [.enter, .character("o")], action: .open, help: "open an association through the selected server",
-            pane: .servers, short: "open"),
+            keys: [.enter, .character("o")],
+            action: .open,
+            help: "open an association through the selected server",
+            pane: .servers,
+            short: "open"
+        ),
         KeyBinding(
-            keys: [.character("6")], action: .openIPv6, help: "open one asking for an IPv6 rendezvous", pane: .servers,
-            short: "open IPv6"),
+            keys: [.character("6")],
+            action: .openIPv6,
+            help: "open one asking for an IPv6 rendezvous",
+            pane: .servers,
+            short: "open IPv6"
+        ),
         KeyBinding(
-            keys: [.character("P")], action: .probeServer, help: "probe the selected server's capabilities (socksdeck probe)",
-            pane: .servers, short: "probe"),
+            keys: [.character("P")],
+            action: .probeServer,
+            help: "probe the selected server's capabilities (socksdeck probe)",
+            pane: .servers,
+            short: "probe"
+        ),
         KeyBinding(
-            keys: [.character("a")], action: .addServer,
-            help: "add a server: socks5://[user@]host:port, the password asked with echo off", pane: .servers,
-            short: "add"),
-        KeyBinding(keys: [.character("e")], action: .editServer, help: "edit the selected server", pane: .servers, short: "edit"),
+            keys: [.character("a")],
+            action: .addServer,
+            help: "add a server: socks5://[user@]host:port, the password asked with echo off",
+            pane: .servers,
+            short: "add"
+        ),
         KeyBinding(
-            keys: [.character("D")], action: .removeServer, help: "remove the selected server (asks first)", pane: .servers,
-            short: "remove"),
+            keys: [.character("e")],
+            action: .editServer,
+            help: "edit the selected server",
+            pane: .servers,
+            short: "edit"
+        ),
         KeyBinding(
-            keys: [.character("f")], action: .showFindings, help: "the last probe's findings, each with its evidence",
-            pane: .servers, short: "findings"),
+            keys: [.character("D")],
+            action: .removeServer,
+            help: "remove the selected server (asks first)",
+            pane: .servers,
+            short: "remove"
+        ),
+        KeyBinding(
+            keys: [.character("f")],
+            action: .showFindings,
+            help: "the last probe's findings, each with its evidence",
+            pane: .servers,
+            short: "findings"
+        ),
     ]
 
     /// The columns for an inner width: CAPABILITY takes what the fixed ones leave, and columns
@@ -42,11 +71,22 @@ public enum ServersPane {
         let inner = rect.inner
         guard !inner.isEmpty else { return }
         let columns = Self.columns(width: inner.width)
-        canvas.put(row(columns.map { ($0.name, $0.width) }), y: inner.y, x: inner.x, width: inner.width, role: .header, pad: true)
+        canvas.put(
+            row(columns.map { ($0.name, $0.width) }),
+            y: inner.y,
+            x: inner.x,
+            width: inner.width,
+            role: .header,
+            pad: true
+        )
         if model.servers.isEmpty {
             canvas.put(
-                "No servers: add [[server]] tables to the configuration (see README).", y: inner.y + 1, x: inner.x,
-                width: inner.width, role: .muted)
+                "No servers: add [[server]] tables to the configuration (see README).",
+                y: inner.y + 1,
+                x: inner.x,
+                width: inner.width,
+                role: .muted
+            )
             return
         }
         let visibleRows = inner.height - 1
@@ -66,11 +106,20 @@ public enum ServersPane {
             let cells = columns.map { (value[$0.name] ?? "", $0.width) }
             let selected = index == model.selectedServer
             let y = inner.y + 1 + offset
-            canvas.put(row(cells), y: y, x: inner.x, width: inner.width, role: selected && focused ? .selection : .text, pad: true)
+            canvas.put(
+                row(cells),
+                y: y,
+                x: inner.x,
+                width: inner.width,
+                role: selected && focused ? .selection : .text,
+                pad: true
+            )
             if !(selected && focused) {
                 let x = inner.x + columns.prefix(capabilityColumn).reduce(0) { $0 + $1.width + 1 }
                 let width = min(columns[capabilityColumn].width, inner.x + inner.width - x)
-                if width > 0 { canvas.put(fit(capability.label, width), y: y, x: x, width: width, role: capability.role) }
+                if width > 0 {
+                    canvas.put(fit(capability.label, width), y: y, x: x, width: width, role: capability.role)
+                }
             }
         }
     }

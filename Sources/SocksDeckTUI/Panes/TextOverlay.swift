@@ -21,7 +21,12 @@ public enum TextOverlay {
             wrap(line, width: max(width - 4, 1), indent: line.hasPrefix("  ") ? 4 : 2).map { ($0, role) }
         }
         let height = min(wrapped.count + 2, rect.height)
-        let box = Rect(y: rect.y + (rect.height - height) / 2, x: rect.x + (rect.width - width) / 2, height: height, width: width)
+        let box = Rect(
+            y: rect.y + (rect.height - height) / 2,
+            x: rect.x + (rect.width - width) / 2,
+            height: height,
+            width: width
+        )
         return Geometry(box: box, wrapped: wrapped, rows: max(height - 2, 0))
     }
 

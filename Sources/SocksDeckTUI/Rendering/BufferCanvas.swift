@@ -27,7 +27,10 @@ public final class BufferCanvas: Canvas {
             guard column < self.width else { break }
             cells[y][column] = ch
             roles[y][column] = role
-            if w == 2, column + 1 < self.width { cells[y][column + 1] = "\u{0}"; roles[y][column + 1] = role }
+            if w == 2, column + 1 < self.width {
+                cells[y][column + 1] = "\u{0}"
+                roles[y][column + 1] = role
+            }
             column += w
         }
     }

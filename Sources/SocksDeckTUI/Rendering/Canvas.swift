@@ -8,7 +8,9 @@ public struct Rect: Equatable, Sendable {
         self.width = max(width, 0)
     }
     public var isEmpty: Bool { height <= 0 || width <= 0 }
-    public func contains(y: Int, x: Int) -> Bool { (self.y..<self.y + height).contains(y) && (self.x..<self.x + width).contains(x) }
+    public func contains(y: Int, x: Int) -> Bool {
+        (self.y..<self.y + height).contains(y) && (self.x..<self.x + width).contains(x)
+    }
     /// The inside of a box drawn on this rectangle.
     public var inner: Rect { Rect(y: y + 1, x: x + 1, height: height - 2, width: width - 2) }
 }
@@ -38,7 +40,13 @@ extension Canvas {
             put("│", y: rect.y + row, x: rect.x, width: 1, role: focused ? .title : role)
             put("│", y: rect.y + row, x: rect.x + rect.width - 1, width: 1, role: focused ? .title : role)
         }
-        put("└" + horizontal + "┘", y: rect.y + rect.height - 1, x: rect.x, width: rect.width, role: focused ? .title : role)
+        put(
+            "└" + horizontal + "┘",
+            y: rect.y + rect.height - 1,
+            x: rect.x,
+            width: rect.width,
+            role: focused ? .title : role
+        )
         put(" \(title) ", y: rect.y, x: rect.x + 2, width: rect.width - 4, role: .title)
     }
 }
@@ -75,7 +83,10 @@ public func fit(_ text: String, _ width: Int, pad: Bool = false) -> String {
         out.append(ch)
         used += w
     }
-    if total > width { out.append("…"); used += 1 }
+    if total > width {
+        out.append("…")
+        used += 1
+    }
     if pad && used < width { out += String(repeating: " ", count: width - used) }
     return out
 }

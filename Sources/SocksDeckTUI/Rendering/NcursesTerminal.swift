@@ -1,8 +1,9 @@
+import CNcurses
+import Foundation
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import CNcurses
-import Foundation
 
 /// The terminal through ncursesw: the canvas panes draw on, the keys they read, colours from
 /// the theme, and a terminal that is always given back (on exit, Ctrl-C, or a crash signal).
@@ -22,7 +23,9 @@ public final class NcursesTerminal: Canvas {
             throw TerminalError("the terminal UI needs a terminal; for scripts see `socksdeck --help`")
         }
         guard let term = getenv("TERM"), cn_newterm(term) != nil else {
-            throw TerminalError("cannot start the terminal UI: unknown TERM '\(getenv("TERM").map { String(cString: $0) } ?? "")'")
+            throw TerminalError(
+                "cannot start the terminal UI: unknown TERM '\(getenv("TERM").map { String(cString: $0) } ?? "")'"
+            )
         }
         Self.installCrashHandlers()
         cbreak()

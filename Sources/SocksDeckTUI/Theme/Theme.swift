@@ -20,9 +20,18 @@ public enum ThemeColor: Equatable, Sendable {
     ]
 
     init?(_ text: String) {
-        if text == "default" { self = .default; return }
-        if let n = Self.names[text] { self = .index(n); return }
-        if let n = Int(text), (0...255).contains(n) { self = .index(n); return }
+        if text == "default" {
+            self = .default
+            return
+        }
+        if let n = Self.names[text] {
+            self = .index(n)
+            return
+        }
+        if let n = Int(text), (0...255).contains(n) {
+            self = .index(n)
+            return
+        }
         return nil
     }
 }
@@ -57,27 +66,34 @@ public struct Theme: Equatable, Sendable {
     }
 
     /// The theme every build carries, used when no theme file can be read.
-    public static let builtInDefault = Theme(name: "default", styles: [
-        .text: RoleStyle(),
-        .border: RoleStyle(foreground: .index(4)),
-        .title: RoleStyle(foreground: .index(6), bold: true),
-        .selection: RoleStyle(foreground: .index(0), background: .index(6)),
-        .ok: RoleStyle(foreground: .index(2)),
-        .warning: RoleStyle(foreground: .index(3)),
-        .error: RoleStyle(foreground: .index(1), bold: true),
-        .muted: RoleStyle(foreground: .index(8)),
-        .accent: RoleStyle(foreground: .index(5)),
-        .header: RoleStyle(foreground: .index(6), underline: true),
-        .status: RoleStyle(foreground: .index(0), background: .index(4)),
-    ])
+    public static let builtInDefault = Theme(
+        name: "default",
+        styles: [
+            .text: RoleStyle(),
+            .border: RoleStyle(foreground: .index(4)),
+            .title: RoleStyle(foreground: .index(6), bold: true),
+            .selection: RoleStyle(foreground: .index(0), background: .index(6)),
+            .ok: RoleStyle(foreground: .index(2)),
+            .warning: RoleStyle(foreground: .index(3)),
+            .error: RoleStyle(foreground: .index(1), bold: true),
+            .muted: RoleStyle(foreground: .index(8)),
+            .accent: RoleStyle(foreground: .index(5)),
+            .header: RoleStyle(foreground: .index(6), underline: true),
+            .status: RoleStyle(foreground: .index(0), background: .index(4)),
+        ]
+    )
 
     /// For NO_COLOR and terminals without colour: attributes only.
-    public static let monochrome = Theme(name: "monochrome", styles: [
-        .text: RoleStyle(), .border: RoleStyle(), .title: RoleStyle(bold: true),
-        .selection: RoleStyle(reverse: true), .ok: RoleStyle(), .warning: RoleStyle(bold: true),
-        .error: RoleStyle(bold: true, underline: true), .muted: RoleStyle(dim: true), .accent: RoleStyle(underline: true),
-        .header: RoleStyle(bold: true), .status: RoleStyle(reverse: true),
-    ])
+    public static let monochrome = Theme(
+        name: "monochrome",
+        styles: [
+            .text: RoleStyle(), .border: RoleStyle(), .title: RoleStyle(bold: true),
+            .selection: RoleStyle(reverse: true), .ok: RoleStyle(), .warning: RoleStyle(bold: true),
+            .error: RoleStyle(bold: true, underline: true), .muted: RoleStyle(dim: true),
+            .accent: RoleStyle(underline: true),
+            .header: RoleStyle(bold: true), .status: RoleStyle(reverse: true),
+        ]
+    )
 
     /// Parses a theme file. Errors carry the line.
     public static func parse(_ text: String, fallbackName: String) throws(ThemeError) -> Theme {
@@ -88,23 +104,37 @@ public struct Theme: Equatable, Sendable {
             lines.firstIndex { $0.trimmingCharacters(in: .whitespaces).hasPrefix(key) }.map { $0 + 1 }
         }
         var theme = Theme(name: table["name"]?.string ?? fallbackName, styles: builtInDefault.styles)
-        guard let roles = table["roles"]?.table else { throw ThemeError(line: nil, message: "a theme needs a [roles] table") }
+        guard let roles = table["roles"]?.table else {
+            throw ThemeError(line: nil, message: "a theme needs a [roles] table")
+        }
         for key in roles.keys {
             guard let role = Role(rawValue: key) else {
-                throw ThemeError(line: line(of: key), message: "unknown role '\(key)' (roles: \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw ThemeError(
+                    line: line(of: key),
+                    message: "unknown role '\(key)' (roles: \(Role.allCases.map(\.rawValue).joined(separator: ", ")))"
+                )
             }
-            guard let entry = roles[key]?.table else { throw ThemeError(line: line(of: key), message: "'\(key)' must be a table: \(key) = { fg = \"white\" }") }
+            guard let entry = roles[key]?.table else {
+                throw ThemeError(line: line(of: key), message: "'\(key)' must be a table: \(key) = { fg = \"white\" }")
+            }
             var style = RoleStyle()
             for attribute in entry.keys {
                 let value = entry[attribute]
                 switch attribute {
                 case "fg", "bg":
                     guard let name = value?.string, let color = ThemeColor(name) else {
-                        throw ThemeError(line: line(of: key), message: "'\(key).\(attribute)' is not a colour (a name such as \"cyan\" or \"bright-black\", \"default\", or 0–255)")
+                        throw ThemeError(
+                            line: line(of: key),
+                            message:
+                                "'\(key).\(attribute)' is not a colour (a name such as \"cyan\" or "
+                                + "\"bright-black\", \"default\", or 0–255)"
+                        )
                     }
                     if attribute == "fg" { style.foreground = color } else { style.background = color }
                 case "bold", "reverse", "dim", "underline":
-                    guard let flag = value?.bool else { throw ThemeError(line: line(of: key), message: "'\(key).\(attribute)' must be true or false") }
+                    guard let flag = value?.bool else {
+                        throw ThemeError(line: line(of: key), message: "'\(key).\(attribute)' must be true or false")
+                    }
                     switch attribute {
                     case "bold": style.bold = flag
                     case "reverse": style.reverse = flag
@@ -112,7 +142,10 @@ public struct Theme: Equatable, Sendable {
                     default: style.underline = flag
                     }
                 default:
-                    throw ThemeError(line: line(of: key), message: "unknown attribute '\(attribute)' (fg, bg, bold, reverse, dim, underline)")
+                    throw ThemeError(
+                        line: line(of: key),
+                        message: "unknown attribute '\(attribute)' (fg, bg, bold, reverse, dim, underline)"
+                    )
                 }
             }
             theme.styles[role] = style
@@ -126,7 +159,8 @@ public struct ThemeError: Error, Equatable, Sendable, CustomStringConvertible {
     public var line: Int?
     public var message: String
     public var description: String {
-        [path, line.map(String.init)].compactMap { $0 }.joined(separator: ":") + (path == nil && line == nil ? "" : ": ") + message
+        [path, line.map(String.init)].compactMap { $0 }.joined(separator: ":")
+            + (path == nil && line == nil ? "" : ": ") + message
     }
 }
 
@@ -138,18 +172,29 @@ public struct ThemeLibrary: Sendable {
     public var themes: [Theme]
     public var problems: [ThemeError]
 
-    public static func load(userFolder: String?, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            executable: String = CommandLine.arguments[0]) -> ThemeLibrary {
-        var byName: [String: Theme] = [Theme.builtInDefault.name: Theme.builtInDefault, Theme.monochrome.name: Theme.monochrome]
+    public static func load(
+        userFolder: String?,
+        environment: [String: String] = ProcessInfo.processInfo.environment,
+        executable: String = CommandLine.arguments[0]
+    ) -> ThemeLibrary {
+        var byName: [String: Theme] = [
+            Theme.builtInDefault.name: Theme.builtInDefault, Theme.monochrome.name: Theme.monochrome,
+        ]
         var order = [Theme.builtInDefault.name, Theme.monochrome.name]
         var problems: [ThemeError] = []
         if let explicit = environment["SOCKSDECK_THEMES"], !FileManager.default.fileExists(atPath: explicit) {
-            problems.append(ThemeError(
-                path: explicit, message: "SOCKSDECK_THEMES names a folder that does not exist: only the built-in themes are used"))
+            problems.append(
+                ThemeError(
+                    path: explicit,
+                    message: "SOCKSDECK_THEMES names a folder that does not exist: only the built-in themes are used"
+                )
+            )
         }
         let folders = shippedFolders(environment: environment, executable: executable) + [userFolder].compactMap { $0 }
         for folder in folders {
-            let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".toml") }.sorted()
+            let files = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter {
+                $0.hasSuffix(".toml")
+            }.sorted()
             for file in files {
                 let path = folder + "/" + file
                 guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { continue }
@@ -198,7 +243,10 @@ public struct ThemeMemory: Sendable {
 
     /// Best effort: a folder that cannot be written costs only the memory of the choice.
     public func remember(_ name: String) {
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try? FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent,
+            withIntermediateDirectories: true
+        )
         try? (name + "\n").write(toFile: path, atomically: true, encoding: .utf8)
     }
 }

@@ -13,7 +13,8 @@ struct AssociateCommand: AsyncParsableCommand {
             ended. With --listen it prints every datagram the relay delivers meanwhile (receive-only: \
             nothing is sent), for a peer that sends to the relay's address. Exit 1 when it could not \
             be opened or the server ended it.
-            """)
+            """
+    )
 
     @OptionGroup var options: ConfigurationOptions
     @OptionGroup var declaration: DeclareOption
@@ -67,7 +68,9 @@ struct AssociateCommand: AsyncParsableCommand {
         }
         report(ended, event: "ended")
         await engine.shutdown()
-        if case .closed(let reason) = ended.state, !reason.hasPrefix("closed by the user") { throw Exit.operationFailed }
+        if case .closed(let reason) = ended.state, !reason.hasPrefix("closed by the user") {
+            throw Exit.operationFailed
+        }
     }
 
     /// Prints the datagrams received since the `printed`-th; returns how many have been received.
@@ -78,12 +81,22 @@ struct AssociateCommand: AsyncParsableCommand {
         let received = s.recent.filter { $0.direction == .received }
         let fresh = received.suffix(total - printed)
         if total - printed > fresh.count {
-            Output.warning("\(total - printed - fresh.count) datagram(s) arrived too fast to show (counted, not printed)")
+            Output.warning(
+                "\(total - printed - fresh.count) datagram(s) arrived too fast to show (counted, not printed)"
+            )
         }
         for d in fresh {
             if json {
-                struct Arrival: Encodable { var event = "datagram"; var from: String; var size: Int; var hex: String; var text: String }
-                Output.json(Arrival(from: d.peer, size: d.size, hex: Output.hex(d.firstBytes), text: Output.text(d.firstBytes)))
+                struct Arrival: Encodable {
+                    var event = "datagram"
+                    var from: String
+                    var size: Int
+                    var hex: String
+                    var text: String
+                }
+                Output.json(
+                    Arrival(from: d.peer, size: d.size, hex: Output.hex(d.firstBytes), text: Output.text(d.firstBytes))
+                )
             } else {
                 let more = d.size > d.firstBytes.count ? " (+\(d.size - d.firstBytes.count) bytes)" : ""
                 Output.line("datagram from \(d.peer), \(d.size) bytes: \"\(Output.text(d.firstBytes))\"\(more)")
@@ -95,7 +108,10 @@ struct AssociateCommand: AsyncParsableCommand {
 
     private func report(_ s: AssociationSnapshot, event: String) {
         if json {
-            struct Line: Encodable { var event: String; var association: AssociationJSON }
+            struct Line: Encodable {
+                var event: String
+                var association: AssociationJSON
+            }
             Output.json(Line(event: event, association: AssociationJSON(s)))
             return
         }
@@ -115,14 +131,19 @@ struct AssociateCommand: AsyncParsableCommand {
             if let declared = s.declared { Output.line("  declared          \(declared)") }
             Output.line("  control           \(s.controlLocal ?? "?") -> \(s.controlRemote ?? "?"): associated")
             Output.line("  data socket       \(s.dataSocketLocal ?? "?")")
-            Output.line("  setup             " + s.history.map(\.state).joined(separator: " -> ")
-                + String(format: " in %.1f ms", (s.history.last!.since.timeIntervalSince(s.opened)) * 1000))
+            Output.line(
+                "  setup             " + s.history.map(\.state).joined(separator: " -> ")
+                    + String(format: " in %.1f ms", (s.history.last!.since.timeIntervalSince(s.opened)) * 1000)
+            )
             Output.line(hold == nil ? "holding it open; Ctrl-C to close" : "holding it open for \(hold!) s")
         case .failed(let f):
             Output.error("association through \(s.serverLabel) failed: \(f)")
         case .closed(let reason):
             Output.line("association \(s.id) closed after \(String(format: "%.1f", s.age)) s: \(reason)")
-            Output.line("  datagrams sent \(s.counters.datagramsSent), received \(s.counters.datagramsReceived), dropped \(s.counters.droppedTotal)")
+            Output.line(
+                "  datagrams sent \(s.counters.datagramsSent), received \(s.counters.datagramsReceived), "
+                    + "dropped \(s.counters.droppedTotal)"
+            )
         default:
             Output.error("association through \(s.serverName) did not settle: still \(s.state.name)")
         }

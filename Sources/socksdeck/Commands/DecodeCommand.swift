@@ -14,11 +14,17 @@ struct DecodeCommand: ParsableCommand {
             capture: every field with its meaning (decode "05 07 00 01 00 00 00 00 00 00" is a reply; \
             decode "00 00 00 01 7f 00 00 01 00 35 68 69" a UDP header and its payload). The kind is \
             guessed from the bytes; --as names it.
-            """)
+            """
+    )
 
     @Argument(help: "S5_EOPNOTSUPP, 7, 'REP 7', 0x07, ECONNREFUSED, or hex bytes: \"05 07 00 01 …\".") var code: String
-    @Option(name: .customLong("as"), help: ArgumentHelp(
-        "Read the bytes as this message: greeting, method, auth, request, reply, udp.", valueName: "KIND"))
+    @Option(
+        name: .customLong("as"),
+        help: ArgumentHelp(
+            "Read the bytes as this message: greeting, method, auth, request, reply, udp.",
+            valueName: "KIND"
+        )
+    )
     var kind: WireExplanation.Kind?
     @Flag(help: "One JSON object: {\"matches\": [...]} for a code, {\"fields\": [...]} for bytes.") var json = false
 
@@ -26,9 +32,25 @@ struct DecodeCommand: ParsableCommand {
         if let bytes = messageBytes() { return try explain(bytes) }
         let found = ErrorCatalogue.lookup(code)
         if json {
-            struct Match: Encodable { var name: String; var value: Int32; var summary: String; var sentence: String; var hint: String? }
-            struct All: Encodable { var query: String; var matches: [Match] }
-            Output.json(All(query: code, matches: found.map { Match(name: $0.name, value: $0.value, summary: $0.summary, sentence: $0.sentence, hint: $0.hint) }))
+            struct Match: Encodable {
+                var name: String
+                var value: Int32
+                var summary: String
+                var sentence: String
+                var hint: String?
+            }
+            struct All: Encodable {
+                var query: String
+                var matches: [Match]
+            }
+            Output.json(
+                All(
+                    query: code,
+                    matches: found.map {
+                        Match(name: $0.name, value: $0.value, summary: $0.summary, sentence: $0.sentence, hint: $0.hint)
+                    }
+                )
+            )
         } else {
             for d in found {
                 Output.line("\(d.name) (\(d.value)): \(d.summary)")
@@ -37,7 +59,9 @@ struct DecodeCommand: ParsableCommand {
             }
         }
         if found.isEmpty {
-            if !json { Output.error("'\(code)' names no S5 code, REP byte or errno this catalogue knows, and is not hex bytes") }
+            if !json {
+                Output.error("'\(code)' names no S5 code, REP byte or errno this catalogue knows, and is not hex bytes")
+            }
             throw Exit.usage
         }
     }
@@ -56,14 +80,27 @@ struct DecodeCommand: ParsableCommand {
         let e = WireExplanation.explain(bytes, as: kind)
         if json {
             struct FieldJSON: Encodable { var name, hex, meaning: String }
-            struct All: Encodable { var kind: String; var title: String; var fields: [FieldJSON]; var problem: String? }
-            Output.json(All(kind: e.kind.rawValue, title: e.title, fields: e.fields.map { FieldJSON(name: $0.name, hex: $0.hex, meaning: $0.meaning) },
-                            problem: e.problem))
+            struct All: Encodable {
+                var kind: String
+                var title: String
+                var fields: [FieldJSON]
+                var problem: String?
+            }
+            Output.json(
+                All(
+                    kind: e.kind.rawValue,
+                    title: e.title,
+                    fields: e.fields.map { FieldJSON(name: $0.name, hex: $0.hex, meaning: $0.meaning) },
+                    problem: e.problem
+                )
+            )
         } else {
             Output.line("\(bytes.count) bytes: a SOCKS5 \(e.title)")
             let nameWidth = max(e.fields.map(\.name.count).max() ?? 0, 4)
             let hexWidth = min(max(e.fields.map(\.hex.count).max() ?? 0, 2), 48)
-            for f in e.fields { Output.line("  " + f.name.padding(nameWidth) + "  " + f.hex.padding(hexWidth) + "  " + f.meaning) }
+            for f in e.fields {
+                Output.line("  " + f.name.padding(nameWidth) + "  " + f.hex.padding(hexWidth) + "  " + f.meaning)
+            }
             if let problem = e.problem { Output.line("  ✘ " + problem) }
         }
         if e.problem != nil { throw Exit.operationFailed }

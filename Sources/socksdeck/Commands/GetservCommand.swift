@@ -24,7 +24,8 @@ struct GetservCommand: ParsableCommand {
             wins: any matching name record beats every address record; among names the longest \
             fragment, among addresses the longest prefix; a tie goes to the earlier line. A \
             malformed line is an error naming its line.
-            """)
+            """
+    )
 
     @Argument(help: "The destination: an IPv4 or IPv6 address (a port is allowed and ignored).") var destination: String
     @Option(help: ArgumentHelp("The socks5c.conf file.", valueName: "FILE")) var conf: String?
@@ -35,7 +36,8 @@ struct GetservCommand: ParsableCommand {
     private func noMatch(_ configuration: ClientConfiguration) -> String {
         guard let path = configuration.path else {
             let named = ProcessInfo.processInfo.environment[ClientConfiguration.pathVariable]
-            return "no record matches: there is no \(named ?? ClientConfiguration.defaultPath), so every destination is "
+            return
+                "no record matches: there is no \(named ?? ClientConfiguration.defaultPath), so every destination is "
                 + "direct; see socksdeck getserv --help for the format"
         }
         return "no record in \(path) matches"
@@ -58,24 +60,41 @@ struct GetservCommand: ParsableCommand {
         }
         let outcome: ServerSelection.Outcome
         do {
-            outcome = try ServerSelection.select(for: address, in: configuration, reverseName: {
-                noReverse ? nil : ServerSelection.reverseName(of: address)
-            })
+            outcome = try ServerSelection.select(
+                for: address,
+                in: configuration,
+                reverseName: {
+                    noReverse ? nil : ServerSelection.reverseName(of: address)
+                }
+            )
         } catch {
             Output.error(error.description)
             throw Exit.operationFailed
         }
-        struct Result: Encodable { var destination: String; var server: String?; var direct: Bool; var line: Int? }
+        struct Result: Encodable {
+            var destination: String
+            var server: String?
+            var direct: Bool
+            var line: Int?
+        }
         switch outcome {
         case .server(let server, let record):
-            if json { Output.json(Result(destination: "\(address)", server: server.description, direct: false, line: record.line)) }
-            else {
+            if json {
+                Output.json(
+                    Result(destination: "\(address)", server: server.description, direct: false, line: record.line)
+                )
+            } else {
                 let reading = record.unbracketedIPv6 ? "; unbracketed, its last group is the port: write \(server)" : ""
                 Output.line("\(address) -> \(server) (line \(record.line)\(reading))")
             }
         case .direct(let record):
-            if json { Output.json(Result(destination: "\(address)", server: nil, direct: true, line: record?.line)) }
-            else { Output.line("\(address) -> direct (\(record.map { "NONE, line \($0.line)" } ?? noMatch(configuration)))") }
+            if json {
+                Output.json(Result(destination: "\(address)", server: nil, direct: true, line: record?.line))
+            } else {
+                Output.line(
+                    "\(address) -> direct (\(record.map { "NONE, line \($0.line)" } ?? noMatch(configuration)))"
+                )
+            }
         }
     }
 }

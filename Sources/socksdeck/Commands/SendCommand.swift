@@ -12,23 +12,32 @@ struct SendCommand: AsyncParsableCommand {
             for the server to resolve, unless --resolve asks to resolve it here. Replies are shown \
             as text and hex, with the counters at the end. Exit 3 when nothing came back within \
             --wait-reply.
-            """)
+            """
+    )
 
     @OptionGroup var options: ConfigurationOptions
     @OptionGroup var declaration: DeclareOption
     @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
-    @Argument(help: "Where the datagrams go: host:port, [IPv6]:port, or \"echo\" for the server's configured echo target.")
+    @Argument(
+        help: "Where the datagrams go: host:port, [IPv6]:port, or \"echo\" for the server's configured echo target."
+    )
     var target: String
     @Option(help: "The payload as text.") var text: String?
     @Option(help: "The payload as hex digits (spaces allowed): \"68 69\".") var hex: String?
     @Option(help: ArgumentHelp("The payload from a file.", valueName: "FILE")) var file: String?
-    @Option(help: ArgumentHelp(
-        "A generated payload of N bytes (0 to 65507): \"socksdeck 0000 \" and on, so that a cut reply shows where.",
-        valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "A generated payload of N bytes (0 to 65507): \"socksdeck 0000 \" and on, so that a cut reply shows where.",
+            valueName: "N"
+        )
+    )
     var size: Int?
     @Option(help: "How many datagrams (1 to 100000).") var count = 1
     @Option(help: ArgumentHelp("Milliseconds between datagrams.", valueName: "MS")) var interval = 0
-    @Option(name: .customLong("wait-reply"), help: ArgumentHelp("Milliseconds to wait for replies after the last datagram.", valueName: "MS"))
+    @Option(
+        name: .customLong("wait-reply"),
+        help: ArgumentHelp("Milliseconds to wait for replies after the last datagram.", valueName: "MS")
+    )
     var waitReply = 1000
     @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6.", valueName: "4|6")) var family: Int?
     @Flag(help: "Resolve a target host name here and send its address instead of the name.") var resolve = false
@@ -49,10 +58,11 @@ struct SendCommand: AsyncParsableCommand {
             do { _ = try HexPayload.decode(hex) } catch { throw ValidationError("--hex '\(hex)': \(error)") }
         }
         if target != "echo" && SOCKSAddress(destination: target) == nil {
-            throw ValidationError("TARGET '\(target)' is not host:port ([IPv6]:port, a port from 1 to 65535) or \"echo\"")
+            throw ValidationError(
+                "TARGET '\(target)' is not host:port ([IPv6]:port, a port from 1 to 65535) or \"echo\""
+            )
         }
     }
-
 
     private func payload() throws -> [UInt8] {
         if let text { return Array(text.utf8) }
@@ -124,10 +134,18 @@ struct SendCommand: AsyncParsableCommand {
             await engine.shutdown()
             throw Exit.operationFailed
         }
-        if !json { Output.line("association \(id) through \(definition.name): rendezvous \(settled.rendezvous!.description)") }
+        if !json {
+            Output.line("association \(id) through \(definition.name): rendezvous \(settled.rendezvous!.description)")
+        }
         let sent: Int
         do {
-            sent = try await engine.send(id, to: destination, payload: bytes, count: count, interval: .milliseconds(interval))
+            sent = try await engine.send(
+                id,
+                to: destination,
+                payload: bytes,
+                count: count,
+                interval: .milliseconds(interval)
+            )
         } catch {
             Output.error(error.description)
             await engine.shutdown()
@@ -144,10 +162,33 @@ struct SendCommand: AsyncParsableCommand {
         await engine.close(id)
         let replies = last.recent.filter { $0.direction == .received }
         if json {
-            struct Reply: Encodable { var from: String; var size: Int; var text: String; var hex: String }
-            struct Summary: Encodable { var association: AssociationJSON; var target: String; var sent: Int; var replies: [Reply] }
-            Output.json(Summary(association: AssociationJSON(last), target: destination.description, sent: sent,
-                                replies: replies.map { Reply(from: $0.peer, size: $0.size, text: Output.text($0.firstBytes), hex: Output.hex($0.firstBytes)) }))
+            struct Reply: Encodable {
+                var from: String
+                var size: Int
+                var text: String
+                var hex: String
+            }
+            struct Summary: Encodable {
+                var association: AssociationJSON
+                var target: String
+                var sent: Int
+                var replies: [Reply]
+            }
+            Output.json(
+                Summary(
+                    association: AssociationJSON(last),
+                    target: destination.description,
+                    sent: sent,
+                    replies: replies.map {
+                        Reply(
+                            from: $0.peer,
+                            size: $0.size,
+                            text: Output.text($0.firstBytes),
+                            hex: Output.hex($0.firstBytes)
+                        )
+                    }
+                )
+            )
         } else {
             Output.line("sent \(sent) datagram(s) of \(bytes.count) bytes to \(destination)")
             for r in replies {
@@ -158,17 +199,21 @@ struct SendCommand: AsyncParsableCommand {
             let c = last.counters
             let drops = c.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
             let cut = "\(c.truncatedReplies) cut to \(c.truncatedTo ?? 0) B (shorter than sent, same start)"
-            Output.line("counters: sent \(c.datagramsSent) (\(c.bytesSent) B), "
-                        + "received \(c.datagramsReceived) (\(c.bytesReceived) B), dropped \(c.droppedTotal)"
-                        + (c.drops.isEmpty ? "" : " " + drops) + (c.truncatedReplies == 0 ? "" : ", " + cut))
+            Output.line(
+                "counters: sent \(c.datagramsSent) (\(c.bytesSent) B), "
+                    + "received \(c.datagramsReceived) (\(c.bytesReceived) B), dropped \(c.droppedTotal)"
+                    + (c.drops.isEmpty ? "" : " " + drops) + (c.truncatedReplies == 0 ? "" : ", " + cut)
+            )
         }
         await engine.shutdown()
         if waitReply > 0 && last.counters.datagramsReceived == 0 {
             let relay = last.rendezvous?.asUsed.description ?? "the relay"
-            Output.error("no reply within \(waitReply) ms from \(destination) through \(relay)"
-                         + (last.declared.map {
-                             " (declared \($0); some servers relay only to the declared address: try --declare)"
-                         } ?? ""))
+            Output.error(
+                "no reply within \(waitReply) ms from \(destination) through \(relay)"
+                    + (last.declared.map {
+                        " (declared \($0); some servers relay only to the declared address: try --declare)"
+                    } ?? "")
+            )
             throw Exit.noReply
         }
     }

@@ -14,16 +14,24 @@ struct ServeCommand: AsyncParsableCommand {
             Listens on 127.0.0.1:1080 unless told otherwise. A non-loopback address needs \
             --allow-remote: without authentication this is an open relay. BIND is answered with \
             REP 7. Runs until Ctrl-C or SIGTERM, then prints its statistics.
-            """)
+            """
+    )
 
     @Option(name: .customLong("listen"), help: ArgumentHelp("Where to listen (repeatable).", valueName: "HOST:PORT"))
     var listen: [String] = []
     @Option(help: "Require RFC 1929 username/password with this user name.") var user: String?
-    @Option(name: .customLong("password-env"), help: ArgumentHelp("The environment variable holding --user's password.", valueName: "VAR"))
+    @Option(
+        name: .customLong("password-env"),
+        help: ArgumentHelp("The environment variable holding --user's password.", valueName: "VAR")
+    )
     var passwordEnv: String?
-    @Flag(name: .customLong("no-udp"), help: "Answer UDP ASSOCIATE with REP 7, as a server without UDP does.") var noUDP = false
+    @Flag(name: .customLong("no-udp"), help: "Answer UDP ASSOCIATE with REP 7, as a server without UDP does.")
+    var noUDP = false
     @Option(help: ArgumentHelp("Also run a UDP echo target here.", valueName: "HOST:PORT")) var echo: String?
-    @Option(name: .customLong("idle-timeout"), help: ArgumentHelp("Close associations idle this long.", valueName: "SECONDS"))
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: ArgumentHelp("Close associations idle this long.", valueName: "SECONDS")
+    )
     var idleTimeout: Int64 = 300
     @Option(
         name: .customLong("source-check"),
@@ -31,19 +39,27 @@ struct ServeCommand: AsyncParsableCommand {
             "Which client datagrams an association takes: declared (the declared address and port, else the first "
                 + "datagram's port; the default), address (the client's IP, any port: for clients that declare the "
                 + "target as DST), none (any source).",
-            valueName: "declared|address|none"))
+            valueName: "declared|address|none"
+        )
+    )
     var sourceCheck: SourceCheck = .declared
     @Flag(name: .customLong("allow-remote"), help: "Allow listening on a non-loopback address.") var allowRemote = false
     @Flag(name: .customLong("json-log"), help: "Log one JSON object per event.") var jsonLog = false
 
     func validate() throws {
-        for l in listen where IPEndpoint(l) == nil { throw ValidationError("--listen '\(l)' is not IP:port ([IPv6]:port)") }
+        for l in listen where IPEndpoint(l) == nil {
+            throw ValidationError("--listen '\(l)' is not IP:port ([IPv6]:port)")
+        }
         if let echo, IPEndpoint(echo) == nil { throw ValidationError("--echo '\(echo)' is not IP:port ([IPv6]:port)") }
         if (user == nil) != (passwordEnv == nil) { throw ValidationError("--user and --password-env go together") }
         if idleTimeout < 1 { throw ValidationError("--idle-timeout takes 1 second or more") }
-        let remote = (listen.compactMap(IPEndpoint.init) + [echo].compactMap { $0 }.compactMap(IPEndpoint.init)).filter { !$0.address.isLoopback }
+        let remote = (listen.compactMap(IPEndpoint.init) + [echo].compactMap { $0 }.compactMap(IPEndpoint.init)).filter
+        { !$0.address.isLoopback }
         if !remote.isEmpty && !allowRemote {
-            throw ValidationError("\(remote.map(\.description).joined(separator: ", ")) is not a loopback address: add --allow-remote to listen there")
+            throw ValidationError(
+                "\(remote.map(\.description).joined(separator: ", ")) is not a loopback address: add "
+                    + "--allow-remote to listen there"
+            )
         }
     }
 
@@ -65,16 +81,29 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let addresses = listen.isEmpty ? [IPEndpoint(.v4(.loopback), port: 1080)] : listen.compactMap(IPEndpoint.init)
         for a in addresses where !a.address.isLoopback {
-            Output.warning("listening on \(a), which is not loopback: \(credentials == nil ? "anyone who reaches it can relay through it" : "protected by username/password only")")
+            let exposure =
+                credentials == nil
+                ? "anyone who reaches it can relay through it" : "protected by username/password only"
+            Output.warning("listening on \(a), which is not loopback: \(exposure)")
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: ProcessInfo.processInfo.activeProcessorCount)
         let json = jsonLog
         let log: @Sendable (RelayEvent) -> Void = { event in
             if json {
-                struct Line: Encodable { var time: Date; var event: String; var client: String?; var message: String }
-                Output.json(Line(time: Date(), event: event.kind.rawValue, client: event.client, message: event.message))
+                struct Line: Encodable {
+                    var time: Date
+                    var event: String
+                    var client: String?
+                    var message: String
+                }
+                Output.json(
+                    Line(time: Date(), event: event.kind.rawValue, client: event.client, message: event.message)
+                )
             } else {
-                Output.line("\(ISO8601DateFormatter().string(from: Date())) \(event.kind.rawValue.padding(13)) \(event.client.map { "\($0) " } ?? "")\(event.message)")
+                Output.line(
+                    "\(ISO8601DateFormatter().string(from: Date())) \(event.kind.rawValue.padding(13)) "
+                        + "\(event.client.map { "\($0) " } ?? "")\(event.message)"
+                )
             }
         }
         let server: RelayServer
@@ -82,9 +111,15 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             server = try await RelayServer.start(
                 RelayConfiguration(
-                    listen: addresses, credentials: credentials, udpEnabled: !noUDP, idleTimeoutSeconds: idleTimeout,
-                    sourceCheck: sourceCheck),
-                group: group, log: log)
+                    listen: addresses,
+                    credentials: credentials,
+                    udpEnabled: !noUDP,
+                    idleTimeoutSeconds: idleTimeout,
+                    sourceCheck: sourceCheck
+                ),
+                group: group,
+                log: log
+            )
             if let echo, let endpoint = IPEndpoint(echo) {
                 echoService = try await UDPEchoService.start(on: endpoint, group: group)
                 log(RelayEvent(kind: .listening, client: nil, message: "UDP echo target on \(echoService!.listening)"))
@@ -98,9 +133,18 @@ struct ServeCommand: AsyncParsableCommand {
         await server.stop()
         await echoService?.stop()
         let s = server.statistics
-        log(RelayEvent(kind: .stopped, client: nil, message:
-            "stopped: \(s.connectionsAccepted) connections, \(s.associationsOpened) associations, \(s.connectsOpened) CONNECTs, "
-            + "\(s.datagramsToTargets) datagrams to targets, \(s.datagramsToClients) to clients, drops \(s.drops.isEmpty ? "none" : s.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ","))"))
+        log(
+            RelayEvent(
+                kind: .stopped,
+                client: nil,
+                message:
+                    "stopped: \(s.connectionsAccepted) connections, \(s.associationsOpened) associations, "
+                    + "\(s.connectsOpened) CONNECTs, "
+                    + "\(s.datagramsToTargets) datagrams to targets, \(s.datagramsToClients) to clients, drops "
+                    + (s.drops.isEmpty
+                        ? "none" : s.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ","))
+            )
+        )
         try? await group.shutdownGracefully()
     }
 }

@@ -3,7 +3,9 @@ import SocksDeckEngine
 
 struct ServersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "servers", abstract: "List the configured servers (or, with --demo, the demo's).")
+        commandName: "servers",
+        abstract: "List the configured servers (or, with --demo, the demo's)."
+    )
 
     @OptionGroup var options: ConfigurationOptions
     @Flag(help: "One JSON object: {\"servers\": [...]}.") var json = false
@@ -27,10 +29,16 @@ struct ServersCommand: AsyncParsableCommand {
     private func list(_ configuration: DeckConfiguration) throws {
         let rows = configuration.servers.map {
             ServerJSON(
-                name: $0.name, address: $0.address, auth: $0.username == nil ? "none" : "username/password",
-                username: $0.username, passwordFrom: $0.passwordSource?.description, echo: $0.echo?.description,
-                connectTimeoutMs: $0.connectTimeoutMilliseconds, handshakeTimeoutMs: $0.handshakeTimeoutMilliseconds,
-                unusable: $0.unusableBecause)
+                name: $0.name,
+                address: $0.address,
+                auth: $0.username == nil ? "none" : "username/password",
+                username: $0.username,
+                passwordFrom: $0.passwordSource?.description,
+                echo: $0.echo?.description,
+                connectTimeoutMs: $0.connectTimeoutMilliseconds,
+                handshakeTimeoutMs: $0.handshakeTimeoutMilliseconds,
+                unusable: $0.unusableBecause
+            )
         }
         if json {
             struct All: Encodable {
@@ -44,7 +52,8 @@ struct ServersCommand: AsyncParsableCommand {
             let file = options.config ?? DeckConfiguration.defaultPath()
             Output.line(
                 "No servers configured\(configuration.path.map { " in \($0)" } ?? ""). Add [[server]] tables to "
-                    + "\(file), give host:port to a command, or try the built-in demo: socksdeck servers --demo")
+                    + "\(file), give host:port to a command, or try the built-in demo: socksdeck servers --demo"
+            )
             return
         }
         let table = rows.map { r in

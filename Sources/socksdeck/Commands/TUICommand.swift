@@ -13,21 +13,31 @@ struct TUICommand: AsyncParsableCommand {
             UTF-8). Honours NO_COLOR. With no configuration file it runs on the built-in demo.
             Themes: themes/*.toml shipped with SocksDeck, and your own in the configuration \
             folder's themes/ (a name clash goes to yours).
-            """)
+            """
+    )
 
     @OptionGroup var options: ConfigurationOptions
     @Option(help: ArgumentHelp("The colour theme (t cycles them).", valueName: "NAME")) var theme: String?
-    @Option(name: .customLong("open"), help: ArgumentHelp(
-        "Open this many associations through the first server before the UI starts: to watch a load, or many sessions at once (1 to 5000).",
-        valueName: "COUNT"))
+    @Option(
+        name: .customLong("open"),
+        help: ArgumentHelp(
+            "Open this many associations through the first server before the UI starts: to watch a load, or "
+                + "many sessions at once (1 to 5000).",
+            valueName: "COUNT"
+        )
+    )
     var openCount: Int?
     @Flag(help: "Probe each association opened with --open every second (the server needs an echo target).")
     var probeOpened = false
     @Flag(name: .customLong("no-color"), help: "No colours, attributes only (as NO_COLOR does).") var noColor = false
 
     func validate() throws {
-        if let n = openCount, !(1...5000).contains(n) { throw ValidationError("--open takes a count from 1 to 5000, not \(n)") }
-        if probeOpened && openCount == nil { throw ValidationError("--probe-opened probes the associations --open opens: give --open COUNT") }
+        if let n = openCount, !(1...5000).contains(n) {
+            throw ValidationError("--open takes a count from 1 to 5000, not \(n)")
+        }
+        if probeOpened && openCount == nil {
+            throw ValidationError("--probe-opened probes the associations --open opens: give --open COUNT")
+        }
     }
 
     func run() async throws {
@@ -39,7 +49,9 @@ struct TUICommand: AsyncParsableCommand {
         var chosen = Theme.builtInDefault
         if let theme {
             guard let t = library.theme(named: theme) else {
-                Output.error("no theme named '\(theme)' (themes: \(library.themes.map(\.name).joined(separator: ", ")))")
+                Output.error(
+                    "no theme named '\(theme)' (themes: \(library.themes.map(\.name).joined(separator: ", ")))"
+                )
                 throw Exit.usage
             }
             chosen = t
@@ -51,7 +63,9 @@ struct TUICommand: AsyncParsableCommand {
         let (configuration, demo) = try await options.prepare(serverName: nil)
         let engine = SessionEngine(configuration: configuration)
         if let openCount {
-            do { try await Self.openLoad(engine, configuration: configuration, count: openCount, probe: probeOpened) } catch {
+            do {
+                try await Self.openLoad(engine, configuration: configuration, count: openCount, probe: probeOpened)
+            } catch {
                 Output.error("\(error)")
                 await engine.shutdown()
                 await demo?.stop()
@@ -59,12 +73,19 @@ struct TUICommand: AsyncParsableCommand {
             }
         }
         let problems = library.problems.map(\.description)
-        var opening = demo == nil ? nil : "Demo: SocksDeck's own relays on loopback. Enter opens an association; ? shows the keys."
+        var opening =
+            demo == nil
+            ? nil : "Demo: SocksDeck's own relays on loopback. Enter opens an association; ? shows the keys."
         if let first = problems.first { opening = "theme file not used: \(first)" }
         do {
             let app = try DeckApp(
-                engine: engine, themes: library, theme: chosen, banner: demo == nil ? configuration.path : "built-in demo",
-                colorsOff: colorsOff, themeMemory: memory)
+                engine: engine,
+                themes: library,
+                theme: chosen,
+                banner: demo == nil ? configuration.path : "built-in demo",
+                colorsOff: colorsOff,
+                themeMemory: memory
+            )
             await app.run(initialMessage: opening)
         } catch {
             Output.error("\(error)")
@@ -73,13 +94,22 @@ struct TUICommand: AsyncParsableCommand {
             throw Exit.usage
         }
         await demo?.stop()
-        problems.forEach { Output.warning("theme file not used: \($0)") }
+        for problem in problems { Output.warning("theme file not used: \(problem)") }
     }
 
     /// Opens `count` associations through the first server, and probes them when asked.
-    static func openLoad(_ engine: SessionEngine, configuration: DeckConfiguration, count: Int, probe: Bool) async throws {
-        guard let server = configuration.servers.first else { throw ValidationError("--open needs a server in the configuration") }
-        if probe && server.echo == nil { throw ValidationError("--probe-opened: server '\(server.name)' has no echo target") }
+    static func openLoad(
+        _ engine: SessionEngine,
+        configuration: DeckConfiguration,
+        count: Int,
+        probe: Bool
+    ) async throws {
+        guard let server = configuration.servers.first else {
+            throw ValidationError("--open needs a server in the configuration")
+        }
+        if probe && server.echo == nil {
+            throw ValidationError("--probe-opened: server '\(server.name)' has no echo target")
+        }
         DescriptorLimit.raise(toAtLeast: 2 * count + 64)
         for id in try await engine.open(server: server, count: count) where probe {
             if await engine.snapshot(id)?.state == .associated { try await engine.startProbe(id) }

@@ -18,15 +18,18 @@ struct WatchCommand: AsyncParsableCommand {
             every watched association is associated (503 and the ones that are not otherwise); a \
             non-loopback metrics address needs --allow-remote. Ends after --duration, or on Ctrl-C \
             or SIGTERM.
-            """)
+            """
+    )
 
     @OptionGroup var options: ConfigurationOptions
     @OptionGroup var declaration: DeclareOption
     @Argument(help: "Servers to watch (default: every configured one).") var servers: [String] = []
-    @Option(help: ArgumentHelp("The UDP echo target for probes (default: each server's own).", valueName: "HOST:PORT")) var echo: String?
+    @Option(help: ArgumentHelp("The UDP echo target for probes (default: each server's own).", valueName: "HOST:PORT"))
+    var echo: String?
     @Option(help: ArgumentHelp("Milliseconds between probes and between reports.", valueName: "MS")) var interval = 1000
     @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "S")) var duration: Double?
-    @Option(help: ArgumentHelp("Serve Prometheus metrics here (GET /metrics).", valueName: "HOST:PORT")) var metrics: String?
+    @Option(help: ArgumentHelp("Serve Prometheus metrics here (GET /metrics).", valueName: "HOST:PORT")) var metrics:
+        String?
     @Flag(name: .customLong("allow-remote"), help: "Allow serving metrics on a non-loopback address.")
     var allowRemote = false
     @Flag(help: "One JSON object per line.") var json = false
@@ -40,7 +43,8 @@ struct WatchCommand: AsyncParsableCommand {
             if !address.address.isLoopback && !allowRemote {
                 throw ValidationError(
                     "--metrics \(address) is not a loopback address: anyone who reaches it reads the servers' "
-                        + "names and addresses; add --allow-remote to serve there")
+                        + "names and addresses; add --allow-remote to serve there"
+                )
             }
         }
         if !(50...600_000).contains(interval) { throw ValidationError("--interval takes 50 to 600000 ms") }
@@ -58,8 +62,12 @@ struct WatchCommand: AsyncParsableCommand {
             // Installed before anything starts, so that a SIGTERM at any moment ends it cleanly.
             let stop = SignalFlag()
             let engine = SessionEngine(configuration: configuration)
-            let watcher = AssociationWatcher(engine: engine, servers: definitions, echo: echo.flatMap(IPEndpoint.init),
-                                             probeInterval: .milliseconds(interval))
+            let watcher = AssociationWatcher(
+                engine: engine,
+                servers: definitions,
+                echo: echo.flatMap(IPEndpoint.init),
+                probeInterval: .milliseconds(interval)
+            )
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             var server: MetricsServer?
             if let metrics, let address = IPEndpoint(metrics) {
@@ -88,13 +96,18 @@ struct WatchCommand: AsyncParsableCommand {
     }
 
     private func report(_ e: WatchEvent) {
-        if json { Output.json(e); return }
+        if json {
+            Output.json(e)
+            return
+        }
         var line = "\(ISO8601DateFormatter().string(from: e.time)) \(e.server) \(e.event)"
         if let a = e.association { line += " #\(a)" }
         if let r = e.rendezvous { line += " rendezvous \(r)" }
         if let r = e.reason { line += ": \(r)" }
         if e.event == "interval" {
-            line += " \(e.state ?? "?") sent \(e.datagramsSent ?? 0) received \(e.datagramsReceived ?? 0) lost \(e.probesLost ?? 0)"
+            line +=
+                " \(e.state ?? "?") sent \(e.datagramsSent ?? 0) received \(e.datagramsReceived ?? 0) lost "
+                + "\(e.probesLost ?? 0)"
             if let rtt = e.rttP50Ms { line += String(format: " rtt p50 %.2f ms", rtt) }
             line += " reconnects \(e.reconnects ?? 0)"
         }

@@ -1,10 +1,11 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import NIOPosix
 import Socks5
 import SocksDeckEngine
 import SocksDeckRelay
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The built-in demo: what a first run talks to when there is nothing else. In this process, on
 /// free loopback ports: a relay, a relay with username/password, a relay without UDP, a UDP echo
@@ -27,13 +28,23 @@ struct DemoEnvironment {
         let echo = try await UDPEchoService.start(on: loopback, group: group)
         let plain = try await RelayServer.start(RelayConfiguration(listen: [loopback]), group: group)
         let credentials = Credentials(username: username, password: password)!
-        let auth = try await RelayServer.start(RelayConfiguration(listen: [loopback], credentials: credentials), group: group)
+        let auth = try await RelayServer.start(
+            RelayConfiguration(listen: [loopback], credentials: credentials),
+            group: group
+        )
         let noUDP = try await RelayServer.start(RelayConfiguration(listen: [loopback], udpEnabled: false), group: group)
         let nowhere = unusedPort()
         func server(_ name: String, _ port: UInt16, _ credentials: Credentials? = nil) -> ServerDefinition {
-            ServerDefinition(name: name, host: "127.0.0.1", port: port, credentials: credentials,
-                             passwordSource: credentials == nil ? nil : .inline, echo: echo.listening,
-                             connectTimeoutMilliseconds: 2000, handshakeTimeoutMilliseconds: 3000)
+            ServerDefinition(
+                name: name,
+                host: "127.0.0.1",
+                port: port,
+                credentials: credentials,
+                passwordSource: credentials == nil ? nil : .inline,
+                echo: echo.listening,
+                connectTimeoutMilliseconds: 2000,
+                handshakeTimeoutMilliseconds: 3000
+            )
         }
         let configuration = DeckConfiguration(servers: [
             server("demo", plain.listening[0].port),
@@ -41,7 +52,13 @@ struct DemoEnvironment {
             server("demo-no-udp", noUDP.listening[0].port),
             server("demo-nowhere", nowhere),
         ])
-        return DemoEnvironment(group: group, relays: [plain, auth, noUDP], echo: echo, configuration: configuration, nowherePort: nowhere)
+        return DemoEnvironment(
+            group: group,
+            relays: [plain, auth, noUDP],
+            echo: echo,
+            configuration: configuration,
+            nowherePort: nowhere
+        )
     }
 
     /// What the user is told: that this is the demo, what runs, and how to add real servers.
@@ -50,7 +67,8 @@ struct DemoEnvironment {
         return """
             This is the built-in demo: SocksDeck's own relays run in this process on loopback.
               demo          \(s[0].address)  UDP relay, no authentication
-              demo-auth     \(s[1].address)  UDP relay, username "\(Self.username)" / password "\(Self.password)" (demo credentials)
+              demo-auth     \(s[1].address)  UDP relay, username "\(Self.username)" / \
+            password "\(Self.password)" (demo credentials)
               demo-no-udp   \(s[2].address)  no UDP relay: UDP ASSOCIATE gets REP 7
               demo-nowhere  \(s[3].address)  nothing listens: connection refused
               echo target   \(echo.listening)  (TARGET "echo" sends there)

@@ -16,7 +16,11 @@ final class MetricsServer: Sendable {
         self.channel = channel
     }
 
-    static func start(on address: IPEndpoint, group: EventLoopGroup, watcher: AssociationWatcher) async throws -> MetricsServer {
+    static func start(
+        on address: IPEndpoint,
+        group: EventLoopGroup,
+        watcher: AssociationWatcher
+    ) async throws -> MetricsServer {
         let channel = try await ServerBootstrap(group: group)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
@@ -43,7 +47,12 @@ private final class MetricsHandler: ChannelInboundHandler, Sendable {
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         let path = head.uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
         guard head.method == .GET, path == "/metrics" || path == "/healthz" else {
-            respond(loopBound.value, .notFound, "only GET /metrics and GET /healthz are served here\n", contentType: "text/plain")
+            respond(
+                loopBound.value,
+                .notFound,
+                "only GET /metrics and GET /healthz are served here\n",
+                contentType: "text/plain"
+            )
             return
         }
         let watcher = self.watcher
@@ -63,12 +72,20 @@ private final class MetricsHandler: ChannelInboundHandler, Sendable {
         }
     }
 
-    private func respond(_ context: ChannelHandlerContext, _ status: HTTPResponseStatus, _ body: String, contentType: String) {
+    private func respond(
+        _ context: ChannelHandlerContext,
+        _ status: HTTPResponseStatus,
+        _ body: String,
+        contentType: String
+    ) {
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: contentType)
         headers.add(name: "Content-Length", value: "\(body.utf8.count)")
         headers.add(name: "Connection", value: "close")
-        context.write(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))), promise: nil)
+        context.write(
+            wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: status, headers: headers))),
+            promise: nil
+        )
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
     }

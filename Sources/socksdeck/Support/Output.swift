@@ -1,9 +1,10 @@
 import Foundation
+import Socks5
+import SocksDeckEngine
+
 #if canImport(Glibc)
 import Glibc
 #endif
-import Socks5
-import SocksDeckEngine
 
 /// Writing to stdout and stderr, and the JSON forms scripts read.
 ///

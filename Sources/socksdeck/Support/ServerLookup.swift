@@ -28,7 +28,9 @@ struct ConfigurationOptions: ParsableArguments {
     /// exit 66, a broken one with exit 78.
     func load() throws -> DeckConfiguration {
         let path = config ?? DeckConfiguration.defaultPath()
-        guard config != nil || FileManager.default.fileExists(atPath: path) else { return DeckConfiguration(servers: []) }
+        guard config != nil || FileManager.default.fileExists(atPath: path) else {
+            return DeckConfiguration(servers: [])
+        }
         do {
             let configuration = try DeckConfiguration.load(path: path)
             configuration.warnings.forEach(Output.warning)
@@ -45,11 +47,15 @@ struct ConfigurationOptions: ParsableArguments {
     func server(_ text: String, in configuration: DeckConfiguration) throws -> ServerDefinition {
         if let server = configuration.server(named: text) {
             if let reason = server.unusableBecause {
-                Output.error("server '\(server.name)'\(configuration.path.map { " in \($0)" } ?? "") cannot be used: \(reason)")
+                Output.error(
+                    "server '\(server.name)'\(configuration.path.map { " in \($0)" } ?? "") cannot be used: \(reason)"
+                )
                 throw Exit.configuration
             }
             if (try? ServerDefinition.adHoc(text))?.address != nil, server.address != text {
-                Output.warning("'\(text)' is the name of a configured server (address \(server.address)); using that server")
+                Output.warning(
+                    "'\(text)' is the name of a configured server (address \(server.address)); using that server"
+                )
             }
             return server
         }
@@ -58,7 +64,8 @@ struct ConfigurationOptions: ParsableArguments {
         } catch {
             let known = configuration.servers.map(\.name)
             let where_ = configuration.path.map { " in \($0)" } ?? ""
-            Output.error("'\(text)' is neither a configured server\(where_)\(known.isEmpty ? "" : " (\(known.joined(separator: ", ")))") nor an address: \(error.message)")
+            let names = known.isEmpty ? "" : " (\(known.joined(separator: ", ")))"
+            Output.error("'\(text)' is neither a configured server\(where_)\(names) nor an address: \(error.message)")
             throw Exit.usage
         }
     }
@@ -82,7 +89,9 @@ extension ConfigurationOptions {
 /// Opens an association and waits until it settles (connect plus handshake time, and a second);
 /// the caller reports how it settled. When it cannot even start, prints why and exits 1.
 func openAssociation(
-    _ engine: SessionEngine, _ definition: ServerDefinition, family: Int?
+    _ engine: SessionEngine,
+    _ definition: ServerDefinition,
+    family: Int?
 ) async throws -> (AssociationID, AssociationSnapshot) {
     let id: AssociationID
     do {
@@ -109,7 +118,9 @@ struct DeclareOption: ParsableArguments {
         help: ArgumentHelp(
             "What UDP ASSOCIATE declares as DST: zero (0.0.0.0:0), port (the data socket's port, the default), "
                 + "or address (the address the server sees, with that port).",
-            valueName: "zero|port|address"))
+            valueName: "zero|port|address"
+        )
+    )
     var declare: DeclaredSource?
 
     func applied(to server: ServerDefinition) -> ServerDefinition {

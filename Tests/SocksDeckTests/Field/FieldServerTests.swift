@@ -2,22 +2,33 @@ import CSocks5
 import Foundation
 import Socks5
 import Testing
+
 @testable import SocksDeckEngine
 @testable import SocksDeckRelay
 
 /// SocksDeck against servers of the field, each checked against what it is known to do
 /// (peers/README.md): the library, the C API, the engine and the probe must be right about them.
 @Suite(.serialized) struct FieldServerTests {
-    static func probe(_ endpoint: IPEndpoint, echo: IPEndpoint, declare: DeclaredSource = .default) -> [String: ProbeFinding] {
+    static func probe(
+        _ endpoint: IPEndpoint,
+        echo: IPEndpoint,
+        declare: DeclaredSource = .default
+    ) -> [String: ProbeFinding] {
         var probe = CapabilityProbe(
             server: ServerDefinition(name: "x", host: "\(endpoint.address)", port: endpoint.port, declare: declare),
-            endpoint: endpoint, echo: echo)
+            endpoint: endpoint,
+            echo: echo
+        )
         probe.stepTimeoutMilliseconds = 600
         probe.largestPayloadTried = 8_000
         return Dictionary(probe.run().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
-    static func engineEcho(_ endpoint: IPEndpoint, echo: IPEndpoint, declare: DeclaredSource = .default) async throws -> Int {
+    static func engineEcho(
+        _ endpoint: IPEndpoint,
+        echo: IPEndpoint,
+        declare: DeclaredSource = .default
+    ) async throws -> Int {
         let engine = SessionEngine(configuration: DeckConfiguration(servers: []))
         let server = ServerDefinition(name: "x", host: "\(endpoint.address)", port: endpoint.port, declare: declare)
         let id = try await engine.open(server: server)
@@ -101,7 +112,10 @@ import Testing
         defer { server.stop() }
         let f = Self.probe(family == .ipv4 ? server.v4 : server.v6, echo: peers.echo.endpoint(family))
         let limit = family == .ipv4 ? 2038 : 2026
-        #expect(f["truncation"]?.verdict == .yes && f["truncation"]?.figure == limit, "\(String(describing: f["truncation"]))")
+        #expect(
+            f["truncation"]?.verdict == .yes && f["truncation"]?.figure == limit,
+            "\(String(describing: f["truncation"]))"
+        )
         #expect(f["largest_payload"]?.figure == limit)
         #expect(f["bnd_form"]?.value.contains("the SOCKS port itself") == true)
         #expect(CapabilityProbe.summary(Array(f.values)).contains("cuts to \(limit) B"))
@@ -124,7 +138,10 @@ import Testing
                 try await Task.sleep(for: .milliseconds(20))
             }
         }
-        #expect(counters.datagramsReceived == 2 && counters.truncatedReplies == 1 && counters.truncatedTo == 2038, "\(counters)")
+        #expect(
+            counters.datagramsReceived == 2 && counters.truncatedReplies == 1 && counters.truncatedTo == 2038,
+            "\(counters)"
+        )
         await engine.shutdown()
     }
 
@@ -143,13 +160,19 @@ import Testing
     @Test func bnd0000OverIPv6ThroughTheCAPIAndTheEngine() async throws {
         let reply: [UInt8] = [0x05, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0x9C, 0x41]
         // The C API declares [::]:0 for an IPv6 Dst: 3 + 3 + 1 + 16 + 2 = 25 bytes in all.
-        let c = ScriptedServer(.ipv6, script: [.expect(3), .send([0x05, 0x00]), .expect(22), .send(reply), .silent(seconds: 1)])
+        let c = ScriptedServer(
+            .ipv6,
+            script: [.expect(3), .send([0x05, 0x00]), .expect(22), .send(reply), .silent(seconds: 1)]
+        )
         let fd = TestSockets.stream(.ipv6)
         defer { close(fd) }
         let outcome = CAPI.associate(socket: fd, dstFamily: .ipv6, server: c.endpoint)
         #expect(outcome.rc == 0 && outcome.dst == IPEndpoint("127.0.0.1:40001")!, "\(outcome)")
 
-        let e = ScriptedServer(.ipv6, script: [.expect(3), .send([0x05, 0x00]), .expect(22), .send(reply), .silent(seconds: 2)])
+        let e = ScriptedServer(
+            .ipv6,
+            script: [.expect(3), .send([0x05, 0x00]), .expect(22), .send(reply), .silent(seconds: 2)]
+        )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: []))
         let id = try await engine.open(server: ServerDefinition(name: "s", host: "::1", port: e.endpoint.port))
         let settled = await engine.waitUntilSettled(id, timeout: .seconds(5))
@@ -163,10 +186,15 @@ import Testing
         let peers = try TestPeers.shared()
         let server = try HPSockd()
         defer { server.stop() }
-        let r = try CLITests.run(["send", "\(server.endpoint)", "\(peers.echo.endpoint(.ipv4))", "--text", "x",
-                                  "--declare", "zero", "--wait-reply", "300"])
+        let r = try CLITests.run([
+            "send", "\(server.endpoint)", "\(peers.echo.endpoint(.ipv4))", "--text", "x",
+            "--declare", "zero", "--wait-reply", "300",
+        ])
         #expect(r.status == 3, "\(r.output)")
-        #expect(r.output.contains("no reply within 300 ms from \(peers.echo.endpoint(.ipv4)) through 127.0.0.1:"), "\(r.output)")
+        #expect(
+            r.output.contains("no reply within 300 ms from \(peers.echo.endpoint(.ipv4)) through 127.0.0.1:"),
+            "\(r.output)"
+        )
         #expect(r.output.contains("declared 0.0.0.0:0"), "\(r.output)")
         let ok = try CLITests.run(["send", "\(server.endpoint)", "\(peers.echo.endpoint(.ipv4))", "--text", "x"])
         #expect(ok.status == 0 && ok.output.contains("reply from"), "\(ok.output)")
@@ -180,6 +208,9 @@ import Testing
         let r = try CLITests.run(["associate", "\(server.v4)", "--family", "6", "--hold", "0.2"])
         #expect(r.output.contains("IPv6 asked for, the server answered with an IPv4 BND"), "\(r.output)")
         let j = try CLITests.run(["associate", "\(server.v4)", "--family", "6", "--hold", "0.2", "--json"])
-        #expect(j.output.contains(#""requestedFamily":"IPv6""#) && j.output.contains(#""receivedFamily":"IPv4""#), "\(j.output)")
+        #expect(
+            j.output.contains(#""requestedFamily":"IPv6""#) && j.output.contains(#""receivedFamily":"IPv4""#),
+            "\(j.output)"
+        )
     }
 }

@@ -2,15 +2,28 @@ import Foundation
 import NIOPosix
 import Socks5
 import Testing
+
 @testable import SocksDeckEngine
 @testable import SocksDeckRelay
 
 /// `socksdeck probe`'s findings against real servers, each checked against what
 /// ../shared/spec/peers.md records of them.
 @Suite(.serialized) struct CapabilityProbeTests {
-    static func findings(_ endpoint: IPEndpoint, echo: IPEndpoint?, credentials: Credentials? = nil) -> [String: ProbeFinding] {
-        var probe = CapabilityProbe(server: ServerDefinition(name: "x", host: "\(endpoint.address)", port: endpoint.port, credentials: credentials),
-                                    endpoint: endpoint, echo: echo)
+    static func findings(
+        _ endpoint: IPEndpoint,
+        echo: IPEndpoint?,
+        credentials: Credentials? = nil
+    ) -> [String: ProbeFinding] {
+        var probe = CapabilityProbe(
+            server: ServerDefinition(
+                name: "x",
+                host: "\(endpoint.address)",
+                port: endpoint.port,
+                credentials: credentials
+            ),
+            endpoint: endpoint,
+            echo: echo
+        )
         probe.stepTimeoutMilliseconds = 600
         return Dictionary(uniqueKeysWithValues: probe.run().map { ($0.key, $0) })
     }
@@ -41,8 +54,10 @@ import Testing
         let peers = try TestPeers.shared()
         let endpoint = peers.server(.ipv4)
         var probe = CapabilityProbe(
-            server: ServerDefinition(name: "x", host: "\(endpoint.address)", port: endpoint.port), endpoint: endpoint,
-            echo: peers.echo.endpoint(.ipv4))
+            server: ServerDefinition(name: "x", host: "\(endpoint.address)", port: endpoint.port),
+            endpoint: endpoint,
+            echo: peers.echo.endpoint(.ipv4)
+        )
         probe.stepTimeoutMilliseconds = 600
         var reported: [(ProbeFinding, Date)] = []
         let findings = probe.run { reported.append(($0, Date())) }
@@ -54,7 +69,11 @@ import Testing
 
     @Test func danteWithUsernameAndPassword() throws {
         let peers = try TestPeers.shared()
-        let f = Self.findings(peers.server(.ipv4, auth: true), echo: peers.echo.endpoint(.ipv4), credentials: TestPeers.credentials)
+        let f = Self.findings(
+            peers.server(.ipv4, auth: true),
+            echo: peers.echo.endpoint(.ipv4),
+            credentials: TestPeers.credentials
+        )
         #expect(f["method_none"]?.verdict == .no && f["method_userpass"]?.verdict == .yes)
         #expect(f["udp_associate"]?.verdict == .yes && f["relay_echo"]?.verdict == .yes)
     }
@@ -108,11 +127,18 @@ final class ShadowsocksPair {
         localPort = TestSockets.freePort()
         let dir = try makeTemporaryDirectory("ss")
         let common = ["-k", "socksdeck-test", "-m", "chacha20-ietf-poly1305", "-u"]
-        server = try PeerProcess(name: "ss-server", executable: "ss-server",
-                                 arguments: ["-s", "127.0.0.1", "-p", "\(serverPort)"] + common, logPath: dir + "/ss-server.log")
-        local = try PeerProcess(name: "ss-local", executable: "ss-local",
-                                arguments: ["-s", "127.0.0.1", "-p", "\(serverPort)", "-b", "127.0.0.1", "-l", "\(localPort)"] + common,
-                                logPath: dir + "/ss-local.log")
+        server = try PeerProcess(
+            name: "ss-server",
+            executable: "ss-server",
+            arguments: ["-s", "127.0.0.1", "-p", "\(serverPort)"] + common,
+            logPath: dir + "/ss-server.log"
+        )
+        local = try PeerProcess(
+            name: "ss-local",
+            executable: "ss-local",
+            arguments: ["-s", "127.0.0.1", "-p", "\(serverPort)", "-b", "127.0.0.1", "-l", "\(localPort)"] + common,
+            logPath: dir + "/ss-local.log"
+        )
         try server.waitUntilListening(port: serverPort)
         try local.waitUntilListening(port: localPort)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import Socks5
 @testable import SocksDeckEngine
 
@@ -35,7 +36,12 @@ import Testing
         let loaded = try ConfigurationFileEditor.apply(.append(named), to: path, environment: [:])
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.hasPrefix(Self.original))
-        #expect(text.contains("[[server]]\nname = \"new one\"\naddress = \"192.0.2.1:1080\"\nusername = \"alice\"\npassword_env = \"SOCKS_PASSWORD_NEW_ONE\"\n"))
+        #expect(
+            text.contains(
+                "[[server]]\nname = \"new one\"\naddress = \"192.0.2.1:1080\"\nusername = "
+                    + "\"alice\"\npassword_env = \"SOCKS_PASSWORD_NEW_ONE\"\n"
+            )
+        )
         #expect(!text.contains("s3cret-typed"))
         #expect(loaded.servers.map(\.name) == ["dante", "office", "new one"])
         var info = stat()
@@ -61,7 +67,9 @@ import Testing
         let path = try Self.file()
         var twin = try ServerDefinition.adHoc("127.0.0.1:9")
         twin.name = "dante"
-        #expect(throws: ConfigurationFileError.self) { try ConfigurationFileEditor.apply(.append(twin), to: path, environment: [:]) }
+        #expect(throws: ConfigurationFileError.self) {
+            try ConfigurationFileEditor.apply(.append(twin), to: path, environment: [:])
+        }
         #expect(throws: ConfigurationFileError.self) {
             try ConfigurationFileEditor.apply(.remove(name: "nobody"), to: path, environment: [:])
         }

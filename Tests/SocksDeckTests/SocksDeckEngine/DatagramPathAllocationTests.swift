@@ -4,6 +4,7 @@ import NIOEmbedded
 import Socks5
 import Socks5NIO
 import Testing
+
 @testable import SocksDeckEngine
 
 /// The engine's receive path (source check, header parse, counters, recent-datagram ring, rate
@@ -38,7 +39,13 @@ import Testing
 
     func association(loop: EventLoop) throws -> Association {
         let core = EngineCore(loop: loop, eventLogCapacity: 16)
-        let a = Association(id: AssociationID(1), server: ServerDefinition(name: "t", host: "127.0.0.1", port: 1080), family: .ipv4, engine: core, eventLoop: loop)
+        let a = Association(
+            id: AssociationID(1),
+            server: ServerDefinition(name: "t", host: "127.0.0.1", port: 1080),
+            family: .ipv4,
+            engine: core,
+            eventLoop: loop
+        )
         a.rendezvous = try RendezvousAddress(reply: .ip(relay), server: relay)
         return a
     }
@@ -48,8 +55,10 @@ import Testing
         func channelRead(context: ChannelHandlerContext, data: NIOAny) { _ = unwrapInboundIn(data) }
     }
 
-    @Test(.enabled(if: allocation_counter_available() == 1, "the sanitizers own malloc"),
-          arguments: [[UInt8](repeating: 0x42, count: 64), [UInt8](repeating: 7, count: 1200)])
+    @Test(
+        .enabled(if: allocation_counter_available() == 1, "the sanitizers own malloc"),
+        arguments: [[UInt8](repeating: 0x42, count: 64), [UInt8](repeating: 7, count: 1200)]
+    )
     func receivingAddsNoAllocationToNIOs(payload: [UInt8]) throws {
         let loop = EmbeddedEventLoop()
         let a = try association(loop: loop)
@@ -66,7 +75,9 @@ import Testing
         let loop = EmbeddedEventLoop()
         let a = try association(loop: loop)
         defer { a.transition(to: .closed(reason: "test over")) }
-        a.replaceProbe(with: HealthProbe(target: IPEndpoint("192.0.2.7:9999")!, interval: .seconds(1), associationID: 1))
+        a.replaceProbe(
+            with: HealthProbe(target: IPEndpoint("192.0.2.7:9999")!, interval: .seconds(1), associationID: 1)
+        )
         var echo = HealthProbe.magic
         withUnsafeBytes(of: UInt64(1).bigEndian) { echo += $0 }
         withUnsafeBytes(of: UInt64(5).bigEndian) { echo += $0 }

@@ -1,6 +1,7 @@
 import Foundation
 import Socks5
 import Testing
+
 @testable import SocksDeckEngine
 
 @Suite struct DeckConfigurationTests {
@@ -40,14 +41,25 @@ import Testing
         ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nechoo = \"1\"\n", 4, "unknown key 'echoo'"),
         ("[[server]]\nname = \"x\"\n", 1, "needs an address"),
         ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nusername = \"u\"\n", 4, "without a password"),
-        ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\n\n[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1081\"\n", 6, "second server is named 'x'"),
+        (
+            "[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\n\n[[server]]\nname = \"x\"\naddress = "
+                + "\"127.0.0.1:1081\"\n",
+            6, "second server is named 'x'"
+        ),
         ("[[server]]\nname = \"x\"\naddress = 1080\n", 3, "must be a string"),
         ("[[server]\nname = \"x\"\n", 1, "table header must be [name] or [[name]]"),
         ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nconnect_timeout_ms = -5\n", 4, "milliseconds"),
         ("servers = 1\n", 1, "unknown key 'servers'"),
         ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\npipelining = \"yes\"\n", 4, "must be true or false"),
-        ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nreceive_buffer_bytes = 100\n", 4, "from 512 to 65536"),
-        ("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nusername = \"u\"\npassword = \"p\"\npipelining = true\n", 6, "without a username only"),
+        (
+            "[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nreceive_buffer_bytes = 100\n", 4,
+            "from 512 to 65536"
+        ),
+        (
+            "[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\nusername = \"u\"\npassword = "
+                + "\"p\"\npipelining = true\n",
+            6, "without a username only"
+        ),
     ]
 
     /// Regression, found by Fuzz/FuzzDeckConfiguration: toml++ aborts the process on these
@@ -73,12 +85,16 @@ import Testing
     /// regression-*), decoded as the fuzz target decodes it: now an error with a line.
     @Test func theFuzzersFindingsAreErrors() throws {
         let folder = Repository.path("Fuzz/corpus/FuzzDeckConfiguration")
-        let findings = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasPrefix("regression-") }
+        let findings = try FileManager.default.contentsOfDirectory(atPath: folder).filter {
+            $0.hasPrefix("regression-")
+        }
         #expect(findings.count >= 8)
         for name in findings {
             let data = try #require(FileManager.default.contents(atPath: folder + "/" + name))
             let text = String(decoding: data, as: UTF8.self)
-            #expect(throws: ConfigurationFileError.self, "\(name)") { try DeckConfiguration.parse(text, environment: ["P": "x"]) }
+            #expect(throws: ConfigurationFileError.self, "\(name)") {
+                try DeckConfiguration.parse(text, environment: ["P": "x"])
+            }
             #expect(TOMLSubsetGuard.check(text) != nil, "\(name) reached toml++")
         }
     }
@@ -86,16 +102,31 @@ import Testing
     /// The subset toml++ is shown: arrays and multi-line strings are refused with a sentence
     /// (no key takes them; nested arrays abort toml++); quoted, dotted and plain headers pass.
     @Test func theGuardKeepsToTheSubset() {
-        #expect(TOMLSubsetGuard.check("note = \"\"\"\n[[[not a header\n\"\"\"\n")?.message.contains("multi-line strings") == true)
-        #expect(TOMLSubsetGuard.check("l=" + String(repeating: "[", count: 300) + "}}}\n")?.message.contains("arrays are not used") == true)
+        #expect(
+            TOMLSubsetGuard.check("note = \"\"\"\n[[[not a header\n\"\"\"\n")?.message.contains("multi-line strings")
+                == true
+        )
+        #expect(
+            TOMLSubsetGuard.check("l=" + String(repeating: "[", count: 300) + "}}}\n")?.message.contains(
+                "arrays are not used"
+            ) == true
+        )
         #expect(TOMLSubsetGuard.check("# a comment with \'\'\' and [\n[\u{00B9}\n")?.line == 2)
-        #expect(TOMLSubsetGuard.check("[[server]]\n[ \"quoted\" ]\n[x] # c\n  [[y.\"z\"]]\nname = \"[not an array]\" # [nor]\n") == nil)
+        #expect(
+            TOMLSubsetGuard.check(
+                "[[server]]\n[ \"quoted\" ]\n[x] # c\n  [[y.\"z\"]]\nname = \"[not an array]\" # [nor]\n"
+            ) == nil
+        )
         #expect(TOMLSubsetGuard.check("[x] y\n")?.message.contains("nothing may follow") == true)
         #expect(TOMLSubsetGuard.check("text = { fg = \"red\", bold = true }\n") == nil)
     }
 
     @Test func pipeliningIsOffUnlessAsked() throws {
-        let c = try DeckConfiguration.parse("[[server]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n[[server]]\nname = \"b\"\naddress = \"127.0.0.1:2\"\npipelining = true\n", environment: [:])
+        let c = try DeckConfiguration.parse(
+            "[[server]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\n[[server]]\nname = \"b\"\naddress = "
+                + "\"127.0.0.1:2\"\npipelining = true\n",
+            environment: [:]
+        )
         #expect(c.servers.map(\.pipelining) == [false, true])
     }
 
@@ -115,7 +146,8 @@ import Testing
         let dir = try makeTemporaryDirectory("deckconf")
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let path = dir + "/config.toml"
-        try "[[server]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\nusername = \"u\"\npassword = \"inline-secret\"\n".write(toFile: path, atomically: true, encoding: .utf8)
+        try "[[server]]\nname = \"a\"\naddress = \"127.0.0.1:1\"\nusername = \"u\"\npassword = \"inline-secret\"\n"
+            .write(toFile: path, atomically: true, encoding: .utf8)
         chmod(path, 0o644)
         let loose = try DeckConfiguration.load(path: path)
         #expect(loose.warnings.count == 1 && loose.warnings[0].contains("chmod 600"))
@@ -127,7 +159,10 @@ import Testing
     @Test func aMissingFileSaysSo() {
         #expect(
             throws: ConfigurationFileError(
-                path: "/nonexistent/config.toml", message: "the configuration file does not exist", fileUnreadable: true)
+                path: "/nonexistent/config.toml",
+                message: "the configuration file does not exist",
+                fileUnreadable: true
+            )
         ) {
             try DeckConfiguration.load(path: "/nonexistent/config.toml")
         }
@@ -154,7 +189,10 @@ import Testing
             """
         let c = try DeckConfiguration.parse(text, environment: [:])
         #expect(c.servers.map(\.name) == ["x", "y", "z"])
-        #expect(c.server(named: "x")?.unusableBecause?.contains("NOPE_NOT_SET (the password of user 'u') is not set") == true)
+        #expect(
+            c.server(named: "x")?.unusableBecause?.contains("NOPE_NOT_SET (the password of user 'u') is not set")
+                == true
+        )
         #expect(c.server(named: "x")?.username == "u" && c.server(named: "x")?.credentials == nil)
         #expect(c.server(named: "y")?.unusableBecause == "the password file /nonexistent/password does not exist")
         #expect(c.server(named: "z")?.unusableBecause == nil)
@@ -172,7 +210,9 @@ import Testing
         let inline = try ServerDefinition.adHoc("socks5://alice:p%40ss@127.0.0.1:1081")
         #expect(inline.credentials == Credentials(username: "alice", password: "p@ss"))
         #expect(inline.name == "127.0.0.1:1081")
-        #expect(throws: ConfigurationFileError.self) { try ServerDefinition.adHoc("socks5://alice@127.0.0.1:1081", environment: [:]) }
+        #expect(throws: ConfigurationFileError.self) {
+            try ServerDefinition.adHoc("socks5://alice@127.0.0.1:1081", environment: [:])
+        }
         #expect(throws: ConfigurationFileError.self) { try ServerDefinition.adHoc("127.0.0.1") }
         #expect(throws: ConfigurationFileError.self) { try ServerDefinition.adHoc("::1:1080") }
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Socks5
 import Testing
+
 @testable import SocksDeckEngine
 
 /// The same hostile servers as the C and Swift API face (Socks5/Blocking/HostileServerTests),
@@ -10,8 +11,13 @@ import Testing
     @Test(arguments: HostileServerTests.cases)
     func theEngineDecodesEveryCase(_ c: HostileServerTests.Case) async throws {
         let server = ScriptedServer(script: c.script())
-        let definition = ServerDefinition(name: "hostile", host: "127.0.0.1", port: server.endpoint.port,
-                                          connectTimeoutMilliseconds: 2000, handshakeTimeoutMilliseconds: 2000)
+        let definition = ServerDefinition(
+            name: "hostile",
+            host: "127.0.0.1",
+            port: server.endpoint.port,
+            connectTimeoutMilliseconds: 2000,
+            handshakeTimeoutMilliseconds: 2000
+        )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [definition]))
         let started = Date()
         let id = try await engine.open(server: "hostile")
@@ -31,11 +37,19 @@ import Testing
 
     @Test func aSilentServerFailsWithETIMEDOUTAfterTheHandshakeTimeout() async throws {
         let server = ScriptedServer(script: [.expect(3), .silent(seconds: 3)])
-        let definition = ServerDefinition(name: "silent", host: "127.0.0.1", port: server.endpoint.port, handshakeTimeoutMilliseconds: 300)
+        let definition = ServerDefinition(
+            name: "silent",
+            host: "127.0.0.1",
+            port: server.endpoint.port,
+            handshakeTimeoutMilliseconds: 300
+        )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [definition]))
         let id = try await engine.open(server: "silent")
         let s = try #require(await engine.waitUntilSettled(id, timeout: .seconds(3)))
-        guard case .failed(let failure) = s.state else { Issue.record("\(s.state)"); return }
+        guard case .failed(let failure) = s.state else {
+            Issue.record("\(s.state)")
+            return
+        }
         #expect(failure.name == "ETIMEDOUT" && failure.s5Code == 0)
         await engine.shutdown()
     }

@@ -1,6 +1,7 @@
 import Foundation
 import Socks5
 import Testing
+
 @testable import SocksDeckEngine
 
 /// Probes over an impaired path report the loss and the delay that the path really has.

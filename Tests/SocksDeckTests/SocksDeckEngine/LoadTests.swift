@@ -2,6 +2,7 @@ import AllocationCounter
 import Foundation
 import Socks5
 import Testing
+
 @testable import SocksDeckEngine
 
 /// Bounded load through Dante: many associations at once, each with a burst; counters exact;
@@ -23,11 +24,20 @@ import Testing
         var ids: [AssociationID] = []
         for _ in 0..<500 { ids.append(try await engine.open(server: "dante")) }
         var associated: [AssociationID] = []
-        for id in ids where await engine.waitUntilSettled(id, timeout: .seconds(30))?.state == .associated { associated.append(id) }
+        for id in ids where await engine.waitUntilSettled(id, timeout: .seconds(30))?.state == .associated {
+            associated.append(id)
+        }
         #expect(associated.count == 500)
         let burst = 10
         for id in associated {
-            #expect(try await engine.send(id, to: .ip(peers.echo.endpoint(.ipv4)), payload: Array("load".utf8), count: burst) == burst)
+            #expect(
+                try await engine.send(
+                    id,
+                    to: .ip(peers.echo.endpoint(.ipv4)),
+                    payload: Array("load".utf8),
+                    count: burst
+                ) == burst
+            )
         }
         let deadline = Date().addingTimeInterval(20)
         var snapshots = await engine.snapshots()
@@ -38,7 +48,10 @@ import Testing
         let sent = snapshots.map(\.counters.datagramsSent)
         let received = snapshots.map(\.counters.datagramsReceived)
         #expect(sent.allSatisfy { $0 == burst }, "every datagram sent is counted once")
-        #expect(received.allSatisfy { $0 == burst }, "every echoed datagram is counted once: \(received.filter { $0 != burst }.count) differ")
+        #expect(
+            received.allSatisfy { $0 == burst },
+            "every echoed datagram is counted once: \(received.filter { $0 != burst }.count) differ"
+        )
         #expect(snapshots.allSatisfy { $0.counters.droppedTotal == 0 })
         for id in ids { await engine.close(id) }
         await engine.shutdown()
@@ -48,7 +61,12 @@ import Testing
 
     static func descriptors() -> Set<String> {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
-        return Set(names.map { "\($0) -> " + ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) ?? "?") })
+        return Set(
+            names.map {
+                "\($0) -> "
+                    + ((try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) ?? "?")
+            }
+        )
     }
 
     @Test func aThousandOpenCloseCyclesLeaveNoDescriptorAndLittleMemory() async throws {

@@ -1,6 +1,7 @@
 import Foundation
 import Socks5
 import Testing
+
 @testable import SocksDeckEngine
 
 /// The engine against real servers: Dante (no-auth and RFC 1929, IPv4 and IPv6), microsocks,
@@ -8,17 +9,42 @@ import Testing
 @Suite struct SessionEngineTests {
     static func configuration(_ peers: TestPeers) -> DeckConfiguration {
         DeckConfiguration(servers: [
-            ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port, echo: peers.echo.endpoint(.ipv4)),
-            ServerDefinition(name: "dante6", host: "::1", port: peers.danteNoAuth.port, echo: peers.echo.endpoint(.ipv6)),
-            ServerDefinition(name: "dante-auth", host: "127.0.0.1", port: peers.danteUserPass.port, credentials: TestPeers.credentials),
-            ServerDefinition(name: "dante-auth6", host: "::1", port: peers.danteUserPass.port, credentials: TestPeers.credentials),
+            ServerDefinition(
+                name: "dante",
+                host: "127.0.0.1",
+                port: peers.danteNoAuth.port,
+                echo: peers.echo.endpoint(.ipv4)
+            ),
+            ServerDefinition(
+                name: "dante6",
+                host: "::1",
+                port: peers.danteNoAuth.port,
+                echo: peers.echo.endpoint(.ipv6)
+            ),
+            ServerDefinition(
+                name: "dante-auth",
+                host: "127.0.0.1",
+                port: peers.danteUserPass.port,
+                credentials: TestPeers.credentials
+            ),
+            ServerDefinition(
+                name: "dante-auth6",
+                host: "::1",
+                port: peers.danteUserPass.port,
+                credentials: TestPeers.credentials
+            ),
             ServerDefinition(name: "microsocks", host: "127.0.0.1", port: peers.microsocksPort),
             ServerDefinition(name: "nothing", host: "127.0.0.1", port: peers.closedPort),
         ])
     }
 
     /// Polls a snapshot until `condition` holds or `seconds` pass.
-    static func eventually(_ engine: SessionEngine, _ id: AssociationID, seconds: Double = 3, _ condition: (AssociationSnapshot) -> Bool) async -> AssociationSnapshot? {
+    static func eventually(
+        _ engine: SessionEngine,
+        _ id: AssociationID,
+        seconds: Double = 3,
+        _ condition: (AssociationSnapshot) -> Bool
+    ) async -> AssociationSnapshot? {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if let s = await engine.snapshot(id), condition(s) { return s }
@@ -31,7 +57,12 @@ import Testing
     /// delivered cut; the ones that fit pass.
     @Test func aDatagramLargerThanTheReceiveBufferIsDroppedAsOversize() async throws {
         let peers = try TestPeers.shared()
-        let server = ServerDefinition(name: "small", host: "127.0.0.1", port: peers.danteNoAuth.port, receiveBufferBytes: 512)
+        let server = ServerDefinition(
+            name: "small",
+            host: "127.0.0.1",
+            port: peers.danteNoAuth.port,
+            receiveBufferBytes: 512
+        )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
         let id = try await engine.open(server: "small")
         #expect(await engine.waitUntilSettled(id, timeout: .seconds(5))?.state == .associated)
@@ -39,7 +70,9 @@ import Testing
         // 10-byte header + 501 bytes = 511: fits. 502 fills the 512-byte buffer: maybe cut, dropped.
         try await engine.send(id, to: echo, payload: [UInt8](repeating: 1, count: 501), count: 3)
         try await engine.send(id, to: echo, payload: [UInt8](repeating: 2, count: 502), count: 2)
-        let s = await Self.eventually(engine, id) { $0.counters.datagramsReceived == 3 && $0.counters.droppedTotal == 2 }
+        let s = await Self.eventually(engine, id) {
+            $0.counters.datagramsReceived == 3 && $0.counters.droppedTotal == 2
+        }
         #expect(s?.counters.datagramsReceived == 3)
         #expect(s?.counters.bytesReceived == 3 * 501)
         #expect(s?.counters.drops[DatagramDropReason.oversize.rawValue] == 2)
@@ -54,9 +87,12 @@ import Testing
         let id = try await engine.open(server: server)
         let settled = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
         #expect(settled.state == .associated, "\(settled.state)")
-        #expect(settled.history.map(\.state) == (server.hasPrefix("dante-auth")
-            ? ["connecting", "negotiating", "authenticating", "requesting", "associated"]
-            : ["connecting", "negotiating", "requesting", "associated"]))
+        #expect(
+            settled.history.map(\.state)
+                == (server.hasPrefix("dante-auth")
+                    ? ["connecting", "negotiating", "authenticating", "requesting", "associated"]
+                    : ["connecting", "negotiating", "requesting", "associated"])
+        )
         let rendezvous = try #require(settled.rendezvous)
         #expect(rendezvous.asUsed.address.isLoopback && !rendezvous.replacedUnspecified)
         #expect(settled.controlRemote != nil && settled.dataSocketLocal != nil)
@@ -94,8 +130,12 @@ import Testing
     @Test func aServerWithoutItsPasswordIsRefusedBeforeAnythingIsSent() async throws {
         let peers = try TestPeers.shared()
         let server = ServerDefinition(
-            name: "locked", host: "127.0.0.1", port: peers.danteUserPass.port, configuredUsername: "u",
-            unusableBecause: "the environment variable X is not set")
+            name: "locked",
+            host: "127.0.0.1",
+            port: peers.danteUserPass.port,
+            configuredUsername: "u",
+            unusableBecause: "the environment variable X is not set"
+        )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
         defer { Task { await engine.shutdown() } }
         await #expect(throws: EngineError.unusableServer("locked", because: "the environment variable X is not set")) {
@@ -109,7 +149,10 @@ import Testing
         let engine = SessionEngine(configuration: Self.configuration(peers))
         let id = try await engine.open(server: "microsocks")
         let s = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
-        guard case .failed(let failure) = s.state else { Issue.record("\(s.state)"); return }
+        guard case .failed(let failure) = s.state else {
+            Issue.record("\(s.state)")
+            return
+        }
         #expect(failure.name == "S5_EOPNOTSUPP" && failure.s5Code == 7 && failure.errnoName == "EOPNOTSUPP")
         #expect(failure.hint?.contains("no UDP relay") == true)
         #expect(await engine.events(for: id).contains { $0.level == .error && $0.message.contains("S5_EOPNOTSUPP") })
@@ -121,7 +164,10 @@ import Testing
         let engine = SessionEngine(configuration: Self.configuration(peers))
         let id = try await engine.open(server: "nothing")
         let s = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
-        guard case .failed(let failure) = s.state else { Issue.record("\(s.state)"); return }
+        guard case .failed(let failure) = s.state else {
+            Issue.record("\(s.state)")
+            return
+        }
         #expect(failure.name == "ECONNREFUSED" && failure.s5Code == 0)
         await engine.shutdown()
     }
@@ -129,12 +175,19 @@ import Testing
     @Test func theWrongPasswordFailsWithS5EAUTHAndNeverShowsIt() async throws {
         let peers = try TestPeers.shared()
         let secret = "not-the-password-7731"
-        let server = ServerDefinition(name: "bad", host: "127.0.0.1", port: peers.danteUserPass.port,
-                                      credentials: Credentials(username: TestPeers.username, password: secret))
+        let server = ServerDefinition(
+            name: "bad",
+            host: "127.0.0.1",
+            port: peers.danteUserPass.port,
+            credentials: Credentials(username: TestPeers.username, password: secret)
+        )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
         let id = try await engine.open(server: "bad")
         let s = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
-        guard case .failed(let failure) = s.state else { Issue.record("\(s.state)"); return }
+        guard case .failed(let failure) = s.state else {
+            Issue.record("\(s.state)")
+            return
+        }
         #expect(failure.name == "S5_EAUTH")
         var dumped = ""
         dump(engine.configuration, to: &dumped)
@@ -147,7 +200,11 @@ import Testing
     @Test func daneStoppedMidAssociationIsClosedWithinASecond() async throws {
         let peers = try TestPeers.shared()
         let dante = try DanteServer(configuration: "sockd-noauth.conf")
-        let engine = SessionEngine(configuration: DeckConfiguration(servers: [ServerDefinition(name: "doomed", host: "127.0.0.1", port: dante.port)]))
+        let engine = SessionEngine(
+            configuration: DeckConfiguration(servers: [
+                ServerDefinition(name: "doomed", host: "127.0.0.1", port: dante.port)
+            ])
+        )
         let id = try await engine.open(server: "doomed")
         #expect(await engine.waitUntilSettled(id, timeout: .seconds(5))?.state == .associated)
         _ = try await engine.send(id, to: .ip(peers.echo.endpoint(.ipv4)), payload: [1, 2, 3])
@@ -155,7 +212,10 @@ import Testing
         dante.stop()
         let s = await Self.eventually(engine, id, seconds: 2) { $0.state.isFinal }
         let elapsed = Date().timeIntervalSince(stoppedAt)
-        guard case .closed(let reason)? = s?.state else { Issue.record("\(String(describing: s?.state)) \(await engine.events())"); return }
+        guard case .closed(let reason)? = s?.state else {
+            Issue.record("\(String(describing: s?.state)) \(await engine.events())")
+            return
+        }
         #expect(reason.contains("server"), "\(reason)")
         #expect(elapsed < 1.5)
         // History is kept: the counters from before the end are still there.
@@ -188,7 +248,9 @@ import Testing
         let s = await Self.eventually(engine, id, seconds: 5) { ($0.probe?.answered ?? 0) >= 10 }
         let probe = try #require(s?.probe)
         #expect(probe.answered >= 10 && probe.lost == 0)
-        #expect((probe.rttP50Milliseconds ?? -1) >= 0 && (probe.rttP99Milliseconds ?? -1) >= (probe.rttP50Milliseconds ?? 0))
+        #expect(
+            (probe.rttP50Milliseconds ?? -1) >= 0 && (probe.rttP99Milliseconds ?? -1) >= (probe.rttP50Milliseconds ?? 0)
+        )
         await engine.stopProbe(id)
         await engine.shutdown()
     }
@@ -213,7 +275,9 @@ import Testing
         var ids: [AssociationID] = []
         for _ in 0..<200 { ids.append(try await engine.open(server: "dante")) }
         var associated = 0
-        for id in ids where await engine.waitUntilSettled(id, timeout: .seconds(20))?.state == .associated { associated += 1 }
+        for id in ids where await engine.waitUntilSettled(id, timeout: .seconds(20))?.state == .associated {
+            associated += 1
+        }
         #expect(associated == 200)
         let ports = Set(await engine.snapshots().compactMap { $0.rendezvous?.asUsed.port })
         #expect(ports.count == 200)

@@ -2,6 +2,7 @@ import Foundation
 import Glibc
 import Socks5
 import Testing
+
 @testable import SocksDeckEngine
 
 /// Datagrams into nothing: an echo target that is gone behind Dante, and a rendezvous where
@@ -19,9 +20,11 @@ import Testing
     @Test func anEchoTargetThatIsGoneIsTotalLossNotAFailure() async throws {
         let peers = try TestPeers.shared()
         let gone = IPEndpoint.loopback(.ipv4, Self.closedUDPPort())
-        let engine = SessionEngine(configuration: DeckConfiguration(servers: [
-            ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port, echo: gone),
-        ]))
+        let engine = SessionEngine(
+            configuration: DeckConfiguration(servers: [
+                ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port, echo: gone)
+            ])
+        )
         let id = try await engine.open(server: "dante")
         #expect(await engine.waitUntilSettled(id, timeout: .seconds(5))?.state == .associated)
         try await engine.startProbe(id, interval: .milliseconds(100))
@@ -43,13 +46,23 @@ import Testing
             .send([0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, UInt8(port >> 8), UInt8(port & 0xFF)]),
             .silent(seconds: 4),
         ])
-        let engine = SessionEngine(configuration: DeckConfiguration(servers: [
-            ServerDefinition(name: "gone", host: "127.0.0.1", port: server.endpoint.port),
-        ]))
+        let engine = SessionEngine(
+            configuration: DeckConfiguration(servers: [
+                ServerDefinition(name: "gone", host: "127.0.0.1", port: server.endpoint.port)
+            ])
+        )
         let id = try await engine.open(server: "gone")
         #expect(await engine.waitUntilSettled(id, timeout: .seconds(3))?.state == .associated)
         // The ICMP port unreachable each send provokes ends nothing: every send goes out.
-        #expect(try await engine.send(id, to: .ip(IPEndpoint("192.0.2.1:9")!), payload: Array("anyone?".utf8), count: 5, interval: .milliseconds(20)) == 5)
+        #expect(
+            try await engine.send(
+                id,
+                to: .ip(IPEndpoint("192.0.2.1:9")!),
+                payload: Array("anyone?".utf8),
+                count: 5,
+                interval: .milliseconds(20)
+            ) == 5
+        )
         let s = await engine.snapshot(id)
         #expect(s?.state == .associated && s?.counters.datagramsSent == 5)
         await engine.shutdown()

@@ -3,6 +3,7 @@ import NIOPosix
 import Socks5
 import SocksDeckEngine
 import Testing
+
 @testable import SocksDeckRelay
 
 /// The built-in relay, in this process, against the library, the engine, and the relay-side
@@ -10,11 +11,17 @@ import Testing
 @Suite struct RelayServerTests {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
-    static func start(_ configuration: RelayConfiguration = RelayConfiguration(listen: [.loopback(.ipv4, 0), .loopback(.ipv6, 0)])) async throws -> RelayServer {
+    static func start(
+        _ configuration: RelayConfiguration = RelayConfiguration(listen: [.loopback(.ipv4, 0), .loopback(.ipv6, 0)])
+    ) async throws -> RelayServer {
         try await RelayServer.start(configuration, group: group)
     }
 
-    private func echoOnce(_ association: borrowing UDPAssociation, _ target: IPEndpoint, _ payload: [UInt8]) throws -> [UInt8] {
+    private func echoOnce(
+        _ association: borrowing UDPAssociation,
+        _ target: IPEndpoint,
+        _ payload: [UInt8]
+    ) throws -> [UInt8] {
         TestSockets.setReceiveTimeout(association.dataSocket, milliseconds: 3000)
         try association.send(payload, to: .ip(target))
         var buffer = [UInt8](repeating: 0, count: 70_000)
@@ -49,17 +56,24 @@ import Testing
         #expect(try echoOnce(ok, peers.echo.endpoint(.ipv4), [7]) == [7])
         #expect { try UDPAssociation.open(server: server) } throws: { ($0 as! SOCKS5Error).code == .noAcceptableMethod }
         #expect {
-            try UDPAssociation.open(server: server, options: SOCKS5Options(credentials: Credentials(username: "relay-user", password: "nope")))
+            try UDPAssociation.open(
+                server: server,
+                options: SOCKS5Options(credentials: Credentials(username: "relay-user", password: "nope"))
+            )
         } throws: { ($0 as! SOCKS5Error).code == .authenticationFailed }
         await relay.stop()
     }
 
     @Test func noUDPAnswersREP7AndBINDIsREP7() async throws {
         let relay = try await Self.start(RelayConfiguration(listen: [.loopback(.ipv4, 0)], udpEnabled: false))
-        #expect { try UDPAssociation.open(server: relay.listening[0]) } throws: { ($0 as! SOCKS5Error).code == .commandNotSupported }
+        #expect { try UDPAssociation.open(server: relay.listening[0]) } throws: {
+            ($0 as! SOCKS5Error).code == .commandNotSupported
+        }
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
-        #expect { try SOCKS5Client.bind(controlSocket: fd, server: relay.listening[0], expectedPeer: .unspecified(.ipv4)) } throws: {
+        #expect {
+            try SOCKS5Client.bind(controlSocket: fd, server: relay.listening[0], expectedPeer: .unspecified(.ipv4))
+        } throws: {
             ($0 as! SOCKS5Error).code == .commandNotSupported
         }
         await relay.stop()
@@ -70,7 +84,11 @@ import Testing
         let target = TCPEchoServer()
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
-        let reply = try SOCKS5Client.connect(controlSocket: fd, server: relay.listening[0], target: .ip(target.endpoint))
+        let reply = try SOCKS5Client.connect(
+            controlSocket: fd,
+            server: relay.listening[0],
+            target: .ip(target.endpoint)
+        )
         #expect(reply.boundAddress.endpoint?.address.isLoopback == true)
         #expect(target.echoOnce(through: fd, Array("spliced".utf8)) == Array("spliced".utf8))
         await relay.stop()
@@ -84,17 +102,25 @@ import Testing
         let peers = try TestPeers.shared()
         let events = EventRecorder()
         let relay = try await RelayServer.start(
-            RelayConfiguration(listen: [.loopback(.ipv4, 0)], sourceCheck: check), group: Self.group, log: { events.add($0) })
+            RelayConfiguration(listen: [.loopback(.ipv4, 0)], sourceCheck: check),
+            group: Self.group,
+            log: { events.add($0) }
+        )
         let echo = peers.echo.endpoint(.ipv4)
         let control = TestSockets.stream(.ipv4)
         defer { close(control) }
         TestSockets.setReceiveTimeout(control, milliseconds: 3000)
         #expect(relay.listening[0].withSockaddr { connect(control, $0, $1) } == 0)
-        let request: [UInt8] = [0x05, 0x01, 0x00, 0x05, 0x03, 0x00, 0x01, 127, 0, 0, 1, UInt8(echo.port >> 8), UInt8(echo.port & 0xFF)]
+        let request: [UInt8] = [
+            0x05, 0x01, 0x00, 0x05, 0x03, 0x00, 0x01, 127, 0, 0, 1, UInt8(echo.port >> 8), UInt8(echo.port & 0xFF),
+        ]
         _ = send(control, request, request.count, 0)
         var reply = [UInt8](repeating: 0, count: 12)
         #expect(recv(control, &reply, 12, Int32(MSG_WAITALL)) == 12 && reply[1] == 0x00 && reply[3] == 0x00)
-        let rendezvous = IPEndpoint(.v4(IPv4Address(reply[6], reply[7], reply[8], reply[9])), port: UInt16(reply[10]) << 8 | UInt16(reply[11]))
+        let rendezvous = IPEndpoint(
+            .v4(IPv4Address(reply[6], reply[7], reply[8], reply[9])),
+            port: UInt16(reply[10]) << 8 | UInt16(reply[11])
+        )
         let data = TestSockets.datagram(.ipv4, receiveTimeoutMilliseconds: 500)
         defer { close(data) }
         sendRaw(data, header(echo) + Array("hi".utf8), to: rendezvous)
@@ -120,7 +146,10 @@ import Testing
         let events = EventRecorder()
         let credentials = Credentials(username: "u", password: "p")!
         let relay = try await RelayServer.start(
-            RelayConfiguration(listen: [.loopback(.ipv4, 0)], credentials: credentials), group: Self.group, log: { events.add($0) })
+            RelayConfiguration(listen: [.loopback(.ipv4, 0)], credentials: credentials),
+            group: Self.group,
+            log: { events.add($0) }
+        )
         let control = TestSockets.stream(.ipv4)
         defer { close(control) }
         TestSockets.setReceiveTimeout(control, milliseconds: 3000)
@@ -145,7 +174,9 @@ import Testing
 
     private func header(_ target: IPEndpoint, fragment: UInt8 = 0) -> [UInt8] {
         var bytes = [UInt8](repeating: 0, count: 32)
-        let n = bytes.withUnsafeMutableBytes { UDPDatagramHeader(fragment: fragment, address: .ip(target)).write(into: $0) }
+        let n = bytes.withUnsafeMutableBytes {
+            UDPDatagramHeader(fragment: fragment, address: .ip(target)).write(into: $0)
+        }
         return Array(bytes[0..<n])
     }
 
@@ -171,8 +202,11 @@ import Testing
         #expect(try echoOnce(association, echo, [5]) == [5])
         let drops = relay.statistics.drops
         // The library declares its data socket's port, so the other port is not the declared one.
-        #expect(drops["undeclared_source_port"] == 1 && drops["fragmented"] == 1 && drops["malformed_header"] == 1 && drops["oversize"] == 1,
-                "\(drops)")
+        #expect(
+            drops["undeclared_source_port"] == 1 && drops["fragmented"] == 1 && drops["malformed_header"] == 1
+                && drops["oversize"] == 1,
+            "\(drops)"
+        )
         #expect(relay.statistics.datagramsToTargets == 2 && relay.statistics.datagramsToClients == 2)
         association.close()
         await relay.stop()
@@ -211,16 +245,22 @@ import Testing
     @Test func theEngineWorksAgainstTheRelayAsAgainstDante() async throws {
         let peers = try TestPeers.shared()
         let relay = try await Self.start()
-        let engine = SessionEngine(configuration: DeckConfiguration(servers: [
-            ServerDefinition(name: "relay", host: "127.0.0.1", port: relay.listening[0].port),
-            ServerDefinition(name: "relay6", host: "::1", port: relay.listening[1].port),
-        ]))
+        let engine = SessionEngine(
+            configuration: DeckConfiguration(servers: [
+                ServerDefinition(name: "relay", host: "127.0.0.1", port: relay.listening[0].port),
+                ServerDefinition(name: "relay6", host: "::1", port: relay.listening[1].port),
+            ])
+        )
         for (name, family) in [("relay", AddressFamily.ipv4), ("relay6", .ipv6)] {
             let id = try await engine.open(server: name)
             #expect(await engine.waitUntilSettled(id)?.state == .associated)
-            #expect(try await engine.send(id, to: .ip(peers.echo.endpoint(family)), payload: [1, 2, 3], count: 40) == 40)
+            #expect(
+                try await engine.send(id, to: .ip(peers.echo.endpoint(family)), payload: [1, 2, 3], count: 40) == 40
+            )
             let s = await SessionEngineTests.eventually(engine, id) { $0.counters.datagramsReceived == 40 }
-            #expect(s?.counters.datagramsSent == 40 && s?.counters.datagramsReceived == 40 && s?.counters.droppedTotal == 0)
+            #expect(
+                s?.counters.datagramsSent == 40 && s?.counters.datagramsReceived == 40 && s?.counters.droppedTotal == 0
+            )
             await engine.close(id)
         }
         // The relay ends with the control connection: stopping it closes the association.
@@ -234,12 +274,17 @@ import Testing
     @Test func pipelinedHandshakesFromTheLibraryAndTheEngine() async throws {
         let peers = try TestPeers.shared()
         let relay = try await Self.start()
-        let association = try UDPAssociation.open(server: relay.listening[0], options: SOCKS5Options(timeoutMilliseconds: 3000, pipelining: true))
+        let association = try UDPAssociation.open(
+            server: relay.listening[0],
+            options: SOCKS5Options(timeoutMilliseconds: 3000, pipelining: true)
+        )
         #expect(try echoOnce(association, peers.echo.endpoint(.ipv4), [7, 7, 7]) == [7, 7, 7])
         association.close()
-        let engine = SessionEngine(configuration: DeckConfiguration(servers: [
-            ServerDefinition(name: "relay", host: "127.0.0.1", port: relay.listening[0].port, pipelining: true),
-        ]))
+        let engine = SessionEngine(
+            configuration: DeckConfiguration(servers: [
+                ServerDefinition(name: "relay", host: "127.0.0.1", port: relay.listening[0].port, pipelining: true)
+            ])
+        )
         let id = try await engine.open(server: "relay")
         #expect(await engine.waitUntilSettled(id, timeout: .seconds(5))?.state == .associated)
         #expect(try await engine.send(id, to: .ip(peers.echo.endpoint(.ipv4)), payload: [1, 2, 3], count: 5) == 5)

@@ -2,6 +2,7 @@ import Foundation
 import NIOPosix
 import Socks5
 import Testing
+
 @testable import SocksDeckRelay
 
 /// The relay must interoperate, not just agree with our own client: PySocks, Dante's socksify
@@ -15,11 +16,14 @@ import Testing
         let pid = try spawn(try CLITests.binary(), ["serve", "--listen", "127.0.0.1:\(port)"] + extra, logPath: log)
         let deadline = Date().addingTimeInterval(10)
         while !TestSockets.canConnect(host: "127.0.0.1", port: port) && Date() < deadline { usleep(20_000) }
-        return (port, {
-            kill(pid, SIGINT)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }, { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" })
+        return (
+            port,
+            {
+                kill(pid, SIGINT)
+                var status: Int32 = 0
+                waitpid(pid, &status, 0)
+            }, { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+        )
     }
 
     static func python() throws -> String {
@@ -100,18 +104,30 @@ import Testing
     }
 
     @Test func curlFetchesThroughServesConnect() throws {
-        guard let curl = PeerProcess.which("curl") else { throw PeerError.missing("curl is not installed: apt-get install -y curl") }
+        guard let curl = PeerProcess.which("curl") else {
+            throw PeerError.missing("curl is not installed: apt-get install -y curl")
+        }
         let dir = try makeTemporaryDirectory("www")
         try "served through socksdeck\n".write(toFile: dir + "/index.html", atomically: true, encoding: .utf8)
         let httpPort = TestSockets.freePort()
-        let http = try PeerProcess(name: "http.server", executable: "python3",
-                                   arguments: ["-m", "http.server", "\(httpPort)", "--bind", "127.0.0.1", "--directory", dir],
-                                   logPath: dir + "/http.log")
+        let http = try PeerProcess(
+            name: "http.server",
+            executable: "python3",
+            arguments: ["-m", "http.server", "\(httpPort)", "--bind", "127.0.0.1", "--directory", dir],
+            logPath: dir + "/http.log"
+        )
         defer { http.stop() }
         try http.waitUntilListening(port: httpPort)
         let relay = try Self.serve()
         defer { relay.stop() }
-        let r = try runToCompletion(curl, ["-sS", "--max-time", "10", "--socks5", "127.0.0.1:\(relay.port)", "http://127.0.0.1:\(httpPort)/index.html"], seconds: 30)
+        let r = try runToCompletion(
+            curl,
+            [
+                "-sS", "--max-time", "10", "--socks5", "127.0.0.1:\(relay.port)",
+                "http://127.0.0.1:\(httpPort)/index.html",
+            ],
+            seconds: 30
+        )
         #expect(r.status == 0 && r.output.contains("served through socksdeck"), "\(r.output)\n\(relay.log())")
         #expect(relay.log().contains("CONNECT 127.0.0.1:\(httpPort)"))
     }

@@ -2,6 +2,7 @@ import Foundation
 import Socks5
 import SocksDeckEngine
 import Testing
+
 @testable import SocksDeckTUI
 
 /// The controller against a real engine and real servers (Dante, microsocks): what a key does
@@ -9,10 +10,17 @@ import Testing
 @Suite struct DeckControllerTests {
     static func controller() throws -> DeckController {
         let peers = try TestPeers.shared()
-        let engine = SessionEngine(configuration: DeckConfiguration(servers: [
-            ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port, echo: peers.echo.endpoint(.ipv4)),
-            ServerDefinition(name: "microsocks", host: "127.0.0.1", port: peers.microsocksPort),
-        ]))
+        let engine = SessionEngine(
+            configuration: DeckConfiguration(servers: [
+                ServerDefinition(
+                    name: "dante",
+                    host: "127.0.0.1",
+                    port: peers.danteNoAuth.port,
+                    echo: peers.echo.endpoint(.ipv4)
+                ),
+                ServerDefinition(name: "microsocks", host: "127.0.0.1", port: peers.microsocksPort),
+            ])
+        )
         let themes = ThemeLibrary.load(userFolder: nil, environment: ["SOCKSDECK_THEMES": Repository.path("themes")])
         return DeckController(engine: engine, themes: themes, theme: .builtInDefault, banner: nil)
     }
@@ -35,7 +43,10 @@ import Testing
         _ = await c.perform(.open)
         // Dante on loopback may have answered already (perform refreshes once): either words are true.
         let first = c.model.message?.text ?? ""
-        #expect(first.hasPrefix("opening #1 through dante") || first.hasPrefix("#1 associated through dante"), "\(first)")
+        #expect(
+            first.hasPrefix("opening #1 through dante") || first.hasPrefix("#1 associated through dante"),
+            "\(first)"
+        )
         let up = await Self.statusAfter("opening", c)
         #expect(up.hasPrefix("#1 associated through dante: rendezvous 127.0.0.1:"), "\(up)")
         _ = await c.handle(.backTab)
@@ -107,7 +118,10 @@ import Testing
         defer { Task { await engine.shutdown() } }
         #expect(c.model.focused == .servers)
         _ = await c.handle(.character("x"))
-        #expect(c.model.message?.text.hasPrefix("x (close the selected association") == true, "\(String(describing: c.model.message))")
+        #expect(
+            c.model.message?.text.hasPrefix("x (close the selected association") == true,
+            "\(String(describing: c.model.message))"
+        )
         #expect(c.model.message?.text.hasSuffix("works in the Associations pane: Tab moves there") == true)
         _ = await c.handle(.character("f"))
         #expect(c.model.message?.text == "no probe of dante yet: P probes it")
@@ -194,7 +208,10 @@ import Testing
         let text = try String(contentsOfFile: path, encoding: .utf8)
         #expect(text.hasPrefix("# mine\n[[server]]\nname = \"dante\"") && text.contains("name = \"lab auth\""))
         #expect(text.contains("password_env = \"SOCKS_PASSWORD_LAB_AUTH\"") && !text.contains(TestPeers.password))
-        #expect(c.model.message?.text.contains("set SOCKS_PASSWORD_LAB_AUTH") == true, "\(String(describing: c.model.message))")
+        #expect(
+            c.model.message?.text.contains("set SOCKS_PASSWORD_LAB_AUTH") == true,
+            "\(String(describing: c.model.message))"
+        )
 
         // It works now, with the password typed.
         _ = await c.perform(.open)
@@ -208,7 +225,10 @@ import Testing
         #expect(c.model.confirmation == .removeServer("lab auth", fromFile: true))
         _ = await c.handle(.character("y"))
         #expect(c.model.servers.map(\.name) == ["dante"])
-        #expect(try String(contentsOfFile: path, encoding: .utf8) == "# mine\n[[server]]\nname = \"dante\"\naddress = \"127.0.0.1:\(peers.danteNoAuth.port)\"\n")
+        #expect(
+            try String(contentsOfFile: path, encoding: .utf8)
+                == "# mine\n[[server]]\nname = \"dante\"\naddress = \"127.0.0.1:\(peers.danteNoAuth.port)\"\n"
+        )
     }
 
     @Test func aWrongServerFormSaysWhichFieldAndKeepsTheText() async throws {

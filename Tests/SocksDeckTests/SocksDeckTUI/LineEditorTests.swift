@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SocksDeckTUI
 
 /// The line-editing keys of the send form and the filter, as readline has them.
@@ -10,7 +11,10 @@ import Testing
     }
 
     @Test func charactersGoWhereTheCursorIs() {
-        let e = Self.typed([.left, .left, .character("X"), .home, .character("<"), .end, .character(">")], into: "abcd")
+        let e = Self.typed(
+            [.left, .left, .character("X"), .home, .character("<"), .end, .character(">")],
+            into: "abcd"
+        )
         #expect(e.text == "<abXcd>")
         #expect(e.cursor == 7)
         #expect(Self.typed([.left, .left], into: "abcd").withCursor == "ab▏cd")
@@ -21,7 +25,9 @@ import Testing
         #expect(Self.typed([.home, .right, .control("k")], into: "hello world").text == "h")
         #expect(Self.typed([.control("w")], into: "127.0.0.1:53 some words  ").text == "127.0.0.1:53 some ")
         #expect(Self.typed([.control("w"), .control("w")], into: "a b").text == "")
-        #expect(Self.typed([.control("a"), .character("x"), .control("e"), .character("y")], into: "mid").text == "xmidy")
+        #expect(
+            Self.typed([.control("a"), .character("x"), .control("e"), .character("y")], into: "mid").text == "xmidy"
+        )
     }
 
     @Test func backspaceAndDeleteStopAtTheEnds() {

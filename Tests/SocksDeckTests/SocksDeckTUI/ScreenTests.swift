@@ -1,27 +1,58 @@
 import Foundation
 import Socks5
-@testable import SocksDeckEngine
 import Testing
+
+@testable import SocksDeckEngine
 @testable import SocksDeckTUI
 
 /// The panes rendered from a model onto a text buffer: no terminal, no network.
 @Suite struct ScreenTests {
-    static func snapshot(id: Int, server: String, state: ControlConnectionState, sent: Int = 0, received: Int = 0) -> AssociationSnapshot {
+    static func snapshot(
+        id: Int,
+        server: String,
+        state: ControlConnectionState,
+        sent: Int = 0,
+        received: Int = 0
+    ) -> AssociationSnapshot {
         var counters = DatagramCounters()
         counters.datagramsSent = sent
         counters.datagramsReceived = received
-        let rendezvous = try? RendezvousAddress(reply: .ip(IPEndpoint("0.0.0.0:40000")!), server: IPEndpoint("127.0.0.1:1080")!)
+        let rendezvous = try? RendezvousAddress(
+            reply: .ip(IPEndpoint("0.0.0.0:40000")!),
+            server: IPEndpoint("127.0.0.1:1080")!
+        )
         return AssociationSnapshot(
-            id: AssociationID(id), serverName: server, serverAddress: "127.0.0.1:1080", requestedFamily: .ipv4, state: state,
-            history: [("connecting", Date()), (state.name, Date())], controlLocal: "127.0.0.1:5555", controlRemote: "127.0.0.1:1080",
-            rendezvous: state == .associated ? rendezvous : nil, dataSocketLocal: "0.0.0.0:6666", counters: counters, opened: Date(),
-            ended: nil, lastSent: nil, lastReceived: nil, sendRate: RateMeter(), receiveRate: RateMeter(), recent: [], probe: nil)
+            id: AssociationID(id),
+            serverName: server,
+            serverAddress: "127.0.0.1:1080",
+            requestedFamily: .ipv4,
+            state: state,
+            history: [("connecting", Date()), (state.name, Date())],
+            controlLocal: "127.0.0.1:5555",
+            controlRemote: "127.0.0.1:1080",
+            rendezvous: state == .associated ? rendezvous : nil,
+            dataSocketLocal: "0.0.0.0:6666",
+            counters: counters,
+            opened: Date(),
+            ended: nil,
+            lastSent: nil,
+            lastReceived: nil,
+            sendRate: RateMeter(),
+            receiveRate: RateMeter(),
+            recent: [],
+            probe: nil
+        )
     }
 
     static func model() -> DeckModel {
         var m = DeckModel(servers: [
             ServerDefinition(name: "dante", host: "127.0.0.1", port: 1080),
-            ServerDefinition(name: "secure", host: "::1", port: 1081, credentials: Credentials(username: "alice", password: "never-shown-42")),
+            ServerDefinition(
+                name: "secure",
+                host: "::1",
+                port: 1081,
+                credentials: Credentials(username: "alice", password: "never-shown-42")
+            ),
             ServerDefinition(name: "noudp", host: "127.0.0.1", port: 1082),
         ])
         let refused = SOCKS5Error(code: .commandNotSupported, replyByte: 7, command: .udpAssociate)
@@ -64,7 +95,10 @@ import Testing
         Screen.render(m, on: canvas)
         let lines = canvas.lines
         func column(of word: String, inRowWith marker: String) throws -> (Int, Int) {
-            let row = try #require(lines.firstIndex { $0.hasPrefix("│\(marker) ") && $0.contains(word) }, "\(canvas.text)")
+            let row = try #require(
+                lines.firstIndex { $0.hasPrefix("│\(marker) ") && $0.contains(word) },
+                "\(canvas.text)"
+            )
             let range = try #require(lines[row].range(of: word))
             return (row, lines[row].distance(from: lines[row].startIndex, to: range.lowerBound))
         }
@@ -97,8 +131,10 @@ import Testing
     static func expectBoxIntact(_ canvas: BufferCanvas, _ rect: Rect, _ what: String) {
         let right = rect.x + rect.width - 1
         let bottom = rect.y + rect.height - 1
-        let corners = [canvas.character(y: rect.y, x: rect.x), canvas.character(y: rect.y, x: right),
-                       canvas.character(y: bottom, x: rect.x), canvas.character(y: bottom, x: right)]
+        let corners = [
+            canvas.character(y: rect.y, x: rect.x), canvas.character(y: rect.y, x: right),
+            canvas.character(y: bottom, x: rect.x), canvas.character(y: bottom, x: right),
+        ]
         #expect(corners == ["┌", "┐", "└", "┘"], "\(what): corners \(corners)\n\(canvas.text)")
         for y in (rect.y + 1)..<bottom {
             let sides = [canvas.character(y: y, x: rect.x), canvas.character(y: y, x: right)]
@@ -112,8 +148,11 @@ import Testing
         guard let y = lines.firstIndex(where: { $0.contains("┌") && $0.contains(title) }) else { return nil }
         let row = (0..<canvas.width).map { canvas.character(y: y, x: $0) }
         guard let left = row.lastIndex(where: { $0 == "┌" }),
-              let right = row[left...].firstIndex(where: { $0 == "┐" }) else { return nil }
-        guard let bottom = ((y + 1)..<canvas.height).first(where: { canvas.character(y: $0, x: left) == "└" }) else { return nil }
+            let right = row[left...].firstIndex(where: { $0 == "┐" })
+        else { return nil }
+        guard let bottom = ((y + 1)..<canvas.height).first(where: { canvas.character(y: $0, x: left) == "└" }) else {
+            return nil
+        }
         return Rect(y: y, x: left, height: bottom - y + 1, width: right - left + 1)
     }
 
@@ -158,14 +197,22 @@ import Testing
         ] {
             let canvas = BufferCanvas(height: height, width: width)
             Screen.render(model, on: canvas)
-            let rect = try #require(Self.box(titled: title, in: canvas), "\(name) at \(width)x\(height)\n\(canvas.text)")
+            let rect = try #require(
+                Self.box(titled: title, in: canvas),
+                "\(name) at \(width)x\(height)\n\(canvas.text)"
+            )
             Self.expectBoxIntact(canvas, rect, "\(name) at \(width)x\(height)")
         }
     }
 
     static let findings: [ProbeFinding] = (1...12).map {
-        ProbeFinding(key: "k\($0)", title: "finding number \($0)", verdict: $0 % 2 == 0 ? .yes : .no, value: "value \($0)",
-                     evidence: "evidence \($0): " + String(repeating: "a long sentence of evidence ", count: 3))
+        ProbeFinding(
+            key: "k\($0)",
+            title: "finding number \($0)",
+            verdict: $0 % 2 == 0 ? .yes : .no,
+            value: "value \($0)",
+            evidence: "evidence \($0): " + String(repeating: "a long sentence of evidence ", count: 3)
+        )
     }
 
     /// The help and a probe's findings scroll at any size, their borders whole, and the last
@@ -175,7 +222,8 @@ import Testing
         var m = Self.model()
         m.probeReports["dante"] = Self.findings
         for (overlay, last, title) in [
-            (OverlayKind.help, "? or Esc closes", "Keys"), (.findings(server: "dante"), "gives the same as JSON", "Probe of dante"),
+            (OverlayKind.help, "? or Esc closes", "Keys"),
+            (.findings(server: "dante"), "gives the same as JSON", "Probe of dante"),
         ] {
             m.overlay = overlay
             let controller = Layout.compute(height: height, width: width, model: m)
@@ -188,9 +236,11 @@ import Testing
             Screen.render(m, on: canvas)
             let box = try #require(Self.box(titled: title, in: canvas), "\(canvas.text)")
             Self.expectBoxIntact(canvas, box, "\(title) at \(width)x\(height)")
-            #expect(canvas.text.replacingOccurrences(of: "│", with: " ").split(separator: "\n")
-                .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ").contains(last),
-                    "\(title) at \(width)x\(height), scrolled to the end:\n\(canvas.text)")
+            #expect(
+                canvas.text.replacingOccurrences(of: "│", with: " ").split(separator: "\n")
+                    .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ").contains(last),
+                "\(title) at \(width)x\(height), scrolled to the end:\n\(canvas.text)"
+            )
             if geometry.maximumScroll > 0 { #expect(canvas.text.contains("↑\(geometry.maximumScroll)")) }
             m.move(-1_000_000)
             #expect(m.overlayScroll == 0)
@@ -204,7 +254,8 @@ import Testing
         m.focused = .associations
         m.selectedAssociation = 1
         m.focused = .detail
-        let width = 80, height = 24
+        let width = 80
+        let height = 24
         var layout = Layout.compute(height: height, width: width, model: m)
         let rect = try #require(layout.panes[.detail])
         let a = try #require(m.selectedAssociationSnapshot)
@@ -245,7 +296,9 @@ import Testing
         #expect(m.logScroll == 14)
         let canvas = BufferCanvas(height: 35, width: 120)
         Screen.render(m, on: canvas)
-        #expect(canvas.text.contains("event 1 ") && canvas.text.contains("event 6 ") && !canvas.text.contains("event 7 "))
+        #expect(
+            canvas.text.contains("event 1 ") && canvas.text.contains("event 6 ") && !canvas.text.contains("event 7 ")
+        )
         m.move(1_000_000)
         #expect(m.logScroll == 0)
     }
@@ -285,17 +338,32 @@ import Testing
     @Test func everyShippedThemeParses() throws {
         let folder = Repository.path("themes")
         let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".toml") }
-        #expect(Set(files).isSuperset(of: ["default.toml", "dark.toml", "light.toml", "high-contrast.toml", "monochrome.toml"]))
+        #expect(
+            Set(files).isSuperset(of: [
+                "default.toml", "dark.toml", "light.toml", "high-contrast.toml", "monochrome.toml",
+            ])
+        )
         for file in files {
-            let theme = try Theme.parse(try String(contentsOfFile: folder + "/" + file, encoding: .utf8), fallbackName: file)
+            let theme = try Theme.parse(
+                try String(contentsOfFile: folder + "/" + file, encoding: .utf8),
+                fallbackName: file
+            )
             #expect(Role.allCases.allSatisfy { theme.styles[$0] != nil }, "\(file)")
         }
-        let mono = try Theme.parse(try String(contentsOfFile: folder + "/monochrome.toml", encoding: .utf8), fallbackName: "m")
+        let mono = try Theme.parse(
+            try String(contentsOfFile: folder + "/monochrome.toml", encoding: .utf8),
+            fallbackName: "m"
+        )
         #expect(!mono.usesColor)
     }
 
     @Test func brokenThemesAreReportedWithTheLine() {
-        #expect(throws: ThemeError(line: 3, message: "unknown role 'texte' (roles: \(Role.allCases.map(\.rawValue).joined(separator: ", ")))")) {
+        #expect(
+            throws: ThemeError(
+                line: 3,
+                message: "unknown role 'texte' (roles: \(Role.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
+        ) {
             try Theme.parse("name = \"x\"\n[roles]\ntexte = { fg = \"red\" }\n", fallbackName: "x")
         }
         do {
@@ -315,16 +383,30 @@ import Testing
 
     @Test func theLibraryFindsShippedAndUserThemesAndSkipsBrokenOnes() throws {
         let user = try makeTemporaryDirectory("themes")
-        try "name = \"mine\"\n[roles]\nok = { fg = \"blue\" }\n".write(toFile: user + "/mine.toml", atomically: true, encoding: .utf8)
-        try "name = \"broken\"\n[roles]\nok = 5\n".write(toFile: user + "/broken.toml", atomically: true, encoding: .utf8)
+        try "name = \"mine\"\n[roles]\nok = { fg = \"blue\" }\n".write(
+            toFile: user + "/mine.toml",
+            atomically: true,
+            encoding: .utf8
+        )
+        try "name = \"broken\"\n[roles]\nok = 5\n".write(
+            toFile: user + "/broken.toml",
+            atomically: true,
+            encoding: .utf8
+        )
         let library = ThemeLibrary.load(userFolder: user, environment: ["SOCKSDECK_THEMES": Repository.path("themes")])
         let names = library.themes.map(\.name)
-        #expect(names.contains("dark") && names.contains("light") && names.contains("high-contrast") && names.contains("mine"))
+        #expect(
+            names.contains("dark") && names.contains("light") && names.contains("high-contrast")
+                && names.contains("mine")
+        )
         #expect(!names.contains("broken"))
         let missing = ThemeLibrary.load(userFolder: nil, environment: ["SOCKSDECK_THEMES": "/nonexistent/themes"])
-        #expect(missing.problems.map(\.description) == [
-            "/nonexistent/themes: SOCKSDECK_THEMES names a folder that does not exist: only the built-in themes are used",
-        ])
+        #expect(
+            missing.problems.map(\.description) == [
+                "/nonexistent/themes: SOCKSDECK_THEMES names a folder that does not exist: only the built-in "
+                    + "themes are used"
+            ]
+        )
         #expect(library.problems.count == 1 && library.problems[0].description.contains("broken.toml:3"))
         // Found from the built binary's location too (swift run), without the variable.
         let found = ThemeLibrary.load(userFolder: nil, environment: [:], executable: try CLITests.binary())

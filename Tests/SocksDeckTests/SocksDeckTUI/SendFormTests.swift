@@ -1,5 +1,6 @@
 import Socks5
 import Testing
+
 @testable import SocksDeckTUI
 
 /// The send form: what it reads, and that a refused Enter keeps what was typed and says where.
@@ -17,7 +18,9 @@ import Testing
         let send = form.validate()
         #expect(send?.payload == [0x68, 0x69])
         #expect(send?.target == .ip(IPEndpoint("127.0.0.1:9")!))
-        #expect(SendRequest(target: "dns.example:53").validateCopy()?.target == SOCKSAddress(destination: "dns.example:53"))
+        #expect(
+            SendRequest(target: "dns.example:53").validateCopy()?.target == SOCKSAddress(destination: "dns.example:53")
+        )
     }
 
     @Test(arguments: [

@@ -13,7 +13,12 @@ enum CAPI {
         var dst: IPEndpoint?
     }
 
-    static func associate(socket fd: Int32, dstFamily: AddressFamily, dstLength: Int? = nil, server: IPEndpoint) -> Outcome {
+    static func associate(
+        socket fd: Int32,
+        dstFamily: AddressFamily,
+        dstLength: Int? = nil,
+        server: IPEndpoint
+    ) -> Outcome {
         var dst = sockaddr_storage()
         let dstEndpoint = IPEndpoint(.unspecified(dstFamily), port: 0)
         let written = withUnsafeMutableBytes(of: &dst) { dstEndpoint.write(to: $0.baseAddress!) }

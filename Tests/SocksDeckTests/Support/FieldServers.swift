@@ -14,8 +14,11 @@ final class AsyncioSocksServer {
         endpoint = .loopback(family, TestSockets.freePort())
         let dir = try makeTemporaryDirectory("aioss")
         process = try PeerProcess(
-            name: "asyncio_socks_server", executable: "asyncio_socks_server",
-            arguments: ["-H", "\(endpoint.address)", "-P", "\(endpoint.port)"], logPath: dir + "/aioss.log")
+            name: "asyncio_socks_server",
+            executable: "asyncio_socks_server",
+            arguments: ["-H", "\(endpoint.address)", "-P", "\(endpoint.port)"],
+            logPath: dir + "/aioss.log"
+        )
         try process.waitUntilListening(port: endpoint.port, host: "\(endpoint.address)")
     }
 
@@ -34,11 +37,21 @@ final class V2RaySocks {
         v6 = .loopback(.ipv6, TestSockets.freePort())
         let dir = try makeTemporaryDirectory("v2ray")
         var json = try String(contentsOfFile: Repository.path("peers/v2ray/socks-udp.json"), encoding: .utf8)
-        json = json.replacingOccurrences(of: #""listen": "127.0.0.1", "port": 0"#, with: #""listen": "127.0.0.1", "port": \#(v4.port)"#)
-        json = json.replacingOccurrences(of: #""listen": "::1", "port": 0"#, with: #""listen": "::1", "port": \#(v6.port)"#)
+        json = json.replacingOccurrences(
+            of: #""listen": "127.0.0.1", "port": 0"#,
+            with: #""listen": "127.0.0.1", "port": \#(v4.port)"#
+        )
+        json = json.replacingOccurrences(
+            of: #""listen": "::1", "port": 0"#,
+            with: #""listen": "::1", "port": \#(v6.port)"#
+        )
         try json.write(toFile: dir + "/config.json", atomically: true, encoding: .utf8)
-        process = try PeerProcess(name: "v2ray", executable: "v2ray", arguments: ["-config", dir + "/config.json"],
-                                  logPath: dir + "/v2ray.log")
+        process = try PeerProcess(
+            name: "v2ray",
+            executable: "v2ray",
+            arguments: ["-config", dir + "/config.json"],
+            logPath: dir + "/v2ray.log"
+        )
         try process.waitUntilListening(port: v4.port)
         try process.waitUntilListening(port: v6.port, host: "::1")
     }
@@ -84,7 +97,8 @@ final class HPSockd {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
         return entries.compactMap { entry -> pid_t? in
             guard let pid = pid_t(entry),
-                  let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline") else { return nil }
+                let data = FileManager.default.contents(atPath: "/proc/\(entry)/cmdline")
+            else { return nil }
             let arguments = data.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }
             return arguments.contains(configurationPath) ? pid : nil
         }

@@ -24,7 +24,9 @@ final class ImpairedEchoServer: @unchecked Sendable {
                 var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
                 let n = buffer.withUnsafeMutableBytes { b in
                     withUnsafeMutablePointer(to: &source) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(fd, b.baseAddress, b.count, 0, $0, &length) }
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                            recvfrom(fd, b.baseAddress, b.count, 0, $0, &length)
+                        }
                     }
                 }
                 guard n >= 0 else { continue }
@@ -37,7 +39,9 @@ final class ImpairedEchoServer: @unchecked Sendable {
                     var destination = to
                     _ = payload.withUnsafeBytes { p in
                         withUnsafePointer(to: &destination) {
-                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, p.baseAddress, p.count, 0, $0, toLength) }
+                            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                                sendto(fd, p.baseAddress, p.count, 0, $0, toLength)
+                            }
                         }
                     }
                 }

@@ -11,7 +11,9 @@ final class PeerProcess: @unchecked Sendable {
 
     init(name: String, executable: String, arguments: [String], logPath: String) throws {
         guard let path = PeerProcess.which(executable) else {
-            throw PeerError.missing("\(executable) is not installed: apt-get install -y \(PeerProcess.package(for: executable))")
+            throw PeerError.missing(
+                "\(executable) is not installed: apt-get install -y \(PeerProcess.package(for: executable))"
+            )
         }
         self.name = name
         self.logPath = logPath
@@ -79,7 +81,8 @@ final class PeerProcess: @unchecked Sendable {
 
 /// posix_spawn with stdin from /dev/null and stdout+stderr to `logPath`. (Foundation's Process
 /// on Linux reaps children on one thread and hangs waiting for a long-lived one such as danted.)
-func spawn(_ path: String, _ arguments: [String], logPath: String, environment: [String: String]? = nil) throws -> pid_t {
+func spawn(_ path: String, _ arguments: [String], logPath: String, environment: [String: String]? = nil) throws -> pid_t
+{
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
@@ -87,10 +90,10 @@ func spawn(_ path: String, _ arguments: [String], logPath: String, environment: 
     posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
     posix_spawn_file_actions_adddup2(&actions, 1, 2)
     let argv: [UnsafeMutablePointer<CChar>?] = ([path] + arguments).map { strdup($0) } + [nil]
-    defer { argv.forEach { free($0) } }
+    defer { for p in argv { free(p) } }
     let env = environment ?? ProcessInfo.processInfo.environment
     let envp: [UnsafeMutablePointer<CChar>?] = env.map { strdup("\($0.key)=\($0.value)") } + [nil]
-    defer { envp.forEach { free($0) } }
+    defer { for p in envp { free(p) } }
     // The test runner's threads block signals; a child inherits the mask, and a microsocks with
     // SIGTERM blocked would outlive the tests. Start it with an empty mask and default handlers.
     var attributes = posix_spawnattr_t()
@@ -113,7 +116,10 @@ func spawn(_ path: String, _ arguments: [String], logPath: String, environment: 
 
 /// Runs a program to completion (bounded), returning its exit status and output.
 func runToCompletion(
-    _ path: String, _ arguments: [String], environment: [String: String]? = nil, seconds: Double = 120
+    _ path: String,
+    _ arguments: [String],
+    environment: [String: String]? = nil,
+    seconds: Double = 120
 ) throws -> (status: Int32, output: String) {
     let dir = try makeTemporaryDirectory("run")
     defer { try? FileManager.default.removeItem(atPath: dir) }

@@ -29,9 +29,11 @@ final class TestPeers: Sendable {
             microsocksPort = TestSockets.freePort()
             let dir = try makeTemporaryDirectory("microsocks")
             microsocks = try PeerProcess(
-                name: "microsocks", executable: "microsocks",
+                name: "microsocks",
+                executable: "microsocks",
                 arguments: ["-i", "127.0.0.1", "-p", "\(microsocksPort)", "-b", "127.0.0.1"],
-                logPath: dir + "/microsocks.log")
+                logPath: dir + "/microsocks.log"
+            )
             try microsocks.waitUntilListening(port: microsocksPort)
             echo = UDPEchoServer()
             closedPort = TestSockets.freePort()
@@ -59,13 +61,19 @@ final class DanteServer: Sendable {
         port = fixedPort ?? TestSockets.freePort()
         directory = try makeTemporaryDirectory("dante")
         let template = try String(contentsOfFile: Repository.path("peers/dante/\(name)"), encoding: .utf8)
-        let configuration = template.replacingOccurrences(of: #"port = \d+"#, with: "port = \(port)", options: .regularExpression)
+        let configuration = template.replacingOccurrences(
+            of: #"port = \d+"#,
+            with: "port = \(port)",
+            options: .regularExpression
+        )
         let path = directory + "/sockd.conf"
         try configuration.write(toFile: path, atomically: true, encoding: .utf8)
         process = try PeerProcess(
-            name: "danted", executable: "danted",
+            name: "danted",
+            executable: "danted",
             arguments: ["-f", path, "-p", directory + "/sockd.pid", "-N", "1"],
-            logPath: directory + "/danted.log")
+            logPath: directory + "/danted.log"
+        )
         try process.waitUntilListening(port: port)
         try process.waitUntilListening(port: port, host: "::1")
     }
@@ -76,7 +84,9 @@ final class DanteServer: Sendable {
     static func ensureTestUser() throws {
         let result = try runToCompletion("/bin/sh", [Repository.path("peers/ensure-test-user.sh")])
         guard result.status == 0 else {
-            throw PeerError.failed("peers/ensure-test-user.sh failed: the username/password tests need user \(TestPeers.username)")
+            throw PeerError.failed(
+                "peers/ensure-test-user.sh failed: the username/password tests need user \(TestPeers.username)"
+            )
         }
     }
 }

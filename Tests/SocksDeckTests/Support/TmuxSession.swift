@@ -8,14 +8,23 @@ final class TmuxSession {
     private let tmux: String
 
     init(width: Int = 120, height: Int = 35, arguments: [String], environment: [String: String] = [:]) throws {
-        guard let tmux = PeerProcess.which("tmux") else { throw PeerError.missing("tmux is not installed: apt-get install -y tmux") }
+        guard let tmux = PeerProcess.which("tmux") else {
+            throw PeerError.missing("tmux is not installed: apt-get install -y tmux")
+        }
         self.tmux = tmux
         name = "t\(UInt32.random(in: 0...UInt32.max))"
         let env = environment.merging(["LANG": "C.UTF-8", "TERM": "tmux-256color"]) { a, _ in a }
         // NO_COLOR from the test runner's environment would pick the monochrome theme.
-        let command = (["env", "-u", "NO_COLOR"] + env.map { "\($0.key)=\($0.value)" } + [try CLITests.binary()] + arguments)
+        let command =
+            (["env", "-u", "NO_COLOR"] + env.map { "\($0.key)=\($0.value)" } + [try CLITests.binary()] + arguments)
             .map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        let r = try runToCompletion(tmux, ["-L", Self.socketName, "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)", command + "; sleep 30"])
+        let r = try runToCompletion(
+            tmux,
+            [
+                "-L", Self.socketName, "new-session", "-d", "-s", name, "-x", "\(width)", "-y", "\(height)",
+                command + "; sleep 30",
+            ]
+        )
         guard r.status == 0 else { throw PeerError.failed("tmux new-session failed: \(r.output)") }
     }
 
@@ -56,12 +65,17 @@ final class TmuxSession {
     }
 
     func resize(width: Int, height: Int) {
-        _ = try? runToCompletion(tmux, ["-L", Self.socketName, "resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"])
+        _ = try? runToCompletion(
+            tmux,
+            ["-L", Self.socketName, "resize-window", "-t", name, "-x", "\(width)", "-y", "\(height)"]
+        )
     }
 
     /// The pid of the program in the pane (for CPU measurements and to check it is alive).
     var panePID: Int32? {
-        let out = (try? runToCompletion(tmux, ["-L", Self.socketName, "list-panes", "-t", name, "-F", "#{pane_pid}"]).output) ?? ""
+        let out =
+            (try? runToCompletion(tmux, ["-L", Self.socketName, "list-panes", "-t", name, "-F", "#{pane_pid}"]).output)
+            ?? ""
         return Int32(out.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 

@@ -15,7 +15,7 @@ final class UDPEchoServer: @unchecked Sendable {
         var port: UInt16 = 0
         var sockets: [Int32] = []
         for _ in 0..<20 {
-            sockets.forEach { close($0) }
+            for fd in sockets { close(fd) }
             let v4 = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
             _ = IPEndpoint.loopback(.ipv4, 0).withSockaddr { bind(v4, $0, $1) }
             port = TestSockets.localEndpoint(v4)!.port
@@ -58,7 +58,9 @@ final class UDPEchoServer: @unchecked Sendable {
                 guard n >= 0 else { continue }
                 _ = buffer.withUnsafeBytes { b in
                     withUnsafePointer(to: &source) {
-                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(sockets[i], b.baseAddress, n, 0, $0, length) }
+                        $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                            sendto(sockets[i], b.baseAddress, n, 0, $0, length)
+                        }
                     }
                 }
             }
@@ -77,6 +79,6 @@ final class UDPEchoServer: @unchecked Sendable {
 
     deinit {
         stop()
-        (sockets + wakeup).forEach { close($0) }
+        for fd in sockets + wakeup { close(fd) }
     }
 }

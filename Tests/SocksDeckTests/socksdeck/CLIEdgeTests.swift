@@ -81,7 +81,8 @@ import Testing
 
     @Test func aServerWhosePasswordIsMissingFailsOnlyWhatNeedsIt() throws {
         let peers = try TestPeers.shared()
-        let config = try CLITests.writeConfig("""
+        let config = try CLITests.writeConfig(
+            """
             [[server]]
             name = "locked"
             address = "127.0.0.1:\(peers.danteUserPass.port)"
@@ -91,25 +92,32 @@ import Testing
             [[server]]
             name = "open"
             address = "127.0.0.1:\(peers.danteNoAuth.port)"
-            """)
+            """
+        )
         let list = try CLITests.run(["servers", "--config", config])
         #expect(list.status == 0, "\(list.output)")
         #expect(list.output.contains("unusable: the environment variable CLI_EDGE_UNSET_PASSWORD"), "\(list.output)")
-        let other = try CLITests.run(["send", "open", "127.0.0.1:\(peers.echo.port)", "--text", "hi", "--config", config])
+        let other = try CLITests.run([
+            "send", "open", "127.0.0.1:\(peers.echo.port)", "--text", "hi", "--config", config,
+        ])
         #expect(other.status == 0, "\(other.output)")
         let literal = try CLITests.run([
             "send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(peers.echo.port)", "--text", "hi",
             "--config", config,
         ])
         #expect(literal.status == 0, "\(literal.output)")
-        let locked = try CLITests.run(["send", "locked", "127.0.0.1:\(peers.echo.port)", "--text", "hi", "--config", config])
+        let locked = try CLITests.run([
+            "send", "locked", "127.0.0.1:\(peers.echo.port)", "--text", "hi", "--config", config,
+        ])
         #expect(locked.status == 78, "\(locked.output)")
         #expect(locked.output.contains("server 'locked'") && locked.output.contains("CLI_EDGE_UNSET_PASSWORD"))
     }
 
     @Test func watchWithoutAnEchoTargetSaysItIsUpAndThatNoProbeRuns() throws {
         let peers = try TestPeers.shared()
-        let r = try CLITests.run(["watch", "127.0.0.1:\(peers.danteNoAuth.port)", "--interval", "200", "--duration", "1.5"])
+        let r = try CLITests.run([
+            "watch", "127.0.0.1:\(peers.danteNoAuth.port)", "--interval", "200", "--duration", "1.5",
+        ])
         #expect(r.status == 0, "\(r.output)")
         #expect(r.output.contains(" associated #1 rendezvous 127.0.0.1:"), "\(r.output)")
         #expect(r.output.contains("no probe runs"), "\(r.output)")
@@ -135,11 +143,22 @@ import Testing
         var env = ProcessInfo.processInfo.environment
         env["XDG_CONFIG_HOME"] = try makeTemporaryDirectory("xdg")
         let pid = try spawn(
-            try CLITests.binary(), ["associate", "127.0.0.1:\(peers.danteNoAuth.port)"], logPath: log, environment: env)
+            try CLITests.binary(),
+            ["associate", "127.0.0.1:\(peers.danteNoAuth.port)"],
+            logPath: log,
+            environment: env
+        )
         var status: Int32 = 0
-        defer { if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGKILL); waitpid(pid, &status, 0) } }
+        defer {
+            if waitpid(pid, &status, WNOHANG) == 0 {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+            }
+        }
         let deadline = Date().addingTimeInterval(15)
-        while Date() < deadline, !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("holding it open") {
+        while Date() < deadline,
+            !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("holding it open")
+        {
             usleep(20_000)
         }
         kill(pid, SIGTERM)
@@ -158,7 +177,8 @@ import Testing
         #expect(without.output.contains("SOCKS_USERNAME and SOCKS_PASSWORD, which the CLI and the C API read"))
         let with = try CLITests.run(
             ["send", server, echo, "--text", "hi"],
-            environment: ["SOCKS_USERNAME": TestPeers.username, "SOCKS_PASSWORD": TestPeers.password])
+            environment: ["SOCKS_USERNAME": TestPeers.username, "SOCKS_PASSWORD": TestPeers.password]
+        )
         #expect(with.status == 0 && with.output.contains("2 bytes: \"hi\""), "\(with.output)")
         let half = try CLITests.run(["send", server, echo, "--text", "hi"], environment: ["SOCKS_USERNAME": "u"])
         #expect(half.status == 64 && half.output.contains("SOCKS_PASSWORD is not"), "\(half.output)")
@@ -176,12 +196,14 @@ import Testing
         let port = TestSockets.freePort()
         _ = IPEndpoint.loopback(.ipv4, port).withSockaddr { bind(silent, $0, $1) }
         listen(silent, 4)
-        let config = try CLITests.writeConfig("""
+        let config = try CLITests.writeConfig(
+            """
             [[server]]
             name = "silent"
             address = "127.0.0.1:\(port)"
             handshake_timeout_ms = 300
-            """)
+            """
+        )
         let timedOut = try CLITests.run(["associate", "silent", "--config", config])
         #expect(timedOut.status == 1 && timedOut.output.contains("ETIMEDOUT"), "\(timedOut.output)")
         #expect(timedOut.output.contains("handshake_timeout_ms (300 ms)") && !timedOut.output.contains("SO_RCVTIMEO"))
@@ -200,9 +222,18 @@ import Testing
 
         let free = TestSockets.freePort()
         let log = try makeTemporaryDirectory("servestop") + "/log"
-        let pid = try spawn(try CLITests.binary(), ["serve", "--listen", "127.0.0.1:\(free)", "--json-log"], logPath: log)
+        let pid = try spawn(
+            try CLITests.binary(),
+            ["serve", "--listen", "127.0.0.1:\(free)", "--json-log"],
+            logPath: log
+        )
         var status: Int32 = 0
-        defer { if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGKILL); waitpid(pid, &status, 0) } }
+        defer {
+            if waitpid(pid, &status, WNOHANG) == 0 {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+            }
+        }
         let deadline = Date().addingTimeInterval(10)
         while !TestSockets.canConnect(host: "127.0.0.1", port: free) && Date() < deadline { usleep(20_000) }
         kill(pid, SIGTERM)
@@ -214,16 +245,24 @@ import Testing
 
     @Test func getservSaysWhyEverythingIsDirectAndHowItReadALine() throws {
         let missing = try CLITests.run(
-            ["getserv", "127.0.0.1", "--no-reverse"], environment: ["SOCKS5C_CONFIG": "/nonexistent/socks5c.conf"])
+            ["getserv", "127.0.0.1", "--no-reverse"],
+            environment: ["SOCKS5C_CONFIG": "/nonexistent/socks5c.conf"]
+        )
         #expect(missing.status == 66 && missing.output.contains("/nonexistent/socks5c.conf"), "\(missing.output)")
         let dir = try makeTemporaryDirectory("getserv")
         try "127.0.0.0/8 ::1:1090\n10.0.0.0/8 none\n".write(toFile: dir + "/a.conf", atomically: true, encoding: .utf8)
         let lower = try CLITests.run(["getserv", "127.0.0.1", "--conf", dir + "/a.conf", "--no-reverse"])
-        #expect(lower.status == 78 && lower.output.contains("a.conf:2: 'none': write NONE, in upper case"), "\(lower.output)")
+        #expect(
+            lower.status == 78 && lower.output.contains("a.conf:2: 'none': write NONE, in upper case"),
+            "\(lower.output)"
+        )
         try "127.0.0.0/8 ::1:1090\n".write(toFile: dir + "/b.conf", atomically: true, encoding: .utf8)
         let v6 = try CLITests.run(["getserv", "127.0.0.1", "--conf", dir + "/b.conf", "--no-reverse"])
         #expect(v6.status == 0, "\(v6.output)")
-        #expect(v6.output.contains("127.0.0.1 -> [::1]:1090 (line 1; unbracketed, its last group is the port"), "\(v6.output)")
+        #expect(
+            v6.output.contains("127.0.0.1 -> [::1]:1090 (line 1; unbracketed, its last group is the port"),
+            "\(v6.output)"
+        )
         let none = try CLITests.run(["getserv", "192.0.2.1", "--conf", dir + "/b.conf", "--no-reverse"])
         #expect(none.output.contains("no record in \(dir)/b.conf matches"), "\(none.output)")
         let help = try CLITests.run(["getserv", "--help"])
@@ -239,15 +278,25 @@ import Testing
         _ = IPEndpoint.loopback(.ipv4, 0).withSockaddr { bind(relay, $0, $1) }
         let relayPort = try #require(TestSockets.localEndpoint(relay)).port
         let reply: [UInt8] = [5, 0, 0, 1, 127, 0, 0, 1, UInt8(relayPort >> 8), UInt8(relayPort & 0xFF)]
-        let server = ScriptedServer(script: [.expect(3), .send([5, 0]), .expect(10), .send(reply), .silent(seconds: 4)])
+        let server = ScriptedServer(script: [
+            .expect(3), .send([5, 0]), .expect(10), .send(reply), .silent(seconds: 4),
+        ])
         let log = try makeTemporaryDirectory("listen") + "/log"
         var env = ProcessInfo.processInfo.environment
         env["XDG_CONFIG_HOME"] = try makeTemporaryDirectory("xdg")
         let pid = try spawn(
-            try CLITests.binary(), ["associate", server.endpoint.description, "--listen", "--hold", "3"], logPath: log,
-            environment: env)
+            try CLITests.binary(),
+            ["associate", server.endpoint.description, "--listen", "--hold", "3"],
+            logPath: log,
+            environment: env
+        )
         var status: Int32 = 0
-        defer { if waitpid(pid, &status, WNOHANG) == 0 { kill(pid, SIGKILL); waitpid(pid, &status, 0) } }
+        defer {
+            if waitpid(pid, &status, WNOHANG) == 0 {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+            }
+        }
         let deadline = Date().addingTimeInterval(10)
         while server.received.count < 13 && Date() < deadline { usleep(10_000) }
         let request = server.received
@@ -255,7 +304,9 @@ import Testing
         let declaredPort = UInt16(request[11]) << 8 | UInt16(request[12])
         #expect(declaredPort != 0, "the data socket's port is declared")
         let datagram: [UInt8] = [0, 0, 0, 1, 192, 0, 2, 7, 0, 53] + Array("unasked".utf8)
-        let sent = IPEndpoint.loopback(.ipv4, declaredPort).withSockaddr { sendto(relay, datagram, datagram.count, 0, $0, $1) }
+        let sent = IPEndpoint.loopback(.ipv4, declaredPort).withSockaddr {
+            sendto(relay, datagram, datagram.count, 0, $0, $1)
+        }
         #expect(sent == datagram.count)
         while waitpid(pid, &status, WNOHANG) == 0 && Date() < deadline { usleep(20_000) }
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
@@ -281,20 +332,31 @@ import Testing
             "send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(peers.echo.port)", "--size", "1000",
         ])
         #expect(r.status == 0, "\(r.output)")
-        #expect(r.output.contains("sent 1 datagram(s) of 1000 bytes") && r.output.contains("1000 bytes: \"socksdeck 0000 "))
+        #expect(
+            r.output.contains("sent 1 datagram(s) of 1000 bytes") && r.output.contains("1000 bytes: \"socksdeck 0000 ")
+        )
         let tooBig = try CLITests.run(["send", "127.0.0.1:1", "127.0.0.1:9", "--size", "70000"])
         #expect(tooBig.status == 64 && tooBig.output.contains("--size takes 0 to 65507"))
     }
 
     @Test func aServerNamedLikeAnAddressIsUsedAndSaidSo() throws {
         let peers = try TestPeers.shared()
-        let config = try CLITests.writeConfig("""
+        let config = try CLITests.writeConfig(
+            """
             [[server]]
             name = "127.0.0.1:1"
             address = "127.0.0.1:\(peers.danteNoAuth.port)"
-            """)
-        let r = try CLITests.run(["send", "127.0.0.1:1", "127.0.0.1:\(peers.echo.port)", "--text", "hi", "--config", config])
+            """
+        )
+        let r = try CLITests.run([
+            "send", "127.0.0.1:1", "127.0.0.1:\(peers.echo.port)", "--text", "hi", "--config", config,
+        ])
         #expect(r.status == 0, "the configured server wins: \(r.output)")
-        #expect(r.output.contains("warning: '127.0.0.1:1' is the name of a configured server (address 127.0.0.1:\(peers.danteNoAuth.port))"))
+        #expect(
+            r.output.contains(
+                "warning: '127.0.0.1:1' is the name of a configured server (address "
+                    + "127.0.0.1:\(peers.danteNoAuth.port))"
+            )
+        )
     }
 }

@@ -13,7 +13,10 @@ import Testing
     }
 
     /// Runs socksdeck with a private config folder, so the user's own configuration is never read.
-    static func run(_ arguments: [String], environment extra: [String: String] = [:]) throws -> (status: Int32, output: String) {
+    static func run(
+        _ arguments: [String],
+        environment extra: [String: String] = [:]
+    ) throws -> (status: Int32, output: String) {
         var env = ProcessInfo.processInfo.environment
         env["XDG_CONFIG_HOME"] = try makeTemporaryDirectory("xdg")
         env.merge(extra) { $1 }
@@ -28,7 +31,9 @@ import Testing
     }
 
     static func jsonLines(_ output: String) -> [[String: Any]] {
-        output.split(separator: "\n").compactMap { try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] }
+        output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
     }
 
     @Test func associatePrintsTheRendezvousAndHowItEnded() throws {
@@ -42,7 +47,9 @@ import Testing
 
     @Test func associateJSONIsTwoObjects() throws {
         let peers = try TestPeers.shared()
-        let r = try Self.run(["associate", "[::1]:\(peers.danteNoAuth.port)", "--family", "6", "--hold", "0.1", "--json"])
+        let r = try Self.run([
+            "associate", "[::1]:\(peers.danteNoAuth.port)", "--family", "6", "--hold", "0.1", "--json",
+        ])
         #expect(r.status == 0, "\(r.output)")
         let lines = Self.jsonLines(r.output)
         #expect(lines.count == 2)
@@ -64,23 +71,35 @@ import Testing
 
     @Test func sendShowsRepliesAndExactCounters() throws {
         let peers = try TestPeers.shared()
-        let r = try Self.run(["send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(peers.echo.port)", "--text", "ping!", "--count", "5"])
+        let r = try Self.run([
+            "send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(peers.echo.port)", "--text", "ping!", "--count",
+            "5",
+        ])
         #expect(r.status == 0, "\(r.output)")
-        #expect(r.output.components(separatedBy: "reply from 127.0.0.1:\(peers.echo.port), 5 bytes: \"ping!\"").count == 6)
+        #expect(
+            r.output.components(separatedBy: "reply from 127.0.0.1:\(peers.echo.port), 5 bytes: \"ping!\"").count == 6
+        )
         #expect(r.output.contains("counters: sent 5 (25 B), received 5 (25 B), dropped 0"))
     }
 
     @Test func sendJSONThroughAuthenticatedServer() throws {
         let peers = try TestPeers.shared()
-        let config = try Self.writeConfig("""
+        let config = try Self.writeConfig(
+            """
             [[server]]
             name = "auth"
             address = "127.0.0.1:\(peers.danteUserPass.port)"
             username = "\(TestPeers.username)"
             password_env = "CLI_TEST_PASSWORD"
-            """)
-        let r = try Self.run(["send", "auth", "[::1]:\(peers.echo.port)", "--family", "6", "--hex", "00 ff 41", "--json", "--config", config],
-                             environment: ["CLI_TEST_PASSWORD": TestPeers.password])
+            """
+        )
+        let r = try Self.run(
+            [
+                "send", "auth", "[::1]:\(peers.echo.port)", "--family", "6", "--hex", "00 ff 41", "--json", "--config",
+                config,
+            ],
+            environment: ["CLI_TEST_PASSWORD": TestPeers.password]
+        )
         #expect(r.status == 0, "\(r.output)")
         let object = try #require(Self.jsonLines(r.output).first)
         #expect(object["sent"] as? Int == 1)
@@ -91,13 +110,17 @@ import Testing
 
     @Test func sendWithNoReplyExitsThree() throws {
         let peers = try TestPeers.shared()
-        let r = try Self.run(["send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(peers.closedPort)", "--text", "x", "--wait-reply", "300"])
+        let r = try Self.run([
+            "send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(peers.closedPort)", "--text", "x",
+            "--wait-reply", "300",
+        ])
         #expect(r.status == 3, "\(r.output)")
         #expect(r.output.contains("received 0"))
     }
 
     @Test func serversListsTheConfigurationWithoutPasswords() throws {
-        let config = try Self.writeConfig("""
+        let config = try Self.writeConfig(
+            """
             [[server]]
             name = "lab"
             address = "[::1]:1080"
@@ -108,10 +131,15 @@ import Testing
             address = "127.0.0.1:1081"
             username = "alice"
             password = "Tr0ub4dor&3"
-            """, mode: 0o644)
+            """,
+            mode: 0o644
+        )
         let text = try Self.run(["servers", "--config", config])
         #expect(text.status == 0)
-        #expect(text.output.contains("lab") && text.output.contains("[::1]:1080") && text.output.contains("username/password (alice)"))
+        #expect(
+            text.output.contains("lab") && text.output.contains("[::1]:1080")
+                && text.output.contains("username/password (alice)")
+        )
         #expect(text.output.contains("warning") && text.output.contains("chmod 600"))
         let json = try Self.run(["servers", "--config", config, "--json"])
         let object = Self.jsonLines(json.output).first
@@ -152,7 +180,9 @@ import Testing
 
     @Test func aMissingPayloadFileExits66() throws {
         let peers = try TestPeers.shared()
-        let r = try Self.run(["send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:9", "--file", "/nonexistent/payload"])
+        let r = try Self.run([
+            "send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:9", "--file", "/nonexistent/payload",
+        ])
         #expect(r.status == 66 && r.output.contains("/nonexistent/payload"))
     }
 
@@ -187,7 +217,10 @@ import Testing
 
     @Test func withoutAConfigurationFileADemoServerNameStartsTheDemo() throws {
         let noUDP = try CLITests.run(["associate", "demo-no-udp"])
-        #expect(noUDP.status == 1 && noUDP.output.contains("S5_EOPNOTSUPP") && noUDP.output.contains("This is the built-in demo"))
+        #expect(
+            noUDP.status == 1 && noUDP.output.contains("S5_EOPNOTSUPP")
+                && noUDP.output.contains("This is the built-in demo")
+        )
         let nowhere = try CLITests.run(["associate", "demo-nowhere"])
         #expect(nowhere.status == 1 && nowhere.output.contains("ECONNREFUSED"))
         let auth = try CLITests.run(["send", "demo-auth", "echo", "--hex", "ab cd", "--json"])
@@ -208,12 +241,26 @@ import Testing
         let dir = try makeTemporaryDirectory("serveauth")
         var env = ProcessInfo.processInfo.environment
         env["RELAY_PASSWORD"] = "serve-secret-99"
-        let pid = try spawn(try CLITests.binary(), ["serve", "--listen", "127.0.0.1:\(port)", "--user", "alice", "--password-env", "RELAY_PASSWORD", "--json-log"],
-                            logPath: dir + "/log", environment: env)
-        defer { kill(pid, SIGTERM); var s: Int32 = 0; waitpid(pid, &s, 0) }
+        let pid = try spawn(
+            try CLITests.binary(),
+            [
+                "serve", "--listen", "127.0.0.1:\(port)", "--user", "alice", "--password-env", "RELAY_PASSWORD",
+                "--json-log",
+            ],
+            logPath: dir + "/log",
+            environment: env
+        )
+        defer {
+            kill(pid, SIGTERM)
+            var s: Int32 = 0
+            waitpid(pid, &s, 0)
+        }
         let deadline = Date().addingTimeInterval(10)
         while !TestSockets.canConnect(host: "127.0.0.1", port: port) && Date() < deadline { usleep(20_000) }
-        let r = try CLITests.run(["send", "socks5://alice:serve-secret-99@127.0.0.1:\(port)", "127.0.0.1:\(peers.echo.port)", "--text", "auth"])
+        let r = try CLITests.run([
+            "send", "socks5://alice:serve-secret-99@127.0.0.1:\(port)", "127.0.0.1:\(peers.echo.port)", "--text",
+            "auth",
+        ])
         #expect(r.status == 0, "\(r.output)")
         let bad = try CLITests.run(["associate", "socks5://alice:wrong@127.0.0.1:\(port)"])
         #expect(bad.status == 1 && bad.output.contains("S5_EAUTH"))
@@ -238,7 +285,10 @@ import Testing
 
     @Test func probeOfAServerWithoutUDPAndOfNothing() throws {
         let noUDP = try CLITests.run(["probe", "demo-no-udp"])
-        #expect(noUDP.status == 0 && noUDP.output.contains("✘ UDP ASSOCIATE") && noUDP.output.contains("S5_EOPNOTSUPP"), "\(noUDP.output)")
+        #expect(
+            noUDP.status == 0 && noUDP.output.contains("✘ UDP ASSOCIATE") && noUDP.output.contains("S5_EOPNOTSUPP"),
+            "\(noUDP.output)"
+        )
         let nowhere = try CLITests.run(["probe", "demo-nowhere"])
         #expect(nowhere.status == 1 && nowhere.output.contains("unreachable (ECONNREFUSED)"), "\(nowhere.output)")
     }

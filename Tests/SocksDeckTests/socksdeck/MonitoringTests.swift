@@ -35,7 +35,13 @@ import Testing
         let check = try runToCompletion(try Self.promtool(), ["check", "rules", Self.rules])
         #expect(check.status == 0 && check.output.contains("SUCCESS: 4 rules found"), "\(check.output)")
         let test = try runToCompletion(
-            "/bin/sh", ["-c", "cd \(Repository.path("monitoring/prometheus")) && '\(try Self.promtool())' test rules socksdeck-alerts.test.yml"])
+            "/bin/sh",
+            [
+                "-c",
+                "cd \(Repository.path("monitoring/prometheus")) && '\(try Self.promtool())' test rules "
+                    + "socksdeck-alerts.test.yml",
+            ]
+        )
         #expect(test.status == 0 && test.output.contains("SUCCESS"), "\(test.output)")
     }
 
@@ -46,7 +52,9 @@ import Testing
         // with Grafana's variables replaced by what they expand to.
         let rules = expressions.enumerated().map { i, expr in
             let concrete = expr.replacingOccurrences(of: "$server", with: ".*")
-            return "      - record: dashboard:expression_\(i)\n        expr: '\(concrete.replacingOccurrences(of: "'", with: "''"))'"
+            return
+                "      - record: dashboard:expression_\(i)\n        expr: "
+                + "'\(concrete.replacingOccurrences(of: "'", with: "''"))'"
         }
         let path = try makeTemporaryDirectory("dashboard") + "/expressions.yml"
         try ("groups:\n  - name: dashboard\n    rules:\n" + rules.joined(separator: "\n") + "\n")
@@ -59,18 +67,21 @@ import Testing
     /// with a probe) exports, and promtool's linter finds nothing in the export.
     @Test func theyReadMetricsWatchExportsAndTheExportPassesPromtoolsLint() throws {
         let peers = try TestPeers.shared()
-        let config = try CLITests.writeConfig("""
+        let config = try CLITests.writeConfig(
+            """
             [[server]]
             name = "watched"
             address = "127.0.0.1:\(peers.danteNoAuth.port)"
             echo = "127.0.0.1:\(peers.echo.port)"
-            """)
+            """
+        )
         let port = TestSockets.freePort()
         let dir = try makeTemporaryDirectory("monitoring")
         let pid = try spawn(
             try CLITests.binary(),
             ["watch", "--config", config, "--interval", "100", "--duration", "30", "--metrics", "127.0.0.1:\(port)"],
-            logPath: dir + "/watch.log")
+            logPath: dir + "/watch.log"
+        )
         defer {
             kill(pid, SIGKILL)
             var status: Int32 = 0
@@ -79,15 +90,22 @@ import Testing
         _ = try WatchTests.waitUntil(port) { ($0["socksdeck_probes_answered_total"] ?? 0) >= 3 }
         let exposition = WatchTests.scrape(port)
         try exposition.write(toFile: dir + "/metrics.txt", atomically: true, encoding: .utf8)
-        let lint = try runToCompletion("/bin/sh", ["-c", "'\(try Self.promtool())' check metrics < \(dir)/metrics.txt"])
+        let lint = try runToCompletion(
+            "/bin/sh",
+            ["-c", "'\(try Self.promtool())' check metrics < \(dir)/metrics.txt"]
+        )
         #expect(lint.status == 0, "promtool check metrics: \(lint.output)")
 
-        let exported = Set(exposition.split(separator: "\n").compactMap { line -> String? in
-            guard !line.hasPrefix("#"), let name = line.split(separator: "{").first else { return nil }
-            return String(name)
-        })
+        let exported = Set(
+            exposition.split(separator: "\n").compactMap { line -> String? in
+                guard !line.hasPrefix("#"), let name = line.split(separator: "{").first else { return nil }
+                return String(name)
+            }
+        )
         let rulesText = try String(contentsOfFile: Self.rules, encoding: .utf8)
-        let read = Self.metricNames(in: rulesText).union(try Self.dashboardExpressions().flatMap { Self.metricNames(in: $0) })
+        let read = Self.metricNames(in: rulesText).union(
+            try Self.dashboardExpressions().flatMap { Self.metricNames(in: $0) }
+        )
         #expect(read.count >= 10, "\(read)")
         for name in read { #expect(exported.contains(name), "\(name) is read but not exported") }
     }

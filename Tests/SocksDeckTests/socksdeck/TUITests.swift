@@ -13,7 +13,10 @@ import Testing
         t.send("Enter")
         let opened = t.waitFor("1 associated of 1")
         #expect(opened.found, "\(opened.screen)")
-        #expect(opened.screen.range(of: #"#1 +demo +127\.0\.0\.1:\d+"#, options: .regularExpression) != nil, "\(opened.screen)")
+        #expect(
+            opened.screen.range(of: #"#1 +demo +127\.0\.0\.1:\d+"#, options: .regularExpression) != nil,
+            "\(opened.screen)"
+        )
         // s opens the send form, prefilled with the echo target; Enter sends.
         t.send("s")
         #expect(t.waitFor("Send through #1 demo").found)
@@ -58,7 +61,10 @@ import Testing
     }
 
     @Test func resizesAndThemesWithoutACrash() throws {
-        let t = try TmuxSession(arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")])
+        let t = try TmuxSession(
+            arguments: ["--demo"],
+            environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")]
+        )
         defer { t.kill() }
         #expect(t.waitFor("demo-nowhere").found)
         t.send("Enter")
@@ -74,7 +80,9 @@ import Testing
         #expect(before.contains("theme dark"), "dark is the default when the shipped themes are found: \(before)")
         t.send("t")
         let after = t.waitFor("theme: ")
-        let themeNow = after.screen.range(of: #"theme [a-z-]+"#, options: .regularExpression).map { String(after.screen[$0]) }
+        let themeNow = after.screen.range(of: #"theme [a-z-]+"#, options: .regularExpression).map {
+            String(after.screen[$0])
+        }
         #expect(after.found && themeNow != nil && themeNow != "theme dark", "\(after.screen)")
         t.send("?")
         #expect(t.waitFor("this help").found, "the help overlay comes from the key table")
@@ -87,7 +95,11 @@ import Testing
     /// log stops at its oldest line, and the servers pane keeps its border at 44 columns.
     @Test func theStatusLineTheFormTheListAndTheLogBehave() throws {
         let t = try TmuxSession(
-            width: 80, height: 24, arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")])
+            width: 80,
+            height: 24,
+            arguments: ["--demo"],
+            environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")]
+        )
         defer { t.kill() }
         #expect(t.waitFor("demo-no-udp").found)
         t.send("Enter")
@@ -102,7 +114,10 @@ import Testing
         #expect(refused.found, "the form stays, saying what is wrong: \(refused.screen)")
         #expect(!refused.screen.contains("^U"), "\(refused.screen)")
         let formRow = refused.screen.split(separator: "\n").first { $0.contains("target") && $0.contains("nowhere") }
-        #expect(formRow.map { $0.filter { $0 == "│" }.count >= 2 } == true, "the form's border is whole: \(refused.screen)")
+        #expect(
+            formRow.map { $0.filter { $0 == "│" }.count >= 2 } == true,
+            "the form's border is whole: \(refused.screen)"
+        )
         t.send("Escape")
         // demo-no-udp fails; x on its row removes it (it used to say "closed").
         t.send("BTab")
@@ -117,7 +132,10 @@ import Testing
         let rows = log.split(separator: "\n", omittingEmptySubsequences: false)
         let title = try #require(rows.firstIndex { $0.contains("Log (↑") }, "\(log)")
         let inner = rows[(title + 1)...].prefix { !$0.hasPrefix("└") }
-        #expect(!inner.isEmpty && inner.allSatisfy { $0.dropFirst().trimmingCharacters(in: .whitespaces).count > 1 }, "\(log)")
+        #expect(
+            !inner.isEmpty && inner.allSatisfy { $0.dropFirst().trimmingCharacters(in: .whitespaces).count > 1 },
+            "\(log)"
+        )
         t.resize(width: 44, height: 16)
         let narrow = t.waitFor("Servers", seconds: 3).screen
         let serverRows = narrow.split(separator: "\n").filter { $0.hasPrefix("│demo") }
@@ -127,7 +145,10 @@ import Testing
 
     /// The mouse, as htop users expect: a click focuses a pane and selects the row under it.
     @Test func aClickFocusesAPaneAndSelectsARow() throws {
-        let t = try TmuxSession(arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")])
+        let t = try TmuxSession(
+            arguments: ["--demo"],
+            environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")]
+        )
         defer { t.kill() }
         #expect(t.waitFor("demo-nowhere").found)
         // Row 4 of the screen is the second server (header at 0, border 1, column titles 2).
@@ -156,7 +177,9 @@ import Testing
             try #require(name != nil && name != "dark", "\(changed.screen)")
             t.send("q")
             let deadline = Date().addingTimeInterval(5)
-            while (try? String(contentsOfFile: xdg + "/socksdeck/last-theme", encoding: .utf8)) == nil && Date() < deadline {
+            while (try? String(contentsOfFile: xdg + "/socksdeck/last-theme", encoding: .utf8)) == nil
+                && Date() < deadline
+            {
                 usleep(50_000)
             }
             let again = try TmuxSession(arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": xdg])
@@ -177,12 +200,14 @@ import Testing
     /// probes each: the header counts them and the rows show probe RTTs.
     @Test func openALoadThroughTheFirstServer() throws {
         let peers = try TestPeers.shared()
-        let config = try CLITests.writeConfig("""
+        let config = try CLITests.writeConfig(
+            """
             [[server]]
             name = "dante"
             address = "127.0.0.1:\(peers.danteNoAuth.port)"
             echo = "127.0.0.1:\(peers.echo.port)"
-            """)
+            """
+        )
         let t = try TmuxSession(arguments: ["--config", config, "--open", "12", "--probe-opened"])
         defer { t.kill() }
         #expect(t.waitFor("12 associated of 12", seconds: 15).found, "\(t.capture())")
@@ -200,7 +225,8 @@ import Testing
     @Test func againstDanteWithAPasswordThatNeverShowsAndDanteStopped() throws {
         let peers = try TestPeers.shared()
         let dante = try DanteServer(configuration: "sockd-noauth.conf")
-        let config = try CLITests.writeConfig("""
+        let config = try CLITests.writeConfig(
+            """
             [[server]]
             name = "dante-local"
             address = "127.0.0.1:\(dante.port)"
@@ -215,9 +241,16 @@ import Testing
             [[server]]
             name = "microsocks"
             address = "127.0.0.1:\(peers.microsocksPort)"
-            """)
-        let t = try TmuxSession(arguments: ["--config", config], environment: ["TUI_TEST_PASSWORD": TestPeers.password])
-        defer { t.kill(); dante.stop() }
+            """
+        )
+        let t = try TmuxSession(
+            arguments: ["--config", config],
+            environment: ["TUI_TEST_PASSWORD": TestPeers.password]
+        )
+        defer {
+            t.kill()
+            dante.stop()
+        }
         #expect(t.waitFor("dante-auth").found, "\(t.capture())")
         t.send("Enter")
         #expect(t.waitFor("1 associated of 1").found, "\(t.capture())")
@@ -242,7 +275,10 @@ import Testing
     /// Idle CPU with the demo open: the figure goes in the notes; the assertion only guards
     /// against a busy loop (a tenth of a core), not a benchmark.
     @Test func idleCPUIsSmall() throws {
-        let t = try TmuxSession(arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")])
+        let t = try TmuxSession(
+            arguments: ["--demo"],
+            environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")]
+        )
         defer { t.kill() }
         #expect(t.waitFor("demo-nowhere").found)
         let shell = try #require(t.panePID)

@@ -40,14 +40,23 @@ import Testing
             """
         let dir = try makeTemporaryDirectory("prom")
         try text.write(toFile: dir + "/metrics.txt", atomically: true, encoding: .utf8)
-        let r = try runToCompletion("/bin/sh", ["-c", "\(try ThirdPartyClientTests.python()) -c '\(script)' < \(dir)/metrics.txt"])
-        guard r.status == 0, let object = try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Double] else {
+        let r = try runToCompletion(
+            "/bin/sh",
+            ["-c", "\(try ThirdPartyClientTests.python()) -c '\(script)' < \(dir)/metrics.txt"]
+        )
+        guard r.status == 0,
+            let object = try JSONSerialization.jsonObject(with: Data(r.output.utf8)) as? [String: Double]
+        else {
             throw PeerError.failed("prometheus_client could not parse the metrics: \(r.output)\n\(text)")
         }
         return object
     }
 
-    static func waitUntil(_ port: UInt16, seconds: Double = 10, _ condition: ([String: Double]) -> Bool) throws -> [String: Double] {
+    static func waitUntil(
+        _ port: UInt16,
+        seconds: Double = 10,
+        _ condition: ([String: Double]) -> Bool
+    ) throws -> [String: Double] {
         let deadline = Date().addingTimeInterval(seconds)
         var last: [String: Double] = [:]
         while Date() < deadline {
@@ -65,16 +74,24 @@ import Testing
         let peers = try TestPeers.shared()
         var dante: DanteServer? = try DanteServer(configuration: "sockd-noauth.conf")
         let dantePort = dante!.port
-        let config = try CLITests.writeConfig("""
+        let config = try CLITests.writeConfig(
+            """
             [[server]]
             name = "watched"
             address = "127.0.0.1:\(dantePort)"
             echo = "127.0.0.1:\(peers.echo.port)"
-            """)
+            """
+        )
         let metricsPort = TestSockets.freePort()
         let dir = try makeTemporaryDirectory("watch")
-        let pid = try spawn(try CLITests.binary(), ["watch", "--config", config, "--interval", "100", "--duration", "60",
-                                                    "--metrics", "127.0.0.1:\(metricsPort)", "--json"], logPath: dir + "/watch.log")
+        let pid = try spawn(
+            try CLITests.binary(),
+            [
+                "watch", "--config", config, "--interval", "100", "--duration", "60",
+                "--metrics", "127.0.0.1:\(metricsPort)", "--json",
+            ],
+            logPath: dir + "/watch.log"
+        )
         defer {
             kill(pid, SIGKILL)
             var status: Int32 = 0
@@ -98,7 +115,9 @@ import Testing
         let unhealthy = Self.scrape(metricsPort, path: "/healthz")
         #expect(unhealthy.hasPrefix("HTTP/1.1 503") && unhealthy.contains("down: watched ("), "\(unhealthy)")
         // The probe's figures of the association that ended are kept (they went back to 0 once).
-        for name in ["socksdeck_probes_sent_total", "socksdeck_probes_answered_total", "socksdeck_probe_rtt_seconds_count"] {
+        for name in [
+            "socksdeck_probes_sent_total", "socksdeck_probes_answered_total", "socksdeck_probe_rtt_seconds_count",
+        ] {
             #expect((down[name] ?? 0) >= (up[name] ?? 1), "\(name) went back: \(up[name] ?? 0) -> \(down[name] ?? 0)")
         }
 
@@ -109,8 +128,13 @@ import Testing
         #expect(again["socksdeck_association_up"] == 1, "\(again)")
         #expect((again["socksdeck_reconnects_total"] ?? 0) >= 1)
         #expect((again["socksdeck_datagrams_sent_total"] ?? 0) > sentBefore, "counters keep their history")
-        for name in ["socksdeck_probes_sent_total", "socksdeck_probes_answered_total", "socksdeck_probe_rtt_seconds_count"] {
-            #expect((again[name] ?? 0) >= (down[name] ?? 1), "\(name) went back: \(down[name] ?? 0) -> \(again[name] ?? 0)")
+        for name in [
+            "socksdeck_probes_sent_total", "socksdeck_probes_answered_total", "socksdeck_probe_rtt_seconds_count",
+        ] {
+            #expect(
+                (again[name] ?? 0) >= (down[name] ?? 1),
+                "\(name) went back: \(down[name] ?? 0) -> \(again[name] ?? 0)"
+            )
         }
 
         // SIGTERM ends it cleanly; the JSON lines told the story.
@@ -121,6 +145,9 @@ import Testing
         #expect(status & 0x7F == 0 && (status >> 8) & 0xFF == 0, "exit status \(status)")
         let log = (try? String(contentsOfFile: dir + "/watch.log", encoding: .utf8)) ?? ""
         let events = CLITests.jsonLines(log).compactMap { $0["event"] as? String }
-        #expect(events.contains("associated") && events.contains("closed") && events.contains("interval"), "\(log.suffix(2000))")
+        #expect(
+            events.contains("associated") && events.contains("closed") && events.contains("interval"),
+            "\(log.suffix(2000))"
+        )
     }
 }

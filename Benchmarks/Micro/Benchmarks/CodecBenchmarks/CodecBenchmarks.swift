@@ -8,7 +8,10 @@ import Socks5
 // the code's.
 let benchmarks: @Sendable () -> Void = {
     Benchmark.defaultConfiguration = .init(
-        metrics: [.wallClock, .mallocCountTotal, .throughput], scalingFactor: .kilo, maxDuration: .seconds(2))
+        metrics: [.wallClock, .mallocCountTotal, .throughput],
+        scalingFactor: .kilo,
+        maxDuration: .seconds(2)
+    )
 
     Benchmark("baseline: an empty loop") { benchmark in
         for i in benchmark.scaledIterations { blackHole(i) }
@@ -36,7 +39,8 @@ let benchmarks: @Sendable () -> Void = {
         }
     }
 
-    let domainDatagram: [UInt8] = [0, 0, 0, 3, 11] + Array("example.org".utf8) + [0x27, 0x0F] + [UInt8](repeating: 0x42, count: 64)
+    let domainDatagram: [UInt8] =
+        [0, 0, 0, 3, 11] + Array("example.org".utf8) + [0x27, 0x0F] + [UInt8](repeating: 0x42, count: 64)
     Benchmark("UDP header decode, domain name") { benchmark in
         domainDatagram.withUnsafeBytes { bytes in
             for _ in benchmark.scaledIterations { blackHole(try? UDPDatagramHeader.parse(bytes)) }
@@ -58,9 +62,14 @@ let benchmarks: @Sendable () -> Void = {
     }
 
     for pipelining in [false, true] {
-        Benchmark("handshake, UDP ASSOCIATE, no auth\(pipelining ? ", pipelined" : "") (state machine only)") { benchmark in
+        Benchmark("handshake, UDP ASSOCIATE, no auth\(pipelining ? ", pipelined" : "") (state machine only)") {
+            benchmark in
             for _ in benchmark.scaledIterations {
-                var machine = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4), pipelining: pipelining)
+                var machine = ClientHandshake(
+                    command: .udpAssociate,
+                    address: .unspecified(.ipv4),
+                    pipelining: pipelining
+                )
                 blackHole(machine.start())
                 blackHole(machine.receive(selection))
                 blackHole(machine.receive(reply))

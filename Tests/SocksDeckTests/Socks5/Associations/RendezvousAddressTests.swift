@@ -1,12 +1,20 @@
 import Glibc
 import Testing
+
 @testable import Socks5
 
 /// The one rule for an unspecified BND: the server's address in BND's family.
 @Suite struct RendezvousAddressTests {
-    static func rendezvous(_ bound: String, server: String, others: [String] = []) throws(SOCKS5Error) -> RendezvousAddress {
-        try RendezvousAddress(reply: .ip(IPEndpoint(bound)!), server: IPEndpoint(server)!,
-                              serverAddresses: others.compactMap(IPAddress.init))
+    static func rendezvous(
+        _ bound: String,
+        server: String,
+        others: [String] = []
+    ) throws(SOCKS5Error) -> RendezvousAddress {
+        try RendezvousAddress(
+            reply: .ip(IPEndpoint(bound)!),
+            server: IPEndpoint(server)!,
+            serverAddresses: others.compactMap(IPAddress.init)
+        )
     }
 
     @Test func aConcreteBNDIsUsedAsSent() throws {
@@ -17,7 +25,10 @@ import Testing
     @Test func anUnspecifiedBNDOfTheServersFamilyIsTheServersAddress() throws {
         let r = try Self.rendezvous("0.0.0.0:5000", server: "192.0.2.7:1080")
         #expect(r.asUsed == IPEndpoint("192.0.2.7:5000")! && r.substitution == .serverAddress)
-        #expect(r.description == "192.0.2.7:5000 (the server sent BND 0.0.0.0:5000: unspecified, so the server's address 192.0.2.7)")
+        #expect(
+            r.description
+                == "192.0.2.7:5000 (the server sent BND 0.0.0.0:5000: unspecified, so the server's address 192.0.2.7)"
+        )
     }
 
     /// Measured with asyncio-socks-server: reached at [::1], it answers BND 0.0.0.0:P and only
@@ -47,7 +58,10 @@ import Testing
 
     @Test func aDomainBNDIsS5EBNDDOMAIN() {
         #expect(throws: SOCKS5Error.self) {
-            try RendezvousAddress(reply: .domain(DomainName("relay.example")!, port: 1), server: IPEndpoint("127.0.0.1:1080")!)
+            try RendezvousAddress(
+                reply: .domain(DomainName("relay.example")!, port: 1),
+                server: IPEndpoint("127.0.0.1:1080")!
+            )
         }
     }
 }
@@ -56,16 +70,28 @@ import Testing
 @Suite struct DeclaredSourceTests {
     @Test func eachPolicyDeclaresWhatItSays() {
         let local = IPAddress("127.0.0.5")
-        #expect(DeclaredSource.zero.declaration(family: .ipv4, dataSocketPort: 4000, controlLocal: local) == .unspecified(.ipv4))
-        #expect(DeclaredSource.port.declaration(family: .ipv4, dataSocketPort: 4000) == .ip(IPEndpoint("0.0.0.0:4000")!))
+        #expect(
+            DeclaredSource.zero.declaration(family: .ipv4, dataSocketPort: 4000, controlLocal: local)
+                == .unspecified(.ipv4)
+        )
+        #expect(
+            DeclaredSource.port.declaration(family: .ipv4, dataSocketPort: 4000) == .ip(IPEndpoint("0.0.0.0:4000")!)
+        )
         #expect(DeclaredSource.port.declaration(family: .ipv6, dataSocketPort: 4000) == .ip(IPEndpoint("[::]:4000")!))
-        #expect(DeclaredSource.address.declaration(family: .ipv4, dataSocketPort: 4000, controlLocal: local)
-                == .ip(IPEndpoint("127.0.0.5:4000")!))
+        #expect(
+            DeclaredSource.address.declaration(family: .ipv4, dataSocketPort: 4000, controlLocal: local)
+                == .ip(IPEndpoint("127.0.0.5:4000")!)
+        )
         // The other family's loopback: the loopback of the family asked for.
-        #expect(DeclaredSource.address.declaration(family: .ipv4, dataSocketPort: 4000, controlLocal: IPAddress("::1"))
-                == .ip(IPEndpoint("127.0.0.1:4000")!))
+        #expect(
+            DeclaredSource.address.declaration(family: .ipv4, dataSocketPort: 4000, controlLocal: IPAddress("::1"))
+                == .ip(IPEndpoint("127.0.0.1:4000")!)
+        )
         // No data socket yet: all zeros, whatever the policy.
-        #expect(DeclaredSource.address.declaration(family: .ipv6, dataSocketPort: nil, controlLocal: local) == .unspecified(.ipv6))
+        #expect(
+            DeclaredSource.address.declaration(family: .ipv6, dataSocketPort: nil, controlLocal: local)
+                == .unspecified(.ipv6)
+        )
         #expect(DeclaredSource.default == .port)
     }
 

@@ -1,6 +1,7 @@
 import CSocks5
 import Foundation
 import Testing
+
 @testable import Socks5
 
 /// Bad input from a server never hangs or crashes: each case yields -1 with the documented errno
@@ -8,8 +9,8 @@ import Testing
 /// and leaves no descriptor behind. Scripted servers produce the malformations; Dante covers the
 /// well-formed paths (Integration/).
 @Suite struct HostileServerTests {
-    static let greeting = 3      // 05 01 00
-    static let request = 10      // 05 03 00 01 0.0.0.0:0
+    static let greeting = 3  // 05 01 00
+    static let request = 10  // 05 03 00 01 0.0.0.0:0
     static let accept: [ScriptedServer.Step] = [.expect(greeting), .send([0x05, 0x00]), .expect(request)]
 
     struct Case: CustomTestStringConvertible, Sendable {
@@ -22,37 +23,131 @@ import Testing
 
     static let cases: [Case] = {
         var all: [Case] = [
-            Case(name: "method FF", script: { [.expect(greeting), .send([0x05, 0xFF])] }, errno: EACCES, s5: S5_ENOMETHOD),
-            Case(name: "method not offered", script: { [.expect(greeting), .send([0x05, 0x02])] }, errno: EPROTO, s5: S5_EBADMETHOD),
-            Case(name: "GSSAPI chosen unasked", script: { [.expect(greeting), .send([0x05, 0x01])] }, errno: EPROTO, s5: S5_EBADMETHOD),
-            Case(name: "wrong version in method reply", script: { [.expect(greeting), .send([0x04, 0x00])] }, errno: EPROTO, s5: S5_EBADREPLY),
-            Case(name: "wrong version in reply", script: { accept + [.send([0x04, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 1])] }, errno: EPROTO, s5: S5_EBADREPLY),
-            Case(name: "SOCKS4 answer", script: { accept + [.send([0x00, 0x5A, 0, 0, 0, 0, 0, 0])] }, errno: EPROTO, s5: S5_EBADREPLY),
-            Case(name: "ATYP 2", script: { accept + [.send([0x05, 0x00, 0x00, 0x02, 127, 0, 0, 1, 0, 1])] }, errno: EPROTO, s5: S5_EBADREPLY),
-            Case(name: "ATYP 5", script: { accept + [.send([0x05, 0x00, 0x00, 0x05, 127, 0, 0, 1, 0, 1])] }, errno: EPROTO, s5: S5_EBADREPLY),
-            Case(name: "ATYP FF", script: { accept + [.send([0x05, 0x00, 0x00, 0xFF, 127, 0, 0, 1, 0, 1])] }, errno: EPROTO, s5: S5_EBADREPLY),
-            Case(name: "domain BND of length 0", script: { accept + [.send([0x05, 0x00, 0x00, 0x03, 0, 0, 1])] }, errno: EPROTO, s5: S5_EBADREPLY),
-            Case(name: "domain BND of length 255", script: { accept + [.send([0x05, 0x00, 0x00, 0x03, 255] + [UInt8](repeating: 0x61, count: 255) + [0, 1])] },
-                 errno: EAFNOSUPPORT, s5: S5_EBNDDOMAIN),
-            Case(name: "shadowsocks' truncated REP 7", script: { accept + [.send([0x05, 0x07, 0x00, 0x01])] }, errno: EPROTO, s5: S5_ECLOSED),
+            Case(
+                name: "method FF",
+                script: { [.expect(greeting), .send([0x05, 0xFF])] },
+                errno: EACCES,
+                s5: S5_ENOMETHOD
+            ),
+            Case(
+                name: "method not offered",
+                script: { [.expect(greeting), .send([0x05, 0x02])] },
+                errno: EPROTO,
+                s5: S5_EBADMETHOD
+            ),
+            Case(
+                name: "GSSAPI chosen unasked",
+                script: { [.expect(greeting), .send([0x05, 0x01])] },
+                errno: EPROTO,
+                s5: S5_EBADMETHOD
+            ),
+            Case(
+                name: "wrong version in method reply",
+                script: { [.expect(greeting), .send([0x04, 0x00])] },
+                errno: EPROTO,
+                s5: S5_EBADREPLY
+            ),
+            Case(
+                name: "wrong version in reply",
+                script: { accept + [.send([0x04, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 1])] },
+                errno: EPROTO,
+                s5: S5_EBADREPLY
+            ),
+            Case(
+                name: "SOCKS4 answer",
+                script: { accept + [.send([0x00, 0x5A, 0, 0, 0, 0, 0, 0])] },
+                errno: EPROTO,
+                s5: S5_EBADREPLY
+            ),
+            Case(
+                name: "ATYP 2",
+                script: { accept + [.send([0x05, 0x00, 0x00, 0x02, 127, 0, 0, 1, 0, 1])] },
+                errno: EPROTO,
+                s5: S5_EBADREPLY
+            ),
+            Case(
+                name: "ATYP 5",
+                script: { accept + [.send([0x05, 0x00, 0x00, 0x05, 127, 0, 0, 1, 0, 1])] },
+                errno: EPROTO,
+                s5: S5_EBADREPLY
+            ),
+            Case(
+                name: "ATYP FF",
+                script: { accept + [.send([0x05, 0x00, 0x00, 0xFF, 127, 0, 0, 1, 0, 1])] },
+                errno: EPROTO,
+                s5: S5_EBADREPLY
+            ),
+            Case(
+                name: "domain BND of length 0",
+                script: { accept + [.send([0x05, 0x00, 0x00, 0x03, 0, 0, 1])] },
+                errno: EPROTO,
+                s5: S5_EBADREPLY
+            ),
+            Case(
+                name: "domain BND of length 255",
+                script: {
+                    accept + [.send([0x05, 0x00, 0x00, 0x03, 255] + [UInt8](repeating: 0x61, count: 255) + [0, 1])]
+                },
+                errno: EAFNOSUPPORT,
+                s5: S5_EBNDDOMAIN
+            ),
+            Case(
+                name: "shadowsocks' truncated REP 7",
+                script: { accept + [.send([0x05, 0x07, 0x00, 0x01])] },
+                errno: EPROTO,
+                s5: S5_ECLOSED
+            ),
             Case(name: "close before any reply", script: { accept }, errno: EPROTO, s5: S5_ECLOSED),
             Case(name: "close before method selection", script: { [.expect(greeting)] }, errno: EPROTO, s5: S5_ECLOSED),
-            Case(name: "reset mid-handshake", script: { [.expect(greeting), .send([0x05]), .reset] }, errno: ECONNRESET, s5: 0),
+            Case(
+                name: "reset mid-handshake",
+                script: { [.expect(greeting), .send([0x05]), .reset] },
+                errno: ECONNRESET,
+                s5: 0
+            ),
         ]
-        let errnos: [Int32] = [0, EPROTO, EACCES, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, ETIMEDOUT, EOPNOTSUPP, EAFNOSUPPORT]
+        let errnos: [Int32] = [
+            0, EPROTO, EACCES, ENETUNREACH, EHOSTUNREACH, ECONNREFUSED, ETIMEDOUT, EOPNOTSUPP, EAFNOSUPPORT,
+        ]
         for rep in 1...8 {
-            all.append(Case(name: "REP \(rep)", script: { accept + [.send([0x05, UInt8(rep), 0x00, 0x01, 0, 0, 0, 0, 0, 0])] },
-                            errno: errnos[rep], s5: Int32(rep)))
+            all.append(
+                Case(
+                    name: "REP \(rep)",
+                    script: { accept + [.send([0x05, UInt8(rep), 0x00, 0x01, 0, 0, 0, 0, 0, 0])] },
+                    errno: errnos[rep],
+                    s5: Int32(rep)
+                )
+            )
         }
         for rep: UInt8 in [9, 0x80, 0xFF] {
-            all.append(Case(name: "unassigned REP \(rep)", script: { accept + [.send([0x05, rep, 0x00, 0x01, 0, 0, 0, 0, 0, 0])] },
-                            errno: EPROTO, s5: S5_EUNASSIGNED))
+            all.append(
+                Case(
+                    name: "unassigned REP \(rep)",
+                    script: { accept + [.send([0x05, rep, 0x00, 0x01, 0, 0, 0, 0, 0, 0])] },
+                    errno: EPROTO,
+                    s5: S5_EUNASSIGNED
+                )
+            )
         }
         let reply: [UInt8] = [0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0x9C, 0x40]
         for cut in 1..<reply.count {
-            all.append(Case(name: "reply cut after \(cut) bytes", script: { accept + [.send(Array(reply[0..<cut]))] }, errno: EPROTO, s5: S5_ECLOSED))
+            all.append(
+                Case(
+                    name: "reply cut after \(cut) bytes",
+                    script: { accept + [.send(Array(reply[0..<cut]))] },
+                    errno: EPROTO,
+                    s5: S5_ECLOSED
+                )
+            )
         }
-        all.append(Case(name: "method selection cut after 1 byte", script: { [.expect(greeting), .send([0x05])] }, errno: EPROTO, s5: S5_ECLOSED))
+        all.append(
+            Case(
+                name: "method selection cut after 1 byte",
+                script: { [.expect(greeting), .send([0x05])] },
+                errno: EPROTO,
+                s5: S5_ECLOSED
+            )
+        )
         return all
     }()
 
@@ -89,8 +184,10 @@ import Testing
     }
 
     @Test func aReplyOneByteAtATimeSucceeds() throws {
-        let server = ScriptedServer(script: [.expect(3), .sendSlowly([0x05, 0x00]), .expect(10),
-                                             .sendSlowly([0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0x9C, 0x40]), .silent(seconds: 1)])
+        let server = ScriptedServer(script: [
+            .expect(3), .sendSlowly([0x05, 0x00]), .expect(10),
+            .sendSlowly([0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0x9C, 0x40]), .silent(seconds: 1),
+        ])
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
         let r = CAPI.associate(socket: fd, dstFamily: .ipv4, server: server.endpoint)
@@ -99,7 +196,11 @@ import Testing
     }
 
     @Test func extraBytesAfterTheReplyAreLeftInTheSocket() throws {
-        let server = ScriptedServer(script: HostileServerTests.accept + [.send([0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0x9C, 0x40, 0xAA, 0xBB]), .silent(seconds: 1)])
+        let server = ScriptedServer(
+            script: HostileServerTests.accept + [
+                .send([0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0x9C, 0x40, 0xAA, 0xBB]), .silent(seconds: 1),
+            ]
+        )
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
         let rendezvous = try SOCKS5Client.associateUDP(controlSocket: fd, server: server.endpoint, family: .ipv4)
@@ -111,7 +212,11 @@ import Testing
     }
 
     @Test func anUnspecifiedBNDIsReplacedByTheServerAddress() throws {
-        let server = ScriptedServer(script: HostileServerTests.accept + [.send([0x05, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0x10, 0x92]), .silent(seconds: 1)])
+        let server = ScriptedServer(
+            script: HostileServerTests.accept + [
+                .send([0x05, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0x10, 0x92]), .silent(seconds: 1),
+            ]
+        )
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
         let rendezvous = try SOCKS5Client.associateUDP(controlSocket: fd, server: server.endpoint, family: .ipv4)
@@ -125,7 +230,12 @@ import Testing
         let server = ScriptedServer(script: HostileServerTests.accept + [.send(v6Reply), .silent(seconds: 1)])
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
-        let r = CAPI.associate(socket: fd, dstFamily: .ipv4, dstLength: MemoryLayout<sockaddr_in>.size, server: server.endpoint)
+        let r = CAPI.associate(
+            socket: fd,
+            dstFamily: .ipv4,
+            dstLength: MemoryLayout<sockaddr_in>.size,
+            server: server.endpoint
+        )
         #expect(r.rc == -1 && r.errno == EINVAL && r.s5 == 0)
         #expect(r.dst == IPEndpoint("0.0.0.0:0"))
     }
@@ -133,12 +243,15 @@ import Testing
     @Test(arguments: [AddressFamily.ipv4, .ipv6])
     func theRequestDeclaresTheAllZeroAddressOfDstsFamily(family: AddressFamily) {
         let request = family == .ipv4 ? 10 : 22
-        let server = ScriptedServer(script: [.expect(3), .send([0x05, 0x00]), .expect(request), .send([0x05, 0x07, 0x00, 0x01, 0, 0, 0, 0, 0, 0])])
+        let server = ScriptedServer(script: [
+            .expect(3), .send([0x05, 0x00]), .expect(request), .send([0x05, 0x07, 0x00, 0x01, 0, 0, 0, 0, 0, 0]),
+        ])
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
         _ = CAPI.associate(socket: fd, dstFamily: family, server: server.endpoint)
         server.finish()
-        let expected: [UInt8] = family == .ipv4 ? [5, 3, 0, 1, 0, 0, 0, 0, 0, 0] : [5, 3, 0, 4] + [UInt8](repeating: 0, count: 18)
+        let expected: [UInt8] =
+            family == .ipv4 ? [5, 3, 0, 1, 0, 0, 0, 0, 0, 0] : [5, 3, 0, 4] + [UInt8](repeating: 0, count: 18)
         #expect(server.received == [5, 1, 0] + expected)
     }
 
@@ -159,7 +272,10 @@ import Testing
         defer { close(fd) }
         let (r, seconds) = measure { CAPI.associate(socket: fd, dstFamily: .ipv4, server: server.endpoint) }
         #expect(r.rc == -1 && r.errno == ETIMEDOUT && r.s5 == 0)
-        #expect(seconds >= Double(SOCKS5_DEFAULT_TIMEOUT_MS) / 1000 - 0.1 && seconds < Double(SOCKS5_DEFAULT_TIMEOUT_MS) / 1000 + 2)
+        #expect(
+            seconds >= Double(SOCKS5_DEFAULT_TIMEOUT_MS) / 1000 - 0.1
+                && seconds < Double(SOCKS5_DEFAULT_TIMEOUT_MS) / 1000 + 2
+        )
     }
 
     @Test func aSilentServerTimesOutOnTheSwiftOptionBound() {
@@ -168,8 +284,12 @@ import Testing
         defer { close(fd) }
         let (_, seconds) = measure {
             #expect(throws: SOCKS5Error.self) {
-                try SOCKS5Client.associateUDP(controlSocket: fd, server: server.endpoint, family: .ipv4,
-                                              options: SOCKS5Options(timeoutMilliseconds: 300))
+                try SOCKS5Client.associateUDP(
+                    controlSocket: fd,
+                    server: server.endpoint,
+                    family: .ipv4,
+                    options: SOCKS5Options(timeoutMilliseconds: 300)
+                )
             }
         }
         #expect(seconds < 3)
@@ -177,9 +297,13 @@ import Testing
 
     @Test func aTricklingServerIsBoundedPerMessage() {
         // One byte every 150 ms: the 10-byte reply cannot finish within a 500 ms bound.
-        let server = ScriptedServer(script: HostileServerTests.accept + [.send([0x05]), .silent(seconds: 0.15), .send([0x00]),
-                                                                         .silent(seconds: 0.15), .send([0x00]), .silent(seconds: 0.15),
-                                                                         .send([0x01]), .silent(seconds: 0.15), .send([127]), .silent(seconds: 2)])
+        let server = ScriptedServer(
+            script: HostileServerTests.accept + [
+                .send([0x05]), .silent(seconds: 0.15), .send([0x00]),
+                .silent(seconds: 0.15), .send([0x00]), .silent(seconds: 0.15),
+                .send([0x01]), .silent(seconds: 0.15), .send([127]), .silent(seconds: 2),
+            ]
+        )
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
         TestSockets.setReceiveTimeout(fd, milliseconds: 500)
@@ -194,8 +318,12 @@ import Testing
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
         do {
-            _ = try SOCKS5Client.associateUDP(controlSocket: fd, server: server.endpoint, family: .ipv4,
-                                              options: SOCKS5Options(credentials: Credentials(username: "socksuser", password: "sockspass")))
+            _ = try SOCKS5Client.associateUDP(
+                controlSocket: fd,
+                server: server.endpoint,
+                family: .ipv4,
+                options: SOCKS5Options(credentials: Credentials(username: "socksuser", password: "sockspass"))
+            )
             Issue.record("succeeded")
         } catch {
             #expect(error.code == .malformedReply)

@@ -1,13 +1,20 @@
 import CSocks5
 import Foundation
 import Testing
+
 @testable import Socks5
 
 /// Invalid arguments fail before any I/O, the way connect(2) would, with socks5_errno 0.
 @Suite struct InvalidArgumentTests {
     let server = IPEndpoint("127.0.0.1:9")!
 
-    private func call(_ fd: Int32, dst: UnsafePointer<sockaddr>?, _ dstLen: Int, svr: UnsafePointer<sockaddr>?, _ svrLen: Int) -> (Int32, Int32, Int32) {
+    private func call(
+        _ fd: Int32,
+        dst: UnsafePointer<sockaddr>?,
+        _ dstLen: Int,
+        svr: UnsafePointer<sockaddr>?,
+        _ svrLen: Int
+    ) -> (Int32, Int32, Int32) {
         errno = 0
         socks5_errno = -1
         let rc = socks5udp_associate(fd, dst, dstLen, svr, svrLen)
@@ -55,7 +62,7 @@ import Testing
     @Test func aDescriptorThatIsNotASocketIsENOTSOCK() {
         var fds: [Int32] = [0, 0]
         pipe(&fds)
-        defer { fds.forEach { close($0) } }
+        defer { for fd in fds { close(fd) } }
         withAddresses { dst, svr in
             #expect(call(fds[0], dst: dst, 16, svr: svr, 16) == (-1, ENOTSOCK, 0))
             #expect(call(-1, dst: dst, 16, svr: svr, 16) == (-1, EBADF, 0))

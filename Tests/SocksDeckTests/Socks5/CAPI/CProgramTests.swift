@@ -9,7 +9,8 @@ import Testing
     static func libraryDirectory() throws -> String {
         // The test bundle sits in the build folder beside the library.
         let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
-        for dir in [bundle, Repository.path(".build/debug")] where FileManager.default.fileExists(atPath: dir + "/libsocks5.so") {
+        for dir in [bundle, Repository.path(".build/debug")]
+        where FileManager.default.fileExists(atPath: dir + "/libsocks5.so") {
             return dir
         }
         throw PeerError.missing("libsocks5.so not found beside \(bundle): run `swift build` before `swift test`")
@@ -25,10 +26,14 @@ import Testing
         }
         let lib = try libraryDirectory()
         let out = try makeTemporaryDirectory("c") + "/" + name
-        let result = try runToCompletion(compiler, [
-            "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror", "-I", Repository.path("Sources/CSocks5/include"),
-            source, "-o", out, "-L", lib, "-lsocks5", "-Wl,-rpath," + lib,
-        ] + (sanitizer.map { [$0] } ?? []) + threadSanitizerRuntimeLibraries(compiler))
+        let result = try runToCompletion(
+            compiler,
+            [
+                "-std=c11", "-D_DEFAULT_SOURCE", "-Wall", "-Wextra", "-Werror", "-I",
+                Repository.path("Sources/CSocks5/include"),
+                source, "-o", out, "-L", lib, "-lsocks5", "-Wl,-rpath," + lib,
+            ] + (sanitizer.map { [$0] } ?? []) + threadSanitizerRuntimeLibraries(compiler)
+        )
         guard result.status == 0 else { throw PeerError.failed("\(compilerName) failed:\n\(result.output)") }
         return out
     }
@@ -37,14 +42,18 @@ import Testing
     /// with it needs libdispatch and the blocks runtime that come with Swift.
     static func threadSanitizerRuntimeLibraries(_ clang: String) -> [String] {
         guard active_sanitizer() == 2 else { return [] }
-        let swiftLibraries = URL(fileURLWithPath: clang).resolvingSymlinksInPath()
+        let swiftLibraries =
+            URL(fileURLWithPath: clang).resolvingSymlinksInPath()
             .deletingLastPathComponent().deletingLastPathComponent().path + "/lib/swift/linux"
         return ["-L", swiftLibraries, "-ldispatch", "-lBlocksRuntime", "-Wl,-rpath," + swiftLibraries]
     }
 
     @Test func theCTestProgramPassesAgainstDanteAndMicrosocks() throws {
         let peers = try TestPeers.shared()
-        let binary = try Self.compile(Repository.path("Tests/SocksDeckTests/Socks5/CAPI/c/socks5_client_test.c"), "socks5_client_test")
+        let binary = try Self.compile(
+            Repository.path("Tests/SocksDeckTests/Socks5/CAPI/c/socks5_client_test.c"),
+            "socks5_client_test"
+        )
         var env = ProcessInfo.processInfo.environment
         env["NOAUTH_PORT"] = "\(peers.danteNoAuth.port)"
         env["USERPASS_PORT"] = "\(peers.danteUserPass.port)"
@@ -63,12 +72,19 @@ import Testing
         let peers = try TestPeers.shared()
         let source = Repository.path("Examples/c/associate.c")
         let binary = try Self.compile(source, "associate")
-        let result = try runToCompletion(binary, ["127.0.0.1", "\(peers.danteNoAuth.port)", "127.0.0.1", "\(peers.echo.port)"], seconds: 30)
+        let result = try runToCompletion(
+            binary,
+            ["127.0.0.1", "\(peers.danteNoAuth.port)", "127.0.0.1", "\(peers.echo.port)"],
+            seconds: 30
+        )
         #expect(result.status == 0, "\(result.output)")
         #expect(result.output.contains("rendezvous 127.0.0.1:"))
         #expect(result.output.contains("echo: hello through SOCKS5"))
         let readme = try String(contentsOfFile: Repository.path("README.md"), encoding: .utf8)
         let example = try String(contentsOfFile: source, encoding: .utf8)
-        #expect(readme.contains(example.trimmingCharacters(in: .whitespacesAndNewlines)), "README.md must show Examples/c/associate.c as it is")
+        #expect(
+            readme.contains(example.trimmingCharacters(in: .whitespacesAndNewlines)),
+            "README.md must show Examples/c/associate.c as it is"
+        )
     }
 }

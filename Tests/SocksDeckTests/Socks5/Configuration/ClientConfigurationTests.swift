@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Socks5
 
 @Suite struct ClientConfigurationTests {
@@ -15,7 +16,14 @@ import Testing
     @Test func parsesRecordsWithLineNumbers() throws {
         let c = try ClientConfiguration(parsing: text)
         #expect(c.records.count == 6)
-        #expect(c.records[0] == .init(destination: .network(IPAddress("10.0.0.0")!, prefixLength: 8), server: .server(host: "192.0.2.1", port: 1080), line: 2))
+        #expect(
+            c.records[0]
+                == .init(
+                    destination: .network(IPAddress("10.0.0.0")!, prefixLength: 8),
+                    server: .server(host: "192.0.2.1", port: 1080),
+                    line: 2
+                )
+        )
         #expect(c.records[2].server == .direct)
         #expect(c.records[2].destination == .network(IPAddress("10.1.2.3")!, prefixLength: 32))
         #expect(c.records[4].server == .server(host: "2001:db8::2", port: 1090))
@@ -24,7 +32,9 @@ import Testing
 
     @Test func longestPrefixWinsAndNoneMeansDirect() throws {
         let c = try ClientConfiguration(parsing: text)
-        func pick(_ a: String) throws -> ServerSelection.Outcome { try ServerSelection.select(for: IPAddress(a)!, in: c) }
+        func pick(_ a: String) throws -> ServerSelection.Outcome {
+            try ServerSelection.select(for: IPAddress(a)!, in: c)
+        }
         #expect(try pick("10.9.9.9") == .server(IPEndpoint("192.0.2.1:1080")!, record: c.records[0]))
         #expect(try pick("10.1.9.9") == .server(IPEndpoint("192.0.2.2:1081")!, record: c.records[1]))
         #expect(try pick("10.1.2.3") == .direct(record: c.records[2]))
@@ -37,14 +47,25 @@ import Testing
 
     @Test func aNameRecordBeatsEveryAddressRecord() throws {
         let c = try ClientConfiguration(parsing: text)
-        let outcome = try ServerSelection.select(for: IPAddress("10.1.2.3")!, in: c, reverseName: { "host.EXAMPLE.org" })
+        let outcome = try ServerSelection.select(
+            for: IPAddress("10.1.2.3")!,
+            in: c,
+            reverseName: { "host.EXAMPLE.org" }
+        )
         #expect(outcome == .server(IPEndpoint("192.0.2.9:9000")!, record: c.records[5]))
     }
 
     @Test func reverseLookupIsOnlyAskedWhenThereAreNameRecords() throws {
         let c = try ClientConfiguration(parsing: "0.0.0.0/0 192.0.2.1")
         var asked = false
-        _ = try ServerSelection.select(for: IPAddress("10.0.0.1")!, in: c, reverseName: { asked = true; return nil })
+        _ = try ServerSelection.select(
+            for: IPAddress("10.0.0.1")!,
+            in: c,
+            reverseName: {
+                asked = true
+                return nil
+            }
+        )
         #expect(!asked)
     }
 

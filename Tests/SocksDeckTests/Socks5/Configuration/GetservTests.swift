@@ -1,6 +1,7 @@
 import CSocks5
 import Foundation
 import Testing
+
 @testable import Socks5
 
 /// socks5_getserv and socks5tcp_connect's server choice, through the C entry points, with
@@ -8,7 +9,10 @@ import Testing
 @Suite(.serialized) struct GetservTests {
     private func withConfiguration<T>(_ text: String?, _ body: () throws -> T) throws -> T {
         let dir = try makeTemporaryDirectory("conf")
-        defer { try? FileManager.default.removeItem(atPath: dir); unsetenv("SOCKS5C_CONFIG") }
+        defer {
+            try? FileManager.default.removeItem(atPath: dir)
+            unsetenv("SOCKS5C_CONFIG")
+        }
         let path = dir + "/socks5c.conf"
         if let text { try text.write(toFile: path, atomically: true, encoding: .utf8) }
         setenv("SOCKS5C_CONFIG", path, 1)
@@ -21,7 +25,9 @@ import Testing
         withUnsafeMutableBytes(of: &storage) { _ = destination.write(to: $0.baseAddress!) }
         errno = 0
         let result = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socks5_getserv($0, capacity ?? destination.sockaddrLength) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                socks5_getserv($0, capacity ?? destination.sockaddrLength)
+            }
         }
         let e = errno
         return (result == nil ? nil : IPEndpoint(storage: storage), e, result == nil)
@@ -42,7 +48,10 @@ import Testing
         try withConfiguration("0.0.0.0/0 [::1]:1080\n") {
             #expect(getserv(IPEndpoint("127.0.0.1:80")!) == (nil, ENOMEM, true))
             // With room for it, the IPv6 server is written.
-            #expect(getserv(IPEndpoint("127.0.0.1:80")!, capacity: MemoryLayout<sockaddr_in6>.size).0 == IPEndpoint("[::1]:1080"))
+            #expect(
+                getserv(IPEndpoint("127.0.0.1:80")!, capacity: MemoryLayout<sockaddr_in6>.size).0
+                    == IPEndpoint("[::1]:1080")
+            )
         }
     }
 
@@ -58,7 +67,9 @@ import Testing
         #expect(socks5_getserv(nil, 16) == nil && errno == EFAULT)
         var shortBuffer = sockaddr_in()
         shortBuffer.sin_family = sa_family_t(AF_INET)
-        let r = withUnsafeMutablePointer(to: &shortBuffer) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socks5_getserv($0, 8) } }
+        let r = withUnsafeMutablePointer(to: &shortBuffer) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socks5_getserv($0, 8) }
+        }
         #expect(r == nil && errno == EINVAL)
     }
 
@@ -70,7 +81,9 @@ import Testing
             defer { close(fd) }
             var dst = sockaddr_storage()
             let length = withUnsafeMutableBytes(of: &dst) { target.endpoint.write(to: $0.baseAddress!) }
-            let rc = withUnsafeMutablePointer(to: &dst) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socks5tcp_connect(fd, $0, length, nil, 0) } }
+            let rc = withUnsafeMutablePointer(to: &dst) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socks5tcp_connect(fd, $0, length, nil, 0) }
+            }
             #expect(rc == 0)
             #expect(target.echoOnce(through: fd, Array("configured".utf8)) == Array("configured".utf8))
         }
@@ -80,7 +93,9 @@ import Testing
             var dst = sockaddr_storage()
             let length = withUnsafeMutableBytes(of: &dst) { target.endpoint.write(to: $0.baseAddress!) }
             socks5_errno = 0
-            let rc = withUnsafeMutablePointer(to: &dst) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socks5tcp_connect(fd, $0, length, nil, 0) } }
+            let rc = withUnsafeMutablePointer(to: &dst) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socks5tcp_connect(fd, $0, length, nil, 0) }
+            }
             #expect(rc == -1 && socks5_errno == S5_ENOSERV)
         }
         try withConfiguration("0.0.0.0/0 none\n") {
@@ -89,7 +104,9 @@ import Testing
             var dst = sockaddr_storage()
             let length = withUnsafeMutableBytes(of: &dst) { target.endpoint.write(to: $0.baseAddress!) }
             socks5_errno = 0
-            let rc = withUnsafeMutablePointer(to: &dst) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socks5tcp_connect(fd, $0, length, nil, 0) } }
+            let rc = withUnsafeMutablePointer(to: &dst) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { socks5tcp_connect(fd, $0, length, nil, 0) }
+            }
             #expect(rc == -1 && socks5_errno == S5_ECONFIG && errno == EINVAL)
         }
     }

@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+
 @testable import Socks5
 
 @Suite struct ErrorCatalogueTests {
@@ -25,7 +26,8 @@ import Testing
 
     @Test func errnoFollowsTheDecisionTable() {
         let expected: [SOCKS5ErrorCode: Int32] = [
-            .serverFailure: EPROTO, .notAllowed: EACCES, .networkUnreachable: ENETUNREACH, .hostUnreachable: EHOSTUNREACH,
+            .serverFailure: EPROTO, .notAllowed: EACCES, .networkUnreachable: ENETUNREACH,
+            .hostUnreachable: EHOSTUNREACH,
             .connectionRefused: ECONNREFUSED, .ttlExpired: ETIMEDOUT, .commandNotSupported: EOPNOTSUPP,
             .addressTypeNotSupported: EAFNOSUPPORT, .unassignedReply: EPROTO, .malformedReply: EPROTO,
             .noAcceptableMethod: EACCES, .authenticationFailed: EACCES, .noServer: EHOSTUNREACH,
@@ -52,7 +54,10 @@ import Testing
     }
 
     @Test func errnosTheLibrarySetsAreInTheCatalogue() {
-        for value in [ECONNREFUSED, ETIMEDOUT, EINVAL, EAFNOSUPPORT, ENOTSOCK, EBADF, EMSGSIZE, EAGAIN, EPROTO, ECONNRESET, EACCES, EOPNOTSUPP, ENOMEM] {
+        for value in [
+            ECONNREFUSED, ETIMEDOUT, EINVAL, EAFNOSUPPORT, ENOTSOCK, EBADF, EMSGSIZE, EAGAIN, EPROTO, ECONNRESET,
+            EACCES, EOPNOTSUPP, ENOMEM,
+        ] {
             let d = ErrorCatalogue.decode(errno: value)
             #expect(d.name.hasPrefix("E"), "errno \(value)")
             #expect(d.value == value)

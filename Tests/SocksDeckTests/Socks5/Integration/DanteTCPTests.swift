@@ -1,6 +1,7 @@
 import CSocks5
 import Foundation
 import Testing
+
 @testable import Socks5
 
 /// CONNECT and BIND through Dante, through the C entry points.
@@ -18,7 +19,9 @@ import Testing
         let rc = withUnsafeMutablePointer(to: &dst) { d in
             withUnsafeMutablePointer(to: &svr) { s in
                 d.withMemoryRebound(to: sockaddr.self, capacity: 1) { dp in
-                    s.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in socks5tcp_connect(fd, dp, dstLength, sp, svrLength) }
+                    s.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
+                        socks5tcp_connect(fd, dp, dstLength, sp, svrLength)
+                    }
                 }
             }
         }
@@ -34,7 +37,11 @@ import Testing
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
         do {
-            _ = try SOCKS5Client.connect(controlSocket: fd, server: peers.server(.ipv4), target: .ip(.loopback(.ipv4, peers.closedPort)))
+            _ = try SOCKS5Client.connect(
+                controlSocket: fd,
+                server: peers.server(.ipv4),
+                target: .ip(.loopback(.ipv4, peers.closedPort))
+            )
             Issue.record("connected to a closed port")
         } catch {
             #expect(error.code == .connectionRefused && error.systemError == ECONNREFUSED)
@@ -52,7 +59,9 @@ import Testing
         let rc = withUnsafeMutablePointer(to: &dst) { d in
             withUnsafeMutablePointer(to: &svr) { s in
                 d.withMemoryRebound(to: sockaddr.self, capacity: 1) { dp in
-                    s.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in socks5tcp_bind(fd, dp, dstLength, sp, svrLength) }
+                    s.withMemoryRebound(to: sockaddr.self, capacity: 1) { sp in
+                        socks5tcp_bind(fd, dp, dstLength, sp, svrLength)
+                    }
                 }
             }
         }

@@ -1,13 +1,18 @@
 import CSocks5
 import Foundation
 import Testing
+
 @testable import Socks5
 
 /// UDP ASSOCIATE through a real Dante, through the Swift API: no-auth and username/password,
 /// IPv4 and IPv6, datagrams round-tripped through a loopback echo target.
 @Suite struct DanteUDPTests {
     /// Sends `payloads` one after another and returns what came back.
-    private func roundTrip(_ association: borrowing UDPAssociation, to target: IPEndpoint, _ payloads: [[UInt8]]) throws -> [[UInt8]] {
+    private func roundTrip(
+        _ association: borrowing UDPAssociation,
+        to target: IPEndpoint,
+        _ payloads: [[UInt8]]
+    ) throws -> [[UInt8]] {
         TestSockets.setReceiveTimeout(association.dataSocket, milliseconds: 3000)
         var echoed: [[UInt8]] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -36,18 +41,29 @@ import Testing
     func associateWithUsernameAndPassword(family: AddressFamily) throws {
         let peers = try TestPeers.shared()
         let association = try UDPAssociation.open(
-            server: peers.server(family, auth: true), options: SOCKS5Options(credentials: TestPeers.credentials))
-        #expect(try roundTrip(association, to: peers.echo.endpoint(family), [Array("authenticated".utf8)]) == [Array("authenticated".utf8)])
+            server: peers.server(family, auth: true),
+            options: SOCKS5Options(credentials: TestPeers.credentials)
+        )
+        #expect(
+            try roundTrip(association, to: peers.echo.endpoint(family), [Array("authenticated".utf8)]) == [
+                Array("authenticated".utf8)
+            ]
+        )
     }
 
     @Test func aWrongPasswordIsS5EAUTH() throws {
         let peers = try TestPeers.shared()
         #expect {
-            _ = try UDPAssociation.open(server: peers.server(.ipv4, auth: true),
-                                        options: SOCKS5Options(credentials: Credentials(username: TestPeers.username, password: "wrong-password")))
+            _ = try UDPAssociation.open(
+                server: peers.server(.ipv4, auth: true),
+                options: SOCKS5Options(
+                    credentials: Credentials(username: TestPeers.username, password: "wrong-password")
+                )
+            )
         } throws: { error in
             let e = error as! SOCKS5Error
-            return e.code == .authenticationFailed && e.systemError == EACCES && !e.description.contains("wrong-password")
+            return e.code == .authenticationFailed && e.systemError == EACCES
+                && !e.description.contains("wrong-password")
         }
     }
 
@@ -66,7 +82,10 @@ import Testing
     func everyDeclarationPolicyWorks(_ declare: DeclaredSource, _ family: AddressFamily) throws {
         let peers = try TestPeers.shared()
         let association = try UDPAssociation.open(server: peers.server(family), declare: declare)
-        guard case .ip(let declared) = association.declaredSource else { Issue.record(); return }
+        guard case .ip(let declared) = association.declaredSource else {
+            Issue.record()
+            return
+        }
         #expect(declared.family == family)
         #expect((declared.port == 0) == (declare == .zero))
         #expect(declared.address.isUnspecified == (declare != .address))
@@ -77,7 +96,9 @@ import Testing
     @Test func payloadsFromEmptyTo65000BytesAreRelayed() throws {
         let peers = try TestPeers.shared()
         let association = try UDPAssociation.open(server: peers.server(.ipv4))
-        let payloads: [[UInt8]] = [0, 1, 1200, 8192, 65_000].map { n in (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 7) } }
+        let payloads: [[UInt8]] = [0, 1, 1200, 8192, 65_000].map { n in
+            (0..<n).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        }
         #expect(try roundTrip(association, to: peers.echo.endpoint(.ipv4), payloads) == payloads)
     }
 
@@ -96,7 +117,9 @@ import Testing
         let stranger = TestSockets.datagram(.ipv4)
         defer { close(stranger) }
         var forged = [UInt8](repeating: 0, count: 16)
-        let n = forged.withUnsafeMutableBytes { UDPDatagramHeader(address: .ip(peers.echo.endpoint(.ipv4))).write(into: $0) }
+        let n = forged.withUnsafeMutableBytes {
+            UDPDatagramHeader(address: .ip(peers.echo.endpoint(.ipv4))).write(into: $0)
+        }
         _ = IPEndpoint.loopback(.ipv4, local.port).withSockaddr { sendto(stranger, forged, n + 4, 0, $0, $1) }
         usleep(50_000)
         try association.send(Array("genuine".utf8), to: .ip(peers.echo.endpoint(.ipv4)))
@@ -119,7 +142,9 @@ import Testing
         defer { close(probe) }
         _ = relay.withSockaddr { connect(probe, $0, $1) }
         var header = [UInt8](repeating: 0, count: 16)
-        let n = header.withUnsafeMutableBytes { UDPDatagramHeader(address: .ip(peers.echo.endpoint(.ipv4))).write(into: $0) }
+        let n = header.withUnsafeMutableBytes {
+            UDPDatagramHeader(address: .ip(peers.echo.endpoint(.ipv4))).write(into: $0)
+        }
         _ = send(probe, header, n, 0)
         var byte: UInt8 = 0
         let r = recv(probe, &byte, 1, 0)
@@ -134,7 +159,9 @@ import Testing
             a.close()
         }
         for _ in 0..<20 {
-            #expect(throws: SOCKS5Error.self) { try UDPAssociation.open(server: .loopback(.ipv4, peers.microsocksPort)) }
+            #expect(throws: SOCKS5Error.self) {
+                try UDPAssociation.open(server: .loopback(.ipv4, peers.microsocksPort))
+            }
         }
         #expect(TestSockets.openDescriptorCount() == before)
     }
@@ -147,7 +174,11 @@ import Testing
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
         do {
-            _ = try SOCKS5Client.associateUDP(controlSocket: fd, server: .loopback(.ipv4, peers.microsocksPort), family: .ipv4)
+            _ = try SOCKS5Client.associateUDP(
+                controlSocket: fd,
+                server: .loopback(.ipv4, peers.microsocksPort),
+                family: .ipv4
+            )
             Issue.record("microsocks accepted UDP ASSOCIATE")
         } catch {
             #expect(error.code == .commandNotSupported)
@@ -170,7 +201,11 @@ import Testing
         let target = TCPEchoServer()
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
-        _ = try SOCKS5Client.connect(controlSocket: fd, server: .loopback(.ipv4, peers.microsocksPort), target: .ip(target.endpoint))
+        _ = try SOCKS5Client.connect(
+            controlSocket: fd,
+            server: .loopback(.ipv4, peers.microsocksPort),
+            target: .ip(target.endpoint)
+        )
         #expect(target.echoOnce(through: fd, Array("through microsocks".utf8)) == Array("through microsocks".utf8))
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Testing
+
 @testable import Socks5
 
 /// The pipelined handshake against real servers: each must read past the greeting.
@@ -25,7 +26,10 @@ import Testing
         let peers = try TestPeers.shared()
         let start = Date()
         #expect {
-            _ = try UDPAssociation.open(server: .loopback(.ipv4, peers.microsocksPort), options: SOCKS5Options(timeoutMilliseconds: 500, pipelining: true))
+            _ = try UDPAssociation.open(
+                server: .loopback(.ipv4, peers.microsocksPort),
+                options: SOCKS5Options(timeoutMilliseconds: 500, pipelining: true)
+            )
         } throws: { error in
             guard let e = error as? SOCKS5Error else { return false }
             return e.systemError == ETIMEDOUT && e.description.contains("turn pipelining off")
@@ -33,7 +37,10 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 3)
         // Without pipelining the same server answers at once (REP 7: no UDP).
         #expect {
-            _ = try UDPAssociation.open(server: .loopback(.ipv4, peers.microsocksPort), options: SOCKS5Options(timeoutMilliseconds: 500))
+            _ = try UDPAssociation.open(
+                server: .loopback(.ipv4, peers.microsocksPort),
+                options: SOCKS5Options(timeoutMilliseconds: 500)
+            )
         } throws: { ($0 as? SOCKS5Error)?.code == .commandNotSupported }
     }
 
@@ -44,7 +51,15 @@ import Testing
         let target = TCPEchoServer()
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }
-        _ = try SOCKS5Client.connect(controlSocket: fd, server: peers.server(.ipv4), target: .ip(target.endpoint), options: pipelined)
-        #expect(target.echoOnce(through: fd, Array("after a pipelined CONNECT".utf8)) == Array("after a pipelined CONNECT".utf8))
+        _ = try SOCKS5Client.connect(
+            controlSocket: fd,
+            server: peers.server(.ipv4),
+            target: .ip(target.endpoint),
+            options: pipelined
+        )
+        #expect(
+            target.echoOnce(through: fd, Array("after a pipelined CONNECT".utf8))
+                == Array("after a pipelined CONNECT".utf8)
+        )
     }
 }

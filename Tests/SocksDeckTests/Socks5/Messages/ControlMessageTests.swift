@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Socks5
 
 /// The exact bytes of every control message (RFC 1928 sections 3 to 6, RFC 1929).
@@ -46,7 +47,10 @@ import Testing
         let ok = try [UInt8]([0x01, 0x00]).withUnsafeBytes { try UsernamePasswordReply.parse($0) }
         #expect(ok == .complete(UsernamePasswordReply(status: 0), consumed: 2))
         let no = try [UInt8]([0x01, 0x01]).withUnsafeBytes { try UsernamePasswordReply.parse($0) }
-        guard case .complete(let reply, _) = no else { Issue.record("incomplete"); return }
+        guard case .complete(let reply, _) = no else {
+            Issue.record("incomplete")
+            return
+        }
         #expect(!reply.succeeded)
         #expect(throws: ProtocolViolation.wrongVersion(expected: 1, got: 5)) {
             try [UInt8]([0x05, 0x00]).withUnsafeBytes { try UsernamePasswordReply.parse($0) }
@@ -61,7 +65,10 @@ import Testing
         let connect = SOCKSRequest(command: .connect, address: .ip(IPEndpoint("192.0.2.1:80")!))
         #expect(connect.encoded() == [0x05, 0x01, 0x00, 0x01, 192, 0, 2, 1, 0x00, 0x50])
         let v6Target = SOCKSRequest(command: .bind, address: .ip(IPEndpoint("[2001:db8::1]:1080")!))
-        #expect(v6Target.encoded() == [0x05, 0x02, 0x00, 0x04, 0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11) + [1, 0x04, 0x38])
+        #expect(
+            v6Target.encoded() == [0x05, 0x02, 0x00, 0x04, 0x20, 0x01, 0x0d, 0xb8] + [UInt8](repeating: 0, count: 11)
+                + [1, 0x04, 0x38]
+        )
         let name = SOCKSRequest(command: .connect, address: .domain(DomainName("ex.org")!, port: 443))
         #expect(name.encoded() == [0x05, 0x01, 0x00, 0x03, 6] + Array("ex.org".utf8) + [0x01, 0xBB])
     }
@@ -96,7 +103,10 @@ import Testing
         // Every shorter prefix is incomplete and asks for at most the bytes still missing.
         for n in 0..<bytes.count {
             let partial = try Array(bytes[0..<n]).withUnsafeBytes { try SOCKSReply.parse($0) }
-            guard case .incomplete(let total) = partial else { Issue.record("prefix \(n) parsed"); continue }
+            guard case .incomplete(let total) = partial else {
+                Issue.record("prefix \(n) parsed")
+                continue
+            }
             #expect(total > n && total <= bytes.count)
         }
         #expect(SOCKSReply(reply: .succeeded, boundAddress: bound).encoded() == bytes)
@@ -106,7 +116,13 @@ import Testing
         let name = [UInt8](repeating: 0x61, count: 255)
         let bytes: [UInt8] = [0x05, 0x00, 0x00, 0x03, 255] + name + [0, 1]
         let r = try bytes.withUnsafeBytes { try SOCKSReply.parse($0) }
-        #expect(r == .complete(SOCKSReply(reply: .succeeded, boundAddress: .domain(DomainName(bytes: name)!, port: 1)), consumed: 262))
+        #expect(
+            r
+                == .complete(
+                    SOCKSReply(reply: .succeeded, boundAddress: .domain(DomainName(bytes: name)!, port: 1)),
+                    consumed: 262
+                )
+        )
     }
 
     @Test(arguments: violations)
@@ -116,7 +132,10 @@ import Testing
 
     @Test func replyCodesKeepUnassignedValues() throws {
         let r = try [UInt8]([0x05, 0x2A, 0x00, 0x01, 0, 0, 0, 0, 0, 0]).withUnsafeBytes { try SOCKSReply.parse($0) }
-        guard case .complete(let reply, _) = r else { Issue.record(); return }
+        guard case .complete(let reply, _) = r else {
+            Issue.record()
+            return
+        }
         #expect(reply.reply.rawValue == 0x2A)
         #expect(!reply.reply.isAssigned)
     }

@@ -1,5 +1,6 @@
 import AllocationCounter
 import Testing
+
 @testable import Socks5
 
 @Suite struct UDPDatagramHeaderTests {
@@ -11,15 +12,29 @@ import Testing
     }
 
     @Test func headerBytesForEveryAddressType() {
-        #expect(encode(UDPDatagramHeader(address: .ip(IPEndpoint("127.0.0.1:9999")!))) == [0, 0, 0, 1, 127, 0, 0, 1, 0x27, 0x0F])
-        #expect(encode(UDPDatagramHeader(address: .ip(IPEndpoint("[::1]:53")!))) == [0, 0, 0, 4] + [UInt8](repeating: 0, count: 15) + [1, 0, 53])
-        #expect(encode(UDPDatagramHeader(fragment: 0x81, address: .domain(DomainName("a.b")!, port: 1))) == [0, 0, 0x81, 3, 3, 0x61, 0x2E, 0x62, 0, 1])
+        #expect(
+            encode(UDPDatagramHeader(address: .ip(IPEndpoint("127.0.0.1:9999")!))) == [
+                0, 0, 0, 1, 127, 0, 0, 1, 0x27, 0x0F,
+            ]
+        )
+        #expect(
+            encode(UDPDatagramHeader(address: .ip(IPEndpoint("[::1]:53")!))) == [0, 0, 0, 4]
+                + [UInt8](repeating: 0, count: 15) + [1, 0, 53]
+        )
+        #expect(
+            encode(UDPDatagramHeader(fragment: 0x81, address: .domain(DomainName("a.b")!, port: 1))) == [
+                0, 0, 0x81, 3, 3, 0x61, 0x2E, 0x62, 0, 1,
+            ]
+        )
     }
 
     @Test func overheadIs10For4And22For6And7PlusNameLength() {
         #expect(UDPDatagramHeader(address: .unspecified(.ipv4)).encodedLength == 10)
         #expect(UDPDatagramHeader(address: .unspecified(.ipv6)).encodedLength == 22)
-        #expect(UDPDatagramHeader(address: .domain(DomainName(String(repeating: "x", count: 255))!, port: 0)).encodedLength == 262)
+        #expect(
+            UDPDatagramHeader(address: .domain(DomainName(String(repeating: "x", count: 255))!, port: 0)).encodedLength
+                == 262
+        )
         #expect(UDPDatagramHeader.maximumLength == 262)
     }
 

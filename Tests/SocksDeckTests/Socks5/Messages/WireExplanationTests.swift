@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Socks5
 
 /// `socksdeck decode` on bytes: each message read field by field, the kind guessed as a person
@@ -60,7 +61,9 @@ import Testing
         var generator = SplitMix64(seed: 42)
         for _ in 0..<3000 {
             let count = Int(generator.next() % 40)
-            let bytes = (0..<count).map { _ in UInt8(truncatingIfNeeded: generator.next() % 7 == 0 ? 0 : generator.next()) }
+            let bytes = (0..<count).map { _ in
+                UInt8(truncatingIfNeeded: generator.next() % 7 == 0 ? 0 : generator.next())
+            }
             for kind in [nil] + WireExplanation.Kind.allCases.map(Optional.some) {
                 let e = WireExplanation.explain(bytes, as: kind)
                 #expect(e.fields.reduce(0) { $0 + $1.hex.split(separator: " ").count } <= max(bytes.count, 0) + 1)

@@ -1,5 +1,6 @@
 import Glibc
 import Testing
+
 @testable import Socks5
 
 @Suite struct ClientHandshakeTests {
@@ -21,7 +22,11 @@ import Testing
     }
 
     @Test func usernamePasswordSubNegotiation() {
-        var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4), credentials: Credentials(username: "u", password: "pw")!)
+        var m = ClientHandshake(
+            command: .udpAssociate,
+            address: .unspecified(.ipv4),
+            credentials: Credentials(username: "u", password: "pw")!
+        )
         #expect(m.start() == .send([0x05, 0x02, 0x00, 0x02]))
         #expect(m.receive([0x05, 0x02]) == .send([0x01, 0x01, 0x75, 0x02, 0x70, 0x77]))
         #expect(m.state == .awaitingAuthenticationReply)
@@ -30,10 +35,17 @@ import Testing
     }
 
     @Test func rejectedCredentialsFailWithS5EAUTH() {
-        var m = ClientHandshake(command: .connect, address: .unspecified(.ipv4), credentials: Credentials(username: "u", password: "pw")!)
+        var m = ClientHandshake(
+            command: .connect,
+            address: .unspecified(.ipv4),
+            credentials: Credentials(username: "u", password: "pw")!
+        )
         _ = m.start()
         _ = m.receive([0x05, 0x02])
-        guard case .failed(let e) = m.receive([0x01, 0x01]) else { Issue.record(); return }
+        guard case .failed(let e) = m.receive([0x01, 0x01]) else {
+            Issue.record()
+            return
+        }
         #expect(e.code == .authenticationFailed)
         #expect(e.socks5Errno == 11)
         #expect(!e.description.contains("pw"))
@@ -48,11 +60,17 @@ import Testing
         for (i, byte) in rendezvousReply.enumerated() {
             last = m.receive([byte])
             if i < rendezvousReply.count - 1 {
-                guard case .receive(let n) = last else { Issue.record("byte \(i): \(last)"); return }
+                guard case .receive(let n) = last else {
+                    Issue.record("byte \(i): \(last)")
+                    return
+                }
                 #expect(n >= 1 && n <= rendezvousReply.count - i - 1)
             }
         }
-        guard case .established = last else { Issue.record("\(last)"); return }
+        guard case .established = last else {
+            Issue.record("\(last)")
+            return
+        }
     }
 
     @Test func bindReportsBothReplies() {
@@ -71,7 +89,10 @@ import Testing
         var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
         _ = m.start()
         _ = m.receive([0x05, 0x00])
-        guard case .failed(let e) = m.receive([0x05, UInt8(rep), 0x00, 0x01, 0, 0, 0, 0, 0, 0]) else { Issue.record(); return }
+        guard case .failed(let e) = m.receive([0x05, UInt8(rep), 0x00, 0x01, 0, 0, 0, 0, 0, 0]) else {
+            Issue.record()
+            return
+        }
         #expect(e.replyByte == UInt8(rep))
         #expect(e.socks5Errno == (rep <= 8 ? Int32(rep) : 13))
         #expect(e.command == .udpAssociate)
@@ -80,7 +101,10 @@ import Testing
     @Test func methodFFIsNoAcceptableMethod() {
         var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
         _ = m.start()
-        guard case .failed(let e) = m.receive([0x05, 0xFF]) else { Issue.record(); return }
+        guard case .failed(let e) = m.receive([0x05, 0xFF]) else {
+            Issue.record()
+            return
+        }
         #expect(e.code == .noAcceptableMethod)
         #expect(e.systemError == EACCES)
     }
@@ -88,7 +112,10 @@ import Testing
     @Test func aMethodThatWasNotOfferedIsS5EBADMETHOD() {
         var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
         _ = m.start()
-        guard case .failed(let e) = m.receive([0x05, 0x02]) else { Issue.record(); return }
+        guard case .failed(let e) = m.receive([0x05, 0x02]) else {
+            Issue.record()
+            return
+        }
         #expect(e.code == .methodNotOffered && e.systemError == EPROTO)
         #expect(e.detail?.contains("selected username/password (02)") == true, "\(e)")
         #expect(e.phase == .methodSelection)
@@ -100,21 +127,33 @@ import Testing
     @Test func closingIsExplainedByWhereItHappened() {
         var atGreeting = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
         _ = atGreeting.start()
-        guard case .failed(let g) = atGreeting.receiveEndOfStream() else { Issue.record(); return }
+        guard case .failed(let g) = atGreeting.receiveEndOfStream() else {
+            Issue.record()
+            return
+        }
         #expect(g.phase == .methodSelection && g.decoded.hint?.contains("after the greeting") == true)
         #expect(g.decoded.sentence.contains("method selection"))
 
-        var atPassword = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4),
-                                         credentials: Credentials(username: "u", password: "p"))
+        var atPassword = ClientHandshake(
+            command: .udpAssociate,
+            address: .unspecified(.ipv4),
+            credentials: Credentials(username: "u", password: "p")
+        )
         _ = atPassword.start()
         _ = atPassword.receive([0x05, 0x02])
-        guard case .failed(let p) = atPassword.receiveEndOfStream() else { Issue.record(); return }
+        guard case .failed(let p) = atPassword.receiveEndOfStream() else {
+            Issue.record()
+            return
+        }
         #expect(p.phase == .authentication && p.decoded.hint?.contains("refuse credentials by closing") == true)
 
         var atReply = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
         _ = atReply.start()
         _ = atReply.receive([0x05, 0x00])
-        guard case .failed(let r) = atReply.receiveEndOfStream() else { Issue.record(); return }
+        guard case .failed(let r) = atReply.receiveEndOfStream() else {
+            Issue.record()
+            return
+        }
         #expect(r.phase == .reply && r.decoded.hint?.contains("commands they do not know") == true)
     }
 
@@ -123,7 +162,10 @@ import Testing
         _ = m.start()
         _ = m.receive([0x05, 0x00])
         _ = m.receive([0x05, 0x07, 0x00, 0x01])
-        guard case .failed(let e) = m.receiveEndOfStream() else { Issue.record(); return }
+        guard case .failed(let e) = m.receiveEndOfStream() else {
+            Issue.record()
+            return
+        }
         #expect(e.code == .closedDuringHandshake)
         // api.md: a truncated reply is EPROTO; ECONNRESET is kept for a real reset.
         #expect(e.systemError == EPROTO)

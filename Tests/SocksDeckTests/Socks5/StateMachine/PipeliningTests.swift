@@ -1,4 +1,5 @@
 import Testing
+
 @testable import Socks5
 
 /// The pipelined handshake: the request leaves with the greeting, and the method selection and
@@ -21,7 +22,10 @@ import Testing
         var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4), pipelining: true)
         _ = m.start()
         let first = m.receive(selectionAndReply[..<cut])
-        guard case .receive(let n) = first else { Issue.record("after \(cut) bytes: \(first)"); return }
+        guard case .receive(let n) = first else {
+            Issue.record("after \(cut) bytes: \(first)")
+            return
+        }
         #expect(n >= 1 && n <= selectionAndReply.count - cut)
         #expect(m.receive(selectionAndReply[cut...]) == .established(reply))
         #expect(m.selectedMethod == .noAuthentication)
@@ -36,20 +40,30 @@ import Testing
     @Test func noAcceptableMethodStillFailsAsS5ENOMETHOD() {
         var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4), pipelining: true)
         _ = m.start()
-        guard case .failed(let e) = m.receive([0x05, 0xFF]) else { Issue.record(); return }
+        guard case .failed(let e) = m.receive([0x05, 0xFF]) else {
+            Issue.record()
+            return
+        }
         #expect(e.code == .noAcceptableMethod)
     }
 
     @Test func aMethodNotOfferedIsS5EBADMETHOD() {
         var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4), pipelining: true)
         _ = m.start()
-        guard case .failed(let e) = m.receive([0x05, 0x02]) else { Issue.record(); return }
+        guard case .failed(let e) = m.receive([0x05, 0x02]) else {
+            Issue.record()
+            return
+        }
         #expect(e.code == .methodNotOffered)
     }
 
     @Test func credentialsTurnPipeliningOff() {
-        var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4),
-                                credentials: Credentials(username: "u", password: "pw")!, pipelining: true)
+        var m = ClientHandshake(
+            command: .udpAssociate,
+            address: .unspecified(.ipv4),
+            credentials: Credentials(username: "u", password: "pw")!,
+            pipelining: true
+        )
         #expect(!m.pipelinesRequest)
         #expect(m.start() == .send([0x05, 0x02, 0x00, 0x02]))
     }
