@@ -137,9 +137,23 @@ import Testing
             "\(log)"
         )
         t.resize(width: 44, height: 16)
-        let narrow = t.waitFor("Servers", seconds: 3).screen
-        let serverRows = narrow.split(separator: "\n").filter { $0.hasPrefix("│demo") }
-        #expect(!serverRows.isEmpty && serverRows.allSatisfy { $0.hasSuffix("│") }, "\(narrow)")
+        // The frame after the resize: the header ends within 44 columns (a capture taken before
+        // the redraw shows the old frame cut by tmux).
+        func serverRows(_ screen: String) -> [Substring] {
+            screen.split(separator: "\n").filter { $0.hasPrefix("│demo") }
+        }
+        var narrow = t.capture()
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline,
+            serverRows(narrow).isEmpty || !narrow.hasPrefix(" SocksDeck")
+                || narrow.split(separator: "\n").first.map({ $0.count > 44 }) == true || !narrow.contains("CAPABILITY")
+        {
+            usleep(100_000)
+            narrow = t.capture()
+        }
+        usleep(300_000)
+        narrow = t.capture()
+        #expect(!serverRows(narrow).isEmpty && serverRows(narrow).allSatisfy { $0.hasSuffix("│") }, "\(narrow)")
         t.send("q")
     }
 
