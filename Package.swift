@@ -31,6 +31,9 @@ let package = Package(
         // The session engine: servers from the configuration, associations on SwiftNIO driven by
         // the library's handshake state machine, counters, probes, the event log. No terminal code.
         // The library's addresses as SwiftNIO's, for the engine and the relay.
+        // DNS, NTP and STUN as small sans-I/O codecs: what `socksdeck check` sends through a relay
+        // and judges the answers by. Standard library only.
+        .target(name: "UDPChecks"),
         .target(
             name: "Socks5NIO",
             dependencies: [
@@ -43,6 +46,7 @@ let package = Package(
             dependencies: [
                 "Socks5",
                 "Socks5NIO",
+                "UDPChecks",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
@@ -73,7 +77,7 @@ let package = Package(
             name: "socksdeck",
             dependencies: [
                 "SocksDeckEngine", "SocksDeckRelay", "SocksDeckTUI",
-                "Socks5NIO",
+                "Socks5NIO", "UDPChecks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -100,7 +104,7 @@ let package = Package(
             name: "SocksDeckTests",
             dependencies: [
                 "Socks5", "Socks5CAPI", "CSocks5", "Socks5NIO", "AllocationCounter", "SocksDeckEngine",
-                "SocksDeckRelay", "SocksDeckTUI",
+                "SocksDeckRelay", "SocksDeckTUI", "UDPChecks",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets in Fuzz/ (each compiled in one module with Sources/Socks5, with
+# Builds the libFuzzer targets in Fuzz/ (each compiled in one module with Sources/Socks5, or for
+# FuzzServiceDecoders Sources/UDPChecks, with
 # -sanitize=fuzzer,address; FuzzDeckConfiguration also with TOMLKit, built here the same way
 # from the checkout `swift build` made) and runs each on its seed corpus in Fuzz/corpus/NAME: for SECONDS
 # (default 60) with a random seed, or with --runs N for N inputs from a fixed seed (what CI does:
@@ -34,9 +35,13 @@ build_deck_configuration_target() {
     -o "$out/FuzzDeckConfiguration"
 }
 
-for target in ${FUZZ_TARGETS:-FuzzReplyParsers FuzzDatagramHeader FuzzClientConfiguration FuzzDeckConfiguration}; do
+for target in ${FUZZ_TARGETS:-FuzzReplyParsers FuzzDatagramHeader FuzzClientConfiguration FuzzDeckConfiguration FuzzServiceDecoders}; do
   if [ "$target" = FuzzDeckConfiguration ]; then
     build_deck_configuration_target 2>&1 | grep -v "warning:" || true
+  elif [ "$target" = FuzzServiceDecoders ]; then
+    # The DNS, NTP and STUN codecs of `socksdeck check` (Sources/UDPChecks, standard library only).
+    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz \
+      Sources/UDPChecks/*.swift "Fuzz/$target.swift" -o "$out/$target" 2>&1 | grep -v "warning:" || true
   else
     swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz \
       Sources/Socks5/*/*.swift "Fuzz/$target.swift" -o "$out/$target" 2>&1 | grep -v "warning:" || true

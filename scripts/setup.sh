@@ -22,6 +22,11 @@ command -v ss-local >/dev/null || need+=(shadowsocks-libev)
 # (cuts datagrams to 2,048 bytes) and hpsockd (replies only to the declared address).
 command -v v2ray >/dev/null || need+=(v2ray)
 [ -x /usr/sbin/hpsockd ] || need+=(hpsockd)
+# The internet's UDP services, offline on loopback, for `socksdeck check` (udp-services.md):
+# coturn's turnserver (STUN, RFC 5780), dnsmasq (DNS) and chronyd (NTP). Installing starts none.
+command -v turnserver >/dev/null || need+=(coturn)
+[ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
+[ -x /usr/sbin/chronyd ] || need+=(chrony)
 # ncursesw for the terminal UI (libncursesw5-dev is Debian's transitional name for libncurses-dev).
 [ -e /usr/include/ncursesw/curses.h ] || [ -e /usr/include/ncurses.h ] || need+=(libncursesw5-dev)
 if [ ${#need[@]} -gt 0 ]; then

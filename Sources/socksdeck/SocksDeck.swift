@@ -25,7 +25,8 @@ struct SocksDeck: AsyncParsableCommand {
             """,
         version: "0.1.0",
         subcommands: [
-            TUICommand.self, ServersCommand.self, AssociateCommand.self, SendCommand.self, ProbeCommand.self,
+            TUICommand.self, ServersCommand.self, AssociateCommand.self, SendCommand.self, CheckCommand.self,
+            ProbeCommand.self,
             WatchCommand.self, ServeCommand.self, DecodeCommand.self, GetservCommand.self,
         ],
         defaultSubcommand: TUICommand.self

@@ -61,6 +61,8 @@ final class Association: @unchecked Sendable {
     private var sendRate = RateMeter()
     private var receiveRate = RateMeter()
     private(set) var probe: HealthProbe? { didSet { changed() } }
+    /// Requests of the protocol checks waiting for their replies (Exchange.swift).
+    var exchanges: [PendingExchange] = []
     /// The figures of the last probe, once it stopped (by the user, or with the association):
     /// what was measured stays readable, and `watch` keeps counting it after a reconnect.
     private var stoppedProbe: ProbeSummary?
@@ -109,6 +111,7 @@ final class Association: @unchecked Sendable {
     /// Releases both sockets; the relay ends the association when the control connection goes.
     private func teardown() {
         stopProbe()
+        abandonExchanges()
         control?.close(promise: nil)
         data?.close(promise: nil)
         control = nil
@@ -186,6 +189,7 @@ final class Association: @unchecked Sendable {
         receiveRate.record(at: lastReceived!)
         recent.append(direction: .received, peer: sender, size: payload.count, firstBytes: payload, dropReason: nil)
         probe?.receive(from: sender, payload: payload)
+        offerToExchanges(from: sender, payload: payload)
     }
 
     func recordDrop(_ reason: DatagramDropReason, size: Int, source: SOCKSAddress?) {

@@ -151,6 +151,28 @@ public final class SessionEngine: Sendable {
         return written
     }
 
+    /// Sends `request` to `target` through the association at each of `sendAt` (milliseconds
+    /// after the call) until a datagram comes back that `accepts` takes, and returns it; nil
+    /// when none came by `giveUpAt`, or the association ended. The protocol checks (DNS, NTP,
+    /// STUN) are built on it, each with its own matcher (transaction id, originate timestamp).
+    public func exchange(
+        _ id: AssociationID,
+        to target: SOCKSAddress,
+        request: [UInt8],
+        sendAt: [Int] = [0],
+        giveUpAt: Int,
+        accepts: @escaping @Sendable ([UInt8]) -> Bool
+    ) async throws(EngineError) -> ExchangeReply? {
+        let core = self.core
+        let result = try await onLoop {
+            core.exchange(id, to: target, request: request, sendAt: sendAt, giveUpAt: giveUpAt, accepts: accepts)
+        }
+        switch result {
+        case .success(let future): return (try? await future.get()) ?? nil
+        case .failure(let error): throw error
+        }
+    }
+
     /// Starts a periodic probe to the echo target (the server's configured one by default).
     public func startProbe(
         _ id: AssociationID,

@@ -132,6 +132,9 @@ struct ServeCommand: AsyncParsableCommand {
         await stop.wait()
         await server.stop()
         await echoService?.stop()
+        // The event loops end first, closing every connection still open: what they log comes
+        // before the statistics, which are then final and the last line.
+        try? await group.shutdownGracefully()
         let s = server.statistics
         log(
             RelayEvent(
@@ -145,7 +148,6 @@ struct ServeCommand: AsyncParsableCommand {
                         ? "none" : s.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ","))
             )
         )
-        try? await group.shutdownGracefully()
     }
 }
 

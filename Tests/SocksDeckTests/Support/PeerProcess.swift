@@ -74,6 +74,9 @@ final class PeerProcess: @unchecked Sendable {
         case "danted": "dante-server"
         case "ss-local", "ss-server": "shadowsocks-libev"
         case "gcc": "gcc"
+        case "dnsmasq": "dnsmasq-base"
+        case "chronyd": "chrony"
+        case "turnserver": "coturn"
         default: executable
         }
     }

@@ -359,4 +359,40 @@ import Testing
             )
         )
     }
+
+    /// `check` through Dante to dnsmasq, chronyd and coturn: a line per check, exit 0; a service
+    /// that does not answer: exit 3; a server without UDP: exit 1.
+    @Test func checkJudgesTheDataPlaneWithRealServices() throws {
+        let peers = try TestPeers.shared()
+        let s = try UDPServices.shared()
+        let server = "127.0.0.1:\(peers.danteNoAuth.port)"
+        let r = try CLITests.run([
+            "check", server, "--dns", "127.0.0.1:\(s.dnsPort)", "--name", "www.socksdeck.test", "--ntp",
+            "127.0.0.1:\(s.ntpPort)", "--stun", "127.0.0.1:\(s.stunPort)",
+        ])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(
+            r.output.contains(
+                "✔ DNS 127.0.0.1:\(s.dnsPort)  NOERROR: CNAME socksdeck.test (TTL 60), A 127.0.0.9 (TTL 60)"
+            )
+        )
+        #expect(
+            r.output.contains("✔ NTP 127.0.0.1:\(s.ntpPort)  stratum 10, reference 127.127.1.1, offset "),
+            "\(r.output)"
+        )
+        #expect(r.output.contains("✔ STUN 127.0.0.1:\(s.stunPort)  mapped 127.0.0.1:"), "\(r.output)")
+        let json = try CLITests.run(["check", server, "--stun", "127.0.0.1:\(s.stunPort)", "--json"])
+        let object = CLITests.jsonLines(json.output).last
+        let checks = object?["checks"] as? [[String: Any]]
+        #expect(
+            checks?.first?["passed"] as? Bool == true
+                && (checks?.first?["mappedAddress"] as? String)?.hasPrefix("127.0.0.1:") == true
+        )
+        let silent = try CLITests.run(["check", server, "--ntp", "127.0.0.1:\(peers.closedPort)"])
+        #expect(silent.status == 3 && silent.output.contains("no answer"), "\(silent.output)")
+        let noUDP = try CLITests.run(["check", "127.0.0.1:\(peers.microsocksPort)", "--dns", "127.0.0.1:\(s.dnsPort)"])
+        #expect(noUDP.status == 1 && noUDP.output.contains("S5_EOPNOTSUPP"), "\(noUDP.output)")
+        let nothing = try CLITests.run(["check", server])
+        #expect(nothing.status == 64 && nothing.output.contains("give at least one of --dns, --ntp, --stun"))
+    }
 }

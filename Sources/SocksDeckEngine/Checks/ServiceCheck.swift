@@ -1,0 +1,342 @@
+import Foundation
+import Socks5
+import UDPChecks
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A check of an association's data plane with one of the internet's own UDP services: a DNS
+/// query, an NTP request, a STUN Binding. Each sends the codec's bytes through the association
+/// (`SessionEngine.exchange`), matches the reply by the protocol's own id, and judges it.
+public enum ServiceCheck: Sendable, Equatable {
+    case dns(resolver: SOCKSAddress, name: String, type: DNSRecordType)
+    case ntp(server: SOCKSAddress)
+    case stun(server: SOCKSAddress)
+
+    public static let defaultDNSPort: UInt16 = 53
+    public static let defaultNTPPort: UInt16 = 123
+    public static let defaultSTUNPort: UInt16 = 3478
+
+    public var kind: String {
+        switch self {
+        case .dns: "dns"
+        case .ntp: "ntp"
+        case .stun: "stun"
+        }
+    }
+
+    public var target: SOCKSAddress {
+        switch self {
+        case .dns(let r, _, _): r
+        case .ntp(let s), .stun(let s): s
+        }
+    }
+
+    /// "host", "host:port", "[v6]" or "[v6]:port" as a destination, with `defaultPort` when none
+    /// is given; a name stays a name (ATYP 3) for the relay to resolve.
+    public static func destination(_ text: String, defaultPort: UInt16) -> SOCKSAddress? {
+        if let full = SOCKSAddress(destination: text) { return full }
+        if text.hasPrefix("["), text.hasSuffix("]") { return SOCKSAddress(destination: text + ":\(defaultPort)") }
+        if IPAddress(text) != nil, text.contains(":") { return SOCKSAddress(destination: "[\(text)]:\(defaultPort)") }
+        return SOCKSAddress(destination: text + ":\(defaultPort)")
+    }
+}
+
+/// What a check found, in words and figures, for the CLI line, its JSON and the TUI.
+public struct CheckResult: Sendable, Equatable, Encodable {
+    public var check: String
+    public var target: String
+    /// An answer to our request came back through the relay (the data plane works).
+    public var answered: Bool
+    /// The answer is what the service should say (a DNS error code is an answer, not a pass).
+    public var passed: Bool
+    /// One line: the figure that matters (the answer, the offset, the mapped address).
+    public var summary: String
+    /// The evidence behind it, a line each.
+    public var evidence: [String]
+    public var roundTripMilliseconds: Double?
+    public var sends: Int
+    /// STUN: the relay's address as the world sees it.
+    public var mappedAddress: String?
+}
+
+extension SessionEngine {
+    /// Runs `check` through association `id`; bounded: DNS and NTP wait `timeoutMilliseconds`
+    /// after one resend halfway, STUN follows its retransmission schedule.
+    public func run(
+        _ check: ServiceCheck,
+        through id: AssociationID,
+        timeoutMilliseconds: Int = 2000
+    ) async throws(EngineError) -> CheckResult {
+        switch check {
+        case .dns(let resolver, let name, let type): return try await dns(id, resolver, name, type, timeoutMilliseconds)
+        case .ntp(let server): return try await ntp(id, server, timeoutMilliseconds)
+        case .stun(let server): return try await stun(id, server)
+        }
+    }
+
+    static func milliseconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
+    }
+
+    private func noAnswer(_ check: String, _ target: SOCKSAddress, sends: Int, waited: Int) -> CheckResult {
+        CheckResult(
+            check: check,
+            target: "\(target)",
+            answered: false,
+            passed: false,
+            summary: "no answer",
+            evidence: ["\(sends) request(s) to \(target), nothing came back within \(waited) ms"],
+            sends: sends
+        )
+    }
+
+    private func dns(
+        _ id: AssociationID,
+        _ resolver: SOCKSAddress,
+        _ name: String,
+        _ type: DNSRecordType,
+        _ timeout: Int
+    ) async throws(EngineError) -> CheckResult {
+        let query = DNSQuery(id: UInt16.random(in: 1...UInt16.max), name: name, type: type)
+        let bytes: [UInt8]
+        do { bytes = try query.encoded() } catch { throw .invalidArgument("--name: \(error)") }
+        let qid = query.id
+        let reply = try await exchange(
+            id,
+            to: resolver,
+            request: bytes,
+            sendAt: [0, timeout / 2],
+            giveUpAt: timeout,
+            accepts: { $0.count >= 2 && UInt16($0[0]) << 8 | UInt16($0[1]) == qid }
+        )
+        guard let reply else { return noAnswer("dns", resolver, sends: 2, waited: timeout) }
+        let rtt = Self.milliseconds(reply.roundTrip)
+        var evidence = [
+            "query \(name) \(type), id \(qid), \(bytes.count) bytes to \(resolver); "
+                + "\(reply.payload.count)-byte reply from \(reply.from) in \(String(format: "%.2f", rtt)) ms"
+        ]
+        let response: DNSResponse
+        do { response = try DNSResponse.parse(reply.payload) } catch {
+            return CheckResult(
+                check: "dns",
+                target: "\(resolver)",
+                answered: true,
+                passed: false,
+                summary: "a reply that is not DNS: \(error)",
+                evidence: evidence,
+                roundTripMilliseconds: rtt,
+                sends: reply.sends
+            )
+        }
+        if let problem = response.problem(answering: query) {
+            return CheckResult(
+                check: "dns",
+                target: "\(resolver)",
+                answered: true,
+                passed: false,
+                summary: "not the answer: \(problem)",
+                evidence: evidence,
+                roundTripMilliseconds: rtt,
+                sends: reply.sends
+            )
+        }
+        let records = response.answers.map { "\($0.type) \(DNSCheckWords.value($0)) (TTL \($0.ttl))" }
+        var summary = "\(response.responseCode)"
+        if response.responseCode == .noError {
+            summary += records.isEmpty ? ", no record of that type (NODATA)" : ": " + records.joined(separator: ", ")
+        }
+        if response.truncated { summary += "; TC: the answer was cut to fit (a resolver would retry over TCP)" }
+        evidence.append(
+            "flags: \(response.authoritative ? "aa " : "")\(response.recursionAvailable ? "ra " : "")"
+                + "\(response.truncated ? "tc " : "")rcode \(response.responseCode); "
+                + "\(response.answers.count) answer(s), "
+                + "\(response.authorityCount) authority, \(response.additionalCount) additional"
+        )
+        if !response.responseCode.isAnswer {
+            evidence.append("the resolver answered but did not resolve: the relay carried the query and the reply")
+        }
+        return CheckResult(
+            check: "dns",
+            target: "\(resolver)",
+            answered: true,
+            passed: response.responseCode.isAnswer,
+            summary: summary,
+            evidence: evidence,
+            roundTripMilliseconds: rtt,
+            sends: reply.sends
+        )
+    }
+
+    private func ntp(
+        _ id: AssociationID,
+        _ server: SOCKSAddress,
+        _ timeout: Int
+    ) async throws(EngineError) -> CheckResult {
+        let request = NTPRequest(transmit: NTPTimestamp(unixTime: Date().timeIntervalSince1970))
+        let origin = Array(request.encoded()[40..<48])
+        let reply = try await exchange(
+            id,
+            to: server,
+            request: request.encoded(),
+            sendAt: [0, timeout / 2],
+            giveUpAt: timeout,
+            accepts: { $0.count >= 48 && Array($0[24..<32]) == origin }
+        )
+        guard let reply else { return noAnswer("ntp", server, sends: 2, waited: timeout) }
+        let rtt = Self.milliseconds(reply.roundTrip)
+        var evidence = [
+            "48-byte client request to \(server); \(reply.payload.count)-byte reply from \(reply.from) in "
+                + String(format: "%.2f ms", rtt)
+        ]
+        let response: NTPResponse
+        do { response = try NTPResponse.parse(reply.payload) } catch {
+            return CheckResult(
+                check: "ntp",
+                target: "\(server)",
+                answered: true,
+                passed: false,
+                summary: "not NTP: \(error)",
+                evidence: evidence,
+                roundTripMilliseconds: rtt,
+                sends: reply.sends
+            )
+        }
+        if let problem = response.problem(answering: request) {
+            return CheckResult(
+                check: "ntp",
+                target: "\(server)",
+                answered: true,
+                passed: false,
+                summary: problem,
+                evidence: evidence,
+                roundTripMilliseconds: rtt,
+                sends: reply.sends
+            )
+        }
+        // T1 and T4 as the engine's loop took them beside the socket; the transmit timestamp in the
+        // request only identifies it (a resend carries the same one).
+        let (offset, delay) = response.offsetAndDelay(
+            sent: NTPTimestamp(unixTime: reply.sentAt.timeIntervalSince1970),
+            arrived: NTPTimestamp(unixTime: reply.arrivedAt.timeIntervalSince1970)
+        )
+        evidence.append(
+            "version \(response.version), mode \(response.mode), leap \(response.leap), poll \(response.poll), "
+                + "precision 2^\(response.precision) s; originate = our transmit timestamp"
+        )
+        let summary = String(
+            format: "stratum %d, reference %@, offset %+.3f ms, delay %.3f ms",
+            Int(response.stratum),
+            response.referenceText,
+            offset * 1000,
+            delay * 1000
+        )
+        return CheckResult(
+            check: "ntp",
+            target: "\(server)",
+            answered: true,
+            passed: true,
+            summary: summary,
+            evidence: evidence,
+            roundTripMilliseconds: rtt,
+            sends: reply.sends
+        )
+    }
+
+    private func stun(_ id: AssociationID, _ server: SOCKSAddress) async throws(EngineError) -> CheckResult {
+        var tid = [UInt8](repeating: 0, count: 12)
+        for i in tid.indices { tid[i] = UInt8.random(in: 0...255) }
+        let request = STUNBindingRequest(transactionID: tid)
+        let schedule = STUNRetransmission().schedule
+        let wanted = tid
+        let reply = try await exchange(
+            id,
+            to: server,
+            request: request.encoded(),
+            sendAt: schedule.sends,
+            giveUpAt: schedule.giveUp,
+            accepts: { $0.count >= 20 && Array($0[8..<20]) == wanted }
+        )
+        guard let reply else { return noAnswer("stun", server, sends: schedule.sends.count, waited: schedule.giveUp) }
+        let rtt = Self.milliseconds(reply.roundTrip)
+        var evidence = [
+            "Binding request to \(server) (sent \(reply.sends) time(s), RFC 8489 retransmission); "
+                + "\(reply.payload.count)-byte reply from \(reply.from) in " + String(format: "%.2f ms", rtt)
+        ]
+        let response: STUNResponse
+        do { response = try STUNResponse.parse(reply.payload) } catch {
+            return CheckResult(
+                check: "stun",
+                target: "\(server)",
+                answered: true,
+                passed: false,
+                summary: "\(error)",
+                evidence: evidence,
+                roundTripMilliseconds: rtt,
+                sends: reply.sends
+            )
+        }
+        if let problem = response.problem(answering: request) {
+            return CheckResult(
+                check: "stun",
+                target: "\(server)",
+                answered: true,
+                passed: false,
+                summary: problem,
+                evidence: evidence,
+                roundTripMilliseconds: rtt,
+                sends: reply.sends
+            )
+        }
+        let mapped = response.mapped!
+        var summary = "mapped \(mapped) (the relay as the server sees it)"
+        if response.xorMappedAddress == nil {
+            summary += " from MAPPED-ADDRESS (no XOR-MAPPED-ADDRESS: an RFC 3489 server)"
+        }
+        if let x = response.xorMappedAddress, let m = response.mappedAddress, x != m {
+            evidence.append(
+                "MAPPED-ADDRESS \(m) differs from XOR-MAPPED-ADDRESS \(x): something rewrote it on the way (an ALG)"
+            )
+        }
+        if let origin = response.responseOrigin {
+            evidence.append("RESPONSE-ORIGIN \(origin)")
+            if let header = reply.from.endpoint, "\(header)" != "\(origin)" {
+                evidence.append(
+                    "the relay's UDP header names \(header) as the sender, the server says it answered from \(origin): "
+                        + "this relay labels replies with the destination it was sent to, not the real sender"
+                )
+            }
+        }
+        if let other = response.alternate {
+            evidence.append("OTHER-ADDRESS \(other): the server can test NAT behaviour (RFC 5780)")
+        } else {
+            evidence.append("no OTHER-ADDRESS: this server cannot test mapping and filtering behaviour (RFC 5780)")
+        }
+        if let software = response.software { evidence.append("SOFTWARE \(software)") }
+        return CheckResult(
+            check: "stun",
+            target: "\(server)",
+            answered: true,
+            passed: true,
+            summary: summary,
+            evidence: evidence,
+            roundTripMilliseconds: rtt,
+            sends: reply.sends,
+            mappedAddress: "\(mapped)"
+        )
+    }
+}
+
+enum DNSCheckWords {
+    static func value(_ r: DNSRecord) -> String {
+        switch r.data {
+        case .ipv4(let b): b.map(String.init).joined(separator: ".")
+        case .ipv6: String(r.description.split(separator: " ").last ?? "")
+        case .name(let n): n
+        case .text(let t): t.map { "\"\($0.count > 40 ? String($0.prefix(40)) + "…" : $0)\"" }.joined(separator: " ")
+        case .mailExchange(let p, let n): "\(p) \(n)"
+        case .other(let b): "\(b.count) bytes"
+        }
+    }
+}

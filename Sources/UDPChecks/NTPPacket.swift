@@ -1,0 +1,129 @@
+/// An NTP client request and the server's reply (RFC 5905, client mode), sans-I/O, and the clock
+/// offset and round-trip delay from the four timestamps. What `socksdeck check --ntp` sends
+/// through a relay: a relay that passes NTP answers with mode 4 and our transmit timestamp
+/// echoed as the originate timestamp.
+public struct NTPTimestamp: Hashable, Sendable, Comparable {
+    /// Seconds since 1900-01-01 and the fraction of a second, in 1/2^32 units.
+    public var seconds: UInt32
+    public var fraction: UInt32
+
+    public init(seconds: UInt32, fraction: UInt32) {
+        self.seconds = seconds
+        self.fraction = fraction
+    }
+
+    /// From Unix time (seconds since 1970): NTP's era 0 starts 2,208,988,800 s earlier.
+    public init(unixTime: Double) {
+        let ntp = unixTime + 2_208_988_800
+        seconds = UInt32(truncatingIfNeeded: Int64(ntp.rounded(.down)))
+        fraction = UInt32(min((ntp - ntp.rounded(.down)) * 4_294_967_296, 4_294_967_295))
+    }
+
+    /// Seconds, as a Double, on NTP's scale.
+    public var value: Double { Double(seconds) + Double(fraction) / 4_294_967_296 }
+
+    public static func < (a: NTPTimestamp, b: NTPTimestamp) -> Bool {
+        (a.seconds, a.fraction) < (b.seconds, b.fraction)
+    }
+
+    var bytes: [UInt8] {
+        [seconds >> 24, seconds >> 16, seconds >> 8, seconds, fraction >> 24, fraction >> 16, fraction >> 8, fraction]
+            .map { UInt8(truncatingIfNeeded: $0) }
+    }
+}
+
+public struct NTPRequest: Equatable, Sendable {
+    /// The client's transmit timestamp: the server copies it into its reply's originate field,
+    /// which is how a reply is matched to its request (and a spoofed one refused).
+    public var transmit: NTPTimestamp
+    public var version: UInt8 = 4
+
+    public init(transmit: NTPTimestamp) { self.transmit = transmit }
+
+    public func encoded() -> [UInt8] {
+        var out = [UInt8](repeating: 0, count: 48)
+        out[0] = version << 3 | 3  // LI 0, VN, mode 3 (client)
+        out.replaceSubrange(40..<48, with: transmit.bytes)
+        return out
+    }
+}
+
+public struct NTPResponse: Equatable, Sendable {
+    public var leap: UInt8
+    public var version: UInt8
+    public var mode: UInt8
+    public var stratum: UInt8
+    public var poll: Int8
+    public var precision: Int8
+    public var referenceID: [UInt8]
+    public var reference: NTPTimestamp
+    public var originate: NTPTimestamp
+    public var receive: NTPTimestamp
+    public var transmit: NTPTimestamp
+
+    public static func parse(_ bytes: [UInt8]) throws(NTPError) -> NTPResponse {
+        guard bytes.count >= 48 else { throw .tooShort(bytes.count) }
+        func timestamp(_ at: Int) -> NTPTimestamp {
+            func u32(_ i: Int) -> UInt32 { bytes[i..<i + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
+            return NTPTimestamp(seconds: u32(at), fraction: u32(at + 4))
+        }
+        return NTPResponse(
+            leap: bytes[0] >> 6,
+            version: bytes[0] >> 3 & 7,
+            mode: bytes[0] & 7,
+            stratum: bytes[1],
+            poll: Int8(bitPattern: bytes[2]),
+            precision: Int8(bitPattern: bytes[3]),
+            referenceID: Array(bytes[12..<16]),
+            reference: timestamp(16),
+            originate: timestamp(24),
+            receive: timestamp(32),
+            transmit: timestamp(40)
+        )
+    }
+
+    /// A kiss-o'-death (stratum 0): the server's four-letter code ("RATE", "DENY", "RSTR"), which
+    /// says why it refuses to give the time.
+    public var kissCode: String? {
+        guard stratum == 0 else { return nil }
+        return String(decoding: referenceID.prefix { $0 != 0 }, as: UTF8.self)
+    }
+
+    /// The reference id in words: four ASCII letters for stratum 1 (a clock: "GPS", "PPS"), an
+    /// IPv4 address (or the first bytes of an IPv6 one's hash) above.
+    public var referenceText: String {
+        if stratum <= 1 { return String(decoding: referenceID.prefix { $0 != 0 }, as: UTF8.self) }
+        return referenceID.map(String.init).joined(separator: ".")
+    }
+
+    /// Why this is not a server's answer to `request`, or nil when it is.
+    public func problem(answering request: NTPRequest) -> String? {
+        if let kiss = kissCode { return "kiss-o'-death \(kiss): the server refuses to give the time (RFC 5905 §7.4)" }
+        if mode != 4 && mode != 5 { return "mode \(mode), not a server's reply (4)" }
+        if originate != request.transmit {
+            return "its originate timestamp is not our transmit timestamp: not our reply"
+        }
+        if transmit.seconds == 0 { return "its transmit timestamp is 0: the server has no time to give" }
+        return nil
+    }
+
+    /// The clock offset and round-trip delay (RFC 5905 §8), in seconds: `sent` (T1) and
+    /// `arrived` (T4) are our clock's, receive (T2) and transmit (T3) the server's.
+    public func offsetAndDelay(sent: NTPTimestamp, arrived: NTPTimestamp) -> (offset: Double, delay: Double) {
+        let t1 = sent.value
+        let t2 = receive.value
+        let t3 = transmit.value
+        let t4 = arrived.value
+        return (((t2 - t1) + (t3 - t4)) / 2, (t4 - t1) - (t3 - t2))
+    }
+}
+
+public enum NTPError: Error, Equatable, Sendable, CustomStringConvertible {
+    case tooShort(Int)
+
+    public var description: String {
+        switch self {
+        case .tooShort(let n): "\(n) bytes: an NTP packet has at least 48"
+        }
+    }
+}

@@ -1,0 +1,191 @@
+/// A STUN Binding request and its response (RFC 8489, with RFC 5780's CHANGE-REQUEST,
+/// RESPONSE-ORIGIN and OTHER-ADDRESS), sans-I/O. Through a relay, the mapped address is the
+/// relay's address as the STUN server sees it: the address the world sees.
+public struct STUNBindingRequest: Equatable, Sendable {
+    public static let magicCookie: UInt32 = 0x2112_A442
+    /// 96 random bits that match the response to the request.
+    public var transactionID: [UInt8]
+    /// RFC 5780 §7.2: ask the server to answer from its other address and/or port.
+    public var changeIP = false
+    public var changePort = false
+
+    public init(transactionID: [UInt8], changeIP: Bool = false, changePort: Bool = false) {
+        precondition(transactionID.count == 12, "a STUN transaction id is 12 bytes")
+        self.transactionID = transactionID
+        self.changeIP = changeIP
+        self.changePort = changePort
+    }
+
+    public func encoded() -> [UInt8] {
+        let change = changeIP || changePort
+        var out: [UInt8] = [0x00, 0x01]  // Binding request
+        out.append16(change ? 8 : 0)
+        out += [0x21, 0x12, 0xA4, 0x42]
+        out += transactionID
+        if change {
+            out += [0x00, 0x03, 0x00, 0x04, 0, 0, 0, (changeIP ? 4 : 0) | (changePort ? 2 : 0)]
+        }
+        return out
+    }
+}
+
+/// A transport address as STUN carries it.
+public struct STUNAddress: Hashable, Sendable, CustomStringConvertible {
+    /// 4 bytes (IPv4) or 16 (IPv6).
+    public var address: [UInt8]
+    public var port: UInt16
+
+    public var isIPv6: Bool { address.count == 16 }
+
+    public var description: String {
+        isIPv6
+            ? "[\(DNSRecord.ipv6Text(address))]:\(port)" : address.map(String.init).joined(separator: ".") + ":\(port)"
+    }
+}
+
+public struct STUNResponse: Equatable, Sendable {
+    public enum Kind: Equatable, Sendable { case success, error }
+    public var kind: Kind
+    public var transactionID: [UInt8]
+    public var xorMappedAddress: STUNAddress?
+    public var mappedAddress: STUNAddress?
+    public var responseOrigin: STUNAddress?
+    public var otherAddress: STUNAddress?
+    /// RFC 3489's CHANGED-ADDRESS, which older servers send instead of OTHER-ADDRESS.
+    public var changedAddress: STUNAddress?
+    public var software: String?
+    public var errorCode: (code: Int, reason: String)?
+
+    public static func == (a: STUNResponse, b: STUNResponse) -> Bool {
+        a.kind == b.kind && a.transactionID == b.transactionID && a.xorMappedAddress == b.xorMappedAddress
+            && a.mappedAddress == b.mappedAddress && a.responseOrigin == b.responseOrigin
+            && a.otherAddress == b.otherAddress && a.errorCode?.code == b.errorCode?.code
+    }
+
+    /// The address to believe: XOR-MAPPED-ADDRESS (which a NAT's ALG cannot rewrite), else
+    /// MAPPED-ADDRESS (RFC 3489 servers).
+    public var mapped: STUNAddress? { xorMappedAddress ?? mappedAddress }
+
+    /// Where a server that can tell mapping and filtering behaviour apart (RFC 5780) answers
+    /// from when asked to change address: OTHER-ADDRESS, else CHANGED-ADDRESS.
+    public var alternate: STUNAddress? { otherAddress ?? changedAddress }
+
+    /// Parses a Binding response: 20-byte header with the magic cookie, then attributes (each
+    /// padded to 4 bytes), never read past their stated length.
+    public static func parse(_ bytes: [UInt8]) throws(STUNError) -> STUNResponse {
+        guard bytes.count >= 20 else { throw .tooShort(bytes.count) }
+        guard bytes[0] & 0xC0 == 0 else { throw .notSTUN("the first two bits are not 0") }
+        let type = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
+        let length = Int(UInt16(bytes[2]) << 8 | UInt16(bytes[3]))
+        guard Array(bytes[4..<8]) == [0x21, 0x12, 0xA4, 0x42] else { throw .notSTUN("no magic cookie 2112a442") }
+        guard length % 4 == 0, 20 + length <= bytes.count else {
+            throw .malformed("a message length of \(length) for \(bytes.count) bytes")
+        }
+        let kind: Kind
+        switch type {
+        case 0x0101: kind = .success
+        case 0x0111: kind = .error
+        default: throw .notSTUN("message type 0x\(String(type, radix: 16)), not a Binding response")
+        }
+        let transactionID = Array(bytes[8..<20])
+        var response = STUNResponse(kind: kind, transactionID: transactionID)
+        var offset = 20
+        let end = 20 + length
+        while offset + 4 <= end {
+            let attribute = UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
+            let size = Int(UInt16(bytes[offset + 2]) << 8 | UInt16(bytes[offset + 3]))
+            let value = offset + 4
+            guard value + size <= end else {
+                throw .malformed("attribute 0x\(String(attribute, radix: 16)) runs past the message")
+            }
+            let body = Array(bytes[value..<value + size])
+            switch attribute {
+            case 0x0020: response.xorMappedAddress = try address(body, xor: true, transactionID: transactionID)
+            case 0x0001: response.mappedAddress = try address(body, xor: false, transactionID: transactionID)
+            case 0x802B: response.responseOrigin = try address(body, xor: false, transactionID: transactionID)
+            case 0x802C: response.otherAddress = try address(body, xor: false, transactionID: transactionID)
+            case 0x0005: response.changedAddress = try address(body, xor: false, transactionID: transactionID)
+            case 0x8022: response.software = String(decoding: body, as: UTF8.self)
+            case 0x0009:
+                guard size >= 4 else { throw .malformed("an ERROR-CODE of \(size) bytes") }
+                response.errorCode = (
+                    Int(body[2] & 7) * 100 + Int(body[3]), String(decoding: body[4...], as: UTF8.self)
+                )
+            default: break
+            }
+            offset = value + (size + 3) / 4 * 4
+        }
+        return response
+    }
+
+    private init(kind: Kind, transactionID: [UInt8]) {
+        self.kind = kind
+        self.transactionID = transactionID
+    }
+
+    static func address(_ body: [UInt8], xor: Bool, transactionID: [UInt8]) throws(STUNError) -> STUNAddress {
+        guard body.count >= 8 else { throw .malformed("an address attribute of \(body.count) bytes") }
+        let family = body[1]
+        let size = family == 1 ? 4 : family == 2 ? 16 : 0
+        guard size > 0, body.count >= 4 + size else {
+            throw .malformed("address family \(family) with \(body.count) bytes")
+        }
+        var port = UInt16(body[2]) << 8 | UInt16(body[3])
+        var address = Array(body[4..<4 + size])
+        if xor {
+            port ^= 0x2112
+            let key: [UInt8] = [0x21, 0x12, 0xA4, 0x42] + transactionID
+            for i in address.indices { address[i] ^= key[i] }
+        }
+        return STUNAddress(address: address, port: port)
+    }
+
+    /// Why this is not the answer to `request`, or nil when it is.
+    public func problem(answering request: STUNBindingRequest) -> String? {
+        if transactionID != request.transactionID { return "another transaction id: not the answer to this request" }
+        if let e = errorCode { return "error \(e.code) \(e.reason)" }
+        if mapped == nil { return "a success response without a mapped address" }
+        return nil
+    }
+}
+
+public enum STUNError: Error, Equatable, Sendable, CustomStringConvertible {
+    case tooShort(Int)
+    case notSTUN(String)
+    case malformed(String)
+
+    public var description: String {
+        switch self {
+        case .tooShort(let n): "\(n) bytes: a STUN message has a 20-byte header"
+        case .notSTUN(let why): "not a STUN response: \(why)"
+        case .malformed(let what): what
+        }
+    }
+}
+
+/// When to send a request again (RFC 8489 §6.2.1): after RTO, then doubling, `requests` sends
+/// in all, and a last wait of `finalWaitMultiplier` × RTO. Bounded by construction: the default
+/// gives up 500 + 1000 + 2000 + 2×500 ms = 4.5 s after the first send (the RFC's 39.5 s is for a
+/// stack, not for a person waiting at a terminal).
+public struct STUNRetransmission: Equatable, Sendable {
+    public var rtoMilliseconds = 500
+    public var requests = 4
+    public var finalWaitMultiplier = 2
+
+    public init(rtoMilliseconds: Int = 500, requests: Int = 4, finalWaitMultiplier: Int = 2) {
+        self.rtoMilliseconds = rtoMilliseconds
+        self.requests = requests
+        self.finalWaitMultiplier = finalWaitMultiplier
+    }
+
+    /// Milliseconds after the first send at which each request goes, then when to give up.
+    public var schedule: (sends: [Int], giveUp: Int) {
+        var sends = [0]
+        var wait = rtoMilliseconds
+        while sends.count < requests {
+            sends.append(sends.last! + wait)
+            wait *= 2
+        }
+        return (sends, sends.last! + rtoMilliseconds * finalWaitMultiplier)
+    }
+}

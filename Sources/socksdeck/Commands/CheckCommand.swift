@@ -1,0 +1,128 @@
+import ArgumentParser
+import Foundation
+import Socks5
+import SocksDeckEngine
+import UDPChecks
+
+struct CheckCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Check a proxy's UDP with real services through one association: DNS, NTP, STUN.",
+        discussion: """
+            Opens one association and runs each check through it, in the order DNS, NTP, STUN: a \\
+            line per check with its evidence. No echo server needed: a resolver, a time server or a \\
+            STUN server anywhere the relay can reach. A target given by host name goes to the proxy \\
+            as a name (ATYP 3) unless --resolve. Ports default to 53, 123 and 3478. Public services \\
+            a user can rely on: --dns 9.9.9.9 or 1.1.1.1, --ntp pool.ntp.org, --stun \\
+            stun.l.google.com:19302 (SocksDeck's tests never contact them). Exit 0 when every check \\
+            passed, 1 when the association failed, 3 when a check got no usable answer.
+            """
+    )
+
+    @OptionGroup var options: ConfigurationOptions
+    @OptionGroup var declaration: DeclareOption
+    @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
+    @Option(help: ArgumentHelp("A DNS resolver to query through the relay.", valueName: "HOST[:PORT]")) var dns:
+        [String] = []
+    @Option(help: ArgumentHelp("The name to ask for (default: example.com).", valueName: "NAME")) var name =
+        "example.com"
+    @Option(help: ArgumentHelp("The record type: A, AAAA, TXT, MX, … or a number.", valueName: "TYPE")) var type = "A"
+    @Option(help: ArgumentHelp("An NTP server to ask the time through the relay.", valueName: "HOST[:PORT]")) var ntp:
+        [String] = []
+    @Option(help: ArgumentHelp("A STUN server to learn the relay's public address from.", valueName: "HOST[:PORT]"))
+    var stun: [String] = []
+    @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6.", valueName: "4|6")) var family: Int?
+    @Flag(help: "Resolve target host names here and send their addresses instead of the names.") var resolve = false
+    @Flag(help: "One JSON object: the association and every check.") var json = false
+
+    func validate() throws {
+        if dns.isEmpty && ntp.isEmpty && stun.isEmpty {
+            throw ValidationError("give at least one of --dns, --ntp, --stun")
+        }
+        if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
+        if DNSRecordType(name: type) == nil {
+            throw ValidationError("--type '\(type)' is not a record type (A, AAAA, TXT, MX, … or a number)")
+        }
+        for (option, values, port) in [
+            ("--dns", dns, ServiceCheck.defaultDNSPort), ("--ntp", ntp, ServiceCheck.defaultNTPPort),
+            ("--stun", stun, ServiceCheck.defaultSTUNPort),
+        ] {
+            for v in values where ServiceCheck.destination(v, defaultPort: port) == nil {
+                throw ValidationError("\(option) '\(v)' is not host, host:port, an IP address or [IPv6]:port")
+            }
+        }
+        do { _ = try DNSQuery(id: 1, name: name, type: .a).encoded() } catch {
+            throw ValidationError("--name '\(name)': \(error)")
+        }
+    }
+
+    /// The checks in order, targets resolved here only with --resolve.
+    private func checks() throws -> [ServiceCheck] {
+        func target(_ text: String, _ port: UInt16) throws -> SOCKSAddress {
+            let destination = ServiceCheck.destination(text, defaultPort: port)!
+            guard resolve, case .domain(let host, let p) = destination else { return destination }
+            guard let e = NameResolution.resolve(host.description, port: p, datagram: true) else {
+                Output.error("cannot resolve '\(host)'")
+                throw Exit.operationFailed
+            }
+            return .ip(e)
+        }
+        let recordType = DNSRecordType(name: type)!
+        return try dns.map { .dns(resolver: try target($0, ServiceCheck.defaultDNSPort), name: name, type: recordType) }
+            + ntp.map { .ntp(server: try target($0, ServiceCheck.defaultNTPPort)) }
+            + stun.map { .stun(server: try target($0, ServiceCheck.defaultSTUNPort)) }
+    }
+
+    func run() async throws {
+        try await options.withConfiguration(serverName: server, execute)
+    }
+
+    private func execute(_ configuration: DeckConfiguration) async throws {
+        let definition = declaration.applied(to: try options.server(server, in: configuration))
+        let planned = try checks()
+        let engine = SessionEngine(configuration: configuration)
+        let (id, settled) = try await openAssociation(engine, definition, family: family)
+        guard settled.state == .associated else {
+            if case .failed(let f) = settled.state {
+                if json { Output.json(["error": f]) }
+                Output.error("association through \(definition.name) failed: \(f)")
+            }
+            await engine.shutdown()
+            throw Exit.operationFailed
+        }
+        if !json {
+            Output.line("association \(id) through \(definition.name): rendezvous \(settled.rendezvous!.description)")
+        }
+        var results: [CheckResult] = []
+        for check in planned {
+            let result: CheckResult
+            do { result = try await engine.run(check, through: id) } catch {
+                Output.error(error.description)
+                await engine.shutdown()
+                throw Exit.operationFailed
+            }
+            results.append(result)
+            if !json { Self.print(result) }
+        }
+        let last = await engine.snapshot(id) ?? settled
+        await engine.close(id)
+        await engine.shutdown()
+        if json {
+            struct Report: Encodable {
+                var association: AssociationJSON
+                var checks: [CheckResult]
+            }
+            Output.json(Report(association: AssociationJSON(last), checks: results))
+        }
+        if results.contains(where: { !$0.passed }) { throw Exit.noReply }
+    }
+
+    static func print(_ r: CheckResult) {
+        let mark = r.passed ? "✔" : r.answered ? "✘" : "✘"
+        Output.line(
+            "\(mark) \(r.check.uppercased()) \(r.target)  \(r.summary)"
+                + (r.roundTripMilliseconds.map { String(format: ", RTT %.2f ms", $0) } ?? "")
+        )
+        for line in r.evidence { Output.line("    \(line)") }
+    }
+}
