@@ -57,6 +57,7 @@ let package = Package(
         .target(
             name: "SocksDeckRelay",
             dependencies: [
+                "UDPChecks",
                 "Socks5",
                 "Socks5NIO",
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -13,6 +13,8 @@ public enum ServiceCheck: Sendable, Equatable {
     case dns(resolver: SOCKSAddress, name: String, type: DNSRecordType)
     case ntp(server: SOCKSAddress)
     case stun(server: SOCKSAddress)
+    /// The relay's NAT behaviour (RFC 5780), with a STUN server that gives OTHER-ADDRESS.
+    case nat(server: SOCKSAddress)
 
     public static let defaultDNSPort: UInt16 = 53
     public static let defaultNTPPort: UInt16 = 123
@@ -23,13 +25,14 @@ public enum ServiceCheck: Sendable, Equatable {
         case .dns: "dns"
         case .ntp: "ntp"
         case .stun: "stun"
+        case .nat: "nat"
         }
     }
 
     public var target: SOCKSAddress {
         switch self {
         case .dns(let r, _, _): r
-        case .ntp(let s), .stun(let s): s
+        case .ntp(let s), .stun(let s), .nat(let s): s
         }
     }
 
@@ -58,21 +61,32 @@ public struct CheckResult: Sendable, Equatable, Encodable {
     public var roundTripMilliseconds: Double?
     public var sends: Int
     /// STUN: the relay's address as the world sees it.
-    public var mappedAddress: String?
+    public var mappedAddress: String? = nil
+    /// The NAT behaviour test: RFC 4787's words for mapping and filtering (filtering in the fresh
+    /// association, and again after the mapping tests), and RFC 3489's name.
+    public var natMapping: String? = nil
+    public var natFiltering: String? = nil
+    public var natFilteringAfterMapping: String? = nil
+    public var natType: String? = nil
 }
 
 extension SessionEngine {
     /// Runs `check` through association `id`; bounded: DNS and NTP wait `timeoutMilliseconds`
     /// after one resend halfway, STUN follows its retransmission schedule.
+    /// `natRetransmission`: how long the NAT test waits for replies that may never come (tests on
+    /// loopback pass a short one).
     public func run(
         _ check: ServiceCheck,
         through id: AssociationID,
-        timeoutMilliseconds: Int = 2000
+        timeoutMilliseconds: Int = 2000,
+        natRetransmission: STUNRetransmission = SessionEngine.natRetransmission
     ) async throws(EngineError) -> CheckResult {
         switch check {
         case .dns(let resolver, let name, let type): return try await dns(id, resolver, name, type, timeoutMilliseconds)
         case .ntp(let server): return try await ntp(id, server, timeoutMilliseconds)
         case .stun(let server): return try await stun(id, server)
+        case .nat(let server):
+            return try await natBehaviour(through: id, server: server, retransmission: natRetransmission)
         }
     }
 

@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Socks5
 import Socks5NIO
+import UDPChecks
 
 #if canImport(Glibc)
 import Glibc
@@ -164,6 +165,8 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             declared: request.address,
             declaredPort: configuration.sourceCheck == .declared ? declaredPort : nil,
             sourceCheck: configuration.sourceCheck,
+            mapping: configuration.mapping,
+            filtering: configuration.filtering,
             maximumDatagram: configuration.maximumDatagram,
             statistics: statistics,
             label: label,

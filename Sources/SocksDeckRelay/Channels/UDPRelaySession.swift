@@ -3,13 +3,16 @@ import NIOCore
 import NIOPosix
 import Socks5
 import Socks5NIO
+import UDPChecks
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// One UDP association on the relay side: a client-facing socket (its address is the BND the
-/// client sends to) and outbound sockets towards the targets, one per family, made on demand.
+/// client sends to) and outbound sockets towards the targets, made on demand: one per family, or
+/// per destination address (and port) when `serve --mapping` says so; `--filtering` decides which
+/// senders each takes back.
 /// RFC 1928's rules: datagrams are taken only from the client's address (the declared one when
 /// the client declared one, else the control connection's peer IP, with the port locked by the
 /// first datagram), FRAG ≠ 0 is dropped, and everything ends with the control connection.
@@ -27,9 +30,13 @@ final class UDPRelaySession: @unchecked Sendable {
     private let maximumDatagram: Int
     private let label: String
     var clientChannel: Channel?
-    private var outbound: [AddressFamily: EventLoopFuture<Channel>] = [:]
+    private var outbound: [OutboundKey: EventLoopFuture<Channel>] = [:]
     /// The outbound sockets once bound: the per-datagram path writes to them directly.
-    private var outboundReady: [AddressFamily: Channel] = [:]
+    private var outboundReady: [OutboundKey: Channel] = [:]
+    private let mapping: NATBehaviour
+    private let filtering: NATBehaviour
+    /// Where each outbound socket has sent: what a dependent filter lets back in.
+    private var sentFrom: [OutboundKey: Set<IPEndpoint>] = [:]
     /// Datagrams written towards targets since the last flush: a burst read with one
     /// recvmmsg leaves with one sendmmsg.
     private var outboundUnflushed = false
@@ -48,6 +55,8 @@ final class UDPRelaySession: @unchecked Sendable {
         declared: SOCKSAddress,
         declaredPort: UInt16?,
         sourceCheck: SourceCheck,
+        mapping: NATBehaviour = .endpointIndependent,
+        filtering: NATBehaviour = .endpointIndependent,
         maximumDatagram: Int,
         statistics: StatisticsBox,
         label: String,
@@ -57,6 +66,8 @@ final class UDPRelaySession: @unchecked Sendable {
         self.clientIP = clientIP.unmapped
         self.declared = declared
         self.sourceCheck = sourceCheck
+        self.mapping = mapping
+        self.filtering = filtering
         portFromDeclaration = declaredPort != nil
         self.clientPort = declaredPort
         clientAddress = declaredPort.map { IPEndpoint(clientIP.unmapped, port: $0).nioAddress }
@@ -193,13 +204,15 @@ final class UDPRelaySession: @unchecked Sendable {
         guard !closed else { return }
         let envelope = AddressedEnvelope(remoteAddress: target.nioAddress, data: payload)
         statistics.update { $0.datagramsToTargets += 1 }
-        if let channel = outboundReady[target.family] {
+        let key = OutboundKey(target, mapping: mapping)
+        if filtering != .endpointIndependent { sentFrom[key, default: []].insert(target) }
+        if let channel = outboundReady[key] {
             if flush { channel.writeAndFlush(envelope, promise: nil) } else { channel.write(envelope, promise: nil) }
             outboundUnflushed = outboundUnflushed || !flush
             return
         }
-        // The first datagram of a family waits for its socket to be bound.
-        outboundChannel(target.family).whenSuccess { channel in channel.writeAndFlush(envelope, promise: nil) }
+        // The first datagram of a socket waits for it to be bound.
+        outboundChannel(key).whenSuccess { channel in channel.writeAndFlush(envelope, promise: nil) }
     }
 
     /// The end of a read from the client: what it forwarded leaves now.
@@ -209,27 +222,45 @@ final class UDPRelaySession: @unchecked Sendable {
         for channel in outboundReady.values { channel.flush() }
     }
 
-    private func outboundChannel(_ family: AddressFamily) -> EventLoopFuture<Channel> {
-        if let existing = outbound[family] { return existing }
+    private func outboundChannel(_ key: OutboundKey) -> EventLoopFuture<Channel> {
+        if let existing = outbound[key] { return existing }
         let future = Self.datagramBootstrap(eventLoop)
             .channelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(TargetSideHandler(session: self))
+                    try channel.pipeline.syncOperations.addHandler(TargetSideHandler(session: self, key: key))
                 }
             }
-            .bind(to: IPEndpoint(.unspecified(family), port: 0).nioAddress)
-        outbound[family] = future
+            .bind(to: IPEndpoint(.unspecified(key.family), port: 0).nioAddress)
+        outbound[key] = future
         future.whenSuccess { [self] channel in
-            if closed { channel.close(promise: nil) } else { outboundReady[family] = channel }
+            if closed { channel.close(promise: nil) } else { outboundReady[key] = channel }
         }
         return future
     }
 
+    /// `--filtering`: whether the socket `key` takes a datagram from `sender`.
+    private func filterAccepts(_ sender: IPEndpoint, on key: OutboundKey) -> Bool {
+        switch filtering {
+        case .endpointIndependent: return true
+        case .addressDependent: return sentFrom[key]?.contains { $0.address == sender.address } ?? false
+        case .addressAndPortDependent: return sentFrom[key]?.contains(sender) ?? false
+        }
+    }
+
     // MARK: Target to client
 
-    fileprivate func fromTarget(_ envelope: AddressedEnvelope<ByteBuffer>) {
+    fileprivate func fromTarget(_ envelope: AddressedEnvelope<ByteBuffer>, on key: OutboundKey) {
         guard let client = clientChannel, let clientAddress, let sender = IPEndpoint(envelope.remoteAddress) else {
             drop("no_client_yet", "a reply from \(envelope.remoteAddress)")
+            return
+        }
+        guard filterAccepts(sender, on: key) else {
+            drop(
+                "filtered",
+                "a datagram from \(sender): --filtering \(filtering.rawValue) takes only "
+                    + (filtering == .addressDependent ? "addresses" : "addresses and ports")
+                    + " this relay socket has sent to"
+            )
             return
         }
         lastActivity = .now()
@@ -258,10 +289,30 @@ private final class ClientSideHandler: ChannelInboundHandler {
 private final class TargetSideHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
     let session: UDPRelaySession
-    init(session: UDPRelaySession) { self.session = session }
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) { session.fromTarget(unwrapInboundIn(data)) }
+    let key: OutboundKey
+    init(session: UDPRelaySession, key: OutboundKey) {
+        self.session = session
+        self.key = key
+    }
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        session.fromTarget(unwrapInboundIn(data), on: key)
+    }
     func channelReadComplete(context: ChannelHandlerContext) { session.flushClient() }
     // Errors on the outbound socket end nothing. (ICMP errors from targets do not come here:
     // Linux keeps them from unconnected UDP sockets.)
     func errorCaught(context: ChannelHandlerContext, error: Error) {}
+}
+
+/// Which outbound socket a datagram leaves by: per family (endpoint-independent mapping), per
+/// destination address, or per destination address and port.
+struct OutboundKey: Hashable {
+    var family: AddressFamily
+    var address: IPAddress?
+    var port: UInt16?
+
+    init(_ target: IPEndpoint, mapping: NATBehaviour) {
+        family = target.family
+        address = mapping == .endpointIndependent ? nil : target.address
+        port = mapping == .addressAndPortDependent ? target.port : nil
+    }
 }

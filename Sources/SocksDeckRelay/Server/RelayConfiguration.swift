@@ -1,4 +1,5 @@
 import Socks5
+import UDPChecks
 
 /// What `socksdeck serve` (and the demo) runs.
 public struct RelayConfiguration: Sendable {
@@ -13,6 +14,11 @@ public struct RelayConfiguration: Sendable {
     public var maximumDatagram: Int
     /// Which client datagrams an association takes.
     public var sourceCheck: SourceCheck
+    /// The relay as a NAT (RFC 4787 terms): how many outbound sockets an association uses
+    /// (mapping), and which senders each lets back in (filtering). Endpoint independent for both
+    /// by default: one socket per family, any sender, what `serve` always did.
+    public var mapping: NATBehaviour
+    public var filtering: NATBehaviour
 
     public init(
         listen: [IPEndpoint],
@@ -20,9 +26,13 @@ public struct RelayConfiguration: Sendable {
         udpEnabled: Bool = true,
         idleTimeoutSeconds: Int64 = 300,
         maximumDatagram: Int = 65_535,
-        sourceCheck: SourceCheck = .declared
+        sourceCheck: SourceCheck = .declared,
+        mapping: NATBehaviour = .endpointIndependent,
+        filtering: NATBehaviour = .endpointIndependent
     ) {
         self.sourceCheck = sourceCheck
+        self.mapping = mapping
+        self.filtering = filtering
         self.listen = listen
         self.credentials = credentials
         self.udpEnabled = udpEnabled

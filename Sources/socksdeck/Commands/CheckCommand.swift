@@ -7,9 +7,9 @@ import UDPChecks
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Check a proxy's UDP with real services through one association: DNS, NTP, STUN.",
+        abstract: "Check a proxy's UDP with real services through one association: DNS, NTP, STUN, NAT behaviour.",
         discussion: """
-            Opens one association and runs each check through it, in the order DNS, NTP, STUN: a \\
+            Opens one association and runs each check through it, in the order DNS, NTP, STUN, NAT: a \\
             line per check with its evidence. No echo server needed: a resolver, a time server or a \\
             STUN server anywhere the relay can reach. A target given by host name goes to the proxy \\
             as a name (ATYP 3) unless --resolve. Ports default to 53, 123 and 3478. Public services \\
@@ -31,13 +31,20 @@ struct CheckCommand: AsyncParsableCommand {
         [String] = []
     @Option(help: ArgumentHelp("A STUN server to learn the relay's public address from.", valueName: "HOST[:PORT]"))
     var stun: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "The relay's NAT behaviour (RFC 5780 mapping and filtering), with a STUN server that gives OTHER-ADDRESS.",
+            valueName: "HOST[:PORT]"
+        )
+    )
+    var nat: [String] = []
     @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6.", valueName: "4|6")) var family: Int?
     @Flag(help: "Resolve target host names here and send their addresses instead of the names.") var resolve = false
     @Flag(help: "One JSON object: the association and every check.") var json = false
 
     func validate() throws {
-        if dns.isEmpty && ntp.isEmpty && stun.isEmpty {
-            throw ValidationError("give at least one of --dns, --ntp, --stun")
+        if dns.isEmpty && ntp.isEmpty && stun.isEmpty && nat.isEmpty {
+            throw ValidationError("give at least one of --dns, --ntp, --stun, --nat")
         }
         if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
         if DNSRecordType(name: type) == nil {
@@ -45,7 +52,7 @@ struct CheckCommand: AsyncParsableCommand {
         }
         for (option, values, port) in [
             ("--dns", dns, ServiceCheck.defaultDNSPort), ("--ntp", ntp, ServiceCheck.defaultNTPPort),
-            ("--stun", stun, ServiceCheck.defaultSTUNPort),
+            ("--stun", stun, ServiceCheck.defaultSTUNPort), ("--nat", nat, ServiceCheck.defaultSTUNPort),
         ] {
             for v in values where ServiceCheck.destination(v, defaultPort: port) == nil {
                 throw ValidationError("\(option) '\(v)' is not host, host:port, an IP address or [IPv6]:port")
@@ -71,6 +78,7 @@ struct CheckCommand: AsyncParsableCommand {
         return try dns.map { .dns(resolver: try target($0, ServiceCheck.defaultDNSPort), name: name, type: recordType) }
             + ntp.map { .ntp(server: try target($0, ServiceCheck.defaultNTPPort)) }
             + stun.map { .stun(server: try target($0, ServiceCheck.defaultSTUNPort)) }
+            + nat.map { .nat(server: try target($0, ServiceCheck.defaultSTUNPort)) }
     }
 
     func run() async throws {

@@ -5,6 +5,7 @@ import NIOPosix
 import Socks5
 import SocksDeckEngine
 import SocksDeckRelay
+import UDPChecks
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -43,6 +44,22 @@ struct ServeCommand: AsyncParsableCommand {
         )
     )
     var sourceCheck: SourceCheck = .declared
+    @Option(
+        help: ArgumentHelp(
+            "The relay as a NAT, for testing NAT discovery and clients: one outbound socket per association "
+                + "(endpoint-independent, the default), per destination address, or per address and port.",
+            valueName: "endpoint-independent|address-dependent|address-and-port-dependent"
+        )
+    )
+    var mapping: NATBehaviour = .endpointIndependent
+    @Option(
+        help: ArgumentHelp(
+            "Which senders a relay socket takes back: anyone (endpoint-independent, the default), an address it "
+                + "sent to, or an address and port it sent to.",
+            valueName: "endpoint-independent|address-dependent|address-and-port-dependent"
+        )
+    )
+    var filtering: NATBehaviour = .endpointIndependent
     @Flag(name: .customLong("allow-remote"), help: "Allow listening on a non-loopback address.") var allowRemote = false
     @Flag(name: .customLong("json-log"), help: "Log one JSON object per event.") var jsonLog = false
 
@@ -115,7 +132,9 @@ struct ServeCommand: AsyncParsableCommand {
                     credentials: credentials,
                     udpEnabled: !noUDP,
                     idleTimeoutSeconds: idleTimeout,
-                    sourceCheck: sourceCheck
+                    sourceCheck: sourceCheck,
+                    mapping: mapping,
+                    filtering: filtering
                 ),
                 group: group,
                 log: log
@@ -152,3 +171,4 @@ struct ServeCommand: AsyncParsableCommand {
 }
 
 extension SourceCheck: ExpressibleByArgument {}
+extension NATBehaviour: ExpressibleByArgument {}

@@ -395,4 +395,36 @@ import Testing
         let nothing = try CLITests.run(["check", server])
         #expect(nothing.status == 64 && nothing.output.contains("give at least one of --dns, --ntp, --stun"))
     }
+
+    /// `serve --mapping/--filtering` simulates a NAT, and `check --nat` names it.
+    @Test func checkNatNamesTheBehaviourServeSimulates() throws {
+        let s = try UDPServices.shared()
+        let port = TestSockets.freePort()
+        let log = try makeTemporaryDirectory("natserve") + "/log"
+        let pid = try spawn(
+            try CLITests.binary(),
+            [
+                "serve", "--listen", "127.0.0.1:\(port)", "--mapping", "address-dependent", "--filtering",
+                "address-and-port-dependent",
+            ],
+            logPath: log
+        )
+        defer {
+            kill(pid, SIGTERM)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while !TestSockets.canConnect(host: "127.0.0.1", port: port) && Date() < deadline { usleep(20_000) }
+        let r = try CLITests.run(["check", "127.0.0.1:\(port)", "--nat", "127.0.0.1:\(s.stunPort)", "--json"])
+        #expect(r.status == 0, "\(r.output)")
+        let check = (CLITests.jsonLines(r.output).last?["checks"] as? [[String: Any]])?.first
+        #expect(check?["natMapping"] as? String == "address-dependent", "\(r.output)")
+        #expect(
+            check?["natFiltering"] as? String == "address-and-port-dependent"
+                && check?["natType"] as? String == "symmetric NAT"
+        )
+        let bad = try CLITests.run(["serve", "--mapping", "cone"])
+        #expect(bad.status == 64 && bad.output.contains("endpoint-independent"), "\(bad.output)")
+    }
 }

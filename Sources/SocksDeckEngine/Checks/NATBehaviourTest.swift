@@ -1,0 +1,196 @@
+import Foundation
+import Socks5
+import UDPChecks
+
+/// The relay's NAT behaviour (RFC 5780 §4.3 mapping, §4.4 filtering) through one association,
+/// with a STUN server that gives OTHER-ADDRESS. What real relays do shapes the order (measured,
+/// ../shared/spec/udp-services.md): every test runs from the association's one data socket (many
+/// relays lock to the client's first source port, and splitting tests over sockets makes a relay
+/// with one outbound socket per client port look symmetric); filtering runs first, in the fresh
+/// association, then mapping, then filtering again, because a relay that connects its outbound
+/// socket while it has one destination (Dante) changes its filtering once it has a second; and
+/// replies are matched by transaction id and judged by RESPONSE-ORIGIN, never by the SOCKS
+/// header's sender, which some relays label with the destination the client sent to.
+extension SessionEngine {
+    /// The filtering tests wait out replies that never come, up to four times: 300 ms, then a
+    /// resend and 600 ms more, then 600 (1.5 s each), enough for a STUN server across the world.
+    public static let natRetransmission = STUNRetransmission(rtoMilliseconds: 300, requests: 3, finalWaitMultiplier: 2)
+
+    public func natBehaviour(
+        through id: AssociationID,
+        server: SOCKSAddress,
+        retransmission: STUNRetransmission = natRetransmission
+    ) async throws(EngineError) -> CheckResult {
+        var evidence: [String] = []
+        var result = CheckResult(
+            check: "nat",
+            target: "\(server)",
+            answered: false,
+            passed: false,
+            summary: "",
+            evidence: [],
+            sends: 0
+        )
+        func finish(_ summary: String, passed: Bool = false) -> CheckResult {
+            result.summary = summary
+            result.evidence = evidence
+            result.passed = passed
+            return result
+        }
+        // Test I: a plain Binding to the primary address.
+        func binding(
+            _ to: SOCKSAddress,
+            changeIP: Bool = false,
+            changePort: Bool = false
+        ) async throws(EngineError)
+            -> STUNReply?
+        {
+            try await self.binding(
+                id,
+                to: to,
+                changeIP: changeIP,
+                changePort: changePort,
+                retransmission: retransmission
+            )
+        }
+        guard let first = try await binding(server) else {
+            evidence.append("test I: a Binding request to \(server) got no answer")
+            return finish("no answer from the STUN server")
+        }
+        result.answered = true
+        let m1 = first.response.mapped!
+        result.mappedAddress = "\(m1)"
+        evidence.append("test I: Binding to \(server): mapped \(m1)" + Self.origin(first))
+        Self.noteLabelling(first, &evidence)
+        guard let other = first.response.alternate, let alternate = IPEndpoint("\(other)"),
+            let primary = first.response.responseOrigin.flatMap({ IPEndpoint("\($0)") }) ?? server.endpoint
+        else {
+            evidence.append("no OTHER-ADDRESS in the response: this STUN server cannot do RFC 5780's tests")
+            return finish("the STUN server cannot test NAT behaviour (no OTHER-ADDRESS): mapped \(m1)")
+        }
+        evidence.append("OTHER-ADDRESS \(alternate): the server's second address and port")
+        if alternate.address == primary.address {
+            evidence.append(
+                "the other address has the server's own IP: only the port can change (change-IP tests cannot tell)"
+            )
+        }
+        let before = try await filtering(primary: primary, label: "before", &evidence, binding)
+        // Mapping, §4.3: the mapped address for other destinations.
+        let mapping: NATBehaviour
+        let toAlternateIP = IPEndpoint(alternate.address, port: primary.port)
+        guard let second = try await binding(.ip(toAlternateIP)) else {
+            evidence.append("mapping test II: a Binding to \(toAlternateIP) got no answer")
+            return finish("filtering \(before.rawValue); mapping untested: \(toAlternateIP) did not answer")
+        }
+        let m2 = second.response.mapped!
+        evidence.append("mapping test II: Binding to \(toAlternateIP): mapped \(m2)" + Self.origin(second))
+        if m2 == m1 {
+            mapping = .endpointIndependent
+        } else {
+            guard let third = try await binding(.ip(alternate)) else {
+                evidence.append("mapping test III: a Binding to \(alternate) got no answer")
+                return finish("filtering \(before.rawValue); mapping untested: \(alternate) did not answer")
+            }
+            let m3 = third.response.mapped!
+            evidence.append("mapping test III: Binding to \(alternate): mapped \(m3)" + Self.origin(third))
+            mapping = m3 == m2 ? .addressDependent : .addressAndPortDependent
+        }
+        let after = try await filtering(primary: primary, label: "after", &evidence, binding)
+        result.natMapping = mapping.rawValue
+        result.natFiltering = before.rawValue
+        result.natFilteringAfterMapping = after.rawValue
+        result.natType = Self.legacyName(mapping: mapping, filtering: before)
+        var summary = "mapping \(mapping.rawValue), filtering \(before.rawValue) (\(result.natType!))"
+        if before == .addressDependent && after == .endpointIndependent {
+            // Expected: the mapping tests sent to the other address, which an address-dependent
+            // filter then admits, from any of its ports.
+            evidence.append(
+                "after the mapping tests sent to \(alternate.address), its replies pass: "
+                    + "as an address-dependent filter does"
+            )
+        } else if after != before {
+            summary += "; filtering \(after.rawValue) once the relay has sent to other destinations"
+            evidence.append(
+                "the filtering changed after the mapping tests: a relay that keeps its socket connected to "
+                    + "its one destination and opens it once there is a second (Dante with udp.connectdst)"
+            )
+        }
+        evidence.append("every test ran from the association's one data socket (source-port locking cannot interfere)")
+        return finish(summary, passed: true)
+    }
+
+    /// RFC 5780 §4.4: asked to answer from the other address and port, then from the other port
+    /// only; what comes back tells which senders the relay lets in.
+    private func filtering(
+        primary: IPEndpoint,
+        label: String,
+        _ evidence: inout [String],
+        _ binding: (SOCKSAddress, Bool, Bool) async throws(EngineError) -> STUNReply?
+    ) async throws(EngineError) -> NATBehaviour {
+        if let r = try await binding(.ip(primary), true, true) {
+            evidence.append("filtering \(label), test II: change IP and port: answered" + Self.origin(r))
+            return .endpointIndependent
+        }
+        evidence.append("filtering \(label), test II: change IP and port: no answer")
+        if let r = try await binding(.ip(primary), false, true) {
+            evidence.append("filtering \(label), test III: change port: answered" + Self.origin(r))
+            return .addressDependent
+        }
+        evidence.append("filtering \(label), test III: change port: no answer")
+        return .addressAndPortDependent
+    }
+
+    struct STUNReply {
+        var response: STUNResponse
+        var header: SOCKSAddress
+    }
+
+    private func binding(
+        _ id: AssociationID,
+        to server: SOCKSAddress,
+        changeIP: Bool,
+        changePort: Bool,
+        retransmission: STUNRetransmission
+    ) async throws(EngineError) -> STUNReply? {
+        var tid = [UInt8](repeating: 0, count: 12)
+        for i in tid.indices { tid[i] = UInt8.random(in: 0...255) }
+        let request = STUNBindingRequest(transactionID: tid, changeIP: changeIP, changePort: changePort)
+        let schedule = retransmission.schedule
+        let wanted = tid
+        guard
+            let reply = try await exchange(
+                id,
+                to: server,
+                request: request.encoded(),
+                sendAt: schedule.sends,
+                giveUpAt: schedule.giveUp,
+                accepts: { $0.count >= 20 && Array($0[8..<20]) == wanted }
+            ),
+            let response = try? STUNResponse.parse(reply.payload), response.problem(answering: request) == nil
+        else { return nil }
+        return STUNReply(response: response, header: reply.from)
+    }
+
+    private static func origin(_ r: STUNReply) -> String {
+        r.response.responseOrigin.map { ", from \($0)" } ?? ", from \(r.header) (no RESPONSE-ORIGIN)"
+    }
+
+    private static func noteLabelling(_ r: STUNReply, _ evidence: inout [String]) {
+        guard let origin = r.response.responseOrigin, let header = r.header.endpoint, "\(header)" != "\(origin)" else {
+            return
+        }
+        evidence.append(
+            "the relay labels the reply \(header), the server sent it from \(origin): RESPONSE-ORIGIN is trusted"
+        )
+    }
+
+    /// RFC 3489's names, which people still ask about.
+    static func legacyName(mapping: NATBehaviour, filtering: NATBehaviour) -> String {
+        guard mapping == .endpointIndependent else { return "symmetric NAT" }
+        switch filtering {
+        case .endpointIndependent: return "full cone"
+        case .addressDependent: return "restricted cone"
+        case .addressAndPortDependent: return "port-restricted cone"
+        }
+    }
+}

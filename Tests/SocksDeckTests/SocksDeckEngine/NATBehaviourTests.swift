@@ -1,0 +1,90 @@
+import Foundation
+import NIOPosix
+import Socks5
+import Testing
+import UDPChecks
+
+@testable import SocksDeckEngine
+@testable import SocksDeckRelay
+
+/// The NAT behaviour test (RFC 5780) with coturn on 127.0.0.1/127.0.0.2: each of the nine relays
+/// `serve --mapping/--filtering` simulates is told apart, and Dante and ss-local get the verdicts
+/// their designs give (../shared/spec/udp-services.md).
+@Suite(.serialized) struct NATBehaviourTests {
+    static func nat(through server: ServerDefinition, _ services: UDPServices) async throws -> CheckResult {
+        let results = try await ServiceCheckTests.run([.nat(server: .ip(services.stun(.ipv4)))], through: server)
+        return results[0]
+    }
+
+    static let combinations: [(NATBehaviour, NATBehaviour)] = NATBehaviour.allCases.flatMap { m in
+        NATBehaviour.allCases.map { (m, $0) }
+    }
+
+    @Test(arguments: combinations)
+    func everySimulatedRelayIsToldApart(mapping: NATBehaviour, filtering: NATBehaviour) async throws {
+        let services = try UDPServices.shared()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let relay = try await RelayServer.start(
+            RelayConfiguration(listen: [.loopback(.ipv4, 0)], mapping: mapping, filtering: filtering),
+            group: group
+        )
+        let endpoint = relay.listening[0]
+        let r = try await Self.nat(
+            through: ServerDefinition(name: "serve", host: "127.0.0.1", port: endpoint.port),
+            services
+        )
+        await relay.stop()
+        try await group.shutdownGracefully()
+        #expect(r.passed, "\(r.summary) \(r.evidence)")
+        #expect(r.natMapping == mapping.rawValue && r.natFiltering == filtering.rawValue, "\(r.summary)\n\(r.evidence)")
+        #expect(r.natType == SessionEngine.legacyName(mapping: mapping, filtering: filtering))
+        // A filter that depends on the destination stays what it was after the mapping tests, but
+        // for an address-dependent one on the one socket that also sent to the other address,
+        // which it then admits (with a socket per destination, the primary's socket never did).
+        let after = filtering == .addressDependent && mapping == .endpointIndependent ? .endpointIndependent : filtering
+        #expect(r.natFilteringAfterMapping == after.rawValue, "\(r.evidence)")
+        #expect(!r.summary.contains("once the relay has sent"), "\(r.summary)")
+    }
+
+    /// Dante keeps one outbound socket per association (endpoint-independent mapping) and, with
+    /// udp.connectdst (the default), keeps it connected while the client has one destination:
+    /// port-restricted in a fresh association, endpoint-independent once it has sent elsewhere.
+    @Test func danteIsPortRestrictedUntilItHasASecondDestination() async throws {
+        let peers = try TestPeers.shared()
+        let services = try UDPServices.shared()
+        let r = try await Self.nat(
+            through: ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port),
+            services
+        )
+        #expect(
+            r.natMapping == "endpoint-independent" && r.natFiltering == "address-and-port-dependent",
+            "\(r.evidence)"
+        )
+        #expect(r.natFilteringAfterMapping == "endpoint-independent" && r.natType == "port-restricted cone")
+        #expect(r.summary.contains("filtering endpoint-independent once the relay has sent to other destinations"))
+    }
+
+    /// ss-server (behind ss-local) relays each client through one socket that takes any sender.
+    @Test func shadowsocksIsAFullCone() async throws {
+        let services = try UDPServices.shared()
+        let ss = try ShadowsocksPair()
+        defer { ss.stop() }
+        let r = try await Self.nat(
+            through: ServerDefinition(name: "ss-local", host: "127.0.0.1", port: ss.localPort),
+            services
+        )
+        #expect(r.natMapping == "endpoint-independent" && r.natFiltering == "endpoint-independent", "\(r.evidence)")
+        #expect(r.natType == "full cone")
+    }
+
+    /// Over IPv6 coturn has ::1 only: the other address differs in its port alone, and that is said.
+    @Test func overIPv6OnlyThePortCanChange() async throws {
+        let peers = try TestPeers.shared()
+        let services = try UDPServices.shared()
+        let results = try await ServiceCheckTests.run(
+            [.nat(server: .ip(services.stun(.ipv6)))],
+            through: ServerDefinition(name: "dante6", host: "::1", port: peers.danteNoAuth.port)
+        )
+        #expect(results[0].evidence.contains { $0.contains("only the port can change") }, "\(results[0].evidence)")
+    }
+}
