@@ -71,7 +71,7 @@ let package = Package(
         // buffer in the tests), one key table, themes from TOML.
         .target(
             name: "SocksDeckTUI",
-            dependencies: ["CNcurses", "SocksDeckEngine", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: ["CNcurses", "SocksDeckEngine", "UDPChecks", .product(name: "TOMLKit", package: "TOMLKit")]
         ),
         // The executable: the terminal UI and the scriptable subcommands.
         .executableTarget(

@@ -16,6 +16,41 @@ extension SessionEngine {
     /// resend and 600 ms more, then 600 (1.5 s each), enough for a STUN server across the world.
     public static let natRetransmission = STUNRetransmission(rtoMilliseconds: 300, requests: 3, finalWaitMultiplier: 2)
 
+    /// The NAT test needs an association that has sent nowhere yet (a relay's filtering can
+    /// change once it has a second destination): it opens one of its own through the same server,
+    /// asking for the same family, runs there, and closes it.
+    func natBehaviourInFreshAssociation(
+        like id: AssociationID,
+        server: SOCKSAddress,
+        retransmission: STUNRetransmission
+    ) async throws(EngineError) -> CheckResult {
+        guard let (definition, family) = await definition(of: id) else { throw .unknownAssociation(id) }
+        let fresh = try await open(server: definition, family: family)
+        let bound = Double(definition.connectTimeoutMilliseconds + definition.handshakeTimeoutMilliseconds) / 1000 + 1
+        let settled = await waitUntilSettled(fresh, timeout: .seconds(bound))
+        let outcome: Result<CheckResult, EngineError>
+        if settled?.state == .associated {
+            do throws(EngineError) {
+                outcome = .success(
+                    try await natBehaviour(through: fresh, server: server, retransmission: retransmission)
+                )
+            } catch {
+                outcome = .failure(error)
+            }
+        } else {
+            outcome = .failure(.notAssociated(fresh, state: settled?.state.description ?? "unsettled"))
+        }
+        await close(fresh)
+        _ = await forget(fresh)
+        var result = try outcome.get()
+        result.evidence.insert(
+            "run in a fresh association, \(fresh), through the same server: a relay may filter differently once an "
+                + "association has sent elsewhere",
+            at: 0
+        )
+        return result
+    }
+
     public func natBehaviour(
         through id: AssociationID,
         server: SOCKSAddress,

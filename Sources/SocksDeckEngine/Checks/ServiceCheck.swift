@@ -81,13 +81,23 @@ extension SessionEngine {
         timeoutMilliseconds: Int = 2000,
         natRetransmission: STUNRetransmission = SessionEngine.natRetransmission
     ) async throws(EngineError) -> CheckResult {
+        let result: CheckResult
         switch check {
-        case .dns(let resolver, let name, let type): return try await dns(id, resolver, name, type, timeoutMilliseconds)
-        case .ntp(let server): return try await ntp(id, server, timeoutMilliseconds)
-        case .stun(let server): return try await stun(id, server)
+        case .dns(let resolver, let name, let type):
+            result = try await dns(id, resolver, name, type, timeoutMilliseconds)
+        case .ntp(let server): result = try await ntp(id, server, timeoutMilliseconds)
+        case .stun(let server): result = try await stun(id, server)
         case .nat(let server):
-            return try await natBehaviour(through: id, server: server, retransmission: natRetransmission)
+            result = try await natBehaviourInFreshAssociation(
+                like: id,
+                server: server,
+                retransmission: natRetransmission
+            )
         }
+        // In the event log too, where the TUI's Log pane and `watch` read what happened.
+        let line = "check \(result.check) \(result.target): \(result.passed ? "passed" : "failed"): \(result.summary)"
+        await log(result.passed ? .info : .warning, id, line)
+        return result
     }
 
     static func milliseconds(_ d: Duration) -> Double {

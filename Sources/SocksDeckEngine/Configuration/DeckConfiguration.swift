@@ -111,7 +111,7 @@ public struct DeckConfiguration: Sendable, Equatable {
     private static let knownKeys: Set<String> = [
         "name", "address", "username", "password", "password_env", "password_file", "echo", "connect_timeout_ms",
         "handshake_timeout_ms",
-        "pipelining", "receive_buffer_bytes", "declare",
+        "pipelining", "receive_buffer_bytes", "declare", "dns", "ntp", "stun",
     ]
 
     private static func parseServer(
@@ -183,6 +183,20 @@ public struct DeckConfiguration: Sendable, Equatable {
             }
             echo = endpoint
         }
+        var checkTargets: [String: String] = [:]
+        for (key, port) in [
+            ("dns", ServiceCheck.defaultDNSPort), ("ntp", ServiceCheck.defaultNTPPort),
+            ("stun", ServiceCheck.defaultSTUNPort),
+        ] {
+            guard let text = try string(key) else { continue }
+            guard ServiceCheck.destination(text, defaultPort: port) != nil else {
+                throw fail(
+                    key,
+                    "server '\(name)': \(key) '\(text)' is not host, host:port, an IP address or [IPv6]:port"
+                )
+            }
+            checkTargets[key] = text
+        }
         var credentials: Credentials?
         var source: PasswordSource?
         let username = try string("username")
@@ -238,7 +252,7 @@ public struct DeckConfiguration: Sendable, Equatable {
                     + "without a username only"
             )
         }
-        return ServerDefinition(
+        var server = ServerDefinition(
             name: name,
             host: host,
             port: port,
@@ -259,6 +273,8 @@ public struct DeckConfiguration: Sendable, Equatable {
             configuredUsername: username,
             unusableBecause: unusable
         )
+        server.checkTargets = checkTargets
+        return server
     }
 
     static func isReadableByOthers(_ path: String) -> Bool {

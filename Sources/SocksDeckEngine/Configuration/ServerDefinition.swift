@@ -46,6 +46,9 @@ public struct ServerDefinition: Sendable, Equatable {
     /// What UDP ASSOCIATE declares as DST (`declare = "zero" | "port" | "address"`): by default
     /// the data socket's port, which servers that reply only to the declared address need.
     public var declare: DeclaredSource
+    /// Where the protocol checks go by default for this server (`dns = "9.9.9.9"`, `ntp = …`,
+    /// `stun = …`): host, host:port or [IPv6]:port, as `check` reads them.
+    public var checkTargets: [String: String] = [:]
     /// The username the configuration gives, even when its password could not be had.
     public var configuredUsername: String?
     /// Why this server cannot be used as configured (its password's environment variable is not

@@ -251,6 +251,18 @@ public final class SessionEngine: Sendable {
             }) ?? false
     }
 
+    /// The server and the family an association was opened with (to open another like it).
+    func definition(of id: AssociationID) async -> (ServerDefinition, AddressFamily)? {
+        let core = self.core
+        return (try? await onLoop { core.associations[id].map { ($0.server, $0.family) } }) ?? nil
+    }
+
+    /// Adds a line to the event log (what the TUI's Log pane shows), from the engine's extensions.
+    func log(_ level: EngineEvent.Level, _ id: AssociationID?, _ message: String) async {
+        let core = self.core
+        _ = try? await onLoop { core.log(level, id, message) }
+    }
+
     /// Runs `body` on the engine's loop. The only way that fails is an engine already shut down.
     private func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws(EngineError) -> T {
         guard !stopped.withLockedValue({ $0 }) else { throw .invalidArgument("the engine has been shut down") }

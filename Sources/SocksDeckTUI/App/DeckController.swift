@@ -16,6 +16,7 @@ public final class DeckController {
     private var pendingOpen: AssociationID?
     /// Probes finish on threads of their own; their results wait here for the next refresh.
     private let finishedProbes = ProbeResultBox()
+    let finishedChecks = CheckResultBox()
 
     /// Why colours are off, when they are: `t` then says so rather than name a theme that looks
     /// like every other.
@@ -49,6 +50,7 @@ public final class DeckController {
         model.events = await engine.events()
         model.clampSelections()
         reportSettledOpen()
+        takeFinishedChecks()
         let (progress, finished) = finishedProbes.take()
         for (name, count) in progress { model.probesRunning[name] = count }
         for (name, findings) in finished {
@@ -70,7 +72,12 @@ public final class DeckController {
         lastLayout = layout
         model.logRows = max(layout.panes[.log]?.inner.height ?? 1, 1)
         if let detail = layout.panes[.detail], let a = model.selectedAssociationSnapshot {
-            let lines = DetailPane.lines(for: a, width: max(detail.inner.width, 1)).count
+            let lines = DetailPane.lines(
+                for: a,
+                width: max(detail.inner.width, 1),
+                checks: model.checkResults[a.id] ?? [],
+                running: model.checksRunning[a.id]
+            ).count
             model.detailMaximumScroll = max(lines - detail.inner.height, 0)
         }
         switch model.overlay {
@@ -128,6 +135,10 @@ public final class DeckController {
         }
         if model.serverForm != nil {
             handleServerForm(key)
+            return true
+        }
+        if model.checkForm != nil {
+            handleCheckForm(key)
             return true
         }
         if model.form != nil {
@@ -278,6 +289,8 @@ public final class DeckController {
                 }
                 box.put(name, findings)
             }.start()
+        case .check: openCheckForm()
+        case .natTest: runNATTest()
         case .addServer: openServerForm(editing: false)
         case .editServer: openServerForm(editing: true)
         case .removeServer: askToRemoveServer()

@@ -85,6 +85,11 @@ public struct DeckModel: Sendable {
     public var form: SendRequest?
     /// The add/edit server form, when open.
     public var serverForm: ServerForm?
+    /// The check form (c), when open.
+    public var checkForm: CheckForm?
+    /// The protocol checks run on each association (newest last), and the one running now.
+    public var checkResults: [AssociationID: [CheckResult]] = [:]
+    public var checksRunning: [AssociationID: String] = [:]
     /// A question on the status line waiting for y or n (and what to do on y).
     public var confirmation: Confirmation?
     public var lastSend: SendRequest?
@@ -223,7 +228,8 @@ struct FrameSignature: Equatable {
             m.message?.text ?? "", "\(height)x\(width)", "\(m.probeSummaries)", "\(m.overlayScroll)",
             "\(m.detailScroll)",
             "\(m.zoomed)", "\(m.probesRunning)", "\(String(describing: m.serverForm))",
-            "\(String(describing: m.confirmation))", "\(m.servers.map(\.name))",
+            "\(String(describing: m.confirmation))", "\(m.servers.map(\.name))", "\(String(describing: m.checkForm))",
+            "\(m.checksRunning)", "\(m.checkResults.mapValues(\.count))",
         ]
         second = Int(Date().timeIntervalSince1970)
     }

@@ -8,15 +8,24 @@ public struct FormFields: Equatable, Sendable {
     let toggles: Set<Int>
     /// Fields whose text is never shown (a password): drawn as one dot per character.
     let secrets: Set<Int>
+    /// Fields that take one of a few values: Space and ←/→ go through them.
+    let choices: [Int: [String]]
     public private(set) var field = 0
     private(set) var editor: LineEditor
     public private(set) var problem: (field: Int, message: String)?
 
-    public init(names: [String], values: [String], toggles: Set<Int> = [], secrets: Set<Int> = []) {
+    public init(
+        names: [String],
+        values: [String],
+        toggles: Set<Int> = [],
+        secrets: Set<Int> = [],
+        choices: [Int: [String]] = [:]
+    ) {
         self.names = names
         self.values = values
         self.toggles = toggles
         self.secrets = secrets
+        self.choices = choices
         editor = LineEditor(values.first ?? "")
     }
 
@@ -56,7 +65,14 @@ public struct FormFields: Equatable, Sendable {
         case .tab, .down: focus(field + 1)
         case .backTab, .up: focus(field - 1)
         default:
-            if toggles.contains(field) {
+            if let options = choices[field] {
+                let i = options.firstIndex(of: values[field]) ?? 0
+                switch key {
+                case .character(" "), .right: values[field] = options[(i + 1) % options.count]
+                case .left: values[field] = options[(i + options.count - 1) % options.count]
+                default: break
+                }
+            } else if toggles.contains(field) {
                 switch key {
                 case .character("y"), .character("Y"): values[field] = "y"
                 case .character("n"), .character("N"): values[field] = "n"
@@ -76,6 +92,9 @@ public struct FormFields: Equatable, Sendable {
         if secrets.contains(index) {
             let dots = String(repeating: "•", count: values[index].count)
             return index == field ? dots + "▏" : dots
+        }
+        if let options = choices[index] {
+            return index == field ? "◂ \(values[index]) ▸" : values[index] + " (of \(options.joined(separator: "/")))"
         }
         return index == field && !toggles.contains(index) ? editor.withCursor : values[index]
     }

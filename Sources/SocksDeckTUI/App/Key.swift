@@ -68,7 +68,7 @@ public enum DeckAction: Hashable, Sendable {
     case quit, nextPane, previousPane, toggleHelp, cycleTheme
     case up, down, pageUp, pageDown, top, bottom
     case open, openIPv6, close, removeEnded, send, resend, toggleProbe, probeServer
-    case filter, cycleSort, zoom, showFindings, addServer, editServer, removeServer
+    case filter, cycleSort, zoom, showFindings, addServer, editServer, removeServer, check, natTest
 }
 
 /// One entry of the key table: the keys, what they do, the words for the help, and the pane

@@ -71,7 +71,17 @@ public enum Screen {
             case .log: LogPane.draw(model, in: rect, on: canvas, focused: focused)
             }
         }
-        if let form = model.serverForm {
+        if let form = model.checkForm {
+            let association = model.selectedAssociationSnapshot.map { "#\($0.id.value) \($0.serverName)" } ?? "?"
+            FormOverlay.draw(
+                title: "Check through \(association)",
+                form.fields,
+                footer: "Space/←/→ the check · Tab next field · Enter run · Esc cancel",
+                on: canvas,
+                in: layout.body,
+                width: 72
+            )
+        } else if let form = model.serverForm {
             let title = if case .edit(let name) = form.mode { "Edit server \(name)" } else { "Add a server" }
             FormOverlay.draw(
                 title: title,

@@ -41,6 +41,20 @@ public enum AssociationsPane {
             pane: .associations,
             short: "sort"
         ),
+        KeyBinding(
+            keys: [.character("c")],
+            action: .check,
+            help: "check the relay with a real service: DNS, NTP, STUN or NAT behaviour (results in the Detail pane)",
+            pane: .associations,
+            short: "check"
+        ),
+        KeyBinding(
+            keys: [.character("N")],
+            action: .natTest,
+            help: "the relay's NAT behaviour, with the server's STUN server",
+            pane: .associations,
+            short: "NAT"
+        ),
         KeyBinding(keys: [.enter], action: .nextPane, help: "show the detail", pane: .associations, short: "detail"),
     ]
 

@@ -10,7 +10,12 @@ public enum DetailPane {
 
     /// The pane's lines for an inner width: what `draw` shows from `detailScroll` on, and what
     /// the controller measures to stop scrolling at the end.
-    public static func lines(for a: AssociationSnapshot, width: Int) -> [(String, Role)] {
+    public static func lines(
+        for a: AssociationSnapshot,
+        width: Int,
+        checks: [CheckResult] = [],
+        running: String? = nil
+    ) -> [(String, Role)] {
         var lines: [(String, Role)] = []
         func add(_ label: String, _ value: String, _ role: Role = .text) {
             var v = Substring(value)
@@ -72,6 +77,24 @@ public enum DetailPane {
             add("probe", "off (p to start)", .muted)
         }
         add("age", "\(AssociationsPane.age(a.age)), idle \(AssociationsPane.age(a.idle))")
+        if running != nil || !checks.isEmpty {
+            lines.append(("checks (c runs one, N the NAT test):", .header))
+            if let running { lines.append(("  running: \(running)…", .accent)) }
+            for r in checks.reversed() {
+                let mark = r.passed ? "✔" : "✘"
+                let rtt = r.roundTripMilliseconds.map { String(format: ", RTT %.2f ms", $0) } ?? ""
+                for line in wrap(
+                    "\(mark) \(r.check.uppercased()) \(r.target): \(r.summary)\(rtt)",
+                    width: width,
+                    indent: 2
+                ) {
+                    lines.append((line, r.passed ? .ok : .warning))
+                }
+                for e in r.evidence {
+                    for line in wrap("    " + e, width: width, indent: 4) { lines.append((line, .muted)) }
+                }
+            }
+        }
         lines.append(("recent datagrams (newest first):", .header))
         if a.recent.isEmpty { lines.append(("  none yet (s sends one)", .muted)) }
         for d in a.recent.reversed() {
@@ -108,7 +131,12 @@ public enum DetailPane {
             return
         }
         let inner = rect.inner
-        let all = lines(for: a, width: max(inner.width, 1))
+        let all = lines(
+            for: a,
+            width: max(inner.width, 1),
+            checks: model.checkResults[a.id] ?? [],
+            running: model.checksRunning[a.id]
+        )
         let first = min(max(model.detailScroll, 0), max(all.count - inner.height, 0))
         let below = all.count - first - inner.height
         var title = "\(PaneID.detail.title) #\(a.id.value) via \(a.serverName)"

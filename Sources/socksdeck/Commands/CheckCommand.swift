@@ -43,9 +43,6 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object: the association and every check.") var json = false
 
     func validate() throws {
-        if dns.isEmpty && ntp.isEmpty && stun.isEmpty && nat.isEmpty {
-            throw ValidationError("give at least one of --dns, --ntp, --stun, --nat")
-        }
         if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
         if DNSRecordType(name: type) == nil {
             throw ValidationError("--type '\(type)' is not a record type (A, AAAA, TXT, MX, … or a number)")
@@ -63,8 +60,25 @@ struct CheckCommand: AsyncParsableCommand {
         }
     }
 
-    /// The checks in order, targets resolved here only with --resolve.
-    private func checks() throws -> [ServiceCheck] {
+    /// The checks in order, targets resolved here only with --resolve. Without any option, the
+    /// server's configured ones (dns, ntp, stun in its [[server]] table; the NAT test on its stun).
+    private func checks(for server: ServerDefinition) throws -> [ServiceCheck] {
+        var dns = dns
+        var ntp = ntp
+        var stun = stun
+        let nat = nat
+        if dns.isEmpty && ntp.isEmpty && stun.isEmpty && nat.isEmpty {
+            dns = server.checkTargets["dns"].map { [$0] } ?? []
+            ntp = server.checkTargets["ntp"].map { [$0] } ?? []
+            stun = server.checkTargets["stun"].map { [$0] } ?? []
+            guard !(dns.isEmpty && ntp.isEmpty && stun.isEmpty) else {
+                Output.error(
+                    "give at least one of --dns, --ntp, --stun, --nat "
+                        + "(or set dns, ntp or stun for server '\(server.name)')"
+                )
+                throw Exit.usage
+            }
+        }
         func target(_ text: String, _ port: UInt16) throws -> SOCKSAddress {
             let destination = ServiceCheck.destination(text, defaultPort: port)!
             guard resolve, case .domain(let host, let p) = destination else { return destination }
@@ -87,7 +101,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     private func execute(_ configuration: DeckConfiguration) async throws {
         let definition = declaration.applied(to: try options.server(server, in: configuration))
-        let planned = try checks()
+        let planned = try checks(for: definition)
         let engine = SessionEngine(configuration: configuration)
         let (id, settled) = try await openAssociation(engine, definition, family: family)
         guard settled.state == .associated else {

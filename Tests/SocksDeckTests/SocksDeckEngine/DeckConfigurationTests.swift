@@ -168,6 +168,17 @@ import Testing
         }
     }
 
+    @Test func checkTargetsAreReadAndCheckedPerServer() throws {
+        let c = try DeckConfiguration.parse(
+            "[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\ndns = \"9.9.9.9\"\nntp = \"pool.ntp.org\"\nstun = \"[::1]:3478\"\n"
+        )
+        #expect(c.servers[0].checkTargets == ["dns": "9.9.9.9", "ntp": "pool.ntp.org", "stun": "[::1]:3478"])
+        #expect(throws: ConfigurationFileError.self) {
+            try DeckConfiguration.parse("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\ndns = \"::1:99999\"\n")
+        }
+        #expect(c.servers[0].tomlTable().contains("stun = \"[::1]:3478\""))
+    }
+
     /// A password that cannot be had makes its server unusable, not the file: the others still work.
     @Test func anUnavailablePasswordMakesOnlyItsServerUnusable() throws {
         let text = """

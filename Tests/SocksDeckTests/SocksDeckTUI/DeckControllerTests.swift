@@ -253,4 +253,52 @@ import Testing
         _ = await c.handle(.escape)
         #expect(c.model.serverForm == nil && c.model.servers.map(\.name) == ["dante", "microsocks"])
     }
+
+    /// c on an association: the form is prefilled from the server's dns setting; the result
+    /// lands in the Detail pane. N runs the NAT test with the server's stun setting.
+    @Test func checksFromTheUIShowTheirResultsInTheDetail() async throws {
+        let peers = try TestPeers.shared()
+        let services = try UDPServices.shared()
+        var server = ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port)
+        server.checkTargets = ["dns": "127.0.0.1:\(services.dnsPort)", "stun": "127.0.0.1:\(services.stunPort)"]
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        defer { Task { await engine.shutdown() } }
+        let themes = ThemeLibrary.load(userFolder: nil, environment: ["SOCKSDECK_THEMES": Repository.path("themes")])
+        let c = DeckController(engine: engine, themes: themes, theme: .builtInDefault, banner: nil)
+        _ = await c.perform(.open)
+        _ = await Self.statusAfter("opening", c)
+        let id = try #require(c.model.selectedAssociationSnapshot?.id)
+        _ = await c.handle(.character("c"))
+        let form = try #require(c.model.checkForm)
+        #expect(form.fields.values[0] == "dns" && form.fields.values[1] == "127.0.0.1:\(services.dnsPort)")
+        // The name field: socksdeck.test instead of example.com.
+        _ = await c.handle(.tab)
+        _ = await c.handle(.control("u"))
+        await Self.type("socksdeck.test", into: c)
+        _ = await c.handle(.enter)
+        #expect(c.model.checkForm == nil && c.model.checksRunning[id] != nil)
+        var deadline = Date().addingTimeInterval(10)
+        while c.model.checkResults[id]?.count != 1 && Date() < deadline {
+            await c.refresh()
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        #expect(c.model.checkResults[id]?.first?.summary == "NOERROR: A 127.0.0.9 (TTL 60)")
+        let a = try #require(c.model.selectedAssociationSnapshot)
+        let lines = DetailPane.lines(for: a, width: 100, checks: c.model.checkResults[id] ?? []).map(\.0)
+        #expect(
+            lines.contains { $0.hasPrefix("✔ DNS 127.0.0.1:\(services.dnsPort): NOERROR: A 127.0.0.9") },
+            "\(lines)"
+        )
+        #expect(c.model.events.contains { $0.message.hasPrefix("check dns 127.0.0.1:\(services.dnsPort): passed") })
+        _ = await c.handle(.character("N"))
+        deadline = Date().addingTimeInterval(20)
+        while c.model.checkResults[id]?.count != 2 && Date() < deadline {
+            await c.refresh()
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(
+            c.model.checkResults[id]?.last?.natType == "port-restricted cone",
+            "\(String(describing: c.model.checkResults[id]))"
+        )
+    }
 }

@@ -1,0 +1,100 @@
+import Foundation
+import Socks5
+import SocksDeckEngine
+
+/// The protocol checks from the TUI: `c` opens the form, `N` runs the NAT behaviour test with the
+/// server's STUN server; each runs in the background and its result goes to the Detail pane (and,
+/// from the engine, to the log).
+extension DeckController {
+    func openCheckForm() {
+        guard let a = model.selectedAssociationSnapshot, a.state == .associated else {
+            say("select an associated association first (Enter on a server opens one)", .warning)
+            return
+        }
+        model.checkForm = CheckForm(server: model.servers.first { $0.name == a.serverName })
+    }
+
+    func handleCheckForm(_ key: Key) {
+        guard var form = model.checkForm else { return }
+        switch form.handle(key) {
+        case .cancel: model.checkForm = nil
+        case .stay: model.checkForm = form
+        case .submit:
+            guard let check = form.validate() else {
+                if let p = form.fields.problem { say("\(form.fields.names[p.field]): \(p.message)", .error) }
+                model.checkForm = form
+                return
+            }
+            model.checkForm = nil
+            start(check)
+        }
+    }
+
+    func runNATTest() {
+        guard let a = model.selectedAssociationSnapshot, a.state == .associated else {
+            say("select an associated association first (Enter on a server opens one)", .warning)
+            return
+        }
+        let server = model.servers.first { $0.name == a.serverName }
+        guard let text = server?.checkTargets["stun"],
+            let target = ServiceCheck.destination(text, defaultPort: ServiceCheck.defaultSTUNPort)
+        else {
+            say("no stun server configured for \(a.serverName): c opens the check form (choose nat)", .warning)
+            return
+        }
+        start(.nat(server: target))
+    }
+
+    private func start(_ check: ServiceCheck) {
+        guard let a = model.selectedAssociationSnapshot else { return }
+        guard model.checksRunning[a.id] == nil else {
+            say("#\(a.id.value) is running a check already: its result comes to the Detail pane", .warning)
+            return
+        }
+        let id = a.id
+        model.checksRunning[id] = "\(check.kind) \(check.target)"
+        say("checking \(check.kind.uppercased()) \(check.target) through #\(id.value)…", seconds: 30)
+        let engine = self.engine
+        let box = finishedChecks
+        Task {
+            do throws(EngineError) {
+                box.put(id, .success(try await engine.run(check, through: id)))
+            } catch {
+                box.put(id, .failure(error))
+            }
+        }
+    }
+
+    /// Results that came back since the last refresh, into the model and onto the status line.
+    func takeFinishedChecks() {
+        for (id, outcome) in finishedChecks.take() {
+            model.checksRunning[id] = nil
+            switch outcome {
+            case .success(let r):
+                model.checkResults[id, default: []].append(r)
+                say(
+                    "#\(id.value) \(r.check.uppercased()) \(r.passed ? "✔" : "✘") \(r.summary)",
+                    r.passed ? .ok : .warning,
+                    seconds: 8
+                )
+            case .failure(let error):
+                say("#\(id.value): \(error)", .error)
+            }
+        }
+    }
+}
+
+/// Check results handed from their tasks to the UI loop under a lock.
+final class CheckResultBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [(AssociationID, Result<CheckResult, EngineError>)] = []
+    func put(_ id: AssociationID, _ result: Result<CheckResult, EngineError>) {
+        lock.withLock { results.append((id, result)) }
+    }
+    func take() -> [(AssociationID, Result<CheckResult, EngineError>)] {
+        lock.withLock {
+            defer { results = [] }
+            return results
+        }
+    }
+}
