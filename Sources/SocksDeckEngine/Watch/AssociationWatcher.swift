@@ -15,6 +15,11 @@ public struct WatchEvent: Sendable, Encodable {
     public var probesLost: Int?
     public var rttP50Ms: Double?
     public var reconnects: Int?
+    /// With `watch --check`: the check's answers and losses so far, its last RTT, why it last failed.
+    public var checkAnswered: Int?
+    public var checkLost: Int?
+    public var checkRttMs: Double?
+    public var checkFailure: String?
 }
 
 /// Keeps one association per server open, with a health probe, and opens a new one (backing
@@ -46,8 +51,23 @@ public actor AssociationWatcher {
         }
     }
 
+    /// `watch --check`: the health signal is a protocol check, counted per server across
+    /// reconnects (answered, lost, RTT histogram) like the probe's.
+    struct CheckStats {
+        var answered = 0
+        var lost = 0
+        var rttBuckets = [Int](repeating: 0, count: ProbeSummary.rttBucketBounds.count)
+        var rttSum = 0.0
+        var inFlight = false
+        var lastRun = Date.distantPast
+        var lastFailure: String?
+        var lastRTTMilliseconds: Double?
+    }
+
     struct Watched {
         var server: ServerDefinition
+        var check: ServiceCheck?
+        var checks = CheckStats()
         var current: AssociationID?
         /// The current association's "associated" event was reported.
         var announced = false
@@ -64,11 +84,56 @@ public actor AssociationWatcher {
     private let probeInterval: Duration
     private var watched: [Watched]
 
-    public init(engine: SessionEngine, servers: [ServerDefinition], echo: IPEndpoint?, probeInterval: Duration) {
+    /// `checks[i]`, when given, replaces the echo probe of `servers[i]` as its health signal.
+    public init(
+        engine: SessionEngine,
+        servers: [ServerDefinition],
+        echo: IPEndpoint?,
+        probeInterval: Duration,
+        checks: [ServiceCheck?] = []
+    ) {
         self.engine = engine
         self.echo = echo
         self.probeInterval = probeInterval
-        watched = servers.map { Watched(server: $0) }
+        watched = servers.enumerated().map { i, s in
+            Watched(server: s, check: checks.indices.contains(i) ? checks[i] : nil)
+        }
+    }
+
+    private var intervalSeconds: Double {
+        Double(probeInterval.components.seconds) + Double(probeInterval.components.attoseconds) / 1e18
+    }
+
+    /// Starts the server's check when one is due and none is running; its result comes back to
+    /// `record` (checks take up to seconds: the tick does not wait for them).
+    private func runCheckIfDue(_ i: Int, _ id: AssociationID) {
+        guard let check = watched[i].check, !watched[i].checks.inFlight,
+            Date().timeIntervalSince(watched[i].checks.lastRun) >= intervalSeconds
+        else { return }
+        watched[i].checks.inFlight = true
+        watched[i].checks.lastRun = Date()
+        let engine = self.engine
+        Task {
+            let result = try? await engine.run(check, through: id)
+            await self.record(i, result)
+        }
+    }
+
+    private func record(_ i: Int, _ result: CheckResult?) {
+        watched[i].checks.inFlight = false
+        guard let result, result.passed else {
+            watched[i].checks.lost += 1
+            watched[i].checks.lastFailure = result?.summary ?? "the association ended"
+            return
+        }
+        watched[i].checks.answered += 1
+        watched[i].checks.lastFailure = nil
+        let rtt = (result.roundTripMilliseconds ?? 0) / 1000
+        watched[i].checks.lastRTTMilliseconds = result.roundTripMilliseconds
+        watched[i].checks.rttSum += rtt
+        for (b, bound) in ProbeSummary.rttBucketBounds.enumerated() where rtt <= bound {
+            watched[i].checks.rttBuckets[b] += 1
+        }
     }
 
     /// One round: notices ends, reopens what is due, starts probes; returns what happened.
@@ -83,17 +148,22 @@ public actor AssociationWatcher {
                     guard !watched[i].announced else { break }
                     watched[i].announced = true
                     watched[i].backoff = 1
-                    let target = echo ?? watched[i].server.echo
+                    let target = watched[i].check == nil ? echo ?? watched[i].server.echo : nil
                     if let target { try? await engine.startProbe(id, target: target, interval: probeInterval) }
+                    let checking = watched[i].check.map {
+                        "checking \($0.kind) \($0.target) every interval (no echo probe)"
+                    }
                     events.append(
                         WatchEvent(
                             event: "associated",
                             server: name,
                             association: id.value,
                             state: "associated",
-                            reason: target == nil
-                                ? "no echo target, so no probe runs: give --echo HOST:PORT or set echo for this server"
-                                : nil,
+                            reason: checking
+                                ?? (target == nil
+                                    ? "no echo target, so no probe runs: give --echo HOST:PORT or set echo for "
+                                        + "this server"
+                                    : nil),
                             rendezvous: s.rendezvous?.asUsed.description
                         )
                     )
@@ -134,6 +204,7 @@ public actor AssociationWatcher {
                     )
                 }
             }
+            if let id = watched[i].current, watched[i].lastSnapshot?.state == .associated { runCheckIfDue(i, id) }
             if summary {
                 let t = totals(i)
                 let s = watched[i].lastSnapshot
@@ -147,7 +218,11 @@ public actor AssociationWatcher {
                         datagramsReceived: t.counters.datagramsReceived,
                         probesLost: t.probesLost,
                         rttP50Ms: s?.probe?.rttP50Milliseconds,
-                        reconnects: watched[i].reconnects
+                        reconnects: watched[i].reconnects,
+                        checkAnswered: watched[i].check == nil ? nil : watched[i].checks.answered,
+                        checkLost: watched[i].check == nil ? nil : watched[i].checks.lost,
+                        checkRttMs: watched[i].checks.lastRTTMilliseconds,
+                        checkFailure: watched[i].checks.lastFailure
                     )
                 )
             }
@@ -171,8 +246,14 @@ public actor AssociationWatcher {
     public func down() -> [String] {
         watched.compactMap { w in
             let state = w.lastSnapshot?.state
-            guard state != .associated else { return nil }
-            return "\(w.server.name) (\(state?.name ?? (w.current == nil ? "down" : "connecting")))"
+            guard state == .associated else {
+                return "\(w.server.name) (\(state?.name ?? (w.current == nil ? "down" : "connecting")))"
+            }
+            // With --check, an association whose service stopped answering through it is down too.
+            if let check = w.check, let failure = w.checks.lastFailure {
+                return "\(w.server.name) (check \(check.kind) failing: \(failure))"
+            }
+            return nil
         }
     }
 
@@ -261,6 +342,47 @@ public actor AssociationWatcher {
             )
             out.sample("socksdeck_probe_rtt_seconds_sum", labels, t.rttSum)
             out.sample("socksdeck_probe_rtt_seconds_count", labels, Double(t.probesAnswered))
+        }
+        if watched.contains(where: { $0.check != nil }) {
+            for (name, help, value) in [
+                (
+                    "socksdeck_check_answered_total", "Protocol checks (watch --check) answered through the relay.",
+                    { (s: CheckStats) in s.answered }
+                ),
+                (
+                    "socksdeck_check_lost_total", "Protocol checks that got no usable answer.",
+                    { (s: CheckStats) in s.lost }
+                ),
+            ] as [(String, String, (CheckStats) -> Int)] {
+                out.family(name, "counter", help)
+                for w in watched {
+                    guard let check = w.check else { continue }
+                    out.sample(name, ["server": w.server.name, "check": check.kind], Double(value(w.checks)))
+                }
+            }
+            out.family(
+                "socksdeck_check_rtt_seconds",
+                "histogram",
+                "Round-trip time of the protocol checks through the relay."
+            )
+            for w in watched {
+                guard let check = w.check else { continue }
+                let labels = ["server": w.server.name, "check": check.kind]
+                for (bound, count) in zip(ProbeSummary.rttBucketBounds, w.checks.rttBuckets) {
+                    out.sample(
+                        "socksdeck_check_rtt_seconds_bucket",
+                        labels.merging(["le": "\(bound)"]) { a, _ in a },
+                        Double(count)
+                    )
+                }
+                out.sample(
+                    "socksdeck_check_rtt_seconds_bucket",
+                    labels.merging(["le": "+Inf"]) { a, _ in a },
+                    Double(w.checks.answered)
+                )
+                out.sample("socksdeck_check_rtt_seconds_sum", labels, w.checks.rttSum)
+                out.sample("socksdeck_check_rtt_seconds_count", labels, Double(w.checks.answered))
+            }
         }
         return out.text
     }

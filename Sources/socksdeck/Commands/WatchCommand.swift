@@ -30,6 +30,20 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Stop after this many seconds.", valueName: "S")) var duration: Double?
     @Option(help: ArgumentHelp("Serve Prometheus metrics here (GET /metrics).", valueName: "HOST:PORT")) var metrics:
         String?
+    @Option(
+        help: ArgumentHelp(
+            "A protocol check instead of the echo probe as the health signal: the association is healthy while "
+                + "the service answers through it (targets: each server's dns/ntp/stun, or --check-target).",
+            valueName: "dns|ntp|stun"
+        )
+    )
+    var check: String?
+    @Option(
+        name: .customLong("check-target"),
+        help: ArgumentHelp("Where --check goes, for every server watched.", valueName: "HOST[:PORT]")
+    )
+    var checkTarget: String?
+    @Option(help: ArgumentHelp("The name --check dns asks for.", valueName: "NAME")) var name = "example.com"
     @Flag(name: .customLong("allow-remote"), help: "Allow serving metrics on a non-loopback address.")
     var allowRemote = false
     @Flag(help: "One JSON object per line.") var json = false
@@ -47,6 +61,14 @@ struct WatchCommand: AsyncParsableCommand {
                 )
             }
         }
+        if let check, !["dns", "ntp", "stun"].contains(check) {
+            throw ValidationError("--check takes dns, ntp or stun (the NAT test is not a health signal: check --nat)")
+        }
+        if let checkTarget, ServiceCheck.destination(checkTarget, defaultPort: 53) == nil {
+            throw ValidationError(
+                "--check-target '\(checkTarget)' is not host, host:port, an IP address or [IPv6]:port"
+            )
+        }
         if !(50...600_000).contains(interval) { throw ValidationError("--interval takes 50 to 600000 ms") }
         if let duration, duration <= 0 { throw ValidationError("--duration takes a positive number of seconds") }
     }
@@ -62,11 +84,13 @@ struct WatchCommand: AsyncParsableCommand {
             // Installed before anything starts, so that a SIGTERM at any moment ends it cleanly.
             let stop = SignalFlag()
             let engine = SessionEngine(configuration: configuration)
+            let checks = try definitions.map { try serviceCheck(for: $0) }
             let watcher = AssociationWatcher(
                 engine: engine,
                 servers: definitions,
                 echo: echo.flatMap(IPEndpoint.init),
-                probeInterval: .milliseconds(interval)
+                probeInterval: .milliseconds(interval),
+                checks: checks
             )
             let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
             var server: MetricsServer?
@@ -95,6 +119,28 @@ struct WatchCommand: AsyncParsableCommand {
         }
     }
 
+    /// The --check for one server: its own target for that kind, unless --check-target.
+    private func serviceCheck(for server: ServerDefinition) throws -> ServiceCheck? {
+        guard let check else { return nil }
+        let port =
+            check == "dns"
+            ? ServiceCheck.defaultDNSPort : check == "ntp" ? ServiceCheck.defaultNTPPort : ServiceCheck.defaultSTUNPort
+        guard let text = checkTarget ?? server.checkTargets[check],
+            let target = ServiceCheck.destination(text, defaultPort: port)
+        else {
+            Output.error(
+                "server '\(server.name)' has no \(check) target: set \(check) = \"HOST[:PORT]\" for it, "
+                    + "or give --check-target"
+            )
+            throw Exit.usage
+        }
+        switch check {
+        case "dns": return .dns(resolver: target, name: name, type: .a)
+        case "ntp": return .ntp(server: target)
+        default: return .stun(server: target)
+        }
+    }
+
     private func report(_ e: WatchEvent) {
         if json {
             Output.json(e)
@@ -110,6 +156,11 @@ struct WatchCommand: AsyncParsableCommand {
                 + "\(e.probesLost ?? 0)"
             if let rtt = e.rttP50Ms { line += String(format: " rtt p50 %.2f ms", rtt) }
             line += " reconnects \(e.reconnects ?? 0)"
+            if let answered = e.checkAnswered {
+                line += " check answered \(answered) lost \(e.checkLost ?? 0)"
+                if let rtt = e.checkRttMs { line += String(format: " rtt %.2f ms", rtt) }
+                if let failure = e.checkFailure { line += " (failing: \(failure))" }
+            }
         }
         Output.line(line)
     }

@@ -150,4 +150,43 @@ import Testing
             "\(log.suffix(2000))"
         )
     }
+
+    /// watch --check dns: the resolver answering through the association is the health signal,
+    /// counted in the metrics (answered, lost, an RTT histogram), and /healthz says so.
+    @Test func aDNSCheckIsTheHealthSignalAndItsMetrics() throws {
+        let peers = try TestPeers.shared()
+        let services = try UDPServices.shared()
+        let config = try CLITests.writeConfig(
+            """
+            [[server]]
+            name = "watched"
+            address = "127.0.0.1:\(peers.danteNoAuth.port)"
+            dns = "127.0.0.1:\(services.dnsPort)"
+            """
+        )
+        let metricsPort = TestSockets.freePort()
+        let dir = try makeTemporaryDirectory("watchcheck")
+        let pid = try spawn(
+            try CLITests.binary(),
+            [
+                "watch", "--config", config, "--interval", "100", "--duration", "30", "--check", "dns", "--name",
+                "socksdeck.test", "--metrics", "127.0.0.1:\(metricsPort)",
+            ],
+            logPath: dir + "/watch.log"
+        )
+        defer {
+            kill(pid, SIGKILL)
+            var status: Int32 = 0
+            waitpid(pid, &status, 0)
+        }
+        let up = try Self.waitUntil(metricsPort) { ($0["socksdeck_check_answered_total"] ?? 0) >= 3 }
+        #expect((up["socksdeck_check_answered_total"] ?? 0) >= 3 && up["socksdeck_check_lost_total"] == 0, "\(up)")
+        #expect((up["socksdeck_check_rtt_seconds_count"] ?? 0) >= 3)
+        #expect(up["socksdeck_probes_sent_total"] == 0, "no echo probe runs beside the check")
+        let healthy = Self.scrape(metricsPort, path: "/healthz")
+        #expect(healthy.hasPrefix("HTTP/1.1 200"), "\(healthy)")
+        let log = (try? String(contentsOfFile: dir + "/watch.log", encoding: .utf8)) ?? ""
+        #expect(log.contains("checking dns 127.0.0.1:\(services.dnsPort) every interval (no echo probe)"), "\(log)")
+        #expect(log.contains(" check answered "), "\(log)")
+    }
 }
