@@ -30,6 +30,8 @@ build_deck_configuration_target() {
     -emit-module -emit-module-path "$o/TOMLKit.swiftmodule" -c "${sources[@]}" -o "$o/TOMLKit.o"
   swiftc -O -wmo -sanitize=fuzzer,address -parse-as-library -module-name Socks5 \
     -emit-module -emit-module-path "$o/Socks5.swiftmodule" -c Sources/Socks5/*/*.swift -o "$o/Socks5.o"
+  swiftc -O -wmo -sanitize=fuzzer,address -parse-as-library -module-name UDPChecks \
+    -emit-module -emit-module-path "$o/UDPChecks.swiftmodule" -c Sources/UDPChecks/*.swift -o "$o/UDPChecks.o"
   swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz -I "$o" -I "$tk/CTOML/include" \
     Sources/SocksDeckEngine/Configuration/*.swift Fuzz/FuzzDeckConfiguration.swift "$o"/*.o -lstdc++ \
     -o "$out/FuzzDeckConfiguration"

@@ -37,6 +37,11 @@ public struct STUNAddress: Hashable, Sendable, CustomStringConvertible {
 
     public var isIPv6: Bool { address.count == 16 }
 
+    public init(address: [UInt8], port: UInt16) {
+        self.address = address
+        self.port = port
+    }
+
     public var description: String {
         isIPv6
             ? "[\(DNSRecord.ipv6Text(address))]:\(port)" : address.map(String.init).joined(separator: ".") + ":\(port)"

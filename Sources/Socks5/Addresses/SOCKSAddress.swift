@@ -60,6 +60,24 @@ public enum SOCKSAddress: Hashable, Sendable {
         self = .domain(name, port: port)
     }
 
+    /// A destination whose port may be left out: "host", "192.0.2.1", "2001:db8::1", "[2001:db8::1]"
+    /// take `defaultPort`; "host:port" and "[v6]:port" keep theirs. What `check` reads its targets
+    /// with (a resolver on 53, a STUN server on 3478).
+    public init?(destination text: String, defaultPort: UInt16) {
+        if let full = SOCKSAddress(destination: text) {
+            self = full
+        } else if text.hasPrefix("["), text.hasSuffix("]") {
+            guard let a = SOCKSAddress(destination: text + ":\(defaultPort)") else { return nil }
+            self = a
+        } else if IPAddress(text) != nil, text.contains(":") {
+            guard let a = SOCKSAddress(destination: "[\(text)]:\(defaultPort)") else { return nil }
+            self = a
+        } else {
+            guard let a = SOCKSAddress(destination: text + ":\(defaultPort)") else { return nil }
+            self = a
+        }
+    }
+
     /// The all-zero address of a family (0.0.0.0:0 or [::]:0): what a UDP ASSOCIATE declares
     /// when the client does not say where it will send from.
     public static func unspecified(_ family: AddressFamily) -> SOCKSAddress {

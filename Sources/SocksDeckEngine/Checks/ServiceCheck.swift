@@ -16,9 +16,9 @@ public enum ServiceCheck: Sendable, Equatable {
     /// The relay's NAT behaviour (RFC 5780), with a STUN server that gives OTHER-ADDRESS.
     case nat(server: SOCKSAddress)
 
-    public static let defaultDNSPort: UInt16 = 53
-    public static let defaultNTPPort: UInt16 = 123
-    public static let defaultSTUNPort: UInt16 = 3478
+    public static let defaultDNSPort = WellKnownPort.dns
+    public static let defaultNTPPort = WellKnownPort.ntp
+    public static let defaultSTUNPort = WellKnownPort.stun
 
     public var kind: String {
         switch self {
@@ -39,10 +39,7 @@ public enum ServiceCheck: Sendable, Equatable {
     /// "host", "host:port", "[v6]" or "[v6]:port" as a destination, with `defaultPort` when none
     /// is given; a name stays a name (ATYP 3) for the relay to resolve.
     public static func destination(_ text: String, defaultPort: UInt16) -> SOCKSAddress? {
-        if let full = SOCKSAddress(destination: text) { return full }
-        if text.hasPrefix("["), text.hasSuffix("]") { return SOCKSAddress(destination: text + ":\(defaultPort)") }
-        if IPAddress(text) != nil, text.contains(":") { return SOCKSAddress(destination: "[\(text)]:\(defaultPort)") }
-        return SOCKSAddress(destination: text + ":\(defaultPort)")
+        SOCKSAddress(destination: text, defaultPort: defaultPort)
     }
 }
 

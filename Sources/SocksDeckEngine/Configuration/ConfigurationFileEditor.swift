@@ -165,7 +165,9 @@ extension ServerDefinition {
             lines.append("receive_buffer_bytes = \(receiveBufferBytes)")
         }
         if declare != .default { lines.append("declare = \(quoted(declare.rawValue))") }
-        for key in ["dns", "ntp", "stun"] { if let t = checkTargets[key] { lines.append("\(key) = \(quoted(t))") } }
+        for key in ["dns", "dns_name", "ntp", "stun"] {
+            if let t = checkTargets[key] { lines.append("\(key) = \(quoted(t))") }
+        }
         return lines
     }
 

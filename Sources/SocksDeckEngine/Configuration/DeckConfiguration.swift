@@ -1,6 +1,7 @@
 import Foundation
 import Socks5
 import TOMLKit
+import UDPChecks
 
 /// SocksDeck's configuration file (TOML):
 ///
@@ -111,7 +112,7 @@ public struct DeckConfiguration: Sendable, Equatable {
     private static let knownKeys: Set<String> = [
         "name", "address", "username", "password", "password_env", "password_file", "echo", "connect_timeout_ms",
         "handshake_timeout_ms",
-        "pipelining", "receive_buffer_bytes", "declare", "dns", "ntp", "stun",
+        "pipelining", "receive_buffer_bytes", "declare", "dns", "dns_name", "ntp", "stun",
     ]
 
     private static func parseServer(
@@ -185,17 +186,22 @@ public struct DeckConfiguration: Sendable, Equatable {
         }
         var checkTargets: [String: String] = [:]
         for (key, port) in [
-            ("dns", ServiceCheck.defaultDNSPort), ("ntp", ServiceCheck.defaultNTPPort),
-            ("stun", ServiceCheck.defaultSTUNPort),
+            ("dns", WellKnownPort.dns), ("ntp", WellKnownPort.ntp), ("stun", WellKnownPort.stun),
         ] {
             guard let text = try string(key) else { continue }
-            guard ServiceCheck.destination(text, defaultPort: port) != nil else {
+            guard SOCKSAddress(destination: text, defaultPort: port) != nil else {
                 throw fail(
                     key,
                     "server '\(name)': \(key) '\(text)' is not host, host:port, an IP address or [IPv6]:port"
                 )
             }
             checkTargets[key] = text
+        }
+        if let n = try string("dns_name") {
+            do { _ = try DNSQuery(id: 1, name: n, type: .a).encoded() } catch {
+                throw fail("dns_name", "server '\(name)': dns_name '\(n)': \(error)")
+            }
+            checkTargets["dns_name"] = n
         }
         var credentials: Credentials?
         var source: PasswordSource?

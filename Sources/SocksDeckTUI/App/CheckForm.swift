@@ -16,7 +16,7 @@ public struct CheckForm: Equatable, Sendable {
         configured = server?.checkTargets ?? [:]
         fields = FormFields(
             names: ["check", "target", "name (DNS)", "type (DNS)"],
-            values: [kind, "", "example.com", "A"],
+            values: [kind, "", server?.checkTargets["dns_name"] ?? "example.com", "A"],
             choices: [Self.kind: Self.kinds]
         )
         fields.set(Self.target, Self.prefill(kind, configured))

@@ -24,8 +24,10 @@ struct CheckCommand: AsyncParsableCommand {
     @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
     @Option(help: ArgumentHelp("A DNS resolver to query through the relay.", valueName: "HOST[:PORT]")) var dns:
         [String] = []
-    @Option(help: ArgumentHelp("The name to ask for (default: example.com).", valueName: "NAME")) var name =
-        "example.com"
+    @Option(
+        help: ArgumentHelp("The name to ask for (default: the server's dns_name, else example.com).", valueName: "NAME")
+    )
+    var name: String?
     @Option(help: ArgumentHelp("The record type: A, AAAA, TXT, MX, … or a number.", valueName: "TYPE")) var type = "A"
     @Option(help: ArgumentHelp("An NTP server to ask the time through the relay.", valueName: "HOST[:PORT]")) var ntp:
         [String] = []
@@ -55,8 +57,10 @@ struct CheckCommand: AsyncParsableCommand {
                 throw ValidationError("\(option) '\(v)' is not host, host:port, an IP address or [IPv6]:port")
             }
         }
-        do { _ = try DNSQuery(id: 1, name: name, type: .a).encoded() } catch {
-            throw ValidationError("--name '\(name)': \(error)")
+        if let name {
+            do { _ = try DNSQuery(id: 1, name: name, type: .a).encoded() } catch {
+                throw ValidationError("--name '\(name)': \(error)")
+            }
         }
     }
 
@@ -89,6 +93,7 @@ struct CheckCommand: AsyncParsableCommand {
             return .ip(e)
         }
         let recordType = DNSRecordType(name: type)!
+        let name = self.name ?? server.checkTargets["dns_name"] ?? "example.com"
         return try dns.map { .dns(resolver: try target($0, ServiceCheck.defaultDNSPort), name: name, type: recordType) }
             + ntp.map { .ntp(server: try target($0, ServiceCheck.defaultNTPPort)) }
             + stun.map { .stun(server: try target($0, ServiceCheck.defaultSTUNPort)) }

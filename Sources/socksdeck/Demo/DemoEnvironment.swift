@@ -9,7 +9,8 @@ import Glibc
 
 /// The built-in demo: what a first run talks to when there is nothing else. In this process, on
 /// free loopback ports: a relay, a relay with username/password, a relay without UDP, a UDP echo
-/// target, and a configured server where nothing listens, so that every kind of outcome shows.
+/// target, a configured server where nothing listens, so that every kind of outcome shows, and a
+/// DNS and a STUN server (DemoResponders) for the checks.
 struct DemoEnvironment {
     static let username = "demo"
     /// Demo credentials, printed as such: the relay listens on loopback only.
@@ -19,6 +20,7 @@ struct DemoEnvironment {
     let group: MultiThreadedEventLoopGroup
     let relays: [RelayServer]
     let echo: UDPEchoService
+    let responders: DemoResponders
     let configuration: DeckConfiguration
     let nowherePort: UInt16
 
@@ -34,8 +36,9 @@ struct DemoEnvironment {
         )
         let noUDP = try await RelayServer.start(RelayConfiguration(listen: [loopback], udpEnabled: false), group: group)
         let nowhere = unusedPort()
+        let responders = try await DemoResponders.start(group: group)
         func server(_ name: String, _ port: UInt16, _ credentials: Credentials? = nil) -> ServerDefinition {
-            ServerDefinition(
+            var s = ServerDefinition(
                 name: name,
                 host: "127.0.0.1",
                 port: port,
@@ -45,6 +48,9 @@ struct DemoEnvironment {
                 connectTimeoutMilliseconds: 2000,
                 handshakeTimeoutMilliseconds: 3000
             )
+            // What `check demo` and the TUI's c and N go to: the demo's own resolver and STUN server.
+            s.checkTargets = ["dns": "\(responders.dns)", "dns_name": "socksdeck.demo", "stun": "\(responders.stun)"]
+            return s
         }
         let configuration = DeckConfiguration(servers: [
             server("demo", plain.listening[0].port),
@@ -56,6 +62,7 @@ struct DemoEnvironment {
             group: group,
             relays: [plain, auth, noUDP],
             echo: echo,
+            responders: responders,
             configuration: configuration,
             nowherePort: nowhere
         )
@@ -72,6 +79,8 @@ struct DemoEnvironment {
               demo-no-udp   \(s[2].address)  no UDP relay: UDP ASSOCIATE gets REP 7
               demo-nowhere  \(s[3].address)  nothing listens: connection refused
               echo target   \(echo.listening)  (TARGET "echo" sends there)
+              DNS, STUN     \(responders.dns) (zone socksdeck.demo), \(responders.stun) with RFC 5780 on 127.0.0.2
+                            (`socksdeck check demo`, or c and N in the UI)
             To use real servers, add [[server]] tables to \(DeckConfiguration.defaultPath()) or pass --config FILE.
             """
     }
@@ -79,6 +88,7 @@ struct DemoEnvironment {
     func stop() async {
         for r in relays { await r.stop() }
         await echo.stop()
+        await responders.stop()
         try? await group.shutdownGracefully()
     }
 

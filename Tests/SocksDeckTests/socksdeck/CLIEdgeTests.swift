@@ -427,4 +427,14 @@ import Testing
         let bad = try CLITests.run(["serve", "--mapping", "cone"])
         #expect(bad.status == 64 && bad.output.contains("endpoint-independent"), "\(bad.output)")
     }
+
+    /// The demo's own resolver and STUN server answer `check demo` with no option.
+    @Test func checkOnTheDemoWorksOffline() throws {
+        let r = try CLITests.run(["check", "--demo", "demo"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(
+            r.output.contains("NOERROR: A 127.0.0.9 (TTL 60)") && r.output.contains("OTHER-ADDRESS 127.0.0.2:"),
+            "\(r.output)"
+        )
+    }
 }

@@ -176,6 +176,28 @@ import Testing
         t.send("q")
     }
 
+    /// The demo shows the checks offline: c runs DNS against the demo's resolver (prefilled), N the
+    /// NAT test against its STUN server on 127.0.0.1/127.0.0.2; both land in the Detail pane.
+    @Test func theDemoShowsDNSAndNATResultsOffline() throws {
+        let t = try TmuxSession(
+            arguments: ["--demo"],
+            environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")]
+        )
+        defer { t.kill() }
+        #expect(t.waitFor("demo-nowhere").found)
+        t.send("Enter")
+        #expect(t.waitFor("1 associated of 1").found)
+        t.send("c")
+        #expect(t.waitFor("Check through #1 demo").found, "\(t.capture())")
+        t.send("Enter")
+        let dns = t.waitFor("NOERROR: A 127.0.0.9")
+        #expect(dns.found, "\(dns.screen)")
+        t.send("N")
+        let nat = t.waitFor("(full cone)", seconds: 15)
+        #expect(nat.found, "the demo relay is serve's default, endpoint-independent both ways: \(nat.screen)")
+        t.send("q")
+    }
+
     /// The theme chosen with t is the next start's; under --no-color, t says colours are off.
     @Test func theThemeIsRememberedAndNoColorSaysSo() throws {
         let xdg = try makeTemporaryDirectory("tuixdg")

@@ -1,0 +1,6 @@
+/// The ports the services listen on when a target names none.
+public enum WellKnownPort {
+    public static let dns: UInt16 = 53
+    public static let ntp: UInt16 = 123
+    public static let stun: UInt16 = 3478
+}
