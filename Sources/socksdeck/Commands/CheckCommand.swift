@@ -21,7 +21,18 @@ struct CheckCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigurationOptions
     @OptionGroup var declaration: DeclareOption
-    @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
+    @Argument(help: "Configured server names, or host:port / socks5://[user@]host:port; several are checked at once.")
+    var servers: [String] = []
+    @Option(
+        name: .customLong("servers-from"),
+        help: ArgumentHelp(
+            "Servers to check, one socks5://[user[:pass]@]host:port a line, '#' comments; - for stdin.",
+            valueName: "FILE"
+        )
+    )
+    var serversFrom: String?
+    @Option(help: ArgumentHelp("How many servers are checked at the same time (1 to 64).", valueName: "N"))
+    var parallel = 8
     @Option(help: ArgumentHelp("A DNS resolver to query through the relay.", valueName: "HOST[:PORT]")) var dns:
         [String] = []
     @Option(
@@ -45,6 +56,10 @@ struct CheckCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object: the association and every check.") var json = false
 
     func validate() throws {
+        if servers.isEmpty && serversFrom == nil {
+            throw ValidationError("name a server (or several, or --servers-from FILE)")
+        }
+        if !(1...64).contains(parallel) { throw ValidationError("--parallel takes 1 to 64") }
         if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
         if DNSRecordType(name: type) == nil {
             throw ValidationError("--type '\(type)' is not a record type (A, AAAA, TXT, MX, … or a number)")
@@ -66,7 +81,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     /// The checks in order, targets resolved here only with --resolve. Without any option, the
     /// server's configured ones (dns, ntp, stun in its [[server]] table; the NAT test on its stun).
-    private func checks(for server: ServerDefinition) throws -> [ServiceCheck] {
+    func checks(for server: ServerDefinition) throws -> [ServiceCheck] {
         var dns = dns
         var ntp = ntp
         var stun = stun
@@ -101,10 +116,17 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await options.withConfiguration(serverName: server, execute)
+        var names = servers
+        if let serversFrom { names += try Self.readServerList(serversFrom) }
+        guard names.count > 1 else {
+            let server = names[0]
+            try await options.withConfiguration(serverName: server) { try await execute($0, server: server) }
+            return
+        }
+        try await options.withConfiguration(serverName: names.first) { try await executeMany($0, names: names) }
     }
 
-    private func execute(_ configuration: DeckConfiguration) async throws {
+    private func execute(_ configuration: DeckConfiguration, server: String) async throws {
         let definition = declaration.applied(to: try options.server(server, in: configuration))
         let planned = try checks(for: definition)
         let engine = SessionEngine(configuration: configuration)

@@ -437,4 +437,40 @@ import Testing
             "\(r.output)"
         )
     }
+
+    /// Many proxies at once, as a provider's list is vetted: one table, server × check; one JSON
+    /// object per server; a server that fails is a row with its decoded reason, not the end.
+    @Test func checkVetsAListOfServers() throws {
+        let peers = try TestPeers.shared()
+        let s = try UDPServices.shared()
+        let list = try makeTemporaryDirectory("list") + "/proxies.txt"
+        try """
+        # the lab
+        socks5://127.0.0.1:\(peers.danteNoAuth.port)
+        socks5://[::1]:\(peers.danteNoAuth.port)   # the same over IPv6
+        127.0.0.1:\(peers.microsocksPort)
+
+        socks5://\(TestPeers.username):\(TestPeers.password)@127.0.0.1:\(peers.danteUserPass.port)
+        """.write(toFile: list, atomically: true, encoding: .utf8)
+        let args = [
+            "check", "--servers-from", list, "--dns", "127.0.0.1:\(s.dnsPort)", "--name", "socksdeck.test", "--stun",
+            "127.0.0.1:\(s.stunPort)", "--parallel", "2",
+        ]
+        let r = try CLITests.run(args)
+        #expect(r.status == 1, "one server has no UDP: \(r.output)")
+        let rows = r.output.split(separator: "\n").map(String.init)
+        #expect(
+            rows.first?.hasPrefix("SERVER") == true && rows.first?.contains("DNS") == true
+                && rows.first?.contains("STUN") == true
+        )
+        #expect(rows.filter { $0.contains("✔") && $0.contains("NOERROR: A 127.0.0.9") }.count == 3, "\(r.output)")
+        #expect(
+            rows.contains { $0.hasPrefix("127.0.0.1:\(peers.microsocksPort)") && $0.contains("✘ S5_EOPNOTSUPP") },
+            "\(r.output)"
+        )
+        let json = try CLITests.run(args + ["--json"])
+        let objects = CLITests.jsonLines(json.output)
+        #expect(objects.count == 4 && objects.filter { $0["error"] != nil }.count == 1, "\(json.output)")
+        #expect(!r.output.contains(TestPeers.password), "the password in the list is never printed")
+    }
 }
