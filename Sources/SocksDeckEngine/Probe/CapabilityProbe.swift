@@ -19,6 +19,15 @@ public struct ProbeFinding: Sendable, Equatable, Codable {
     /// The finding's number, where it has one (bytes for the payload findings), so that
     /// summaries are made from values, never from the words above.
     public var figure: Int?
+
+    public init(key: String, title: String, verdict: Verdict, value: String, evidence: String, figure: Int? = nil) {
+        self.key = key
+        self.title = title
+        self.verdict = verdict
+        self.value = value
+        self.evidence = evidence
+        self.figure = figure
+    }
 }
 
 /// The capability and quirk report of `socksdeck probe`: what a SOCKS5 server does with UDP,

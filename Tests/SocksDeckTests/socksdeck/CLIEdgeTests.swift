@@ -473,4 +473,41 @@ import Testing
         #expect(objects.count == 4 && objects.filter { $0["error"] != nil }.count == 1, "\(json.output)")
         #expect(!r.output.contains(TestPeers.password), "the password in the list is never printed")
     }
+
+    /// probe judges the data plane with real services when there is no echo target, and probes
+    /// several servers at once into one table (one JSON object each).
+    @Test func probeWithServicesAndOverSeveralServers() throws {
+        let peers = try TestPeers.shared()
+        let s = try UDPServices.shared()
+        let dante = "127.0.0.1:\(peers.danteNoAuth.port)"
+        let one = try CLITests.run([
+            "probe", dante, "--dns", "127.0.0.1:\(s.dnsPort)", "--name", "socksdeck.test", "--json",
+        ])
+        let findings = CLITests.jsonLines(one.output).last?["findings"] as? [[String: Any]] ?? []
+        let dns = findings.first { $0["key"] as? String == "check_dns" }
+        #expect(
+            dns?["verdict"] as? String == "yes"
+                && (dns?["value"] as? String)?.hasPrefix("NOERROR: A 127.0.0.9") == true,
+            "\(one.output)"
+        )
+        #expect(
+            findings.contains { $0["key"] as? String == "relay" && $0["verdict"] as? String == "skipped" },
+            "no echo target"
+        )
+        let many = try CLITests.run([
+            "probe", dante, "127.0.0.1:\(peers.microsocksPort)", "--stun", "127.0.0.1:\(s.stunPort)",
+        ])
+        let rows = many.output.split(separator: "\n").map(String.init)
+        #expect(rows.first?.hasPrefix("SERVER") == true && rows.first?.contains("STUN") == true, "\(many.output)")
+        #expect(
+            rows.contains {
+                $0.hasPrefix(dante) && $0.contains("✔ rendezvous 127.0.0.1:") && $0.contains("✔ mapped 127.0.0.1:")
+            },
+            "\(many.output)"
+        )
+        #expect(
+            rows.contains { $0.hasPrefix("127.0.0.1:\(peers.microsocksPort)") && $0.contains("✘ S5_EOPNOTSUPP") },
+            "\(many.output)"
+        )
+    }
 }
