@@ -113,6 +113,27 @@ extension SessionEngine {
         )
     }
 
+    /// An answer came back, but not one that passes: garbled, not ours, or refused.
+    private func unusable(
+        _ check: String,
+        _ target: SOCKSAddress,
+        _ summary: String,
+        _ evidence: [String],
+        _ rtt: Double,
+        _ sends: Int
+    ) -> CheckResult {
+        CheckResult(
+            check: check,
+            target: "\(target)",
+            answered: true,
+            passed: false,
+            summary: summary,
+            evidence: evidence,
+            roundTripMilliseconds: rtt,
+            sends: sends
+        )
+    }
+
     private func dns(
         _ id: AssociationID,
         _ resolver: SOCKSAddress,
@@ -140,28 +161,10 @@ extension SessionEngine {
         ]
         let response: DNSResponse
         do { response = try DNSResponse.parse(reply.payload) } catch {
-            return CheckResult(
-                check: "dns",
-                target: "\(resolver)",
-                answered: true,
-                passed: false,
-                summary: "a reply that is not DNS: \(error)",
-                evidence: evidence,
-                roundTripMilliseconds: rtt,
-                sends: reply.sends
-            )
+            return unusable("dns", resolver, "a reply that is not DNS: \(error)", evidence, rtt, reply.sends)
         }
         if let problem = response.problem(answering: query) {
-            return CheckResult(
-                check: "dns",
-                target: "\(resolver)",
-                answered: true,
-                passed: false,
-                summary: "not the answer: \(problem)",
-                evidence: evidence,
-                roundTripMilliseconds: rtt,
-                sends: reply.sends
-            )
+            return unusable("dns", resolver, "not the answer: \(problem)", evidence, rtt, reply.sends)
         }
         let records = response.answers.map { "\($0.type) \(DNSCheckWords.value($0)) (TTL \($0.ttl))" }
         var summary = "\(response.responseCode)"
@@ -213,28 +216,10 @@ extension SessionEngine {
         ]
         let response: NTPResponse
         do { response = try NTPResponse.parse(reply.payload) } catch {
-            return CheckResult(
-                check: "ntp",
-                target: "\(server)",
-                answered: true,
-                passed: false,
-                summary: "not NTP: \(error)",
-                evidence: evidence,
-                roundTripMilliseconds: rtt,
-                sends: reply.sends
-            )
+            return unusable("ntp", server, "not NTP: \(error)", evidence, rtt, reply.sends)
         }
         if let problem = response.problem(answering: request) {
-            return CheckResult(
-                check: "ntp",
-                target: "\(server)",
-                answered: true,
-                passed: false,
-                summary: problem,
-                evidence: evidence,
-                roundTripMilliseconds: rtt,
-                sends: reply.sends
-            )
+            return unusable("ntp", server, problem, evidence, rtt, reply.sends)
         }
         // T1 and T4 as the engine's loop took them beside the socket; the transmit timestamp in the
         // request only identifies it (a resend carries the same one).
@@ -287,28 +272,10 @@ extension SessionEngine {
         ]
         let response: STUNResponse
         do { response = try STUNResponse.parse(reply.payload) } catch {
-            return CheckResult(
-                check: "stun",
-                target: "\(server)",
-                answered: true,
-                passed: false,
-                summary: "\(error)",
-                evidence: evidence,
-                roundTripMilliseconds: rtt,
-                sends: reply.sends
-            )
+            return unusable("stun", server, "\(error)", evidence, rtt, reply.sends)
         }
         if let problem = response.problem(answering: request) {
-            return CheckResult(
-                check: "stun",
-                target: "\(server)",
-                answered: true,
-                passed: false,
-                summary: problem,
-                evidence: evidence,
-                roundTripMilliseconds: rtt,
-                sends: reply.sends
-            )
+            return unusable("stun", server, problem, evidence, rtt, reply.sends)
         }
         let mapped = response.mapped!
         var summary = "mapped \(mapped) (the relay as the server sees it)"

@@ -94,7 +94,8 @@ public struct FormFields: Equatable, Sendable {
             return index == field ? dots + "▏" : dots
         }
         if let options = choices[index] {
-            return index == field ? "◂ \(values[index]) ▸" : values[index] + " (of \(options.joined(separator: "/")))"
+            let all = options.joined(separator: "/")
+            return index == field ? "◂ \(values[index]) ▸" : values[index] + " (of \(all))"
         }
         return index == field && !toggles.contains(index) ? editor.withCursor : values[index]
     }

@@ -70,7 +70,12 @@ public enum FindingsOverlay {
             out.append(("  \(f.evidence)", .text))
         }
         out.append(("", .text))
-        out.append(("↑/↓ PgUp/PgDn scroll; Esc closes. socksdeck probe SERVER --json gives the same as JSON.", .muted))
+        out.append(
+            (
+                "↑/↓ PgUp/PgDn scroll; Esc closes. socksdeck probe SERVER --json gives the same as JSON.",
+                .muted
+            )
+        )
         return out
     }
 

@@ -17,7 +17,8 @@ struct DecodeCommand: ParsableCommand {
             """
     )
 
-    @Argument(help: "S5_EOPNOTSUPP, 7, 'REP 7', 0x07, ECONNREFUSED, or hex bytes: \"05 07 00 01 …\".") var code: String
+    @Argument(help: "S5_EOPNOTSUPP, 7, 'REP 7', 0x07, ECONNREFUSED, or hex bytes: \"05 07 00 01 …\".")
+    var code: String
     @Option(
         name: .customLong("as"),
         help: ArgumentHelp(

@@ -125,18 +125,7 @@ struct SendCommand: AsyncParsableCommand {
         let bytes = try payload()
         let destination = try targetAddress(definition)
         let engine = SessionEngine(configuration: configuration)
-        let (id, settled) = try await openAssociation(engine, definition, family: family)
-        guard settled.state == .associated else {
-            if case .failed(let f) = settled.state {
-                if json { Output.json(["error": f]) }
-                Output.error("association through \(definition.name) failed: \(f)")
-            }
-            await engine.shutdown()
-            throw Exit.operationFailed
-        }
-        if !json {
-            Output.line("association \(id) through \(definition.name): rendezvous \(settled.rendezvous!.description)")
-        }
+        let (id, settled) = try await openAssociatedOrExit(engine, definition, family: family, json: json)
         let sent: Int
         do {
             sent = try await engine.send(

@@ -86,6 +86,29 @@ extension ConfigurationOptions {
     }
 }
 
+/// `openAssociation` for the commands that go on to send through it (send, check): a failure is
+/// reported (JSON too) and ends the command with exit 1; success says the rendezvous.
+func openAssociatedOrExit(
+    _ engine: SessionEngine,
+    _ definition: ServerDefinition,
+    family: Int?,
+    json: Bool
+) async throws -> (AssociationID, AssociationSnapshot) {
+    let (id, settled) = try await openAssociation(engine, definition, family: family)
+    guard settled.state == .associated else {
+        if case .failed(let f) = settled.state {
+            if json { Output.json(["error": f]) }
+            Output.error("association through \(definition.name) failed: \(f)")
+        }
+        await engine.shutdown()
+        throw Exit.operationFailed
+    }
+    if !json {
+        Output.line("association \(id) through \(definition.name): rendezvous \(settled.rendezvous!.description)")
+    }
+    return (id, settled)
+}
+
 /// Opens an association and waits until it settles (connect plus handshake time, and a second);
 /// the caller reports how it settled. When it cannot even start, prints why and exits 1.
 func openAssociation(
