@@ -34,6 +34,9 @@ let package = Package(
         // DNS, NTP and STUN as small sans-I/O codecs: what `socksdeck check` sends through a relay
         // and judges the answers by. Standard library only.
         .target(name: "UDPChecks"),
+        // pcapng captures of associations, sans-I/O: events in, file bytes out; and the reading of
+        // UDP datagrams out of captured frames (replay). Standard library and Socks5 only.
+        .target(name: "PcapNG", dependencies: ["Socks5"]),
         .target(
             name: "Socks5NIO",
             dependencies: [
@@ -47,6 +50,7 @@ let package = Package(
                 "Socks5",
                 "Socks5NIO",
                 "UDPChecks",
+                "PcapNG",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -28,6 +28,8 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     private let makeMachine: (SocketAddress?) -> ClientHandshake
     private let timeout: TimeAmount
     private let report: (Event) -> Void
+    /// What crossed the connection, for a capture; nil when nobody captures.
+    private let observe: ((ControlTraffic) -> Void)?
     private var timeoutTask: Scheduled<Void>?
     private var established = false
     private var finished = false
@@ -36,8 +38,10 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     init(
         timeout: TimeAmount,
         makeMachine: @escaping (SocketAddress?) -> ClientHandshake,
-        report: @escaping (Event) -> Void
+        report: @escaping (Event) -> Void,
+        observe: ((ControlTraffic) -> Void)? = nil
     ) {
+        self.observe = observe
         self.makeMachine = makeMachine
         machine = makeMachine(nil)
         self.timeout = timeout
@@ -46,6 +50,11 @@ final class ControlConnectionHandler: ChannelInboundHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         machine = makeMachine(context.channel.localAddress)
+        if let observe, let local = IPEndpoint(context.channel.localAddress),
+            let remote = IPEndpoint(context.channel.remoteAddress)
+        {
+            observe(.opened(local: local, remote: remote))
+        }
         timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             guard !established, !finished else { return }
             let milliseconds = timeout.nanoseconds / 1_000_000
@@ -65,23 +74,30 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var buffer = unwrapInboundIn(data)
         if established {
+            if let observe {
+                let unexpected = "unexpected: the control connection should stay silent after the reply"
+                observe(.received(Array(buffer.readableBytesView), meaning: unexpected))
+            }
             report(.unexpectedBytes(buffer.readableBytes))
             return
         }
         guard !finished else { return }
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
-        perform(machine.receive(bytes), context: context)
+        let action = machine.receive(bytes)
+        if let observe { observe(.received(bytes, meaning: Self.meaning(of: action))) }
+        perform(action, context: context)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
         timeoutTask?.cancel()
+        let reason: String
+        switch lastError {
+        case ECONNRESET?: reason = "the server reset the control connection"
+        case let e?: reason = "control connection error: \(ErrorCatalogue.decode(errno: e).name)"
+        case nil: reason = "the server closed the control connection (EOF)"
+        }
+        observe?(.ended(reason: reason))
         if established {
-            let reason: String
-            switch lastError {
-            case ECONNRESET?: reason = "the server reset the control connection"
-            case let e?: reason = "control connection error: \(ErrorCatalogue.decode(errno: e).name)"
-            case nil: reason = "the server closed the control connection (EOF)"
-            }
             report(.closed(reason: reason))
         } else if !finished {
             if let lastError {
@@ -101,6 +117,7 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     private func perform(_ action: ClientHandshake.Action, context: ChannelHandlerContext) {
         switch action {
         case .send(let bytes):
+            observe?(.sent(bytes))
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
             switch machine.state {
             case .awaitingMethodSelection: report(.progressed(.negotiating))
@@ -120,6 +137,15 @@ final class ControlConnectionHandler: ChannelInboundHandler {
             finished = true
             report(.failed(error))
             context.close(promise: nil)
+        }
+    }
+
+    /// What a read meant to the handshake, for the capture's comment on its packet.
+    private static func meaning(of action: ClientHandshake.Action) -> String? {
+        switch action {
+        case .established(let reply): "the UDP ASSOCIATE reply: BND \(reply.boundAddress)"
+        case .failed(let error): "the handshake failed here: \(error)"
+        case .send, .receive, .bound: nil
         }
     }
 }

@@ -8,7 +8,7 @@ import Glibc
 
 /// Reads the association's data socket: checks the source is the relay, strips and parses the
 /// header with the library's codec (no allocation for IP senders), and hands the result to the
-/// association's record.
+/// association's record (and its capture, when there is one).
 final class RelayDatagramHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
@@ -19,30 +19,22 @@ final class RelayDatagramHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let buffer = envelope.data
-        guard let relay = association.rendezvous?.asUsed,
-            let source = IPEndpoint(envelope.remoteAddress), source.isSamePeer(as: relay)
-        else {
-            association.recordDrop(
-                .notFromRelay,
-                size: buffer.readableBytes,
-                source: IPEndpoint(envelope.remoteAddress).map { .ip($0) }
-            )
-            return
+        let source = IPEndpoint(envelope.remoteAddress)
+        func drop(_ reason: DatagramDropReason) {
+            if let source {
+                association.captureReceived(datagram: buffer, from: source, delivered: nil, dropped: reason.description)
+            }
+            association.recordDrop(reason, size: buffer.readableBytes, source: source.map { .ip($0) })
+        }
+        guard let relay = association.rendezvous?.asUsed, let source, source.isSamePeer(as: relay) else {
+            return drop(.notFromRelay)
         }
         // A datagram that fills the buffer may have been cut by the kernel: never deliver it.
-        guard buffer.readableBytes < association.server.receiveBufferBytes else {
-            association.recordDrop(.oversize, size: buffer.readableBytes, source: .ip(source))
-            return
-        }
+        guard buffer.readableBytes < association.server.receiveBufferBytes else { return drop(.oversize) }
         let parsed = buffer.withUnsafeReadableBytes { try? UDPDatagramHeader.parse($0) }
-        guard let (header, offset) = parsed else {
-            association.recordDrop(.malformedHeader, size: buffer.readableBytes, source: .ip(source))
-            return
-        }
-        guard header.fragment == 0 else {
-            association.recordDrop(.fragmented, size: buffer.readableBytes, source: .ip(source))
-            return
-        }
+        guard let (header, offset) = parsed else { return drop(.malformedHeader) }
+        guard header.fragment == 0 else { return drop(.fragmented) }
+        association.captureReceived(datagram: buffer, from: source, delivered: (header.address, offset), dropped: nil)
         association.recordReceived(from: header.address, payload: buffer.readableBytesView.dropFirst(offset))
     }
 

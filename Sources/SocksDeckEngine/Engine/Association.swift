@@ -13,7 +13,7 @@ final class Association: @unchecked Sendable {
     let server: ServerDefinition
     let family: AddressFamily
     let opened = Date()
-    private weak var engine: EngineCore?
+    private(set) weak var engine: EngineCore?
 
     private(set) var state: ControlConnectionState = .connecting
     private(set) var history: [(state: String, since: Date)] = [("connecting", Date())]
@@ -61,6 +61,8 @@ final class Association: @unchecked Sendable {
     private var sendRate = RateMeter()
     private var receiveRate = RateMeter()
     private(set) var probe: HealthProbe? { didSet { changed() } }
+    /// The pcapng capture, when the engine captures (Association+Capture.swift).
+    var capturing: AssociationCaptureState?
     /// Requests of the protocol checks waiting for their replies (Exchange.swift).
     var exchanges: [PendingExchange] = []
     /// The figures of the last probe, once it stopped (by the user, or with the association):
@@ -92,6 +94,8 @@ final class Association: @unchecked Sendable {
         switch new {
         case .associated:
             engine?.log(.info, id, "associated: rendezvous \(rendezvous?.description ?? "?")")
+            captureNote("associated: rendezvous \(rendezvous?.description ?? "?")")
+            captureHandshakeDone()
             settled.succeed()
         case .closed(let reason):
             ended = Date()

@@ -18,15 +18,17 @@ import Glibc
 public final class SessionEngine: Sendable {
     public let configuration: DeckConfiguration
     private let group: MultiThreadedEventLoopGroup
-    private let core: EngineCore
+    let core: EngineCore
     /// Set by shutdown(): from then on every request answers at once (an event loop that has
     /// shut down drops submitted work, and an await on it would never return).
     private let stopped = NIOLockedValueBox(false)
 
-    public init(configuration: DeckConfiguration, eventLogCapacity: Int = 2000) {
+    /// `capture`: whether associations are captured as pcapng (off by default: it copies every
+    /// datagram).
+    public init(configuration: DeckConfiguration, eventLogCapacity: Int = 2000, capture: CaptureMode = .off) {
         self.configuration = configuration
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        core = EngineCore(loop: group.next(), eventLogCapacity: eventLogCapacity)
+        core = EngineCore(loop: group.next(), eventLogCapacity: eventLogCapacity, capture: capture)
     }
 
     /// Opens an association through the configured server `name`. Returns at once; the state
@@ -119,10 +121,17 @@ public final class SessionEngine: Sendable {
         return await snapshot(id)
     }
 
-    /// Closes an association: its control connection and its data socket.
+    /// Closes an association: its control connection and its data socket. Returns once both
+    /// sockets are closed (so that a capture already holds the close).
     public func close(_ id: AssociationID) async {
         let core = self.core
-        _ = try? await onLoop { core.associations[id]?.transition(to: .closed(reason: "closed by the user")) }
+        let closing = try? await onLoop { () -> [EventLoopFuture<Void>] in
+            guard let a = core.associations[id] else { return [] }
+            let futures = [a.control?.closeFuture, a.data?.closeFuture].compactMap { $0 }
+            a.transition(to: .closed(reason: "closed by the user"))
+            return futures
+        }
+        for future in closing ?? [] { try? await future.get() }
     }
 
     /// Sends `payload` `count` times, `interval` apart, to `target` through the association.
@@ -264,7 +273,7 @@ public final class SessionEngine: Sendable {
     }
 
     /// Runs `body` on the engine's loop. The only way that fails is an engine already shut down.
-    private func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws(EngineError) -> T {
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws(EngineError) -> T {
         guard !stopped.withLockedValue({ $0 }) else { throw .invalidArgument("the engine has been shut down") }
         do {
             return try await core.loop.submit(body).get()
@@ -300,11 +309,20 @@ final class EngineCore: @unchecked Sendable {
     let loop: EventLoop
     var associations: [AssociationID: Association] = [:]
     var events: RingBuffer<EngineEvent>
+    let captureMode: CaptureMode
+    /// This engine's number among those writing one capture file (CaptureFile.registerEngine).
+    let captureEngineNumber: Int
     private var nextID = 1
 
-    init(loop: EventLoop, eventLogCapacity: Int) {
+    init(loop: EventLoop, eventLogCapacity: Int, capture: CaptureMode) {
         self.loop = loop
         events = RingBuffer(capacity: eventLogCapacity)
+        captureMode = capture
+        if case .file(let file) = capture {
+            captureEngineNumber = file.registerEngine()
+        } else {
+            captureEngineNumber = 1
+        }
     }
 
     func log(_ level: EngineEvent.Level, _ id: AssociationID?, _ message: String) {
@@ -324,6 +342,7 @@ final class EngineCore: @unchecked Sendable {
         nextID += 1
         let association = Association(id: id, server: server, family: family, engine: self, eventLoop: loop)
         associations[id] = association
+        association.startCapture(captureMode)
         log(
             .info,
             id,
@@ -365,7 +384,8 @@ final class EngineCore: @unchecked Sendable {
                     },
                     report: { [self] event in
                         self.handle(event, association: association, endpoint: endpoint, otherAddresses: otherAddresses)
-                    }
+                    },
+                    observe: association.capturing == nil ? nil : { association.captureControl($0) }
                 )
                 return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
@@ -490,7 +510,14 @@ final class EngineCore: @unchecked Sendable {
         let future = channel.writeAndFlush(AddressedEnvelope(remoteAddress: relayAddress, data: buffer))
         future.whenComplete { result in
             switch result {
-            case .success: association.recordSent(to: target, payload: view)
+            case .success:
+                association.recordSent(to: target, payload: view)
+                association.captureSent(
+                    datagram: buffer,
+                    headerLength: header.encodedLength,
+                    to: target,
+                    relay: relay
+                )
             case .failure(let error): association.recordSendError(error)
             }
         }

@@ -17,7 +17,8 @@ public final class DeckApp {
         theme: Theme,
         banner: String?,
         colorsOff: String? = nil,
-        themeMemory: ThemeMemory? = nil
+        themeMemory: ThemeMemory? = nil,
+        captureDirectory: String = FileManager.default.currentDirectoryPath
     ) throws {
         terminal = try NcursesTerminal(colors: colorsOff == nil)
         controller = DeckController(
@@ -26,7 +27,8 @@ public final class DeckApp {
             theme: theme,
             banner: banner,
             colorsOff: colorsOff,
-            themeMemory: themeMemory
+            themeMemory: themeMemory,
+            captureDirectory: captureDirectory
         )
         terminal.apply(theme)
     }

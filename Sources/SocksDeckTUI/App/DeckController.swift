@@ -24,6 +24,8 @@ public final class DeckController {
     /// The servers that are in the configuration file (the others were added in this session).
     var fileServerNames: Set<String>
     private let themeMemory: ThemeMemory?
+    /// Where `w` writes captures.
+    let captureDirectory: String
 
     public init(
         engine: SessionEngine,
@@ -31,8 +33,10 @@ public final class DeckController {
         theme: Theme,
         banner: String?,
         colorsOff: String? = nil,
-        themeMemory: ThemeMemory? = nil
+        themeMemory: ThemeMemory? = nil,
+        captureDirectory: String = FileManager.default.currentDirectoryPath
     ) {
+        self.captureDirectory = captureDirectory
         self.engine = engine
         self.themes = themes
         self.theme = theme
@@ -216,6 +220,8 @@ public final class DeckController {
                 await engine.close(a.id)
                 say("closed #\(a.id.value)")
             }
+        case .writeCapture:
+            await writeCapture()
         case .removeEnded:
             let removed = await engine.prune()
             await refresh()

@@ -67,7 +67,7 @@ public enum PaneID: String, CaseIterable, Sendable {
 public enum DeckAction: Hashable, Sendable {
     case quit, nextPane, previousPane, toggleHelp, cycleTheme
     case up, down, pageUp, pageDown, top, bottom
-    case open, openIPv6, close, removeEnded, send, resend, toggleProbe, probeServer
+    case open, openIPv6, close, removeEnded, send, resend, toggleProbe, probeServer, writeCapture
     case filter, cycleSort, zoom, showFindings, addServer, editServer, removeServer, check, natTest
 }
 

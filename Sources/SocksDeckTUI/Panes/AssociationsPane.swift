@@ -28,6 +28,13 @@ public enum AssociationsPane {
             short: "probe on/off"
         ),
         KeyBinding(
+            keys: [.character("w")],
+            action: .writeCapture,
+            help: "write the selected association's capture so far (pcapng, for Wireshark)",
+            pane: .associations,
+            short: "capture"
+        ),
+        KeyBinding(
             keys: [.character("/")],
             action: .filter,
             help: "filter (server, state, address)",

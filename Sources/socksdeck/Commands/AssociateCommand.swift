@@ -18,6 +18,7 @@ struct AssociateCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigurationOptions
     @OptionGroup var declaration: DeclareOption
+    @OptionGroup var capture: CaptureOptions
     @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
     @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6 (default: the server's).", valueName: "4|6"))
     var family: Int?
@@ -42,7 +43,9 @@ struct AssociateCommand: AsyncParsableCommand {
         // Installed first: a signal from the moment the association is reported must close it
         // cleanly, not kill the process.
         let interrupted = SignalFlag()
-        let engine = SessionEngine(configuration: configuration)
+        let pcap = try capture.open()
+        defer { pcap.finish() }
+        let engine = SessionEngine(configuration: configuration, capture: pcap.mode)
         let (id, settled) = try await openAssociation(engine, definition, family: family)
         report(settled, event: "settled")
         guard settled.state == .associated else {

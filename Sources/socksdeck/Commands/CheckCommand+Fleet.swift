@@ -40,7 +40,9 @@ extension CheckCommand {
     func executeMany(_ configuration: DeckConfiguration, names: [String]) async throws {
         let definitions = try names.map { declaration.applied(to: try options.server($0, in: configuration)) }
         let plans = try definitions.map { try checks(for: $0) }
-        let engine = SessionEngine(configuration: configuration)
+        let pcap = try capture.open()
+        defer { pcap.finish() }
+        let engine = SessionEngine(configuration: configuration, capture: pcap.mode)
         DescriptorLimit.raise(toAtLeast: 4 * parallel + 64)
         let progress = ProgressLine(enabled: !json)
         let done = ProbeCommand.Counter()

@@ -21,6 +21,7 @@ struct CheckCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigurationOptions
     @OptionGroup var declaration: DeclareOption
+    @OptionGroup var capture: CaptureOptions
     @Argument(help: "Configured server names, or host:port / socks5://[user@]host:port; several are checked at once.")
     var servers: [String] = []
     @Option(
@@ -129,7 +130,9 @@ struct CheckCommand: AsyncParsableCommand {
     private func execute(_ configuration: DeckConfiguration, server: String) async throws {
         let definition = declaration.applied(to: try options.server(server, in: configuration))
         let planned = try checks(for: definition)
-        let engine = SessionEngine(configuration: configuration)
+        let pcap = try capture.open()
+        defer { pcap.finish() }
+        let engine = SessionEngine(configuration: configuration, capture: pcap.mode)
         let (id, settled) = try await openAssociatedOrExit(engine, definition, family: family, json: json)
         var results: [CheckResult] = []
         for check in planned {

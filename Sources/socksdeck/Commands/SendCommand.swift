@@ -17,6 +17,7 @@ struct SendCommand: AsyncParsableCommand {
 
     @OptionGroup var options: ConfigurationOptions
     @OptionGroup var declaration: DeclareOption
+    @OptionGroup var capture: CaptureOptions
     @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
     @Argument(
         help: "Where the datagrams go: host:port, [IPv6]:port, or \"echo\" for the server's configured echo target."
@@ -124,7 +125,9 @@ struct SendCommand: AsyncParsableCommand {
         let definition = declaration.applied(to: try options.server(server, in: configuration))
         let bytes = try payload()
         let destination = try targetAddress(definition)
-        let engine = SessionEngine(configuration: configuration)
+        let pcap = try capture.open()
+        defer { pcap.finish() }
+        let engine = SessionEngine(configuration: configuration, capture: pcap.mode)
         let (id, settled) = try await openAssociatedOrExit(engine, definition, family: family, json: json)
         let sent: Int
         do {

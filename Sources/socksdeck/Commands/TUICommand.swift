@@ -30,10 +30,36 @@ struct TUICommand: AsyncParsableCommand {
     @Flag(help: "Probe each association opened with --open every second (the server needs an echo target).")
     var probeOpened = false
     @Flag(name: .customLong("no-color"), help: "No colours, attributes only (as NO_COLOR does).") var noColor = false
+    @Option(
+        name: .customLong("capture-ring"),
+        help: ArgumentHelp(
+            "Kilobytes of datagrams each association keeps for w (its handshake is always kept); 0: no capture. "
+                + "Default 256, or 0 with --open.",
+            valueName: "KB"
+        )
+    )
+    var captureRingOption: Int?
+    @Option(
+        name: .customLong("capture-dir"),
+        help: ArgumentHelp("Where w writes captures (default: the current directory).", valueName: "DIR")
+    )
+    var captureDirectory: String?
+
+    /// A load test (--open) captures nothing unless asked: a thousand rings would be most of its memory.
+    private var captureRing: Int { captureRingOption ?? (openCount == nil ? 256 : 0) }
 
     func validate() throws {
         if let n = openCount, !(1...5000).contains(n) {
             throw ValidationError("--open takes a count from 1 to 5000, not \(n)")
+        }
+        if let kb = captureRingOption, !(0...1_048_576).contains(kb) {
+            throw ValidationError("--capture-ring takes 0 to 1048576 KB")
+        }
+        if let captureDirectory {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: captureDirectory, isDirectory: &isDirectory),
+                isDirectory.boolValue
+            else { throw ValidationError("--capture-dir '\(captureDirectory)' is not a directory") }
         }
         if probeOpened && openCount == nil {
             throw ValidationError("--probe-opened probes the associations --open opens: give --open COUNT")
@@ -61,7 +87,10 @@ struct TUICommand: AsyncParsableCommand {
             chosen = last
         }
         let (configuration, demo) = try await options.prepare(serverName: nil)
-        let engine = SessionEngine(configuration: configuration)
+        let engine = SessionEngine(
+            configuration: configuration,
+            capture: captureRing == 0 ? .off : .ring(bytesPerAssociation: captureRing * 1024)
+        )
         if let openCount {
             do {
                 try await Self.openLoad(engine, configuration: configuration, count: openCount, probe: probeOpened)
@@ -84,7 +113,8 @@ struct TUICommand: AsyncParsableCommand {
                 theme: chosen,
                 banner: demo == nil ? configuration.path : "built-in demo",
                 colorsOff: colorsOff,
-                themeMemory: memory
+                themeMemory: memory,
+                captureDirectory: captureDirectory ?? FileManager.default.currentDirectoryPath
             )
             await app.run(initialMessage: opening)
         } catch {

@@ -10,6 +10,10 @@ enum Exit {
     static let usage = ExitCode.validationFailure
     /// EX_NOINPUT: an input file does not exist or cannot be read.
     static let noInput = ExitCode(66)
+    /// EX_DATAERR: an input file is not what it should be (a capture that is not one).
+    static let dataError = ExitCode(65)
+    /// EX_CANTCREAT: an output file cannot be created.
+    static let cannotCreate = ExitCode(73)
     /// EX_CONFIG: the configuration file is broken.
     static let configuration = ExitCode(78)
 }

@@ -38,7 +38,7 @@ import Testing
     }
 
     func association(loop: EventLoop) throws -> Association {
-        let core = EngineCore(loop: loop, eventLogCapacity: 16)
+        let core = EngineCore(loop: loop, eventLogCapacity: 16, capture: .off)
         let a = Association(
             id: AssociationID(1),
             server: ServerDefinition(name: "t", host: "127.0.0.1", port: 1080),

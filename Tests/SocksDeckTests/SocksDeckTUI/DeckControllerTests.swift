@@ -8,7 +8,7 @@ import Testing
 /// The controller against a real engine and real servers (Dante, microsocks): what a key does
 /// and what the status line then says. No terminal.
 @Suite struct DeckControllerTests {
-    static func controller() throws -> DeckController {
+    static func controller(capture: CaptureMode = .off, captureDirectory: String = "/tmp") throws -> DeckController {
         let peers = try TestPeers.shared()
         let engine = SessionEngine(
             configuration: DeckConfiguration(servers: [
@@ -19,10 +19,17 @@ import Testing
                     echo: peers.echo.endpoint(.ipv4)
                 ),
                 ServerDefinition(name: "microsocks", host: "127.0.0.1", port: peers.microsocksPort),
-            ])
+            ]),
+            capture: capture
         )
         let themes = ThemeLibrary.load(userFolder: nil, environment: ["SOCKSDECK_THEMES": Repository.path("themes")])
-        return DeckController(engine: engine, themes: themes, theme: .builtInDefault, banner: nil)
+        return DeckController(
+            engine: engine,
+            themes: themes,
+            theme: .builtInDefault,
+            banner: nil,
+            captureDirectory: captureDirectory
+        )
     }
 
     /// Refreshes until the status line says something other than `transient`, or 5 s pass.
@@ -84,6 +91,48 @@ import Testing
         #expect(c.model.associations.isEmpty)
         _ = await c.handle(.character("X"))
         #expect(c.model.message?.text == "no ended associations to remove")
+    }
+
+    /// w writes the selected association's capture so far, and says where; tshark reads it.
+    @Test func wWritesTheSelectedAssociationsCaptureAndSaysWhere() async throws {
+        let directory = try makeTemporaryDirectory("tui-capture")
+        let c = try Self.controller(capture: .ring(bytesPerAssociation: 65_536), captureDirectory: directory)
+        let engine = c.engine
+        defer { Task { await engine.shutdown() } }
+        _ = await c.handle(.character("w"))
+        #expect(c.model.message?.text.contains("works in the Associations pane") == true)
+        let dante = try #require(c.model.servers.first)
+        let id = try await engine.open(server: dante)
+        _ = await engine.waitUntilSettled(id, timeout: .seconds(5))
+        try await engine.send(id, to: .ip(dante.echo!), payload: Array("seen by w".utf8))
+        _ = await SessionEngineTests.eventually(engine, id) { $0.counters.datagramsReceived == 1 }
+        await c.refresh()
+        _ = await c.handle(.tab)
+        _ = await c.handle(.character("w"))
+        let said = c.model.message?.text ?? ""
+        let files = try FileManager.default.contentsOfDirectory(atPath: directory)
+        #expect(files.count == 1)
+        let file = try #require(files.first)
+        #expect(file.hasPrefix("socksdeck-dante-\(id.value)-") && file.hasSuffix(".pcapng"))
+        #expect(said.hasPrefix("#\(id.value): ") && said.hasSuffix("→ \(directory)/\(file)"), "\(said)")
+        let frames = try Tshark.frames(
+            directory + "/" + file,
+            options: ["-d", "tcp.port==\(dante.port),socks"],
+            fields: ["socks.command", "data.data"]
+        )
+        #expect(frames.contains { $0["socks.command"] == "3" })
+        #expect(frames.filter { $0["data.data"] == hex(Array("seen by w".utf8)) }.count == 4)
+        #expect(said.contains(" \(frames.count) packets"))
+        // Without a ring, w says how to get one.
+        let off = try Self.controller()
+        let offEngine = off.engine
+        defer { Task { await offEngine.shutdown() } }
+        let other = try await offEngine.open(server: dante)
+        _ = await offEngine.waitUntilSettled(other, timeout: .seconds(5))
+        await off.refresh()
+        _ = await off.handle(.tab)
+        _ = await off.handle(.character("w"))
+        #expect(off.model.message?.text.hasPrefix("captures are off") == true)
     }
 
     @Test func aRefusedSendFormStaysOpenWithWhatWasTyped() async throws {

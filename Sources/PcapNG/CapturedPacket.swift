@@ -1,0 +1,40 @@
+import Socks5
+
+/// One synthesised packet of an association's capture, before it is framed into a file: which of
+/// the association's two views it belongs to, when it was seen, the IP packet, and a comment.
+public struct CapturedPacket: Sendable, Equatable {
+    public enum View: Sendable, Equatable {
+        /// What crossed the wire: the control connection as TCP and every datagram between the data
+        /// socket and the relay, SOCKS5 UDP header included.
+        case wire
+        /// The payloads as plain UDP between the data socket and the real remote (the header's
+        /// address), as if there were no proxy.
+        case inner
+    }
+
+    public var view: View
+    /// Nanoseconds since the Unix epoch.
+    public var time: UInt64
+    public var packet: [UInt8]
+    public var comment: String?
+
+    public init(view: View, time: UInt64, packet: [UInt8], comment: String? = nil) {
+        self.view = view
+        self.time = time
+        self.packet = packet
+        self.comment = comment
+    }
+}
+
+/// One UDP datagram to capture: its two ends and its payload.
+public struct UDPFlow: Sendable, Equatable {
+    public var from: IPEndpoint
+    public var to: IPEndpoint
+    public var payload: [UInt8]
+
+    public init(from: IPEndpoint, to: IPEndpoint, payload: [UInt8]) {
+        self.from = from
+        self.to = to
+        self.payload = payload
+    }
+}

@@ -1,0 +1,144 @@
+import Foundation
+import Socks5
+import Testing
+
+@testable import SocksDeckEngine
+
+/// The engine's captures, read back by tshark (Wireshark's own dissectors): an association
+/// through Dante that authenticated with RFC 1929, sent datagrams to the echo server and was
+/// closed, over IPv4 and IPv6.
+@Suite struct EngineCaptureTests {
+    struct Captured {
+        var path: String
+        var payloads: [[UInt8]]
+        var serverPort: UInt16
+        var echo: IPEndpoint
+        var summary: CaptureWriteSummary
+    }
+
+    static func captureThroughDante(
+        _ family: AddressFamily = .ipv4,
+        ring: Int = 1 << 20,
+        datagrams: Int = 3
+    ) async throws -> Captured {
+        let peers = try TestPeers.shared()
+        let server = ServerDefinition(
+            name: "dante-auth",
+            host: family == .ipv4 ? "127.0.0.1" : "::1",
+            port: peers.danteUserPass.port,
+            credentials: TestPeers.credentials
+        )
+        let engine = SessionEngine(
+            configuration: DeckConfiguration(servers: [server]),
+            capture: .ring(bytesPerAssociation: ring)
+        )
+        let id = try await engine.open(server: "dante-auth")
+        #expect(await engine.waitUntilSettled(id, timeout: .seconds(5))?.state == .associated)
+        let echo = peers.echo.endpoint(family)
+        var payloads: [[UInt8]] = []
+        for i in 0..<datagrams {
+            let payload = Array("capture-\(i)-".utf8) + [UInt8](repeating: UInt8(i), count: 10 * (i + 1))
+            payloads.append(payload)
+            try await engine.send(id, to: .ip(echo), payload: payload)
+            // One at a time: the inner view's order is then the order sent.
+            _ = await SessionEngineTests.eventually(engine, id) { $0.counters.datagramsReceived == i + 1 }
+        }
+        await engine.close(id)
+        _ = await SessionEngineTests.eventually(engine, id) { $0.state.isFinal }
+        let path = try makeTemporaryDirectory("capture") + "/dante.pcapng"
+        let summary = try await engine.writeCapture(id, to: path)
+        await engine.shutdown()
+        return Captured(path: path, payloads: payloads, serverPort: server.port, echo: echo, summary: summary)
+    }
+
+    static func decodeAs(_ c: Captured) -> [String] { ["-d", "tcp.port==\(c.serverPort),socks"] }
+
+    static let fields = [
+        "frame.interface_id", "frame.time_epoch", "frame.comment", "socks.username", "socks.password",
+        "socks.command", "udp.length", "socks.dstport", "data.data", "ip.src", "ipv6.src", "udp.srcport",
+        "udp.dstport", "tcp.flags.fin", "tcp.srcport", "_ws.malformed", "_ws.expert.severity",
+    ]
+
+    static func frames(_ c: Captured) throws -> [[String: String]] {
+        let checksums = ["tcp", "udp", "ip"].flatMap { ["-o", "\($0).check_checksum:TRUE"] }
+        return try Tshark.frames(c.path, options: decodeAs(c) + checksums, fields: fields)
+    }
+
+    @Test(arguments: [AddressFamily.ipv4, .ipv6])
+    func tsharkDecodesTheHandshakeTheDatagramsAndTheInnerView(_ family: AddressFamily) async throws {
+        let c = try await Self.captureThroughDante(family)
+        let frames = try Self.frames(c)
+        #expect(frames.count == c.summary.packets)
+        // The handshake: greeting, RFC 1929 with the password masked, UDP ASSOCIATE and its reply.
+        let auth = frames.filter { !$0["socks.username"]!.isEmpty }
+        #expect(auth.count == 1)
+        #expect(auth.first?["socks.username"] == TestPeers.username)
+        #expect(auth.first?["socks.password"] == String(repeating: "*", count: TestPeers.password.count))
+        #expect(frames.filter { $0["socks.command"] == "3" }.count == 1)
+        #expect(frames.filter { $0["frame.comment"]!.contains("UDP ASSOCIATE reply: BND") }.count == 1)
+        // Every datagram on the wire, SOCKS5 header included, decoded as SOCKS over UDP.
+        let wire = frames.filter { $0["frame.interface_id"] == "0" && !$0["udp.length"]!.isEmpty }
+        #expect(wire.count == 2 * c.payloads.count)
+        let header = family == .ipv4 ? 10 : 22
+        for (i, payload) in c.payloads.enumerated() where wire.count == 2 * c.payloads.count {
+            for frame in wire[(2 * i)...(2 * i + 1)] {
+                #expect(frame["udp.length"] == "\(8 + header + payload.count)")
+                #expect(frame["socks.dstport"] == "\(c.echo.port)")
+                #expect(frame["data.data"] == hex(payload))
+            }
+        }
+        // The inner view: the same payloads between the data socket and the echo server itself.
+        let inner = frames.filter { $0["frame.interface_id"] == "1" }
+        #expect(inner.count == 2 * c.payloads.count)
+        let source = family == .ipv4 ? "ip.src" : "ipv6.src"
+        for (i, payload) in c.payloads.enumerated() where inner.count == 2 * c.payloads.count {
+            #expect(inner[2 * i]["udp.dstport"] == "\(c.echo.port)")
+            #expect(inner[2 * i + 1]["udp.srcport"] == "\(c.echo.port)")
+            #expect(inner[2 * i + 1][source] == "\(c.echo.address)")
+            #expect(inner[2 * i]["data.data"] == hex(payload) && inner[2 * i + 1]["data.data"] == hex(payload))
+        }
+        // The close, and why, on SocksDeck's FIN (the first, from the client's port).
+        let fins = frames.filter { $0["tcp.flags.fin"] == "1" || $0["tcp.flags.fin"] == "True" }
+        #expect(fins.count == 2)
+        #expect(fins.first?["tcp.srcport"] != "\(c.serverPort)")
+        #expect(fins.first?["frame.comment"]?.contains("closed by SocksDeck: closed by the user") == true)
+        // Time never goes back; no packet is malformed or carries a bad checksum.
+        let times = frames.compactMap { Double($0["frame.time_epoch"]!) }
+        #expect(times.count == frames.count)
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
+        #expect(frames.allSatisfy { $0["_ws.malformed"]!.isEmpty })
+        // 6291456 is Wireshark's PI_WARN: a bad checksum, a malformed field, a TCP anomaly.
+        #expect(frames.allSatisfy { (Int($0["_ws.expert.severity"]!) ?? 0) < 6_291_456 }, "\(frames)")
+        // The password is nowhere in the file.
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: c.path)))
+        #expect(!bytes.contains(subsequence: Array(TestPeers.password.utf8)))
+        #expect(bytes.contains(subsequence: Array(TestPeers.username.utf8)))
+    }
+
+    /// A small ring keeps the handshake whole and the latest datagrams, and marks the gap.
+    @Test func aSmallRingKeepsTheHandshakeAndTheLatestDatagrams() async throws {
+        let c = try await Self.captureThroughDante(ring: 400, datagrams: 8)
+        #expect(c.summary.droppedFromRing > 0)
+        let frames = try Self.frames(c)
+        #expect(frames.filter { !$0["socks.username"]!.isEmpty || $0["socks.command"] == "3" }.count == 2)
+        #expect(frames.filter { $0["frame.comment"]!.contains("capture ring (400 bytes) let") }.count == 1)
+        let inner = frames.filter { $0["frame.interface_id"] == "1" }.map { $0["data.data"]! }
+        #expect(inner.contains(hex(c.payloads.last!)))
+        #expect(!inner.contains(hex(c.payloads.first!)))
+    }
+
+    @Test func anEngineWithoutARingSaysItKeepsNoCapture() async throws {
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: []))
+        await #expect(throws: EngineError.self) { try await engine.writeCapture(AssociationID(1), to: "/dev/null") }
+        await engine.shutdown()
+    }
+}
+
+func hex(_ bytes: [UInt8]) -> String { bytes.map { String(format: "%02x", $0) }.joined() }
+
+extension Array where Element == UInt8 {
+    func contains(subsequence needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, needle.count <= count else { return false }
+        return (0...(count - needle.count)).contains { self[$0..<$0 + needle.count].elementsEqual(needle) }
+    }
+}
