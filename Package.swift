@@ -37,6 +37,9 @@ let package = Package(
         // pcapng captures of associations, sans-I/O: events in, file bytes out; and the reading of
         // UDP datagrams out of captured frames (replay). Standard library and Socks5 only.
         .target(name: "PcapNG", dependencies: ["Socks5"]),
+        // libpcap (libpcap-dev), to read any pcap/pcapng file and compile BPF filters for replay.
+        .systemLibrary(name: "CPcap", pkgConfig: "libpcap", providers: [.apt(["libpcap-dev"])]),
+        .target(name: "PcapReplay", dependencies: ["CPcap", "PcapNG"]),
         .target(
             name: "Socks5NIO",
             dependencies: [
@@ -62,6 +65,7 @@ let package = Package(
             name: "SocksDeckRelay",
             dependencies: [
                 "UDPChecks",
+                "PcapNG",
                 "Socks5",
                 "Socks5NIO",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -82,7 +86,7 @@ let package = Package(
             name: "socksdeck",
             dependencies: [
                 "SocksDeckEngine", "SocksDeckRelay", "SocksDeckTUI",
-                "Socks5NIO", "UDPChecks",
+                "Socks5NIO", "UDPChecks", "PcapNG", "PcapReplay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -109,7 +113,7 @@ let package = Package(
             name: "SocksDeckTests",
             dependencies: [
                 "Socks5", "Socks5CAPI", "CSocks5", "Socks5NIO", "AllocationCounter", "SocksDeckEngine",
-                "SocksDeckRelay", "SocksDeckTUI", "UDPChecks",
+                "SocksDeckRelay", "SocksDeckTUI", "UDPChecks", "PcapNG", "PcapReplay",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],

@@ -89,7 +89,7 @@ public struct AssociationCapture: Sendable {
 
     /// A datagram: on the wire (between the data socket and the relay, header included) and, when
     /// it carried a payload to or from a known remote, in the inner view. `comment` (a drop and
-    /// why, say) rides on the wire packet.
+    /// why, say) rides on the first of them.
     public mutating func datagram(
         wire: UDPFlow?,
         inner: UDPFlow?,
@@ -105,7 +105,8 @@ public struct AssociationCapture: Sendable {
         }
         if let inner {
             let packet = IPPacket.udp(from: inner.from, to: inner.to, payload: inner.payload)
-            packets.append(CapturedPacket(view: .inner, time: time, packet: packet))
+            let first = packets.isEmpty
+            packets.append(CapturedPacket(view: .inner, time: time, packet: packet, comment: first ? comment : nil))
         }
         return packets
     }

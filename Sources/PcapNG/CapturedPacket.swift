@@ -38,3 +38,13 @@ public struct UDPFlow: Sendable, Equatable {
         self.payload = payload
     }
 }
+
+/// Where captured packets go: a file (`CaptureFile`, in the engine), or anything else that frames
+/// them. Called from event loops, so it must be safe to call from any thread.
+public protocol CaptureSink: AnyObject, Sendable {
+    /// `key` names the association's interfaces; `label` describes them; `serverPort`, when not
+    /// 1080, is the SOCKS port a reader must be told about.
+    func write(_ packets: [CapturedPacket], of key: String, label: String, serverPort: UInt16?)
+    /// A number for each producer (engine, relay) writing here, to keep their keys apart.
+    func registerProducer() -> Int
+}

@@ -6,9 +6,11 @@
 /// Blocks are in the host's byte order, as the format allows (the byte-order magic tells the
 /// reader); every block and option is padded to 32 bits.
 public enum PcapNGBlock {
-    /// LINKTYPE_RAW: the packet starts at its IPv4 or IPv6 header (the version nibble says which),
-    /// so one interface carries both families, as an association can.
-    public static let linkTypeRawIP: UInt16 = 101
+    /// LINKTYPE_ETHERNET, with a zero-address Ethernet header before each IP packet: every reader
+    /// takes it. (LINKTYPE_RAW would need no header, but libpcap 1.10 refuses a pcapng file with
+    /// two LINKTYPE_RAW interfaces: it compares the second's link type with the first's mapped
+    /// DLT_RAW, measured here, and replay reads files through libpcap.)
+    public static let linkTypeEthernet: UInt16 = 1
     /// What an interface may capture of a packet: every UDP datagram whole.
     public static let snapLength: UInt32 = 262_144
 
@@ -36,7 +38,7 @@ public enum PcapNGBlock {
     /// there were no proxy). Timestamps are in nanoseconds (if_tsresol 9).
     public static func interfaceDescription(name: String, description: String) -> [UInt8] {
         var body = BlockBody()
-        body.append16(linkTypeRawIP)
+        body.append16(linkTypeEthernet)
         body.append16(0)  // reserved
         body.append32(snapLength)
         var options = Options()
@@ -49,7 +51,9 @@ public enum PcapNGBlock {
 
     /// One packet on interface `interface` (its index in the section), stamped `time`
     /// nanoseconds after the Unix epoch, with an optional comment (Wireshark's pkt_comment).
-    public static func enhancedPacket(interface: UInt32, time: UInt64, packet: [UInt8], comment: String?) -> [UInt8] {
+    public static func enhancedPacket(interface: UInt32, time: UInt64, packet ip: [UInt8], comment: String?) -> [UInt8]
+    {
+        let packet = ethernetFrame(ip)
         let captured = min(packet.count, Int(snapLength))
         var body = BlockBody()
         body.append32(interface)
@@ -65,6 +69,14 @@ public enum PcapNGBlock {
             body.append(options.finished())
         }
         return body.block(type: enhancedPacketType)
+    }
+}
+
+extension PcapNGBlock {
+    /// An IP packet in an Ethernet frame with zero addresses; the EtherType follows the version.
+    static func ethernetFrame(_ ip: [UInt8]) -> [UInt8] {
+        let etherType: [UInt8] = (ip.first.map { $0 >> 4 } == 6) ? [0x86, 0xDD] : [0x08, 0x00]
+        return [UInt8](repeating: 0, count: 12) + etherType + ip
     }
 }
 

@@ -21,9 +21,7 @@ enum ControlTraffic {
 }
 
 extension Association {
-    static func captureTime(_ date: Date = Date()) -> UInt64 {
-        UInt64(max(date.timeIntervalSince1970, 0) * 1_000_000_000)
-    }
+    static func captureTime() -> UInt64 { CaptureClock.now() }
 
     var captureLabel: String { "#\(id.value) via \(server.name) (\(server.address))" }
 

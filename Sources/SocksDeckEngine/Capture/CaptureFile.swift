@@ -12,7 +12,7 @@ import Glibc
 /// Writes are plain write(2) calls on the caller's thread (the engine's event loop): a capture
 /// file is local and its writes are small and buffered by the kernel; a full disk stops the
 /// capture (with an error in `failure`), never the engine.
-public final class CaptureFile: @unchecked Sendable {
+public final class CaptureFile: CaptureSink, @unchecked Sendable {
     public let path: String
     public let rotateAtBytes: Int?
     public let keep: Int
@@ -42,7 +42,7 @@ public final class CaptureFile: @unchecked Sendable {
 
     /// A number for each engine that writes here, so that associations of several engines (one
     /// per server probed) keep apart: the first engine's are `socksdeck-3`, the second's `socksdeck-2.3`.
-    func registerEngine() -> Int {
+    public func registerProducer() -> Int {
         lock.withLock {
             engines += 1
             return engines

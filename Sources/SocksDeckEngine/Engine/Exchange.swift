@@ -25,14 +25,22 @@ public struct ExchangeReply: Sendable {
 /// receives is offered to it before anything else looks at it.
 final class PendingExchange: @unchecked Sendable {
     let accepts: @Sendable ([UInt8]) -> Bool
+    /// When set, only a datagram whose header names this sender is an answer (replay: a reply
+    /// comes from where the datagram went).
+    let expectedSender: SOCKSAddress?
     let promise: EventLoopPromise<ExchangeReply?>
     var lastSend = NIODeadline.now()
     var lastSendWall = Date()
     var sends = 0
     var timers: [Scheduled<Void>] = []
 
-    init(accepts: @escaping @Sendable ([UInt8]) -> Bool, promise: EventLoopPromise<ExchangeReply?>) {
+    init(
+        accepts: @escaping @Sendable ([UInt8]) -> Bool,
+        expectedSender: SOCKSAddress? = nil,
+        promise: EventLoopPromise<ExchangeReply?>
+    ) {
         self.accepts = accepts
+        self.expectedSender = expectedSender
         self.promise = promise
     }
 
@@ -48,7 +56,12 @@ extension Association {
     func offerToExchanges(from sender: SOCKSAddress, payload: ByteBufferView) {
         guard !exchanges.isEmpty else { return }
         let bytes = Array(payload)
-        guard let index = exchanges.firstIndex(where: { $0.accepts(bytes) }) else { return }
+        // Oldest first, and never one not sent yet: nothing can answer a request before it left.
+        guard
+            let index = exchanges.firstIndex(where: {
+                $0.sends > 0 && ($0.expectedSender.map { $0 == sender } ?? true) && $0.accepts(bytes)
+            })
+        else { return }
         let exchange = exchanges.remove(at: index)
         exchange.finish(
             ExchangeReply(

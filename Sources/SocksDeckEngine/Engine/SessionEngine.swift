@@ -319,7 +319,7 @@ final class EngineCore: @unchecked Sendable {
         events = RingBuffer(capacity: eventLogCapacity)
         captureMode = capture
         if case .file(let file) = capture {
-            captureEngineNumber = file.registerEngine()
+            captureEngineNumber = file.registerProducer()
         } else {
             captureEngineNumber = 1
         }

@@ -24,9 +24,20 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var idleCheck: RepeatedTask?
     private var label = "?"
     private var spliced = false
+    private let captures: RelayCaptures?
+    /// This connection's capture (`serve --pcap`), made when it is up.
+    private var capture: RelayCapture?
+    /// Set when the relay ends the connection (a refusal, the idle timer), for the capture's FIN.
+    private var closingReason: String?
 
-    init(configuration: RelayConfiguration, statistics: StatisticsBox, log: @escaping @Sendable (RelayEvent) -> Void) {
+    init(
+        configuration: RelayConfiguration,
+        statistics: StatisticsBox,
+        captures: RelayCaptures? = nil,
+        log: @escaping @Sendable (RelayEvent) -> Void
+    ) {
         handshake = ServerHandshake(required: configuration.credentials)
+        self.captures = captures
         self.configuration = configuration
         self.statistics = statistics
         self.log = log
@@ -34,6 +45,11 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelActive(context: ChannelHandlerContext) {
         label = IPEndpoint(context.remoteAddress)?.description ?? "?"
+        if let captures, let client = IPEndpoint(context.remoteAddress), let server = IPEndpoint(context.localAddress) {
+            let capture = captures.make(client: client, server: server)
+            capture.record { $0.controlOpened(client: client, server: server, at: $1) }
+            self.capture = capture
+        }
         statistics.update { $0.connectionsAccepted += 1 }
         log(RelayEvent(kind: .accepted, client: label, message: "connection from \(label)"))
         context.fireChannelActive()
@@ -48,12 +64,13 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             return
         }
         let bytes = buffer.readBytes(length: buffer.readableBytes) ?? []
+        capture?.record { $0.controlData(fromClient: true, bytes, at: $1) }
         for action in handshake.receive(bytes) {
             switch action {
             case .send(let reply):
-                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply)), promise: nil)
+                write(reply, context)
             case .authenticated(let reply, let user):
-                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply)), promise: nil)
+                write(reply, context)
                 log(RelayEvent(kind: .authenticated, client: label, message: "user \(user) authenticated"))
             case .sendAndClose(let reply, let reason):
                 refuse(context, reply, reason)
@@ -67,6 +84,9 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         idleCheck?.cancel()
+        let byRelay = closingReason != nil
+        let why = closingReason.map { "closed by the relay: \($0)" } ?? "the client closed the control connection"
+        capture?.record { $0.controlClosed(byClient: !byRelay, at: $1, comment: why) }
         if let session {
             session.close()
             statistics.update { $0.associationsOpen -= 1 }
@@ -77,6 +97,7 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
+        closingReason = closingReason ?? "error: \(NIOErrorNumber.describe(error))"
         context.close(promise: nil)
     }
 
@@ -90,11 +111,25 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
+    /// Every byte the relay writes on the control connection goes through here (and into the capture).
+    @discardableResult
+    private func write(
+        _ bytes: [UInt8],
+        _ context: ChannelHandlerContext,
+        comment: String? = nil
+    )
+        -> EventLoopFuture<Void>
+    {
+        capture?.record { $0.controlData(fromClient: false, bytes, at: $1, comment: comment) }
+        return context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)))
+    }
+
     private func refuse(_ context: ChannelHandlerContext, _ reply: [UInt8]?, _ reason: String) {
         statistics.update { $0.refusals += 1 }
         log(RelayEvent(kind: .refused, client: label, message: reason))
+        closingReason = reason
         if let reply {
-            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: reply))).whenComplete { _ in
+            write(reply, context, comment: "refused: \(reason)").whenComplete { _ in
                 context.close(promise: nil)
             }
         } else {
@@ -107,11 +142,7 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         _ bound: SOCKSAddress,
         _ context: ChannelHandlerContext
     ) -> EventLoopFuture<Void> {
-        context.writeAndFlush(
-            wrapOutboundOut(
-                context.channel.allocator.buffer(bytes: SOCKSReply(reply: code, boundAddress: bound).encoded())
-            )
-        )
+        write(SOCKSReply(reply: code, boundAddress: bound).encoded(), context)
     }
 
     private func carryOut(_ request: SOCKSRequest, context: ChannelHandlerContext) {
@@ -170,6 +201,7 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             maximumDatagram: configuration.maximumDatagram,
             statistics: statistics,
             label: label,
+            capture: capture,
             log: log
         )
         self.session = session
@@ -218,6 +250,7 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                     message: "association idle for \(configuration.idleTimeoutSeconds) s: closing"
                 )
             )
+            closingReason = "idle for \(configuration.idleTimeoutSeconds) s"
             loopBound.value.close(promise: nil)
         }
     }

@@ -1,6 +1,7 @@
 import Dispatch
 import NIOCore
 import NIOPosix
+import PcapNG
 import Socks5
 import Socks5NIO
 import UDPChecks
@@ -29,6 +30,10 @@ final class UDPRelaySession: @unchecked Sendable {
     private let log: @Sendable (RelayEvent) -> Void
     private let maximumDatagram: Int
     private let label: String
+    /// `serve --pcap`: this association's capture, shared with its control connection.
+    private let capture: RelayCapture?
+    /// The client-facing socket's address (the BND), for the capture.
+    private var clientFacing: IPEndpoint?
     var clientChannel: Channel?
     private var outbound: [OutboundKey: EventLoopFuture<Channel>] = [:]
     /// The outbound sockets once bound: the per-datagram path writes to them directly.
@@ -60,8 +65,10 @@ final class UDPRelaySession: @unchecked Sendable {
         maximumDatagram: Int,
         statistics: StatisticsBox,
         label: String,
+        capture: RelayCapture? = nil,
         log: @escaping @Sendable (RelayEvent) -> Void
     ) {
+        self.capture = capture
         self.eventLoop = eventLoop
         self.clientIP = clientIP.unmapped
         self.declared = declared
@@ -89,6 +96,7 @@ final class UDPRelaySession: @unchecked Sendable {
             .flatMapThrowing { [self] channel in
                 clientChannel = channel
                 guard let bound = IPEndpoint(channel.localAddress) else { throw ChannelError.unknownLocalAddress }
+                clientFacing = bound
                 return bound
             }
     }
@@ -122,11 +130,17 @@ final class UDPRelaySession: @unchecked Sendable {
 
     // MARK: Client to target
 
-    /// The source check (see `SourceCheck`); a drop says where the expectation came from.
-    private func acceptSource(_ source: IPEndpoint) -> Bool {
+    /// A datagram the relay does not take: the counter's key and the words of its log line.
+    private struct Refusal {
+        var reason: String
+        var detail: String
+    }
+
+    /// The source check (see `SourceCheck`); a refusal says where the expectation came from.
+    private func checkSource(_ source: IPEndpoint) -> Refusal? {
         if sourceCheck == .none {
             adoptAnySource(source)
-            return true
+            return nil
         }
         guard source.address.unmapped == clientIP else {
             let expected =
@@ -135,27 +149,24 @@ final class UDPRelaySession: @unchecked Sendable {
                 } else {
                     "the client's control connection comes from \(clientIP)"
                 }
-            drop("foreign_source", "a datagram from \(source): \(expected)")
-            return false
+            return Refusal(reason: "foreign_source", detail: "a datagram from \(source): \(expected)")
         }
         if let port = clientPort, port != source.port {
             if portFromDeclaration {
-                drop(
-                    "undeclared_source_port",
-                    "a datagram from \(source): the client declared \(declared) in its UDP ASSOCIATE request; "
-                        + "datagrams come from port \(source.port) (serve --source-check address takes them)"
-                )
-            } else {
-                drop(
-                    "foreign_source_port",
-                    "a datagram from \(source): the association is locked to port \(port), "
-                        + "the source of its first datagram"
+                return Refusal(
+                    reason: "undeclared_source_port",
+                    detail: "a datagram from \(source): the client declared \(declared) in its UDP ASSOCIATE "
+                        + "request; datagrams come from port \(source.port) (serve --source-check address takes them)"
                 )
             }
-            return false
+            return Refusal(
+                reason: "foreign_source_port",
+                detail: "a datagram from \(source): the association is locked to port \(port), "
+                    + "the source of its first datagram"
+            )
         }
         if clientPort == nil { clientPort = source.port }
-        return true
+        return nil
     }
 
     /// `--source-check none`: replies follow the latest source.
@@ -166,20 +177,23 @@ final class UDPRelaySession: @unchecked Sendable {
     fileprivate func fromClient(_ envelope: AddressedEnvelope<ByteBuffer>) {
         let buffer = envelope.data
         guard let source = IPEndpoint(envelope.remoteAddress) else { return }
-        guard acceptSource(source) else { return }
+        func refuse(_ refusal: Refusal) {
+            drop(refusal.reason, refusal.detail)
+            captureWire(buffer, from: source, comment: "dropped by the relay: \(refusal.detail): \(refusal.reason)")
+        }
+        if let refusal = checkSource(source) { return refuse(refusal) }
         lastActivity = .now()
         guard buffer.readableBytes <= maximumDatagram else {
-            drop("oversize", "a \(buffer.readableBytes)-byte datagram")
-            return
+            return refuse(Refusal(reason: "oversize", detail: "a \(buffer.readableBytes)-byte datagram"))
         }
         guard let (header, offset) = buffer.withUnsafeReadableBytes({ try? UDPDatagramHeader.parse($0) }) else {
-            drop("malformed_header", "a \(buffer.readableBytes)-byte datagram with a malformed header")
-            return
+            let detail = "a \(buffer.readableBytes)-byte datagram with a malformed header"
+            return refuse(Refusal(reason: "malformed_header", detail: detail))
         }
         guard header.fragment == 0 else {
-            drop("fragmented", "a fragment (FRAG \(header.fragment))")
-            return
+            return refuse(Refusal(reason: "fragmented", detail: "a fragment (FRAG \(header.fragment))"))
         }
+        captureWire(buffer, from: source, comment: nil)
         let payload = buffer.getSlice(at: buffer.readerIndex + offset, length: buffer.readableBytes - offset)!
         switch header.address {
         case .ip(let target):
@@ -207,12 +221,16 @@ final class UDPRelaySession: @unchecked Sendable {
         let key = OutboundKey(target, mapping: mapping)
         if filtering != .endpointIndependent { sentFrom[key, default: []].insert(target) }
         if let channel = outboundReady[key] {
+            captureInner(payload, from: channel, to: target)
             if flush { channel.writeAndFlush(envelope, promise: nil) } else { channel.write(envelope, promise: nil) }
             outboundUnflushed = outboundUnflushed || !flush
             return
         }
         // The first datagram of a socket waits for it to be bound.
-        outboundChannel(key).whenSuccess { channel in channel.writeAndFlush(envelope, promise: nil) }
+        outboundChannel(key).whenSuccess { [self] channel in
+            captureInner(payload, from: channel, to: target)
+            channel.writeAndFlush(envelope, promise: nil)
+        }
     }
 
     /// The end of a read from the client: what it forwarded leaves now.
@@ -255,11 +273,17 @@ final class UDPRelaySession: @unchecked Sendable {
             return
         }
         guard filterAccepts(sender, on: key) else {
-            drop(
-                "filtered",
+            let detail =
                 "a datagram from \(sender): --filtering \(filtering.rawValue) takes only "
-                    + (filtering == .addressDependent ? "addresses" : "addresses and ports")
-                    + " this relay socket has sent to"
+                + (filtering == .addressDependent ? "addresses" : "addresses and ports")
+                + " this relay socket has sent to"
+            drop("filtered", detail)
+            captureFromTarget(
+                envelope.data,
+                sender: sender,
+                on: key,
+                relayed: nil,
+                comment: "dropped by the relay: \(detail)"
             )
             return
         }
@@ -270,11 +294,62 @@ final class UDPRelaySession: @unchecked Sendable {
         var payload = envelope.data
         out.writeBuffer(&payload)
         statistics.update { $0.datagramsToClients += 1 }
+        captureFromTarget(envelope.data, sender: sender, on: key, relayed: out, comment: nil)
         client.write(AddressedEnvelope(remoteAddress: clientAddress, data: out), promise: nil)
     }
 
     /// The end of a read from a target: the replies leave now.
     fileprivate func flushClient() { clientChannel?.flush() }
+}
+
+// MARK: Capture (serve --pcap)
+
+extension UDPRelaySession {
+    /// A client's datagram as it reached the client-facing socket (header included).
+    private func captureWire(_ datagram: ByteBuffer, from source: IPEndpoint, comment: String?) {
+        guard let capture, let clientFacing else { return }
+        let bytes = Array(datagram.readableBytesView)
+        let to = CaptureEndpoints.local(bound: clientFacing, likely: nil, facing: source)
+        capture.record {
+            $0.datagram(wire: UDPFlow(from: source, to: to, payload: bytes), inner: nil, at: $1, comment: comment)
+        }
+    }
+
+    /// A payload leaving an outbound socket for its target.
+    fileprivate func captureInner(_ payload: ByteBuffer, from channel: Channel, to target: IPEndpoint) {
+        guard let capture else { return }
+        let bound = IPEndpoint(channel.localAddress) ?? IPEndpoint(.unspecified(target.family), port: 0)
+        let from = CaptureEndpoints.local(bound: bound, likely: clientFacing, facing: target)
+        let bytes = Array(payload.readableBytesView)
+        capture.record { $0.datagram(wire: nil, inner: UDPFlow(from: from, to: target, payload: bytes), at: $1) }
+    }
+
+    /// A target's datagram on an outbound socket and, when it was relayed, the datagram to the client.
+    private func captureFromTarget(
+        _ payload: ByteBuffer,
+        sender: IPEndpoint,
+        on key: OutboundKey,
+        relayed: ByteBuffer?,
+        comment: String?
+    ) {
+        guard let capture else { return }
+        let outbound =
+            outboundReady[key].flatMap { IPEndpoint($0.localAddress) }
+            ?? IPEndpoint(.unspecified(sender.family), port: 0)
+        let local = CaptureEndpoints.local(bound: outbound, likely: clientFacing, facing: sender)
+        let inner = UDPFlow(from: sender, to: local, payload: Array(payload.readableBytesView))
+        var wire: UDPFlow?
+        if let relayed, let clientFacing, let client = clientAddress.flatMap({ IPEndpoint($0) }) {
+            let from = CaptureEndpoints.local(bound: clientFacing, likely: nil, facing: client)
+            wire = UDPFlow(from: from, to: client, payload: Array(relayed.readableBytesView))
+        }
+        // The inner packet first: the reply reached the relay before it was relayed.
+        capture.record { recorder, time in
+            var packets = recorder.datagram(wire: nil, inner: inner, at: time, comment: comment)
+            if let wire { packets += recorder.datagram(wire: wire, inner: nil, at: time) }
+            return packets
+        }
+    }
 }
 
 private final class ClientSideHandler: ChannelInboundHandler {

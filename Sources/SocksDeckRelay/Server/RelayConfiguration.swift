@@ -1,3 +1,4 @@
+import PcapNG
 import Socks5
 import UDPChecks
 
@@ -19,6 +20,8 @@ public struct RelayConfiguration: Sendable {
     /// by default: one socket per family, any sender, what `serve` always did.
     public var mapping: NATBehaviour
     public var filtering: NATBehaviour
+    /// Where `serve --pcap` writes what the relay sees (nil: nothing is captured).
+    public var capture: (any CaptureSink)?
 
     public init(
         listen: [IPEndpoint],
@@ -28,8 +31,10 @@ public struct RelayConfiguration: Sendable {
         maximumDatagram: Int = 65_535,
         sourceCheck: SourceCheck = .declared,
         mapping: NATBehaviour = .endpointIndependent,
-        filtering: NATBehaviour = .endpointIndependent
+        filtering: NATBehaviour = .endpointIndependent,
+        capture: (any CaptureSink)? = nil
     ) {
+        self.capture = capture
         self.sourceCheck = sourceCheck
         self.mapping = mapping
         self.filtering = filtering

@@ -36,6 +36,7 @@ public final class RelayServer: Sendable {
         log: @escaping @Sendable (RelayEvent) -> Void = { _ in }
     ) async throws -> RelayServer {
         let statistics = StatisticsBox()
+        let captures = configuration.capture.map(RelayCaptures.init(sink:))
         var channels: [Channel] = []
         var bound: [IPEndpoint] = []
         do {
@@ -47,7 +48,12 @@ public final class RelayServer: Sendable {
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
                             try channel.pipeline.syncOperations.addHandler(
-                                SOCKSServerHandler(configuration: configuration, statistics: statistics, log: log)
+                                SOCKSServerHandler(
+                                    configuration: configuration,
+                                    statistics: statistics,
+                                    captures: captures,
+                                    log: log
+                                )
                             )
                         }
                     }

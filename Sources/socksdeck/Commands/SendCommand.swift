@@ -12,6 +12,14 @@ struct SendCommand: AsyncParsableCommand {
             for the server to resolve, unless --resolve asks to resolve it here. Replies are shown \
             as text and hex, with the counters at the end. Exit 3 when nothing came back within \
             --wait-reply.
+
+            With --replay FILE, the UDP datagrams of a pcap or pcapng capture (any link type libpcap \
+            reads; --filter selects them with a BPF expression) are sent instead, each to its \
+            original destination or to --rewrite-target, with the capture's spacing (--timing \
+            original) or as fast as possible (--timing fast); each gets a line saying whether it \
+            was answered and how fast. A file that is not a capture, is damaged or holds no UDP \
+            exits 65, a filter that does not compile 64, and nothing is sent. Exit 3 when a \
+            datagram went unanswered.
             """
     )
 
@@ -20,9 +28,12 @@ struct SendCommand: AsyncParsableCommand {
     @OptionGroup var capture: CaptureOptions
     @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
     @Argument(
-        help: "Where the datagrams go: host:port, [IPv6]:port, or \"echo\" for the server's configured echo target."
+        help: ArgumentHelp(
+            "Where the datagrams go: host:port, [IPv6]:port, or \"echo\" for the server's configured echo target "
+                + "(none with --replay)."
+        )
     )
-    var target: String
+    var target: String?
     @Option(help: "The payload as text.") var text: String?
     @Option(help: "The payload as hex digits (spaces allowed): \"68 69\".") var hex: String?
     @Option(help: ArgumentHelp("The payload from a file.", valueName: "FILE")) var file: String?
@@ -43,8 +54,29 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6.", valueName: "4|6")) var family: Int?
     @Flag(help: "Resolve a target host name here and send its address instead of the name.") var resolve = false
     @Flag(help: "One JSON object at the end.") var json = false
+    @Option(help: ArgumentHelp("Send the UDP datagrams of a pcap or pcapng file.", valueName: "FILE")) var replay:
+        String?
+    @Option(help: ArgumentHelp("With --replay: which packets (a BPF filter, as tcpdump's).", valueName: "EXPR"))
+    var filter: String?
+    @Option(
+        help: ArgumentHelp("With --replay: the capture's spacing, or as fast as possible.", valueName: "original|fast")
+    )
+    var timing: ReplayTiming = .original
+    @Option(
+        name: .customLong("rewrite-target"),
+        help: ArgumentHelp(
+            "With --replay: send every datagram here instead of its destination.",
+            valueName: "HOST:PORT"
+        )
+    )
+    var rewriteTarget: String?
 
     func validate() throws {
+        if replay != nil { return try validateReplay() }
+        if filter != nil || rewriteTarget != nil {
+            throw ValidationError("--filter and --rewrite-target go with --replay FILE")
+        }
+        guard let target else { throw ValidationError("give TARGET (host:port, or \"echo\"), or --replay FILE") }
         if [text, hex, file, size.map(String.init)].compactMap({ $0 }).count != 1 {
             throw ValidationError("give exactly one of --text, --hex, --file, --size")
         }
@@ -101,6 +133,7 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     private func targetAddress(_ server: ServerDefinition) throws -> SOCKSAddress {
+        let target = self.target!
         if target == "echo" {
             guard let echo = server.echo else {
                 Output.error("server '\(server.name)' has no echo target configured: give TARGET as host:port")
@@ -122,6 +155,7 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     private func execute(_ configuration: DeckConfiguration) async throws {
+        if replay != nil { return try await executeReplay(configuration) }
         let definition = declaration.applied(to: try options.server(server, in: configuration))
         let bytes = try payload()
         let destination = try targetAddress(definition)

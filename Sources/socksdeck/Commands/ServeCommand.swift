@@ -62,6 +62,8 @@ struct ServeCommand: AsyncParsableCommand {
     var filtering: NATBehaviour = .endpointIndependent
     @Flag(name: .customLong("allow-remote"), help: "Allow listening on a non-loopback address.") var allowRemote = false
     @Flag(name: .customLong("json-log"), help: "Log one JSON object per event.") var jsonLog = false
+    @OptionGroup var capture: CaptureOptions
+    @OptionGroup var rotation: CaptureRotationOptions
 
     func validate() throws {
         for l in listen where IPEndpoint(l) == nil {
@@ -103,6 +105,8 @@ struct ServeCommand: AsyncParsableCommand {
                 ? "anyone who reaches it can relay through it" : "protected by username/password only"
             Output.warning("listening on \(a), which is not loopback: \(exposure)")
         }
+        let pcap = try rotation.open(capture)
+        defer { pcap.finish() }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: ProcessInfo.processInfo.activeProcessorCount)
         let json = jsonLog
         let log: @Sendable (RelayEvent) -> Void = { event in
@@ -134,7 +138,8 @@ struct ServeCommand: AsyncParsableCommand {
                     idleTimeoutSeconds: idleTimeout,
                     sourceCheck: sourceCheck,
                     mapping: mapping,
-                    filtering: filtering
+                    filtering: filtering,
+                    capture: pcap.file
                 ),
                 group: group,
                 log: log

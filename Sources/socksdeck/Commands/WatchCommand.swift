@@ -47,16 +47,7 @@ struct WatchCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The name --check dns asks for.", valueName: "NAME")) var name = "example.com"
     @Flag(name: .customLong("allow-remote"), help: "Allow serving metrics on a non-loopback address.")
     var allowRemote = false
-    @Option(
-        name: .customLong("pcap-rotate"),
-        help: ArgumentHelp("With --pcap: begin a new file when one reaches this many megabytes.", valueName: "MB")
-    )
-    var pcapRotate = 100
-    @Option(
-        name: .customLong("pcap-keep"),
-        help: ArgumentHelp("With --pcap: how many files to keep (the oldest are deleted).", valueName: "N")
-    )
-    var pcapKeep = 10
+    @OptionGroup var rotation: CaptureRotationOptions
     @Flag(help: "One JSON object per line.") var json = false
 
     func validate() throws {
@@ -80,8 +71,6 @@ struct WatchCommand: AsyncParsableCommand {
                 "--check-target '\(checkTarget)' is not host, host:port, an IP address or [IPv6]:port"
             )
         }
-        if !(1...100_000).contains(pcapRotate) { throw ValidationError("--pcap-rotate takes 1 to 100000 MB") }
-        if !(1...10_000).contains(pcapKeep) { throw ValidationError("--pcap-keep takes 1 to 10000 files") }
         if !(50...600_000).contains(interval) { throw ValidationError("--interval takes 50 to 600000 ms") }
         if let duration, duration <= 0 { throw ValidationError("--duration takes a positive number of seconds") }
     }
@@ -96,7 +85,7 @@ struct WatchCommand: AsyncParsableCommand {
             }
             // Installed before anything starts, so that a SIGTERM at any moment ends it cleanly.
             let stop = SignalFlag()
-            let pcap = try capture.open(rotateAtBytes: pcapRotate * 1_000_000, keep: pcapKeep)
+            let pcap = try rotation.open(capture)
             defer { pcap.finish() }
             let engine = SessionEngine(configuration: configuration, capture: pcap.mode)
             let checks = try definitions.map { try serviceCheck(for: $0) }

@@ -26,6 +26,33 @@ struct CaptureOptions: ParsableArguments {
     }
 }
 
+/// For the commands that run until stopped (`watch`, `serve`): the capture in files of a bounded
+/// size, the oldest deleted, so that a week-long run does not fill the disk.
+struct CaptureRotationOptions: ParsableArguments {
+    @Option(
+        name: .customLong("pcap-rotate"),
+        help: ArgumentHelp("With --pcap: begin a new file when one reaches this many megabytes.", valueName: "MB")
+    )
+    var pcapRotate = 100
+    @Option(
+        name: .customLong("pcap-keep"),
+        help: ArgumentHelp(
+            "With --pcap: how many files to keep (FILE, then FILE-1.pcapng, …; the oldest are deleted).",
+            valueName: "N"
+        )
+    )
+    var pcapKeep = 10
+
+    func validate() throws {
+        if !(1...100_000).contains(pcapRotate) { throw ValidationError("--pcap-rotate takes 1 to 100000 MB") }
+        if !(1...10_000).contains(pcapKeep) { throw ValidationError("--pcap-keep takes 1 to 10000 files") }
+    }
+
+    func open(_ capture: CaptureOptions) throws -> OpenCapture {
+        try capture.open(rotateAtBytes: pcapRotate * 1_000_000, keep: pcapKeep)
+    }
+}
+
 /// A capture file being written, or none.
 struct OpenCapture {
     let file: CaptureFile?

@@ -1,0 +1,2 @@
+// libpcap (Debian: libpcap-dev) for reading any pcap or pcapng file and compiling BPF filters.
+#include <pcap/pcap.h>

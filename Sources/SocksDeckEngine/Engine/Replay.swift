@@ -1,0 +1,118 @@
+import Foundation
+import NIOCore
+import Socks5
+
+/// One datagram to replay: where it goes, what it carries, and when (nanoseconds after the first).
+public struct ReplayDatagram: Sendable {
+    public var target: SOCKSAddress
+    public var payload: [UInt8]
+    public var offset: UInt64
+
+    public init(target: SOCKSAddress, payload: [UInt8], offset: UInt64) {
+        self.target = target
+        self.payload = payload
+        self.offset = offset
+    }
+}
+
+/// How a replay spaces its datagrams.
+public enum ReplayTiming: String, Sendable, CaseIterable {
+    /// As they were captured.
+    case original
+    /// One after another, as fast as the loop sends them.
+    case fast
+}
+
+/// What became of one replayed datagram.
+public struct ReplayOutcome: Sendable {
+    public var index: Int
+    public var target: SOCKSAddress
+    public var size: Int
+    /// When it was sent, after the replay began.
+    public var sentAfter: Duration?
+    public var reply: ExchangeReply?
+}
+
+extension SessionEngine {
+    /// Sends `datagrams` through the association, spaced by `timing`, and waits up to
+    /// `waitMilliseconds` after each for a reply from where it went (the oldest unanswered
+    /// datagram to a sender takes that sender's next reply). Runs on the engine's loop: one hop
+    /// for the whole replay.
+    public func replay(
+        _ id: AssociationID,
+        _ datagrams: [ReplayDatagram],
+        timing: ReplayTiming,
+        waitMilliseconds: Int
+    ) async throws(EngineError) -> [ReplayOutcome] {
+        guard !datagrams.isEmpty else { return [] }
+        let core = self.core
+        let started = try await onLoop { core.replay(id, datagrams, timing: timing, wait: waitMilliseconds) }
+        let futures = try started.get()
+        var outcomes: [ReplayOutcome] = []
+        for (index, future) in futures.enumerated() {
+            let (sentAfter, reply) = (try? await future.get()) ?? (nil, nil)
+            let d = datagrams[index]
+            outcomes.append(
+                ReplayOutcome(index: index, target: d.target, size: d.payload.count, sentAfter: sentAfter, reply: reply)
+            )
+        }
+        return outcomes
+    }
+}
+
+extension EngineCore {
+    func replay(
+        _ id: AssociationID,
+        _ datagrams: [ReplayDatagram],
+        timing: ReplayTiming,
+        wait: Int
+    ) -> Result<[EventLoopFuture<(Duration?, ExchangeReply?)>], EngineError> {
+        guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
+        guard association.state == .associated else {
+            return .failure(.notAssociated(id, state: association.state.name))
+        }
+        let start = NIODeadline.now()
+        let pendings = datagrams.map { d -> PendingExchange in
+            // A name has no one address a reply would name: any sender answers it.
+            let sender: SOCKSAddress? = if case .ip = d.target { d.target } else { nil }
+            return PendingExchange(accepts: { _ in true }, expectedSender: sender, promise: loop.makePromise())
+        }
+        let futures = pendings.map { pending in
+            pending.promise.futureResult.map { reply -> (Duration?, ExchangeReply?) in
+                let after = pending.sends > 0 ? Duration.nanoseconds((pending.lastSend - start).nanoseconds) : nil
+                return (after, reply)
+            }
+        }
+        // One datagram after another: each send schedules the next, so that "fast" keeps the
+        // capture's order (tasks due at one instant have no order) and "original" its spacing.
+        func send(_ i: Int) {
+            guard i < datagrams.count else { return }
+            let pending = pendings[i]
+            guard association.state == .associated else {
+                for p in pendings[i...] { p.finish(nil) }
+                return
+            }
+            association.exchanges.append(pending)
+            pending.lastSend = .now()
+            pending.lastSendWall = Date()
+            pending.sends = 1
+            _ = self.send(id, to: datagrams[i].target, payload: datagrams[i].payload)
+            pending.timers.append(
+                loop.scheduleTask(in: .milliseconds(Int64(wait))) { [weak association] in
+                    association?.exchanges.removeAll { $0 === pending }
+                    pending.finish(nil)
+                }
+            )
+            guard i + 1 < datagrams.count else { return }
+            switch timing {
+            case .fast:
+                loop.execute { send(i + 1) }
+            case .original:
+                let due = start + .nanoseconds(Int64(clamping: datagrams[i + 1].offset))
+                loop.scheduleTask(deadline: due) { send(i + 1) }
+            }
+        }
+        send(0)
+        return .success(futures)
+    }
+}
