@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in Fuzz/ (each compiled in one module with Sources/Socks5, or for
-# FuzzServiceDecoders Sources/UDPChecks, with
+# FuzzServiceDecoders Sources/UDPChecks, for FuzzCapturedFrames Sources/PcapNG on Socks5, with
 # -sanitize=fuzzer,address; FuzzDeckConfiguration also with TOMLKit, built here the same way
 # from the checkout `swift build` made) and runs each on its seed corpus in Fuzz/corpus/NAME: for SECONDS
 # (default 60) with a random seed, or with --runs N for N inputs from a fixed seed (what CI does:
@@ -37,9 +37,18 @@ build_deck_configuration_target() {
     -o "$out/FuzzDeckConfiguration"
 }
 
-for target in ${FUZZ_TARGETS:-FuzzReplyParsers FuzzDatagramHeader FuzzClientConfiguration FuzzDeckConfiguration FuzzServiceDecoders}; do
+for target in ${FUZZ_TARGETS:-FuzzReplyParsers FuzzDatagramHeader FuzzClientConfiguration FuzzDeckConfiguration FuzzServiceDecoders FuzzCapturedFrames}; do
   if [ "$target" = FuzzDeckConfiguration ]; then
     build_deck_configuration_target 2>&1 | grep -v "warning:" || true
+  elif [ "$target" = FuzzCapturedFrames ]; then
+    # The capture frames of `send --replay` and the packets SocksDeck writes (Sources/PcapNG, on Socks5).
+    o="$out/modules-pcapng"
+    mkdir -p "$o"
+    swiftc -O -wmo -sanitize=fuzzer,address -parse-as-library -module-name Socks5 \
+      -emit-module -emit-module-path "$o/Socks5.swiftmodule" -c Sources/Socks5/*/*.swift -o "$o/Socks5.o" 2>&1 \
+      | grep -v "warning:" || true
+    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz -I "$o" \
+      Sources/PcapNG/*.swift "Fuzz/$target.swift" "$o/Socks5.o" -o "$out/$target" 2>&1 | grep -v "warning:" || true
   elif [ "$target" = FuzzServiceDecoders ]; then
     # The DNS, NTP and STUN codecs of `socksdeck check` (Sources/UDPChecks, standard library only).
     swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz \

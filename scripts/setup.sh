@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs what SocksDeck's tests and demo need on Debian (run as root, or with sudo):
+# Installs what SocksDeck's build, tests and demo need on Debian (run as root, or with sudo):
+# (also libpcap-dev, which the build needs, and tshark and tcpdump for the capture tests)
 # (also v2ray, hpsockd, asyncio-socks-server and sockslib: more real servers and a client)
 # Dante (the reference SOCKS5 server), microsocks (a server without UDP), gcc for the C API
 # tests, python3; the real clients the built-in relay is checked with: PySocks (PyPI), Dante's
@@ -27,6 +28,12 @@ command -v v2ray >/dev/null || need+=(v2ray)
 command -v turnserver >/dev/null || need+=(coturn)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 [ -x /usr/sbin/chronyd ] || need+=(chrony)
+# Captures (issue 15): libpcap-dev to build the replay's reader (libpcap reads any pcap/pcapng and
+# compiles BPF filters), tshark (Wireshark's dissectors) to read SocksDeck's captures back in the
+# tests, tcpdump to make the real capture the replay test sends again.
+[ -e /usr/include/pcap/pcap.h ] || need+=(libpcap-dev)
+command -v tshark >/dev/null || need+=(tshark)
+command -v tcpdump >/dev/null || [ -x /usr/sbin/tcpdump ] || need+=(tcpdump)
 # ncursesw for the terminal UI (libncursesw5-dev is Debian's transitional name for libncurses-dev).
 [ -e /usr/include/ncursesw/curses.h ] || [ -e /usr/include/ncurses.h ] || need+=(libncursesw5-dev)
 if [ ${#need[@]} -gt 0 ]; then
