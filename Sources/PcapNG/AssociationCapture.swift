@@ -32,7 +32,7 @@ public struct AssociationCapture: Sendable {
 
     /// The control connection is up: SYN, SYN-ACK, ACK.
     public mutating func controlOpened(client: IPEndpoint, server: IPEndpoint, at time: UInt64) -> [CapturedPacket] {
-        let (c, s) = IPPacket.oneFamily(client, server)
+        let (c, s) = IPPacket.oneFamily(Self.plain(client), Self.plain(server))
         self.client = c
         self.server = s
         let syn = tcp(fromClient: true, flags: [.syn], payload: [], at: time)
@@ -100,16 +100,21 @@ public struct AssociationCapture: Sendable {
     {
         var packets: [CapturedPacket] = []
         if let wire {
-            let packet = IPPacket.udp(from: wire.from, to: wire.to, payload: wire.payload)
+            let packet = IPPacket.udp(from: Self.plain(wire.from), to: Self.plain(wire.to), payload: wire.payload)
             packets.append(attachingNotes(CapturedPacket(view: .wire, time: time, packet: packet, comment: comment)))
         }
         if let inner {
-            let packet = IPPacket.udp(from: inner.from, to: inner.to, payload: inner.payload)
+            let packet = IPPacket.udp(from: Self.plain(inner.from), to: Self.plain(inner.to), payload: inner.payload)
             let first = packets.isEmpty
             packets.append(CapturedPacket(view: .inner, time: time, packet: packet, comment: first ? comment : nil))
         }
         return packets
     }
+
+    /// An IPv4-mapped address as the IPv4 address it is: a dual-stack socket's view of an IPv4
+    /// peer is written as that peer, so that both ends of a packet are IPv4 and a reader's
+    /// conversations (the SOCKS dissector's UDP association) match the control connection's.
+    static func plain(_ e: IPEndpoint) -> IPEndpoint { IPEndpoint(e.address.unmapped, port: e.port) }
 
     private mutating func advance(_ fromClient: Bool) {
         if fromClient { clientNext &+= 1 } else { serverNext &+= 1 }

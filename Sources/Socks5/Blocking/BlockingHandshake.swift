@@ -12,6 +12,8 @@ import Musl
 public struct BlockingHandshake {
     public let socket: Int32
     public var timeoutMilliseconds: Int32
+    /// Told every message written and every read, when set.
+    public var trace: HandshakeTrace?
 
     public init(socket: Int32, timeoutMilliseconds: Int32 = defaultHandshakeTimeoutMilliseconds) {
         self.socket = socket
@@ -45,6 +47,7 @@ public struct BlockingHandshake {
                 } catch {
                     throw machine.failure(error)
                 }
+                trace?.wrote(bytes)
                 messageDeadline = SocketOperations.monotonicMilliseconds() + receiveBound
                 readFirst = false
                 action = machine.pendingAction
@@ -61,6 +64,7 @@ public struct BlockingHandshake {
                     throw machine.failure(error)
                 }
                 readFirst = !bytes.isEmpty
+                if !bytes.isEmpty { trace?.read(bytes) }
                 action = bytes.isEmpty ? machine.receiveEndOfStream() : machine.receive(bytes)
             case .bound(let reply):
                 if stopAtBound { return reply }

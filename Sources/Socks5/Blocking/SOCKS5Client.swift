@@ -14,12 +14,16 @@ public struct SOCKS5Options: Sendable {
     /// (see `ClientHandshake.init(command:address:credentials:pipelining:)`). Off by default:
     /// RFC 1928 does not promise that a server reads past the greeting.
     public var pipelining: Bool
+    /// Called with what the handshake writes and reads (see `HandshakeTrace`); nil traces nothing.
+    public var trace: HandshakeTrace?
 
     public init(
         credentials: Credentials? = nil,
         timeoutMilliseconds: Int32 = defaultHandshakeTimeoutMilliseconds,
-        pipelining: Bool = false
+        pipelining: Bool = false,
+        trace: HandshakeTrace? = nil
     ) {
+        self.trace = trace
         self.credentials = credentials
         self.timeoutMilliseconds = timeoutMilliseconds
         self.pipelining = pipelining
@@ -92,13 +96,17 @@ public enum SOCKS5Client {
     ) throws(SOCKS5Error) -> SOCKSReply {
         try SocketOperations.checkStreamSocket(fd, for: server)
         if connect { try SocketOperations.connect(fd, to: server) }
+        if let trace = options.trace, let local = IPEndpoint.local(of: fd), let remote = IPEndpoint.peer(of: fd) {
+            trace.connected(local, remote)
+        }
         var machine = ClientHandshake(
             command: command,
             address: address,
             credentials: options.credentials,
             pipelining: options.pipelining
         )
-        return try BlockingHandshake(socket: fd, timeoutMilliseconds: options.timeoutMilliseconds)
-            .run(&machine, stopAtBound: stopAtBound)
+        var handshake = BlockingHandshake(socket: fd, timeoutMilliseconds: options.timeoutMilliseconds)
+        handshake.trace = options.trace
+        return try handshake.run(&machine, stopAtBound: stopAtBound)
     }
 }

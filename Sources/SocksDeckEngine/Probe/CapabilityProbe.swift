@@ -42,6 +42,8 @@ public struct CapabilityProbe: Sendable {
     public var stepTimeoutMilliseconds: Int32 = 1500
     /// The payload search's upper bound.
     public var largestPayloadTried = 65_000
+    /// Where the probe's connections and datagrams are captured (`probe --pcap`); nil: nowhere.
+    public var capture: ProbeCapture?
 
     public init(server: ServerDefinition, endpoint: IPEndpoint, echo: IPEndpoint?) {
         self.server = server
@@ -51,6 +53,15 @@ public struct CapabilityProbe: Sendable {
 
     var options: SOCKS5Options {
         SOCKS5Options(credentials: server.credentials, timeoutMilliseconds: stepTimeoutMilliseconds)
+    }
+
+    /// The options for one connection, traced into its own capture stream when capturing.
+    private func options(capturing what: String) -> (SOCKS5Options, ProbeCapture.Stream?) {
+        guard let capture else { return (options, nil) }
+        let stream = capture.stream(what, server: server)
+        var traced = options
+        traced.trace = stream.trace
+        return (traced, stream)
     }
 
     /// Runs every check, in order, and returns the findings. `progress` is called with each
@@ -95,15 +106,22 @@ public struct CapabilityProbe: Sendable {
     private func methods() -> [ProbeFinding] {
         func offer(_ methods: [UInt8]) -> String {
             let fd = socket(endpoint.family.rawFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            defer { close(fd) }
+            let greeting = [0x05, UInt8(methods.count)] + methods
+            let stream = capture?.stream("method offer \(hexDump(greeting))", server: server)
+            defer {
+                stream?.closed("the probe closed it: the method offer is answered")
+                close(fd)
+            }
             setTimeout(fd)
             guard endpoint.withSockaddr({ connect(fd, $0, $1) }) == 0 else {
                 return "unreachable (\(ErrorCatalogue.decode(errno: errno).name))"
             }
-            let greeting = [0x05, UInt8(methods.count)] + methods
+            if let stream, let local = IPEndpoint.local(of: fd) { stream.connected(local: local, remote: endpoint) }
             _ = send(fd, greeting, greeting.count, Int32(MSG_NOSIGNAL))
+            stream?.wrote(greeting)
             var reply = [UInt8](repeating: 0, count: 2)
             let n = recv(fd, &reply, 2, Int32(MSG_WAITALL))
+            if n > 0 { stream?.read(Array(reply[0..<n])) }
             guard n == 2 else { return n == 0 ? "closed without a reply" : "no reply" }
             return reply[0] != 5 ? "not SOCKS5 (\(hexDump(reply)))" : hexDump(reply[1...1])
         }
@@ -144,7 +162,13 @@ public struct CapabilityProbe: Sendable {
     /// first, its port declared by the policy), held by a class so that the checks can share it.
     final class Association {
         let udp: UDPAssociation
-        init(_ udp: consuming UDPAssociation) { self.udp = udp }
+        /// Its capture stream, when the probe captures.
+        let stream: ProbeCapture.Stream?
+        init(_ udp: consuming UDPAssociation, stream: ProbeCapture.Stream?) {
+            self.udp = udp
+            self.stream = stream
+        }
+        deinit { stream?.closed("the probe closed it: its checks are done") }
         var control: Int32 { udp.controlSocket }
         var data: Int32 { udp.dataSocket }
         var rendezvous: RendezvousAddress { udp.rendezvous }
@@ -153,8 +177,16 @@ public struct CapabilityProbe: Sendable {
     }
 
     private func open(family: AddressFamily, declare: DeclaredSource) throws(SOCKS5Error) -> Association {
-        let udp = try UDPAssociation.open(server: endpoint, family: family, options: options, declare: declare)
-        let association = Association(udp)
+        let (options, stream) = options(capturing: "UDP ASSOCIATE (\(family), declaring \(declare))")
+        let udp: UDPAssociation
+        do {
+            udp = try UDPAssociation.open(server: endpoint, family: family, options: options, declare: declare)
+            stream?.flush()
+        } catch {
+            stream?.closed("the probe closed it: \(error.decoded.name)")
+            throw error
+        }
+        let association = Association(udp, stream: stream)
         setTimeout(association.data)
         return association
     }
@@ -223,8 +255,13 @@ public struct CapabilityProbe: Sendable {
     private func otherFamily() -> ProbeFinding {
         let other: AddressFamily = endpoint.family == .ipv4 ? .ipv6 : .ipv4
         let fd = socket(endpoint.family.rawFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        defer { close(fd) }
+        let (options, stream) = options(capturing: "UDP ASSOCIATE asking for \(other)")
+        defer {
+            stream?.closed("the probe closed it: the reply is all it needed")
+            close(fd)
+        }
         do {
+            defer { stream?.flush() }
             let r = try SOCKS5Client.associateUDP(controlSocket: fd, server: endpoint, family: other, options: options)
             // What the server sent, not what SocksDeck would send to.
             let received = r.receivedFamily
@@ -255,7 +292,11 @@ public struct CapabilityProbe: Sendable {
 
     private func command(_ command: Command, to address: SOCKSAddress) -> ProbeFinding {
         let fd = socket(endpoint.family.rawFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        defer { close(fd) }
+        let (options, stream) = options(capturing: "\(command) \(address)")
+        defer {
+            stream?.closed("the probe closed it: the reply is all it needed")
+            close(fd)
+        }
         let key = command == .connect ? "connect" : "bind"
         do {
             let reply =
@@ -307,7 +348,13 @@ public struct CapabilityProbe: Sendable {
         var rtts: [Double] = []
         for i in 0..<5 {
             let started = Date()
-            if roundTrip(first, relay: relay, echo: echo, payload: Array("socksdeck probe \(i)".utf8)) == .whole {
+            if roundTrip(
+                first,
+                relay: relay,
+                echo: echo,
+                stream: association.stream,
+                payload: Array("socksdeck probe \(i)".utf8)
+            ) == .whole {
                 rtts.append(Date().timeIntervalSince(started) * 1000)
             }
         }
@@ -346,7 +393,14 @@ public struct CapabilityProbe: Sendable {
         findings.append(zero)
 
         // A second source on the same host.
-        let fromSecond = roundTrip(second, relay: relay, echo: echo, payload: Array("second source".utf8)) != .nothing
+        let fromSecond =
+            roundTrip(
+                second,
+                relay: relay,
+                echo: echo,
+                stream: association.stream,
+                payload: Array("second source".utf8)
+            ) != .nothing
         findings.append(
             ProbeFinding(
                 key: "source_port_locking",
@@ -360,7 +414,14 @@ public struct CapabilityProbe: Sendable {
         )
 
         // FRAG != 0.
-        let fragment = roundTrip(first, relay: relay, echo: echo, payload: Array("fragment".utf8), fragment: 1)
+        let fragment = roundTrip(
+            first,
+            relay: relay,
+            echo: echo,
+            stream: association.stream,
+            payload: Array("fragment".utf8),
+            fragment: 1
+        )
         let fragmentEchoed = fragment != .nothing
         findings.append(
             ProbeFinding(
@@ -372,12 +433,15 @@ public struct CapabilityProbe: Sendable {
             )
         )
 
-        findings += payloadChecks(first, relay: relay, echo: echo)
+        findings += payloadChecks(first, relay: relay, echo: echo, stream: association.stream)
 
         // Does the relay outlive its control connection?
         shutdown(association.control, Int32(SHUT_RDWR))
+        association.stream?.closed("the probe closed it, to see whether the relay outlives it")
         usleep(300_000)
-        let survives = roundTrip(first, relay: relay, echo: echo, payload: Array("after close".utf8)) != .nothing
+        let survives =
+            roundTrip(first, relay: relay, echo: echo, stream: association.stream, payload: Array("after close".utf8))
+            != .nothing
         findings.append(
             ProbeFinding(
                 key: "relay_dies_with_control",
@@ -420,7 +484,13 @@ public struct CapabilityProbe: Sendable {
         }
         var echoed = 0
         for i in 0..<3 {
-            let result = roundTrip(zero.data, relay: zero.relay, echo: echo, payload: Array("zero \(i)".utf8))
+            let result = roundTrip(
+                zero.data,
+                relay: zero.relay,
+                echo: echo,
+                stream: zero.stream,
+                payload: Array("zero \(i)".utf8)
+            )
             if result != .nothing { echoed += 1 }
         }
         let evidence =
@@ -440,13 +510,20 @@ public struct CapabilityProbe: Sendable {
 
     /// The largest payload relayed whole, and whether larger ones are cut or lost: a relay with
     /// a fixed buffer (v2ray: 2,048 bytes) returns the first bytes of every larger datagram.
-    private func payloadChecks(_ fd: Int32, relay: IPEndpoint, echo: IPEndpoint) -> [ProbeFinding] {
+    private func payloadChecks(
+        _ fd: Int32,
+        relay: IPEndpoint,
+        echo: IPEndpoint,
+        stream: ProbeCapture.Stream?
+    )
+        -> [ProbeFinding]
+    {
         var low = 0
         var high = largestPayloadTried
         var cutTo: Int?
         var cutSizes: [Int] = []
         func tryPayload(_ size: Int) -> Bool {
-            let result = roundTrip(fd, relay: relay, echo: echo, payload: Self.pattern(size))
+            let result = roundTrip(fd, relay: relay, echo: echo, stream: stream, payload: Self.pattern(size))
             if case .cut(let n) = result {
                 cutTo = n
                 cutSizes.append(size)
@@ -526,6 +603,7 @@ public struct CapabilityProbe: Sendable {
         _ fd: Int32,
         relay: IPEndpoint,
         echo: IPEndpoint,
+        stream: ProbeCapture.Stream? = nil,
         payload: [UInt8],
         fragment: UInt8 = 0
     ) -> Echo {
@@ -535,13 +613,32 @@ public struct CapabilityProbe: Sendable {
         datagram += payload
         guard datagram.count <= UDPLimits.maximumPayload(relay.family) else { return .nothing }
         guard relay.withSockaddr({ sendto(fd, datagram, datagram.count, 0, $0, $1) }) >= 0 else { return .nothing }
+        let dataSocket = stream == nil ? nil : IPEndpoint.local(of: fd)
+        if let stream, let dataSocket {
+            stream.sent(
+                datagram,
+                headerLength: header.encodedLength,
+                from: dataSocket,
+                relay: relay,
+                target: echo,
+                comment: fragment == 0 ? nil : "FRAG \(fragment): does the relay drop fragments?"
+            )
+        }
         var buffer = [UInt8](repeating: 0, count: 65_536)
         let deadline = Date().addingTimeInterval(Double(stepTimeoutMilliseconds) / 1000)
         while Date() < deadline {
             let received = buffer.withUnsafeMutableBytes {
-                try? DatagramIO.receive(socket: fd, into: $0, relay: relay)
+                try? DatagramIO.receive(socket: fd, into: $0, relay: relay, dropped: { stream?.dropped($0) })
             }
             guard let received else { return .nothing }
+            if let stream, let dataSocket {
+                stream.received(
+                    Array(buffer[0..<received.length]),
+                    sender: received.sender,
+                    at: dataSocket,
+                    relay: relay
+                )
+            }
             let n = received.originalLength
             let compared = min(n, 64)
             guard n <= payload.count, buffer.prefix(compared).elementsEqual(payload.prefix(compared)) else { continue }

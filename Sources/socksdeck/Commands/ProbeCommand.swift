@@ -73,14 +73,6 @@ struct ProbeCommand: AsyncParsableCommand {
             let definitions = try names.map { declaration.applied(to: try options.server($0, in: configuration)) }
             let pcap = try capture.open()
             defer { pcap.finish() }
-            if pcap.file != nil {
-                // The capability tests run on plain blocking sockets outside the engine (issue #12
-                // moves them onto it); only the engine's associations are captured today.
-                Output.error(
-                    "capture: only the association of the --dns/--ntp/--stun checks is captured, not the "
-                        + "capability tests" + (checks().isEmpty ? " (none asked for: the file will be empty)" : "")
-                )
-            }
             let reports: [Report]
             if definitions.count == 1 {
                 reports = [try await probeOne(definitions[0], configuration, streaming: !json, capture: pcap.mode)]
@@ -134,11 +126,13 @@ struct ProbeCommand: AsyncParsableCommand {
             if streaming { Self.print(finding) }
             return Report(server: definition.name, address: definition.address, findings: [finding])
         }
-        let probe = CapabilityProbe(
+        var configured = CapabilityProbe(
             server: definition,
             endpoint: endpoint,
             echo: echo.flatMap(IPEndpoint.init) ?? definition.echo
         )
+        if case .file(let file) = capture { configured.capture = ProbeCapture(sink: file) }
+        let probe = configured
         if streaming {
             Output.line("probe of \(definition.name) (\(endpoint))\(probe.echo.map { ", echo target \($0)" } ?? "")")
         }

@@ -142,3 +142,56 @@ extension Array where Element == UInt8 {
         return (0...(count - needle.count)).contains { self[$0..<$0 + needle.count].elementsEqual(needle) }
     }
 }
+
+/// `probe --pcap`: every connection the capability probe makes to Dante (RFC 1929), and the
+/// association's datagrams, as tshark reads them.
+@Suite struct ProbeCaptureTests {
+    @Test func theProbesConnectionsAndDatagramsAreInTheCapture() async throws {
+        let peers = try TestPeers.shared()
+        let path = try makeTemporaryDirectory("probe-capture") + "/probe.pcapng"
+        let file = try CaptureFile(path: path)
+        let endpoint = IPEndpoint(.v4(.loopback), port: peers.danteUserPass.port)
+        var probe = CapabilityProbe(
+            server: ServerDefinition(
+                name: "dante-auth",
+                host: "127.0.0.1",
+                port: endpoint.port,
+                credentials: TestPeers.credentials
+            ),
+            endpoint: endpoint,
+            echo: peers.echo.endpoint(.ipv4)
+        )
+        probe.stepTimeoutMilliseconds = 600
+        probe.largestPayloadTried = 2_000
+        probe.capture = ProbeCapture(sink: file)
+        let findings = probe.run()
+        file.finish()
+        #expect(findings.first { $0.key == "relay_echo" }?.verdict == .yes)
+        let frames = try Tshark.frames(
+            path,
+            options: ["-d", "tcp.port==\(endpoint.port),socks"],
+            fields: [
+                "frame.interface_description", "socks.username", "socks.password", "socks.command", "udp.length",
+                "socks.dstport", "frame.time_epoch", "_ws.malformed", "tcp.flags.syn", "tcp.flags.ack",
+            ]
+        )
+        // Each connection is a stream of its own, named for what it tried.
+        let streams = Set(frames.map { $0["frame.interface_description"]! })
+        for what in ["method offer 05 01 00", "method offer 05 01 02", "UDP ASSOCIATE (IPv4, declaring port)"] {
+            #expect(streams.contains { $0.hasPrefix("probe of dante-auth (\(endpoint)): \(what): ") }, "\(streams)")
+        }
+        let syns = frames.filter { ($0["tcp.flags.syn"] == "1" || $0["tcp.flags.syn"] == "True") }
+        #expect(syns.count >= 2 * 5)
+        let auth = frames.filter { !$0["socks.username"]!.isEmpty }
+        #expect(!auth.isEmpty && auth.allSatisfy { $0["socks.password"] == "*********" })
+        #expect(frames.filter { $0["socks.command"] == "3" }.count >= 2)
+        // The echo datagrams on the wire, decoded as SOCKS over UDP with the echo target's port.
+        let echoed = frames.filter { $0["socks.dstport"] == "\(peers.echo.port)" && !$0["udp.length"]!.isEmpty }
+        #expect(echoed.count >= 10)
+        #expect(frames.allSatisfy { $0["_ws.malformed"]!.isEmpty })
+        let times = frames.compactMap { Double($0["frame.time_epoch"]!) }
+        #expect(zip(times, times.dropFirst()).allSatisfy { $0 <= $1 })
+        let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: path)))
+        #expect(!bytes.contains(subsequence: Array(TestPeers.password.utf8)))
+    }
+}
