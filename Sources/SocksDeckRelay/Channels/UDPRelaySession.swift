@@ -1,7 +1,6 @@
 import Dispatch
 import NIOCore
 import NIOPosix
-import PcapNG
 import Socks5
 import Socks5NIO
 import UDPChecks
@@ -25,19 +24,19 @@ final class UDPRelaySession: @unchecked Sendable {
         didSet { clientAddress = clientPort.map { IPEndpoint(clientIP, port: $0).nioAddress } }
     }
     /// Where replies go, as NIO's address: made when the port is known, not per datagram.
-    private var clientAddress: SocketAddress?
+    private(set) var clientAddress: SocketAddress?
     private let statistics: StatisticsBox
     private let log: @Sendable (RelayEvent) -> Void
     private let maximumDatagram: Int
     private let label: String
     /// `serve --pcap`: this association's capture, shared with its control connection.
-    private let capture: RelayCapture?
+    let capture: RelayCapture?
     /// The client-facing socket's address (the BND), for the capture.
-    private var clientFacing: IPEndpoint?
+    private(set) var clientFacing: IPEndpoint?
     var clientChannel: Channel?
     private var outbound: [OutboundKey: EventLoopFuture<Channel>] = [:]
     /// The outbound sockets once bound: the per-datagram path writes to them directly.
-    private var outboundReady: [OutboundKey: Channel] = [:]
+    private(set) var outboundReady: [OutboundKey: Channel] = [:]
     private let mapping: NATBehaviour
     private let filtering: NATBehaviour
     /// Where each outbound socket has sent: what a dependent filter lets back in.
@@ -300,56 +299,6 @@ final class UDPRelaySession: @unchecked Sendable {
 
     /// The end of a read from a target: the replies leave now.
     fileprivate func flushClient() { clientChannel?.flush() }
-}
-
-// MARK: Capture (serve --pcap)
-
-extension UDPRelaySession {
-    /// A client's datagram as it reached the client-facing socket (header included).
-    private func captureWire(_ datagram: ByteBuffer, from source: IPEndpoint, comment: String?) {
-        guard let capture, let clientFacing else { return }
-        let bytes = Array(datagram.readableBytesView)
-        let to = CaptureEndpoints.local(bound: clientFacing, likely: nil, facing: source)
-        capture.record {
-            $0.datagram(wire: UDPFlow(from: source, to: to, payload: bytes), inner: nil, at: $1, comment: comment)
-        }
-    }
-
-    /// A payload leaving an outbound socket for its target.
-    fileprivate func captureInner(_ payload: ByteBuffer, from channel: Channel, to target: IPEndpoint) {
-        guard let capture else { return }
-        let bound = IPEndpoint(channel.localAddress) ?? IPEndpoint(.unspecified(target.family), port: 0)
-        let from = CaptureEndpoints.local(bound: bound, likely: clientFacing, facing: target)
-        let bytes = Array(payload.readableBytesView)
-        capture.record { $0.datagram(wire: nil, inner: UDPFlow(from: from, to: target, payload: bytes), at: $1) }
-    }
-
-    /// A target's datagram on an outbound socket and, when it was relayed, the datagram to the client.
-    private func captureFromTarget(
-        _ payload: ByteBuffer,
-        sender: IPEndpoint,
-        on key: OutboundKey,
-        relayed: ByteBuffer?,
-        comment: String?
-    ) {
-        guard let capture else { return }
-        let outbound =
-            outboundReady[key].flatMap { IPEndpoint($0.localAddress) }
-            ?? IPEndpoint(.unspecified(sender.family), port: 0)
-        let local = CaptureEndpoints.local(bound: outbound, likely: clientFacing, facing: sender)
-        let inner = UDPFlow(from: sender, to: local, payload: Array(payload.readableBytesView))
-        var wire: UDPFlow?
-        if let relayed, let clientFacing, let client = clientAddress.flatMap({ IPEndpoint($0) }) {
-            let from = CaptureEndpoints.local(bound: clientFacing, likely: nil, facing: client)
-            wire = UDPFlow(from: from, to: client, payload: Array(relayed.readableBytesView))
-        }
-        // The inner packet first: the reply reached the relay before it was relayed.
-        capture.record { recorder, time in
-            var packets = recorder.datagram(wire: nil, inner: inner, at: time, comment: comment)
-            if let wire { packets += recorder.datagram(wire: wire, inner: nil, at: time) }
-            return packets
-        }
-    }
 }
 
 private final class ClientSideHandler: ChannelInboundHandler {
