@@ -60,7 +60,7 @@ public enum CaptureReader {
                 &errorBuffer
             )
         else {
-            throw .unreadable(path: path, why: String(cString: errorBuffer))
+            throw .unreadable(path: path, why: errorBuffer.withUnsafeBufferPointer { String(cString: $0.baseAddress!) })
         }
         defer { pcap_close(handle) }
         if let filter {
