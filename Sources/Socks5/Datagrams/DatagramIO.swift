@@ -107,20 +107,18 @@ public enum DatagramIO {
                     if e == EINTR { continue }
                     throw .system(e, "recvmsg from the relay \(relay)", hint: Self.datagramHint(e))
                 }
-                guard let from = IPEndpoint(storage: source), from.isSamePeer(as: relay) else {
-                    dropped(.notFromRelay)
-                    continue
-                }
                 let inScratch = min(total, scratch.count)
-                let parsed: (header: UDPDatagramHeader, payloadOffset: Int)
-                do {
-                    parsed = try UDPDatagramHeader.parse(UnsafeRawBufferPointer(rebasing: scratch[0..<inScratch]))
-                } catch {
-                    dropped(.malformedHeader)
-                    continue
-                }
-                guard parsed.header.fragment == 0 else {
-                    dropped(.fragmented)
+                let verdict = DatagramFilter.atClient(
+                    source: IPEndpoint(storage: source),
+                    relay: relay,
+                    length: total,
+                    headerBytes: UnsafeRawBufferPointer(rebasing: scratch[0..<inScratch])
+                )
+                let parsed: DatagramFilter.Accepted
+                switch verdict {
+                case .accepted(let accepted): parsed = accepted
+                case .dropped(let reason):
+                    dropped(reason)
                     continue
                 }
                 guard accept(parsed.header.address) else {

@@ -26,14 +26,23 @@ final class RelayDatagramHandler: ChannelInboundHandler {
             }
             association.recordDrop(reason, size: buffer.readableBytes, source: source.map { .ip($0) })
         }
-        guard let relay = association.rendezvous?.asUsed, let source, source.isSamePeer(as: relay) else {
-            return drop(.notFromRelay)
-        }
         // A datagram that fills the buffer may have been cut by the kernel: never deliver it.
-        guard buffer.readableBytes < association.server.receiveBufferBytes else { return drop(.oversize) }
-        let parsed = buffer.withUnsafeReadableBytes { try? UDPDatagramHeader.parse($0) }
-        guard let (header, offset) = parsed else { return drop(.malformedHeader) }
-        guard header.fragment == 0 else { return drop(.fragmented) }
+        let verdict = buffer.withUnsafeReadableBytes {
+            DatagramFilter.atClient(
+                source: source,
+                relay: association.rendezvous?.asUsed,
+                length: buffer.readableBytes,
+                largestWhole: association.server.receiveBufferBytes - 1,
+                headerBytes: $0
+            )
+        }
+        let accepted: DatagramFilter.Accepted
+        switch verdict {
+        case .accepted(let a): accepted = a
+        case .dropped(let reason): return drop(reason)
+        }
+        guard let source else { return }
+        let (header, offset) = (accepted.header, accepted.payloadOffset)
         association.captureReceived(datagram: buffer, from: source, delivered: (header.address, offset), dropped: nil)
         association.recordReceived(from: header.address, payload: buffer.readableBytesView.dropFirst(offset))
     }

@@ -198,7 +198,7 @@ final class Association: @unchecked Sendable {
 
     func recordDrop(_ reason: DatagramDropReason, size: Int, source: SOCKSAddress?) {
         changed()
-        counters.drops[reason.rawValue, default: 0] += 1
+        counters.drops[reason, default: 0] += 1
         recent.append(direction: .dropped, peer: source, size: size, firstBytes: ByteBufferView(), dropReason: reason)
         let why =
             reason == .oversize

@@ -17,7 +17,7 @@ public struct DatagramCounters: Sendable, Equatable, Codable {
     public var bytesReceived = 0
     /// Failed sends (the kernel refused: EMSGSIZE, ECONNREFUSED from an ICMP…).
     public var sendErrors = 0
-    public var drops: [String: Int] = [:]
+    public var drops: [DatagramDropReason: Int] = [:]
     /// Replies shorter than the datagram last sent to their sender and made of its first bytes:
     /// an echo cut on the way (a relay with a small buffer: v2ray cuts at 2,038 bytes).
     public var truncatedReplies = 0

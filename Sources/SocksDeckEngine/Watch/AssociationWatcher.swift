@@ -314,11 +314,11 @@ public actor AssociationWatcher {
         out.family("socksdeck_datagrams_dropped_total", "counter", "Datagrams dropped, by reason.")
         for i in watched.indices {
             let drops = totals(i).counters.drops
-            for reason in DatagramDropReason.allCases {
+            for reason in DatagramDropReason.clientSide {
                 out.sample(
                     "socksdeck_datagrams_dropped_total",
                     ["server": watched[i].server.name, "reason": reason.rawValue],
-                    Double(drops[reason.rawValue] ?? 0)
+                    Double(drops[reason] ?? 0)
                 )
             }
         }

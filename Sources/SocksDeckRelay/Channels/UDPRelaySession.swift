@@ -122,16 +122,16 @@ final class UDPRelaySession: @unchecked Sendable {
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: vectorCount * 65_536))
     }
 
-    func drop(_ reason: String, _ detail: String) {
+    func drop(_ reason: DatagramDropReason, _ detail: String) {
         statistics.update { $0.drops[reason, default: 0] += 1 }
-        log(RelayEvent(kind: .dropped, client: label, message: "dropped \(detail): \(reason)"))
+        log(RelayEvent(kind: .dropped, client: label, message: "dropped \(detail): \(reason.rawValue)"))
     }
 
     // MARK: Client to target
 
     /// A datagram the relay does not take: the counter's key and the words of its log line.
     private struct Refusal {
-        var reason: String
+        var reason: DatagramDropReason
         var detail: String
     }
 
@@ -148,18 +148,18 @@ final class UDPRelaySession: @unchecked Sendable {
                 } else {
                     "the client's control connection comes from \(clientIP)"
                 }
-            return Refusal(reason: "foreign_source", detail: "a datagram from \(source): \(expected)")
+            return Refusal(reason: .foreignSource, detail: "a datagram from \(source): \(expected)")
         }
         if let port = clientPort, port != source.port {
             if portFromDeclaration {
                 return Refusal(
-                    reason: "undeclared_source_port",
+                    reason: .undeclaredSourcePort,
                     detail: "a datagram from \(source): the client declared \(declared) in its UDP ASSOCIATE "
                         + "request; datagrams come from port \(source.port) (serve --source-check address takes them)"
                 )
             }
             return Refusal(
-                reason: "foreign_source_port",
+                reason: .foreignSourcePort,
                 detail: "a datagram from \(source): the association is locked to port \(port), "
                     + "the source of its first datagram"
             )
@@ -178,19 +178,31 @@ final class UDPRelaySession: @unchecked Sendable {
         guard let source = IPEndpoint(envelope.remoteAddress) else { return }
         func refuse(_ refusal: Refusal) {
             drop(refusal.reason, refusal.detail)
-            captureWire(buffer, from: source, comment: "dropped by the relay: \(refusal.detail): \(refusal.reason)")
+            captureWire(
+                buffer,
+                from: source,
+                comment: "dropped by the relay: \(refusal.detail): \(refusal.reason.rawValue)"
+            )
         }
         if let refusal = checkSource(source) { return refuse(refusal) }
         lastActivity = .now()
-        guard buffer.readableBytes <= maximumDatagram else {
-            return refuse(Refusal(reason: "oversize", detail: "a \(buffer.readableBytes)-byte datagram"))
+        let verdict = buffer.withUnsafeReadableBytes {
+            DatagramFilter.header(length: buffer.readableBytes, largestWhole: maximumDatagram, headerBytes: $0)
         }
-        guard let (header, offset) = buffer.withUnsafeReadableBytes({ try? UDPDatagramHeader.parse($0) }) else {
-            let detail = "a \(buffer.readableBytes)-byte datagram with a malformed header"
-            return refuse(Refusal(reason: "malformed_header", detail: detail))
-        }
-        guard header.fragment == 0 else {
-            return refuse(Refusal(reason: "fragmented", detail: "a fragment (FRAG \(header.fragment))"))
+        let header: UDPDatagramHeader
+        let offset: Int
+        switch verdict {
+        case .accepted(let accepted): (header, offset) = (accepted.header, accepted.payloadOffset)
+        case .dropped(let reason):
+            let size = buffer.readableBytes
+            let detail =
+                switch reason {
+                case .fragmented:
+                    "a fragment (FRAG \(buffer.getInteger(at: buffer.readerIndex + 2, as: UInt8.self) ?? 0))"
+                case .malformedHeader: "a \(size)-byte datagram with a malformed header"
+                default: "a \(size)-byte datagram"
+                }
+            return refuse(Refusal(reason: reason, detail: detail))
         }
         captureWire(buffer, from: source, comment: nil)
         let payload = buffer.getSlice(at: buffer.readerIndex + offset, length: buffer.readableBytes - offset)!
@@ -204,7 +216,7 @@ final class UDPRelaySession: @unchecked Sendable {
                 let resolved = NameResolution.resolve(host, port: port, datagram: true)
                 eventLoop.execute {
                     guard let resolved else {
-                        self.drop("unresolvable", "a datagram for \(host):\(port), which does not resolve")
+                        self.drop(.unresolvable, "a datagram for \(host):\(port), which does not resolve")
                         return
                     }
                     self.forward(payload, to: resolved, flush: true)
@@ -268,7 +280,7 @@ final class UDPRelaySession: @unchecked Sendable {
 
     fileprivate func fromTarget(_ envelope: AddressedEnvelope<ByteBuffer>, on key: OutboundKey) {
         guard let client = clientChannel, let clientAddress, let sender = IPEndpoint(envelope.remoteAddress) else {
-            drop("no_client_yet", "a reply from \(envelope.remoteAddress)")
+            drop(.noClientYet, "a reply from \(envelope.remoteAddress)")
             return
         }
         guard filterAccepts(sender, on: key) else {
@@ -276,7 +288,7 @@ final class UDPRelaySession: @unchecked Sendable {
                 "a datagram from \(sender): --filtering \(filtering.rawValue) takes only "
                 + (filtering == .addressDependent ? "addresses" : "addresses and ports")
                 + " this relay socket has sent to"
-            drop("filtered", detail)
+            drop(.filtered, detail)
             captureFromTarget(
                 envelope.data,
                 sender: sender,

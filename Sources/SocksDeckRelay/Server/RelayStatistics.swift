@@ -1,4 +1,5 @@
 import NIOConcurrencyHelpers
+import Socks5
 
 /// What the relay has done since it started: read by `serve`'s log and by the tests.
 public struct RelayStatistics: Sendable, Equatable {
@@ -9,9 +10,9 @@ public struct RelayStatistics: Sendable, Equatable {
     public var refusals = 0
     public var datagramsToTargets = 0
     public var datagramsToClients = 0
-    /// Drops by reason: "foreign_source", "foreign_source_port", "fragmented", "malformed_header",
-    /// "oversize", "unresolvable", "no_client_yet".
-    public var drops: [String: Int] = [:]
+    /// Drops by reason: foreign source or port, fragments, malformed headers, oversize,
+    /// unresolvable names, replies before the client spoke, filtered senders.
+    public var drops: [DatagramDropReason: Int] = [:]
 }
 
 /// The statistics, shared by every connection's handlers across the relay's event loops.

@@ -47,7 +47,7 @@ public enum DetailPane {
         add("received", "\(c.datagramsReceived) datagrams, \(c.bytesReceived) bytes")
         add(
             "dropped",
-            c.drops.isEmpty ? "0" : c.drops.map { "\($0.key) \($0.value)" }.sorted().joined(separator: ", "),
+            c.drops.isEmpty ? "0" : c.drops.map { "\($0.key.rawValue) \($0.value)" }.sorted().joined(separator: ", "),
             c.drops.isEmpty ? .text : .warning
         )
         if c.truncatedReplies > 0 {

@@ -223,7 +223,7 @@ struct SendCommand: AsyncParsableCommand {
                 Output.line("  \(Output.hex(r.firstBytes))")
             }
             let c = last.counters
-            let drops = c.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
+            let drops = c.drops.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ",")
             let cut = "\(c.truncatedReplies) cut to \(c.truncatedTo ?? 0) B (shorter than sent, same start)"
             Output.line(
                 "counters: sent \(c.datagramsSent) (\(c.bytesSent) B), "

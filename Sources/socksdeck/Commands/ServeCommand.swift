@@ -169,7 +169,7 @@ struct ServeCommand: AsyncParsableCommand {
                     + "\(s.connectsOpened) CONNECTs, "
                     + "\(s.datagramsToTargets) datagrams to targets, \(s.datagramsToClients) to clients, drops "
                     + (s.drops.isEmpty
-                        ? "none" : s.drops.map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ","))
+                        ? "none" : s.drops.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ","))
             )
         )
     }

@@ -133,7 +133,7 @@ import Testing
             let drop = events.all.first { $0.kind == .dropped }?.message ?? ""
             #expect(drop.contains("the client declared 127.0.0.1:\(echo.port) in its UDP ASSOCIATE request"), "\(drop)")
             #expect(drop.contains("datagrams come from port \(port)"), "\(drop)")
-            #expect(relay.statistics.drops["undeclared_source_port"] == 1)
+            #expect(relay.statistics.drops[.undeclaredSourcePort] == 1)
         case .address, .none:
             #expect(n == 10 + 2 && Array(buffer[10..<12]) == Array("hi".utf8))
             #expect(relay.statistics.drops.isEmpty)
@@ -203,8 +203,8 @@ import Testing
         let drops = relay.statistics.drops
         // The library declares its data socket's port, so the other port is not the declared one.
         #expect(
-            drops["undeclared_source_port"] == 1 && drops["fragmented"] == 1 && drops["malformed_header"] == 1
-                && drops["oversize"] == 1,
+            drops[.undeclaredSourcePort] == 1 && drops[.fragmented] == 1 && drops[.malformedHeader] == 1
+                && drops[.oversize] == 1,
             "\(drops)"
         )
         #expect(relay.statistics.datagramsToTargets == 2 && relay.statistics.datagramsToClients == 2)
