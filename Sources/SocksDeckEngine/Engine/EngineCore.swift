@@ -1,0 +1,249 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Socks5
+import Socks5NIO
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The engine's state, confined to its event loop.
+final class EngineCore: @unchecked Sendable {
+    let loop: EventLoop
+    var associations: [AssociationID: Association] = [:]
+    var events: RingBuffer<EngineEvent>
+    let captureMode: CaptureMode
+    /// This engine's number among those writing one capture file (CaptureFile.registerEngine).
+    let captureEngineNumber: Int
+    private var nextID = 1
+
+    init(loop: EventLoop, eventLogCapacity: Int, capture: CaptureMode) {
+        self.loop = loop
+        events = RingBuffer(capacity: eventLogCapacity)
+        captureMode = capture
+        if case .file(let file) = capture {
+            captureEngineNumber = file.registerProducer()
+        } else {
+            captureEngineNumber = 1
+        }
+    }
+
+    func log(_ level: EngineEvent.Level, _ id: AssociationID?, _ message: String) {
+        events.append(EngineEvent(time: Date(), level: level, association: id, message: message))
+    }
+
+    /// Binds the data socket first, so that the request can declare its port (the server's
+    /// `declare` policy), then connects the control connection and runs the handshake.
+    func open(
+        server: ServerDefinition,
+        endpoint: IPEndpoint,
+        otherAddresses: [IPAddress],
+        family: AddressFamily,
+        group: EventLoopGroup
+    ) -> AssociationID {
+        let id = AssociationID(nextID)
+        nextID += 1
+        let association = Association(id: id, server: server, family: family, engine: self, eventLoop: loop)
+        associations[id] = association
+        association.startCapture(captureMode)
+        log(
+            .info,
+            id,
+            "opening through \(server.name) (\(endpoint)), \(family) rendezvous requested, declaring \(server.declare)"
+        )
+        bindDataSocket(for: association) { [self] port in
+            connectControl(association, endpoint: endpoint, otherAddresses: otherAddresses, dataSocketPort: port)
+        }
+        return id
+    }
+
+    private func connectControl(
+        _ association: Association,
+        endpoint: IPEndpoint,
+        otherAddresses: [IPAddress],
+        dataSocketPort: UInt16
+    ) {
+        let server = association.server
+        let family = association.family
+        let timeout = TimeAmount.milliseconds(Int64(server.handshakeTimeoutMilliseconds))
+        let bootstrap = ClientBootstrap(group: loop)
+            .connectTimeout(.milliseconds(Int64(server.connectTimeoutMilliseconds)))
+            .channelInitializer { [self] channel in
+                let handler = ControlConnectionHandler(
+                    timeout: timeout,
+                    makeMachine: { local in
+                        let declared = server.declare.declaration(
+                            family: family,
+                            dataSocketPort: dataSocketPort,
+                            controlLocal: IPEndpoint(local)?.address
+                        )
+                        association.declared = declared
+                        return ClientHandshake(
+                            command: .udpAssociate,
+                            address: declared,
+                            credentials: server.credentials,
+                            pipelining: server.pipelining
+                        )
+                    },
+                    report: { [self] event in
+                        self.handle(event, association: association, endpoint: endpoint, otherAddresses: otherAddresses)
+                    },
+                    observe: association.capturing == nil ? nil : { association.captureControl($0) }
+                )
+                return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
+            }
+        bootstrap.connect(to: endpoint.nioAddress).whenComplete { [self] result in
+            switch result {
+            case .success(let channel):
+                association.control = channel
+                association.controlLocal = IPEndpoint(channel.localAddress)
+                association.controlRemote = IPEndpoint(channel.remoteAddress)
+                if association.state.isFinal { channel.close(promise: nil) }
+            case .failure(let error):
+                association.transition(
+                    to: .failed(DecodedFailure(.system(Self.errnoValue(error), "connect to \(endpoint)")))
+                )
+            }
+        }
+    }
+
+    private func handle(
+        _ event: ControlConnectionHandler.Event,
+        association: Association,
+        endpoint: IPEndpoint,
+        otherAddresses: [IPAddress]
+    ) {
+        switch event {
+        case .progressed(let state):
+            association.transition(to: state)
+        case .established(let reply):
+            do {
+                association.rendezvous = try RendezvousAddress(
+                    reply: reply.boundAddress,
+                    server: association.controlRemote ?? endpoint,
+                    serverAddresses: otherAddresses
+                )
+            } catch {
+                association.transition(to: .failed(DecodedFailure(error)))
+                return
+            }
+            if association.data == nil {
+                let closed = SOCKS5Error.system(EBADF, "the data socket closed during the handshake")
+                association.transition(to: .failed(DecodedFailure(closed)))
+                return
+            }
+            association.transition(to: .associated)
+        case .failed(let error):
+            association.transition(to: .failed(DecodedFailure(error)))
+        case .closed(let reason):
+            association.transition(to: .closed(reason: reason))
+        case .unexpectedBytes(let n):
+            log(
+                .warning,
+                association.id,
+                "the server sent \(n) unexpected byte(s) on the control connection after the reply"
+            )
+        }
+    }
+
+    /// The data socket: dual-stack ([::]:0, IPV6_V6ONLY off) so that it reaches a rendezvous of
+    /// either family, which the server chooses; IPv4 only on a host without IPv6.
+    private func bindDataSocket(for association: Association, then: @escaping (UInt16) -> Void) {
+        func bind(_ family: AddressFamily) -> EventLoopFuture<Channel> {
+            var bootstrap = DatagramBootstrap(group: loop)
+                // NIO's default receive buffer (2,048 bytes) would cut larger datagrams without a
+                // word: the configured size, and a datagram that fills it is dropped as oversize
+                // (RelayDatagramHandler). A power of two wastes nothing (ByteBuffer rounds up).
+                .channelOption(
+                    .recvAllocator,
+                    value: FixedSizeRecvByteBufferAllocator(capacity: association.server.receiveBufferBytes)
+                )
+            if family == .ipv6 { bootstrap = bootstrap.channelOption(.ipOption(.ipv6_v6only), value: 0) }
+            return
+                bootstrap
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RelayDatagramHandler(association: association))
+                    }
+                }
+                .bind(to: IPEndpoint(.unspecified(family), port: 0).nioAddress)
+        }
+        bind(.ipv6).flatMapError { _ in bind(.ipv4) }.whenComplete { result in
+            switch result {
+            case .success(let channel):
+                guard !association.state.isFinal else {
+                    channel.close(promise: nil)
+                    return
+                }
+                association.data = channel
+                association.dataSocketLocal = IPEndpoint(channel.localAddress)
+                then(association.dataSocketLocal?.port ?? 0)
+            case .failure(let error):
+                let failure = SOCKS5Error.system(Self.errnoValue(error), "bind the data socket")
+                association.transition(to: .failed(DecodedFailure(failure)))
+            }
+        }
+    }
+
+    func send(
+        _ id: AssociationID,
+        to target: SOCKSAddress,
+        payload: [UInt8]
+    ) -> Result<EventLoopFuture<Void>, EngineError> {
+        guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
+        guard association.state == .associated, let channel = association.data,
+            let relay = association.rendezvous?.asUsed,
+            let relayAddress = association.relayAddress
+        else {
+            return .failure(.notAssociated(id, state: association.state.name))
+        }
+        let header = UDPDatagramHeader(address: target)
+        guard header.encodedLength + payload.count <= UDPLimits.maximumPayload(relay.family) else {
+            return .failure(
+                .invalidArgument(
+                    "\(payload.count) bytes plus the \(header.encodedLength)-byte header exceed the UDP maximum "
+                        + "for \(relay.family)"
+                )
+            )
+        }
+        var buffer = channel.allocator.buffer(capacity: header.encodedLength + payload.count)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
+        buffer.writeBytes(payload)
+        let view = buffer.readableBytesView.dropFirst(header.encodedLength)
+        let future = channel.writeAndFlush(AddressedEnvelope(remoteAddress: relayAddress, data: buffer))
+        future.whenComplete { result in
+            switch result {
+            case .success:
+                association.recordSent(to: target, payload: view)
+                association.captureSent(
+                    datagram: buffer,
+                    headerLength: header.encodedLength,
+                    to: target,
+                    relay: relay
+                )
+            case .failure(let error): association.recordSendError(error)
+            }
+        }
+        return .success(future)
+    }
+
+    func startProbe(_ id: AssociationID, target: IPEndpoint?, interval: TimeAmount) -> Result<Void, EngineError> {
+        guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
+        guard association.state == .associated else {
+            return .failure(.notAssociated(id, state: association.state.name))
+        }
+        guard let target = target ?? association.server.echo else {
+            return .failure(.invalidArgument("server '\(association.server.name)' has no echo target: give one"))
+        }
+        let probe = HealthProbe(target: target, interval: interval, associationID: id.value)
+        association.replaceProbe(with: probe)
+        probe.start(on: loop) { [self] payload in _ = self.send(id, to: .ip(target), payload: payload) }
+        log(.info, id, "probing \(target) every \(interval.nanoseconds / 1_000_000) ms")
+        return .success(())
+    }
+
+    static func errnoValue(_ error: Error) -> Int32 { NIOErrorNumber.of(error) }
+
+    static func describe(_ error: Error) -> String { NIOErrorNumber.describe(error) }
+}

@@ -1,0 +1,31 @@
+import Foundation
+
+extension CapabilityProbe {
+    /// A few words for a status line or a table cell, from the findings' keys, verdicts and
+    /// figures (never from their words): UDP and what the data plane did, source locking, the
+    /// payload limit.
+    public static func summary(_ findings: [ProbeFinding]) -> String {
+        let f = Dictionary(findings.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        if f["unreachable"] != nil { return "unreachable" }
+        guard f["udp_associate"]?.verdict == .yes else { return "no UDP (\(f["udp_associate"]?.value ?? "?"))" }
+        var parts: [String]
+        switch f["relay_echo"]?.verdict {
+        case .yes?: parts = ["UDP ✔ relayed"]
+        case .no?: parts = ["UDP accepted, nothing came back"]
+        default: parts = ["UDP accepted, relay not tried (no echo target)"]
+        }
+        if f["relay_echo"]?.verdict == .yes, f["declared_zero_relayed"]?.verdict == .no {
+            parts.append("replies to declared port only")
+        }
+        if let lock = f["source_port_locking"], lock.verdict != .skipped {
+            parts.append(lock.verdict == .yes ? "port-locked" : "no port lock")
+        }
+        if let cut = f["truncation"], cut.verdict == .yes, let n = cut.figure {
+            parts.append("cuts to \(n) B")
+        } else if let largest = f["largest_payload"]?.figure {
+            parts.append(largest >= 65_000 ? "max 65000+ B" : "max \(largest) B")
+        }
+        if let dies = f["relay_dies_with_control"], dies.verdict == .no { parts.append("relay outlives control") }
+        return parts.joined(separator: ", ")
+    }
+}
