@@ -34,6 +34,9 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     private var established = false
     private var finished = false
     private var lastError: Int32?
+    /// The machine's phase last reported: every change is reported once, whatever moved it (a
+    /// write, or, with pipelining, a read: the method selection moves it to the reply).
+    private var reportedPhase: HandshakePhase?
 
     init(
         timeout: TimeAmount,
@@ -115,16 +118,18 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     }
 
     private func perform(_ action: ClientHandshake.Action, context: ChannelHandlerContext) {
+        if let phase = machine.phase, phase != reportedPhase {
+            reportedPhase = phase
+            switch phase {
+            case .methodSelection: report(.progressed(.negotiating))
+            case .authentication: report(.progressed(.authenticating))
+            case .reply, .secondBindReply: report(.progressed(.requesting))
+            }
+        }
         switch action {
         case .send(let bytes):
             observe?(.sent(bytes))
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
-            switch machine.state {
-            case .awaitingMethodSelection: report(.progressed(.negotiating))
-            case .awaitingAuthenticationReply: report(.progressed(.authenticating))
-            case .awaitingReply: report(.progressed(.requesting))
-            default: break
-            }
         case .receive, .bound:
             break
         case .established(let reply):

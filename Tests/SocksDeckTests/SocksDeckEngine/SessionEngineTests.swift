@@ -80,6 +80,19 @@ import Testing
         await engine.shutdown()
     }
 
+    /// Pipelined (the request sent with the greeting), the history still shows every phase:
+    /// the method selection alone moves the handshake to the reply.
+    @Test func aPipelinedOpenThroughDanteRecordsEveryPhase() async throws {
+        let peers = try TestPeers.shared()
+        let server = ServerDefinition(name: "piped", host: "127.0.0.1", port: peers.danteNoAuth.port, pipelining: true)
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        let id = try await engine.open(server: "piped")
+        let settled = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
+        #expect(settled.state == .associated, "\(settled.state)")
+        #expect(settled.history.map(\.state) == ["connecting", "negotiating", "requesting", "associated"])
+        await engine.shutdown()
+    }
+
     @Test(arguments: ["dante", "dante6", "dante-auth", "dante-auth6"])
     func openSendReceiveAndCloseWithExactCounters(server: String) async throws {
         let peers = try TestPeers.shared()
