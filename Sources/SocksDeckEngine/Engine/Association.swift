@@ -15,8 +15,10 @@ final class Association: @unchecked Sendable {
     let opened = Date()
     private(set) weak var engine: EngineCore?
 
-    private(set) var state: ControlConnectionState = .connecting
-    private(set) var history: [(state: String, since: Date)] = [("connecting", Date())]
+    /// Where it stands and how it got there; only legal moves are taken (AssociationLifecycle).
+    private var lifecycle = AssociationLifecycle()
+    var state: ControlConnectionState { lifecycle.state }
+    var history: [(state: String, since: Date)] { lifecycle.history }
     var control: Channel?
     var data: Channel?
     // The endpoints' text is made once, when they become known: snapshots are taken ten times
@@ -87,10 +89,8 @@ final class Association: @unchecked Sendable {
     }
 
     func transition(to new: ControlConnectionState) {
-        guard !state.isFinal, state != new else { return }
+        guard lifecycle.move(to: new) else { return }
         changed()
-        state = new
-        history.append((new.name, Date()))
         switch new {
         case .associated:
             engine?.log(.info, id, "associated: rendezvous \(rendezvous?.description ?? "?")")

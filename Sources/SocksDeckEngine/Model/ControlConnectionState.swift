@@ -11,9 +11,10 @@ public enum ControlConnectionState: Sendable, Equatable, CustomStringConvertible
     /// UDP ASSOCIATE sent.
     case requesting
     case associated
-    /// Ended after it was associated: by us, or by the server (EOF or reset), with the reason.
+    /// Ended, with the reason: by the user or the engine at any point, or by the server (EOF or
+    /// reset) after it was associated (see `AssociationLifecycle`).
     case closed(reason: String)
-    /// Never associated: the decoded failure.
+    /// Never associated: the decoded failure of the connect or the handshake.
     case failed(DecodedFailure)
 
     /// The state's name for tables and JSON: "associated", "failed"…
