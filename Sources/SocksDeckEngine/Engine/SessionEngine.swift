@@ -48,7 +48,7 @@ public final class SessionEngine: Sendable {
         if let address = IPAddress(server.host) {
             endpoint = IPEndpoint(address, port: server.port)
         } else {
-            let resolved = NameResolution.resolveAll(server.host, port: server.port)
+            let resolved = await Self.resolveOffTheCallersThread(server.host, port: server.port)
             guard let first = resolved.first else { throw .unresolvable(server.host) }
             endpoint = first
             others = resolved.dropFirst().map(\.address)
@@ -64,6 +64,15 @@ public final class SessionEngine: Sendable {
                 family: family ?? endpoint.family,
                 group: group
             )
+        }
+    }
+
+    /// getaddrinfo blocks for as long as the resolver takes (seconds, for a dead one): on a
+    /// dispatch thread, never on the engine's loop or on the caller's (the TUI awaits `open`
+    /// from its frame loop, and Swift's cooperative threads must not block).
+    static func resolveOffTheCallersThread(_ host: String, port: UInt16) async -> [IPEndpoint] {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: NameResolution.resolveAll(host, port: port)) }
         }
     }
 
