@@ -23,7 +23,7 @@ public enum PasswordSource: Sendable, Equatable, CustomStringConvertible {
 /// One SOCKS5 server as configured: what the engine needs to open associations through it.
 public struct ServerDefinition: Sendable, Equatable {
     public var name: String
-    /// As written: "127.0.0.1:1080", "[::1]:1080", "proxy.example:1080".
+    /// The host as written, without the port: "127.0.0.1", "::1", "proxy.example".
     public var host: String
     public var port: UInt16
     public var credentials: Credentials?

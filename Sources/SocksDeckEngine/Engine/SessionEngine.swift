@@ -283,11 +283,11 @@ public final class SessionEngine: Sendable {
 
     /// Runs `body` on the engine's loop. The only way that fails is an engine already shut down.
     func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws(EngineError) -> T {
-        guard !stopped.withLockedValue({ $0 }) else { throw .invalidArgument("the engine has been shut down") }
+        guard !stopped.withLockedValue({ $0 }) else { throw .shutDown }
         do {
             return try await core.loop.submit(body).get()
         } catch {
-            throw .invalidArgument("the engine has been shut down")
+            throw .shutDown
         }
     }
 

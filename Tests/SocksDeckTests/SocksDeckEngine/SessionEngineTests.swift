@@ -134,7 +134,7 @@ import Testing
         let peers = try TestPeers.shared()
         let engine = SessionEngine(configuration: Self.configuration(peers))
         await engine.shutdown()
-        await #expect(throws: EngineError.invalidArgument("the engine has been shut down")) {
+        await #expect(throws: EngineError.shutDown) {
             _ = try await engine.open(server: "dante")
         }
         #expect(await engine.snapshots().isEmpty)
