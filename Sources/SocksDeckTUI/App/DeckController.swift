@@ -13,9 +13,9 @@ public final class DeckController {
     /// Where the panes were at the last `fit`: what a mouse event is matched against.
     private(set) var lastLayout: Layout?
     /// The association whose "opening…" the status line shows: replaced by how it settled.
-    private var pendingOpen: AssociationID?
+    var pendingOpen: AssociationID?
     /// Probes finish on threads of their own; their results wait here for the next refresh.
-    private let finishedProbes = ProbeResultBox()
+    let finishedProbes = ProbeResultBox()
     let finishedChecks = CheckResultBox()
 
     /// Why colours are off, when they are: `t` then says so rather than name a theme that looks
@@ -190,62 +190,6 @@ public final class DeckController {
         case .pageDown: model.move(10)
         case .top: model.move(-1_000_000)
         case .bottom: model.move(1_000_000)
-        case .open, .openIPv6:
-            guard let server = model.selectedServerDefinition else {
-                say("no server selected", .warning)
-                return true
-            }
-            do {
-                let id = try await engine.open(server: server, family: action == .openIPv6 ? .ipv6 : nil)
-                say("opening #\(id.value) through \(server.name)…", seconds: 60)
-                pendingOpen = id
-                await refresh()
-                model.focused = .associations
-                model.selectedAssociation =
-                    model.visibleAssociations.firstIndex { $0.id == id } ?? model.selectedAssociation
-            } catch {
-                say("\(error)", .error)
-            }
-        case .close:
-            guard let a = model.selectedAssociationSnapshot else {
-                say("no association selected", .warning)
-                return true
-            }
-            if a.state.isFinal {
-                // An ended association has nothing left to close: x takes its row away.
-                await engine.forget(a.id)
-                await refresh()
-                say("removed #\(a.id.value) (\(a.state.name)) from the list")
-            } else {
-                await engine.close(a.id)
-                say("closed #\(a.id.value)")
-            }
-        case .writeCapture:
-            await writeCapture()
-        case .removeEnded:
-            let removed = await engine.prune()
-            await refresh()
-            say(
-                removed == 0
-                    ? "no ended associations to remove"
-                    : "removed \(removed) ended association\(removed == 1 ? "" : "s")"
-            )
-        case .toggleProbe:
-            guard let a = model.selectedAssociationSnapshot else {
-                say("no association selected", .warning)
-                return true
-            }
-            if a.probe?.running == true {
-                await engine.stopProbe(a.id)
-                say("probe stopped on #\(a.id.value)")
-            } else {
-                do {
-                    try await engine.startProbe(a.id)
-                    say("probing #\(a.id.value) every second")
-                } catch {
-                    say("\(error)", .error)
-                }
-            }
         case .send:
             guard let a = model.selectedAssociationSnapshot, a.state == .associated else {
                 say("select an associated association first (Enter on a server opens one)", .warning)
@@ -264,67 +208,13 @@ public final class DeckController {
                 return true
             }
             await submit(&last)
-        case .probeServer:
-            guard let server = model.selectedServerDefinition else {
-                say("no server selected", .warning)
-                return true
-            }
-            if let reason = server.unusableBecause {
-                say("server '\(server.name)' cannot be used: \(reason)", .error)
-                return true
-            }
-            guard let endpoint = IPAddress(server.host).map({ IPEndpoint($0, port: server.port) }) else {
-                say("probe needs an IP address for \(server.name); use `socksdeck probe` for names", .warning)
-                return true
-            }
-            guard model.probesRunning[server.name] == nil else {
-                say("\(server.name) is being probed already", .warning)
-                return true
-            }
-            model.probesRunning[server.name] = 0
-            say("probing \(server.name): about 5–30 s; its row counts the findings")
-            let probe = CapabilityProbe(server: server, endpoint: endpoint, echo: server.echo)
-            let box = finishedProbes
-            let name = server.name
-            // Blocking sockets, bounded: a thread of its own, never the UI's.
-            Thread {
-                var count = 0
-                let findings = probe.run { _ in
-                    count += 1
-                    box.progress(name, count)
-                }
-                box.put(name, findings)
-            }.start()
-        case .check: openCheckForm()
-        case .natTest: runNATTest()
-        case .addServer: openServerForm(editing: false)
-        case .editServer: openServerForm(editing: true)
-        case .removeServer: askToRemoveServer()
         case .zoom:
             model.zoomed.toggle()
             say(model.zoomed ? "\(model.focused.title) zoomed: z again for every pane" : "every pane back")
-        case .showFindings:
-            guard let server = model.selectedServerDefinition else {
-                say("no server selected", .warning)
-                return true
-            }
-            guard model.probeReports[server.name] != nil else {
-                let running = model.probesRunning[server.name] != nil
-                say(
-                    running
-                        ? "the probe of \(server.name) is still running"
-                        : "no probe of \(server.name) yet: P probes it",
-                    .warning
-                )
-                return true
-            }
-            model.overlay = .findings(server: server.name)
-        case .filter:
-            model.editingFilter = true
-            model.focused = .associations
-        case .cycleSort:
-            let all = AssociationSort.allCases
-            model.sort = all[(all.firstIndex(of: model.sort)! + 1) % all.count]
+        default:
+            // Every other action is a pane's: the pane it is bound to does it (PaneKeys).
+            guard let pane = KeyTable.pane(of: action), let keys = PaneKeys.handler(for: pane) else { return true }
+            await keys.perform(action, on: self)
         }
         return true
     }

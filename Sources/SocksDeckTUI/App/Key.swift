@@ -144,6 +144,9 @@ public enum KeyTable {
             ?? all.first { $0.pane == nil && $0.keys.contains(key) }?.action
     }
 
+    /// The pane an action is bound to; nil for the global ones.
+    static func pane(of action: DeckAction) -> PaneID? { all.first { $0.action == action }?.pane }
+
     /// The binding a key has in some other pane, for telling the user where it works.
     public static func elsewhere(_ key: Key, notIn pane: PaneID) -> KeyBinding? {
         all.first { $0.pane != nil && $0.pane != pane && $0.keys.contains(key) }

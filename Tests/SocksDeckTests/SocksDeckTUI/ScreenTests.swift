@@ -313,6 +313,17 @@ import Testing
 }
 
 @Suite struct KeyTableTests {
+    /// Every action bound to a pane has that pane's handler to do it (htop's model), and the
+    /// key table names one pane for it.
+    @Test func everyPaneActionHasItsPanesHandler() {
+        for binding in KeyTable.all {
+            guard let pane = binding.pane, binding.action != .nextPane else { continue }
+            #expect(KeyTable.pane(of: binding.action) == pane, "\(binding.action)")
+            #expect(PaneKeys.handler(for: pane) != nil, "\(binding.action) in \(pane)")
+        }
+        #expect(PaneKeys.handler(for: .log) == nil && PaneKeys.handler(for: .detail) == nil)
+    }
+
     @Test func paneBindingsWinOverGlobalOnes() {
         #expect(KeyTable.action(for: .enter, in: .servers) == .open)
         #expect(KeyTable.action(for: .enter, in: .associations) == .nextPane)

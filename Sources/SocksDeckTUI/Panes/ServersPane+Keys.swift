@@ -1,0 +1,93 @@
+import Foundation
+import Socks5
+import SocksDeckEngine
+
+/// What the Servers pane's keys do (its bindings: `ServersPane.bindings`).
+struct ServersPaneKeys: PaneKeyHandler {
+    func perform(_ action: DeckAction, on c: DeckController) async {
+        switch action {
+        case .open, .openIPv6: await c.openThroughSelectedServer(ipv6: action == .openIPv6)
+        case .probeServer: c.probeSelectedServer()
+        case .showFindings: c.showFindingsOfSelectedServer()
+        case .addServer: c.openServerForm(editing: false)
+        case .editServer: c.openServerForm(editing: true)
+        case .removeServer: c.askToRemoveServer()
+        default: break
+        }
+    }
+}
+
+extension DeckController {
+    /// Enter/o (6: asking for an IPv6 rendezvous): an association through the selected server,
+    /// selected in the Associations pane.
+    func openThroughSelectedServer(ipv6: Bool) async {
+        guard let server = model.selectedServerDefinition else {
+            say("no server selected", .warning)
+            return
+        }
+        do {
+            let id = try await engine.open(server: server, family: ipv6 ? .ipv6 : nil)
+            say("opening #\(id.value) through \(server.name)…", seconds: 60)
+            pendingOpen = id
+            await refresh()
+            model.focused = .associations
+            model.selectedAssociation =
+                model.visibleAssociations.firstIndex { $0.id == id } ?? model.selectedAssociation
+        } catch {
+            say("\(error)", .error)
+        }
+    }
+
+    /// P: the capability probe of the selected server, on a thread of its own.
+    func probeSelectedServer() {
+        guard let server = model.selectedServerDefinition else {
+            say("no server selected", .warning)
+            return
+        }
+        if let reason = server.unusableBecause {
+            say("server '\(server.name)' cannot be used: \(reason)", .error)
+            return
+        }
+        guard let endpoint = IPAddress(server.host).map({ IPEndpoint($0, port: server.port) }) else {
+            say("probe needs an IP address for \(server.name); use `socksdeck probe` for names", .warning)
+            return
+        }
+        guard model.probesRunning[server.name] == nil else {
+            say("\(server.name) is being probed already", .warning)
+            return
+        }
+        model.probesRunning[server.name] = 0
+        say("probing \(server.name): about 5–30 s; its row counts the findings")
+        let probe = CapabilityProbe(server: server, endpoint: endpoint, echo: server.echo)
+        let box = finishedProbes
+        let name = server.name
+        // Blocking sockets, bounded: a thread of its own, never the UI's.
+        Thread {
+            var count = 0
+            let findings = probe.run { _ in
+                count += 1
+                box.progress(name, count)
+            }
+            box.put(name, findings)
+        }.start()
+    }
+
+    /// f: the last probe's findings in full.
+    func showFindingsOfSelectedServer() {
+        guard let server = model.selectedServerDefinition else {
+            say("no server selected", .warning)
+            return
+        }
+        guard model.probeReports[server.name] != nil else {
+            let running = model.probesRunning[server.name] != nil
+            say(
+                running
+                    ? "the probe of \(server.name) is still running"
+                    : "no probe of \(server.name) yet: P probes it",
+                .warning
+            )
+            return
+        }
+        model.overlay = .findings(server: server.name)
+    }
+}
