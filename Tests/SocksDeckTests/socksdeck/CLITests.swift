@@ -174,7 +174,10 @@ import Testing
     func badArgumentsExit64WithAMessage(arguments: [String]) throws {
         let r = try Self.run(arguments)
         #expect(r.status == 64, "\(arguments): \(r.output)")
-        #expect(r.output.contains("rror") || r.output.contains("socksdeck:"), "\(r.output)")
+        // ArgumentParser's "Error: …" or SocksDeck's own "socksdeck: …", first, never a usage alone.
+        let first = r.output.split(separator: "\n").first.map(String.init) ?? ""
+        #expect(first.hasPrefix("Error: ") || first.hasPrefix("socksdeck: "), "\(r.output)")
+        #expect(first.count > "Error: ".count + 10, "\(r.output)")
         #expect(!r.output.contains("Fatal error"))
     }
 

@@ -93,6 +93,16 @@ import Testing
         #expect(String(cString: socks5_strerror(S5_EOPNOTSUPP)).contains("does not support"))
         #expect(String(cString: socks5_strerror(S5_EAUTH)).contains("rejected"))
         #expect(String(cString: socks5_strerror(1234)) == "unknown socks5_errno code")
+        // Every code: its name and its own sentence, the catalogue's.
+        var seen: Set<String> = []
+        for code in SOCKS5ErrorCode.allCases {
+            let sentence = String(cString: socks5_strerror(code.rawValue))
+            let decoded = ErrorCatalogue.decode(s5: code.rawValue)
+            #expect(sentence == "\(decoded.name): \(decoded.sentence)", "\(code)")
+            #expect(sentence != "unknown socks5_errno code", "\(code)")
+            seen.insert(sentence)
+        }
+        #expect(seen.count == SOCKS5ErrorCode.allCases.count)
         // The same pointer every time: static strings, nothing to free.
         #expect(socks5_strerror(7) == socks5_strerror(7))
     }
