@@ -135,6 +135,12 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         case .established(let reply):
             timeoutTask?.cancel()
             established = true
+            // One read may carry the method selection and the reply (pipelined, a server that
+            // answers both at once): the machine passed through the reply phase all the same.
+            if reportedPhase != .reply {
+                reportedPhase = .reply
+                report(.progressed(.requesting))
+            }
             report(.established(reply))
         case .failed(let error):
             timeoutTask?.cancel()

@@ -88,6 +88,16 @@ import Testing
         _ = try channel.finish()
     }
 
+    /// A server that answers the pipelined greeting and request in one segment (SocksDeck's own
+    /// relay does): the phases are reported in order all the same, and the association settles.
+    @Test func methodSelectionAndReplyInOneRead() throws {
+        let (channel, recorder) = try Self.channel(pipelining: true)
+        _ = try outbound(channel)
+        try channel.writeInbound(ByteBuffer(bytes: [5, 0] + Self.reply))
+        #expect(recorder.events == ["negotiating", "requesting", "established 127.0.0.1:8080"])
+        _ = try channel.finish()
+    }
+
     @Test func authenticationIsItsOwnPhaseAndARefusalFailsOnce() throws {
         let credentials = Credentials(username: "u", password: "p")!
         let (channel, recorder) = try Self.channel(credentials: credentials)
