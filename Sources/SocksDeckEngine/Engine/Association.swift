@@ -89,7 +89,14 @@ final class Association: @unchecked Sendable {
     }
 
     func transition(to new: ControlConnectionState) {
-        guard lifecycle.move(to: new) else { return }
+        guard lifecycle.move(to: new) else {
+            // After the end, late events are expected (an EOF after a close); before it, a
+            // refused move is a bug in whoever reported it, and it must not pass unseen.
+            if !state.isFinal, state != new {
+                engine?.log(.warning, id, "internal: ignored a move from \(state.name) to \(new.name)")
+            }
+            return
+        }
         changed()
         switch new {
         case .associated:
