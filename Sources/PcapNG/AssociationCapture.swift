@@ -116,6 +116,69 @@ public struct AssociationCapture: Sendable {
     /// conversations (the SOCKS dissector's UDP association) match the control connection's.
     static func plain(_ e: IPEndpoint) -> IPEndpoint { IPEndpoint(e.address.unmapped, port: e.port) }
 
+    /// A client's datagram through the relay, as sent from its data socket (bound to `dataSocket`,
+    /// its source address inferred from `likely`: see `CaptureEndpoints`): on the wire whole, and
+    /// its payload (after `headerLength`) in the inner view, to `target`.
+    public mutating func clientSent(
+        _ datagram: [UInt8],
+        headerLength: Int,
+        to target: SOCKSAddress,
+        relay: IPEndpoint,
+        dataSocket: IPEndpoint,
+        likely: IPEndpoint?,
+        at time: UInt64,
+        comment: String? = nil
+    ) -> [CapturedPacket] {
+        let remote = CaptureEndpoints.endpoint(target, family: relay.family)
+        let wire = UDPFlow(
+            from: CaptureEndpoints.local(bound: dataSocket, likely: likely, facing: relay),
+            to: relay,
+            payload: datagram
+        )
+        let inner = UDPFlow(
+            from: CaptureEndpoints.local(bound: dataSocket, likely: likely, facing: remote),
+            to: remote,
+            payload: Array(datagram[min(headerLength, datagram.count)...])
+        )
+        var comments = [comment].compactMap { $0 }
+        if case .domain = target { comments.append("to \(target) (a name: written as \(remote.address))") }
+        return self.datagram(
+            wire: wire,
+            inner: inner,
+            at: time,
+            comment: comments.isEmpty ? nil : comments.joined(separator: "; ")
+        )
+    }
+
+    /// A datagram that reached a client's data socket from `source`: on the wire whole and, when
+    /// it was delivered, its payload in the inner view from the header's sender. `comment` says
+    /// why a dropped one was.
+    public mutating func clientReceived(
+        _ datagram: [UInt8],
+        from source: IPEndpoint,
+        dataSocket: IPEndpoint,
+        likely: IPEndpoint?,
+        delivered: (sender: SOCKSAddress, payloadOffset: Int)?,
+        at time: UInt64,
+        comment: String? = nil
+    ) -> [CapturedPacket] {
+        let wire = UDPFlow(
+            from: source,
+            to: CaptureEndpoints.local(bound: dataSocket, likely: likely, facing: source),
+            payload: datagram
+        )
+        var inner: UDPFlow?
+        if let delivered {
+            let remote = CaptureEndpoints.endpoint(delivered.sender, family: source.address.unmapped.family)
+            inner = UDPFlow(
+                from: remote,
+                to: CaptureEndpoints.local(bound: dataSocket, likely: likely, facing: remote),
+                payload: Array(datagram[min(delivered.payloadOffset, datagram.count)...])
+            )
+        }
+        return self.datagram(wire: wire, inner: inner, at: time, comment: comment)
+    }
+
     private mutating func advance(_ fromClient: Bool) {
         if fromClient { clientNext &+= 1 } else { serverNext &+= 1 }
     }

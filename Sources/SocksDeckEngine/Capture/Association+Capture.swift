@@ -21,8 +21,6 @@ enum ControlTraffic {
 }
 
 extension Association {
-    static func captureTime() -> UInt64 { CaptureClock.now() }
-
     var captureLabel: String { "#\(id.value) via \(server.name) (\(server.address))" }
 
     /// Names the association's interfaces in a file several engines may write.
@@ -68,7 +66,7 @@ extension Association {
 
     func captureControl(_ traffic: ControlTraffic) {
         guard capturing != nil else { return }
-        let now = Self.captureTime()
+        let now = CaptureClock.now()
         switch traffic {
         case .opened(let local, let remote):
             capture { $0.controlOpened(client: local, server: remote, at: now) }
@@ -96,27 +94,22 @@ extension Association {
         }
     }
 
-    /// The data socket's source address as a capture writes it (see `CaptureEndpoints`).
-    private func captureLocal(facing peer: IPEndpoint) -> IPEndpoint {
-        let bound = dataSocketLocal ?? IPEndpoint(.unspecified(peer.family), port: 0)
-        return CaptureEndpoints.local(bound: bound, likely: controlLocal, facing: peer)
-    }
+    /// The data socket as bound ([::]:port); its source address is inferred in the capture.
+    private var captureDataSocket: IPEndpoint { dataSocketLocal ?? IPEndpoint(.unspecified(.ipv6), port: 0) }
 
     func captureSent(datagram: ByteBuffer, headerLength: Int, to target: SOCKSAddress, relay: IPEndpoint) {
         guard capturing != nil else { return }
         let bytes = Array(datagram.readableBytesView)
-        let wireLocal = captureLocal(facing: relay)
-        let remote = CaptureEndpoints.endpoint(target, family: relay.family)
-        let inner = UDPFlow(from: captureLocal(facing: remote), to: remote, payload: Array(bytes[headerLength...]))
-        let name: String? =
-            if case .domain = target { "to \(target) (a name: written as \(remote.address))" } else { nil }
-        let time = Self.captureTime()
+        let (socket, likely, time) = (captureDataSocket, controlLocal, CaptureClock.now())
         capture {
-            $0.datagram(
-                wire: UDPFlow(from: wireLocal, to: relay, payload: bytes),
-                inner: inner,
-                at: time,
-                comment: name
+            $0.clientSent(
+                bytes,
+                headerLength: headerLength,
+                to: target,
+                relay: relay,
+                dataSocket: socket,
+                likely: likely,
+                at: time
             )
         }
     }
@@ -131,20 +124,19 @@ extension Association {
     ) {
         guard capturing != nil else { return }
         let bytes = Array(datagram.readableBytesView)
-        let source = IPEndpoint(source.address.unmapped, port: source.port)
-        let wire = UDPFlow(from: source, to: captureLocal(facing: source), payload: bytes)
-        var inner: UDPFlow?
-        if let delivered {
-            let remote = CaptureEndpoints.endpoint(delivered.sender, family: source.family)
-            inner = UDPFlow(
-                from: remote,
-                to: captureLocal(facing: remote),
-                payload: Array(bytes[delivered.payloadOffset...])
+        let (socket, likely, time) = (captureDataSocket, controlLocal, CaptureClock.now())
+        let comment = dropped.map { "dropped by SocksDeck: \($0)" }
+        capture {
+            $0.clientReceived(
+                bytes,
+                from: source,
+                dataSocket: socket,
+                likely: likely,
+                delivered: delivered,
+                at: time,
+                comment: comment
             )
         }
-        let comment = dropped.map { "dropped by SocksDeck: \($0)" }
-        let time = Self.captureTime()
-        capture { $0.datagram(wire: wire, inner: inner, at: time, comment: comment) }
     }
 
     /// The capture so far, as a complete pcapng file (ring mode).

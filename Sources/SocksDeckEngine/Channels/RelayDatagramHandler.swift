@@ -36,12 +36,11 @@ final class RelayDatagramHandler: ChannelInboundHandler {
                 headerBytes: $0
             )
         }
-        let accepted: DatagramFilter.Accepted
-        switch verdict {
-        case .accepted(let a): accepted = a
-        case .dropped(let reason): return drop(reason)
+        // Accepted implies a source: the filter takes only the relay's datagrams.
+        guard case .accepted(let accepted) = verdict, let source else {
+            if case .dropped(let reason) = verdict { drop(reason) }
+            return
         }
-        guard let source else { return }
         let (header, offset) = (accepted.header, accepted.payloadOffset)
         association.captureReceived(datagram: buffer, from: source, delivered: (header.address, offset), dropped: nil)
         association.recordReceived(from: header.address, payload: buffer.readableBytesView.dropFirst(offset))

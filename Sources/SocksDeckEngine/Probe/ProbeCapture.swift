@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import PcapNG
 import Socks5
 
@@ -76,11 +77,18 @@ public final class ProbeCapture: Sendable {
             comment: String? = nil
         ) {
             let likely = lock.withLock { local }
-            let wireFrom = CaptureEndpoints.local(bound: dataSocket, likely: likely, facing: relay)
-            let innerFrom = CaptureEndpoints.local(bound: dataSocket, likely: likely, facing: target)
-            let wire = UDPFlow(from: wireFrom, to: relay, payload: datagram)
-            let inner = UDPFlow(from: innerFrom, to: target, payload: Array(datagram[headerLength...]))
-            record { $0.datagram(wire: wire, inner: inner, at: $1, comment: comment) }
+            record {
+                $0.clientSent(
+                    datagram,
+                    headerLength: headerLength,
+                    to: .ip(target),
+                    relay: relay,
+                    dataSocket: dataSocket,
+                    likely: likely,
+                    at: $1,
+                    comment: comment
+                )
+            }
         }
 
         /// A datagram the library accepted from the relay. Its header is written as the library
@@ -92,18 +100,16 @@ public final class ProbeCapture: Sendable {
             datagram.withUnsafeMutableBytes { _ = header.write(into: $0) }
             datagram += payload
             let likely = lock.withLock { local }
-            let wire = UDPFlow(
-                from: relay,
-                to: CaptureEndpoints.local(bound: dataSocket, likely: likely, facing: relay),
-                payload: datagram
-            )
-            let remote = CaptureEndpoints.endpoint(sender, family: relay.family)
-            let inner = UDPFlow(
-                from: remote,
-                to: CaptureEndpoints.local(bound: dataSocket, likely: likely, facing: remote),
-                payload: payload
-            )
-            record { $0.datagram(wire: wire, inner: inner, at: $1) }
+            record {
+                $0.clientReceived(
+                    datagram,
+                    from: relay,
+                    dataSocket: dataSocket,
+                    likely: likely,
+                    delivered: (sender, header.encodedLength),
+                    at: $1
+                )
+            }
         }
 
         /// A datagram the library dropped (its bytes are not handed over): a comment on the next packet.
@@ -114,8 +120,7 @@ public final class ProbeCapture: Sendable {
 
     private let sink: any CaptureSink
     private let producer: Int
-    private let counter = NSLock()
-    nonisolated(unsafe) private var streams = 0
+    private let streams = NIOLockedValueBox(0)
 
     public init(sink: any CaptureSink) {
         self.sink = sink
@@ -124,9 +129,9 @@ public final class ProbeCapture: Sendable {
 
     /// A new stream for the probe's next connection, described as `what` ("offer 05 01 00").
     public func stream(_ what: String, server: ServerDefinition) -> Stream {
-        let n = counter.withLock {
-            streams += 1
-            return streams
+        let n = streams.withLockedValue {
+            $0 += 1
+            return $0
         }
         let key = producer == 1 ? "p\(n)" : "p\(producer).\(n)"
         return Stream(

@@ -69,8 +69,6 @@ import Testing
 
     @Test func aPathThatCannotBeCreatedSaysWhy() {
         #expect(throws: CaptureFileError.self) { try CaptureFile(path: "/nonexistent-dir/x.pcapng") }
-        let error = (try? CaptureFile(path: "/nonexistent-dir/x.pcapng")).map { _ in "" }
-        #expect(error == nil)
         do {
             _ = try CaptureFile(path: "/nonexistent-dir/x.pcapng")
         } catch {
