@@ -1,5 +1,7 @@
 import NIOCore
+import NIOPosix
 import Socks5
+import Socks5NIO
 
 #if canImport(Glibc)
 import Glibc
@@ -15,6 +17,9 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     enum Event {
         /// The handshake moved on: negotiating, authenticating or requesting.
         case progressed(ControlConnectionState)
+        /// BIND's first reply (the server listens at its BND); the second follows when a peer
+        /// connects. Only the probe asks for BIND.
+        case bound(SOCKSReply)
         case established(SOCKSReply)
         case failed(SOCKS5Error)
         /// After establishment: the server ended the control connection.
@@ -27,6 +32,9 @@ final class ControlConnectionHandler: ChannelInboundHandler {
     private var machine: ClientHandshake
     private let makeMachine: (SocketAddress?) -> ClientHandshake
     private let timeout: TimeAmount
+    /// The setting that bounds the wait, named in the timeout's hint; nil: no hint (the probe's
+    /// steps are bounded on purpose, and its finding says what timed out).
+    private let timeoutSetting: String?
     private let report: (Event) -> Void
     /// What crossed the connection, for a capture; nil when nobody captures.
     private let observe: ((ControlTraffic) -> Void)?
@@ -40,6 +48,7 @@ final class ControlConnectionHandler: ChannelInboundHandler {
 
     init(
         timeout: TimeAmount,
+        timeoutSetting: String? = "handshake_timeout_ms",
         makeMachine: @escaping (SocketAddress?) -> ClientHandshake,
         report: @escaping (Event) -> Void,
         observe: ((ControlTraffic) -> Void)? = nil
@@ -48,6 +57,7 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         self.makeMachine = makeMachine
         machine = makeMachine(nil)
         self.timeout = timeout
+        self.timeoutSetting = timeoutSetting
         self.report = report
     }
 
@@ -61,10 +71,10 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         timeoutTask = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) { [self] in
             guard !established, !finished else { return }
             let milliseconds = timeout.nanoseconds / 1_000_000
-            let hint =
-                "The server took longer than handshake_timeout_ms (\(milliseconds) ms) to answer: is it "
-                + "overloaded, or is something in between dropping packets? Raise handshake_timeout_ms for a "
-                + "slow server."
+            let hint = timeoutSetting.map {
+                "The server took longer than \($0) (\(milliseconds) ms) to answer: is it overloaded, or is something "
+                    + "in between dropping packets? Raise \($0) for a slow server."
+            }
             perform(
                 machine.fail(.system(ETIMEDOUT, "no complete reply within \(milliseconds) ms", hint: hint)),
                 context: context
@@ -130,8 +140,10 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         case .send(let bytes):
             observe?(.sent(bytes))
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
-        case .receive, .bound:
+        case .receive:
             break
+        case .bound(let reply):
+            report(.bound(reply))
         case .established(let reply):
             timeoutTask?.cancel()
             established = true
@@ -156,7 +168,26 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         switch action {
         case .established(let reply): "the UDP ASSOCIATE reply: BND \(reply.boundAddress)"
         case .failed(let error): "the handshake failed here: \(error)"
-        case .send, .receive, .bound: nil
+        case .bound(let reply): "BIND's first reply: the server listens at \(reply.boundAddress)"
+        case .send, .receive: nil
         }
+    }
+}
+
+extension ControlConnectionHandler {
+    /// Connects to a SOCKS server with `makeHandler`'s handler driving the handshake: how the
+    /// engine's associations and the probe's connections are made.
+    static func connect(
+        to endpoint: IPEndpoint,
+        on loop: EventLoop,
+        connectTimeout: TimeAmount,
+        handler makeHandler: @escaping @Sendable () -> ControlConnectionHandler
+    ) -> EventLoopFuture<Channel> {
+        ClientBootstrap(group: loop)
+            .connectTimeout(connectTimeout)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(makeHandler()) }
+            }
+            .connect(to: endpoint.nioAddress)
     }
 }

@@ -67,33 +67,33 @@ final class EngineCore: @unchecked Sendable {
         let server = association.server
         let family = association.family
         let timeout = TimeAmount.milliseconds(Int64(server.handshakeTimeoutMilliseconds))
-        let bootstrap = ClientBootstrap(group: loop)
-            .connectTimeout(.milliseconds(Int64(server.connectTimeoutMilliseconds)))
-            .channelInitializer { [self] channel in
-                let handler = ControlConnectionHandler(
-                    timeout: timeout,
-                    makeMachine: { local in
-                        let declared = server.declare.declaration(
-                            family: family,
-                            dataSocketPort: dataSocketPort,
-                            controlLocal: IPEndpoint(local)?.address
-                        )
-                        association.declared = declared
-                        return ClientHandshake(
-                            command: .udpAssociate,
-                            address: declared,
-                            credentials: server.credentials,
-                            pipelining: server.pipelining
-                        )
-                    },
-                    report: { [self] event in
-                        self.handle(event, association: association, endpoint: endpoint, otherAddresses: otherAddresses)
-                    },
-                    observe: association.capturing == nil ? nil : { association.captureControl($0) }
-                )
-                return channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
-            }
-        bootstrap.connect(to: endpoint.nioAddress).whenComplete { [self] result in
+        ControlConnectionHandler.connect(
+            to: endpoint,
+            on: loop,
+            connectTimeout: .milliseconds(Int64(server.connectTimeoutMilliseconds))
+        ) { [self] in
+            ControlConnectionHandler(
+                timeout: timeout,
+                makeMachine: { local in
+                    let declared = server.declare.declaration(
+                        family: family,
+                        dataSocketPort: dataSocketPort,
+                        controlLocal: IPEndpoint(local)?.address
+                    )
+                    association.declared = declared
+                    return ClientHandshake(
+                        command: .udpAssociate,
+                        address: declared,
+                        credentials: server.credentials,
+                        pipelining: server.pipelining
+                    )
+                },
+                report: { [self] event in
+                    self.handle(event, association: association, endpoint: endpoint, otherAddresses: otherAddresses)
+                },
+                observe: association.capturing == nil ? nil : { association.captureControl($0) }
+            )
+        }.whenComplete { [self] result in
             switch result {
             case .success(let channel):
                 association.control = channel
@@ -138,6 +138,9 @@ final class EngineCore: @unchecked Sendable {
             association.transition(to: .failed(DecodedFailure(error)))
         case .closed(let reason):
             association.transition(to: .closed(reason: reason))
+        case .bound:
+            // Only BIND has a first reply; the engine asks for UDP ASSOCIATE.
+            break
         case .unexpectedBytes(let n):
             log(
                 .warning,
@@ -147,29 +150,11 @@ final class EngineCore: @unchecked Sendable {
         }
     }
 
-    /// The data socket: dual-stack ([::]:0, IPV6_V6ONLY off) so that it reaches a rendezvous of
-    /// either family, which the server chooses; IPv4 only on a host without IPv6.
+    /// The data socket, bound as `DataSocketChannel` binds every client's.
     private func bindDataSocket(for association: Association, then: @escaping (UInt16) -> Void) {
-        func bind(_ family: AddressFamily) -> EventLoopFuture<Channel> {
-            var bootstrap = DatagramBootstrap(group: loop)
-                // NIO's default receive buffer (2,048 bytes) would cut larger datagrams without a
-                // word: the configured size, and a datagram that fills it is dropped as oversize
-                // (RelayDatagramHandler). A power of two wastes nothing (ByteBuffer rounds up).
-                .channelOption(
-                    .recvAllocator,
-                    value: FixedSizeRecvByteBufferAllocator(capacity: association.server.receiveBufferBytes)
-                )
-            if family == .ipv6 { bootstrap = bootstrap.channelOption(.ipOption(.ipv6_v6only), value: 0) }
-            return
-                bootstrap
-                .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try channel.pipeline.syncOperations.addHandler(RelayDatagramHandler(association: association))
-                    }
-                }
-                .bind(to: IPEndpoint(.unspecified(family), port: 0).nioAddress)
-        }
-        bind(.ipv6).flatMapError { _ in bind(.ipv4) }.whenComplete { result in
+        DataSocketChannel.bind(on: loop, receiveBufferBytes: association.server.receiveBufferBytes) {
+            RelayDatagramHandler(association: association)
+        }.whenComplete { result in
             switch result {
             case .success(let channel):
                 guard !association.state.isFinal else {
@@ -210,14 +195,15 @@ final class EngineCore: @unchecked Sendable {
         var buffer = channel.allocator.buffer(capacity: header.encodedLength + payload.count)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
         buffer.writeBytes(payload)
-        let view = buffer.readableBytesView.dropFirst(header.encodedLength)
-        let future = channel.writeAndFlush(AddressedEnvelope(remoteAddress: relayAddress, data: buffer))
+        let datagram = buffer
+        let view = datagram.readableBytesView.dropFirst(header.encodedLength)
+        let future = channel.writeAndFlush(AddressedEnvelope(remoteAddress: relayAddress, data: datagram))
         future.whenComplete { result in
             switch result {
             case .success:
                 association.recordSent(to: target, payload: view)
                 association.captureSent(
-                    datagram: buffer,
+                    datagram: datagram,
                     headerLength: header.encodedLength,
                     to: target,
                     relay: relay

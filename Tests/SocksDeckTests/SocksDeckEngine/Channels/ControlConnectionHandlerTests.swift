@@ -33,6 +33,7 @@ import Testing
             report: { event in
                 switch event {
                 case .progressed(let state): recorder.events.append(state.name)
+                case .bound(let reply): recorder.events.append("bound \(reply.boundAddress)")
                 case .established(let reply): recorder.events.append("established \(reply.boundAddress)")
                 case .failed(let error): recorder.events.append("failed \(error.decoded.name)")
                 case .closed(let reason): recorder.events.append("closed: \(reason)")

@@ -1,0 +1,37 @@
+import NIOCore
+import NIOPosix
+import Socks5
+import Socks5NIO
+
+/// A client's UDP data socket on SwiftNIO, bound the one way the engine's associations and the
+/// capability probe share: before the request, so that the request can declare its port.
+enum DataSocketChannel {
+    /// Dual-stack ([::]:0, IPV6_V6ONLY off) so that it reaches a rendezvous of either family,
+    /// which the server chooses; IPv4 only on a host without IPv6 (the blocking layer's
+    /// `DataSocket.open` decides the same way).
+    ///
+    /// NIO's default receive buffer (2,048 bytes) would cut larger datagrams without a word:
+    /// `receiveBufferBytes` instead, and a reader drops a datagram that fills it as oversize
+    /// (`DatagramFilter`). A power of two wastes nothing (ByteBuffer rounds up).
+    static func bind(
+        on loop: EventLoop,
+        receiveBufferBytes: Int,
+        handler makeHandler: @escaping @Sendable () -> any ChannelHandler
+    ) -> EventLoopFuture<Channel> {
+        func bind(_ family: AddressFamily) -> EventLoopFuture<Channel> {
+            var bootstrap = DatagramBootstrap(group: loop)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveBufferBytes))
+            if family == .ipv6 { bootstrap = bootstrap.channelOption(.ipOption(.ipv6_v6only), value: 0) }
+            return
+                bootstrap
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(makeHandler())
+                    }
+                }
+                .bind(to: IPEndpoint(.unspecified(family), port: 0).nioAddress)
+        }
+        return bind(.ipv6).flatMapError { _ in bind(.ipv4) }
+    }
+
+}
