@@ -1,9 +1,6 @@
 import Foundation
+import NIOCore
 import Socks5
-
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// The relay checks: what the data plane does with datagrams, learnt through the echo target.
 extension CapabilityProbe {
@@ -17,32 +14,32 @@ extension CapabilityProbe {
         case nothing
     }
 
-    func relayChecks(_ association: Association, echo: IPEndpoint, into findings: FindingLog) {
+    func relayChecks(_ association: Association, echo: IPEndpoint, on loop: EventLoop, into findings: FindingLog) async
+    {
         let relay = association.relay
         let first = association.data
-        let (second, _) = (try? DataSocket.open()) ?? (-1, IPEndpoint(.unspecified(.ipv6), port: 0))
-        setTimeout(second)
-        defer { close(second) }
+        let second = try? await ProbeDataSocket.bind(on: loop)
+        defer { second?.close() }
 
         // Round trip and RTT, from the data socket whose port the request declared.
         var rtts: [Double] = []
         for i in 0..<5 {
-            let started = Date()
-            if roundTrip(
+            let started = NIODeadline.now()
+            if await roundTrip(
                 first,
                 relay: relay,
                 echo: echo,
                 stream: association.stream,
                 payload: Array("socksdeck probe \(i)".utf8)
             ) == .whole {
-                rtts.append(Date().timeIntervalSince(started) * 1000)
+                rtts.append(Double((NIODeadline.now() - started).nanoseconds) / 1e6)
             }
         }
-        let zero = declaredZeroCheck(association, echo: echo, relayedWithDeclaration: !rtts.isEmpty)
+        let zero = await declaredZeroCheck(association, echo: echo, relayedWithDeclaration: !rtts.isEmpty, on: loop)
         guard !rtts.isEmpty else {
             findings.append(
                 ProbeFinding(
-                    key: "relay_echo",
+                    key: .relayEcho,
                     title: "datagrams relayed to the echo target",
                     verdict: .no,
                     value: "nothing came back",
@@ -57,7 +54,7 @@ extension CapabilityProbe {
         rtts.sort()
         findings.append(
             ProbeFinding(
-                key: "relay_echo",
+                key: .relayEcho,
                 title: "datagrams relayed to the echo target",
                 verdict: .yes,
                 value: String(
@@ -73,28 +70,31 @@ extension CapabilityProbe {
         findings.append(zero)
 
         // A second source on the same host.
-        let fromSecond =
-            roundTrip(
-                second,
-                relay: relay,
-                echo: echo,
-                stream: association.stream,
-                payload: Array("second source".utf8)
-            ) != .nothing
+        var fromSecond = false
+        if let second {
+            fromSecond =
+                await roundTrip(
+                    second,
+                    relay: relay,
+                    echo: echo,
+                    stream: association.stream,
+                    payload: Array("second source".utf8)
+                ) != .nothing
+        }
         findings.append(
             ProbeFinding(
-                key: "source_port_locking",
+                key: .sourcePortLocking,
                 title: "locks the association to the first source port",
                 verdict: fromSecond ? .no : .yes,
                 value: fromSecond ? "no: a second source port is relayed" : "yes: a second source port is not relayed",
                 evidence:
-                    "after datagrams from port \(localPort(first)), one from port \(localPort(second)) "
+                    "after datagrams from port \(first.local.port), one from port \(second?.local.port ?? 0) "
                     + "\(fromSecond ? "came back" : "got no echo")"
             )
         )
 
         // FRAG != 0.
-        let fragment = roundTrip(
+        let fragment = await roundTrip(
             first,
             relay: relay,
             echo: echo,
@@ -105,7 +105,7 @@ extension CapabilityProbe {
         let fragmentEchoed = fragment != .nothing
         findings.append(
             ProbeFinding(
-                key: "frag_dropped",
+                key: .fragmentsDropped,
                 title: "drops fragments (FRAG ≠ 0)",
                 verdict: fragmentEchoed ? .no : .yes,
                 value: fragmentEchoed ? "no: a FRAG 1 datagram was relayed" : "yes",
@@ -113,18 +113,23 @@ extension CapabilityProbe {
             )
         )
 
-        findings += payloadChecks(first, relay: relay, echo: echo, stream: association.stream)
+        findings += await payloadChecks(first, relay: relay, echo: echo, stream: association.stream)
 
         // Does the relay outlive its control connection?
-        shutdown(association.control, Int32(SHUT_RDWR))
+        try? await association.control.close()
         association.stream?.closed("the probe closed it, to see whether the relay outlives it")
-        usleep(300_000)
+        try? await loop.scheduleTask(in: .milliseconds(300)) {}.futureResult.get()
         let survives =
-            roundTrip(first, relay: relay, echo: echo, stream: association.stream, payload: Array("after close".utf8))
-            != .nothing
+            await roundTrip(
+                first,
+                relay: relay,
+                echo: echo,
+                stream: association.stream,
+                payload: Array("after close".utf8)
+            ) != .nothing
         findings.append(
             ProbeFinding(
-                key: "relay_dies_with_control",
+                key: .relayDiesWithControl,
                 title: "the relay ends with the control connection",
                 verdict: survives ? .no : .yes,
                 value: survives ? "no: it still relays after the control connection closed" : "yes",
@@ -140,9 +145,10 @@ extension CapabilityProbe {
     func declaredZeroCheck(
         _ main: Association,
         echo: IPEndpoint,
-        relayedWithDeclaration: Bool
-    ) -> ProbeFinding {
-        let key = "declared_zero_relayed"
+        relayedWithDeclaration: Bool,
+        on loop: EventLoop
+    ) async -> ProbeFinding {
+        let key = ProbeFinding.Key.declaredZeroRelayed
         let title = "relays with the all-zero DST (0.0.0.0:0)"
         if main.declared == .unspecified(main.declared.endpoint?.family ?? .ipv4) {
             return ProbeFinding(
@@ -153,7 +159,7 @@ extension CapabilityProbe {
                 evidence: "the association above declared \(main.declared)"
             )
         }
-        guard let zero = try? open(family: main.rendezvous.asUsed.family, declare: .zero) else {
+        guard let zero = try? await open(family: main.rendezvous.asUsed.family, declare: .zero, on: loop) else {
             return ProbeFinding(
                 key: key,
                 title: title,
@@ -162,9 +168,10 @@ extension CapabilityProbe {
                 evidence: "UDP ASSOCIATE declaring all zeros failed where \(main.declared) succeeded"
             )
         }
+        defer { zero.close("the probe closed it: the all-zero check is done") }
         var echoed = 0
         for i in 0..<3 {
-            let result = roundTrip(
+            let result = await roundTrip(
                 zero.data,
                 relay: zero.relay,
                 echo: echo,
@@ -191,42 +198,40 @@ extension CapabilityProbe {
     /// The largest payload relayed whole, and whether larger ones are cut or lost: a relay with
     /// a fixed buffer (v2ray: 2,048 bytes) returns the first bytes of every larger datagram.
     func payloadChecks(
-        _ fd: Int32,
+        _ socket: ProbeDataSocket,
         relay: IPEndpoint,
         echo: IPEndpoint,
         stream: ProbeCapture.Stream?
-    )
-        -> [ProbeFinding]
-    {
+    ) async -> [ProbeFinding] {
         var low = 0
         var high = largestPayloadTried
         var cutTo: Int?
         var cutSizes: [Int] = []
-        func tryPayload(_ size: Int) -> Bool {
-            let result = roundTrip(fd, relay: relay, echo: echo, stream: stream, payload: Self.pattern(size))
+        func tryPayload(_ size: Int) async -> Bool {
+            let result = await roundTrip(socket, relay: relay, echo: echo, stream: stream, payload: Self.pattern(size))
             if case .cut(let n) = result {
                 cutTo = n
                 cutSizes.append(size)
             }
             return result == .whole
         }
-        if tryPayload(high) {
+        if await tryPayload(high) {
             low = high
         } else {
             // A cut reply tells where the cut is: check there first, then search as for loss.
-            if let n = cutTo, n < high, tryPayload(n) {
+            if let n = cutTo, n < high, await tryPayload(n) {
                 low = n
                 high = n + 1
-                _ = tryPayload(n + 1)
+                _ = await tryPayload(n + 1)
             }
             while high - low > 1 {
                 let mid = (low + high) / 2
-                if tryPayload(mid) { low = mid } else { high = mid }
+                if await tryPayload(mid) { low = mid } else { high = mid }
             }
         }
         var findings = [
             ProbeFinding(
-                key: "largest_payload",
+                key: .largestPayload,
                 title: "largest payload relayed whole",
                 verdict: .info,
                 value: low == largestPayloadTried ? "\(low) bytes or more" : "\(low) bytes",
@@ -240,7 +245,7 @@ extension CapabilityProbe {
         if let n = cutTo {
             findings.append(
                 ProbeFinding(
-                    key: "truncation",
+                    key: .truncation,
                     title: "cuts larger datagrams",
                     verdict: .yes,
                     value: "truncates datagrams to \(n) bytes",
@@ -252,7 +257,7 @@ extension CapabilityProbe {
         } else if low < largestPayloadTried {
             findings.append(
                 ProbeFinding(
-                    key: "truncation",
+                    key: .truncation,
                     title: "cuts larger datagrams",
                     verdict: .no,
                     value: "no: larger datagrams are lost, not cut",
@@ -266,62 +271,58 @@ extension CapabilityProbe {
     /// A payload whose bytes tell their offset, so that a cut reply is recognised as a prefix.
     static func pattern(_ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: $0 % 251) } }
 
-    func setTimeout(_ fd: Int32) {
-        var tv = timeval(
-            tv_sec: Int(stepTimeoutMilliseconds / 1000),
-            tv_usec: Int(stepTimeoutMilliseconds % 1000) * 1000
-        )
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-    }
-
-    func localPort(_ fd: Int32) -> UInt16 { IPEndpoint.local(of: fd)?.port ?? 0 }
-
     /// Sends one datagram through the relay and waits for its echo: whole, cut (a shorter reply
-    /// that is the datagram's beginning), or nothing. Replies to earlier datagrams are skipped.
+    /// that is the datagram's beginning), or nothing. Replies to earlier datagrams are skipped;
+    /// what the datagram policy drops (`DatagramFilter`, as for every client) never counts.
     func roundTrip(
-        _ fd: Int32,
+        _ socket: ProbeDataSocket,
         relay: IPEndpoint,
         echo: IPEndpoint,
         stream: ProbeCapture.Stream? = nil,
         payload: [UInt8],
         fragment: UInt8 = 0
-    ) -> Echo {
+    ) async -> Echo {
         let header = UDPDatagramHeader(fragment: fragment, address: .ip(echo))
         var datagram = [UInt8](repeating: 0, count: header.encodedLength)
         datagram.withUnsafeMutableBytes { _ = header.write(into: $0) }
         datagram += payload
         guard datagram.count <= UDPLimits.maximumPayload(relay.family) else { return .nothing }
-        guard relay.withSockaddr({ sendto(fd, datagram, datagram.count, 0, $0, $1) }) >= 0 else { return .nothing }
-        let dataSocket = stream == nil ? nil : IPEndpoint.local(of: fd)
-        if let stream, let dataSocket {
-            stream.sent(
-                datagram,
-                headerLength: header.encodedLength,
-                from: dataSocket,
-                relay: relay,
-                target: echo,
-                comment: fragment == 0 ? nil : "FRAG \(fragment): does the relay drop fragments?"
-            )
-        }
-        var buffer = [UInt8](repeating: 0, count: 65_536)
-        let deadline = Date().addingTimeInterval(Double(stepTimeoutMilliseconds) / 1000)
-        while Date() < deadline {
-            let received = buffer.withUnsafeMutableBytes {
-                try? DatagramIO.receive(socket: fd, into: $0, relay: relay, dropped: { stream?.dropped($0) })
-            }
-            guard let received else { return .nothing }
-            if let stream, let dataSocket {
-                stream.received(
-                    Array(buffer[0..<received.length]),
-                    sender: received.sender,
-                    at: dataSocket,
-                    relay: relay
+        guard await socket.send(datagram, to: relay) else { return .nothing }
+        stream?.sent(
+            datagram,
+            headerLength: header.encodedLength,
+            from: socket.local,
+            relay: relay,
+            target: echo,
+            comment: fragment == 0 ? nil : "FRAG \(fragment): does the relay drop fragments?"
+        )
+        let deadline = NIODeadline.now() + step
+        while case .item(let envelope) = await socket.inbox.next(within: deadline - .now()) {
+            let bytes = envelope.data.readableBytesView
+            let source = IPEndpoint(envelope.remoteAddress)
+            let verdict = envelope.data.withUnsafeReadableBytes {
+                DatagramFilter.atClient(
+                    source: source,
+                    relay: relay,
+                    length: bytes.count,
+                    largestWhole: ProbeDataSocket.receiveBufferBytes - 1,
+                    headerBytes: $0
                 )
             }
-            let n = received.originalLength
+            if let stream, let source {
+                let delivered: (SOCKSAddress, Int)?
+                let dropped: DatagramDropReason?
+                switch verdict {
+                case .accepted(let a): (delivered, dropped) = ((a.header.address, a.payloadOffset), nil)
+                case .dropped(let reason): (delivered, dropped) = (nil, reason)
+                }
+                stream.received(Array(bytes), from: source, at: socket.local, delivered: delivered, dropped: dropped)
+            }
+            guard case .accepted(let accepted) = verdict else { continue }
+            let echoed = bytes.dropFirst(accepted.payloadOffset)
+            let n = echoed.count
             let compared = min(n, 64)
-            guard n <= payload.count, buffer.prefix(compared).elementsEqual(payload.prefix(compared)) else { continue }
+            guard n <= payload.count, echoed.prefix(compared).elementsEqual(payload.prefix(compared)) else { continue }
             if n == payload.count { return .whole }
             // Tiny replies are earlier probes' echoes; a cut is at least a few hundred bytes.
             if n >= 256 { return .cut(to: n) }

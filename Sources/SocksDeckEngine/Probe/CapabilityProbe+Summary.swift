@@ -6,26 +6,26 @@ extension CapabilityProbe {
     /// payload limit.
     public static func summary(_ findings: [ProbeFinding]) -> String {
         let f = Dictionary(findings.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
-        if f["unreachable"] != nil { return "unreachable" }
-        guard f["udp_associate"]?.verdict == .yes else { return "no UDP (\(f["udp_associate"]?.value ?? "?"))" }
+        if f[.unreachable] != nil { return "unreachable" }
+        guard f[.udpAssociate]?.verdict == .yes else { return "no UDP (\(f[.udpAssociate]?.value ?? "?"))" }
         var parts: [String]
-        switch f["relay_echo"]?.verdict {
+        switch f[.relayEcho]?.verdict {
         case .yes?: parts = ["UDP ✔ relayed"]
         case .no?: parts = ["UDP accepted, nothing came back"]
         default: parts = ["UDP accepted, relay not tried (no echo target)"]
         }
-        if f["relay_echo"]?.verdict == .yes, f["declared_zero_relayed"]?.verdict == .no {
+        if f[.relayEcho]?.verdict == .yes, f[.declaredZeroRelayed]?.verdict == .no {
             parts.append("replies to declared port only")
         }
-        if let lock = f["source_port_locking"], lock.verdict != .skipped {
+        if let lock = f[.sourcePortLocking], lock.verdict != .skipped {
             parts.append(lock.verdict == .yes ? "port-locked" : "no port lock")
         }
-        if let cut = f["truncation"], cut.verdict == .yes, let n = cut.figure {
+        if let cut = f[.truncation], cut.verdict == .yes, let n = cut.figure {
             parts.append("cuts to \(n) B")
-        } else if let largest = f["largest_payload"]?.figure {
+        } else if let largest = f[.largestPayload]?.figure {
             parts.append(largest >= 65_000 ? "max 65000+ B" : "max \(largest) B")
         }
-        if let dies = f["relay_dies_with_control"], dies.verdict == .no { parts.append("relay outlives control") }
+        if let dies = f[.relayDiesWithControl], dies.verdict == .no { parts.append("relay outlives control") }
         return parts.joined(separator: ", ")
     }
 }

@@ -1,12 +1,11 @@
 import Foundation
+import NIOCore
 import Socks5
 
-#if canImport(Glibc)
-import Glibc
-#endif
-
 /// The capability and quirk report of `socksdeck probe`: what a SOCKS5 server does with UDP,
-/// learnt by trying, with the blocking client library. Bounded: every wait is at most
+/// learnt by trying. It runs on an event loop (the engine's: `SessionEngine.run(_:progress:)`),
+/// every connection and socket a NIO channel, every message the library's codec, every handshake
+/// driven by the engine's own `ControlConnectionHandler`. Bounded: every wait is at most
 /// `stepTimeoutMilliseconds`, the payload search at most 17 tries, so a probe ends within about
 /// 30 s against the slowest server; it sends a few dozen datagrams, never a flood.
 public struct CapabilityProbe: Sendable {
@@ -26,39 +25,35 @@ public struct CapabilityProbe: Sendable {
         self.echo = echo
     }
 
-    var options: SOCKS5Options {
-        SOCKS5Options(credentials: server.credentials, timeoutMilliseconds: stepTimeoutMilliseconds)
-    }
+    var step: TimeAmount { .milliseconds(Int64(stepTimeoutMilliseconds)) }
 
-    /// The options for one connection, traced into its own capture stream when capturing.
-    func options(capturing what: String) -> (SOCKS5Options, ProbeCapture.Stream?) {
-        guard let capture else { return (options, nil) }
-        let stream = capture.stream(what, server: server)
-        var traced = options
-        traced.trace = stream.trace
-        return (traced, stream)
-    }
+    /// A capture stream for one connection, when capturing.
+    func stream(_ what: String) -> ProbeCapture.Stream? { capture?.stream(what, server: server) }
 
-    /// Runs every check, in order, and returns the findings. `progress` is called with each
-    /// finding as soon as it is established (from the probe's thread), for a front end that shows
-    /// the work as it goes: the relay checks take up to ~30 s.
-    public func run(progress: @escaping (ProbeFinding) -> Void = { _ in }) -> [ProbeFinding] {
+    /// Runs every check, in order, on `loop`, and returns the findings. `progress` is called with
+    /// each finding as soon as it is established, for a front end that shows the work as it goes:
+    /// the relay checks take up to ~30 s.
+    public func run(
+        on loop: EventLoop,
+        progress: @escaping @Sendable (ProbeFinding) -> Void = { _ in }
+    ) async -> [ProbeFinding] {
         let findings = FindingLog(progress)
-        findings += methods()
-        let (udp, association) = udpAssociate(family: endpoint.family)
+        findings += await methods(on: loop)
+        let (udp, association) = await udpAssociate(family: endpoint.family, on: loop)
         findings += udp
-        findings.append(otherFamily())
-        findings.append(command(.connect, to: .ip(endpoint)))
-        findings.append(command(.bind, to: .unspecified(endpoint.family)))
+        findings.append(await otherFamily(on: loop))
+        findings.append(await command(.connect, to: .ip(endpoint), on: loop))
+        findings.append(await command(.bind, to: .unspecified(endpoint.family), on: loop))
         guard let association else {
-            findings.append(skipped("relay", "relay behaviour", "no UDP association"))
+            findings.append(skipped(.relay, "relay behaviour", "no UDP association"))
             return findings.all
         }
+        defer { association.close("the probe closed it: its checks are done") }
         guard let echo else {
-            findings.append(skipped("relay", "relay behaviour", "no echo target: give --echo HOST:PORT"))
+            findings.append(skipped(.relay, "relay behaviour", "no echo target: give --echo HOST:PORT"))
             return findings.all
         }
-        relayChecks(association, echo: echo, into: findings)
+        await relayChecks(association, echo: echo, on: loop, into: findings)
         return findings.all
     }
 
@@ -76,106 +71,102 @@ public struct CapabilityProbe: Sendable {
         static func += (log: FindingLog, new: [ProbeFinding]) { new.forEach(log.append) }
     }
 
-    // MARK: - Methods
-
-    func methods() -> [ProbeFinding] {
-        func offer(_ methods: [UInt8]) -> String {
-            let fd = socket(endpoint.family.rawFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            let greeting = [0x05, UInt8(methods.count)] + methods
-            let stream = capture?.stream("method offer \(hexDump(greeting))", server: server)
-            defer {
-                stream?.closed("the probe closed it: the method offer is answered")
-                close(fd)
-            }
-            setTimeout(fd)
-            guard endpoint.withSockaddr({ connect(fd, $0, $1) }) == 0 else {
-                return "unreachable (\(ErrorCatalogue.decode(errno: errno).name))"
-            }
-            if let stream, let local = IPEndpoint.local(of: fd) { stream.connected(local: local, remote: endpoint) }
-            _ = send(fd, greeting, greeting.count, Int32(MSG_NOSIGNAL))
-            stream?.wrote(greeting)
-            var reply = [UInt8](repeating: 0, count: 2)
-            let n = recv(fd, &reply, 2, Int32(MSG_WAITALL))
-            if n > 0 { stream?.read(Array(reply[0..<n])) }
-            guard n == 2 else { return n == 0 ? "closed without a reply" : "no reply" }
-            return reply[0] != 5 ? "not SOCKS5 (\(hexDump(reply)))" : hexDump(reply[1...1])
-        }
-        let none = offer([0x00])
-        if none.hasPrefix("unreachable") {
-            return [
-                ProbeFinding(
-                    key: "unreachable",
-                    title: "reachable",
-                    verdict: .no,
-                    value: none,
-                    evidence: "TCP connect to \(endpoint)"
-                )
-            ]
-        }
-        let userpass = offer([0x02])
-        return [
-            ProbeFinding(
-                key: "method_none",
-                title: "accepts no authentication",
-                verdict: none == "00" ? .yes : .no,
-                value: none == "00" ? "yes" : none == "ff" ? "no (FF)" : none,
-                evidence: "greeting 05 01 00 → \(none)"
-            ),
-            ProbeFinding(
-                key: "method_userpass",
-                title: "accepts username/password (RFC 1929)",
-                verdict: userpass == "02" ? .yes : .no,
-                value: userpass == "02" ? "yes" : userpass == "ff" ? "no (FF)" : userpass,
-                evidence: "greeting 05 01 02 → \(userpass)"
-            ),
-        ]
-    }
-
     // MARK: - UDP ASSOCIATE
 
-    /// An association opened by the library's one path (`UDPAssociation.open`: the data socket
-    /// first, its port declared by the policy), held by a class so that the checks can share it.
-    final class Association {
-        let udp: UDPAssociation
+    /// An association of the probe: its data socket bound first (its port declared by the
+    /// server's policy), as the engine opens its own, held by a class so that the checks share it.
+    final class Association: Sendable {
+        let control: Channel
+        let data: ProbeDataSocket
+        let rendezvous: RendezvousAddress
+        let declared: SOCKSAddress
         /// Its capture stream, when the probe captures.
         let stream: ProbeCapture.Stream?
-        init(_ udp: consuming UDPAssociation, stream: ProbeCapture.Stream?) {
-            self.udp = udp
+
+        init(
+            control: Channel,
+            data: ProbeDataSocket,
+            rendezvous: RendezvousAddress,
+            declared: SOCKSAddress,
+            stream: ProbeCapture.Stream?
+        ) {
+            self.control = control
+            self.data = data
+            self.rendezvous = rendezvous
+            self.declared = declared
             self.stream = stream
         }
-        deinit { stream?.closed("the probe closed it: its checks are done") }
-        var control: Int32 { udp.controlSocket }
-        var data: Int32 { udp.dataSocket }
-        var rendezvous: RendezvousAddress { udp.rendezvous }
-        var declared: SOCKSAddress { udp.declaredSource }
-        var relay: IPEndpoint { udp.relay }
+
+        var relay: IPEndpoint { rendezvous.asUsed }
+
+        func close(_ why: String) {
+            stream?.closed(why)
+            control.close(promise: nil)
+            data.close()
+        }
     }
 
-    func open(family: AddressFamily, declare: DeclaredSource) throws(SOCKS5Error) -> Association {
-        let (options, stream) = options(capturing: "UDP ASSOCIATE (\(family), declaring \(declare))")
-        let udp: UDPAssociation
+    func open(
+        family: AddressFamily,
+        declare: DeclaredSource,
+        on loop: EventLoop
+    ) async throws(SOCKS5Error)
+        -> Association
+    {
+        let stream = stream("UDP ASSOCIATE (\(family), declaring \(declare))")
+        let data: ProbeDataSocket
         do {
-            udp = try UDPAssociation.open(server: endpoint, family: family, options: options, declare: declare)
-            stream?.flush()
+            data = try await ProbeDataSocket.bind(on: loop)
         } catch {
             stream?.closed("the probe closed it: \(error.decoded.name)")
             throw error
         }
-        let association = Association(udp, stream: stream)
-        setTimeout(association.data)
-        return association
+        let declaration = DeclarationBox()
+        let (server, port) = (self.server, data.local.port)
+        do throws(SOCKS5Error) {
+            let control = try await ControlConnection.open(to: endpoint, on: loop, timeout: step, stream: stream) {
+                local in
+                let declared = declare.declaration(family: family, dataSocketPort: port, controlLocal: local?.address)
+                declaration.value = declared
+                return ClientHandshake(command: .udpAssociate, address: declared, credentials: server.credentials)
+            }
+            let rendezvous: RendezvousAddress
+            do {
+                rendezvous = try RendezvousAddress(reply: control.reply.boundAddress, server: endpoint)
+            } catch {
+                control.channel.close(promise: nil)
+                throw error
+            }
+            return Association(
+                control: control.channel,
+                data: data,
+                rendezvous: rendezvous,
+                declared: declaration.value ?? .unspecified(family),
+                stream: stream
+            )
+        } catch {
+            stream?.closed("the probe closed it: \(error.decoded.name)")
+            data.close()
+            throw error
+        }
     }
 
-    func udpAssociate(family: AddressFamily) -> ([ProbeFinding], Association?) {
-        let started = Date()
+    /// What the request declared, set on the loop when the connection is up and read after the
+    /// reply: the handler's completion orders the two.
+    final class DeclarationBox: @unchecked Sendable {
+        var value: SOCKSAddress?
+    }
+
+    func udpAssociate(family: AddressFamily, on loop: EventLoop) async -> ([ProbeFinding], Association?) {
+        let started = NIODeadline.now()
         do {
-            let association = try open(family: family, declare: server.declare)
-            let ms = Date().timeIntervalSince(started) * 1000
+            let association = try await open(family: family, declare: server.declare, on: loop)
+            let ms = Double((NIODeadline.now() - started).nanoseconds) / 1e6
             let r = association.rendezvous
             return (
                 [
                     ProbeFinding(
-                        key: "udp_associate",
+                        key: .udpAssociate,
                         title: "UDP ASSOCIATE",
                         verdict: .yes,
                         value: "rendezvous \(r.asUsed)",
@@ -184,7 +175,7 @@ public struct CapabilityProbe: Sendable {
                     ),
                     Self.boundForm(r, asked: family, socksPort: endpoint.port),
                     ProbeFinding(
-                        key: "setup_time",
+                        key: .setupTime,
                         title: "association setup time",
                         verdict: .info,
                         value: String(format: "%.2f ms", ms),
@@ -197,7 +188,7 @@ public struct CapabilityProbe: Sendable {
             return (
                 [
                     ProbeFinding(
-                        key: "udp_associate",
+                        key: .udpAssociate,
                         title: "UDP ASSOCIATE",
                         verdict: .no,
                         value: "\(d.name): \(d.summary)",
@@ -218,7 +209,7 @@ public struct CapabilityProbe: Sendable {
         if r.asReceived.port == socksPort { sent.append("the SOCKS port itself") }
         let used = r.replacedUnspecified ? "; SocksDeck sends to \(r.asUsed): \(r.substitutionReason)" : ""
         return ProbeFinding(
-            key: "bnd_form",
+            key: .bndForm,
             title: "BND form",
             verdict: .info,
             value: sent.joined(separator: "; "),
@@ -227,82 +218,7 @@ public struct CapabilityProbe: Sendable {
         )
     }
 
-    func otherFamily() -> ProbeFinding {
-        let other: AddressFamily = endpoint.family == .ipv4 ? .ipv6 : .ipv4
-        let fd = socket(endpoint.family.rawFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        let (options, stream) = options(capturing: "UDP ASSOCIATE asking for \(other)")
-        defer {
-            stream?.closed("the probe closed it: the reply is all it needed")
-            close(fd)
-        }
-        do {
-            defer { stream?.flush() }
-            let r = try SOCKS5Client.associateUDP(controlSocket: fd, server: endpoint, family: other, options: options)
-            // What the server sent, not what SocksDeck would send to.
-            let received = r.receivedFamily
-            let asked = received == other
-            return ProbeFinding(
-                key: "udp_associate_\(other == .ipv6 ? "ipv6" : "ipv4")",
-                title: "UDP ASSOCIATE asking for \(other)",
-                verdict: asked ? .yes : .info,
-                value: "rendezvous \(r.asUsed)"
-                    + (asked
-                        ? ""
-                        : " (the server sent an \(received.map { "\($0)" } ?? "domain") BND, "
-                            + "not the \(other) asked for)"),
-                evidence:
-                    "DST \(SOCKSAddress.unspecified(other)) over an \(endpoint.family) control connection: BND "
-                    + "\(r.asReceived)"
-            )
-        } catch {
-            return ProbeFinding(
-                key: "udp_associate_\(other == .ipv6 ? "ipv6" : "ipv4")",
-                title: "UDP ASSOCIATE asking for \(other)",
-                verdict: .no,
-                value: error.decoded.name,
-                evidence: error.description
-            )
-        }
-    }
-
-    func command(_ command: Command, to address: SOCKSAddress) -> ProbeFinding {
-        let fd = socket(endpoint.family.rawFamily, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        let (options, stream) = options(capturing: "\(command) \(address)")
-        defer {
-            stream?.closed("the probe closed it: the reply is all it needed")
-            close(fd)
-        }
-        let key = command == .connect ? "connect" : "bind"
-        do {
-            let reply =
-                command == .connect
-                ? try SOCKS5Client.connect(controlSocket: fd, server: endpoint, target: address, options: options)
-                : try SOCKS5Client.bind(controlSocket: fd, server: endpoint, expectedPeer: address, options: options)
-            return ProbeFinding(
-                key: key,
-                title: "\(command)",
-                verdict: .yes,
-                value: "succeeded, BND \(reply.boundAddress)",
-                evidence: "\(command) \(address) → REP 00"
-            )
-        } catch {
-            // A refusal of the target (REP 2–5) still shows the command is understood.
-            let understood = [.notAllowed, .networkUnreachable, .hostUnreachable, .connectionRefused].contains(
-                error.code
-            )
-            return ProbeFinding(
-                key: key,
-                title: "\(command)",
-                verdict: understood ? .info : .no,
-                value: understood
-                    ? "understood, refused here: \(error.decoded.name)"
-                    : "\(error.decoded.name): \(error.decoded.summary)",
-                evidence: "\(command) \(address): \(error.description)"
-            )
-        }
-    }
-
-    func skipped(_ key: String, _ title: String, _ why: String) -> ProbeFinding {
+    func skipped(_ key: ProbeFinding.Key, _ title: String, _ why: String) -> ProbeFinding {
         ProbeFinding(key: key, title: title, verdict: .skipped, value: "not tried", evidence: why)
     }
 }

@@ -3,10 +3,10 @@ import NIOConcurrencyHelpers
 import PcapNG
 import Socks5
 
-/// `probe --pcap`: the probe's own connections and datagrams in the capture file. The probe runs
-/// the blocking library on a thread of its own; each of its control connections (the method
-/// offers, the associations, CONNECT, BIND) becomes a stream of its own in the file (`p1`, `p2`,
-/// …), fed by the library's `HandshakeTrace`, and the datagrams of an association go with it.
+/// `probe --pcap`: the probe's own connections and datagrams in the capture file. Each of the
+/// probe's control connections (the method offers, the associations, CONNECT, BIND) becomes a
+/// stream of its own in the file (`p1`, `p2`, …), fed by what its channel handler saw, and the
+/// datagrams of an association go with it.
 public final class ProbeCapture: Sendable {
     /// One control connection of the probe and, for an association, its datagrams.
     public final class Stream: @unchecked Sendable {
@@ -17,9 +17,6 @@ public final class ProbeCapture: Sendable {
         private let label: String
         private let serverPort: UInt16
         private var local: IPEndpoint?
-        /// Reads not yet written: the library reads a reply in pieces (its header, then the
-        /// rest), which the server sent as one; they become one segment at the next other event.
-        private var unwrittenReads: (bytes: [UInt8], time: UInt64)?
 
         init(sink: any CaptureSink, key: String, label: String, serverPort: UInt16) {
             self.sink = sink
@@ -29,25 +26,24 @@ public final class ProbeCapture: Sendable {
             recorder = AssociationCapture(label: label)
         }
 
+        // Locked: the channel's loop and the probe's task both record.
         private func record(_ body: (inout AssociationCapture, UInt64) -> [CapturedPacket]) {
             lock.withLock {
-                var packets: [CapturedPacket] = []
-                if let reads = unwrittenReads {
-                    unwrittenReads = nil
-                    packets += recorder.controlData(fromClient: false, reads.bytes, at: reads.time)
-                }
-                packets += body(&recorder, CaptureClock.now())
+                let packets = body(&recorder, CaptureClock.now())
                 sink.write(packets, of: key, label: label, serverPort: serverPort)
             }
         }
 
-        /// The library's trace of this connection's handshake.
-        public var trace: HandshakeTrace {
-            HandshakeTrace(
-                connected: { [self] local, remote in connected(local: local, remote: remote) },
-                wrote: { [self] bytes in record { $0.controlData(fromClient: true, bytes, at: $1) } },
-                read: { [self] bytes in read(bytes) }
-            )
+        /// What a control connection's handler saw. Its end is not taken from there: the probe
+        /// ends every connection itself, and says why with `closed(_:)`.
+        func observe(_ traffic: ControlTraffic) {
+            switch traffic {
+            case .opened(let local, let remote): connected(local: local, remote: remote)
+            case .sent(let bytes): wrote(bytes)
+            case .received(let bytes, let meaning):
+                record { $0.controlData(fromClient: false, bytes, at: $1, comment: meaning) }
+            case .ended: break
+            }
         }
 
         public func connected(local: IPEndpoint, remote: IPEndpoint) {
@@ -55,16 +51,8 @@ public final class ProbeCapture: Sendable {
             record { $0.controlOpened(client: local, server: remote, at: $1) }
         }
 
-        /// Writes reads still held (the probe calls it when a library call returns).
-        public func flush() { record { _, _ in [] } }
-
         public func wrote(_ bytes: [UInt8]) { record { $0.controlData(fromClient: true, bytes, at: $1) } }
-        public func read(_ bytes: [UInt8]) {
-            lock.withLock {
-                if unwrittenReads == nil { unwrittenReads = ([], CaptureClock.now()) }
-                unwrittenReads!.bytes += bytes
-            }
-        }
+        public func read(_ bytes: [UInt8]) { record { $0.controlData(fromClient: false, bytes, at: $1) } }
         public func closed(_ why: String) { record { $0.controlClosed(byClient: true, at: $1, comment: why) } }
 
         /// A datagram the probe sent from `dataSocket` through `relay` to `target`.
@@ -91,30 +79,27 @@ public final class ProbeCapture: Sendable {
             }
         }
 
-        /// A datagram the library accepted from the relay. Its header is written as the library
-        /// parsed it (the library hands over the sender and the payload, not the raw bytes): the
-        /// same bytes for any header it accepts, but for a non-zero RSV, which it ignores.
-        public func received(_ payload: [UInt8], sender: SOCKSAddress, at dataSocket: IPEndpoint, relay: IPEndpoint) {
-            let header = UDPDatagramHeader(address: sender)
-            var datagram = [UInt8](repeating: 0, count: header.encodedLength)
-            datagram.withUnsafeMutableBytes { _ = header.write(into: $0) }
-            datagram += payload
+        /// A datagram that reached `dataSocket`, as it came: delivered (the header's sender and
+        /// where its payload starts) or dropped by the datagram policy (why, in the comment).
+        public func received(
+            _ datagram: [UInt8],
+            from source: IPEndpoint,
+            at dataSocket: IPEndpoint,
+            delivered: (sender: SOCKSAddress, payloadOffset: Int)?,
+            dropped: DatagramDropReason?
+        ) {
             let likely = lock.withLock { local }
             record {
                 $0.clientReceived(
                     datagram,
-                    from: relay,
+                    from: source,
                     dataSocket: dataSocket,
                     likely: likely,
-                    delivered: (sender, header.encodedLength),
-                    at: $1
+                    delivered: delivered,
+                    at: $1,
+                    comment: dropped.map { "dropped by SocksDeck: \($0)" }
                 )
             }
-        }
-
-        /// A datagram the library dropped (its bytes are not handed over): a comment on the next packet.
-        public func dropped(_ reason: DatagramDropReason) {
-            lock.withLock { recorder.note("the library dropped a datagram from the relay: \(reason)") }
         }
     }
 

@@ -38,7 +38,8 @@ extension DeckController {
         }
     }
 
-    /// P: the capability probe of the selected server, on a thread of its own.
+    /// P: the capability probe of the selected server, on the engine's loop; the UI's frame loop
+    /// collects its progress and findings from the box.
     func probeSelectedServer() {
         guard let server = model.selectedServerDefinition else {
             say("no server selected", .warning)
@@ -59,17 +60,12 @@ extension DeckController {
         model.probesRunning[server.name] = 0
         say("probing \(server.name): about 5–30 s; its row counts the findings")
         let probe = CapabilityProbe(server: server, endpoint: endpoint, echo: server.echo)
-        let box = finishedProbes
-        let name = server.name
-        // Blocking sockets, bounded: a thread of its own, never the UI's.
-        Thread {
-            var count = 0
-            let findings = probe.run { _ in
-                count += 1
-                box.progress(name, count)
-            }
+        let (box, name, engine) = (finishedProbes, server.name, engine)
+        Task {
+            // An engine shut down under it (the UI quitting) leaves nobody to show findings to.
+            let findings = (try? await engine.run(probe) { _ in box.progressed(name) }) ?? []
             box.put(name, findings)
-        }.start()
+        }
     }
 
     /// f: the last probe's findings in full.

@@ -80,7 +80,7 @@ struct ProbeCommand: AsyncParsableCommand {
                 reports = try await probeMany(definitions, configuration, capture: pcap.mode)
             }
             if json { for r in reports { Output.json(r) } }
-            if reports.contains(where: { $0.findings.contains { $0.key == "unreachable" } }) {
+            if reports.contains(where: { $0.findings.contains { $0.key == .unreachable } }) {
                 throw Exit.operationFailed
             }
         }
@@ -101,9 +101,8 @@ struct ProbeCommand: AsyncParsableCommand {
         return out
     }
 
-    /// One server: the capability probe on a thread of its own (it blocks on sockets), then the
-    /// protocol checks through an association of the engine's; each finding printed as it comes
-    /// when `streaming`.
+    /// One server: the capability probe on an engine's loop, then the protocol checks through an
+    /// association of the same engine; each finding printed as it comes when `streaming`.
     private func probeOne(
         _ definition: ServerDefinition,
         _ configuration: DeckConfiguration,
@@ -117,7 +116,7 @@ struct ProbeCommand: AsyncParsableCommand {
                 ?? NameResolution.resolve(definition.host, port: definition.port)
         else {
             let finding = ProbeFinding(
-                key: "unreachable",
+                key: .unreachable,
                 title: "reachable",
                 verdict: .no,
                 value: "cannot resolve '\(definition.host)'",
@@ -143,43 +142,37 @@ struct ProbeCommand: AsyncParsableCommand {
         progress.start {
             "probing \(definition.name): \(count.value) findings, \(Int(Date().timeIntervalSince(started))) s"
         }
-        var findings = await withCheckedContinuation { continuation in
-            Thread {
-                continuation.resume(
-                    returning: probe.run { f in
-                        count.increment()
-                        guard streaming else { return }
-                        progress.printing { Self.print(f) }
-                    }
-                )
-            }.start()
-        }
+        let engine = SessionEngine(configuration: configuration, capture: capture)
+        var findings =
+            (try? await engine.run(probe) { f in
+                count.increment()
+                guard streaming else { return }
+                progress.printing { Self.print(f) }
+            }) ?? []
         let planned = checks()
-        if !planned.isEmpty && !findings.contains(where: { $0.key == "unreachable" }) {
-            for f in await Self.checkFindings(definition, configuration, planned, capture: capture) {
+        if !planned.isEmpty && !findings.contains(where: { $0.key == .unreachable }) {
+            for f in await Self.checkFindings(definition, planned, engine: engine) {
                 findings.append(f)
                 if streaming { progress.printing { Self.print(f) } }
             }
         }
         progress.stop()
+        await engine.shutdown()
         return Report(server: definition.name, address: endpoint.description, findings: findings)
     }
 
     /// The protocol checks as findings: the data plane judged with real services, no echo needed.
     static func checkFindings(
         _ definition: ServerDefinition,
-        _ configuration: DeckConfiguration,
         _ planned: [ServiceCheck],
-        capture: CaptureMode = .off
+        engine: SessionEngine
     ) async -> [ProbeFinding] {
-        let engine = SessionEngine(configuration: configuration, capture: capture)
-        defer { Task { await engine.shutdown() } }
         guard let id = try? await engine.open(server: definition),
             await engine.waitUntilSettled(id, timeout: .seconds(15))?.state == .associated
         else {
             return [
                 ProbeFinding(
-                    key: "checks",
+                    key: .checks,
                     title: "checks with real services",
                     verdict: .skipped,
                     value: "no association",
@@ -192,7 +185,7 @@ struct ProbeCommand: AsyncParsableCommand {
             guard let r = try? await engine.run(check, through: id) else { continue }
             out.append(
                 ProbeFinding(
-                    key: "check_\(r.check)",
+                    key: .check(r.check),
                     title: "\(r.check.uppercased()) through the relay",
                     verdict: r.passed ? .yes : .no,
                     value: r.summary + (r.roundTripMilliseconds.map { String(format: ", RTT %.2f ms", $0) } ?? ""),
@@ -236,19 +229,17 @@ struct ProbeCommand: AsyncParsableCommand {
         progress.stop()
         let all = reports.compactMap { $0 }
         if !json {
-            let columns =
-                ["udp_associate", "bnd_form", "relay_echo", "source_port_locking", "largest_payload"]
-                + ["check_dns", "check_ntp", "check_stun"].filter { k in
-                    all.contains { $0.findings.contains { $0.key == k } }
-                }
-            let header =
-                ["SERVER", "UDP", "BND", "RELAYED", "PORT-LOCKED", "LARGEST"]
-                + columns.dropFirst(5).map { $0.dropFirst(6).uppercased() }
+            let checks = ["dns", "ntp", "stun"].filter { name in
+                all.contains { $0.findings.contains { $0.key == .check(name) } }
+            }
+            let columns: [ProbeFinding.Key] =
+                [.udpAssociate, .bndForm, .relayEcho, .sourcePortLocking, .largestPayload] + checks.map { .check($0) }
+            let header = ["SERVER", "UDP", "BND", "RELAYED", "PORT-LOCKED", "LARGEST"] + checks.map { $0.uppercased() }
             let rows = all.map { r in
                 [r.server]
                     + columns.map { key in
                         guard let f = r.findings.first(where: { $0.key == key }) else {
-                            return r.findings.first { $0.key == "unreachable" }.map { "✘ \($0.value)" } ?? "-"
+                            return r.findings.first { $0.key == .unreachable }.map { "✘ \($0.value)" } ?? "-"
                         }
                         let mark = ["yes": "✔", "no": "✘", "info": "·", "skipped": "-"][f.verdict.rawValue]!
                         return "\(mark) " + (f.value.count > 28 ? String(f.value.prefix(27)) + "…" : f.value)

@@ -13,7 +13,7 @@ import Testing
         _ endpoint: IPEndpoint,
         echo: IPEndpoint,
         declare: DeclaredSource = .default
-    ) -> [String: ProbeFinding] {
+    ) async -> [ProbeFinding.Key: ProbeFinding] {
         var probe = CapabilityProbe(
             server: ServerDefinition(name: "x", host: "\(endpoint.address)", port: endpoint.port, declare: declare),
             endpoint: endpoint,
@@ -21,7 +21,7 @@ import Testing
         )
         probe.stepTimeoutMilliseconds = 600
         probe.largestPayloadTried = 8_000
-        return Dictionary(probe.run().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
+        return Dictionary(await probe.findings().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
     }
 
     static func engineEcho(
@@ -72,7 +72,7 @@ import Testing
 
         #expect(try await Self.engineEcho(server.endpoint, echo: echo) == 1)
 
-        let f = Self.probe(server.endpoint, echo: echo)
+        let f = await Self.probe(server.endpoint, echo: echo)
         // What the server sent, apart from what SocksDeck did with it.
         #expect(f["bnd_form"]?.value.hasPrefix("unspecified IPv4") == true, "\(String(describing: f["bnd_form"]))")
         #expect(f["bnd_form"]?.evidence.contains("IPv4 loopback address") == true)
@@ -91,7 +91,7 @@ import Testing
         #expect(try await Self.engineEcho(server.endpoint, echo: echo, declare: .zero) == 0)
         #expect(try await Self.engineEcho(server.endpoint, echo: echo, declare: .address) == 1)
 
-        let f = Self.probe(server.endpoint, echo: echo)
+        let f = await Self.probe(server.endpoint, echo: echo)
         #expect(f["relay_echo"]?.verdict == .yes)
         #expect(f["declared_zero_relayed"]?.verdict == .no)
         #expect(f["declared_zero_relayed"]?.value.contains("replies go only to the declared address") == true)
@@ -99,18 +99,18 @@ import Testing
         #expect(CapabilityProbe.summary(Array(f.values)).contains("replies to declared port only"))
 
         // Declaring zero, the probe reports that nothing came back instead of "UDP ✔".
-        let zero = Self.probe(server.endpoint, echo: echo, declare: .zero)
+        let zero = await Self.probe(server.endpoint, echo: echo, declare: .zero)
         #expect(zero["udp_associate"]?.verdict == .yes && zero["relay_echo"]?.verdict == .no)
         #expect(CapabilityProbe.summary(Array(zero.values)).hasPrefix("UDP accepted, nothing came back"))
     }
 
     /// #13 case 5: silent truncation to 2,038 bytes (IPv4; 2,026 over IPv6), told from loss.
     @Test(arguments: [AddressFamily.ipv4, .ipv6])
-    func v2rayCutsDatagramsSilently(_ family: AddressFamily) throws {
+    func v2rayCutsDatagramsSilently(_ family: AddressFamily) async throws {
         let peers = try TestPeers.shared()
         let server = try V2RaySocks()
         defer { server.stop() }
-        let f = Self.probe(family == .ipv4 ? server.v4 : server.v6, echo: peers.echo.endpoint(family))
+        let f = await Self.probe(family == .ipv4 ? server.v4 : server.v6, echo: peers.echo.endpoint(family))
         let limit = family == .ipv4 ? 2038 : 2026
         #expect(
             f["truncation"]?.verdict == .yes && f["truncation"]?.figure == limit,
@@ -146,9 +146,9 @@ import Testing
     }
 
     /// Dante loses nothing and cuts nothing up to the bound tried: no truncation finding.
-    @Test func danteNeitherCutsNorLoses() throws {
+    @Test func danteNeitherCutsNorLoses() async throws {
         let peers = try TestPeers.shared()
-        let f = Self.probe(peers.server(.ipv4), echo: peers.echo.endpoint(.ipv4))
+        let f = await Self.probe(peers.server(.ipv4), echo: peers.echo.endpoint(.ipv4))
         #expect(f["truncation"] == nil && f["largest_payload"]?.figure == 8_000)
         #expect(f["declared_zero_relayed"]?.verdict == .yes)
     }

@@ -164,7 +164,7 @@ extension Array where Element == UInt8 {
         probe.stepTimeoutMilliseconds = 600
         probe.largestPayloadTried = 2_000
         probe.capture = ProbeCapture(sink: file)
-        let findings = probe.run()
+        let findings = await probe.findings()
         file.finish()
         #expect(findings.first { $0.key == "relay_echo" }?.verdict == .yes)
         let frames = try Tshark.frames(

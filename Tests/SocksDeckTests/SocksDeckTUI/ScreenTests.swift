@@ -207,7 +207,7 @@ import Testing
 
     static let findings: [ProbeFinding] = (1...12).map {
         ProbeFinding(
-            key: "k\($0)",
+            key: ProbeFinding.Key(rawValue: "k\($0)"),
             title: "finding number \($0)",
             verdict: $0 % 2 == 0 ? .yes : .no,
             value: "value \($0)",

@@ -13,7 +13,7 @@ import Testing
         _ endpoint: IPEndpoint,
         echo: IPEndpoint?,
         credentials: Credentials? = nil
-    ) -> [String: ProbeFinding] {
+    ) async -> [ProbeFinding.Key: ProbeFinding] {
         var probe = CapabilityProbe(
             server: ServerDefinition(
                 name: "x",
@@ -25,12 +25,12 @@ import Testing
             echo: echo
         )
         probe.stepTimeoutMilliseconds = 600
-        return Dictionary(uniqueKeysWithValues: probe.run().map { ($0.key, $0) })
+        return Dictionary(uniqueKeysWithValues: await probe.findings().map { ($0.key, $0) })
     }
 
-    @Test func dante() throws {
+    @Test func dante() async throws {
         let peers = try TestPeers.shared()
-        let f = Self.findings(peers.server(.ipv4), echo: peers.echo.endpoint(.ipv4))
+        let f = await Self.findings(peers.server(.ipv4), echo: peers.echo.endpoint(.ipv4))
         #expect(f["method_none"]?.verdict == .yes && f["method_userpass"]?.verdict == .no)
         #expect(f["udp_associate"]?.verdict == .yes)
         // Always a concrete BND, a new port per association, of the family declared.
@@ -50,7 +50,7 @@ import Testing
 
     /// Each finding reaches the progress callback when it is established, in the order of the
     /// result: what `socksdeck probe` prints as it goes.
-    @Test func everyFindingIsReportedAsItIsEstablished() throws {
+    @Test func everyFindingIsReportedAsItIsEstablished() async throws {
         let peers = try TestPeers.shared()
         let endpoint = peers.server(.ipv4)
         var probe = CapabilityProbe(
@@ -59,17 +59,18 @@ import Testing
             echo: peers.echo.endpoint(.ipv4)
         )
         probe.stepTimeoutMilliseconds = 600
-        var reported: [(ProbeFinding, Date)] = []
-        let findings = probe.run { reported.append(($0, Date())) }
-        #expect(reported.map(\.0) == findings)
+        let reported = Reported()
+        let findings = await probe.findings { f in reported.add(f) }
+        let reportedFindings = reported.all
+        #expect(reportedFindings.map(\.0) == findings)
         // Not all at the end: the first came well before the last (the relay checks take time).
-        let spread = (reported.last?.1 ?? Date()).timeIntervalSince(reported.first?.1 ?? Date())
+        let spread = (reportedFindings.last?.1 ?? Date()).timeIntervalSince(reportedFindings.first?.1 ?? Date())
         #expect(findings.count > 10 && spread > 0.05, "\(findings.count) findings over \(spread) s")
     }
 
-    @Test func danteWithUsernameAndPassword() throws {
+    @Test func danteWithUsernameAndPassword() async throws {
         let peers = try TestPeers.shared()
-        let f = Self.findings(
+        let f = await Self.findings(
             peers.server(.ipv4, auth: true),
             echo: peers.echo.endpoint(.ipv4),
             credentials: TestPeers.credentials
@@ -78,19 +79,19 @@ import Testing
         #expect(f["udp_associate"]?.verdict == .yes && f["relay_echo"]?.verdict == .yes)
     }
 
-    @Test func microsocksHasNoUDP() throws {
+    @Test func microsocksHasNoUDP() async throws {
         let peers = try TestPeers.shared()
-        let f = Self.findings(.loopback(.ipv4, peers.microsocksPort), echo: peers.echo.endpoint(.ipv4))
+        let f = await Self.findings(.loopback(.ipv4, peers.microsocksPort), echo: peers.echo.endpoint(.ipv4))
         #expect(f["udp_associate"]?.verdict == .no && f["udp_associate"]?.value.contains("S5_EOPNOTSUPP") == true)
         #expect(f["connect"]?.verdict == .yes)
         #expect(f["relay"]?.verdict == .skipped)
     }
 
-    @Test func shadowsocksLocal() throws {
+    @Test func shadowsocksLocal() async throws {
         let peers = try TestPeers.shared()
         let ss = try ShadowsocksPair()
         defer { ss.stop() }
-        let f = Self.findings(.loopback(.ipv4, ss.localPort), echo: peers.echo.endpoint(.ipv4))
+        let f = await Self.findings(.loopback(.ipv4, ss.localPort), echo: peers.echo.endpoint(.ipv4))
         // UDP on its own SOCKS port, no source checks, the relay survives the control
         // connection, a payload limit of 2,739 bytes, the truncated 4-byte REP 7.
         #expect(f["udp_associate"]?.verdict == .yes)
@@ -105,7 +106,7 @@ import Testing
         let peers = try TestPeers.shared()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let relay = try await RelayServer.start(RelayConfiguration(listen: [.loopback(.ipv4, 0)]), group: group)
-        let f = Self.findings(relay.listening[0], echo: peers.echo.endpoint(.ipv4))
+        let f = await Self.findings(relay.listening[0], echo: peers.echo.endpoint(.ipv4))
         #expect(f["bnd_form"]?.value == "concrete IPv4")
         #expect(f["source_port_locking"]?.verdict == .yes && f["frag_dropped"]?.verdict == .yes)
         #expect(f["relay_dies_with_control"]?.verdict == .yes)
@@ -114,6 +115,14 @@ import Testing
         await relay.stop()
         try await group.shutdownGracefully()
     }
+}
+
+/// The findings the progress callback saw, with when (it runs on the engine's loop).
+final class Reported: @unchecked Sendable {
+    private let lock = NSLock()
+    private var findings: [(ProbeFinding, Date)] = []
+    func add(_ f: ProbeFinding) { lock.withLock { findings.append((f, Date())) } }
+    var all: [(ProbeFinding, Date)] { lock.withLock { findings } }
 }
 
 /// ss-server and ss-local (shadowsocks-libev) on free loopback ports, for its SOCKS5 quirks.
@@ -146,5 +155,27 @@ final class ShadowsocksPair {
     func stop() {
         local.stop()
         server.stop()
+    }
+}
+
+/// What the probe says of servers no real implementation would be, and that it ends on their
+/// silence: a mock complements the real servers above.
+@Suite struct CapabilityProbeOddServerTests {
+    /// A SOCKS4 answer to the first greeting, then silence on every other connection (accepted
+    /// by the kernel, never read): each step ends at its own deadline.
+    @Test func aSOCKS4AnswerAndThenSilence() async throws {
+        let server = ScriptedServer(script: [.expect(3), .send([0x04, 0x5A])])
+        var probe = CapabilityProbe(
+            server: ServerDefinition(name: "odd", host: "127.0.0.1", port: server.endpoint.port),
+            endpoint: server.endpoint,
+            echo: nil
+        )
+        probe.stepTimeoutMilliseconds = 300
+        let f = Dictionary(uniqueKeysWithValues: await probe.findings().map { ($0.key, $0) })
+        #expect(f[.methodNone]?.verdict == .no && f[.methodNone]?.value == "not SOCKS5 (04 5a)")
+        #expect(f[.methodUserPass]?.value == "no reply", "\(String(describing: f[.methodUserPass]))")
+        #expect(f[.udpAssociate]?.verdict == .no && f[.udpAssociate]?.value.hasPrefix("ETIMEDOUT") == true)
+        #expect(f[.relay]?.verdict == .skipped)
+        #expect(f[.unreachable] == nil)
     }
 }

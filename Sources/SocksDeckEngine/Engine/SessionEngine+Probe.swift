@@ -1,0 +1,14 @@
+import Socks5
+
+extension SessionEngine {
+    /// Runs the capability probe on the engine's event loop: its connections and sockets are the
+    /// loop's channels, so it blocks no thread, and an engine shut down under it ends it at once
+    /// (each remaining step fails as the server's connection would).
+    public func run(
+        _ probe: CapabilityProbe,
+        progress: @escaping @Sendable (ProbeFinding) -> Void = { _ in }
+    ) async throws(EngineError) -> [ProbeFinding] {
+        try await onLoop {}
+        return await probe.run(on: core.loop, progress: progress)
+    }
+}
