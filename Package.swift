@@ -29,7 +29,8 @@ let package = Package(
         .target(name: "Socks5CAPI", dependencies: ["Socks5", "CSocks5"]),
 
         // The session engine: servers from the configuration, associations on SwiftNIO driven by
-        // the library's handshake state machine, counters, probes, the event log. No terminal code.
+        // the library's handshake state machine, counters, probes, the event log, the metrics
+        // endpoint (NIOHTTP1). No terminal code.
         // The library's addresses as SwiftNIO's, for the engine and the relay.
         // DNS, NTP and STUN as small sans-I/O codecs: what `socksdeck check` sends through a relay
         // and judges the answers by. Standard library only.
@@ -57,6 +58,7 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
@@ -90,7 +92,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 

@@ -3,12 +3,11 @@ import NIOHTTP1
 import NIOPosix
 import Socks5
 import Socks5NIO
-import SocksDeckEngine
 
-/// Serves GET /metrics (Prometheus text exposition) and GET /healthz from the watcher, on
-/// SwiftNIO's HTTP/1.
-final class MetricsServer: Sendable {
-    let listening: IPEndpoint
+/// Serves GET /metrics (Prometheus text exposition, rendered beside it in
+/// `AssociationWatcher+Metrics`) and GET /healthz from the watcher, on SwiftNIO's HTTP/1.
+public final class MetricsServer: Sendable {
+    public let listening: IPEndpoint
     private let channel: Channel
 
     private init(listening: IPEndpoint, channel: Channel) {
@@ -16,7 +15,7 @@ final class MetricsServer: Sendable {
         self.channel = channel
     }
 
-    static func start(
+    public static func start(
         on address: IPEndpoint,
         group: EventLoopGroup,
         watcher: AssociationWatcher
@@ -32,7 +31,7 @@ final class MetricsServer: Sendable {
         return MetricsServer(listening: IPEndpoint(channel.localAddress) ?? address, channel: channel)
     }
 
-    func stop() async { try? await channel.close() }
+    public func stop() async { try? await channel.close() }
 }
 
 private final class MetricsHandler: ChannelInboundHandler, Sendable {
