@@ -61,6 +61,10 @@ final class Association: @unchecked Sendable {
     private(set) var lastReceived: Date?
     private var recent = RecentDatagramRing(capacity: 64)
     private var sendRate = RateMeter()
+    /// The last datagram's buffer, written into again by the next send (`takeSendBuffer`).
+    private var sendBuffer: ByteBuffer?
+    /// Larger buffers are not kept: one large send must not cost every association its size.
+    static let pooledSendBufferBytes = 2048
     private var receiveRate = RateMeter()
     private(set) var probe: HealthProbe? { didSet { changed() } }
     /// The pcapng capture, when the engine captures (Association+Capture.swift).
@@ -170,6 +174,21 @@ final class Association: @unchecked Sendable {
         lastSent = Date()
         sendRate.record(at: lastSent!)
         recent.append(direction: .sent, peer: target, size: payload.count, firstBytes: payload, dropReason: nil)
+    }
+
+    /// The buffer the next datagram is written into: the last one's when it is large enough and
+    /// the socket is done with it (a datagram written at once leaves it unshared, so clearing it
+    /// allocates nothing; one still queued is copied on write, never overwritten).
+    func takeSendBuffer(capacity: Int, _ allocator: ByteBufferAllocator) -> ByteBuffer {
+        if var buffer = sendBuffer.take(), buffer.capacity >= capacity {
+            buffer.clear()
+            return buffer
+        }
+        return allocator.buffer(capacity: max(capacity, Self.pooledSendBufferBytes))
+    }
+
+    func keepSendBuffer(_ buffer: ByteBuffer) {
+        if buffer.capacity <= Self.pooledSendBufferBytes { sendBuffer = buffer }
     }
 
     func recordSendError(_ error: Error) {

@@ -171,49 +171,6 @@ final class EngineCore: @unchecked Sendable {
         }
     }
 
-    func send(
-        _ id: AssociationID,
-        to target: SOCKSAddress,
-        payload: [UInt8]
-    ) -> Result<EventLoopFuture<Void>, EngineError> {
-        guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
-        guard association.state == .associated, let channel = association.data,
-            let relay = association.rendezvous?.asUsed,
-            let relayAddress = association.relayAddress
-        else {
-            return .failure(.notAssociated(id, state: association.state.name))
-        }
-        let header = UDPDatagramHeader(address: target)
-        guard header.encodedLength + payload.count <= UDPLimits.maximumPayload(relay.family) else {
-            return .failure(
-                .invalidArgument(
-                    "\(payload.count) bytes plus the \(header.encodedLength)-byte header exceed the UDP maximum "
-                        + "for \(relay.family)"
-                )
-            )
-        }
-        var buffer = channel.allocator.buffer(capacity: header.encodedLength + payload.count)
-        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
-        buffer.writeBytes(payload)
-        let datagram = buffer
-        let view = datagram.readableBytesView.dropFirst(header.encodedLength)
-        let future = channel.writeAndFlush(AddressedEnvelope(remoteAddress: relayAddress, data: datagram))
-        future.whenComplete { result in
-            switch result {
-            case .success:
-                association.recordSent(to: target, payload: view)
-                association.captureSent(
-                    datagram: datagram,
-                    headerLength: header.encodedLength,
-                    to: target,
-                    relay: relay
-                )
-            case .failure(let error): association.recordSendError(error)
-            }
-        }
-        return .success(future)
-    }
-
     func startProbe(_ id: AssociationID, target: IPEndpoint?, interval: TimeAmount) -> Result<Void, EngineError> {
         guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
         guard association.state == .associated else {
@@ -224,7 +181,12 @@ final class EngineCore: @unchecked Sendable {
         }
         let probe = HealthProbe(target: target, interval: interval, associationID: id.value)
         association.replaceProbe(with: probe)
-        probe.start(on: loop) { [self] payload in _ = self.send(id, to: .ip(target), payload: payload) }
+        // Nobody waits for a probe's datagram: no promise, and the payload written in place.
+        probe.start(on: loop) { [self] sequence in
+            self.send(id, to: .ip(target), payloadLength: HealthProbe.payloadLength, promise: nil) {
+                probe.writePayload(sequence, into: &$0)
+            }
+        }
         log(.info, id, "probing \(target) every \(interval.nanoseconds / 1_000_000) ms")
         return .success(())
     }

@@ -37,14 +37,15 @@ final class HealthProbe: @unchecked Sendable {
         self.associationID = associationID
     }
 
-    /// Starts sending; `send` writes one payload to the target through the association.
-    func start(on loop: EventLoop, send: @escaping @Sendable ([UInt8]) -> Void) {
+    /// Starts sending; `send` sends the probe with that sequence number to the target through the
+    /// association (its payload written by `writePayload`).
+    func start(on loop: EventLoop, send: @escaping @Sendable (UInt64) -> Void) {
         task = loop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { [self] (_: RepeatedTask) in
             expire(now: .now())
             sequence += 1
             outstanding[sequence] = .now()
             sent += 1
-            send(payload(sequence))
+            send(sequence)
         }
     }
 
@@ -53,11 +54,11 @@ final class HealthProbe: @unchecked Sendable {
         task = nil
     }
 
-    private func payload(_ seq: UInt64) -> [UInt8] {
-        var bytes = Self.magic
-        withUnsafeBytes(of: UInt64(associationID).bigEndian) { bytes += $0 }
-        withUnsafeBytes(of: seq.bigEndian) { bytes += $0 }
-        return bytes
+    /// The probe's payload (`payloadLength` bytes): the magic, the association, the sequence.
+    func writePayload(_ seq: UInt64, into buffer: inout ByteBuffer) {
+        buffer.writeBytes(Self.magic)
+        buffer.writeInteger(UInt64(associationID))
+        buffer.writeInteger(seq)
     }
 
     /// Every datagram the association receives passes here; probe echoes are recognised by their

@@ -96,7 +96,10 @@ extension EngineCore {
             pending.lastSend = .now()
             pending.lastSendWall = Date()
             pending.sends = 1
-            _ = self.send(id, to: datagrams[i].target, payload: datagrams[i].payload)
+            let payload = datagrams[i].payload
+            self.send(id, to: datagrams[i].target, payloadLength: payload.count, promise: nil) {
+                $0.writeBytes(payload)
+            }
             pending.timers.append(
                 loop.scheduleTask(in: .milliseconds(Int64(wait))) { [weak association] in
                     association?.exchanges.removeAll { $0 === pending }

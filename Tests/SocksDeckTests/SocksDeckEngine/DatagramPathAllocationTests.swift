@@ -86,3 +86,61 @@ import Testing
         #expect(engine <= baseline, "engine \(engine) allocations per datagram, NIO alone \(baseline)")
     }
 }
+
+/// The engine's send path with nobody waiting (the health probe, replay): header and payload
+/// into the association's pooled buffer, one write, the counters. It adds no allocation to NIO's
+/// own write of a ready envelope on the same channel.
+@Suite(.serialized) struct SendPathAllocationTests {
+    let relay = IPEndpoint("127.0.0.1:40000")!
+    let target = SOCKSAddress.ip(IPEndpoint("192.0.2.7:9999")!)
+
+    /// Allocations per datagram of `send`, after a warm-up; each written datagram taken off the
+    /// channel, as a socket would take it.
+    func allocationsPerDatagram(_ channel: EmbeddedChannel, _ send: () -> Void) throws -> Double {
+        for _ in 0..<200 {
+            send()
+            _ = try channel.readOutbound(as: AddressedEnvelope<ByteBuffer>.self)
+        }
+        let count = 2000
+        allocation_counter_start()
+        for _ in 0..<count {
+            send()
+            _ = try channel.readOutbound(as: AddressedEnvelope<ByteBuffer>.self)
+        }
+        return Double(allocation_counter_stop()) / Double(count)
+    }
+
+    @Test(
+        .enabled(if: allocation_counter_available() == 1, "the sanitizers own malloc"),
+        arguments: [64, 1200]
+    )
+    func sendingWithNobodyWaitingAddsNoAllocationToNIOs(size: Int) throws {
+        let loop = EmbeddedEventLoop()
+        let channel = EmbeddedChannel(loop: loop)
+        try channel.connect(to: relay.nioAddress).wait()
+        let core = EngineCore(loop: loop, eventLogCapacity: 16, capture: .off)
+        let a = Association(
+            id: AssociationID(1),
+            server: ServerDefinition(name: "t", host: "127.0.0.1", port: 1080),
+            family: .ipv4,
+            engine: core,
+            eventLoop: loop
+        )
+        for state in [ControlConnectionState.negotiating, .requesting, .associated] { a.transition(to: state) }
+        a.data = channel
+        a.rendezvous = try RendezvousAddress(reply: .ip(relay), server: relay)
+        core.associations[a.id] = a
+        defer { a.transition(to: .closed(reason: "test over")) }
+
+        var ready = ByteBuffer()
+        ready.writeBytes([UInt8](repeating: 7, count: size + 10))
+        let envelope = AddressedEnvelope(remoteAddress: relay.nioAddress, data: ready)
+        let baseline = try allocationsPerDatagram(channel) { channel.writeAndFlush(envelope, promise: nil) }
+        let payload = [UInt8](repeating: 0x42, count: size)
+        let engine = try allocationsPerDatagram(channel) {
+            core.send(a.id, to: target, payloadLength: size, promise: nil) { $0.writeBytes(payload) }
+        }
+        #expect(engine <= baseline, "engine \(engine) allocations per datagram, NIO alone \(baseline)")
+        #expect(a.snapshot.counters.datagramsSent == 2200 && a.snapshot.counters.bytesSent == 2200 * size)
+    }
+}

@@ -1,0 +1,87 @@
+import NIOCore
+import Socks5
+
+/// The send path: the header and the payload written into the association's pooled buffer, one
+/// write, the counters. With nobody waiting (the health probe, replay) it makes no allocation:
+/// no promise, no buffer, no closure (DatagramPathAllocationTests pins it).
+extension EngineCore {
+    /// Sends `payload` to `target` through the association; the future completes when the
+    /// datagram is written (or failed), after the counters have taken it.
+    func send(
+        _ id: AssociationID,
+        to target: SOCKSAddress,
+        payload: [UInt8]
+    ) -> Result<EventLoopFuture<Void>, EngineError> {
+        let promise = loop.makePromise(of: Void.self)
+        if let error = send(id, to: target, payloadLength: payload.count, promise: promise, { $0.writeBytes(payload) })
+        {
+            return .failure(error)
+        }
+        return .success(promise.futureResult)
+    }
+
+    /// Writes one datagram of `payloadLength` bytes, which `writePayload` appends to the buffer
+    /// after the header. With a `promise` the counters take the datagram when the write
+    /// completes; without one, when it is handed to the socket (a write the socket then refuses,
+    /// EHOSTUNREACH, is dropped by NIO without a word: a probe's datagram then counts as lost).
+    /// Returns the error, having failed the promise with it, when nothing was sent.
+    @discardableResult
+    func send(
+        _ id: AssociationID,
+        to target: SOCKSAddress,
+        payloadLength: Int,
+        promise: EventLoopPromise<Void>?,
+        _ writePayload: (inout ByteBuffer) -> Void
+    ) -> EngineError? {
+        guard let association = associations[id] else {
+            return failed(.unknownAssociation(id), promise)
+        }
+        guard association.state == .associated, let channel = association.data,
+            let relay = association.rendezvous?.asUsed,
+            let relayAddress = association.relayAddress
+        else {
+            return failed(.notAssociated(id, state: association.state.name), promise)
+        }
+        let header = UDPDatagramHeader(address: target)
+        guard header.encodedLength + payloadLength <= UDPLimits.maximumPayload(relay.family) else {
+            let tooLarge = EngineError.invalidArgument(
+                "\(payloadLength) bytes plus the \(header.encodedLength)-byte header exceed the UDP maximum "
+                    + "for \(relay.family)"
+            )
+            return failed(tooLarge, promise)
+        }
+        var buffer = association.takeSendBuffer(capacity: header.encodedLength + payloadLength, channel.allocator)
+        buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
+        writePayload(&buffer)
+        let datagram = buffer
+        let envelope = AddressedEnvelope(remoteAddress: relayAddress, data: datagram)
+        guard let promise else {
+            channel.writeAndFlush(envelope, promise: nil)
+            association.recordSent(to: target, payload: datagram.readableBytesView.dropFirst(header.encodedLength))
+            association.captureSent(datagram: datagram, headerLength: header.encodedLength, to: target, relay: relay)
+            association.keepSendBuffer(buffer)
+            return nil
+        }
+        promise.futureResult.whenComplete { result in
+            switch result {
+            case .success:
+                association.recordSent(to: target, payload: datagram.readableBytesView.dropFirst(header.encodedLength))
+                association.captureSent(
+                    datagram: datagram,
+                    headerLength: header.encodedLength,
+                    to: target,
+                    relay: relay
+                )
+            case .failure(let error): association.recordSendError(error)
+            }
+        }
+        channel.writeAndFlush(envelope, promise: promise)
+        association.keepSendBuffer(buffer)
+        return nil
+    }
+
+    private func failed(_ error: EngineError, _ promise: EventLoopPromise<Void>?) -> EngineError {
+        promise?.fail(error)
+        return error
+    }
+}
