@@ -171,6 +171,28 @@ final class EngineCore: @unchecked Sendable {
         }
     }
 
+    /// The association's snapshot once it is associated, failed or closed, or when `timeout`
+    /// passes, whichever comes first; nil for an association the engine does not know.
+    func settledSnapshot(_ id: AssociationID, within timeout: TimeAmount) -> EventLoopFuture<AssociationSnapshot?> {
+        guard let settled = associations[id]?.settled.futureResult else { return loop.makeSucceededFuture(nil) }
+        let promise = loop.makePromise(of: Void.self)
+        var done = false
+        let timer = loop.assumeIsolated().scheduleTask(in: timeout) {
+            if !done {
+                done = true
+                promise.succeed()
+            }
+        }
+        settled.assumeIsolated().whenComplete { _ in
+            timer.cancel()
+            if !done {
+                done = true
+                promise.succeed()
+            }
+        }
+        return promise.futureResult.map { [self] in associations[id]?.snapshot }
+    }
+
     func startProbe(_ id: AssociationID, target: IPEndpoint?, interval: TimeAmount) -> Result<Void, EngineError> {
         guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
         guard association.state == .associated else {

@@ -41,21 +41,8 @@ public final class SessionEngine: Sendable {
     /// Opens an association through any server definition (an ad-hoc one, say).
     public func open(server: ServerDefinition, family: AddressFamily? = nil) async throws(EngineError) -> AssociationID
     {
-        if let reason = server.unusableBecause { throw .unusableServer(server.name, because: reason) }
-        // Literals need no lookup; a name is resolved here (the system resolver, as any client).
-        let endpoint: IPEndpoint
-        var others: [IPAddress] = []
-        if let address = IPAddress(server.host) {
-            endpoint = IPEndpoint(address, port: server.port)
-        } else {
-            let resolved = await Self.resolveOffTheCallersThread(server.host, port: server.port)
-            guard let first = resolved.first else { throw .unresolvable(server.host) }
-            endpoint = first
-            others = resolved.dropFirst().map(\.address)
-        }
-        let core = self.core
-        let group = self.group
-        let otherAddresses = others
+        let (endpoint, otherAddresses) = try await resolve(server)
+        let (core, group) = (self.core, self.group)
         return try await onLoop {
             core.open(
                 server: server,
@@ -65,6 +52,45 @@ public final class SessionEngine: Sendable {
                 group: group
             )
         }
+    }
+
+    /// Opens an association and waits until it is associated, failed or closed (or `timeout`
+    /// passes): `open` and `waitUntilSettled` in one hop to the loop and one back, the quickest
+    /// way to a settled association (the setup benchmark's).
+    public func openAndWait(
+        server: ServerDefinition,
+        family: AddressFamily? = nil,
+        timeout: Duration = .seconds(30)
+    ) async throws(EngineError) -> AssociationSnapshot {
+        let (endpoint, otherAddresses) = try await resolve(server)
+        let (core, group, nanoseconds) = (self.core, self.group, Self.nanoseconds(timeout))
+        let snapshot = try await onLoopAwaiting {
+            let id = core.open(
+                server: server,
+                endpoint: endpoint,
+                otherAddresses: otherAddresses,
+                family: family ?? endpoint.family,
+                group: group
+            )
+            return core.settledSnapshot(id, within: .nanoseconds(nanoseconds))
+        }
+        // Only `forget` removes an association, and nobody knew this one's id yet.
+        guard let snapshot else { throw .shutDown }
+        return snapshot
+    }
+
+    /// The server's address: a literal as it is, a name resolved (the system resolver, as any
+    /// client), its first address used and the others kept (the rendezvous rule needs them).
+    private func resolve(_ server: ServerDefinition) async throws(EngineError) -> (IPEndpoint, [IPAddress]) {
+        if let reason = server.unusableBecause { throw .unusableServer(server.name, because: reason) }
+        if let address = IPAddress(server.host) { return (IPEndpoint(address, port: server.port), []) }
+        let resolved = await Self.resolveOffTheCallersThread(server.host, port: server.port)
+        guard let first = resolved.first else { throw .unresolvable(server.host) }
+        return (first, resolved.dropFirst().map(\.address))
+    }
+
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
     /// getaddrinfo blocks for as long as the resolver takes (seconds, for a dead one): on a
@@ -103,44 +129,20 @@ public final class SessionEngine: Sendable {
     /// returns its snapshot.
     public func waitUntilSettled(_ id: AssociationID, timeout: Duration = .seconds(30)) async -> AssociationSnapshot? {
         let core = self.core
-        let nanoseconds =
-            Int64(timeout.components.seconds) * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000
-        // Whichever comes first, on the loop: the association settles, or the time is up.
-        let first = try? await onLoop { () -> EventLoopFuture<Void>? in
-            guard let settled = core.associations[id]?.settled.futureResult else { return nil }
-            let promise = core.loop.makePromise(of: Void.self)
-            var done = false
-            let timer = core.loop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) {
-                if !done {
-                    done = true
-                    promise.succeed()
-                }
-            }
-            settled.assumeIsolated().whenComplete { _ in
-                timer.cancel()
-                if !done {
-                    done = true
-                    promise.succeed()
-                }
-            }
-            return promise.futureResult
-        }
-        guard let future = first ?? nil else { return nil }
-        try? await future.get()
-        return await snapshot(id)
+        let nanoseconds = Self.nanoseconds(timeout)
+        return (try? await onLoopAwaiting { core.settledSnapshot(id, within: .nanoseconds(nanoseconds)) }) ?? nil
     }
 
     /// Closes an association: its control connection and its data socket. Returns once both
     /// sockets are closed (so that a capture already holds the close).
     public func close(_ id: AssociationID) async {
         let core = self.core
-        let closing = try? await onLoop { () -> [EventLoopFuture<Void>] in
-            guard let a = core.associations[id] else { return [] }
+        _ = try? await onLoopAwaiting { () -> EventLoopFuture<Void> in
+            guard let a = core.associations[id] else { return core.loop.makeSucceededVoidFuture() }
             let futures = [a.control?.closeFuture, a.data?.closeFuture].compactMap { $0 }
             a.transition(to: .closed(reason: "closed by the user"))
-            return futures
+            return EventLoopFuture.andAllComplete(futures, on: core.loop)
         }
-        for future in closing ?? [] { try? await future.get() }
     }
 
     /// Sends `payload` `count` times, `interval` apart, to `target` through the association.
@@ -279,6 +281,19 @@ public final class SessionEngine: Sendable {
     func log(_ level: EngineEvent.Level, _ id: AssociationID?, _ message: String) async {
         let core = self.core
         _ = try? await onLoop { core.log(level, id, message) }
+    }
+
+    /// Runs `body` on the engine's loop and awaits the future it returns, in one hop there and one
+    /// back. The only way that fails is an engine already shut down.
+    func onLoopAwaiting<T: Sendable>(
+        _ body: @escaping @Sendable () -> EventLoopFuture<T>
+    ) async throws(EngineError) -> T {
+        guard !stopped.withLockedValue({ $0 }) else { throw .shutDown }
+        do {
+            return try await core.loop.flatSubmit(body).get()
+        } catch {
+            throw .shutDown
+        }
     }
 
     /// Runs `body` on the engine's loop. The only way that fails is an engine already shut down.
