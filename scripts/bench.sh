@@ -3,6 +3,8 @@
 # and SocksDeck's NIO echo target on free loopback ports, runs socksdeck-bench (release build)
 # against Dante and against the relay, writes the tables to Benchmarks/results.md, and stops
 # what it started. Needs scripts/setup.sh first.
+# Every mode ends with the targets of issue 17, one line each with its ratio and met/missed, from
+# the figures last written (scripts/bench-targets.py); the default mode appends them to results.md.
 # Usage: scripts/bench.sh [--runs N] [--associations N] [--datagrams N]   (setup and echo)
 #        scripts/bench.sh --scale [--scale-associations N] [--scale-seconds S]
 #                         (1,000 associations probed for 60 s; written to Benchmarks/scale.md)
@@ -64,6 +66,7 @@ if [ "${1:-}" = --tui ]; then
     echo "| idle (--demo, no association) | ${idle%%|*} |"
     echo "| 1,000 associations through Dante, each probed every second | ${loaded%%|*} (engine included; rows on screen saying associated: ${loaded##*|}) |"
   } | tee Benchmarks/tui.md
+  echo; python3 scripts/bench-targets.py
   exit 0
 fi
 if [ "${1:-}" = --scale ]; then
@@ -75,6 +78,7 @@ if [ "${1:-}" = --scale ]; then
     echo
     "$bin/socksdeck-bench" "127.0.0.1:$DANTE_PORT" "127.0.0.1:$ECHO_PORT" --only scale "$@"
   } | tee Benchmarks/scale.md
+  echo; python3 scripts/bench-targets.py
   exit 0
 fi
 {
@@ -91,3 +95,4 @@ fi
   echo
   "$bin/socksdeck-bench" "127.0.0.1:$RELAY_PORT" "127.0.0.1:$ECHO_PORT" --server-pids "$serve_pid" "$@"
 } | tee Benchmarks/results.md
+{ echo; python3 scripts/bench-targets.py; } | tee -a Benchmarks/results.md

@@ -42,8 +42,8 @@ enum SetupBenchmarks {
         }
     }
 
-    /// The engine: open, wait until associated (control connection, handshake, data socket
-    /// bound), close.
+    /// The engine: open and wait until associated (data socket bound, control connection,
+    /// handshake: `openAndWait`, one hop to the loop and back), close.
     static func engine(_ server: IPEndpoint, _ count: Int, pipelining: Bool) async throws -> Double {
         let definition = ServerDefinition(
             name: "bench",
@@ -54,12 +54,11 @@ enum SetupBenchmarks {
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [definition]))
         let start = Date()
         for _ in 0..<count {
-            let id = try await engine.open(server: "bench")
-            let settled = await engine.waitUntilSettled(id, timeout: .seconds(10))
-            guard settled?.state == .associated else {
-                throw BenchError("engine: association \(id) \(settled?.state.name ?? "gone")")
+            let settled = try await engine.openAndWait(server: definition, timeout: .seconds(10))
+            guard settled.state == .associated else {
+                throw BenchError("engine: association \(settled.id) \(settled.state.name)")
             }
-            await engine.close(id)
+            await engine.close(settled.id)
         }
         let r = Double(count) / Date().timeIntervalSince(start)
         await engine.prune()

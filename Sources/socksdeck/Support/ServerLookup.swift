@@ -116,20 +116,19 @@ func openAssociation(
     _ definition: ServerDefinition,
     family: Int?
 ) async throws -> (AssociationID, AssociationSnapshot) {
-    let id: AssociationID
+    let bound = Double(definition.connectTimeoutMilliseconds + definition.handshakeTimeoutMilliseconds) / 1000 + 1
     do {
-        id = try await engine.open(server: definition, family: family.map { $0 == 4 ? .ipv4 : .ipv6 })
+        let settled = try await engine.openAndWait(
+            server: definition,
+            family: family.map { $0 == 4 ? .ipv4 : .ipv6 },
+            timeout: .seconds(bound)
+        )
+        return (settled.id, settled)
     } catch {
         Output.error(error.description)
         await engine.shutdown()
         throw Exit.operationFailed
     }
-    let bound = Double(definition.connectTimeoutMilliseconds + definition.handshakeTimeoutMilliseconds) / 1000 + 1
-    guard let settled = await engine.waitUntilSettled(id, timeout: .seconds(bound)) else {
-        await engine.shutdown()
-        throw Exit.operationFailed
-    }
-    return (id, settled)
 }
 
 extension DeclaredSource: ExpressibleByArgument {}

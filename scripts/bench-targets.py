@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Prints where SocksDeck stands against its performance targets (issue 17), one line per target
+with the measured ratio and met/missed, from the figures scripts/bench.sh last wrote:
+Benchmarks/results.md (setup, echo, CPU), scale.md (memory per association) and tui.md (the UI's
+share of a core). A figure a file does not hold is reported as not measured, never guessed."""
+import re
+import sys
+from pathlib import Path
+
+root = Path(__file__).resolve().parent.parent / "Benchmarks"
+
+
+def tables(path):
+    """{section: {(table, kind, client): median}} from a markdown file of bench.sh's tables."""
+    out, section, table = {}, "", ""
+    if not path.exists():
+        return out
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            section = line[3:].strip()
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("|") else []
+        if len(cells) == 5 and cells[2] == "min":
+            table = cells[0]
+        elif len(cells) == 5 and not cells[0].startswith("---"):
+            try:
+                out.setdefault(section, {})[(table, cells[0], cells[1])] = float(cells[3])
+            except ValueError:
+                pass
+    return out
+
+
+def stamp(path):
+    m = re.search(r"^(\d{4}-\d\d-\d\dT\d\d:\d\dZ)", path.read_text(), re.M) if path.exists() else None
+    return m.group(1) if m else "never run"
+
+
+results = tables(root / "results.md")
+dante = results.get("Through Dante", {})
+serve = results.get("Through socksdeck serve", {})
+lines = []
+
+
+def target(number, what, ratio, goal, unit="×", less_is_better=False):
+    if ratio is None:
+        lines.append(f"{number}. {what}: not measured (goal {goal}{unit}) — missed")
+        return
+    met = ratio <= goal if less_is_better else ratio >= goal
+    sign = "≤" if less_is_better else "≥"
+    lines.append(f"{number}. {what}: {ratio:.2f}{unit} (goal {sign} {goal}{unit}) — {'met' if met else 'missed'}")
+
+
+def ratio(table, a, b):
+    """Client a's setup rate over client b's, in one table."""
+    x, y = table.get(("setup, associations/s", "sequential", a)), table.get(("setup, associations/s", "sequential", b))
+    return x / y if x and y else None
+
+
+engine = "SocksDeck engine"
+target(1, "engine setup through Dante vs PySocks", ratio(dante, engine, "PySocks"), 1.3)
+target(1, "engine setup through Dante vs the library", ratio(dante, engine, "SocksDeck library (Swift)"), 0.8)
+setup = "setup, associations/s"
+for client in ["SocksDeck library (Swift)", "SocksDeck C API", "PySocks", engine]:
+    through_serve, through_dante = serve.get((setup, "sequential", client)), dante.get((setup, "sequential", client))
+    target(2, f"serve accepting vs Dante, {client}",
+           through_serve / through_dante if through_serve and through_dante else None, 1.0)
+relay = ("echo, datagrams/s", "32 in flight, 64 B", "SocksDeck library (Swift)")
+target(2, "serve relaying vs Dante, 32 in flight, 64 B", serve.get(relay) / dante[relay]
+       if serve.get(relay) and dante.get(relay) else None, 1.5)
+cpu = "client CPU, µs per datagram"
+for size in ["64 B", "1200 B"]:
+    direct = dante.get((cpu, f"32 in flight, {size}", "no proxy (ceiling)"))
+    for client in ["SocksDeck library (Swift)", "SocksDeck engine"]:
+        mine = dante.get((cpu, f"32 in flight, {size}", client))
+        target(3, f"client CPU per datagram through Dante, {client}, 32 in flight, {size}, vs direct",
+               mine / direct if mine and direct else None, 1.5, less_is_better=True)
+lines.append("4. allocations per datagram on the engine's send path (nobody waiting): pinned at NIO's own by "
+             "SendPathAllocationTests in the test suite — met while it passes")
+scale = (root / "scale.md").read_text() if (root / "scale.md").exists() else ""
+m = re.search(r"receive_buffer_bytes = (\d+) \| value \|(?:.|\n)*?heap in use per association "
+              r"\(just opened / after 60 s\) \| [\d.]+ / ([\d.]+) KiB", scale)
+target(5, f"heap per association, 1,000 associations, default receive buffer"
+          f"{f' ({m.group(1)} B)' if m else ''} [{stamp(root / 'scale.md')}]",
+       float(m.group(2)) if m else None, 32, unit=" KiB", less_is_better=True)
+tui = (root / "tui.md").read_text() if (root / "tui.md").exists() else ""
+busy = re.search(r"each probed every second \| ([\d.]+) %", tui)
+idle = re.search(r"idle \(--demo, no association\) \| ([\d.]+) %", tui)
+target(6, f"TUI with 1,000 associations probed every second [{stamp(root / 'tui.md')}]",
+       float(busy.group(1)) if busy else None, 5, unit=" % of a core", less_is_better=True)
+target(6, "TUI idle", float(idle.group(1)) if idle else None, 0.5, unit=" % of a core", less_is_better=True)
+
+print(f"## Targets (issue 17), from results.md of {stamp(root / 'results.md')}")
+print()
+for line in lines:
+    print(f"- {line}")
+missed = sum(1 for line in lines if line.endswith("missed"))
+print()
+print(f"{len(lines) - missed} of {len(lines)} met.")
+sys.exit(0)
