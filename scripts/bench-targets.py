@@ -73,8 +73,8 @@ for size in ["64 B", "1200 B"]:
         mine = dante.get((cpu, f"32 in flight, {size}", client))
         target(3, f"client CPU per datagram through Dante, {client}, 32 in flight, {size}, vs direct",
                mine / direct if mine and direct else None, 1.5, less_is_better=True)
-lines.append("4. allocations per datagram on the engine's send path (nobody waiting): pinned at NIO's own by "
-             "SendPathAllocationTests in the test suite — met while it passes")
+lines.append("4. allocations per datagram on the engine's send path (nobody waiting): an exact count, pinned at "
+             "NIO's own by SendPathAllocationTests — judged by the test suite, not here")
 scale = (root / "scale.md").read_text() if (root / "scale.md").exists() else ""
 m = re.search(r"receive_buffer_bytes = (\d+) \| value \|(?:.|\n)*?heap in use per association "
               r"\(just opened / after 60 s\) \| [\d.]+ / ([\d.]+) KiB", scale)
@@ -92,7 +92,8 @@ print(f"## Targets (issue 17), from results.md of {stamp(root / 'results.md')}")
 print()
 for line in lines:
     print(f"- {line}")
-missed = sum(1 for line in lines if line.endswith("missed"))
+met = sum(1 for line in lines if line.endswith("met"))
+judged = sum(1 for line in lines if line.endswith("met") or line.endswith("missed"))
 print()
-print(f"{len(lines) - missed} of {len(lines)} met.")
+print(f"{met} of the {judged} judged here met.")
 sys.exit(0)

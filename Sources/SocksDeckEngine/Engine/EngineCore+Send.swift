@@ -55,27 +55,22 @@ extension EngineCore {
         writePayload(&buffer)
         let datagram = buffer
         let envelope = AddressedEnvelope(remoteAddress: relayAddress, data: datagram)
-        guard let promise else {
-            channel.writeAndFlush(envelope, promise: nil)
+        func counted() {
             association.recordSent(to: target, payload: datagram.readableBytesView.dropFirst(header.encodedLength))
             association.captureSent(datagram: datagram, headerLength: header.encodedLength, to: target, relay: relay)
-            association.keepSendBuffer(buffer)
-            return nil
         }
-        promise.futureResult.whenComplete { result in
-            switch result {
-            case .success:
-                association.recordSent(to: target, payload: datagram.readableBytesView.dropFirst(header.encodedLength))
-                association.captureSent(
-                    datagram: datagram,
-                    headerLength: header.encodedLength,
-                    to: target,
-                    relay: relay
-                )
-            case .failure(let error): association.recordSendError(error)
+        if let promise {
+            promise.futureResult.whenComplete { result in
+                switch result {
+                case .success: counted()
+                case .failure(let error): association.recordSendError(error)
+                }
             }
+            channel.writeAndFlush(envelope, promise: promise)
+        } else {
+            channel.writeAndFlush(envelope, promise: nil)
+            counted()
         }
-        channel.writeAndFlush(envelope, promise: promise)
         association.keepSendBuffer(buffer)
         return nil
     }

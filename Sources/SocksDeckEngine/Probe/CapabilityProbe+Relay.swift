@@ -20,18 +20,23 @@ extension CapabilityProbe {
         let first = association.data
         let second = try? await ProbeDataSocket.bind(on: loop)
         defer { second?.close() }
+        /// One datagram through this association's relay to the echo target.
+        func echoed(_ socket: ProbeDataSocket, _ text: String, fragment: UInt8 = 0) async -> Echo {
+            await roundTrip(
+                socket,
+                relay: relay,
+                echo: echo,
+                stream: association.stream,
+                payload: Array(text.utf8),
+                fragment: fragment
+            )
+        }
 
         // Round trip and RTT, from the data socket whose port the request declared.
         var rtts: [Double] = []
         for i in 0..<5 {
             let started = NIODeadline.now()
-            if await roundTrip(
-                first,
-                relay: relay,
-                echo: echo,
-                stream: association.stream,
-                payload: Array("socksdeck probe \(i)".utf8)
-            ) == .whole {
+            if await echoed(first, "socksdeck probe \(i)") == .whole {
                 rtts.append(Double((NIODeadline.now() - started).nanoseconds) / 1e6)
             }
         }
@@ -70,39 +75,27 @@ extension CapabilityProbe {
         findings.append(zero)
 
         // A second source on the same host.
-        var fromSecond = false
         if let second {
-            fromSecond =
-                await roundTrip(
-                    second,
-                    relay: relay,
-                    echo: echo,
-                    stream: association.stream,
-                    payload: Array("second source".utf8)
-                ) != .nothing
-        }
-        findings.append(
-            ProbeFinding(
-                key: .sourcePortLocking,
-                title: "locks the association to the first source port",
-                verdict: fromSecond ? .no : .yes,
-                value: fromSecond ? "no: a second source port is relayed" : "yes: a second source port is not relayed",
-                evidence:
-                    "after datagrams from port \(first.local.port), one from port \(second?.local.port ?? 0) "
-                    + "\(fromSecond ? "came back" : "got no echo")"
+            let fromSecond = await echoed(second, "second source") != .nothing
+            findings.append(
+                ProbeFinding(
+                    key: .sourcePortLocking,
+                    title: "locks the association to the first source port",
+                    verdict: fromSecond ? .no : .yes,
+                    value: fromSecond
+                        ? "no: a second source port is relayed" : "yes: a second source port is not relayed",
+                    evidence: "after datagrams from port \(first.local.port), one from port \(second.local.port) "
+                        + "\(fromSecond ? "came back" : "got no echo")"
+                )
             )
-        )
+        } else {
+            findings.append(
+                skipped(.sourcePortLocking, "locks the association to the first source port", "no second data socket")
+            )
+        }
 
         // FRAG != 0.
-        let fragment = await roundTrip(
-            first,
-            relay: relay,
-            echo: echo,
-            stream: association.stream,
-            payload: Array("fragment".utf8),
-            fragment: 1
-        )
-        let fragmentEchoed = fragment != .nothing
+        let fragmentEchoed = await echoed(first, "fragment", fragment: 1) != .nothing
         findings.append(
             ProbeFinding(
                 key: .fragmentsDropped,
@@ -116,17 +109,9 @@ extension CapabilityProbe {
         findings += await payloadChecks(first, relay: relay, echo: echo, stream: association.stream)
 
         // Does the relay outlive its control connection?
-        try? await association.control.close()
-        association.stream?.closed("the probe closed it, to see whether the relay outlives it")
+        await association.closeControl("the probe closed it, to see whether the relay outlives it")
         try? await loop.scheduleTask(in: .milliseconds(300)) {}.futureResult.get()
-        let survives =
-            await roundTrip(
-                first,
-                relay: relay,
-                echo: echo,
-                stream: association.stream,
-                payload: Array("after close".utf8)
-            ) != .nothing
+        let survives = await echoed(first, "after close") != .nothing
         findings.append(
             ProbeFinding(
                 key: .relayDiesWithControl,

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import Socks5
 
@@ -97,11 +98,32 @@ public struct CapabilityProbe: Sendable {
             self.stream = stream
         }
 
+        /// Set by the first close of the control connection: the capture records one end.
+        private let controlClosed = NIOLockedValueBox(false)
+
         var relay: IPEndpoint { rendezvous.asUsed }
 
-        func close(_ why: String) {
+        /// Closes the control connection, once (the relay check closes it before the end), and
+        /// says why in the capture.
+        func closeControl(_ why: String) async {
+            guard closingControlFirst() else { return }
             stream?.closed(why)
-            control.close(promise: nil)
+            try? await control.close()
+        }
+
+        /// True for the first caller only.
+        private func closingControlFirst() -> Bool {
+            controlClosed.withLockedValue { closed in
+                defer { closed = true }
+                return !closed
+            }
+        }
+
+        func close(_ why: String) {
+            if closingControlFirst() {
+                stream?.closed(why)
+                control.close(promise: nil)
+            }
             data.close()
         }
     }

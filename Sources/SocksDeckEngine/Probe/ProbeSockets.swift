@@ -85,8 +85,10 @@ extension CapabilityProbe {
                     )
                 }.get()
             } catch {
-                outcome.fail(SOCKS5Error.system(NIOErrorNumber.of(error), "connect to \(endpoint)"))
-                throw .system(NIOErrorNumber.of(error), "connect to \(endpoint)")
+                // The handler never ran: the promise is failed here, or NIO reports it leaked.
+                let failure = SOCKS5Error.system(NIOErrorNumber.of(error), "connect to \(endpoint)")
+                outcome.fail(failure)
+                throw failure
             }
             do {
                 return ControlConnection(channel: channel, reply: try await outcome.futureResult.get())

@@ -37,7 +37,11 @@ import Testing
         return Double(count) / Double(measured.count)
     }
 
-    func association(loop: EventLoop) throws -> Association {
+    func association(loop: EventLoop) throws -> Association { try Self.association(loop: loop, relay: relay).1 }
+
+    /// An association registered with a new engine core (which the caller keeps: the association
+    /// holds it weakly), its rendezvous `relay`.
+    static func association(loop: EventLoop, relay: IPEndpoint) throws -> (EngineCore, Association) {
         let core = EngineCore(loop: loop, eventLogCapacity: 16, capture: .off)
         let a = Association(
             id: AssociationID(1),
@@ -47,7 +51,8 @@ import Testing
             eventLoop: loop
         )
         a.rendezvous = try RendezvousAddress(reply: .ip(relay), server: relay)
-        return a
+        core.associations[a.id] = a
+        return (core, a)
     }
 
     final class TakeOnly: ChannelInboundHandler {
@@ -118,18 +123,9 @@ import Testing
         let loop = EmbeddedEventLoop()
         let channel = EmbeddedChannel(loop: loop)
         try channel.connect(to: relay.nioAddress).wait()
-        let core = EngineCore(loop: loop, eventLogCapacity: 16, capture: .off)
-        let a = Association(
-            id: AssociationID(1),
-            server: ServerDefinition(name: "t", host: "127.0.0.1", port: 1080),
-            family: .ipv4,
-            engine: core,
-            eventLoop: loop
-        )
+        let (core, a) = try DatagramPathAllocationTests.association(loop: loop, relay: relay)
         for state in [ControlConnectionState.negotiating, .requesting, .associated] { a.transition(to: state) }
         a.data = channel
-        a.rendezvous = try RendezvousAddress(reply: .ip(relay), server: relay)
-        core.associations[a.id] = a
         defer { a.transition(to: .closed(reason: "test over")) }
 
         var ready = ByteBuffer()
