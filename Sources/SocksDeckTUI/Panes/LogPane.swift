@@ -21,7 +21,7 @@ public enum LogPane {
             let role: Role = e.level == .error ? .error : e.level == .warning ? .warning : .text
             let who = e.association.map { "#\($0.value) " } ?? ""
             canvas.put(
-                "\(Self.clock(e.time)) \(who)\(e.message)",
+                "\(Timestamp.clock(e.time)) \(who)\(e.message)",
                 y: inner.y + i,
                 x: inner.x,
                 width: inner.width,
@@ -31,12 +31,4 @@ public enum LogPane {
         }
     }
 
-    /// HH:MM:SS in local time, without a DateFormatter (costly to make, and not Sendable to keep).
-    static func clock(_ date: Date) -> String {
-        var t = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        localtime_r(&t, &parts)
-        func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
-        return "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))"
-    }
 }

@@ -122,7 +122,7 @@ struct ServeCommand: AsyncParsableCommand {
                 )
             } else {
                 Output.line(
-                    "\(ISO8601DateFormatter().string(from: Date())) \(event.kind.rawValue.padding(13)) "
+                    "\(Timestamp.iso8601(Date())) \(event.kind.rawValue.padding(13)) "
                         + "\(event.client.map { "\($0) " } ?? "")\(event.message)"
                 )
             }

@@ -150,7 +150,7 @@ struct WatchCommand: AsyncParsableCommand {
             Output.json(e)
             return
         }
-        var line = "\(ISO8601DateFormatter().string(from: e.time)) \(e.server) \(e.event)"
+        var line = "\(Timestamp.iso8601(e.time)) \(e.server) \(e.event)"
         if let a = e.association { line += " #\(a)" }
         if let r = e.rendezvous { line += " rendezvous \(r)" }
         if let r = e.reason { line += ": \(r)" }

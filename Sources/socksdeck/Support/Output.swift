@@ -64,7 +64,7 @@ enum Output {
     static func json(_ value: some Encodable) {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        encoder.dateEncodingStrategy = .iso8601
+        encoder.dateEncodingStrategy = Timestamp.jsonStrategy
         let data = (try? encoder.encode(value)) ?? Data("{}".utf8)
         line(String(decoding: data, as: UTF8.self))
     }
@@ -121,9 +121,7 @@ struct AssociationJSON: Encodable {
         controlRemote = s.controlRemote
         dataLocal = s.dataSocketLocal
         counters = s.counters
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        history = s.history.map { ["state": $0.state, "since": formatter.string(from: $0.since)] }
+        history = s.history.map { ["state": $0.state, "since": Timestamp.iso8601($0.since, fractional: true)] }
         ageSeconds = (s.age * 1000).rounded() / 1000
     }
 }
