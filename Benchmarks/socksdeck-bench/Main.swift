@@ -64,6 +64,11 @@ import Glibc
                     "SocksDeck engine, pipelined",
                     try await SetupBenchmarks.engine(server, associations, pipelining: true)
                 )
+                table.add(
+                    "sequential",
+                    "SocksDeck engine, caller off the loop",
+                    try await SetupBenchmarks.engine(server, associations, pipelining: false, callerOnLoop: false)
+                )
                 table.add("sequential", "PySocks", try PySocksClient.setup(server, associations))
             }
             print(table.markdown)

@@ -43,8 +43,15 @@ enum SetupBenchmarks {
     }
 
     /// The engine: open and wait until associated (data socket bound, control connection,
-    /// handshake: `openAndWait`, one hop to the loop and back), close.
-    static func engine(_ server: IPEndpoint, _ count: Int, pipelining: Bool) async throws -> Double {
+    /// handshake: `openAndWait`), close. `callerOnLoop`: the calls are made from the engine's
+    /// loop (`runOnLoop`), so none hops between threads; otherwise each hops to the loop and back,
+    /// as the CLI's and the TUI's do (one association per command, or a frame loop that blocks).
+    static func engine(
+        _ server: IPEndpoint,
+        _ count: Int,
+        pipelining: Bool,
+        callerOnLoop: Bool = true
+    ) async throws -> Double {
         let definition = ServerDefinition(
             name: "bench",
             host: "\(server.address)",
@@ -52,15 +59,18 @@ enum SetupBenchmarks {
             pipelining: pipelining
         )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [definition]))
-        let start = Date()
-        for _ in 0..<count {
-            let settled = try await engine.openAndWait(server: definition, timeout: .seconds(10))
-            guard settled.state == .associated else {
-                throw BenchError("engine: association \(settled.id) \(settled.state.name)")
+        @Sendable func openAndClose() async throws -> Double {
+            let start = Date()
+            for _ in 0..<count {
+                let settled = try await engine.openAndWait(server: definition, timeout: .seconds(10))
+                guard settled.state == .associated else {
+                    throw BenchError("engine: association \(settled.id) \(settled.state.name)")
+                }
+                await engine.close(settled.id)
             }
-            await engine.close(settled.id)
+            return Double(count) / Date().timeIntervalSince(start)
         }
-        let r = Double(count) / Date().timeIntervalSince(start)
+        let r = callerOnLoop ? try await engine.runOnLoop(openAndClose) : try await openAndClose()
         await engine.prune()
         await engine.shutdown()
         return r

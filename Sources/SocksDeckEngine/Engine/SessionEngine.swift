@@ -22,6 +22,8 @@ public final class SessionEngine: Sendable {
     /// Set by shutdown(): from then on every request answers at once (an event loop that has
     /// shut down drops submitted work, and an await on it would never return).
     private let stopped = NIOLockedValueBox(false)
+    /// The loop as a task executor, for `runOnLoop`.
+    let loopExecutor: LoopTaskExecutor
 
     /// `capture`: whether associations are captured as pcapng (off by default: it copies every
     /// datagram).
@@ -29,6 +31,7 @@ public final class SessionEngine: Sendable {
         self.configuration = configuration
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         core = EngineCore(loop: group.next(), eventLogCapacity: eventLogCapacity, capture: capture)
+        loopExecutor = LoopTaskExecutor(loop: core.loop)
     }
 
     /// Opens an association through the configured server `name`. Returns at once; the state
@@ -290,6 +293,8 @@ public final class SessionEngine: Sendable {
     ) async throws(EngineError) -> T {
         guard !stopped.withLockedValue({ $0 }) else { throw .shutDown }
         do {
+            // A caller already on the loop (`runOnLoop`) does the work in place.
+            if core.loop.inEventLoop { return try await body().get() }
             return try await core.loop.flatSubmit(body).get()
         } catch {
             throw .shutDown
@@ -299,6 +304,7 @@ public final class SessionEngine: Sendable {
     /// Runs `body` on the engine's loop. The only way that fails is an engine already shut down.
     func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws(EngineError) -> T {
         guard !stopped.withLockedValue({ $0 }) else { throw .shutDown }
+        if core.loop.inEventLoop { return body() }
         do {
             return try await core.loop.submit(body).get()
         } catch {
@@ -324,6 +330,7 @@ public final class SessionEngine: Sendable {
             }.flatMap { $0 }
         }.get()
         for f in closing ?? [] { try? await f.get() }
+        loopExecutor.stopUsingTheLoop()
         try? await group.shutdownGracefully()
     }
 }

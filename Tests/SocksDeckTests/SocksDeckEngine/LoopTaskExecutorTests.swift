@@ -1,0 +1,55 @@
+import Foundation
+import Socks5
+import Testing
+
+@testable import SocksDeckEngine
+
+/// `runOnLoop`: a caller on the engine's loop drives it in place, through Dante, and may shut it
+/// down from there without hanging.
+@Suite struct LoopTaskExecutorTests {
+    @Test(.timeLimit(.minutes(1))) func aCallerOnTheLoopStaysThereThroughOpenSendAndClose() async throws {
+        let peers = try TestPeers.shared()
+        let server = ServerDefinition(
+            name: "dante",
+            host: "127.0.0.1",
+            port: peers.danteNoAuth.port,
+            echo: peers.echo.endpoint(.ipv4)
+        )
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        #expect(!engine.core.loop.inEventLoop)
+        let onLoopThroughout = try await engine.runOnLoop { () async throws -> Bool in
+            var onLoop = engine.core.loop.inEventLoop
+            let settled = try await engine.openAndWait(server: server, timeout: .seconds(5))
+            onLoop = onLoop && engine.core.loop.inEventLoop
+            #expect(settled.state == .associated, "\(settled.state)")
+            let written = try await engine.send(settled.id, to: .ip(peers.echo.endpoint(.ipv4)), payload: [1, 2, 3])
+            #expect(written == 1)
+            await engine.close(settled.id)
+            onLoop = onLoop && engine.core.loop.inEventLoop
+            #expect(await engine.snapshot(settled.id)?.state == .closed(reason: "closed by the user"))
+            return onLoop
+        }
+        #expect(onLoopThroughout)
+        await engine.shutdown()
+    }
+
+    @Test(.timeLimit(.minutes(1))) func shuttingDownFromTheLoopCarriesOnOffIt() async throws {
+        let peers = try TestPeers.shared()
+        let server = ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port)
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        let afterShutdown = try await engine.runOnLoop { () async throws -> (Bool, EngineError?) in
+            let settled = try await engine.openAndWait(server: server, timeout: .seconds(5))
+            #expect(settled.state == .associated, "\(settled.state)")
+            await engine.shutdown()
+            // The loop has stopped; this runs on the global executor, and the engine says so.
+            do throws(EngineError) {
+                _ = try await engine.openAndWait(server: server)
+                return (engine.core.loop.inEventLoop, nil)
+            } catch {
+                return (engine.core.loop.inEventLoop, error)
+            }
+        }
+        #expect(afterShutdown.0 == false)
+        #expect(afterShutdown.1 == .shutDown)
+    }
+}
