@@ -25,7 +25,11 @@ final class HealthProbe: @unchecked Sendable {
     private var answered = 0
     private var lost = 0
     private var lastReply: Date?
-    private var task: RepeatedTask?
+    /// The next probe's timer, and what sends it: a scheduled callback rather than a
+    /// RepeatedTask, which makes a promise, a future and a closure at every tick (a thousand
+    /// probes every second made that a tenth of the engine's CPU).
+    private var next: NIOScheduledCallback?
+    private var sendProbe: (@Sendable (UInt64) -> Void)?
     /// Every RTT ever measured, counted into fixed buckets (for a Prometheus histogram).
     private var bucketCounts = [Int](repeating: 0, count: ProbeSummary.rttBucketBounds.count)
     private var rttSum = 0.0
@@ -40,18 +44,32 @@ final class HealthProbe: @unchecked Sendable {
     /// Starts sending; `send` sends the probe with that sequence number to the target through the
     /// association (its payload written by `writePayload`).
     func start(on loop: EventLoop, send: @escaping @Sendable (UInt64) -> Void) {
-        task = loop.scheduleRepeatedTask(initialDelay: .zero, delay: interval) { [self] (_: RepeatedTask) in
-            expire(now: .now())
-            sequence += 1
-            outstanding[sequence] = .now()
-            sent += 1
-            send(sequence)
-        }
+        sendProbe = send
+        next = try? loop.assumeIsolated().scheduleCallback(in: .zero, handler: Tick(probe: self))
     }
 
     func stop() {
-        task?.cancel()
-        task = nil
+        next?.cancel()
+        next = nil
+        sendProbe = nil
+    }
+
+    /// One probe, then the next one `interval` later (after it, as a RepeatedTask would).
+    private func fire(on loop: some EventLoop) {
+        guard let sendProbe else { return }
+        expire(now: .now())
+        sequence += 1
+        outstanding[sequence] = .now()
+        sent += 1
+        sendProbe(sequence)
+        // A probe stopped by its own send (the association failed) stays stopped.
+        guard self.sendProbe != nil else { return }
+        next = try? loop.assumeIsolated().scheduleCallback(in: interval, handler: Tick(probe: self))
+    }
+
+    private struct Tick: NIOScheduledCallbackHandler {
+        let probe: HealthProbe
+        func handleScheduledCallback(eventLoop: some EventLoop) { probe.fire(on: eventLoop) }
     }
 
     /// The probe's payload (`payloadLength` bytes): the magic, the association, the sequence.
