@@ -3,7 +3,9 @@ import Socks5
 
 /// Small socket helpers for the tests, on the library's own address types.
 enum TestSockets {
-    /// A free TCP port on both 127.0.0.1 and ::1 (bound to port 0, then released).
+    /// A port free for TCP and UDP on both 127.0.0.1 and ::1 (bound to port 0, then released).
+    /// UDP too: servers such as v2ray also bind UDP on their listen port, and a machine running
+    /// many associations (each a dual-stack UDP socket on [::]) holds a good share of the range.
     static func freePort() -> UInt16 {
         for _ in 0..<50 {
             let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -11,10 +13,15 @@ enum TestSockets {
             let any = IPEndpoint(.v4(.loopback), port: 0)
             _ = any.withSockaddr { bind(fd, $0, $1) }
             guard let port = localEndpoint(fd)?.port else { continue }
-            // The same port must be free on ::1 too: Dante listens on both.
-            let fd6 = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
-            defer { close(fd6) }
-            let ok = IPEndpoint(.v6(.loopback), port: port).withSockaddr { bind(fd6, $0, $1) } == 0
+            // The same port must be free on ::1 too (Dante listens on both), and for UDP.
+            let others = [
+                (IPEndpoint(.v6(.loopback), port: port), SOCK_STREAM),
+                (IPEndpoint(.v4(.loopback), port: port), SOCK_DGRAM),
+                (IPEndpoint(.v6(.loopback), port: port), SOCK_DGRAM),
+            ]
+            let sockets = others.map { socket($0.0.family.rawFamily, Int32($0.1.rawValue), 0) }
+            defer { sockets.forEach { close($0) } }
+            let ok = zip(others, sockets).allSatisfy { other, s in other.0.withSockaddr { bind(s, $0, $1) } == 0 }
             if ok { return port }
         }
         fatalError("no free port")
