@@ -271,7 +271,8 @@ final class Association: @unchecked Sendable {
             sendRate: sendRate,
             receiveRate: receiveRate,
             recent: includingRecent ? recent.snapshot : [],
-            probe: probe?.summary ?? stoppedProbe
+            probe: probe?.summary ?? stoppedProbe,
+            revision: generation
         )
         lastSnapshot = (generation, includingRecent, snapshot)
         return snapshot

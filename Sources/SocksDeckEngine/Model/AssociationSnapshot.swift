@@ -66,31 +66,255 @@ public struct ProbeSummary: Sendable, Equatable, Codable {
 
 /// Everything the engine knows about one association, as a plain value: what the UI and the
 /// command line read. Never holds a password.
+///
+/// A value with its fields in one shared, copy-on-write box: a screen of a thousand associations
+/// copies every snapshot several times a frame (out of the engine, into the sorted rows), and a
+/// struct of twenty reference-counted fields cost twenty atomic retains per copy, the largest
+/// share of the UI's CPU. Now a copy is one retain; a change copies the box first if it is shared.
 public struct AssociationSnapshot: Sendable, Equatable {
-    public var id: AssociationID
-    public var serverName: String
-    public var serverAddress: String
-    public var requestedFamily: AddressFamily
-    public var state: ControlConnectionState
+    private final class Storage: @unchecked Sendable {
+        var id: AssociationID
+        var serverName: String
+        var serverAddress: String
+        var requestedFamily: AddressFamily
+        var state: ControlConnectionState
+        var history: [(state: String, since: Date)]
+        var controlLocal: String?
+        var controlRemote: String?
+        var rendezvous: RendezvousAddress?
+        var dataSocketLocal: String?
+        var declared: SOCKSAddress?
+        var counters: DatagramCounters
+        var opened: Date
+        var ended: Date?
+        var lastSent: Date?
+        var lastReceived: Date?
+        var sendRate: RateMeter
+        var receiveRate: RateMeter
+        var recent: [RecentDatagram]
+        var probe: ProbeSummary?
+        var revision: UInt64
+
+        init(
+            id: AssociationID,
+            serverName: String,
+            serverAddress: String,
+            requestedFamily: AddressFamily,
+            state: ControlConnectionState,
+            history: [(state: String, since: Date)],
+            controlLocal: String?,
+            controlRemote: String?,
+            rendezvous: RendezvousAddress?,
+            dataSocketLocal: String?,
+            declared: SOCKSAddress? = nil,
+            counters: DatagramCounters,
+            opened: Date,
+            ended: Date?,
+            lastSent: Date?,
+            lastReceived: Date?,
+            sendRate: RateMeter,
+            receiveRate: RateMeter,
+            recent: [RecentDatagram],
+            probe: ProbeSummary?,
+            revision: UInt64 = 0
+        ) {
+            self.id = id
+            self.serverName = serverName
+            self.serverAddress = serverAddress
+            self.requestedFamily = requestedFamily
+            self.state = state
+            self.history = history
+            self.controlLocal = controlLocal
+            self.controlRemote = controlRemote
+            self.rendezvous = rendezvous
+            self.dataSocketLocal = dataSocketLocal
+            self.declared = declared
+            self.counters = counters
+            self.opened = opened
+            self.ended = ended
+            self.lastSent = lastSent
+            self.lastReceived = lastReceived
+            self.sendRate = sendRate
+            self.receiveRate = receiveRate
+            self.recent = recent
+            self.probe = probe
+            self.revision = revision
+        }
+
+        func copy() -> Storage {
+            Storage(
+                id: id,
+                serverName: serverName,
+                serverAddress: serverAddress,
+                requestedFamily: requestedFamily,
+                state: state,
+                history: history,
+                controlLocal: controlLocal,
+                controlRemote: controlRemote,
+                rendezvous: rendezvous,
+                dataSocketLocal: dataSocketLocal,
+                declared: declared,
+                counters: counters,
+                opened: opened,
+                ended: ended,
+                lastSent: lastSent,
+                lastReceived: lastReceived,
+                sendRate: sendRate,
+                receiveRate: receiveRate,
+                recent: recent,
+                probe: probe,
+                revision: revision
+            )
+        }
+    }
+
+    /// Shared between copies; only ever changed when this value holds the one reference.
+    private var storage: Storage
+
+    private mutating func mutableStorage() -> Storage {
+        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        return storage
+    }
+
+    init(
+        id: AssociationID,
+        serverName: String,
+        serverAddress: String,
+        requestedFamily: AddressFamily,
+        state: ControlConnectionState,
+        history: [(state: String, since: Date)],
+        controlLocal: String?,
+        controlRemote: String?,
+        rendezvous: RendezvousAddress?,
+        dataSocketLocal: String?,
+        declared: SOCKSAddress? = nil,
+        counters: DatagramCounters,
+        opened: Date,
+        ended: Date?,
+        lastSent: Date?,
+        lastReceived: Date?,
+        sendRate: RateMeter,
+        receiveRate: RateMeter,
+        recent: [RecentDatagram],
+        probe: ProbeSummary?,
+        revision: UInt64 = 0
+    ) {
+        storage = Storage(
+            id: id,
+            serverName: serverName,
+            serverAddress: serverAddress,
+            requestedFamily: requestedFamily,
+            state: state,
+            history: history,
+            controlLocal: controlLocal,
+            controlRemote: controlRemote,
+            rendezvous: rendezvous,
+            dataSocketLocal: dataSocketLocal,
+            declared: declared,
+            counters: counters,
+            opened: opened,
+            ended: ended,
+            lastSent: lastSent,
+            lastReceived: lastReceived,
+            sendRate: sendRate,
+            receiveRate: receiveRate,
+            recent: recent,
+            probe: probe,
+            revision: revision
+        )
+    }
+
+    public var id: AssociationID {
+        get { storage.id }
+        set { mutableStorage().id = newValue }
+    }
+    public var serverName: String {
+        get { storage.serverName }
+        set { mutableStorage().serverName = newValue }
+    }
+    public var serverAddress: String {
+        get { storage.serverAddress }
+        set { mutableStorage().serverAddress = newValue }
+    }
+    public var requestedFamily: AddressFamily {
+        get { storage.requestedFamily }
+        set { mutableStorage().requestedFamily = newValue }
+    }
+    public var state: ControlConnectionState {
+        get { storage.state }
+        set { mutableStorage().state = newValue }
+    }
     /// Each state with the time it was entered.
-    public var history: [(state: String, since: Date)]
-    public var controlLocal: String?
-    public var controlRemote: String?
-    public var rendezvous: RendezvousAddress?
-    public var dataSocketLocal: String?
+    public var history: [(state: String, since: Date)] {
+        get { storage.history }
+        set { mutableStorage().history = newValue }
+    }
+    public var controlLocal: String? {
+        get { storage.controlLocal }
+        set { mutableStorage().controlLocal = newValue }
+    }
+    public var controlRemote: String? {
+        get { storage.controlRemote }
+        set { mutableStorage().controlRemote = newValue }
+    }
+    public var rendezvous: RendezvousAddress? {
+        get { storage.rendezvous }
+        set { mutableStorage().rendezvous = newValue }
+    }
+    public var dataSocketLocal: String? {
+        get { storage.dataSocketLocal }
+        set { mutableStorage().dataSocketLocal = newValue }
+    }
     /// What the UDP ASSOCIATE request declared as DST.ADDR:DST.PORT.
-    public var declared: SOCKSAddress? = nil
-    public var counters: DatagramCounters
-    public var opened: Date
-    public var ended: Date?
-    public var lastSent: Date?
-    public var lastReceived: Date?
+    public var declared: SOCKSAddress? {
+        get { storage.declared }
+        set { mutableStorage().declared = newValue }
+    }
+    public var counters: DatagramCounters {
+        get { storage.counters }
+        set { mutableStorage().counters = newValue }
+    }
+    public var opened: Date {
+        get { storage.opened }
+        set { mutableStorage().opened = newValue }
+    }
+    public var ended: Date? {
+        get { storage.ended }
+        set { mutableStorage().ended = newValue }
+    }
+    public var lastSent: Date? {
+        get { storage.lastSent }
+        set { mutableStorage().lastSent = newValue }
+    }
+    public var lastReceived: Date? {
+        get { storage.lastReceived }
+        set { mutableStorage().lastReceived = newValue }
+    }
     /// Datagrams per second, sent and received: `perSecond()` for the rate, `history()` for a
     /// sparkline.
-    public var sendRate: RateMeter
-    public var receiveRate: RateMeter
-    public var recent: [RecentDatagram]
-    public var probe: ProbeSummary?
+    public var sendRate: RateMeter {
+        get { storage.sendRate }
+        set { mutableStorage().sendRate = newValue }
+    }
+    public var receiveRate: RateMeter {
+        get { storage.receiveRate }
+        set { mutableStorage().receiveRate = newValue }
+    }
+    public var recent: [RecentDatagram] {
+        get { storage.recent }
+        set { mutableStorage().recent = newValue }
+    }
+    public var probe: ProbeSummary? {
+        get { storage.probe }
+        set { mutableStorage().probe = newValue }
+    }
+    /// Counts the engine's changes to this association: two of its snapshots with the same
+    /// revision (and the same `recent`) show the same, which is what a screen needs to know to
+    /// skip drawing a frame.
+    public var revision: UInt64 {
+        get { storage.revision }
+        set { mutableStorage().revision = newValue }
+    }
 
     public var age: TimeInterval { (ended ?? Date()).timeIntervalSince(opened) }
     public var idle: TimeInterval {
@@ -99,8 +323,10 @@ public struct AssociationSnapshot: Sendable, Equatable {
     }
 
     public static func == (a: Self, b: Self) -> Bool {
-        a.id == b.id && a.state == b.state && a.counters == b.counters && a.rendezvous == b.rendezvous
-            && a.history.map(\.state) == b.history.map(\.state) && a.recent == b.recent && a.probe == b.probe
+        if a.storage === b.storage { return true }
+        return a.id == b.id && a.state == b.state && a.counters == b.counters && a.rendezvous == b.rendezvous
+            && a.history.count == b.history.count && zip(a.history, b.history).allSatisfy { $0.state == $1.state }
+            && a.recent == b.recent && a.probe == b.probe
     }
 }
 

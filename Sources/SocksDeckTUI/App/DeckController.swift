@@ -76,7 +76,7 @@ public final class DeckController {
         lastLayout = layout
         model.logRows = max(layout.panes[.log]?.inner.height ?? 1, 1)
         if let detail = layout.panes[.detail], let a = model.selectedAssociationSnapshot {
-            let lines = DetailPane.lines(
+            let lines = model.detailLines.lines(
                 for: a,
                 width: max(detail.inner.width, 1),
                 checks: model.checkResults[a.id] ?? [],

@@ -131,12 +131,10 @@ public enum DetailPane {
             return
         }
         let inner = rect.inner
-        let all = lines(
-            for: a,
-            width: max(inner.width, 1),
-            checks: model.checkResults[a.id] ?? [],
-            running: model.checksRunning[a.id]
-        )
+        let (width, checks, running) = (max(inner.width, 1), model.checkResults[a.id] ?? [], model.checksRunning[a.id])
+        let all =
+            model.detailLines.kept(for: a, width: width, checks: checks, running: running)
+            ?? lines(for: a, width: width, checks: checks, running: running)
         let first = min(max(model.detailScroll, 0), max(all.count - inner.height, 0))
         let below = all.count - first - inner.height
         var title = "\(PaneID.detail.title) #\(a.id.value) via \(a.serverName)"
