@@ -20,7 +20,7 @@ enum TestSockets {
                 (IPEndpoint(.v6(.loopback), port: port), SOCK_DGRAM),
             ]
             let sockets = others.map { socket($0.0.family.rawFamily, Int32($0.1.rawValue), 0) }
-            defer { sockets.forEach { close($0) } }
+            defer { for s in sockets { close(s) } }
             let ok = zip(others, sockets).allSatisfy { other, s in other.0.withSockaddr { bind(s, $0, $1) } == 0 }
             if ok { return port }
         }
