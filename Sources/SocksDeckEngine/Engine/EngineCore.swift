@@ -17,9 +17,12 @@ final class EngineCore: @unchecked Sendable {
     /// This engine's number among those writing one capture file (CaptureFile.registerEngine).
     let captureEngineNumber: Int
     private var nextID = 1
+    /// The one timer of every health probe.
+    private let probeClock: ProbeClock
 
     init(loop: EventLoop, eventLogCapacity: Int, capture: CaptureMode) {
         self.loop = loop
+        probeClock = ProbeClock(loop: loop)
         events = RingBuffer(capacity: eventLogCapacity)
         captureMode = capture
         if case .file(let file) = capture {
@@ -204,7 +207,7 @@ final class EngineCore: @unchecked Sendable {
         let probe = HealthProbe(target: target, interval: interval, associationID: id.value)
         association.replaceProbe(with: probe)
         // Nobody waits for a probe's datagram: no promise, and the payload written in place.
-        probe.start(on: loop) { [self] sequence in
+        probe.start(on: probeClock) { [self] sequence in
             self.send(id, to: .ip(target), payloadLength: HealthProbe.payloadLength, promise: nil) {
                 probe.writePayload(sequence, into: &$0)
             }

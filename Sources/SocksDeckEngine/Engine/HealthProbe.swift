@@ -25,11 +25,10 @@ final class HealthProbe: @unchecked Sendable {
     private var answered = 0
     private var lost = 0
     private var lastReply: Date?
-    /// The next probe's timer, and what sends it: a scheduled callback rather than a
-    /// RepeatedTask, which makes a promise, a future and a closure at every tick (a thousand
-    /// probes every second made that a tenth of the engine's CPU).
-    private var next: NIOScheduledCallback?
+    /// What sends a probe while it runs (nil when stopped), and which run this is: the clock
+    /// may still hold an entry of an earlier run.
     private var sendProbe: (@Sendable (UInt64) -> Void)?
+    private var run: UInt64 = 0
     /// Every RTT ever measured, counted into fixed buckets (for a Prometheus histogram).
     private var bucketCounts = [Int](repeating: 0, count: ProbeSummary.rttBucketBounds.count)
     private var rttSum = 0.0
@@ -43,33 +42,27 @@ final class HealthProbe: @unchecked Sendable {
 
     /// Starts sending; `send` sends the probe with that sequence number to the target through the
     /// association (its payload written by `writePayload`).
-    func start(on loop: EventLoop, send: @escaping @Sendable (UInt64) -> Void) {
+    func start(on clock: ProbeClock, send: @escaping @Sendable (UInt64) -> Void) {
         sendProbe = send
-        next = try? loop.assumeIsolated().scheduleCallback(in: .zero, handler: Tick(probe: self))
+        run &+= 1
+        clock.schedule(self, run: run, at: .now())
     }
 
     func stop() {
-        next?.cancel()
-        next = nil
         sendProbe = nil
+        run &+= 1
     }
 
-    /// One probe, then the next one `interval` later (after it, as a RepeatedTask would).
-    private func fire(on loop: some EventLoop) {
-        guard let sendProbe else { return }
+    /// Sends one probe of run `run`; false when that run has ended (so the clock drops it).
+    func fire(run: UInt64) -> Bool {
+        guard run == self.run, let sendProbe else { return false }
         expire(now: .now())
         sequence += 1
         outstanding[sequence] = .now()
         sent += 1
         sendProbe(sequence)
         // A probe stopped by its own send (the association failed) stays stopped.
-        guard self.sendProbe != nil else { return }
-        next = try? loop.assumeIsolated().scheduleCallback(in: interval, handler: Tick(probe: self))
-    }
-
-    private struct Tick: NIOScheduledCallbackHandler {
-        let probe: HealthProbe
-        func handleScheduledCallback(eventLoop: some EventLoop) { probe.fire(on: eventLoop) }
+        return run == self.run && self.sendProbe != nil
     }
 
     /// The probe's payload (`payloadLength` bytes): the magic, the association, the sequence.

@@ -1,0 +1,55 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import Socks5
+import Testing
+
+@testable import SocksDeckEngine
+
+/// One clock for every probe: each keeps its own interval, a stopped probe stops, and a
+/// restarted one does not run twice over. Bounds are loose (a real loop on a busy machine):
+/// what they catch is a probe firing never, after its stop, or at double rate.
+@Suite struct ProbeClockTests {
+    @Test func probesKeepTheirIntervalsAndStopWhenStopped() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = group.next()
+        let target = IPEndpoint(.v4(.loopback), port: 9)
+        let sends = NIOLockedValueBox([String: Int]())
+        let (clock, probes) = try await loop.submit { () -> (ProbeClock, [String: HealthProbe]) in
+            let clock = ProbeClock(loop: loop)
+            let probes = [
+                "fast": HealthProbe(target: target, interval: .milliseconds(20), associationID: 1),
+                "stopped": HealthProbe(target: target, interval: .milliseconds(20), associationID: 2),
+                "slow": HealthProbe(target: target, interval: .milliseconds(100), associationID: 3),
+                "restarted": HealthProbe(target: target, interval: .milliseconds(20), associationID: 4),
+            ]
+            for (name, probe) in probes {
+                probe.start(on: clock) { _ in sends.withLockedValue { $0[name, default: 0] += 1 } }
+            }
+            // Stopped and started again at once: its first run's entry must not fire too.
+            probes["restarted"]!.stop()
+            probes["restarted"]!.start(on: clock) { _ in sends.withLockedValue { $0["restarted", default: 0] += 1 } }
+            return (clock, probes)
+        }.get()
+        try await Task.sleep(for: .milliseconds(600))
+        let atStop = try await loop.submit {
+            probes["stopped"]!.stop()
+            return sends.withLockedValue { $0["stopped", default: 0] }
+        }.get()
+        try await Task.sleep(for: .milliseconds(300))
+        let counts = try await loop.submit {
+            for probe in probes.values { probe.stop() }
+            _ = clock
+            return sends.withLockedValue { $0 }
+        }.get()
+        let fast = counts["fast", default: 0]
+        let slow = counts["slow", default: 0]
+        #expect(fast >= 10 && fast <= 46, "fast: \(fast) in 900 ms at 20 ms")
+        #expect(slow >= 3 && slow <= 10, "slow: \(slow) in 900 ms at 100 ms")
+        #expect(fast > 2 * slow)
+        #expect(atStop >= 5 && counts["stopped"] == atStop, "stopped at \(atStop), then \(counts["stopped"] ?? 0)")
+        #expect(counts["restarted", default: 0] <= fast + 2, "restarted: \(counts["restarted"] ?? 0), fast \(fast)")
+        try await group.shutdownGracefully()
+    }
+}
