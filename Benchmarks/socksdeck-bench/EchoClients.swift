@@ -2,6 +2,7 @@ import CSocks5
 import Foundation
 import Socks5
 import Socks5CAPI
+import SocksDeckEngine
 
 #if canImport(Glibc)
 import Glibc
@@ -44,6 +45,31 @@ enum EchoClients {
                 )
             }
         }
+    }
+
+    /// The session engine's own echo path (`measureEcho`: the window kept on its event loop, each
+    /// echo sending the next, every datagram counted and recorded as the UI shows it). Its CPU is
+    /// the whole process's over the load (the loop's thread does the work; the caller waits).
+    static func engine(_ server: IPEndpoint, _ echo: IPEndpoint, _ run: EchoRun) async throws -> EchoResult {
+        let definition = ServerDefinition(name: "bench", host: "\(server.address)", port: server.port, echo: echo)
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [definition]))
+        let settled = try await engine.openAndWait(server: definition, timeout: .seconds(10))
+        guard settled.state == .associated else { throw BenchError("engine: association \(settled.state.name)") }
+        let cpu = CPUTime.process()
+        let measured = try await engine.measureEcho(
+            settled.id,
+            count: run.count,
+            window: run.window,
+            payloadLength: max(run.size, 24),
+            stall: .seconds(2)
+        )
+        let cpuNanoseconds = Double(CPUTime.process() - cpu)
+        await engine.shutdown()
+        return EchoResult(
+            rate: measured.echoesPerSecond,
+            clientMicroseconds: cpuNanoseconds / 1000 / Double(max(measured.echoed, 1)),
+            received: measured.echoed
+        )
     }
 
     /// The C API of socks5.h, as a C program calls it: socks5udp_associate, then

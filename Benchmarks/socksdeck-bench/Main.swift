@@ -106,11 +106,14 @@ import Glibc
                             }
                         }
                         let c = try EchoClients.cAPI(server, echo, run)
+                        let engine = try await EchoClients.engine(server, echo, run)
                         let py = try PySocksClient.echo(server, echo, run)
                         let direct = try EchoClients.direct(echo, run)
                         let unconnected = try EchoClients.directUnconnected(echo, run)
                         for (client, r) in [
-                            ("SocksDeck library (Swift)", library), ("SocksDeck C API", c), ("PySocks", py),
+                            ("SocksDeck library (Swift)", library), ("SocksDeck C API", c),
+                            ("SocksDeck engine", engine),
+                            ("PySocks", py),
                             ("no proxy (ceiling)", direct), ("no proxy, unconnected socket", unconnected),
                         ] {
                             rates.add(label, client, r.rate)

@@ -63,7 +63,11 @@ enum PySocksClient {
             Double($0)
         }
         guard p.terminationStatus == 0, fields.count == 2 else {
-            throw BenchError("PySocks \(mode) failed (is PySocks installed? pip install pysocks)")
+            // Python's traceback went to stderr above; an ImportError means PySocks is missing.
+            throw BenchError(
+                "PySocks \(mode) failed with status \(p.terminationStatus) (its error is above; "
+                    + "ModuleNotFoundError: pip install pysocks; ConnectionRefusedError: is the echo target up?)"
+            )
         }
         return EchoResult(rate: fields[0], clientMicroseconds: fields[1], received: 0)
     }

@@ -71,6 +71,8 @@ final class Association: @unchecked Sendable {
     var capturing: AssociationCaptureState?
     /// Requests of the protocol checks waiting for their replies (Exchange.swift).
     var exchanges: [PendingExchange] = []
+    /// The echo load running through this association, if any (EchoLoad.swift).
+    var echoLoad: EchoLoad?
     /// The figures of the last probe, once it stopped (by the user, or with the association):
     /// what was measured stays readable, and `watch` keeps counting it after a reconnect.
     private var stoppedProbe: ProbeSummary?
@@ -126,6 +128,7 @@ final class Association: @unchecked Sendable {
     /// Releases both sockets; the relay ends the association when the control connection goes.
     private func teardown() {
         stopProbe()
+        echoLoad?.finish()
         abandonExchanges()
         control?.close(promise: nil)
         data?.close(promise: nil)
@@ -219,6 +222,7 @@ final class Association: @unchecked Sendable {
         receiveRate.record(at: lastReceived!)
         recent.append(direction: .received, peer: sender, size: payload.count, firstBytes: payload, dropReason: nil)
         probe?.receive(from: sender, payload: payload)
+        echoLoad?.receive(payload: payload)
         offerToExchanges(from: sender, payload: payload)
     }
 

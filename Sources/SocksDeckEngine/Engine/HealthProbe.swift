@@ -11,7 +11,7 @@ import Glibc
 /// Confined to the engine's event loop, like its association.
 final class HealthProbe: @unchecked Sendable {
     static let magic: [UInt8] = Array("SDPROBE1".utf8)
-    static let payloadLength = 8 + 8 + 8
+    static let payloadLength = TaggedPayload.headerLength
 
     let target: IPEndpoint
     let interval: TimeAmount
@@ -67,27 +67,22 @@ final class HealthProbe: @unchecked Sendable {
 
     /// The probe's payload (`payloadLength` bytes): the magic, the association, the sequence.
     func writePayload(_ seq: UInt64, into buffer: inout ByteBuffer) {
-        buffer.writeBytes(Self.magic)
-        buffer.writeInteger(UInt64(associationID))
-        buffer.writeInteger(seq)
+        TaggedPayload.write(
+            magic: Self.magic,
+            association: associationID,
+            sequence: seq,
+            length: Self.payloadLength,
+            into: &buffer
+        )
     }
 
     /// Every datagram the association receives passes here; probe echoes are recognised by their
     /// prefix and association.
     func receive(from sender: SOCKSAddress, payload: ByteBufferView) {
-        guard payload.count == Self.payloadLength else { return }
-        // Read in place from the contiguous bytes: every datagram passes here, and iterating a
-        // ByteBufferView element by element allocates in unoptimised builds.
-        let fields = payload.withContiguousStorageIfAvailable { bytes -> (UInt64, UInt64)? in
-            let raw = UnsafeRawBufferPointer(bytes)
-            guard Self.magic.withUnsafeBytes({ memcmp($0.baseAddress!, raw.baseAddress!, 8) == 0 }) else { return nil }
-            return (
-                UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)),
-                UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: 16, as: UInt64.self))
-            )
-        }
-        guard let (id, seq) = fields ?? nil else { return }
-        guard id == UInt64(associationID), let start = outstanding.removeValue(forKey: seq) else { return }
+        guard payload.count == Self.payloadLength,
+            let seq = TaggedPayload.sequence(in: payload, magic: Self.magic, association: associationID),
+            let start = outstanding.removeValue(forKey: seq)
+        else { return }
         answered += 1
         lastReply = Date()
         let milliseconds = Double((NIODeadline.now() - start).nanoseconds) / 1_000_000

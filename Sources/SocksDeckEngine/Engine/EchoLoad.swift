@@ -1,0 +1,190 @@
+import Foundation
+import NIOCore
+import Socks5
+
+/// What an echo load measured: how many datagrams went through the relay to the echo target
+/// and back, and how fast.
+public struct EchoMeasurement: Sendable, Equatable {
+    public var sent: Int
+    public var echoed: Int
+    public var seconds: Double
+    /// Sent and never echoed (lost, or still on their way when the load gave up).
+    public var lost: Int { sent - echoed }
+    public var echoesPerSecond: Double { seconds > 0 ? Double(echoed) / seconds : 0 }
+}
+
+/// `count` datagrams of `payloadLength` bytes to an echo target with `window` in flight: each echo
+/// sends the next. It ends when every datagram is echoed, when no echo came for `stall` (the rest
+/// count as lost), or with the association. Confined to the engine's event loop.
+final class EchoLoad {
+    static let magic: [UInt8] = Array("SDLOAD01".utf8)
+
+    let target: IPEndpoint
+    private let count: Int
+    private let window: Int
+    let payloadLength: Int
+    private let associationID: Int
+    private let stall: TimeAmount
+    private var sent = 0
+    private var echoed = 0
+    /// The sequence numbers in flight: an echo counts once, and only if it was sent.
+    private var inFlight = Set<UInt64>()
+    private let started = NIODeadline.now()
+    private var lastEcho = NIODeadline.now()
+    private var watchdog: Scheduled<Void>?
+    private let done: EventLoopPromise<EchoMeasurement>
+    private var sendOne: ((UInt64) -> Void)?
+
+    init(
+        target: IPEndpoint,
+        count: Int,
+        window: Int,
+        payloadLength: Int,
+        stall: TimeAmount,
+        association: Int,
+        done: EventLoopPromise<EchoMeasurement>
+    ) {
+        self.target = target
+        self.count = count
+        self.window = window
+        self.payloadLength = payloadLength
+        self.stall = stall
+        self.associationID = association
+        self.done = done
+        inFlight.reserveCapacity(window)
+    }
+
+    func start(on loop: EventLoop, send: @escaping (UInt64) -> Void) {
+        sendOne = send
+        while sent < min(window, count), sendOne != nil { sendNext() }
+        watch(loop)
+    }
+
+    func writePayload(_ sequence: UInt64, into buffer: inout ByteBuffer) {
+        TaggedPayload.write(
+            magic: Self.magic,
+            association: associationID,
+            sequence: sequence,
+            length: payloadLength,
+            into: &buffer
+        )
+    }
+
+    /// Every datagram the association receives passes here.
+    func receive(payload: ByteBufferView) {
+        guard payload.count == payloadLength,
+            let seq = TaggedPayload.sequence(in: payload, magic: Self.magic, association: associationID),
+            inFlight.remove(seq) != nil
+        else { return }
+        echoed += 1
+        lastEcho = .now()
+        if sent < count {
+            sendNext()
+        } else if inFlight.isEmpty {
+            finish()
+        }
+    }
+
+    /// Ends the load (the association ended, or it stalled), with what it measured so far.
+    func finish() {
+        guard sendOne != nil else { return }
+        sendOne = nil
+        watchdog?.cancel()
+        let seconds = Double((lastEcho - started).nanoseconds) / 1e9
+        done.succeed(EchoMeasurement(sent: sent, echoed: echoed, seconds: echoed == 0 ? 0 : seconds))
+    }
+
+    private func sendNext() {
+        sent += 1
+        let seq = UInt64(sent)
+        inFlight.insert(seq)
+        sendOne?(seq)
+    }
+
+    private func watch(_ loop: EventLoop) {
+        guard sendOne != nil else { return }
+        watchdog = loop.assumeIsolated().scheduleTask(in: stall) { [self] in
+            if NIODeadline.now() - lastEcho >= stall { finish() } else { watch(loop) }
+        }
+    }
+}
+
+extension EngineCore {
+    func startEchoLoad(
+        _ id: AssociationID,
+        target: IPEndpoint?,
+        count: Int,
+        window: Int,
+        payloadLength: Int,
+        stall: TimeAmount
+    ) -> Result<EventLoopFuture<EchoMeasurement>, EngineError> {
+        guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
+        guard association.state == .associated else {
+            return .failure(.notAssociated(id, state: association.state.name))
+        }
+        guard let target = target ?? association.server.echo else {
+            return .failure(.invalidArgument("server '\(association.server.name)' has no echo target: give one"))
+        }
+        guard association.echoLoad == nil else {
+            return .failure(.invalidArgument("association \(id) is already running an echo load"))
+        }
+        let promise = loop.makePromise(of: EchoMeasurement.self)
+        let load = EchoLoad(
+            target: target,
+            count: count,
+            window: window,
+            payloadLength: payloadLength,
+            stall: stall,
+            association: id.value,
+            done: promise
+        )
+        association.echoLoad = load
+        promise.futureResult.whenComplete { _ in association.echoLoad = nil }
+        // Nobody waits for each datagram: no promise, and the payload written in place.
+        load.start(on: loop) { [self] sequence in
+            let failed = send(id, to: .ip(target), payloadLength: payloadLength, promise: nil) {
+                load.writePayload(sequence, into: &$0)
+            }
+            if failed != nil { load.finish() }
+        }
+        return .success(promise.futureResult)
+    }
+}
+
+extension SessionEngine {
+    /// Sends `count` datagrams of `payloadLength` bytes (at least 24) through the association to
+    /// an echo target (the server's configured one by default), `window` at a time, each echo
+    /// sending the next, and says how many came back and how fast: what the relay carries.
+    /// Gives up when no echo came for `stall`. One load per association at a time.
+    public func measureEcho(
+        _ id: AssociationID,
+        to target: IPEndpoint? = nil,
+        count: Int,
+        window: Int = 32,
+        payloadLength: Int = 64,
+        stall: Duration = .seconds(1)
+    ) async throws(EngineError) -> EchoMeasurement {
+        guard count >= 1 else { throw .invalidArgument("count must be at least 1") }
+        guard window >= 1 else { throw .invalidArgument("window must be at least 1") }
+        guard payloadLength >= TaggedPayload.headerLength else {
+            throw .invalidArgument("payload must be at least \(TaggedPayload.headerLength) bytes (it carries a tag)")
+        }
+        let core = self.core
+        let stallTime = TimeAmount.nanoseconds(Self.nanoseconds(stall))
+        let started = try await onLoop {
+            core.startEchoLoad(
+                id,
+                target: target,
+                count: count,
+                window: window,
+                payloadLength: payloadLength,
+                stall: stallTime
+            )
+        }
+        switch started {
+        case .success(let future):
+            do { return try await future.get() } catch { throw .shutDown }
+        case .failure(let error): throw error
+        }
+    }
+}
