@@ -23,6 +23,17 @@ struct EchoResult {
     /// The client's CPU (user+system) per echoed datagram (one send and one receive), in µs.
     var clientMicroseconds: Double
     var received: Int
+    /// Times the client went to sleep waiting (voluntary context switches) per echoed datagram:
+    /// what most of a client's CPU goes to when the relay, not the client, sets the pace.
+    var sleepsPerDatagram: Double? = nil
+}
+
+/// Voluntary context switches so far: of the calling thread, or of the whole process.
+func voluntarySwitches(thread: Bool) -> Int {
+    var usage = rusage()
+    // RUSAGE_THREAD (1) is Linux's, behind _GNU_SOURCE, which Swift's Glibc does not define.
+    getrusage(thread ? 1 : RUSAGE_SELF.rawValue, &usage)
+    return usage.ru_nvcsw
 }
 
 /// The clients measured. Each runs the same loop: fill the window, then send one more for every
@@ -56,6 +67,7 @@ enum EchoClients {
         let settled = try await engine.openAndWait(server: definition, timeout: .seconds(10))
         guard settled.state == .associated else { throw BenchError("engine: association \(settled.state.name)") }
         let cpu = CPUTime.process()
+        let switches = voluntarySwitches(thread: false)
         let measured = try await engine.measureEcho(
             settled.id,
             count: run.count,
@@ -68,7 +80,8 @@ enum EchoClients {
         return EchoResult(
             rate: measured.echoesPerSecond,
             clientMicroseconds: cpuNanoseconds / 1000 / Double(max(measured.echoed, 1)),
-            received: measured.echoed
+            received: measured.echoed,
+            sleepsPerDatagram: Double(voluntarySwitches(thread: false) - switches) / Double(max(measured.echoed, 1))
         )
     }
 
@@ -159,6 +172,7 @@ enum EchoClients {
         var sent = 0
         var received = 0
         let cpu = CPUTime.thread()
+        let switches = voluntarySwitches(thread: true)
         let start = Date()
         while sent < min(run.window, run.count) {
             try send()
@@ -177,7 +191,8 @@ enum EchoClients {
         return EchoResult(
             rate: Double(received) / seconds,
             clientMicroseconds: cpuNanoseconds / 1000 / Double(max(received, 1)),
-            received: received
+            received: received,
+            sleepsPerDatagram: Double(voluntarySwitches(thread: true) - switches) / Double(max(received, 1))
         )
     }
 

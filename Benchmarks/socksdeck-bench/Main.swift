@@ -84,6 +84,7 @@ import Glibc
             var rates = ResultTable("echo, datagrams/s")
             var cpu = ResultTable("client CPU, µs per datagram")
             var serverCPU = ResultTable("server CPU, µs per datagram")
+            var sleeps = ResultTable("client sleeps (voluntary context switches) per datagram")
             for size in [64, 1200] {
                 for window in [1, 32] {
                     // Ping-pong waits a round trip per datagram: fewer of them keep it short.
@@ -118,6 +119,7 @@ import Glibc
                         ] {
                             rates.add(label, client, r.rate)
                             cpu.add(label, client, r.clientMicroseconds)
+                            if let s = r.sleepsPerDatagram { sleeps.add(label, client, s) }
                         }
                         if !serverPIDs.isEmpty {
                             serverCPU.add(
@@ -131,6 +133,7 @@ import Glibc
             }
             print(rates.markdown)
             print(cpu.markdown)
+            print(sleeps.markdown)
             if !serverPIDs.isEmpty { print(serverCPU.markdown) }
             for label in ["ping-pong, 64 B", "32 in flight, 64 B", "32 in flight, 1200 B"] {
                 if let ours = cpu.median(label, "SocksDeck library (Swift)"),
