@@ -17,7 +17,7 @@ swift package --allow-writing-to-directory "$out" generate-manual --output-direc
 swift package --allow-writing-to-directory "$out" generate-documentation --target Socks5 \
   --output-path "$out/Socks5.doccarchive" --disable-indexing
 # What was generated must describe every subcommand.
-for sub in ui servers associate send probe watch serve decode getserv; do
+for sub in ui servers associate send probe load watch serve decode getserv; do
   grep -q "$sub" "$out/man/socksdeck.1" || { echo "the manual lacks '$sub'" >&2; exit 1; }
   grep -q "$sub" "$out/completions/socksdeck.bash" || { echo "the bash completions lack '$sub'" >&2; exit 1; }
 done

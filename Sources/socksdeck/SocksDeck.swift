@@ -26,7 +26,7 @@ struct SocksDeck: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             TUICommand.self, ServersCommand.self, AssociateCommand.self, SendCommand.self, CheckCommand.self,
-            ProbeCommand.self,
+            ProbeCommand.self, LoadCommand.self,
             WatchCommand.self, ServeCommand.self, DecodeCommand.self, GetservCommand.self,
         ],
         defaultSubcommand: TUICommand.self

@@ -118,6 +118,34 @@ import Testing
         #expect(r.output.contains("received 0"))
     }
 
+    @Test func loadCountsEveryEchoAndSaysHowFast() throws {
+        let peers = try TestPeers.shared()
+        let dante = "127.0.0.1:\(peers.danteNoAuth.port)"
+        let r = try Self.run(["load", dante, "127.0.0.1:\(peers.echo.port)", "--count", "500", "--size", "200"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("500 sent, 500 echoed, 0 lost (0.0 %)"))
+        #expect(r.output.contains("echoes/s over") && r.output.contains("32 in flight, 200-byte datagrams"))
+        let json = try Self.run(["load", dante, "[::1]:\(peers.echo.port)", "--count", "50", "--window", "4", "--json"])
+        #expect(json.status == 0, "\(json.output)")
+        let object = try #require(Self.jsonLines(json.output).first)
+        #expect(object["sent"] as? Int == 50 && object["echoed"] as? Int == 50 && object["lost"] as? Int == 0)
+        #expect(object["window"] as? Int == 4 && object["target"] as? String == "[::1]:\(peers.echo.port)")
+    }
+
+    @Test func loadToASilentTargetExitsThreeAndANameIsRefused() throws {
+        let peers = try TestPeers.shared()
+        let dante = "127.0.0.1:\(peers.danteNoAuth.port)"
+        let silent = try Self.run([
+            "load", dante, "127.0.0.1:\(peers.closedPort)", "--count", "100", "--window", "8", "--stall", "200",
+        ])
+        #expect(silent.status == 3, "\(silent.output)")
+        #expect(silent.output.contains("8 sent, 0 echoed, 8 lost") && silent.output.contains("did not come back"))
+        let name = try Self.run(["load", dante, "localhost:7"])
+        #expect(name.status == 64 && name.output.contains("a load needs an IP address"), "\(name.output)")
+        let noEcho = try Self.run(["load", dante])
+        #expect(noEcho.status == 64 && noEcho.output.contains("has no echo target configured"), "\(noEcho.output)")
+    }
+
     @Test func serversListsTheConfigurationWithoutPasswords() throws {
         let config = try Self.writeConfig(
             """
@@ -304,7 +332,7 @@ import Testing
     func completionScriptsCoverEverySubcommand(shell: String) throws {
         let r = try CLITests.run(["--generate-completion-script", shell])
         #expect(r.status == 0)
-        for sub in ["ui", "servers", "associate", "send", "probe", "watch", "serve", "decode", "getserv"] {
+        for sub in ["ui", "servers", "associate", "send", "probe", "load", "watch", "serve", "decode", "getserv"] {
             #expect(r.output.contains(sub), "\(shell): \(sub)")
         }
     }
