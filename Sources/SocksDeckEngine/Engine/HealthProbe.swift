@@ -45,7 +45,7 @@ final class HealthProbe: @unchecked Sendable {
     func start(on clock: ProbeClock, send: @escaping @Sendable (UInt64) -> Void) {
         sendProbe = send
         run &+= 1
-        clock.schedule(self, run: run, at: .now())
+        clock.start(self, run: run)
     }
 
     func stop() {
