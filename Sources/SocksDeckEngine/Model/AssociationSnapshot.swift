@@ -72,7 +72,8 @@ public struct ProbeSummary: Sendable, Equatable, Codable {
 /// struct of twenty reference-counted fields cost twenty atomic retains per copy, the largest
 /// share of the UI's CPU. Now a copy is one retain; a change copies the box first if it is shared.
 public struct AssociationSnapshot: Sendable, Equatable {
-    private final class Storage: @unchecked Sendable {
+    /// The fields, a plain struct: the box holds one, and copying the box copies it.
+    private struct Fields {
         var id: AssociationID
         var serverName: String
         var serverAddress: String
@@ -94,85 +95,18 @@ public struct AssociationSnapshot: Sendable, Equatable {
         var recent: [RecentDatagram]
         var probe: ProbeSummary?
         var revision: UInt64
+    }
 
-        init(
-            id: AssociationID,
-            serverName: String,
-            serverAddress: String,
-            requestedFamily: AddressFamily,
-            state: ControlConnectionState,
-            history: [(state: String, since: Date)],
-            controlLocal: String?,
-            controlRemote: String?,
-            rendezvous: RendezvousAddress?,
-            dataSocketLocal: String?,
-            declared: SOCKSAddress? = nil,
-            counters: DatagramCounters,
-            opened: Date,
-            ended: Date?,
-            lastSent: Date?,
-            lastReceived: Date?,
-            sendRate: RateMeter,
-            receiveRate: RateMeter,
-            recent: [RecentDatagram],
-            probe: ProbeSummary?,
-            revision: UInt64 = 0
-        ) {
-            self.id = id
-            self.serverName = serverName
-            self.serverAddress = serverAddress
-            self.requestedFamily = requestedFamily
-            self.state = state
-            self.history = history
-            self.controlLocal = controlLocal
-            self.controlRemote = controlRemote
-            self.rendezvous = rendezvous
-            self.dataSocketLocal = dataSocketLocal
-            self.declared = declared
-            self.counters = counters
-            self.opened = opened
-            self.ended = ended
-            self.lastSent = lastSent
-            self.lastReceived = lastReceived
-            self.sendRate = sendRate
-            self.receiveRate = receiveRate
-            self.recent = recent
-            self.probe = probe
-            self.revision = revision
-        }
-
-        func copy() -> Storage {
-            Storage(
-                id: id,
-                serverName: serverName,
-                serverAddress: serverAddress,
-                requestedFamily: requestedFamily,
-                state: state,
-                history: history,
-                controlLocal: controlLocal,
-                controlRemote: controlRemote,
-                rendezvous: rendezvous,
-                dataSocketLocal: dataSocketLocal,
-                declared: declared,
-                counters: counters,
-                opened: opened,
-                ended: ended,
-                lastSent: lastSent,
-                lastReceived: lastReceived,
-                sendRate: sendRate,
-                receiveRate: receiveRate,
-                recent: recent,
-                probe: probe,
-                revision: revision
-            )
-        }
+    private final class Storage: @unchecked Sendable {
+        var fields: Fields
+        init(_ fields: Fields) { self.fields = fields }
     }
 
     /// Shared between copies; only ever changed when this value holds the one reference.
     private var storage: Storage
 
     private mutating func mutableStorage() -> Storage {
-        if !isKnownUniquelyReferenced(&storage) { storage = storage.copy() }
+        if !isKnownUniquelyReferenced(&storage) { storage = Storage(storage.fields) }
         return storage
     }
 
@@ -200,120 +134,122 @@ public struct AssociationSnapshot: Sendable, Equatable {
         revision: UInt64 = 0
     ) {
         storage = Storage(
-            id: id,
-            serverName: serverName,
-            serverAddress: serverAddress,
-            requestedFamily: requestedFamily,
-            state: state,
-            history: history,
-            controlLocal: controlLocal,
-            controlRemote: controlRemote,
-            rendezvous: rendezvous,
-            dataSocketLocal: dataSocketLocal,
-            declared: declared,
-            counters: counters,
-            opened: opened,
-            ended: ended,
-            lastSent: lastSent,
-            lastReceived: lastReceived,
-            sendRate: sendRate,
-            receiveRate: receiveRate,
-            recent: recent,
-            probe: probe,
-            revision: revision
+            Fields(
+                id: id,
+                serverName: serverName,
+                serverAddress: serverAddress,
+                requestedFamily: requestedFamily,
+                state: state,
+                history: history,
+                controlLocal: controlLocal,
+                controlRemote: controlRemote,
+                rendezvous: rendezvous,
+                dataSocketLocal: dataSocketLocal,
+                declared: declared,
+                counters: counters,
+                opened: opened,
+                ended: ended,
+                lastSent: lastSent,
+                lastReceived: lastReceived,
+                sendRate: sendRate,
+                receiveRate: receiveRate,
+                recent: recent,
+                probe: probe,
+                revision: revision
+            )
         )
     }
 
     public var id: AssociationID {
-        get { storage.id }
-        set { mutableStorage().id = newValue }
+        get { storage.fields.id }
+        set { mutableStorage().fields.id = newValue }
     }
     public var serverName: String {
-        get { storage.serverName }
-        set { mutableStorage().serverName = newValue }
+        get { storage.fields.serverName }
+        set { mutableStorage().fields.serverName = newValue }
     }
     public var serverAddress: String {
-        get { storage.serverAddress }
-        set { mutableStorage().serverAddress = newValue }
+        get { storage.fields.serverAddress }
+        set { mutableStorage().fields.serverAddress = newValue }
     }
     public var requestedFamily: AddressFamily {
-        get { storage.requestedFamily }
-        set { mutableStorage().requestedFamily = newValue }
+        get { storage.fields.requestedFamily }
+        set { mutableStorage().fields.requestedFamily = newValue }
     }
     public var state: ControlConnectionState {
-        get { storage.state }
-        set { mutableStorage().state = newValue }
+        get { storage.fields.state }
+        set { mutableStorage().fields.state = newValue }
     }
     /// Each state with the time it was entered.
     public var history: [(state: String, since: Date)] {
-        get { storage.history }
-        set { mutableStorage().history = newValue }
+        get { storage.fields.history }
+        set { mutableStorage().fields.history = newValue }
     }
     public var controlLocal: String? {
-        get { storage.controlLocal }
-        set { mutableStorage().controlLocal = newValue }
+        get { storage.fields.controlLocal }
+        set { mutableStorage().fields.controlLocal = newValue }
     }
     public var controlRemote: String? {
-        get { storage.controlRemote }
-        set { mutableStorage().controlRemote = newValue }
+        get { storage.fields.controlRemote }
+        set { mutableStorage().fields.controlRemote = newValue }
     }
     public var rendezvous: RendezvousAddress? {
-        get { storage.rendezvous }
-        set { mutableStorage().rendezvous = newValue }
+        get { storage.fields.rendezvous }
+        set { mutableStorage().fields.rendezvous = newValue }
     }
     public var dataSocketLocal: String? {
-        get { storage.dataSocketLocal }
-        set { mutableStorage().dataSocketLocal = newValue }
+        get { storage.fields.dataSocketLocal }
+        set { mutableStorage().fields.dataSocketLocal = newValue }
     }
     /// What the UDP ASSOCIATE request declared as DST.ADDR:DST.PORT.
     public var declared: SOCKSAddress? {
-        get { storage.declared }
-        set { mutableStorage().declared = newValue }
+        get { storage.fields.declared }
+        set { mutableStorage().fields.declared = newValue }
     }
     public var counters: DatagramCounters {
-        get { storage.counters }
-        set { mutableStorage().counters = newValue }
+        get { storage.fields.counters }
+        set { mutableStorage().fields.counters = newValue }
     }
     public var opened: Date {
-        get { storage.opened }
-        set { mutableStorage().opened = newValue }
+        get { storage.fields.opened }
+        set { mutableStorage().fields.opened = newValue }
     }
     public var ended: Date? {
-        get { storage.ended }
-        set { mutableStorage().ended = newValue }
+        get { storage.fields.ended }
+        set { mutableStorage().fields.ended = newValue }
     }
     public var lastSent: Date? {
-        get { storage.lastSent }
-        set { mutableStorage().lastSent = newValue }
+        get { storage.fields.lastSent }
+        set { mutableStorage().fields.lastSent = newValue }
     }
     public var lastReceived: Date? {
-        get { storage.lastReceived }
-        set { mutableStorage().lastReceived = newValue }
+        get { storage.fields.lastReceived }
+        set { mutableStorage().fields.lastReceived = newValue }
     }
     /// Datagrams per second, sent and received: `perSecond()` for the rate, `history()` for a
     /// sparkline.
     public var sendRate: RateMeter {
-        get { storage.sendRate }
-        set { mutableStorage().sendRate = newValue }
+        get { storage.fields.sendRate }
+        set { mutableStorage().fields.sendRate = newValue }
     }
     public var receiveRate: RateMeter {
-        get { storage.receiveRate }
-        set { mutableStorage().receiveRate = newValue }
+        get { storage.fields.receiveRate }
+        set { mutableStorage().fields.receiveRate = newValue }
     }
     public var recent: [RecentDatagram] {
-        get { storage.recent }
-        set { mutableStorage().recent = newValue }
+        get { storage.fields.recent }
+        set { mutableStorage().fields.recent = newValue }
     }
     public var probe: ProbeSummary? {
-        get { storage.probe }
-        set { mutableStorage().probe = newValue }
+        get { storage.fields.probe }
+        set { mutableStorage().fields.probe = newValue }
     }
     /// Counts the engine's changes to this association: two of its snapshots with the same
     /// revision (and the same `recent`) show the same, which is what a screen needs to know to
     /// skip drawing a frame.
     public var revision: UInt64 {
-        get { storage.revision }
-        set { mutableStorage().revision = newValue }
+        get { storage.fields.revision }
+        set { mutableStorage().fields.revision = newValue }
     }
 
     public var age: TimeInterval { (ended ?? Date()).timeIntervalSince(opened) }

@@ -8,13 +8,9 @@ import Testing
 /// stall time with the window lost, and bad arguments are refused in words.
 @Suite struct EchoLoadTests {
     static func associated(_ peers: TestPeers) async throws -> (SessionEngine, AssociationID) {
-        let server = ServerDefinition(
-            name: "dante",
-            host: "127.0.0.1",
-            port: peers.danteNoAuth.port,
-            echo: peers.echo.endpoint(.ipv4)
-        )
-        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        let configuration = SessionEngineTests.configuration(peers)
+        let server = try #require(configuration.server(named: "dante"))
+        let engine = SessionEngine(configuration: configuration)
         let settled = try await engine.openAndWait(server: server, timeout: .seconds(5))
         try #require(settled.state == .associated, "\(settled.state)")
         return (engine, settled.id)

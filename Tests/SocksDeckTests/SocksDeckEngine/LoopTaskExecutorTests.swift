@@ -9,13 +9,9 @@ import Testing
 @Suite struct LoopTaskExecutorTests {
     @Test(.timeLimit(.minutes(1))) func aCallerOnTheLoopStaysThereThroughOpenSendAndClose() async throws {
         let peers = try TestPeers.shared()
-        let server = ServerDefinition(
-            name: "dante",
-            host: "127.0.0.1",
-            port: peers.danteNoAuth.port,
-            echo: peers.echo.endpoint(.ipv4)
-        )
-        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        let configuration = SessionEngineTests.configuration(peers)
+        let server = try #require(configuration.server(named: "dante"))
+        let engine = SessionEngine(configuration: configuration)
         #expect(!engine.core.loop.inEventLoop)
         let onLoopThroughout = try await engine.runOnLoop { () async throws -> Bool in
             var onLoop = engine.core.loop.inEventLoop
@@ -35,8 +31,9 @@ import Testing
 
     @Test(.timeLimit(.minutes(1))) func shuttingDownFromTheLoopCarriesOnOffIt() async throws {
         let peers = try TestPeers.shared()
-        let server = ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port)
-        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        let configuration = SessionEngineTests.configuration(peers)
+        let server = try #require(configuration.server(named: "dante"))
+        let engine = SessionEngine(configuration: configuration)
         let afterShutdown = try await engine.runOnLoop { () async throws -> (Bool, EngineError?) in
             let settled = try await engine.openAndWait(server: server, timeout: .seconds(5))
             #expect(settled.state == .associated, "\(settled.state)")
