@@ -40,18 +40,31 @@ static inline void cn_mouse_on(void) {
     mouseinterval(0);
 }
 static inline int cn_key_mouse(void) { return KEY_MOUSE; }
-/* The pending mouse event: 1 a left press or click, 4 wheel up, 5 wheel down, 0 anything else;
- * -1 when there is none. */
-static inline int cn_get_mouse(int *y, int *x) {
+/* Every mouse event ncurses holds after a KEY_MOUSE, oldest first, at most `capacity`.
+ * A press and its release that come in one read (a busy frame, a slow link) give one KEY_MOUSE
+ * and two events, and getmouse hands out the newest first: reading one event per KEY_MOUSE
+ * lost the press. Kinds: 1 a left press or click, 4 wheel up, 5 wheel down, 0 anything else.
+ * Returns how many were written. */
+static inline int cn_get_mouse_events(int *kinds, int *ys, int *xs, int capacity) {
     MEVENT event;
-    if (getmouse(&event) != OK) return -1;
-    *y = event.y;
-    *x = event.x;
-    if (event.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) return 1;
-    if (event.bstate & BUTTON4_PRESSED) return 4;
+    int count = 0;
+    while (count < capacity && getmouse(&event) == OK) {
+        int kind = 0;
+        if (event.bstate & (BUTTON1_PRESSED | BUTTON1_CLICKED)) kind = 1;
+        else if (event.bstate & BUTTON4_PRESSED) kind = 4;
 #ifdef BUTTON5_PRESSED
-    if (event.bstate & BUTTON5_PRESSED) return 5;
+        else if (event.bstate & BUTTON5_PRESSED) kind = 5;
 #endif
-    return 0;
+        kinds[count] = kind;
+        ys[count] = event.y;
+        xs[count] = event.x;
+        count++;
+    }
+    for (int i = 0, j = count - 1; i < j; i++, j--) {
+        int k = kinds[i], y = ys[i], x = xs[i];
+        kinds[i] = kinds[j]; ys[i] = ys[j]; xs[i] = xs[j];
+        kinds[j] = k; ys[j] = y; xs[j] = x;
+    }
+    return count;
 }
 #endif

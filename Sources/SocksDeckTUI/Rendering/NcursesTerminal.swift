@@ -12,6 +12,8 @@ public final class NcursesTerminal: Canvas {
     public private(set) var width = 0
     private var pairs: [Role: attr_t] = [:]
     private(set) var colorAvailable = false
+    /// Mouse events that came in one run with the one returned; handed out before reading more.
+    private var queued: [Key] = []
 
     /// Starts curses. Fails (with a sentence) when there is no usable terminal.
     /// `colors` false keeps every theme to attributes only (--no-color, NO_COLOR).
@@ -100,6 +102,7 @@ public final class NcursesTerminal: Canvas {
 
     /// The next key, waiting at most the frame time (100 ms); nil when none came.
     public func nextKey() -> Key? {
+        if !queued.isEmpty { return queued.removeFirst() }
         var ch: wint_t = 0
         let rc = get_wch(&ch)
         if rc == ERR { return nil }
@@ -118,14 +121,8 @@ public final class NcursesTerminal: Canvas {
             case KEY_ENTER: return .enter
             case KEY_DC: return .delete
             case cn_key_mouse():
-                var y: Int32 = 0
-                var x: Int32 = 0
-                switch cn_get_mouse(&y, &x) {
-                case 1: return .mouse(MouseEvent(.click, y: Int(y), x: Int(x)))
-                case 4: return .mouse(MouseEvent(.wheelUp, y: Int(y), x: Int(x)))
-                case 5: return .mouse(MouseEvent(.wheelDown, y: Int(y), x: Int(x)))
-                default: return nil
-                }
+                queued += Self.mouseEvents()
+                return queued.isEmpty ? nil : queued.removeFirst()
             case cn_key_resize():
                 updateSize()
                 return .resize
@@ -145,6 +142,25 @@ public final class NcursesTerminal: Canvas {
             guard ch >= 0x20, !(0x7F..<0xA0).contains(ch) else { return nil }
             guard let scalar = Unicode.Scalar(UInt32(ch)) else { return nil }
             return .character(Character(scalar))
+        }
+    }
+
+    /// The presses and wheel turns of one KEY_MOUSE, oldest first; releases and moves are left out.
+    private static func mouseEvents() -> [Key] {
+        let capacity: Int32 = 16
+        var kinds = [Int32](repeating: 0, count: Int(capacity))
+        var ys = kinds
+        var xs = kinds
+        let count = Int(cn_get_mouse_events(&kinds, &ys, &xs, capacity))
+        return (0..<count).compactMap { i in
+            let kind: MouseEvent.Kind? =
+                switch kinds[i] {
+                case 1: .click
+                case 4: .wheelUp
+                case 5: .wheelDown
+                default: nil
+                }
+            return kind.map { .mouse(MouseEvent($0, y: Int(ys[i]), x: Int(xs[i]))) }
         }
     }
 

@@ -79,6 +79,13 @@ final class TmuxSession {
         return Int32(out.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
+    /// The pid of socksdeck itself, the child of the pane's shell; nil once it has ended.
+    var programPID: Int32? {
+        guard let shell = panePID else { return nil }
+        let children = (try? runToCompletion("/usr/bin/pgrep", ["-P", "\(shell)", "socksdeck"]).output) ?? ""
+        return children.split(separator: "\n").first.flatMap { Int32($0) }
+    }
+
     func kill() {
         _ = try? runToCompletion(tmux, ["-L", Self.socketName, "kill-session", "-t", name])
     }

@@ -176,6 +176,28 @@ import Testing
         t.send("q")
     }
 
+    /// A click typed while the UI is busy (a slow frame, a slow link) arrives with its release
+    /// and the next key in one read; ncurses parsed that run as one and dropped the press, so
+    /// Enter opened the server that had been selected before. Stopping the program queues them.
+    @Test func aClickQueuedWithItsReleaseAndTheNextKeyIsKept() throws {
+        let t = try TmuxSession(
+            arguments: ["--demo"],
+            environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")]
+        )
+        defer { t.kill() }
+        #expect(t.waitFor("demo-nowhere").found)
+        let pid = try #require(t.programPID)
+        kill(pid, SIGSTOP)
+        t.click(y: 5, x: 5)  // demo-no-udp
+        t.click(y: 4, x: 5)  // demo-auth: the later click wins
+        t.send("Enter")
+        usleep(300_000)
+        kill(pid, SIGCONT)
+        let opened = t.waitFor("#1 associated through demo-auth")
+        #expect(opened.found, "\(opened.screen)")
+        t.send("q")
+    }
+
     /// The demo shows the checks offline: c runs DNS against the demo's resolver (prefilled), N the
     /// NAT test against its STUN server on 127.0.0.1/127.0.0.2; both land in the Detail pane.
     @Test func theDemoShowsDNSAndNATResultsOffline() throws {
@@ -317,9 +339,7 @@ import Testing
         )
         defer { t.kill() }
         #expect(t.waitFor("demo-nowhere").found)
-        let shell = try #require(t.panePID)
-        let children = try runToCompletion("/usr/bin/pgrep", ["-P", "\(shell)", "socksdeck"]).output
-        let pid = try #require(Int32(children.split(separator: "\n").first.map(String.init) ?? ""))
+        let pid = try #require(t.programPID)
         func cpuTicks() -> Double {
             let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
             let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
