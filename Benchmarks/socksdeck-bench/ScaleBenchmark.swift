@@ -10,7 +10,7 @@ import Glibc
 /// association costs in memory, what the engine costs in CPU, and that nothing grows a thread
 /// per association.
 enum ScaleBenchmark {
-    /// Once with the default receive buffer (64 KiB, which each association with traffic keeps)
+    /// Once with the default receive buffer (64 KiB each, resident only as far as datagrams use it)
     /// and once with receive_buffer_bytes = 2048.
     static func run(_ server: IPEndpoint, _ echo: IPEndpoint, associations count: Int, seconds: Int) async throws {
         // 1,000 associations need 2,000 descriptors here; the limit goes up in this process only.

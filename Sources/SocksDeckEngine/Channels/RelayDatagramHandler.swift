@@ -13,12 +13,14 @@ final class RelayDatagramHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
     private let association: Association
+    private var receiveBufferPages = ReceiveBufferPages()
 
     init(association: Association) { self.association = association }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         let buffer = envelope.data
+        defer { receiveBufferPages.datagramRead(buffer) }
         let source = IPEndpoint(envelope.remoteAddress)
         func drop(_ reason: DatagramDropReason) {
             if let source {

@@ -80,6 +80,34 @@ import Testing
         await engine.shutdown()
     }
 
+    /// The default receive buffer gives back the pages small datagrams do not use
+    /// (`ReceiveBufferPages`), and still takes every datagram whole: large ones between small
+    /// ones, through Dante and back, byte for byte.
+    @Test func largeDatagramsBetweenSmallOnesArriveWhole() async throws {
+        let peers = try TestPeers.shared()
+        let engine = SessionEngine(configuration: Self.configuration(peers))
+        let id = try await engine.open(server: "dante")
+        #expect(await engine.waitUntilSettled(id, timeout: .seconds(5))?.state == .associated)
+        let echo = SOCKSAddress.ip(peers.echo.endpoint(.ipv4))
+        var total = 0
+        for (n, length) in [40, 65_000, 40, 40, 30_000, 65_000, 40].enumerated() {
+            let payload = (0..<length).map { UInt8(truncatingIfNeeded: $0 * 7 + n + 1) }
+            let reply = try await engine.exchange(
+                id,
+                to: echo,
+                request: payload,
+                sendAt: [0, 500, 1_000],
+                giveUpAt: 3_000
+            ) { $0 == payload }
+            #expect(reply != nil, "the \(length)-byte datagram (#\(n)) did not come back whole")
+            total += length
+        }
+        let s = await engine.snapshot(id)
+        #expect(s?.counters.droppedTotal == 0)
+        #expect((s?.counters.bytesReceived ?? 0) >= total)
+        await engine.shutdown()
+    }
+
     /// Pipelined (the request sent with the greeting), the history still shows every phase:
     /// the method selection alone moves the handshake to the reply.
     @Test func aPipelinedOpenThroughDanteRecordsEveryPhase() async throws {
