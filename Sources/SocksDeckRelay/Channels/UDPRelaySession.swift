@@ -111,9 +111,14 @@ final class UDPRelaySession: @unchecked Sendable {
 
     /// Vector I/O: up to `vectorCount` datagrams per recvmmsg, each slot large enough for the
     /// largest UDP datagram (NIO cuts one buffer into equal slots and does not report
-    /// truncation, so smaller slots would cut large datagrams). The buffer is pooled and reused;
-    /// only the pages datagrams touch become resident. Writes made while handling a read are
-    /// flushed once at its end, which NIO turns into one sendmmsg.
+    /// truncation, so smaller slots would cut large datagrams). The buffer is pooled and reused.
+    /// Its memory is all resident: NIO's pool copies the fresh buffer whole on the first read
+    /// (measured: 200 associations through `serve` added 320 MB of RSS, 1.6 MB each, 1 MB of it
+    /// the client and outbound channels' buffers). The engine gives such pages back
+    /// (`ReceiveBufferPages`), but here the slots no datagram reached are outside every slice
+    /// handed over; fixing it needs a read path of our own.
+    /// Writes made while handling a read are flushed once at its end, which NIO turns into one
+    /// sendmmsg.
     static let vectorCount = 8
 
     static func datagramBootstrap(_ eventLoop: EventLoop) -> DatagramBootstrap {
