@@ -40,10 +40,10 @@ static inline void cn_mouse_on(void) {
     mouseinterval(0);
 }
 static inline int cn_key_mouse(void) { return KEY_MOUSE; }
-/* Every mouse event ncurses holds after a KEY_MOUSE, oldest first, at most `capacity`.
- * A press and its release that come in one read (a busy frame, a slow link) give one KEY_MOUSE
- * and two events, and getmouse hands out the newest first: reading one event per KEY_MOUSE
- * lost the press. Kinds: 1 a left press or click, 4 wheel up, 5 wheel down, 0 anything else.
+/* Every mouse event ncurses holds after a KEY_MOUSE, newest first (as getmouse hands them
+ * out), at most `capacity`. A press and its release that come in one read (a busy frame, a
+ * slow link) give one KEY_MOUSE and two events: reading one event per KEY_MOUSE lost the press.
+ * Kinds: 1 a left press or click, 4 wheel up, 5 wheel down, 0 anything else.
  * Returns how many were written. */
 static inline int cn_get_mouse_events(int *kinds, int *ys, int *xs, int capacity) {
     MEVENT event;
@@ -59,11 +59,6 @@ static inline int cn_get_mouse_events(int *kinds, int *ys, int *xs, int capacity
         ys[count] = event.y;
         xs[count] = event.x;
         count++;
-    }
-    for (int i = 0, j = count - 1; i < j; i++, j--) {
-        int k = kinds[i], y = ys[i], x = xs[i];
-        kinds[i] = kinds[j]; ys[i] = ys[j]; xs[i] = xs[j];
-        kinds[j] = k; ys[j] = y; xs[j] = x;
     }
     return count;
 }

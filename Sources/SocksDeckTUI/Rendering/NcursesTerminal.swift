@@ -152,7 +152,7 @@ public final class NcursesTerminal: Canvas {
         var ys = kinds
         var xs = kinds
         let count = Int(cn_get_mouse_events(&kinds, &ys, &xs, capacity))
-        return (0..<count).compactMap { i in
+        return (0..<count).reversed().compactMap { i in
             let kind: MouseEvent.Kind? =
                 switch kinds[i] {
                 case 1: .click

@@ -28,6 +28,12 @@ final class TmuxSession {
         guard r.status == 0 else { throw PeerError.failed("tmux new-session failed: \(r.output)") }
     }
 
+    /// `socksdeck --demo` with a configuration directory of its own, so that no saved theme or
+    /// server of the machine's user leaks in.
+    static func demo() throws -> TmuxSession {
+        try TmuxSession(arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")])
+    }
+
     func send(_ keys: String...) {
         _ = try? runToCompletion(tmux, ["-L", Self.socketName, "send-keys", "-t", name] + keys)
     }

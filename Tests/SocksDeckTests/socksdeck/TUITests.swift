@@ -49,22 +49,19 @@ import Testing
         let probed = t.waitFor("UDP ✔", seconds: 20)
         #expect(probed.found && probed.screen.contains("port-locked"), "\(probed.screen)")
         // q quits, closing every association: the program ends (the pane's shell goes on sleeping).
-        let shell = try #require(t.panePID)
+        #expect(t.programPID != nil, "socksdeck is running before q")
         t.send("q")
         let deadline = Date().addingTimeInterval(5)
         var running = true
         while running && Date() < deadline {
-            running = !((try? runToCompletion("/usr/bin/pgrep", ["-P", "\(shell)", "socksdeck"]))?.output ?? "").isEmpty
+            running = t.programPID != nil
             if running { usleep(100_000) }
         }
         #expect(!running, "socksdeck did not end after q")
     }
 
     @Test func resizesAndThemesWithoutACrash() throws {
-        let t = try TmuxSession(
-            arguments: ["--demo"],
-            environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")]
-        )
+        let t = try TmuxSession.demo()
         defer { t.kill() }
         #expect(t.waitFor("demo-nowhere").found)
         t.send("Enter")
@@ -159,10 +156,7 @@ import Testing
 
     /// The mouse, as htop users expect: a click focuses a pane and selects the row under it.
     @Test func aClickFocusesAPaneAndSelectsARow() throws {
-        let t = try TmuxSession(
-            arguments: ["--demo"],
-            environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")]
-        )
+        let t = try TmuxSession.demo()
         defer { t.kill() }
         #expect(t.waitFor("demo-nowhere").found)
         // Row 4 of the screen is the second server (header at 0, border 1, column titles 2).
@@ -180,10 +174,7 @@ import Testing
     /// and the next key in one read; ncurses parsed that run as one and dropped the press, so
     /// Enter opened the server that had been selected before. Stopping the program queues them.
     @Test func aClickQueuedWithItsReleaseAndTheNextKeyIsKept() throws {
-        let t = try TmuxSession(
-            arguments: ["--demo"],
-            environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")]
-        )
+        let t = try TmuxSession.demo()
         defer { t.kill() }
         #expect(t.waitFor("demo-nowhere").found)
         let pid = try #require(t.programPID)
@@ -201,10 +192,7 @@ import Testing
     /// The demo shows the checks offline: c runs DNS against the demo's resolver (prefilled), N the
     /// NAT test against its STUN server on 127.0.0.1/127.0.0.2; both land in the Detail pane.
     @Test func theDemoShowsDNSAndNATResultsOffline() throws {
-        let t = try TmuxSession(
-            arguments: ["--demo"],
-            environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")]
-        )
+        let t = try TmuxSession.demo()
         defer { t.kill() }
         #expect(t.waitFor("demo-nowhere").found)
         t.send("Enter")
@@ -333,10 +321,7 @@ import Testing
     /// Idle CPU with the demo open: the figure goes in the notes; the assertion only guards
     /// against a busy loop (a tenth of a core), not a benchmark.
     @Test func idleCPUIsSmall() throws {
-        let t = try TmuxSession(
-            arguments: ["--demo"],
-            environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")]
-        )
+        let t = try TmuxSession.demo()
         defer { t.kill() }
         #expect(t.waitFor("demo-nowhere").found)
         let pid = try #require(t.programPID)
