@@ -45,15 +45,26 @@ extension DeckController {
         start(.nat(server: target))
     }
 
+    /// Starts `check` on the selected association, or, while one runs there, queues it: a second
+    /// key pressed before the first result is drawn (or while it runs) is kept, not refused.
     private func start(_ check: ServiceCheck) {
         guard let a = model.selectedAssociationSnapshot else { return }
-        guard model.checksRunning[a.id] == nil else {
-            say("#\(a.id.value) is running a check already: its result comes to the Detail pane", .warning)
+        if let running = model.checksRunning[a.id] {
+            model.checksWaiting[a.id, default: []].append(check)
+            say(
+                "#\(a.id.value) is running \(running): \(check.kind.uppercased()) \(check.target) starts when it ends",
+                seconds: 8
+            )
             return
         }
-        let id = a.id
+        launch(check, through: a.id)
+    }
+
+    /// `announce`: say so on the status line; a check that waited its turn leaves the result of
+    /// the one before there (the Detail pane says it runs).
+    private func launch(_ check: ServiceCheck, through id: AssociationID, announce: Bool = true) {
         model.checksRunning[id] = "\(check.kind) \(check.target)"
-        say("checking \(check.kind.uppercased()) \(check.target) through #\(id.value)…", seconds: 30)
+        if announce { say("checking \(check.kind.uppercased()) \(check.target) through #\(id.value)…", seconds: 30) }
         let engine = self.engine
         let box = finishedChecks
         Task {
@@ -79,6 +90,13 @@ extension DeckController {
                 )
             case .failure(let error):
                 say("#\(id.value): \(error)", .error)
+            }
+            // The next one waiting its turn; one that can no longer run (the association ended)
+            // fails with the engine's own words, like any other.
+            if var waiting = model.checksWaiting[id], !waiting.isEmpty {
+                let next = waiting.removeFirst()
+                model.checksWaiting[id] = waiting.isEmpty ? nil : waiting
+                launch(next, through: id, announce: false)
             }
         }
     }

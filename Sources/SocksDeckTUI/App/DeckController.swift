@@ -80,7 +80,7 @@ public final class DeckController {
                 for: a,
                 width: max(detail.inner.width, 1),
                 checks: model.checkResults[a.id] ?? [],
-                running: model.checksRunning[a.id]
+                running: model.checkActivity(a.id)
             ).count
             model.detailMaximumScroll = max(lines - detail.inner.height, 0)
         }

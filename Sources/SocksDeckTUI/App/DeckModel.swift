@@ -87,9 +87,19 @@ public struct DeckModel: Sendable {
     public var serverForm: ServerForm?
     /// The check form (c), when open.
     public var checkForm: CheckForm?
-    /// The protocol checks run on each association (newest last), and the one running now.
+    /// The protocol checks run on each association (newest last), the one running now, and those
+    /// asked for while it runs (they start in turn, so a key pressed early is not lost).
     public var checkResults: [AssociationID: [CheckResult]] = [:]
     public var checksRunning: [AssociationID: String] = [:]
+    public var checksWaiting: [AssociationID: [ServiceCheck]] = [:]
+
+    /// What the Detail pane says is under way on association `id`: the running check, then those
+    /// waiting their turn. Nil when none runs.
+    public func checkActivity(_ id: AssociationID) -> String? {
+        guard let running = checksRunning[id] else { return nil }
+        let waiting = (checksWaiting[id] ?? []).map { ", then \($0.kind) \($0.target)" }
+        return "\(running)…" + waiting.joined()
+    }
     /// A question on the status line waiting for y or n (and what to do on y).
     public var confirmation: Confirmation?
     public var lastSend: SendRequest?
@@ -236,7 +246,7 @@ struct FrameSignature: Equatable {
             "\(m.detailScroll)",
             "\(m.zoomed)", "\(m.probesRunning)", "\(String(describing: m.serverForm))",
             "\(String(describing: m.confirmation))", "\(m.servers.map(\.name))", "\(String(describing: m.checkForm))",
-            "\(m.checksRunning)", "\(m.checkResults.mapValues(\.count))",
+            "\(m.checksRunning)", "\(m.checksWaiting)", "\(m.checkResults.mapValues(\.count))",
         ]
         second = Int(Date().timeIntervalSince1970)
     }

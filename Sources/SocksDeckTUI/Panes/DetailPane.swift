@@ -79,7 +79,7 @@ public enum DetailPane {
         add("age", "\(AssociationsPane.age(a.age)), idle \(AssociationsPane.age(a.idle))")
         if running != nil || !checks.isEmpty {
             lines.append(("checks (c runs one, N the NAT test):", .header))
-            if let running { lines.append(("  running: \(running)…", .accent)) }
+            if let running { lines.append(("  running: \(running)", .accent)) }
             for r in checks.reversed() {
                 let mark = r.passed ? "✔" : "✘"
                 let rtt = r.roundTripMilliseconds.map { String(format: ", RTT %.2f ms", $0) } ?? ""
@@ -131,7 +131,7 @@ public enum DetailPane {
             return
         }
         let inner = rect.inner
-        let (width, checks, running) = (max(inner.width, 1), model.checkResults[a.id] ?? [], model.checksRunning[a.id])
+        let (width, checks, running) = (max(inner.width, 1), model.checkResults[a.id] ?? [], model.checkActivity(a.id))
         let all =
             model.detailLines.kept(for: a, width: width, checks: checks, running: running)
             ?? lines(for: a, width: width, checks: checks, running: running)

@@ -350,4 +350,35 @@ import Testing
             "\(String(describing: c.model.checkResults[id]))"
         )
     }
+
+    /// N pressed while the DNS check runs (or before its result is drawn) waits its turn: the
+    /// Detail pane says it is next, and both results come, in the order asked.
+    @Test func aCheckAskedForWhileOneRunsWaitsItsTurn() async throws {
+        let peers = try TestPeers.shared()
+        let services = try UDPServices.shared()
+        var server = ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port)
+        server.checkTargets = ["dns": "127.0.0.1:\(services.dnsPort)", "stun": "127.0.0.1:\(services.stunPort)"]
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        defer { Task { await engine.shutdown() } }
+        let themes = ThemeLibrary.load(userFolder: nil, environment: ["SOCKSDECK_THEMES": Repository.path("themes")])
+        let c = DeckController(engine: engine, themes: themes, theme: .builtInDefault, banner: nil)
+        _ = await c.perform(.open)
+        _ = await Self.statusAfter("opening", c)
+        let id = try #require(c.model.selectedAssociationSnapshot?.id)
+        _ = await c.handle(.character("c"))
+        _ = await c.handle(.enter)
+        // No refresh in between: the DNS result cannot have been taken yet.
+        _ = await c.handle(.character("N"))
+        let stun = try #require(SOCKSAddress(destination: "127.0.0.1:\(services.stunPort)"))
+        #expect(c.model.checksWaiting[id] == [.nat(server: stun)])
+        let activity = c.model.checkActivity(id) ?? ""
+        #expect(activity.hasPrefix("dns 127.0.0.1:\(services.dnsPort)…, then nat 127.0.0.1:"), "\(activity)")
+        let deadline = Date().addingTimeInterval(20)
+        while c.model.checkResults[id]?.count != 2 && Date() < deadline {
+            await c.refresh()
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(c.model.checkResults[id]?.map(\.check) == ["dns", "nat"], "\(String(describing: c.model.message))")
+        #expect(c.model.checksWaiting[id] == nil && c.model.checksRunning[id] == nil)
+    }
 }

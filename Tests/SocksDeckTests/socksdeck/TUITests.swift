@@ -191,6 +191,7 @@ import Testing
 
     /// The demo shows the checks offline: c runs DNS against the demo's resolver (prefilled), N the
     /// NAT test against its STUN server on 127.0.0.1/127.0.0.2; both land in the Detail pane.
+    /// N is pressed while the DNS check runs, so the NAT test is the one that waited its turn.
     @Test func theDemoShowsDNSAndNATResultsOffline() throws {
         let t = try TmuxSession.demo()
         defer { t.kill() }
@@ -200,9 +201,10 @@ import Testing
         t.send("c")
         #expect(t.waitFor("Check through #1 demo").found, "\(t.capture())")
         t.send("Enter")
+        // N at once, while the DNS check runs: it waits its turn rather than being refused.
+        t.send("N")
         let dns = t.waitFor("NOERROR: A 127.0.0.9")
         #expect(dns.found, "\(dns.screen)")
-        t.send("N")
         let nat = t.waitFor("(full cone)", seconds: 15)
         #expect(nat.found, "the demo relay is serve's default, endpoint-independent both ways: \(nat.screen)")
         t.send("q")
