@@ -184,6 +184,20 @@ extension ErrorCatalogue {
             hint: nil
         ),
         ErrnoEntry(
+            value: EMFILE,
+            name: "EMFILE",
+            summary: "too many open files",
+            sentence: "This process holds as many file descriptors as its limit allows (a socket is one).",
+            hint: "Raise the limit (ulimit -n) or close some associations or connections."
+        ),
+        ErrnoEntry(
+            value: ENFILE,
+            name: "ENFILE",
+            summary: "system file table full",
+            sentence: "The system as a whole has no file descriptor left.",
+            hint: nil
+        ),
+        ErrnoEntry(
             value: ENOMEM,
             name: "ENOMEM",
             summary: "no room",

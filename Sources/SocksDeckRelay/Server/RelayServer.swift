@@ -43,7 +43,9 @@ public final class RelayServer: Sendable {
             for address in configuration.listen {
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-                    .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                    // At IPPROTO_TCP: `.socketOption` would set TCP_NODELAY's number (1) at
+                    // SOL_SOCKET, where it is SO_DEBUG, which only CAP_NET_ADMIN may turn on.
+                    .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
                     .childChannelOption(.allowRemoteHalfClosure, value: true)
                     .childChannelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture {
@@ -59,6 +61,9 @@ public final class RelayServer: Sendable {
                     }
                     .bind(to: address.nioAddress).get()
                 channels.append(channel)
+                // After NIO's AcceptHandler, which reports towards the tail (a server channel
+                // initializer's handlers would sit before it and never hear).
+                try await channel.pipeline.addHandler(AcceptErrorLogger(log: log))
                 let actual = IPEndpoint(channel.localAddress) ?? address
                 bound.append(actual)
                 log(

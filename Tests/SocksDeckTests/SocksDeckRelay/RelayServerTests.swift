@@ -47,6 +47,31 @@ import Testing
         await relay.stop()
     }
 
+    /// The relay's end of a client's control connection has Nagle off (a reply is never held for
+    /// an ACK) and SO_DEBUG left alone: set at SOL_SOCKET, TCP_NODELAY's number is SO_DEBUG,
+    /// which only CAP_NET_ADMIN may set, so serve run by anyone else reset every connection.
+    @Test func acceptedConnectionsHaveNoDelayAndNoDebug() async throws {
+        let relay = try await Self.start(RelayConfiguration(listen: [.loopback(.ipv4, 0)]))
+        let association = try UDPAssociation.open(server: relay.listening[0])
+        // The relay runs in this process: its accepted socket is the one whose peer is ours.
+        let ours = try #require(IPEndpoint.local(of: association.controlSocket))
+        let accepted = try #require(
+            (0..<Int32(4096)).first {
+                IPEndpoint.peer(of: $0) == ours && IPEndpoint.local(of: $0) == relay.listening[0]
+            }
+        )
+        func option(_ level: Int32, _ name: Int32) -> Int32 {
+            var value: Int32 = -1
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            #expect(getsockopt(accepted, level, name, &value, &length) == 0)
+            return value
+        }
+        #expect(option(Int32(IPPROTO_TCP), TCP_NODELAY) == 1)
+        #expect(option(SOL_SOCKET, SO_DEBUG) == 0)
+        association.close()
+        await relay.stop()
+    }
+
     @Test func usernamePasswordIsEnforced() async throws {
         let peers = try TestPeers.shared()
         let credentials = Credentials(username: "relay-user", password: "relay-pass")!

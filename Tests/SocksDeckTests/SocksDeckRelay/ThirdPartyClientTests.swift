@@ -9,11 +9,31 @@ import Testing
 /// (running an unmodified socat) and curl, through `socksdeck serve` run as a user runs it.
 @Suite(.serialized) struct ThirdPartyClientTests {
     /// `socksdeck serve` on a free port, stopped by the returned closure.
-    static func serve(_ extra: [String] = []) throws -> (port: UInt16, stop: () -> Void, log: () -> String) {
+    /// `unprivileged`: as the test user when the tests run as root (with setpriv, which execs,
+    /// so the pid is serve's), from a copy of the binary that user may read.
+    /// `descriptorLimit`: the soft and hard RLIMIT_NOFILE it runs under (prlimit, which execs too).
+    static func serve(
+        _ extra: [String] = [],
+        unprivileged: Bool = false,
+        descriptorLimit: Int? = nil
+    ) throws -> (port: UInt16, stop: () -> Void, log: () -> String) {
         let port = TestSockets.freePort()
         let dir = try makeTemporaryDirectory("serve")
         let log = dir + "/serve.log"
-        let pid = try spawn(try CLITests.binary(), ["serve", "--listen", "127.0.0.1:\(port)"] + extra, logPath: log)
+        var command = [try CLITests.binary(), "serve", "--listen", "127.0.0.1:\(port)"] + extra
+        if unprivileged, geteuid() == 0 {
+            let user = try #require(getpwnam(TestPeers.username), "the test user: scripts/setup.sh --test-user").pointee
+            let copy = dir + "/socksdeck"
+            try FileManager.default.copyItem(atPath: command[0], toPath: copy)
+            chmod(dir, 0o755)
+            chmod(copy, 0o755)
+            chmod(log, 0o666)
+            command =
+                ["/usr/bin/setpriv", "--reuid=\(user.pw_uid)", "--regid=\(user.pw_gid)", "--clear-groups", "--", copy]
+                + command.dropFirst()
+        }
+        if let limit = descriptorLimit { command = ["/usr/bin/prlimit", "--nofile=\(limit):\(limit)", "--"] + command }
+        let pid = try spawn(command[0], Array(command.dropFirst()), logPath: log)
         let deadline = Date().addingTimeInterval(10)
         while !TestSockets.canConnect(host: "127.0.0.1", port: port) && Date() < deadline { usleep(20_000) }
         return (
@@ -29,6 +49,59 @@ import Testing
     static func python() throws -> String {
         guard let p = PeerProcess.which("python3") else { throw PeerError.missing("python3 is not installed") }
         return p
+    }
+
+    /// serve as most people run it, without root: every connection used to be reset, because a
+    /// socket option meant for TCP was set at SOL_SOCKET, where only CAP_NET_ADMIN may set it.
+    @Test func serveRunByAnUnprivilegedUserRelays() throws {
+        let peers = try TestPeers.shared()
+        let relay = try Self.serve(unprivileged: true)
+        defer { relay.stop() }
+        let association = try UDPAssociation.open(server: IPEndpoint(.v4(.loopback), port: relay.port))
+        TestSockets.setReceiveTimeout(association.dataSocket, milliseconds: 3000)
+        try association.send(Array("unprivileged".utf8), to: .ip(peers.echo.endpoint(.ipv4)))
+        var buffer = [UInt8](repeating: 0, count: 2048)
+        let d = try buffer.withUnsafeMutableBytes { try association.receive(into: $0) }
+        #expect(Array(buffer[0..<d.length]) == Array("unprivileged".utf8))
+        association.close()
+        #expect(!relay.log().contains("error"), "\(relay.log())")
+    }
+
+    /// Out of descriptors, serve says so in its log (NIO reports a failed accept only inside the
+    /// listening channel) and, once connections close, takes new ones again.
+    @Test func serveOutOfDescriptorsSaysSoAndRecovers() throws {
+        let peers = try TestPeers.shared()
+        let relay = try Self.serve(descriptorLimit: 64)
+        defer { relay.stop() }
+        var flood: [Int32] = []
+        defer { for fd in flood { close(fd) } }
+        let server = IPEndpoint(.v4(.loopback), port: relay.port)
+        let deadline = Date().addingTimeInterval(10)
+        while !relay.log().contains("could not take a connection: EMFILE") && flood.count < 120 && Date() < deadline {
+            let fd = TestSockets.stream(.ipv4)
+            flood.append(fd)
+            _ = server.withSockaddr { connect(fd, $0, $1) }
+            usleep(5_000)
+        }
+        let log = relay.log()
+        #expect(log.contains("could not take a connection: EMFILE"), "\(flood.count) connections: \(log)")
+        for fd in flood { close(fd) }
+        flood = []
+        // NIO waits a second before it accepts again; then an association works.
+        var echoed = false
+        let retryUntil = Date().addingTimeInterval(10)
+        while !echoed && Date() < retryUntil {
+            if let association = try? UDPAssociation.open(server: server) {
+                TestSockets.setReceiveTimeout(association.dataSocket, milliseconds: 2000)
+                try association.send([1, 2, 3], to: .ip(peers.echo.endpoint(.ipv4)))
+                var buffer = [UInt8](repeating: 0, count: 64)
+                echoed = (try? buffer.withUnsafeMutableBytes { try association.receive(into: $0) })?.length == 3
+                association.close()
+            } else {
+                usleep(200_000)
+            }
+        }
+        #expect(echoed, "\(relay.log())")
     }
 
     @Test func pySocksDoesUDPThroughServe() throws {

@@ -57,6 +57,8 @@ import Testing
         for value in [
             ECONNREFUSED, ETIMEDOUT, EINVAL, EAFNOSUPPORT, ENOTSOCK, EBADF, EMSGSIZE, EAGAIN, EPROTO, ECONNRESET,
             EACCES, EOPNOTSUPP, ENOMEM,
+            // From socket(2) and accept(2) when descriptors run out: a thousand associations meet it.
+            EMFILE, ENFILE,
         ] {
             let d = ErrorCatalogue.decode(errno: value)
             #expect(d.name.hasPrefix("E"), "errno \(value)")
