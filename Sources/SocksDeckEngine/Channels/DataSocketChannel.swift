@@ -21,7 +21,12 @@ enum DataSocketChannel {
         func bind(_ family: AddressFamily) -> EventLoopFuture<Channel> {
             var bootstrap = DatagramBootstrap(group: loop)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveBufferBytes))
-            if family == .ipv6 { bootstrap = bootstrap.channelOption(.ipOption(.ipv6_v6only), value: 0) }
+            // At IPPROTO_IPV6: `.ipOption` would put IPV6_V6ONLY's number (26) at IPPROTO_IP, where
+            // it is IP_RECVERR_RFC4884. NIO turns V6ONLY off for every inet6 socket too; saying it
+            // here keeps the decision ours.
+            if family == .ipv6 {
+                bootstrap = bootstrap.channelOption(.socket(SocketOptionLevel(IPPROTO_IPV6), IPV6_V6ONLY), value: 0)
+            }
             return
                 bootstrap
                 .channelInitializer { channel in
