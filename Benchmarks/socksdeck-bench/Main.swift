@@ -12,7 +12,7 @@ import Glibc
 /// idle machine); CPU figures come from the kernel's exact accounting.
 ///
 ///     socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs 3] [--associations 300]
-///         [--datagrams 20000] [--server-pids PID,PID] [--only setup|echo|scale]
+///         [--datagrams 20000] [--server-pids PID,PID] [--only setup|echo|scale|engine-setup]
 ///         [--scale-associations 1000] [--scale-seconds 60]
 @main struct Bench {
     static func main() async throws {
@@ -31,7 +31,7 @@ import Glibc
                 Data(
                     """
                     usage: socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs N] [--associations N] [--datagrams N]
-                                           [--server-pids PID,...] [--only setup|echo|scale]
+                                           [--server-pids PID,...] [--only setup|echo|scale|engine-setup]
                                            [--scale-associations N] [--scale-seconds S]
 
                     """.utf8
@@ -78,6 +78,19 @@ import Glibc
             {
                 print("Medians against PySocks: library \(ratio(plain, theirs)), pipelined \(ratio(ours, theirs)).\n")
             }
+        }
+
+        // The engine's setup alone, for a profiler (perf record -g) to see nothing else.
+        if only == "engine-setup" {
+            var table = ResultTable("setup, associations/s")
+            for _ in 0..<runs {
+                table.add(
+                    "sequential",
+                    "SocksDeck engine",
+                    try await SetupBenchmarks.engine(server, associations, pipelining: false)
+                )
+            }
+            print(table.markdown)
         }
 
         if only == nil || only == "echo" {
