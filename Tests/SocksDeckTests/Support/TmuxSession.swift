@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 
 /// The real binary in a tmux session: keys in with send-keys, the screen out with capture-pane.
 /// A tmux server of its own (-L), so a user's sessions are never touched.
@@ -6,6 +7,10 @@ final class TmuxSession {
     static let socketName = "socksdeck-tests-\(getpid())"
     let name: String
     private let tmux: String
+    /// Where a sanitizer in the program writes its report (log_path): in the pane a report goes
+    /// to a terminal nobody reads, and the program simply vanishes from the screen.
+    private let sanitizerLog: String
+    private var ended = false
 
     init(width: Int = 120, height: Int = 35, arguments: [String], environment: [String: String] = [:]) throws {
         guard let tmux = PeerProcess.which("tmux") else {
@@ -13,7 +18,12 @@ final class TmuxSession {
         }
         self.tmux = tmux
         name = "t\(UInt32.random(in: 0...UInt32.max))"
-        let env = environment.merging(["LANG": "C.UTF-8", "TERM": "tmux-256color"]) { a, _ in a }
+        sanitizerLog = try makeTemporaryDirectory("tuisan") + "/report"
+        var env = environment.merging(["LANG": "C.UTF-8", "TERM": "tmux-256color"]) { a, _ in a }
+        for variable in ["ASAN_OPTIONS", "TSAN_OPTIONS"] {
+            let inherited = ProcessInfo.processInfo.environment[variable].map { $0 + " " } ?? ""
+            env[variable] = inherited + "log_path=\(sanitizerLog)"
+        }
         // NO_COLOR from the test runner's environment would pick the monochrome theme.
         let command =
             (["env", "-u", "NO_COLOR"] + env.map { "\($0.key)=\($0.value)" } + [try CLITests.binary()] + arguments)
@@ -60,15 +70,33 @@ final class TmuxSession {
     /// Polls the screen until `text` shows (bounded); returns the last screen either way.
     @discardableResult
     func waitFor(_ text: String, seconds: Double = 8) -> (found: Bool, screen: String) {
+        waitFor(seconds: seconds) { $0.contains(text) }
+    }
+
+    /// Polls the screen until it satisfies `isDone` (bounded). Several things that one frame
+    /// draws are waited for together, never one then the other read off the same capture: tmux
+    /// can be caught between two writes of a frame, with the top of the screen new and the
+    /// bottom old.
+    func waitFor(seconds: Double = 8, until isDone: (String) -> Bool) -> (found: Bool, screen: String) {
         let deadline = Date().addingTimeInterval(seconds)
         var screen = ""
         while Date() < deadline {
             screen = capture()
-            if screen.contains(text) { return (true, screen) }
+            if isDone(screen) { return (true, screen) }
             usleep(100_000)
         }
-        return (false, screen)
+        return (false, screen + sanitizerNote)
     }
+
+    /// What a sanitizer reported about the program so far (nil when nothing).
+    var sanitizerReport: String? {
+        let folder = (sanitizerLog as NSString).deletingLastPathComponent
+        let reports = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
+            .compactMap { try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }
+        return reports.isEmpty ? nil : reports.joined(separator: "\n")
+    }
+
+    private var sanitizerNote: String { sanitizerReport.map { "\n--- sanitizer report ---\n" + $0 } ?? "" }
 
     func resize(width: Int, height: Int) {
         _ = try? runToCompletion(
@@ -92,8 +120,16 @@ final class TmuxSession {
         return children.split(separator: "\n").first.flatMap { Int32($0) }
     }
 
+    /// Ends the session; a sanitizer report on the program fails the test that ran it.
     func kill() {
+        guard !ended else { return }
+        ended = true
         _ = try? runToCompletion(tmux, ["-L", Self.socketName, "kill-session", "-t", name])
+        if let report = sanitizerReport {
+            Issue.record("a sanitizer reported on socksdeck in tmux:\n\(report)")
+        } else {
+            try? FileManager.default.removeItem(atPath: (sanitizerLog as NSString).deletingLastPathComponent)
+        }
     }
 
     deinit { kill() }

@@ -11,24 +11,23 @@ import Testing
         #expect(t.waitFor("built-in demo").found, "\(t.capture())")
         // Enter on the first server (demo) opens an association; its rendezvous shows.
         t.send("Enter")
-        let opened = t.waitFor("1 associated of 1")
+        let opened = t.waitFor {
+            $0.contains("1 associated of 1")
+                && $0.range(of: #"#1 +demo +127\.0\.0\.1:\d+"#, options: .regularExpression) != nil
+        }
         #expect(opened.found, "\(opened.screen)")
-        #expect(
-            opened.screen.range(of: #"#1 +demo +127\.0\.0\.1:\d+"#, options: .regularExpression) != nil,
-            "\(opened.screen)"
-        )
         // s opens the send form, prefilled with the echo target; Enter sends.
         t.send("s")
-        #expect(t.waitFor("Send through #1 demo").found)
+        let form = t.waitFor("Send through #1 demo")
+        #expect(form.found, "\(form.screen)")
         t.send("Enter")
         let echoed = t.waitFor("received     1 datagrams")
         #expect(echoed.found, "\(echoed.screen)")
         // The detail scrolls: at its end, the reply with its bytes in hex.
         t.send("Tab")
         t.send("G")
-        let end = t.waitFor("\"hello from socksdeck\"")
-        #expect(end.found, "the reply is shown: \(end.screen)")
-        #expect(end.screen.contains("68 65 6c 6c 6f 20 66 72"), "in hex too: \(end.screen)")
+        let end = t.waitFor { $0.contains("\"hello from socksdeck\"") && $0.contains("68 65 6c 6c 6f 20 66 72") }
+        #expect(end.found, "the reply is shown, in hex too: \(end.screen)")
         t.send("BTab")
         // x closes it.
         t.send("x")
@@ -46,10 +45,10 @@ import Testing
         // P probes the selected server (demo, at the top) and shows the summary.
         t.send("BTab")
         t.send("Home", "P")
-        let probed = t.waitFor("UDP ✔", seconds: 20)
-        #expect(probed.found && probed.screen.contains("port-locked"), "\(probed.screen)")
+        let probed = t.waitFor(seconds: 20) { $0.contains("UDP ✔") && $0.contains("port-locked") }
+        #expect(probed.found, "\(probed.screen)")
         // q quits, closing every association: the program ends (the pane's shell goes on sleeping).
-        #expect(t.programPID != nil, "socksdeck is running before q")
+        #expect(t.programPID != nil, "socksdeck is running before q: \(t.capture())")
         t.send("q")
         let deadline = Date().addingTimeInterval(5)
         var running = true
@@ -103,7 +102,8 @@ import Testing
         let up = t.waitFor("#1 associated through demo: rendezvous 127.0.0.1:")
         #expect(up.found && !up.screen.contains("opening #1"), "\(up.screen)")
         t.send("s")
-        #expect(t.waitFor("Send through #1 demo").found)
+        let form = t.waitFor("Send through #1 demo")
+        #expect(form.found, "\(form.screen)")
         t.send("C-u")
         t.send("-l", "nowhere")
         t.send("Enter")
