@@ -303,20 +303,30 @@ import Testing
         #expect(c.model.serverForm == nil && c.model.servers.map(\.name) == ["dante", "microsocks"])
     }
 
-    /// c on an association: the form is prefilled from the server's dns setting; the result
-    /// lands in the Detail pane. N runs the NAT test with the server's stun setting.
-    @Test func checksFromTheUIShowTheirResultsInTheDetail() async throws {
+    /// A controller over Dante whose dns and stun check targets are the offline services, with
+    /// one association open and selected.
+    static func controllerWithChecksSet() async throws -> (DeckController, SessionEngine, AssociationID, UDPServices) {
         let peers = try TestPeers.shared()
         let services = try UDPServices.shared()
         var server = ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port)
         server.checkTargets = ["dns": "127.0.0.1:\(services.dnsPort)", "stun": "127.0.0.1:\(services.stunPort)"]
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
-        defer { Task { await engine.shutdown() } }
         let themes = ThemeLibrary.load(userFolder: nil, environment: ["SOCKSDECK_THEMES": Repository.path("themes")])
         let c = DeckController(engine: engine, themes: themes, theme: .builtInDefault, banner: nil)
         _ = await c.perform(.open)
-        _ = await Self.statusAfter("opening", c)
-        let id = try #require(c.model.selectedAssociationSnapshot?.id)
+        let status = await statusAfter("opening", c)
+        guard let id = c.model.selectedAssociationSnapshot?.id else {
+            await engine.shutdown()
+            throw PeerError.failed("no association opened through Dante: \(status)")
+        }
+        return (c, engine, id, services)
+    }
+
+    /// c on an association: the form is prefilled from the server's dns setting; the result
+    /// lands in the Detail pane. N runs the NAT test with the server's stun setting.
+    @Test func checksFromTheUIShowTheirResultsInTheDetail() async throws {
+        let (c, engine, id, services) = try await Self.controllerWithChecksSet()
+        defer { Task { await engine.shutdown() } }
         _ = await c.handle(.character("c"))
         let form = try #require(c.model.checkForm)
         #expect(form.fields.values[0] == "dns" && form.fields.values[1] == "127.0.0.1:\(services.dnsPort)")
@@ -354,17 +364,8 @@ import Testing
     /// N pressed while the DNS check runs (or before its result is drawn) waits its turn: the
     /// Detail pane says it is next, and both results come, in the order asked.
     @Test func aCheckAskedForWhileOneRunsWaitsItsTurn() async throws {
-        let peers = try TestPeers.shared()
-        let services = try UDPServices.shared()
-        var server = ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port)
-        server.checkTargets = ["dns": "127.0.0.1:\(services.dnsPort)", "stun": "127.0.0.1:\(services.stunPort)"]
-        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        let (c, engine, id, services) = try await Self.controllerWithChecksSet()
         defer { Task { await engine.shutdown() } }
-        let themes = ThemeLibrary.load(userFolder: nil, environment: ["SOCKSDECK_THEMES": Repository.path("themes")])
-        let c = DeckController(engine: engine, themes: themes, theme: .builtInDefault, banner: nil)
-        _ = await c.perform(.open)
-        _ = await Self.statusAfter("opening", c)
-        let id = try #require(c.model.selectedAssociationSnapshot?.id)
         _ = await c.handle(.character("c"))
         _ = await c.handle(.enter)
         // No refresh in between: the DNS result cannot have been taken yet.
