@@ -13,7 +13,8 @@ import NIOCore
 /// of the loop per probe and per echo instead of one per burst (on this 2-core VM, the engine
 /// at 1,000 probes a second: about 5 % of a core, most of it in those wake-ups; letting probes
 /// go up to 2 ms early to share a wake-up saved nothing measurable and raised the RTTs' median
-/// from 0.34 to 0.47 ms, and 10 or 50 ms windows inflated them more, so they are not coalesced). Re-queued probes almost always go at the end, where DeadlineQueue appends.
+/// from 0.34 to 0.47 ms, and 10 or 50 ms windows inflated them more, so they are not
+/// coalesced). Re-queued probes almost always go at the end, where DeadlineQueue appends.
 /// Confined to the engine's event loop.
 final class ProbeClock: @unchecked Sendable {
     private struct Entry {
