@@ -7,9 +7,9 @@ final class TmuxSession {
     static let socketName = "socksdeck-tests-\(getpid())"
     let name: String
     private let tmux: String
-    /// Where a sanitizer in the program writes its report (log_path): in the pane a report goes
-    /// to a terminal nobody reads, and the program simply vanishes from the screen.
-    private let sanitizerLog: String
+    /// The folder where a sanitizer in the program writes its report (log_path): in the pane a
+    /// report goes to a terminal nobody reads, and the program simply vanishes from the screen.
+    private let sanitizerFolder: String
     private var ended = false
 
     init(width: Int = 120, height: Int = 35, arguments: [String], environment: [String: String] = [:]) throws {
@@ -18,11 +18,11 @@ final class TmuxSession {
         }
         self.tmux = tmux
         name = "t\(UInt32.random(in: 0...UInt32.max))"
-        sanitizerLog = try makeTemporaryDirectory("tuisan") + "/report"
+        sanitizerFolder = try makeTemporaryDirectory("tuisan")
         var env = environment.merging(["LANG": "C.UTF-8", "TERM": "tmux-256color"]) { a, _ in a }
         for variable in ["ASAN_OPTIONS", "TSAN_OPTIONS"] {
             let inherited = ProcessInfo.processInfo.environment[variable].map { $0 + " " } ?? ""
-            env[variable] = inherited + "log_path=\(sanitizerLog)"
+            env[variable] = inherited + "log_path=\(sanitizerFolder)/report"
         }
         // NO_COLOR from the test runner's environment would pick the monochrome theme.
         let command =
@@ -90,9 +90,8 @@ final class TmuxSession {
 
     /// What a sanitizer reported about the program so far (nil when nothing).
     var sanitizerReport: String? {
-        let folder = (sanitizerLog as NSString).deletingLastPathComponent
-        let reports = ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted()
-            .compactMap { try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8) }
+        let reports = ((try? FileManager.default.contentsOfDirectory(atPath: sanitizerFolder)) ?? []).sorted()
+            .compactMap { try? String(contentsOfFile: sanitizerFolder + "/" + $0, encoding: .utf8) }
         return reports.isEmpty ? nil : reports.joined(separator: "\n")
     }
 
@@ -128,7 +127,7 @@ final class TmuxSession {
         if let report = sanitizerReport {
             Issue.record("a sanitizer reported on socksdeck in tmux:\n\(report)")
         } else {
-            try? FileManager.default.removeItem(atPath: (sanitizerLog as NSString).deletingLastPathComponent)
+            try? FileManager.default.removeItem(atPath: sanitizerFolder)
         }
     }
 
