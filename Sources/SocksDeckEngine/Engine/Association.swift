@@ -82,7 +82,12 @@ final class Association: @unchecked Sendable {
     private var generation: UInt64 = 0
     private var lastSnapshot: (generation: UInt64, includingRecent: Bool, snapshot: AssociationSnapshot)?
 
-    private func changed() { generation &+= 1 }
+    private func changed() {
+        generation &+= 1
+        viewRevision.advance()
+    }
+    /// The engine's, held here rather than reached through the weak `engine` on every change.
+    private let viewRevision: ViewRevision
     /// Completed when the association is associated, failed or closed.
     let settled: EventLoopPromise<Void>
 
@@ -91,6 +96,7 @@ final class Association: @unchecked Sendable {
         self.server = server
         self.family = family
         self.engine = engine
+        viewRevision = engine.viewRevision
         settled = eventLoop.makePromise()
     }
 

@@ -11,8 +11,25 @@ import Glibc
 /// The engine's state, confined to its event loop.
 final class EngineCore: @unchecked Sendable {
     let loop: EventLoop
-    var associations: [AssociationID: Association] = [:]
-    var events: RingBuffer<EngineEvent>
+    var associations: [AssociationID: Association] = [:] {
+        didSet {
+            associationsInOrder = nil
+            viewRevision.advance()
+        }
+    }
+    private(set) var events: RingBuffer<EngineEvent> {
+        didSet {
+            eventsInOrder = nil
+            viewRevision.advance()
+        }
+    }
+    /// Advanced by every change above and by every association's (`Association.changed`).
+    let viewRevision = ViewRevision()
+    /// Both read by every frame of the UI, and both change far less often than ten times a second
+    /// (the set of associations, the log): sorting a thousand ids and copying the log each frame
+    /// was a third of what a frame cost the engine. Kept until they change.
+    private var associationsInOrder: [Association]?
+    private var eventsInOrder: [EngineEvent]?
     let captureMode: CaptureMode
     /// This engine's number among those writing one capture file (CaptureFile.registerEngine).
     let captureEngineNumber: Int
@@ -34,6 +51,22 @@ final class EngineCore: @unchecked Sendable {
 
     func log(_ level: EngineEvent.Level, _ id: AssociationID?, _ message: String) {
         events.append(EngineEvent(time: Date(), level: level, association: id, message: message))
+    }
+
+    /// Every association, oldest (lowest id) first.
+    var orderedAssociations: [Association] {
+        if let kept = associationsInOrder { return kept }
+        let ordered = associations.values.sorted { $0.id < $1.id }
+        associationsInOrder = ordered
+        return ordered
+    }
+
+    /// The event log, oldest first.
+    var orderedEvents: [EngineEvent] {
+        if let kept = eventsInOrder { return kept }
+        let ordered = events.elements
+        eventsInOrder = ordered
+        return ordered
     }
 
     /// Binds the data socket first, so that the request can declare its port (the server's

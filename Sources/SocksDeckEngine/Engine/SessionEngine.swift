@@ -228,25 +228,38 @@ public final class SessionEngine: Sendable {
 
     /// Every association, oldest first.
     public func snapshots(recentDatagrams: RecentDatagrams = .all) async -> [AssociationSnapshot] {
-        let core = self.core
-        return
-            (try? await onLoop {
-                core.associations.keys.sorted().compactMap { id in
-                    let include =
-                        switch recentDatagrams {
-                        case .all: true
-                        case .only(let selected): selected == id
-                        }
-                    return core.associations[id]?.snapshot(includingRecent: include)
-                }
-            }) ?? []
+        await view(recentDatagrams: recentDatagrams).associations
     }
 
     /// The event log, oldest first; only one association's events when `association` is given.
     public func events(for association: AssociationID? = nil) async -> [EngineEvent] {
         let core = self.core
-        let all = (try? await onLoop { core.events.elements }) ?? []
+        let all = (try? await onLoop { core.orderedEvents }) ?? []
         return association.map { id in all.filter { $0.association == id } } ?? all
+    }
+
+    /// Grows with every change `view` would show; while it stands still, the last view holds (ages
+    /// and rates aside, which are computed from the time). Read without visiting the loop.
+    public var viewRevision: UInt64 { core.viewRevision.value }
+
+    /// What a screen draws, read in one visit to the loop: a frame that asked for the snapshots
+    /// and the log separately waited for the loop twice.
+    public func view(recentDatagrams: RecentDatagrams = .all) async -> EngineView {
+        let core = self.core
+        return
+            (try? await onLoop {
+                EngineView(
+                    associations: core.orderedAssociations.map { association in
+                        let include =
+                            switch recentDatagrams {
+                            case .all: true
+                            case .only(let selected): selected == association.id
+                            }
+                        return association.snapshot(includingRecent: include)
+                    },
+                    events: core.orderedEvents
+                )
+            }) ?? EngineView(associations: [], events: [])
     }
 
     /// Forgets closed and failed associations; returns how many.

@@ -10,6 +10,9 @@ public final class DeckController {
     public let themes: ThemeLibrary
     public private(set) var theme: Theme
     private var messageExpiry: Date?
+    /// The engine's revision at the last view taken, and whose recent datagrams it carried: while
+    /// neither changes the model holds what a new view would say (SessionEngine.viewRevision).
+    private var viewRead: (revision: UInt64, selected: AssociationID?)?
     /// Where the panes were at the last `fit`: what a mouse event is matched against.
     private(set) var lastLayout: Layout?
     /// The association whose "opening…" the status line shows: replaced by how it settled.
@@ -50,8 +53,15 @@ public final class DeckController {
     /// Takes the engine's latest snapshots into the model.
     public func refresh() async {
         // Only the selected association's recent datagrams are drawn (the detail pane).
-        model.associations = await engine.snapshots(recentDatagrams: .only(model.selectedAssociationSnapshot?.id))
-        model.events = await engine.events()
+        // Read before the view: a change made while the view is read shows again next frame.
+        let revision = engine.viewRevision
+        let selected = model.selectedAssociationSnapshot?.id
+        if viewRead?.revision != revision || viewRead?.selected != selected {
+            let view = await engine.view(recentDatagrams: .only(selected))
+            model.associations = view.associations
+            model.events = view.events
+            viewRead = (revision, selected)
+        }
         model.clampSelections()
         reportSettledOpen()
         takeFinishedChecks()

@@ -69,7 +69,12 @@ public enum AssociationSort: String, CaseIterable, Sendable {
 /// Panes draw from it; key actions change it. It never touches ncurses or the network.
 public struct DeckModel: Sendable {
     public var servers: [ServerDefinition]
-    public var associations: [AssociationSnapshot] = [] { didSet { updateVisibleAssociations() } }
+    public var associations: [AssociationSnapshot] = [] {
+        didSet {
+            updateVisibleAssociations()
+            serverTallies = ServerTally.tallies(of: associations)
+        }
+    }
     public var events: [EngineEvent] = []
     public var focused: PaneID = .servers
     public var selectedServer = 0
@@ -173,11 +178,14 @@ public struct DeckModel: Sendable {
         servers.indices.contains(selectedServer) ? servers[selectedServer] : nil
     }
 
+    /// What the servers pane shows of each server's associations, from one pass over them when
+    /// they change: a scan of a thousand associations per server row, twice, cost more than
+    /// drawing the row.
+    private(set) var serverTallies: [String: ServerTally] = [:]
+
     /// The latest outcome through each server.
     public func capability(of server: ServerDefinition) -> ServerCapability {
-        guard let last = associations.last(where: { $0.serverName == server.name && $0.state != .connecting }) else {
-            return .unknown
-        }
+        guard let last = serverTallies[server.name]?.lastSettled else { return .unknown }
         switch last.state {
         case .associated: return .udpWorks
         case .closed: return last.rendezvous == nil ? .unknown : .udpWorks
@@ -189,8 +197,9 @@ public struct DeckModel: Sendable {
         }
     }
 
+    /// The associations through a server that have not ended.
     public func associationCount(of server: ServerDefinition) -> Int {
-        associations.filter { $0.serverName == server.name && !$0.state.isFinal }.count
+        serverTallies[server.name]?.live ?? 0
     }
 
     /// Keeps selections inside their lists after the lists changed.
@@ -223,6 +232,29 @@ public struct DeckModel: Sendable {
     }
 }
 
+/// One server's associations, as the servers pane summarises them.
+struct ServerTally {
+    /// Those that have not ended.
+    var live = 0
+    /// The newest past connecting: what the server last did with a request.
+    var lastSettled: AssociationSnapshot?
+
+    /// `associations` in the engine's order, oldest first.
+    static func tallies(of associations: [AssociationSnapshot]) -> [String: ServerTally] {
+        var tallies: [String: ServerTally] = [:]
+        for association in associations {
+            tallies[association.serverName, default: ServerTally()].add(association)
+        }
+        return tallies
+    }
+
+    private mutating func add(_ association: AssociationSnapshot) {
+        let state = association.state
+        if !state.isFinal { live += 1 }
+        if state != .connecting { lastSettled = association }
+    }
+}
+
 /// What a frame shows: when it has not changed since the last frame, the frame is not redrawn.
 /// Ages tick by the second, so the second is part of it.
 struct FrameSignature: Equatable {
@@ -231,23 +263,16 @@ struct FrameSignature: Equatable {
     var associations: [AssociationLook]
     var eventCount: Int
     var lastEvent: Date?
-    var ui: [String]
+    /// The rest of the model, as typed values: describing them as strings was the largest part
+    /// of an idle frame.
+    var ui: UILook
     var second: Int
 
     init(_ m: DeckModel, height: Int, width: Int) {
         associations = m.associations.map { AssociationLook(id: $0.id, revision: $0.revision, recent: $0.recent.count) }
         eventCount = m.events.count
         lastEvent = m.events.last?.time
-        ui = [
-            m.focused.rawValue, "\(m.selectedServer)", "\(m.selectedAssociation)", "\(m.logScroll)", m.filter,
-            "\(m.editingFilter)",
-            m.sort.rawValue, "\(String(describing: m.form))", "\(String(describing: m.overlay))", m.themeName,
-            m.message?.text ?? "", "\(height)x\(width)", "\(m.probeSummaries)", "\(m.overlayScroll)",
-            "\(m.detailScroll)",
-            "\(m.zoomed)", "\(m.probesRunning)", "\(String(describing: m.serverForm))",
-            "\(String(describing: m.confirmation))", "\(m.servers.map(\.name))", "\(String(describing: m.checkForm))",
-            "\(m.checksRunning)", "\(m.checksWaiting)", "\(m.checkResults.mapValues(\.count))",
-        ]
+        ui = UILook(m, height: height, width: width)
         second = Int(Date().timeIntervalSince1970)
     }
 
@@ -255,5 +280,68 @@ struct FrameSignature: Equatable {
         var id: AssociationID
         var revision: UInt64
         var recent: Int
+    }
+
+    /// Every field of the model a pane draws from, except the associations and the log.
+    struct UILook: Equatable {
+        var height: Int
+        var width: Int
+        var focused: PaneID
+        var selectedServer: Int
+        var selectedAssociation: Int
+        var logScroll: Int
+        var filter: String
+        var editingFilter: Bool
+        var sort: AssociationSort
+        var form: SendRequest?
+        var serverForm: ServerForm?
+        var checkForm: CheckForm?
+        var overlay: OverlayKind?
+        var overlayScroll: Int
+        var detailScroll: Int
+        var zoomed: Bool
+        var confirmation: Confirmation?
+        var themeName: String
+        var message: String?
+        var messageRole: Role?
+        var servers: [ServerDefinition]
+        var banner: String?
+        var probeSummaries: [String: String]
+        var probeReports: [String: [ProbeFinding]]
+        var probesRunning: [String: Int]
+        var checksRunning: [AssociationID: String]
+        var checksWaiting: [AssociationID: [ServiceCheck]]
+        var checkResultCounts: [AssociationID: Int]
+
+        init(_ m: DeckModel, height: Int, width: Int) {
+            self.height = height
+            self.width = width
+            focused = m.focused
+            selectedServer = m.selectedServer
+            selectedAssociation = m.selectedAssociation
+            logScroll = m.logScroll
+            filter = m.filter
+            editingFilter = m.editingFilter
+            sort = m.sort
+            form = m.form
+            serverForm = m.serverForm
+            checkForm = m.checkForm
+            overlay = m.overlay
+            overlayScroll = m.overlayScroll
+            detailScroll = m.detailScroll
+            zoomed = m.zoomed
+            confirmation = m.confirmation
+            themeName = m.themeName
+            message = m.message?.text
+            messageRole = m.message?.role
+            servers = m.servers
+            banner = m.banner
+            probeSummaries = m.probeSummaries
+            probeReports = m.probeReports
+            probesRunning = m.probesRunning
+            checksRunning = m.checksRunning
+            checksWaiting = m.checksWaiting
+            checkResultCounts = m.checkResults.mapValues(\.count)
+        }
     }
 }

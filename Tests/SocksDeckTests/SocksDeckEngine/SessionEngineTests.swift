@@ -200,6 +200,40 @@ import Testing
         await engine.shutdown()
     }
 
+    /// The view a frame reads is kept between changes (SessionEngine.view): every open, log line,
+    /// forget and prune shows in the next one.
+    @Test func theViewFollowsEveryOpenLogLineForgetAndPrune() async throws {
+        let peers = try TestPeers.shared()
+        let engine = SessionEngine(configuration: Self.configuration(peers))
+        #expect(await engine.view().associations.isEmpty)
+        let before = engine.viewRevision
+        let first = try await engine.open(server: "nothing")
+        _ = try #require(await engine.waitUntilSettled(first, timeout: .seconds(5)))
+        // A screen skips the view while the revision stands still: it must move with each change
+        // and stand still when nothing happens.
+        let settled = engine.viewRevision
+        #expect(settled > before)
+        let one = await engine.view()
+        try await Task.sleep(for: .milliseconds(200))
+        let lastEvents = await engine.events().suffix(3)
+        #expect(engine.viewRevision == settled, "\(lastEvents)")
+        #expect(one.associations.map(\.id) == [first])
+        #expect(one.events.contains { $0.association == first && $0.message.contains("ECONNREFUSED") })
+        let second = try await engine.open(server: "nothing")
+        _ = try #require(await engine.waitUntilSettled(second, timeout: .seconds(5)))
+        let two = await engine.view()
+        #expect(two.associations.map(\.id) == [first, second])
+        #expect(two.events.count > one.events.count && two.events.last?.association == second)
+        #expect(await engine.events() == two.events)
+        let beforeForget = engine.viewRevision
+        #expect(await engine.forget(first))
+        #expect(engine.viewRevision > beforeForget)
+        #expect(await engine.view().associations.map(\.id) == [second])
+        #expect(await engine.prune() == 1)
+        #expect(await engine.view().associations.isEmpty)
+        await engine.shutdown()
+    }
+
     @Test func nothingListeningFailsWithECONNREFUSED() async throws {
         let peers = try TestPeers.shared()
         let engine = SessionEngine(configuration: Self.configuration(peers))
