@@ -23,8 +23,12 @@ let package = Package(
         // socks5_errno.
         .target(name: "CSocks5"),
         // The client library: sans-I/O codec and handshake state machine, and a thin blocking
-        // POSIX layer over them. Standard library and Glibc only, so libsocks5.so stays small.
-        .target(name: "Socks5"),
+        // POSIX layer over them. Standard library and Glibc only (and CSocketBatch's two wrappers), so
+        // libsocks5.so stays small.
+        .target(name: "Socks5", dependencies: ["CSocketBatch"]),
+        // recvmmsg/sendmmsg, which Swift's Glibc does not declare (no _GNU_SOURCE), for the
+        // library's batched datagram calls.
+        .target(name: "CSocketBatch"),
         // The C entry points of socks5.h, implemented on Socks5.
         .target(name: "Socks5CAPI", dependencies: ["Socks5", "CSocks5"]),
 

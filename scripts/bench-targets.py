@@ -69,10 +69,18 @@ target(2, "serve relaying vs Dante, 32 in flight, 64 B", serve.get(relay) / dant
 cpu = "client CPU, µs per datagram"
 for size in ["64 B", "1200 B"]:
     direct = dante.get((cpu, f"32 in flight, {size}", "no proxy (ceiling)"))
-    for client in ["SocksDeck library (Swift)", "SocksDeck engine"]:
+    # The library's target is its batched path (recvmmsg/sendmmsg, gathering on an empty queue),
+    # which the issue asks for "where the caller can use one"; one datagram per call is shown too.
+    gathered = next((c for (t, k, c) in dante if t == cpu and c.startswith("SocksDeck library, batched, gathering")),
+                    "SocksDeck library, batched, gathering")
+    for client, judged in [("SocksDeck library (Swift)", False), (gathered, True), ("SocksDeck engine", True)]:
         mine = dante.get((cpu, f"32 in flight, {size}", client))
-        target(3, f"client CPU per datagram through Dante, {client}, 32 in flight, {size}, vs direct",
-               mine / direct if mine and direct else None, 1.5, less_is_better=True)
+        mine_ratio = mine / direct if mine and direct else None
+        what = f"client CPU per datagram through Dante, {client}, 32 in flight, {size}, vs direct"
+        if judged:
+            target(3, what, mine_ratio, 1.5, less_is_better=True)
+        elif mine_ratio is not None:
+            lines.append(f"3. {what}: {mine_ratio:.2f}× (one datagram per call; for comparison, not judged)")
 lines.append("4. allocations per datagram on the engine's send path (nobody waiting): an exact count, pinned at "
              "NIO's own by SendPathAllocationTests — judged by the test suite, not here")
 scale = (root / "scale.md").read_text() if (root / "scale.md").exists() else ""

@@ -58,6 +58,52 @@ enum EchoClients {
         }
     }
 
+    /// The same API's batched calls: sendmmsg for every datagram the window lets go, recvmmsg
+    /// into a `ReceiveBatch`, and with `gathering`, a pause before waiting on an empty queue so
+    /// that a relay handing back one datagram at a time (Dante) wakes the client once for several.
+    static func libraryBatched(
+        _ server: IPEndpoint,
+        _ echo: IPEndpoint,
+        _ run: EchoRun,
+        gathering: Duration?
+    ) throws -> EchoResult {
+        let association = try UDPAssociation.open(server: server)
+        setReceiveTimeout(association.dataSocket)
+        let payload = [UInt8](repeating: 0x42, count: run.size)
+        let batch = ReceiveBatch(capacity: max(run.window, 1), payloadCapacity: 2048)
+        let target = SOCKSAddress.ip(echo)
+        return try payload.withUnsafeBytes { p in
+            let outgoing = [UnsafeRawBufferPointer](repeating: p, count: max(run.window, 1))
+            return try outgoing.withUnsafeBufferPointer { list in
+                var sent = 0
+                var received = 0
+                let cpu = CPUTime.thread()
+                let switches = voluntarySwitches(thread: true)
+                let start = Date()
+                sent += try association.send(
+                    UnsafeBufferPointer(rebasing: list[0..<min(run.window, run.count)]),
+                    to: target
+                )
+                while received < sent {
+                    guard let taken = try? association.receive(into: batch, gathering: gathering) else { break }
+                    received += taken
+                    let more = min(taken, run.count - sent)
+                    if more > 0 {
+                        sent += try association.send(UnsafeBufferPointer(rebasing: list[0..<more]), to: target)
+                    }
+                }
+                let seconds = Date().timeIntervalSince(start)
+                let cpuNanoseconds = Double(CPUTime.thread() - cpu)
+                return EchoResult(
+                    rate: Double(received) / seconds,
+                    clientMicroseconds: cpuNanoseconds / 1000 / Double(max(received, 1)),
+                    received: received,
+                    sleepsPerDatagram: Double(voluntarySwitches(thread: true) - switches) / Double(max(received, 1))
+                )
+            }
+        }
+    }
+
     /// The session engine's own echo path (`measureEcho`: the window kept on its event loop, each
     /// echo sending the next, every datagram counted and recorded as the UI shows it). Its CPU is
     /// the whole process's over the load (the loop's thread does the work; the caller waits).

@@ -24,6 +24,9 @@ import Glibc
         let only = options.string("--only")
         let scaleAssociations = options.int("--scale-associations", 1000)
         let scaleSeconds = options.int("--scale-seconds", 60)
+        // The batched client's pause on an empty queue (DatagramIO.receive's `gathering`).
+        let gatheringPause = Duration.microseconds(options.int("--gathering-us", 100))
+        let gatheredLabel = "SocksDeck library, batched, gathering \(options.int("--gathering-us", 100)) µs"
         guard options.positional.count == 2, let server = IPEndpoint(options.positional[0]),
             let echo = IPEndpoint(options.positional[1])
         else {
@@ -32,7 +35,7 @@ import Glibc
                     """
                     usage: socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs N] [--associations N] [--datagrams N]
                                            [--server-pids PID,...] [--only setup|echo|scale|engine-setup]
-                                           [--scale-associations N] [--scale-seconds S]
+                                           [--scale-associations N] [--scale-seconds S] [--gathering-us N]
 
                     """.utf8
                 )
@@ -119,13 +122,16 @@ import Glibc
                                 serverNanoseconds += Double(CPUTime.processes([pid]) - start)
                             }
                         }
+                        let batched = try EchoClients.libraryBatched(server, echo, run, gathering: nil)
+                        let gathered = try EchoClients.libraryBatched(server, echo, run, gathering: gatheringPause)
                         let c = try EchoClients.cAPI(server, echo, run)
                         let engine = try await EchoClients.engine(server, echo, run)
                         let py = try PySocksClient.echo(server, echo, run)
                         let direct = try EchoClients.direct(echo, run)
                         let unconnected = try EchoClients.directUnconnected(echo, run)
                         for (client, r) in [
-                            ("SocksDeck library (Swift)", library), ("SocksDeck C API", c),
+                            ("SocksDeck library (Swift)", library), ("SocksDeck library, batched", batched),
+                            (gatheredLabel, gathered), ("SocksDeck C API", c),
                             ("SocksDeck engine", engine),
                             ("PySocks", py),
                             ("no proxy (ceiling)", direct), ("no proxy, unconnected socket", unconnected),

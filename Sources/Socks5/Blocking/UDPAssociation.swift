@@ -106,6 +106,46 @@ public struct UDPAssociation: ~Copyable {
         try DatagramIO.receive(socket: dataSocket, into: buffer, relay: relay, flags: flags, dropped: dropped)
     }
 
+    /// Sends every payload to `target` with sendmmsg, 64 per system call, and returns how many
+    /// went (see `DatagramIO.send(socket:payloads:to:relay:flags:)`).
+    @discardableResult
+    public func send(
+        _ payloads: [UnsafeRawBufferPointer],
+        to target: SOCKSAddress,
+        flags: Int32 = 0
+    ) throws(SOCKS5Error) -> Int {
+        try DatagramIO.send(socket: dataSocket, payloads: payloads, to: target, relay: relay, flags: flags)
+    }
+
+    @discardableResult
+    public func send(
+        _ payloads: UnsafeBufferPointer<UnsafeRawBufferPointer>,
+        to target: SOCKSAddress,
+        flags: Int32 = 0
+    ) throws(SOCKS5Error) -> Int {
+        try DatagramIO.send(socket: dataSocket, payloads: payloads, to: target, relay: relay, flags: flags)
+    }
+
+    /// Receives what the relay has sent, at least one datagram and up to `batch.capacity`, with
+    /// recvmmsg, and returns how many were taken (see
+    /// `DatagramIO.receive(socket:into:relay:flags:gathering:accept:dropped:)`, and `gathering`
+    /// there for a relay slower than its client).
+    public func receive(
+        into batch: ReceiveBatch,
+        flags: Int32 = 0,
+        gathering: Duration? = nil,
+        dropped: (DatagramDropReason) -> Void = { _ in }
+    ) throws(SOCKS5Error) -> Int {
+        try DatagramIO.receive(
+            socket: dataSocket,
+            into: batch,
+            relay: relay,
+            flags: flags,
+            gathering: gathering,
+            dropped: dropped
+        )
+    }
+
     /// Closes both sockets now; the server ends the association when the control connection
     /// closes.
     public consuming func close() {}
