@@ -24,7 +24,7 @@ extension DatagramIO {
     /// datagram, and the wake-up is most of what each datagram costs it; a pause of about the
     /// time a few datagrams take lets them arrive together, for one wake-up. The price is that
     /// much latency, so it is for throughput (keep enough datagrams in flight to cover it), not
-    /// for measuring round trips. nil, the default, never pauses.
+    /// for measuring round trips. nil (the default) or zero never pauses.
     public static func receive(
         socket fd: Int32,
         into batch: ReceiveBatch,
@@ -37,7 +37,7 @@ extension DatagramIO {
         let flags = flags & ~Int32(MSG_PEEK)
         let dontWait = flags & Int32(MSG_DONTWAIT) != 0
         batch.reset()
-        if let gathering, !dontWait {
+        if let gathering, gathering > .zero, !dontWait {
             // What is queued already needs no pause; only an empty queue is worth gathering for.
             if try fillTaking(batch, fd, flags | Int32(MSG_DONTWAIT), relay, accept, dropped) { return batch.count }
             var pause = timespec(gathering)

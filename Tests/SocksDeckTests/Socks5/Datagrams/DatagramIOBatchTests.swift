@@ -142,6 +142,23 @@ import Testing
         #expect(payloads(batch) == ["later"])
     }
 
+    /// What the pause is for: datagrams that trickle in while it lasts come back from one receive.
+    /// (The 2 s pause dwarfs the 40 ms over which the five are sent.)
+    @Test func datagramsArrivingDuringThePauseComeBackTogether() throws {
+        defer { closeAll() }
+        TestSockets.setReceiveTimeout(client, milliseconds: 5000)
+        let batch = ReceiveBatch(capacity: 8, payloadCapacity: 64)
+        let trickle = Thread {
+            for i in 0..<5 {
+                send(datagram("trickled \(i)"))
+                usleep(10_000)
+            }
+        }
+        trickle.start()
+        #expect(try DatagramIO.receive(socket: client, into: batch, relay: relayEndpoint, gathering: .seconds(2)) == 5)
+        #expect(payloads(batch) == (0..<5).map { "trickled \($0)" })
+    }
+
     @Test func aBatchSendPutsTheHeaderInFrontOfEachPayloadAcrossSeveralCalls() throws {
         defer { closeAll() }
         TestSockets.setReceiveTimeout(relay, milliseconds: 2000)
@@ -221,11 +238,11 @@ import Testing
     }
 
     /// Through a real relay: 32 datagrams out with one call, every echo back through batches.
-    @Test(arguments: [nil, Duration.milliseconds(1)])
-    func aBatchRoundTripsThroughDante(gathering: Duration?) throws {
+    @Test(arguments: [(AddressFamily.ipv4, nil), (.ipv4, Duration.milliseconds(1)), (.ipv6, .milliseconds(1))])
+    func aBatchRoundTripsThroughDante(family: AddressFamily, gathering: Duration?) throws {
         defer { closeAll() }
         let peers = try TestPeers.shared()
-        let association = try UDPAssociation.open(server: peers.server(.ipv4))
+        let association = try UDPAssociation.open(server: peers.server(family))
         TestSockets.setReceiveTimeout(association.dataSocket, milliseconds: 3000)
         let payloads = (0..<32).map { Array("batched datagram \($0)".utf8) }
         let buffers = payloads.map { p in
@@ -234,7 +251,7 @@ import Testing
             return UnsafeRawBufferPointer(b)
         }
         defer { for b in buffers { b.deallocate() } }
-        let target = peers.echo.endpoint(.ipv4)
+        let target = peers.echo.endpoint(family)
         #expect(try association.send(buffers, to: .ip(target)) == 32)
         let batch = ReceiveBatch()
         var echoed: [[UInt8]] = []
