@@ -54,12 +54,13 @@ public final class ReceiveBatch {
         taken = []
         taken.reserveCapacity(capacity)
         for i in 0..<capacity {
-            vectors[i] = iovec(iov_base: bytes + i * slotLength, iov_len: slotLength)
-            names[i] = sockaddr_storage()
-            messages[i] = socket_batch_message()
-            messages[i].header.vectors = UnsafeMutableRawPointer(vectors + i)
-            messages[i].header.vector_count = 1
-            messages[i].header.name = UnsafeMutableRawPointer(names + i)
+            (vectors + i).initialize(to: iovec(iov_base: bytes + i * slotLength, iov_len: slotLength))
+            (names + i).initialize(to: sockaddr_storage())
+            var message = socket_batch_message()
+            message.header.vectors = UnsafeMutableRawPointer(vectors + i)
+            message.header.vector_count = 1
+            message.header.name = UnsafeMutableRawPointer(names + i)
+            (messages + i).initialize(to: message)
         }
     }
 
