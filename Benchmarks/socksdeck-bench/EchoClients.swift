@@ -92,14 +92,7 @@ enum EchoClients {
                         sent += try association.send(UnsafeBufferPointer(rebasing: list[0..<more]), to: target)
                     }
                 }
-                let seconds = Date().timeIntervalSince(start)
-                let cpuNanoseconds = Double(CPUTime.thread() - cpu)
-                return EchoResult(
-                    rate: Double(received) / seconds,
-                    clientMicroseconds: cpuNanoseconds / 1000 / Double(max(received, 1)),
-                    received: received,
-                    sleepsPerDatagram: Double(voluntarySwitches(thread: true) - switches) / Double(max(received, 1))
-                )
+                return result(received: received, since: start, cpu: cpu, switches: switches)
             }
         }
     }
@@ -232,6 +225,11 @@ enum EchoClients {
                 sent += 1
             }
         }
+        return result(received: received, since: start, cpu: cpu, switches: switches)
+    }
+
+    /// What a run on this thread measured, from its start's clock, CPU time and switch count.
+    private static func result(received: Int, since start: Date, cpu: UInt64, switches: Int) -> EchoResult {
         let seconds = Date().timeIntervalSince(start)
         let cpuNanoseconds = Double(CPUTime.thread() - cpu)
         return EchoResult(

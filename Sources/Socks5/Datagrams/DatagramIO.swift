@@ -69,6 +69,20 @@ public enum DatagramIO {
         }
     }
 
+    /// What a receive makes of one datagram read from the data socket: the filter's verdict, then
+    /// the caller's `accept` on its sender (refused: `unusableSender`).
+    static func verdict(
+        source: IPEndpoint?,
+        relay: IPEndpoint,
+        length: Int,
+        headerBytes: UnsafeRawBufferPointer,
+        accept: (SOCKSAddress) -> Bool
+    ) -> DatagramFilter.Verdict {
+        let verdict = DatagramFilter.atClient(source: source, relay: relay, length: length, headerBytes: headerBytes)
+        guard case .accepted(let accepted) = verdict, !accept(accepted.header.address) else { return verdict }
+        return .dropped(.unusableSender)
+    }
+
     /// Receives the next valid datagram from the relay into `buffer` and strips its header.
     /// Datagrams not from `relay`, with FRAG ≠ 0 or with a malformed header are skipped and
     /// reported to `dropped`; `accept` may refuse a sender (the C API cannot return a domain).
@@ -108,21 +122,17 @@ public enum DatagramIO {
                     throw .system(e, "recvmsg from the relay \(relay)", hint: Self.datagramHint(e))
                 }
                 let inScratch = min(total, scratch.count)
-                let verdict = DatagramFilter.atClient(
+                let parsed: DatagramFilter.Accepted
+                switch verdict(
                     source: IPEndpoint(storage: source),
                     relay: relay,
                     length: total,
-                    headerBytes: UnsafeRawBufferPointer(rebasing: scratch[0..<inScratch])
-                )
-                let parsed: DatagramFilter.Accepted
-                switch verdict {
+                    headerBytes: UnsafeRawBufferPointer(rebasing: scratch[0..<inScratch]),
+                    accept: accept
+                ) {
                 case .accepted(let accepted): parsed = accepted
                 case .dropped(let reason):
                     dropped(reason)
-                    continue
-                }
-                guard accept(parsed.header.address) else {
-                    dropped(.unusableSender)
                     continue
                 }
                 // The payload starts in the scratch buffer and goes on in `buffer`: slide the

@@ -104,21 +104,17 @@ public final class ReceiveBatch {
             let total = Int(messages[i].length)
             let slot = i * slotLength
             let inSlot = min(total, slotLength)
-            let verdict = DatagramFilter.atClient(
+            let accepted: DatagramFilter.Accepted
+            switch DatagramIO.verdict(
                 source: IPEndpoint(storage: names[i]),
                 relay: relay,
                 length: total,
-                headerBytes: UnsafeRawBufferPointer(start: bytes + slot, count: inSlot)
-            )
-            let accepted: DatagramFilter.Accepted
-            switch verdict {
+                headerBytes: UnsafeRawBufferPointer(start: bytes + slot, count: inSlot),
+                accept: accept
+            ) {
             case .accepted(let a): accepted = a
             case .dropped(let reason):
                 dropped(reason)
-                continue
-            }
-            guard accept(accepted.header.address) else {
-                dropped(.unusableSender)
                 continue
             }
             let datagram = ReceivedDatagram(
