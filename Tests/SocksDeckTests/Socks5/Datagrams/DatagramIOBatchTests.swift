@@ -8,31 +8,9 @@ import Testing
 /// recvmmsg and sendmmsg against a relay played by a local UDP socket, which can send what a
 /// real relay does not (fragments, strangers, cut headers). Dante covers the genuine path, in
 /// `aBatchRoundTripsThroughDante`.
-@Suite struct DatagramIOBatchTests {
+@Suite struct DatagramIOBatchTests: PlayedRelay {
     let client = TestSockets.datagram(.ipv4, receiveTimeoutMilliseconds: 2000)
     let relay = TestSockets.datagram(.ipv4)
-    var relayEndpoint: IPEndpoint { TestSockets.localEndpoint(relay)! }
-    var clientEndpoint: IPEndpoint { TestSockets.localEndpoint(client)! }
-
-    private func closeAll(_ more: Int32...) {
-        for fd in [client, relay] + more { close(fd) }
-    }
-
-    private func send(_ bytes: [UInt8], from fd: Int32? = nil) {
-        _ = clientEndpoint.withSockaddr { sendto(fd ?? relay, bytes, bytes.count, 0, $0, $1) }
-    }
-
-    private func datagram(_ payload: [UInt8], fragment: UInt8 = 0) -> [UInt8] {
-        var header = [UInt8](repeating: 0, count: 16)
-        let n = header.withUnsafeMutableBytes {
-            UDPDatagramHeader(fragment: fragment, address: .ip(IPEndpoint("192.0.2.7:53")!)).write(into: $0)
-        }
-        return Array(header[0..<n]) + payload
-    }
-
-    private func datagram(_ payload: String, fragment: UInt8 = 0) -> [UInt8] {
-        datagram(Array(payload.utf8), fragment: fragment)
-    }
 
     private func payloads(_ batch: ReceiveBatch) -> [String] {
         (0..<batch.count).map { String(decoding: batch.payload($0), as: UTF8.self) }
@@ -40,13 +18,13 @@ import Testing
 
     @Test func aBatchTakesEveryValidDatagramQueuedAndDropsTheRestByReason() throws {
         let stranger = TestSockets.datagram(.ipv4)
-        defer { closeAll(stranger) }
-        send(datagram("one"))
-        send(datagram("fragment", fragment: 1))
-        send([0, 0, 0, 1, 192, 0])  // address cut short
-        send(datagram("from a stranger"), from: stranger)
-        send(datagram("two"))
-        send(datagram(""))
+        defer { closeSockets(stranger) }
+        relaySends(datagram("one"))
+        relaySends(datagram("fragment", fragment: 1))
+        relaySends([0, 0, 0, 1, 192, 0])  // address cut short
+        relaySends(datagram("from a stranger"), from: stranger)
+        relaySends(datagram("two"))
+        relaySends(datagram(""))
         usleep(20_000)
         let batch = ReceiveBatch(capacity: 8, payloadCapacity: 64)
         var drops: [DatagramDropReason] = []
@@ -63,8 +41,8 @@ import Testing
     }
 
     @Test func moreThanABatchHoldsIsTakenInOrderOverSeveralReceives() throws {
-        defer { closeAll() }
-        for i in 0..<10 { send(datagram("datagram \(i)")) }
+        defer { closeSockets() }
+        for i in 0..<10 { relaySends(datagram("datagram \(i)")) }
         usleep(20_000)
         let batch = ReceiveBatch(capacity: 4, payloadCapacity: 64)
         var received: [String] = []
@@ -79,9 +57,9 @@ import Testing
 
     @Test(arguments: [0, 1, 100, 1000])
     func aPayloadLongerThanItsSlotIsCutAndSaysItsLength(payloadCapacity: Int) throws {
-        defer { closeAll() }
+        defer { closeSockets() }
         let payload = (0..<2000).map { UInt8(truncatingIfNeeded: $0 * 7) }
-        send(datagram(payload))
+        relaySends(datagram(payload))
         let batch = ReceiveBatch(capacity: 2, payloadCapacity: payloadCapacity)
         #expect(try DatagramIO.receive(socket: client, into: batch, relay: relayEndpoint) == 1)
         // The slot holds the longest header; an IPv4 header (10 bytes) leaves the rest to payload.
@@ -92,8 +70,8 @@ import Testing
     }
 
     @Test func dontWaitWithNothingValidQueuedIsEAGAIN() {
-        defer { closeAll() }
-        send(datagram("frag", fragment: 2))
+        defer { closeSockets() }
+        relaySends(datagram("frag", fragment: 2))
         usleep(20_000)
         let batch = ReceiveBatch(capacity: 4, payloadCapacity: 64)
         for gathering in [nil, Duration.milliseconds(1)] {
@@ -111,7 +89,7 @@ import Testing
     }
 
     @Test func waitingForAnEmptyQueueEndsWithTheReceiveTimeout() {
-        defer { closeAll() }
+        defer { closeSockets() }
         TestSockets.setReceiveTimeout(client, milliseconds: 100)
         let batch = ReceiveBatch(capacity: 4, payloadCapacity: 64)
         #expect {
@@ -122,20 +100,17 @@ import Testing
     /// Gathering pauses only on an empty queue, and a datagram that comes after the pause is still
     /// waited for.
     @Test func gatheringTakesWhatIsQueuedAtOnceAndWaitsForWhatComesLater() throws {
-        defer { closeAll() }
+        defer { closeSockets() }
         let batch = ReceiveBatch(capacity: 8, payloadCapacity: 64)
-        for i in 0..<3 { send(datagram("queued \(i)")) }
+        for i in 0..<3 { relaySends(datagram("queued \(i)")) }
         usleep(20_000)
         let started = ContinuousClock.now
         #expect(try DatagramIO.receive(socket: client, into: batch, relay: relayEndpoint, gathering: .seconds(30)) == 3)
         #expect(ContinuousClock.now - started < .seconds(10))
         #expect(payloads(batch) == ["queued 0", "queued 1", "queued 2"])
 
-        let later = Thread {
-            usleep(150_000)
-            send(datagram("later"))
-        }
-        later.start()
+        let sending = relaySendsFromAnotherThread([datagram("later")], after: .milliseconds(150))
+        defer { sending.wait() }
         #expect(
             try DatagramIO.receive(socket: client, into: batch, relay: relayEndpoint, gathering: .milliseconds(1)) == 1
         )
@@ -143,24 +118,25 @@ import Testing
     }
 
     /// What the pause is for: datagrams that trickle in while it lasts come back from one receive.
-    /// (The 2 s pause dwarfs the 40 ms over which the five are sent.)
+    /// The five start 300 ms from now, after the receive has found the queue empty and paused (a
+    /// datagram already queued would end it at once, by design), and take 40 ms; the pause is 3 s.
     @Test func datagramsArrivingDuringThePauseComeBackTogether() throws {
-        defer { closeAll() }
+        defer { closeSockets() }
         TestSockets.setReceiveTimeout(client, milliseconds: 5000)
         let batch = ReceiveBatch(capacity: 8, payloadCapacity: 64)
-        let trickle = Thread {
-            for i in 0..<5 {
-                send(datagram("trickled \(i)"))
-                usleep(10_000)
-            }
-        }
-        trickle.start()
-        #expect(try DatagramIO.receive(socket: client, into: batch, relay: relayEndpoint, gathering: .seconds(2)) == 5)
-        #expect(payloads(batch) == (0..<5).map { "trickled \($0)" })
+        let trickled = (0..<5).map { "trickled \($0)" }
+        let sending = relaySendsFromAnotherThread(
+            trickled.map { datagram($0) },
+            after: .milliseconds(300),
+            spacedBy: .milliseconds(10)
+        )
+        defer { sending.wait() }
+        #expect(try DatagramIO.receive(socket: client, into: batch, relay: relayEndpoint, gathering: .seconds(3)) == 5)
+        #expect(payloads(batch) == trickled)
     }
 
     @Test func aBatchSendPutsTheHeaderInFrontOfEachPayloadAcrossSeveralCalls() throws {
-        defer { closeAll() }
+        defer { closeSockets() }
         TestSockets.setReceiveTimeout(relay, milliseconds: 2000)
         // 150 datagrams: more than one sendmmsg takes (64), and an empty payload among them.
         let payloads = (0..<150).map { $0 == 70 ? [UInt8]() : Array("payload \($0)".utf8) }
@@ -186,7 +162,7 @@ import Testing
     }
 
     @Test func aBatchWithOnePayloadOverTheMaximumSendsNothing() throws {
-        defer { closeAll() }
+        defer { closeSockets() }
         let small = UnsafeMutableRawBufferPointer.allocate(byteCount: 10, alignment: 1)
         let big = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_507 - 10 + 1, alignment: 1)
         defer {
@@ -210,7 +186,7 @@ import Testing
     /// allocate nothing.
     @Test(.enabled(if: allocation_counter_available() == 1, "the sanitizers own malloc"))
     func batchSendAndReceiveDoNotAllocate() throws {
-        defer { closeAll() }
+        defer { closeSockets() }
         let batch = ReceiveBatch(capacity: 16, payloadCapacity: 2048)
         let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
         defer { payload.deallocate() }
@@ -220,7 +196,7 @@ import Testing
         let reply = datagram("echo")
         func round() throws -> Int {
             try DatagramIO.send(socket: client, payloads: outgoing, to: target, relay: relayAt)
-            for _ in 0..<16 { send(reply) }
+            for _ in 0..<16 { relaySends(reply) }
             var taken = 0
             while taken < 16 { taken += try DatagramIO.receive(socket: client, into: batch, relay: relayAt) }
             return taken
@@ -240,7 +216,7 @@ import Testing
     /// Through a real relay: 32 datagrams out with one call, every echo back through batches.
     @Test(arguments: [(AddressFamily.ipv4, nil), (.ipv4, Duration.milliseconds(1)), (.ipv6, .milliseconds(1))])
     func aBatchRoundTripsThroughDante(family: AddressFamily, gathering: Duration?) throws {
-        defer { closeAll() }
+        defer { closeSockets() }
         let peers = try TestPeers.shared()
         let association = try UDPAssociation.open(server: peers.server(family))
         TestSockets.setReceiveTimeout(association.dataSocket, milliseconds: 3000)

@@ -6,29 +6,12 @@ import Testing
 
 /// The datagram path against a relay played by a local UDP socket, to produce what a real relay
 /// does not: fragments, malformed headers, oversize payloads. Dante covers the genuine path.
-@Suite struct DatagramIOTests {
+@Suite struct DatagramIOTests: PlayedRelay {
     let client = TestSockets.datagram(.ipv4, receiveTimeoutMilliseconds: 2000)
     let relay = TestSockets.datagram(.ipv4)
-    var relayEndpoint: IPEndpoint { TestSockets.localEndpoint(relay)! }
-    var clientEndpoint: IPEndpoint { TestSockets.localEndpoint(client)! }
-
-    private func relaySends(_ bytes: [UInt8]) {
-        _ = clientEndpoint.withSockaddr { sendto(relay, bytes, bytes.count, 0, $0, $1) }
-    }
-
-    private func datagram(_ payload: String, fragment: UInt8 = 0) -> [UInt8] {
-        var header = [UInt8](repeating: 0, count: 16)
-        let n = header.withUnsafeMutableBytes {
-            UDPDatagramHeader(fragment: fragment, address: .ip(IPEndpoint("192.0.2.7:53")!)).write(into: $0)
-        }
-        return Array(header[0..<n]) + Array(payload.utf8)
-    }
 
     @Test func fragmentsAndMalformedHeadersAreDroppedByReason() throws {
-        defer {
-            close(client)
-            close(relay)
-        }
+        defer { closeSockets() }
         relaySends(datagram("fragment", fragment: 1))
         relaySends(datagram("last fragment", fragment: 0x81))
         relaySends([0, 0, 0])  // shorter than any header
@@ -50,10 +33,7 @@ import Testing
 
     @Test(arguments: [0, 1, 5, 200, 252, 253, 300, 5000])
     func payloadsAreTruncatedToTheBufferLikeRecvfrom(bufferSize: Int) throws {
-        defer {
-            close(client)
-            close(relay)
-        }
+        defer { closeSockets() }
         let payload = (0..<1000).map { UInt8(truncatingIfNeeded: $0 * 31) }
         relaySends(datagram("") + payload)
         var buffer = [UInt8](repeating: 0xEE, count: bufferSize)
@@ -66,10 +46,7 @@ import Testing
     }
 
     @Test func dontWaitWithNothingValidIsEAGAIN() {
-        defer {
-            close(client)
-            close(relay)
-        }
+        defer { closeSockets() }
         relaySends(datagram("frag", fragment: 2))
         usleep(20_000)
         var buffer = [UInt8](repeating: 0, count: 64)
@@ -81,10 +58,7 @@ import Testing
     }
 
     @Test func sendPrependsTheHeader() throws {
-        defer {
-            close(client)
-            close(relay)
-        }
+        defer { closeSockets() }
         try Array("payload".utf8).withUnsafeBytes {
             try DatagramIO.send(
                 socket: client,
@@ -102,10 +76,7 @@ import Testing
     }
 
     @Test func aPayloadOverTheUDPMaximumIsEMSGSIZE() {
-        defer {
-            close(client)
-            close(relay)
-        }
+        defer { closeSockets() }
         let limit = 65_507 - 10
         let big = [UInt8](repeating: 1, count: limit + 1)
         #expect {
@@ -124,10 +95,7 @@ import Testing
     /// allocates nothing.
     @Test(.enabled(if: allocation_counter_available() == 1, "the sanitizers own malloc"))
     func sendAndReceiveDoNotAllocate() throws {
-        defer {
-            close(client)
-            close(relay)
-        }
+        defer { closeSockets() }
         let payload = UnsafeMutableRawBufferPointer.allocate(byteCount: 64, alignment: 8)
         let inbound = UnsafeMutableRawBufferPointer.allocate(byteCount: 2048, alignment: 8)
         defer {
