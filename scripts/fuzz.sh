@@ -14,6 +14,10 @@ else seconds=${1:-60}; limit=(-max_total_time="$seconds"); label="$seconds s"; f
 out=.build/fuzz
 mkdir -p "$out"
 status=0
+# Socks5 imports CSocketBatch (recvmmsg/sendmmsg wrappers, Sources/CSocketBatch): its module map
+# for swiftc, and its object, instrumented like the rest, for every target that builds Socks5.
+batch_include=(-I Sources/CSocketBatch/include)
+clang -c -O1 -fsanitize=fuzzer-no-link,address "${batch_include[@]}" Sources/CSocketBatch/socket_batch.c -o "$out/socket_batch.o"
 # TOMLKit (its C++ toml++ core and its Swift layer) and Socks5 as instrumented modules, for the
 # TOML loader's target: coverage then guides the fuzzer through the TOML parser too.
 build_deck_configuration_target() {
@@ -28,11 +32,13 @@ build_deck_configuration_target() {
   while IFS= read -r -d '' f; do sources+=("$f"); done < <(find "$tk/TOMLKit" -name '*.swift' -print0)
   swiftc -O -wmo -sanitize=fuzzer,address -parse-as-library -module-name TOMLKit -I "$tk/CTOML/include" \
     -emit-module -emit-module-path "$o/TOMLKit.swiftmodule" -c "${sources[@]}" -o "$o/TOMLKit.o"
-  swiftc -O -wmo -sanitize=fuzzer,address -parse-as-library -module-name Socks5 \
+  swiftc -O -wmo -sanitize=fuzzer,address -parse-as-library -module-name Socks5 "${batch_include[@]}" \
     -emit-module -emit-module-path "$o/Socks5.swiftmodule" -c Sources/Socks5/*/*.swift -o "$o/Socks5.o"
+  cp "$out/socket_batch.o" "$o/"
   swiftc -O -wmo -sanitize=fuzzer,address -parse-as-library -module-name UDPChecks \
     -emit-module -emit-module-path "$o/UDPChecks.swiftmodule" -c Sources/UDPChecks/*.swift -o "$o/UDPChecks.o"
   swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz -I "$o" -I "$tk/CTOML/include" \
+    "${batch_include[@]}" \
     Sources/SocksDeckEngine/Configuration/*.swift Fuzz/FuzzDeckConfiguration.swift "$o"/*.o -lstdc++ \
     -o "$out/FuzzDeckConfiguration"
 }
@@ -44,18 +50,20 @@ for target in ${FUZZ_TARGETS:-FuzzReplyParsers FuzzDatagramHeader FuzzClientConf
     # The capture frames of `send --replay` and the packets SocksDeck writes (Sources/PcapNG, on Socks5).
     o="$out/modules-pcapng"
     mkdir -p "$o"
-    swiftc -O -wmo -sanitize=fuzzer,address -parse-as-library -module-name Socks5 \
+    swiftc -O -wmo -sanitize=fuzzer,address -parse-as-library -module-name Socks5 "${batch_include[@]}" \
       -emit-module -emit-module-path "$o/Socks5.swiftmodule" -c Sources/Socks5/*/*.swift -o "$o/Socks5.o" 2>&1 \
       | grep -v "warning:" || true
-    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz -I "$o" \
-      Sources/PcapNG/*.swift "Fuzz/$target.swift" "$o/Socks5.o" -o "$out/$target" 2>&1 | grep -v "warning:" || true
+    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz -I "$o" "${batch_include[@]}" \
+      Sources/PcapNG/*.swift "Fuzz/$target.swift" "$o/Socks5.o" "$out/socket_batch.o" -o "$out/$target" 2>&1 \
+      | grep -v "warning:" || true
   elif [ "$target" = FuzzServiceDecoders ]; then
     # The DNS, NTP and STUN codecs of `socksdeck check` (Sources/UDPChecks, standard library only).
     swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz \
       Sources/UDPChecks/*.swift "Fuzz/$target.swift" -o "$out/$target" 2>&1 | grep -v "warning:" || true
   else
-    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz \
-      Sources/Socks5/*/*.swift "Fuzz/$target.swift" -o "$out/$target" 2>&1 | grep -v "warning:" || true
+    swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz "${batch_include[@]}" \
+      Sources/Socks5/*/*.swift "$out/socket_batch.o" "Fuzz/$target.swift" -o "$out/$target" 2>&1 \
+      | grep -v "warning:" || true
   fi
   corpus="$out/corpus-$target"
   mkdir -p "$corpus"
