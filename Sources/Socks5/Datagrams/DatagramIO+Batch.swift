@@ -102,10 +102,7 @@ extension DatagramIO {
         flags: Int32 = 0
     ) throws(SOCKS5Error) -> Int {
         let header = UDPDatagramHeader(address: target)
-        let limit = UDPLimits.maximumPayload(relay.family) - header.encodedLength
-        for payload in payloads where payload.count > limit {
-            throw .system(EMSGSIZE, "\(payload.count)-byte payload plus \(header.encodedLength)-byte header")
-        }
+        for payload in payloads { try checkFits(header, payloadLength: payload.count, relay: relay) }
         var name = sockaddr_storage()
         let nameLength = withUnsafeMutableBytes(of: &name) { relay.write(to: $0.baseAddress!) }
         var sent = 0

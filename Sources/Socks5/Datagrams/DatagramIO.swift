@@ -30,6 +30,14 @@ public enum DatagramIO {
         }
     }
 
+    /// EMSGSIZE unless `header` and `payloadLength` bytes fit in one UDP datagram to `relay`: the
+    /// one size rule of every send, single or batched.
+    static func checkFits(_ header: UDPDatagramHeader, payloadLength: Int, relay: IPEndpoint) throws(SOCKS5Error) {
+        guard header.encodedLength + payloadLength <= UDPLimits.maximumPayload(relay.family) else {
+            throw .system(EMSGSIZE, "\(payloadLength)-byte payload plus \(header.encodedLength)-byte header")
+        }
+    }
+
     /// Sends `payload` to `target` through the relay at `relay`. EMSGSIZE when header plus payload
     /// exceed the UDP maximum for the relay's family.
     public static func send(
@@ -40,9 +48,7 @@ public enum DatagramIO {
         flags: Int32 = 0
     ) throws(SOCKS5Error) {
         let header = UDPDatagramHeader(address: target)
-        guard header.encodedLength + payload.count <= UDPLimits.maximumPayload(relay.family) else {
-            throw .system(EMSGSIZE, "\(payload.count)-byte payload plus \(header.encodedLength)-byte header")
-        }
+        try checkFits(header, payloadLength: payload.count, relay: relay)
         let rc = withUnsafeTemporaryAllocation(byteCount: UDPDatagramHeader.maximumLength, alignment: 8) {
             headerBytes in
             let headerLength = header.write(into: headerBytes)
