@@ -29,14 +29,23 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private var capture: RelayCapture?
     /// Set when the relay ends the connection (a refusal, the idle timer), for the capture's FIN.
     private var closingReason: String?
+    private let admission: ClientAdmission
+    /// The control connection's source IP: what the per-client bounds count by.
+    private var client: IPAddress?
+    /// What this connection holds of its client's bounds, given back when it ends.
+    private var holdsNegotiation = false
+    private var holdsAssociation = false
+    private var negotiationDeadline: Scheduled<Void>?
 
     init(
         configuration: RelayConfiguration,
         statistics: StatisticsBox,
+        admission: ClientAdmission,
         captures: RelayCaptures? = nil,
         log: @escaping @Sendable (RelayEvent) -> Void
     ) {
         handshake = ServerHandshake(required: configuration.credentials)
+        self.admission = admission
         self.captures = captures
         self.configuration = configuration
         self.statistics = statistics
@@ -51,8 +60,104 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             self.capture = capture
         }
         statistics.update { $0.connectionsAccepted += 1 }
-        log(RelayEvent(kind: .accepted, client: label, message: "connection from \(label)"))
         context.fireChannelActive()
+        client = IPEndpoint(context.remoteAddress)?.address.unmapped
+        guard admit(.negotiation, context) else { return }
+        log(RelayEvent(kind: .accepted, client: label, message: "connection from \(label)"))
+        // Scheduled on the connection's own loop, which runs it: no hop, nothing Sendable needed.
+        negotiationDeadline = context.eventLoop.assumeIsolated().scheduleTask(
+            in: TimeAmount(configuration.negotiationTimeout)
+        ) { [self] in
+            negotiationTimedOut(context)
+        }
+    }
+
+    /// The client has not completed its part of the negotiation in time: say how far it got.
+    private func negotiationTimedOut(_ context: ChannelHandlerContext) {
+        guard holdsNegotiation, context.channel.isActive else { return }
+        let within = "within \(Self.describe(configuration.negotiationTimeout))"
+        let got = handshake.pendingBytes
+        let stage: String
+        switch handshake.state {
+        case .awaitingGreeting:
+            stage = got == 0 ? "nothing was sent" : "the greeting stopped after \(got) of its bytes"
+        case .awaitingCredentials:
+            stage =
+                got == 0
+                ? "the RFC 1929 login never came" : "the RFC 1929 login stalled after \(got) of its bytes"
+        case .awaitingRequest:
+            stage = got == 0 ? "the request never came" : "the request stopped after \(got) of its bytes"
+        case .done:
+            return
+        }
+        statistics.update { $0.negotiationTimeouts += 1 }
+        let reason = "no request \(within): \(stage)"
+        log(RelayEvent(kind: .closed, client: label, message: "closed: \(reason)"))
+        closingReason = reason
+        context.close(promise: nil)
+    }
+
+    /// "30 s", "1.5 s", "250 ms".
+    static func describe(_ duration: Duration) -> String {
+        let milliseconds = duration / .milliseconds(1)
+        if milliseconds < 1000 { return "\(Int(milliseconds.rounded())) ms" }
+        let seconds = milliseconds / 1000
+        return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
+    }
+
+    /// Takes one of the client's `resource` from its bound, or refuses: counts, logs the first
+    /// refusal and then one a minute per client (a flood must not flood the log too), and closes,
+    /// after REP 2 for an association. Returns whether the connection may go on.
+    private func admit(_ resource: ClientAdmission.Resource, _ context: ChannelHandlerContext) -> Bool {
+        guard let client else { return true }
+        guard let refusal = admission.admit(resource, for: client, now: context.eventLoop.now) else {
+            switch resource {
+            case .negotiation: holdsNegotiation = true
+            case .association: holdsAssociation = true
+            }
+            return true
+        }
+        let what: String
+        var reply: [UInt8]?
+        switch resource {
+        case .negotiation:
+            statistics.update { $0.connectionsOverClientLimit += 1 }
+            what = "already has the most connections still negotiating (\(refusal.limit), --max-negotiating-per-client)"
+        case .association:
+            statistics.update { $0.associationsOverClientLimit += 1 }
+            what = "already holds the most associations (\(refusal.limit), --max-associations-per-client)"
+            reply = SOCKSReply(reply: .notAllowedByRuleset, boundAddress: .unspecified(.ipv4)).encoded()
+        }
+        statistics.update { $0.refusals += 1 }
+        let reason = "client \(client) \(what)"
+        if refusal.logNow {
+            let earlier =
+                refusal.unloggedBefore == 0 ? "" : "; \(refusal.unloggedBefore) more refused since the last line"
+            log(
+                RelayEvent(
+                    kind: .refused,
+                    client: label,
+                    message: "\(reason): refused\(earlier) (logged once a minute per client)"
+                )
+            )
+        }
+        closingReason = reason
+        if let reply {
+            write(reply, context, comment: "refused: \(reason)").assumeIsolated().whenComplete { _ in
+                context.close(promise: nil)
+            }
+        } else {
+            context.close(promise: nil)
+        }
+        return false
+    }
+
+    /// The client has sent its request: it no longer counts as negotiating.
+    private func endNegotiation() {
+        negotiationDeadline?.cancel()
+        negotiationDeadline = nil
+        if holdsNegotiation, let client { admission.release(.negotiation, for: client) }
+        holdsNegotiation = false
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -77,6 +182,7 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             case .close(let reason):
                 refuse(context, nil, reason)
             case .request(let request):
+                endNegotiation()
                 carryOut(request, context: context)
             }
         }
@@ -84,6 +190,9 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelInactive(context: ChannelHandlerContext) {
         idleCheck?.cancel()
+        endNegotiation()
+        if holdsAssociation, let client { admission.release(.association, for: client) }
+        holdsAssociation = false
         let byRelay = closingReason != nil
         let why = closingReason.map { "closed by the relay: \($0)" } ?? "the client closed the control connection"
         capture?.record { $0.controlClosed(byClient: !byRelay, at: $1, comment: why) }
@@ -175,6 +284,7 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             context.close(promise: nil)
             return
         }
+        guard admit(.association, context) else { return }
         // The client's address: the declared one when it declared one, else the control
         // connection's peer, its port locked by the first datagram.
         var clientIP = peer.address

@@ -48,6 +48,9 @@ struct ServerHandshake {
 
     var leftover: [UInt8] { state == .done ? inbound : [] }
 
+    /// Bytes received of the message now awaited (a stalled client's partial greeting, login or request).
+    var pendingBytes: Int { state == .done ? 0 : inbound.count }
+
     private mutating func step() -> Action? {
         do throws(ProtocolViolation) {
             switch state {

@@ -22,6 +22,25 @@ public struct RelayConfiguration: Sendable {
     public var filtering: NATBehaviour
     /// Where `serve --pcap` writes what the relay sees (nil: nothing is captured).
     public var capture: (any CaptureSink)?
+    /// A connection that has not sent its greeting, login (when required) and request within this
+    /// long is closed, however far it got: Dante's `timeout.negotiate`, and its default.
+    public var negotiationTimeout: Duration
+    /// What one client address may hold at once.
+    public var clientLimits: ClientLimits
+
+    /// Bounds per client address (the control connection's source IP), so that one client cannot
+    /// hold every descriptor of the relay; past a bound the relay refuses and counts.
+    public struct ClientLimits: Sendable, Equatable {
+        /// Connections accepted that have not yet sent their request; more are closed at once.
+        public var negotiatingConnections: Int
+        /// Associations open; a further UDP ASSOCIATE is answered with REP 2 (not allowed by ruleset).
+        public var associations: Int
+
+        public init(negotiatingConnections: Int = 64, associations: Int = 1024) {
+            self.negotiatingConnections = negotiatingConnections
+            self.associations = associations
+        }
+    }
 
     public init(
         listen: [IPEndpoint],
@@ -32,8 +51,12 @@ public struct RelayConfiguration: Sendable {
         sourceCheck: SourceCheck = .declared,
         mapping: NATBehaviour = .endpointIndependent,
         filtering: NATBehaviour = .endpointIndependent,
-        capture: (any CaptureSink)? = nil
+        capture: (any CaptureSink)? = nil,
+        negotiationTimeout: Duration = .seconds(30),
+        clientLimits: ClientLimits = ClientLimits()
     ) {
+        self.negotiationTimeout = negotiationTimeout
+        self.clientLimits = clientLimits
         self.capture = capture
         self.sourceCheck = sourceCheck
         self.mapping = mapping

@@ -36,6 +36,7 @@ public final class RelayServer: Sendable {
         log: @escaping @Sendable (RelayEvent) -> Void = { _ in }
     ) async throws -> RelayServer {
         let statistics = StatisticsBox()
+        let admission = ClientAdmission(limits: configuration.clientLimits)
         let captures = configuration.capture.map(RelayCaptures.init(sink:))
         var channels: [Channel] = []
         var bound: [IPEndpoint] = []
@@ -43,6 +44,10 @@ public final class RelayServer: Sendable {
             for address in configuration.listen {
                 let channel = try await ServerBootstrap(group: group)
                     .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                    // The kernel's cap (net.core.somaxconn) rather than NIO's 256: a burst of
+                    // connections faster than the loop accepts would otherwise have SYNs dropped
+                    // and retried a second later (measured: 3,000 connects took 21 s, not 0.3 s).
+                    .serverChannelOption(.backlog, value: 4096)
                     // At IPPROTO_TCP: `.socketOption` would set TCP_NODELAY's number (1) at
                     // SOL_SOCKET, where it is SO_DEBUG, which only CAP_NET_ADMIN may turn on.
                     .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
@@ -53,6 +58,7 @@ public final class RelayServer: Sendable {
                                 SOCKSServerHandler(
                                     configuration: configuration,
                                     statistics: statistics,
+                                    admission: admission,
                                     captures: captures,
                                     log: log
                                 )

@@ -7,7 +7,14 @@ public struct RelayStatistics: Sendable, Equatable {
     public var associationsOpened = 0
     public var associationsOpen = 0
     public var connectsOpened = 0
+    /// Connections refused, whatever the reason (the two client-limit counts below included).
     public var refusals = 0
+    /// Connections closed because their greeting, login or request did not come in time.
+    public var negotiationTimeouts = 0
+    /// Connections closed on arrival: their client already had its bound of connections negotiating.
+    public var connectionsOverClientLimit = 0
+    /// UDP ASSOCIATE requests refused: their client already held its bound of associations.
+    public var associationsOverClientLimit = 0
     public var datagramsToTargets = 0
     public var datagramsToClients = 0
     /// Drops by reason: foreign source or port, fragments, malformed headers, oversize,

@@ -14,7 +14,11 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             Listens on 127.0.0.1:1080 unless told otherwise. A non-loopback address needs \
             --allow-remote: without authentication this is an open relay. BIND is answered with \
-            REP 7. Runs until Ctrl-C or SIGTERM, then prints its statistics.
+            REP 7. A connection that has not sent its request within --negotiate-timeout is closed; \
+            one client address may have --max-negotiating-per-client connections negotiating and \
+            --max-associations-per-client associations open at once, and is refused past either \
+            (logged once a minute per client). Runs until Ctrl-C or SIGTERM, then prints its \
+            statistics.
             """
     )
 
@@ -34,6 +38,31 @@ struct ServeCommand: AsyncParsableCommand {
         help: ArgumentHelp("Close associations idle this long.", valueName: "SECONDS")
     )
     var idleTimeout: Int64 = 300
+    @Option(
+        name: .customLong("negotiate-timeout"),
+        help: ArgumentHelp(
+            "Close a connection whose greeting, login and request have not all come this long after it "
+                + "was accepted (decimals allowed).",
+            valueName: "SECONDS"
+        )
+    )
+    var negotiateTimeout: Double = 30
+    @Option(
+        name: .customLong("max-negotiating-per-client"),
+        help: ArgumentHelp(
+            "Connections one client address may have open before their request; more are closed at once.",
+            valueName: "N"
+        )
+    )
+    var maxNegotiatingPerClient = RelayConfiguration.ClientLimits().negotiatingConnections
+    @Option(
+        name: .customLong("max-associations-per-client"),
+        help: ArgumentHelp(
+            "Associations one client address may hold; a further UDP ASSOCIATE gets REP 2 (not allowed).",
+            valueName: "N"
+        )
+    )
+    var maxAssociationsPerClient = RelayConfiguration.ClientLimits().associations
     @Option(
         name: .customLong("source-check"),
         help: ArgumentHelp(
@@ -72,6 +101,12 @@ struct ServeCommand: AsyncParsableCommand {
         if let echo, IPEndpoint(echo) == nil { throw ValidationError("--echo '\(echo)' is not IP:port ([IPv6]:port)") }
         if (user == nil) != (passwordEnv == nil) { throw ValidationError("--user and --password-env go together") }
         if idleTimeout < 1 { throw ValidationError("--idle-timeout takes 1 second or more") }
+        // At least a millisecond, at most a day: the timer takes whole nanoseconds.
+        guard negotiateTimeout.isFinite, negotiateTimeout >= 0.001, negotiateTimeout <= 86_400 else {
+            throw ValidationError("--negotiate-timeout takes 0.001 to 86400 seconds")
+        }
+        if maxNegotiatingPerClient < 1 { throw ValidationError("--max-negotiating-per-client takes 1 or more") }
+        if maxAssociationsPerClient < 1 { throw ValidationError("--max-associations-per-client takes 1 or more") }
         let remote = (listen.compactMap(IPEndpoint.init) + [echo].compactMap { $0 }.compactMap(IPEndpoint.init)).filter
         { !$0.address.isLoopback }
         if !remote.isEmpty && !allowRemote {
@@ -139,7 +174,12 @@ struct ServeCommand: AsyncParsableCommand {
                     sourceCheck: sourceCheck,
                     mapping: mapping,
                     filtering: filtering,
-                    capture: pcap.file
+                    capture: pcap.file,
+                    negotiationTimeout: .milliseconds(Int64((negotiateTimeout * 1000).rounded())),
+                    clientLimits: RelayConfiguration.ClientLimits(
+                        negotiatingConnections: maxNegotiatingPerClient,
+                        associations: maxAssociationsPerClient
+                    )
                 ),
                 group: group,
                 log: log
@@ -159,19 +199,54 @@ struct ServeCommand: AsyncParsableCommand {
         // The event loops end first, closing every connection still open: what they log comes
         // before the statistics, which are then final and the last line.
         try? await group.shutdownGracefully()
-        let s = server.statistics
-        log(
-            RelayEvent(
-                kind: .stopped,
-                client: nil,
-                message:
-                    "stopped: \(s.connectionsAccepted) connections, \(s.associationsOpened) associations, "
-                    + "\(s.connectsOpened) CONNECTs, "
-                    + "\(s.datagramsToTargets) datagrams to targets, \(s.datagramsToClients) to clients, drops "
-                    + (s.drops.isEmpty
-                        ? "none" : s.drops.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ","))
-            )
-        )
+        let summary = "stopped: " + Self.summary(server.statistics)
+        if json {
+            // The same line as every event's, with the statistics as numbers beside the words.
+            Output.json(StoppedLine(time: Date(), message: summary, statistics: .init(server.statistics)))
+        } else {
+            log(RelayEvent(kind: .stopped, client: nil, message: summary))
+        }
+    }
+}
+
+extension ServeCommand {
+    /// The statistics in words, for the last line of the log.
+    static func summary(_ s: RelayStatistics) -> String {
+        "\(s.connectionsAccepted) connections, \(s.associationsOpened) associations, \(s.connectsOpened) CONNECTs, "
+            + "\(s.datagramsToTargets) datagrams to targets, \(s.datagramsToClients) to clients, drops "
+            + (s.drops.isEmpty
+                ? "none" : s.drops.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ","))
+            + "; \(s.negotiationTimeouts) closed for no request in time, "
+            + "\(s.connectionsOverClientLimit) connections and \(s.associationsOverClientLimit) associations "
+            + "refused over a per-client bound, \(s.refusals) refusals in all"
+    }
+
+    /// `--json-log`'s last object: the `stopped` event, with the statistics as numbers.
+    struct StoppedLine: Encodable {
+        var time: Date
+        var event = RelayEvent.Kind.stopped.rawValue
+        var message: String
+        var statistics: Statistics
+    }
+
+    struct Statistics: Encodable {
+        var connectionsAccepted, associationsOpened, connectsOpened, refusals: Int
+        var negotiationTimeouts, connectionsOverClientLimit, associationsOverClientLimit: Int
+        var datagramsToTargets, datagramsToClients: Int
+        var drops: [String: Int]
+
+        init(_ s: RelayStatistics) {
+            connectionsAccepted = s.connectionsAccepted
+            associationsOpened = s.associationsOpened
+            connectsOpened = s.connectsOpened
+            refusals = s.refusals
+            negotiationTimeouts = s.negotiationTimeouts
+            connectionsOverClientLimit = s.connectionsOverClientLimit
+            associationsOverClientLimit = s.associationsOverClientLimit
+            datagramsToTargets = s.datagramsToTargets
+            datagramsToClients = s.datagramsToClients
+            drops = Dictionary(uniqueKeysWithValues: s.drops.map { ($0.key.rawValue, $0.value) })
+        }
     }
 }
 

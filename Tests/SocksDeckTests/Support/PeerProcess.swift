@@ -59,8 +59,12 @@ final class PeerProcess: @unchecked Sendable {
     }
 
     /// The program as the shell would find it: PATH first (so that python3 is the one pip
-    /// installed PySocks into), then the sbin folders a non-root PATH may lack (danted).
+    /// installed PySocks into), then the sbin folders a non-root PATH may lack (danted). A path
+    /// (the socksdeck just built) is taken as it is.
     static func which(_ executable: String) -> String? {
+        if executable.hasPrefix("/") {
+            return FileManager.default.isExecutableFile(atPath: executable) ? executable : nil
+        }
         let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
         for dir in path + ["/usr/sbin", "/usr/bin", "/sbin", "/bin", "/usr/local/bin", "/usr/local/sbin"] {
             let path = "\(dir)/\(executable)"

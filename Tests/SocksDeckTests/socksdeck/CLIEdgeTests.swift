@@ -220,27 +220,59 @@ import Testing
         #expect(r.output.contains("cannot listen on 127.0.0.1:\(port): EADDRINUSE"), "\(r.output)")
         #expect(!r.output.contains("descriptor") && !r.output.contains("errno:"), "no NIO internals: \(r.output)")
 
-        let free = TestSockets.freePort()
-        let log = try makeTemporaryDirectory("servestop") + "/log"
-        let pid = try spawn(
-            try CLITests.binary(),
-            ["serve", "--listen", "127.0.0.1:\(free)", "--json-log"],
-            logPath: log
-        )
-        var status: Int32 = 0
-        defer {
-            if waitpid(pid, &status, WNOHANG) == 0 {
-                kill(pid, SIGKILL)
-                waitpid(pid, &status, 0)
-            }
-        }
-        let deadline = Date().addingTimeInterval(10)
-        while !TestSockets.canConnect(host: "127.0.0.1", port: free) && Date() < deadline { usleep(20_000) }
-        kill(pid, SIGTERM)
-        while waitpid(pid, &status, WNOHANG) == 0 && Date() < deadline { usleep(20_000) }
-        let last = CLITests.jsonLines((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").last
+        let serve = try CLITests.serve(["--json-log"], name: "servestop")
+        serve.process.stop()
+        let last = CLITests.jsonLines(serve.process.log).last
         #expect(last?["event"] as? String == "stopped", "\(String(describing: last))")
         #expect((last?["message"] as? String)?.hasPrefix("stopped: ") == true, "\(String(describing: last))")
+    }
+
+    /// serve's negotiation timeout and per-client bound from the command line, and its last JSON
+    /// line, which carries the statistics as numbers (issue 33).
+    @Test func serveClosesSilentConnectionsRefusesPastTheBoundAndCountsBoth() throws {
+        for bad in [
+            ["--negotiate-timeout", "0"], ["--negotiate-timeout", "nan"], ["--max-negotiating-per-client", "0"],
+        ] {
+            let r = try CLITests.run(["serve", "--listen", "127.0.0.1:1"] + bad)
+            #expect(r.status == 64 && r.output.contains(bad[0]), "\(bad): \(r.output)")
+        }
+        let serve = try CLITests.serve(
+            ["--json-log", "--negotiate-timeout", "0.5", "--max-negotiating-per-client", "1"],
+            name: "servehostile"
+        )
+        defer { serve.process.stop() }
+        // The readiness probe was a connection of its own: let its slot be given back.
+        usleep(200_000)
+        let port = serve.port
+        let server = IPEndpoint.loopback(.ipv4, port)
+        let silent = TestSockets.stream(.ipv4)
+        let extra = TestSockets.stream(.ipv4)
+        defer {
+            close(silent)
+            close(extra)
+        }
+        #expect(server.withSockaddr { connect(silent, $0, $1) } == 0)
+        usleep(50_000)
+        #expect(server.withSockaddr { connect(extra, $0, $1) } == 0)
+        TestSockets.setReceiveTimeout(extra, milliseconds: 3000)
+        TestSockets.setReceiveTimeout(silent, milliseconds: 3000)
+        var byte: UInt8 = 0
+        #expect(recv(extra, &byte, 1, 0) == 0, "past the bound of 1: closed at once")
+        #expect(recv(silent, &byte, 1, 0) == 0, "closed by the negotiation timeout")
+        serve.process.stop()
+        let lines = CLITests.jsonLines(serve.process.log)
+        let messages = lines.compactMap { $0["message"] as? String }
+        #expect(messages.contains { $0.hasSuffix("no request within 500 ms: nothing was sent") }, "\(messages)")
+        #expect(
+            messages.contains { $0.contains("already has the most connections still negotiating (1,") },
+            "\(messages)"
+        )
+        let last = lines.last
+        #expect(last?["event"] as? String == "stopped", "\(String(describing: last))")
+        let statistics = last?["statistics"] as? [String: Any]
+        #expect(statistics?["negotiationTimeouts"] as? Int == 1, "\(String(describing: statistics))")
+        #expect(statistics?["connectionsOverClientLimit"] as? Int == 1, "\(String(describing: statistics))")
+        #expect((last?["message"] as? String)?.contains("1 closed for no request in time") == true)
     }
 
     @Test func getservSaysWhyEverythingIsDirectAndHowItReadALine() throws {
@@ -399,23 +431,12 @@ import Testing
     /// `serve --mapping/--filtering` simulates a NAT, and `check --nat` names it.
     @Test func checkNatNamesTheBehaviourServeSimulates() throws {
         let s = try UDPServices.shared()
-        let port = TestSockets.freePort()
-        let log = try makeTemporaryDirectory("natserve") + "/log"
-        let pid = try spawn(
-            try CLITests.binary(),
-            [
-                "serve", "--listen", "127.0.0.1:\(port)", "--mapping", "address-dependent", "--filtering",
-                "address-and-port-dependent",
-            ],
-            logPath: log
+        let serve = try CLITests.serve(
+            ["--mapping", "address-dependent", "--filtering", "address-and-port-dependent"],
+            name: "natserve"
         )
-        defer {
-            kill(pid, SIGTERM)
-            var status: Int32 = 0
-            waitpid(pid, &status, 0)
-        }
-        let deadline = Date().addingTimeInterval(10)
-        while !TestSockets.canConnect(host: "127.0.0.1", port: port) && Date() < deadline { usleep(20_000) }
+        defer { serve.process.stop() }
+        let port = serve.port
         let r = try CLITests.run(["check", "127.0.0.1:\(port)", "--nat", "127.0.0.1:\(s.stunPort)", "--json"])
         #expect(r.status == 0, "\(r.output)")
         let check = (CLITests.jsonLines(r.output).last?["checks"] as? [[String: Any]])?.first

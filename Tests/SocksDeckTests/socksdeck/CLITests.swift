@@ -23,6 +23,20 @@ import Testing
         return try runToCompletion(try binary(), arguments, environment: env, seconds: 60)
     }
 
+    /// `socksdeck serve` on a free loopback port with `arguments` (`--listen` is added), running
+    /// once it accepts connections; stop() ends it with SIGTERM, as Ctrl-C would.
+    static func serve(_ arguments: [String], name: String = "serve") throws -> (process: PeerProcess, port: UInt16) {
+        let port = TestSockets.freePort()
+        let process = try PeerProcess(
+            name: name,
+            executable: try binary(),
+            arguments: ["serve", "--listen", "127.0.0.1:\(port)"] + arguments,
+            logPath: try makeTemporaryDirectory(name) + "/log"
+        )
+        try process.waitUntilListening(port: port)
+        return (process, port)
+    }
+
     static func writeConfig(_ text: String, mode: mode_t = 0o600) throws -> String {
         let path = try makeTemporaryDirectory("cliconf") + "/config.toml"
         try text.write(toFile: path, atomically: true, encoding: .utf8)
