@@ -1,7 +1,8 @@
-// libFuzzer target: the DNS, NTP and STUN decoders of `socksdeck check`, on bytes a hostile relay
-// or service could send. What they promise: an error or a value, never a crash or a hang (name
-// pointers must point backwards); a DNS answer's records never claim more bytes than the input;
-// a STUN response that parses matches only its own transaction id.
+// libFuzzer target: the DNS, NTP, STUN and QUIC decoders of `socksdeck check`, on bytes a hostile
+// relay or service could send. What they promise: an error or a value, never a crash or a hang
+// (name pointers must point backwards); a DNS answer's records never claim more bytes than the
+// input; a STUN response that parses matches only its own transaction id; a QUIC Version
+// Negotiation's versions fit in the input, and it answers only a probe with its ids swapped.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -23,5 +24,20 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
         precondition(stun.problem(answering: STUNBindingRequest(transactionID: other)) != nil, "matched a foreign id")
         _ = stun.mapped?.description
     }
+    if let vn = try? QUICVersionNegotiation.parse(bytes) {
+        precondition(
+            7 + vn.destinationConnectionID.count + vn.sourceConnectionID.count + 4 * vn.versions.count == size,
+            "a VN whose fields do not add up to its bytes"
+        )
+        let probe = QUICProbe(
+            version: 0x1A2A_3A4A,
+            destinationConnectionID: vn.sourceConnectionID + [0],
+            sourceConnectionID: vn.destinationConnectionID
+        )
+        precondition(probe.problem(answering: vn) != nil, "matched a probe with other ids")
+        _ = vn.versions.map(QUICVersion.name)
+    }
+    let probe = QUICProbe()
+    _ = probe.interpret(bytes, sent: probe.encoded())
     return 0
 }

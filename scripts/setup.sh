@@ -28,6 +28,9 @@ command -v v2ray >/dev/null || need+=(v2ray)
 command -v turnserver >/dev/null || need+=(coturn)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 [ -x /usr/sbin/chronyd ] || need+=(chrony)
+# A real QUIC server for `check --quic` (ngtcp2's gtlsserver) and openssl for its test certificate.
+[ -x /usr/sbin/gtlsserver ] || command -v gtlsserver >/dev/null || need+=(ngtcp2-server)
+command -v openssl >/dev/null || need+=(openssl)
 # Captures (issue 15): libpcap-dev to build the replay's reader (libpcap reads any pcap/pcapng and
 # compiles BPF filters), tshark (Wireshark's dissectors) to read SocksDeck's captures back in the
 # tests, tcpdump to make the real capture the replay test sends again.

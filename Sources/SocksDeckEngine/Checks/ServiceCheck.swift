@@ -15,10 +15,14 @@ public enum ServiceCheck: Sendable, Equatable {
     case stun(server: SOCKSAddress)
     /// The relay's NAT behaviour (RFC 5780), with a STUN server that gives OTHER-ADDRESS.
     case nat(server: SOCKSAddress)
+    /// A 1,200-byte QUIC Initial of a version no server knows: a QUIC server answers with
+    /// Version Negotiation (RFC 9000 §6), which proves QUIC-sized datagrams pass both ways.
+    case quic(server: SOCKSAddress)
 
     public static let defaultDNSPort = WellKnownPort.dns
     public static let defaultNTPPort = WellKnownPort.ntp
     public static let defaultSTUNPort = WellKnownPort.stun
+    public static let defaultQUICPort = WellKnownPort.https
 
     public var kind: String {
         switch self {
@@ -26,13 +30,14 @@ public enum ServiceCheck: Sendable, Equatable {
         case .ntp: "ntp"
         case .stun: "stun"
         case .nat: "nat"
+        case .quic: "quic"
         }
     }
 
     public var target: SOCKSAddress {
         switch self {
         case .dns(let r, _, _): r
-        case .ntp(let s), .stun(let s), .nat(let s): s
+        case .ntp(let s), .stun(let s), .nat(let s), .quic(let s): s
         }
     }
 
@@ -65,6 +70,8 @@ public struct CheckResult: Sendable, Equatable, Encodable {
     public var natFiltering: String? = nil
     public var natFilteringAfterMapping: String? = nil
     public var natType: String? = nil
+    /// QUIC: the versions the server's Version Negotiation offers, by name.
+    public var quicVersions: [String]? = nil
 }
 
 extension SessionEngine {
@@ -84,6 +91,7 @@ extension SessionEngine {
             result = try await dns(id, resolver, name, type, timeoutMilliseconds)
         case .ntp(let server): result = try await ntp(id, server, timeoutMilliseconds)
         case .stun(let server): result = try await stun(id, server)
+        case .quic(let server): result = try await quic(id, server, timeoutMilliseconds)
         case .nat(let server):
             result = try await natBehaviourInFreshAssociation(
                 like: id,
@@ -101,7 +109,7 @@ extension SessionEngine {
         Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
     }
 
-    private func noAnswer(_ check: String, _ target: SOCKSAddress, sends: Int, waited: Int) -> CheckResult {
+    func noAnswer(_ check: String, _ target: SOCKSAddress, sends: Int, waited: Int) -> CheckResult {
         CheckResult(
             check: check,
             target: "\(target)",
@@ -114,7 +122,7 @@ extension SessionEngine {
     }
 
     /// An answer came back, but not one that passes: garbled, not ours, or refused.
-    private func unusable(
+    func unusable(
         _ check: String,
         _ target: SOCKSAddress,
         _ summary: String,

@@ -165,7 +165,7 @@ extension ServerDefinition {
             lines.append("receive_buffer_bytes = \(receiveBufferBytes)")
         }
         if declare != .default { lines.append("declare = \(quoted(declare.rawValue))") }
-        for key in ["dns", "dns_name", "ntp", "stun"] {
+        for key in ["dns", "dns_name", "ntp", "stun", "quic"] {
             if let t = checkTargets[key] { lines.append("\(key) = \(quoted(t))") }
         }
         return lines

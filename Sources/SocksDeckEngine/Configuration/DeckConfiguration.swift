@@ -112,7 +112,7 @@ public struct DeckConfiguration: Sendable, Equatable {
     private static let knownKeys: Set<String> = [
         "name", "address", "username", "password", "password_env", "password_file", "echo", "connect_timeout_ms",
         "handshake_timeout_ms",
-        "pipelining", "receive_buffer_bytes", "declare", "dns", "dns_name", "ntp", "stun",
+        "pipelining", "receive_buffer_bytes", "declare", "dns", "dns_name", "ntp", "stun", "quic",
     ]
 
     private static func parseServer(
@@ -187,6 +187,7 @@ public struct DeckConfiguration: Sendable, Equatable {
         var checkTargets: [String: String] = [:]
         for (key, port) in [
             ("dns", WellKnownPort.dns), ("ntp", WellKnownPort.ntp), ("stun", WellKnownPort.stun),
+            ("quic", WellKnownPort.https),
         ] {
             guard let text = try string(key) else { continue }
             guard SOCKSAddress(destination: text, defaultPort: port) != nil else {

@@ -230,7 +230,14 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         -> EventLoopFuture<Void>
     {
         capture?.record { $0.controlData(fromClient: false, bytes, at: $1, comment: comment) }
-        return context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)))
+        let buffer = wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes))
+        guard configuration.latency > .zero else { return context.writeAndFlush(buffer) }
+        // `serve --latency`: later, in order (the loop runs equal deadlines in the order scheduled).
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(configuration.latency)) {
+            context.writeAndFlush(buffer, promise: promise)
+        }
+        return promise.futureResult
     }
 
     private func refuse(_ context: ChannelHandlerContext, _ reply: [UInt8]?, _ reason: String) {
@@ -309,6 +316,8 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             mapping: configuration.mapping,
             filtering: configuration.filtering,
             maximumDatagram: configuration.maximumDatagram,
+            latency: configuration.latency,
+            cutDatagramsAt: configuration.cutDatagramsAt,
             statistics: statistics,
             label: label,
             capture: capture,

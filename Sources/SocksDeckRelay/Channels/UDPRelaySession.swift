@@ -28,6 +28,10 @@ final class UDPRelaySession: @unchecked Sendable {
     private let statistics: StatisticsBox
     private let log: @Sendable (RelayEvent) -> Void
     private let maximumDatagram: Int
+    /// `serve --latency`: how long each relayed datagram waits (nil: none).
+    private let latency: TimeAmount?
+    /// `serve --cut-datagrams`: the payload bytes a relayed datagram keeps.
+    private let cutDatagramsAt: Int?
     private let label: String
     /// `serve --pcap`: this association's capture, shared with its control connection.
     let capture: RelayCapture?
@@ -62,6 +66,8 @@ final class UDPRelaySession: @unchecked Sendable {
         mapping: NATBehaviour = .endpointIndependent,
         filtering: NATBehaviour = .endpointIndependent,
         maximumDatagram: Int,
+        latency: Duration = .zero,
+        cutDatagramsAt: Int? = nil,
         statistics: StatisticsBox,
         label: String,
         capture: RelayCapture? = nil,
@@ -78,6 +84,8 @@ final class UDPRelaySession: @unchecked Sendable {
         self.clientPort = declaredPort
         clientAddress = declaredPort.map { IPEndpoint(clientIP.unmapped, port: $0).nioAddress }
         self.maximumDatagram = maximumDatagram
+        self.latency = latency > .zero ? TimeAmount(latency) : nil
+        self.cutDatagramsAt = cutDatagramsAt
         self.statistics = statistics
         self.label = label
         self.log = log
@@ -230,8 +238,32 @@ final class UDPRelaySession: @unchecked Sendable {
         }
     }
 
-    private func forward(_ payload: ByteBuffer, to target: IPEndpoint, flush: Bool) {
+    /// Runs `body` now, or after `--latency` on this loop (equal deadlines run in the order
+    /// scheduled, so datagrams keep their order).
+    private func afterLatency(_ body: @escaping () -> Void) {
+        guard let latency else { return body() }
+        eventLoop.assumeIsolated().scheduleTask(in: latency) { [self] in
+            if !closed { body() }
+        }
+    }
+
+    /// `--cut-datagrams`: the payload as this relay passes it on.
+    private func cut(_ payload: ByteBuffer) -> ByteBuffer {
+        guard let limit = cutDatagramsAt, payload.readableBytes > limit else { return payload }
+        statistics.update { $0.datagramsCut += 1 }
+        return payload.getSlice(at: payload.readerIndex, length: limit)!
+    }
+
+    private func forward(_ whole: ByteBuffer, to target: IPEndpoint, flush: Bool) {
         guard !closed else { return }
+        let payload = cut(whole)
+        if latency != nil {
+            return afterLatency { [self] in relay(payload, to: target, flush: true) }
+        }
+        relay(payload, to: target, flush: flush)
+    }
+
+    private func relay(_ payload: ByteBuffer, to target: IPEndpoint, flush: Bool) {
         let envelope = AddressedEnvelope(remoteAddress: target.nioAddress, data: payload)
         statistics.update { $0.datagramsToTargets += 1 }
         let key = OutboundKey(target, mapping: mapping)
@@ -307,11 +339,13 @@ final class UDPRelaySession: @unchecked Sendable {
         let header = UDPDatagramHeader(address: .ip(sender))
         var out = client.allocator.buffer(capacity: header.encodedLength + envelope.data.readableBytes)
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
-        var payload = envelope.data
+        var payload = cut(envelope.data)
         out.writeBuffer(&payload)
         statistics.update { $0.datagramsToClients += 1 }
         captureFromTarget(envelope.data, sender: sender, on: key, relayed: out, comment: nil)
-        client.write(AddressedEnvelope(remoteAddress: clientAddress, data: out), promise: nil)
+        let reply = AddressedEnvelope(remoteAddress: clientAddress, data: out)
+        guard latency == nil else { return afterLatency { client.writeAndFlush(reply, promise: nil) } }
+        client.write(reply, promise: nil)
     }
 
     /// The end of a read from a target: the replies leave now.

@@ -27,6 +27,13 @@ public struct RelayConfiguration: Sendable {
     public var negotiationTimeout: Duration
     /// What one client address may hold at once.
     public var clientLimits: ClientLimits
+    /// The relay as a distant one (`serve --latency`, for machines without netem): every message
+    /// it sends on a control connection and every datagram it relays, either way, leaves this much
+    /// later, in order.
+    public var latency: Duration
+    /// The relay as one with a small buffer (v2ray cuts at 2,048 bytes): every datagram it relays,
+    /// either way, is cut to this many payload bytes (nil: none is).
+    public var cutDatagramsAt: Int?
 
     /// Bounds per client address (the control connection's source IP), so that one client cannot
     /// hold every descriptor of the relay; past a bound the relay refuses and counts.
@@ -53,8 +60,12 @@ public struct RelayConfiguration: Sendable {
         filtering: NATBehaviour = .endpointIndependent,
         capture: (any CaptureSink)? = nil,
         negotiationTimeout: Duration = .seconds(30),
-        clientLimits: ClientLimits = ClientLimits()
+        clientLimits: ClientLimits = ClientLimits(),
+        latency: Duration = .zero,
+        cutDatagramsAt: Int? = nil
     ) {
+        self.latency = latency
+        self.cutDatagramsAt = cutDatagramsAt
         self.negotiationTimeout = negotiationTimeout
         self.clientLimits = clientLimits
         self.capture = capture

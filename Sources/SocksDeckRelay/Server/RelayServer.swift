@@ -79,6 +79,9 @@ public final class RelayServer: Sendable {
                         message: "listening on \(actual)"
                             + (configuration.credentials == nil ? "" : ", username/password required")
                             + (configuration.udpEnabled ? "" : ", UDP ASSOCIATE refused (--no-udp)")
+                            + (configuration.latency > .zero
+                                ? ", \(SOCKSServerHandler.describe(configuration.latency)) of latency each way" : "")
+                            + (configuration.cutDatagramsAt.map { ", datagrams cut to \($0) bytes" } ?? "")
                     )
                 )
             }

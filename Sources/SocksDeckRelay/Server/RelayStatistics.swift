@@ -17,6 +17,8 @@ public struct RelayStatistics: Sendable, Equatable {
     public var associationsOverClientLimit = 0
     public var datagramsToTargets = 0
     public var datagramsToClients = 0
+    /// Datagrams relayed cut short (`serve --cut-datagrams`).
+    public var datagramsCut = 0
     /// Drops by reason: foreign source or port, fragments, malformed headers, oversize,
     /// unresolvable names, replies before the client spoke, filtered senders.
     public var drops: [DatagramDropReason: Int] = [:]

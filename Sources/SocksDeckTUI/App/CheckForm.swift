@@ -2,14 +2,14 @@ import Socks5
 import SocksDeckEngine
 import UDPChecks
 
-/// The form `c` opens on an association: which check (DNS, NTP, STUN, NAT behaviour), where to
-/// (prefilled from the server's dns/ntp/stun settings), and for DNS the name and type.
+/// The form `c` opens on an association: which check (DNS, NTP, STUN, NAT behaviour, QUIC), where
+/// to (prefilled from the server's dns/ntp/stun/quic settings), and for DNS the name and type.
 public struct CheckForm: Equatable, Sendable {
     public var fields: FormFields
     /// The server's configured targets, by kind ("dns", "ntp", "stun").
     let configured: [String: String]
 
-    static let kinds = ["dns", "ntp", "stun", "nat"]
+    static let kinds = ["dns", "ntp", "stun", "nat", "quic"]
     static let kind = 0, target = 1, name = 2, type = 3
 
     public init(server: ServerDefinition?, kind: String = "dns") {
@@ -40,8 +40,12 @@ public struct CheckForm: Equatable, Sendable {
     public mutating func validate() -> ServiceCheck? {
         let kind = fields.values[Self.kind]
         let port =
-            kind == "dns"
-            ? ServiceCheck.defaultDNSPort : kind == "ntp" ? ServiceCheck.defaultNTPPort : ServiceCheck.defaultSTUNPort
+            switch kind {
+            case "dns": ServiceCheck.defaultDNSPort
+            case "ntp": ServiceCheck.defaultNTPPort
+            case "quic": ServiceCheck.defaultQUICPort
+            default: ServiceCheck.defaultSTUNPort
+            }
         let text = fields.values[Self.target].trimmingCharacters(in: .whitespaces)
         guard !text.isEmpty else {
             fields.refuse(
@@ -74,6 +78,9 @@ public struct CheckForm: Equatable, Sendable {
         case "stun":
             fields.clearProblem()
             return .stun(server: target)
+        case "quic":
+            fields.clearProblem()
+            return .quic(server: target)
         default:
             fields.clearProblem()
             return .nat(server: target)

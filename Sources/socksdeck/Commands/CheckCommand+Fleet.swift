@@ -114,7 +114,7 @@ extension CheckCommand {
     /// Server × check: ✔/✘ and the figure that matters (the answer, the offset, the mapped
     /// address, the NAT type), or the decoded reason the association failed.
     static func table(_ reports: [ServerReport]) -> [String] {
-        let kinds = ["dns", "ntp", "stun", "nat"].filter { k in
+        let kinds = ["dns", "ntp", "stun", "nat", "quic"].filter { k in
             reports.contains { $0.checks.contains { $0.check == k } }
         }
         func cell(_ r: CheckResult) -> String {

@@ -7,12 +7,12 @@ import UDPChecks
 struct CheckCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check",
-        abstract: "Check a proxy's UDP with real services through one association: DNS, NTP, STUN, NAT behaviour.",
+        abstract: "Check a proxy's UDP with real services through one association: DNS, NTP, STUN, NAT, QUIC.",
         discussion: """
-            Opens one association and runs each check through it, in the order DNS, NTP, STUN, NAT: a \\
-            line per check with its evidence. No echo server needed: a resolver, a time server or a \\
+            Opens one association and runs each check through it, in the order DNS, NTP, STUN, NAT, \\
+            QUIC: a line per check with its evidence. No echo server needed: a resolver, a time server or a \\
             STUN server anywhere the relay can reach. A target given by host name goes to the proxy \\
-            as a name (ATYP 3) unless --resolve. Ports default to 53, 123 and 3478. Public services \\
+            as a name (ATYP 3) unless --resolve. Ports default to 53, 123, 3478 and 443. Public services \\
             a user can rely on: --dns 9.9.9.9 or 1.1.1.1, --ntp pool.ntp.org, --stun \\
             stun.l.google.com:19302 (SocksDeck's tests never contact them). Exit 0 when every check \\
             passed, 1 when the association failed, 3 when a check got no usable answer.
@@ -52,6 +52,14 @@ struct CheckCommand: AsyncParsableCommand {
         )
     )
     var nat: [String] = []
+    @Option(
+        help: ArgumentHelp(
+            "A QUIC server: a 1,200-byte Initial of an unknown version draws its Version Negotiation, which proves "
+                + "HTTP/3-sized datagrams pass.",
+            valueName: "HOST[:PORT]"
+        )
+    )
+    var quic: [String] = []
     @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6.", valueName: "4|6")) var family: Int?
     @Flag(help: "Resolve target host names here and send their addresses instead of the names.") var resolve = false
     @Flag(help: "One JSON object: the association and every check.") var json = false
@@ -68,6 +76,7 @@ struct CheckCommand: AsyncParsableCommand {
         for (option, values, port) in [
             ("--dns", dns, ServiceCheck.defaultDNSPort), ("--ntp", ntp, ServiceCheck.defaultNTPPort),
             ("--stun", stun, ServiceCheck.defaultSTUNPort), ("--nat", nat, ServiceCheck.defaultSTUNPort),
+            ("--quic", quic, ServiceCheck.defaultQUICPort),
         ] {
             for v in values where ServiceCheck.destination(v, defaultPort: port) == nil {
                 throw ValidationError("\(option) '\(v)' is not host, host:port, an IP address or [IPv6]:port")
@@ -87,14 +96,16 @@ struct CheckCommand: AsyncParsableCommand {
         var ntp = ntp
         var stun = stun
         let nat = nat
-        if dns.isEmpty && ntp.isEmpty && stun.isEmpty && nat.isEmpty {
+        var quic = quic
+        if dns.isEmpty && ntp.isEmpty && stun.isEmpty && nat.isEmpty && quic.isEmpty {
             dns = server.checkTargets["dns"].map { [$0] } ?? []
             ntp = server.checkTargets["ntp"].map { [$0] } ?? []
             stun = server.checkTargets["stun"].map { [$0] } ?? []
-            guard !(dns.isEmpty && ntp.isEmpty && stun.isEmpty) else {
+            quic = server.checkTargets["quic"].map { [$0] } ?? []
+            guard !(dns.isEmpty && ntp.isEmpty && stun.isEmpty && quic.isEmpty) else {
                 Output.error(
-                    "give at least one of --dns, --ntp, --stun, --nat "
-                        + "(or set dns, ntp or stun for server '\(server.name)')"
+                    "give at least one of --dns, --ntp, --stun, --nat, --quic "
+                        + "(or set dns, ntp, stun or quic for server '\(server.name)')"
                 )
                 throw Exit.usage
             }
@@ -114,6 +125,7 @@ struct CheckCommand: AsyncParsableCommand {
             + ntp.map { .ntp(server: try target($0, ServiceCheck.defaultNTPPort)) }
             + stun.map { .stun(server: try target($0, ServiceCheck.defaultSTUNPort)) }
             + nat.map { .nat(server: try target($0, ServiceCheck.defaultSTUNPort)) }
+            + quic.map { .quic(server: try target($0, ServiceCheck.defaultQUICPort)) }
     }
 
     func run() async throws {

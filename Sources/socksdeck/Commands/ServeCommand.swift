@@ -89,6 +89,23 @@ struct ServeCommand: AsyncParsableCommand {
         )
     )
     var filtering: NATBehaviour = .endpointIndependent
+    @Option(
+        help: ArgumentHelp(
+            "The relay as a distant one: every message it sends on a control connection and every datagram it "
+                + "relays, either way, leaves this much later, in order (a WAN on loopback, without netem).",
+            valueName: "MS"
+        )
+    )
+    var latency = 0
+    @Option(
+        name: .customLong("cut-datagrams"),
+        help: ArgumentHelp(
+            "The relay as one with a small buffer: cut every datagram it relays, either way, to this many payload "
+                + "bytes, silently (as v2ray does at 2,048).",
+            valueName: "BYTES"
+        )
+    )
+    var cutDatagrams: Int?
     @Flag(name: .customLong("allow-remote"), help: "Allow listening on a non-loopback address.") var allowRemote = false
     @Flag(name: .customLong("json-log"), help: "Log one JSON object per event.") var jsonLog = false
     @OptionGroup var capture: CaptureOptions
@@ -107,6 +124,10 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if maxNegotiatingPerClient < 1 { throw ValidationError("--max-negotiating-per-client takes 1 or more") }
         if maxAssociationsPerClient < 1 { throw ValidationError("--max-associations-per-client takes 1 or more") }
+        if !(0...60_000).contains(latency) { throw ValidationError("--latency takes 0 to 60000 ms") }
+        if let cutDatagrams, !(1...65_535).contains(cutDatagrams) {
+            throw ValidationError("--cut-datagrams takes 1 to 65535 bytes")
+        }
         let remote = (listen.compactMap(IPEndpoint.init) + [echo].compactMap { $0 }.compactMap(IPEndpoint.init)).filter
         { !$0.address.isLoopback }
         if !remote.isEmpty && !allowRemote {
@@ -179,7 +200,9 @@ struct ServeCommand: AsyncParsableCommand {
                     clientLimits: RelayConfiguration.ClientLimits(
                         negotiatingConnections: maxNegotiatingPerClient,
                         associations: maxAssociationsPerClient
-                    )
+                    ),
+                    latency: .milliseconds(latency),
+                    cutDatagramsAt: cutDatagrams
                 ),
                 group: group,
                 log: log
@@ -213,7 +236,8 @@ extension ServeCommand {
     /// The statistics in words, for the last line of the log.
     static func summary(_ s: RelayStatistics) -> String {
         "\(s.connectionsAccepted) connections, \(s.associationsOpened) associations, \(s.connectsOpened) CONNECTs, "
-            + "\(s.datagramsToTargets) datagrams to targets, \(s.datagramsToClients) to clients, drops "
+            + "\(s.datagramsToTargets) datagrams to targets, \(s.datagramsToClients) to clients"
+            + (s.datagramsCut == 0 ? "" : ", \(s.datagramsCut) cut") + ", drops "
             + (s.drops.isEmpty
                 ? "none" : s.drops.map { "\($0.key.rawValue)=\($0.value)" }.sorted().joined(separator: ","))
             + "; \(s.negotiationTimeouts) closed for no request in time, "
@@ -232,7 +256,7 @@ extension ServeCommand {
     struct Statistics: Encodable {
         var connectionsAccepted, associationsOpened, connectsOpened, refusals: Int
         var negotiationTimeouts, connectionsOverClientLimit, associationsOverClientLimit: Int
-        var datagramsToTargets, datagramsToClients: Int
+        var datagramsToTargets, datagramsToClients, datagramsCut: Int
         var drops: [String: Int]
 
         init(_ s: RelayStatistics) {
@@ -245,6 +269,7 @@ extension ServeCommand {
             associationsOverClientLimit = s.associationsOverClientLimit
             datagramsToTargets = s.datagramsToTargets
             datagramsToClients = s.datagramsToClients
+            datagramsCut = s.datagramsCut
             drops = Dictionary(uniqueKeysWithValues: s.drops.map { ($0.key.rawValue, $0.value) })
         }
     }

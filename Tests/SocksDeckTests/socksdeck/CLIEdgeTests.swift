@@ -428,6 +428,27 @@ import Testing
         #expect(nothing.status == 64 && nothing.output.contains("give at least one of --dns, --ntp, --stun"))
     }
 
+    /// `check --quic` from the CLI: the line, the JSON's versions, and exit 3 for an echo; a relay
+    /// run with `serve --cut-datagrams` says it in its listening line.
+    @Test func checkQuicFromTheCommandLine() throws {
+        let peers = try TestPeers.shared()
+        let quic = try QUICServer.shared()
+        let dante = "127.0.0.1:\(peers.danteNoAuth.port)"
+        let text = try CLITests.run(["check", dante, "--quic", "127.0.0.1:\(quic.port)"])
+        #expect(text.status == 0 && text.output.contains("✔ QUIC 127.0.0.1:\(quic.port)  QUIC answers: offers"))
+        let json = try CLITests.run([
+            "check", "[::1]:\(peers.danteNoAuth.port)", "--quic", "[::1]:\(quic.port)", "--json",
+        ])
+        let check = (CLITests.jsonLines(json.output).last?["checks"] as? [[String: Any]])?.first
+        #expect((check?["quicVersions"] as? [String])?.contains("QUIC v1 (RFC 9000)") == true, "\(json.output)")
+        let serve = try CLITests.serve(["--cut-datagrams", "1000"], name: "servecut")
+        defer { serve.process.stop() }
+        #expect(serve.process.log.contains("datagrams cut to 1000 bytes"), "\(serve.process.log)")
+        let echo = try CLITests.run(["check", "127.0.0.1:\(serve.port)", "--quic", "127.0.0.1:\(peers.echo.port)"])
+        #expect(echo.status == 3, "\(echo.output)")
+        #expect(echo.output.contains("QUIC needs 1,200-byte datagrams; this relay cut them to 1000"), "\(echo.output)")
+    }
+
     /// `serve --mapping/--filtering` simulates a NAT, and `check --nat` names it.
     @Test func checkNatNamesTheBehaviourServeSimulates() throws {
         let s = try UDPServices.shared()
