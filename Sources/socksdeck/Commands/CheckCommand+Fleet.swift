@@ -7,72 +7,62 @@ import SocksDeckEngine
 /// own association and its checks, `--parallel` at a time, a progress line on a terminal, then one
 /// table, server × check; `--json` gives one object per server.
 extension CheckCommand {
-    /// The servers of a list file: one a line, '#' starts a comment, blank lines skipped.
-    static func readServerList(_ path: String) throws -> [String] {
-        let text: String
-        if path == "-" {
-            text = String(decoding: FileHandle.standardInput.readDataToEndOfFile(), as: UTF8.self)
-        } else {
-            guard let data = FileManager.default.contents(atPath: path) else {
-                Output.error("cannot read the server list \(path): \(SendCommand.whyUnreadable(path))")
-                throw Exit.noInput
-            }
-            text = String(decoding: data, as: UTF8.self)
-        }
-        let lines = text.split(separator: "\n").map {
-            $0.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
-        }
-        .map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
-        guard !lines.isEmpty else {
-            Output.error("the server list \(path) names no server")
-            throw Exit.usage
-        }
-        return lines
-    }
-
     struct ServerReport: Encodable {
         var server: String
         var association: String
         var error: String?
         var checks: [CheckResult]
+        /// What the association's failure was, for the verdict (not in JSON: `error` says it).
+        var failure: DecodedFailure?
+
+        enum CodingKeys: String, CodingKey { case server, association, error, checks, verdict }
+
+        var verdict: Fleet.Verdict {
+            if let failure { return Fleet.Verdict(failure: failure) }
+            if error != nil && checks.isEmpty { return .refused }
+            if !checks.isEmpty && checks.allSatisfy(\.passed) { return .works }
+            return checks.contains(where: \.answered) ? .partly : .noData
+        }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(server, forKey: .server)
+            try c.encode(association, forKey: .association)
+            try c.encodeIfPresent(error, forKey: .error)
+            try c.encode(checks, forKey: .checks)
+            try c.encode(verdict.key, forKey: .verdict)
+        }
     }
 
-    func executeMany(_ configuration: DeckConfiguration, names: [String]) async throws {
-        let definitions = try names.map { declaration.applied(to: try options.server($0, in: configuration)) }
+    func executeMany(_ configuration: DeckConfiguration, entries: [Fleet.Entry]) async throws {
+        let definitions = try Fleet.servers(entries, options: options, in: configuration).map(declaration.applied)
         let plans = try definitions.map { try checks(for: $0) }
         let pcap = try capture.open()
         defer { pcap.finish() }
         let engine = SessionEngine(configuration: configuration, capture: pcap.mode)
-        DescriptorLimit.raise(toAtLeast: 4 * parallel + 64)
-        let progress = ProgressLine(enabled: !json)
-        let done = ProbeCommand.Counter()
-        let total = definitions.count
-        progress.start { "checking \(total) servers, \(parallel) at a time: \(done.value) done" }
+        // An association holds two descriptors; the NAT test opens a second one.
+        let parallel = Fleet.parallelism(
+            asked: self.parallel,
+            servers: definitions.count,
+            perServer: nat.isEmpty ? 3 : 5
+        )
         let family = self.family
-        var reports = [ServerReport?](repeating: nil, count: total)
-        await withTaskGroup(of: (Int, ServerReport).self) { group in
-            var next = 0
-            func launch() {
-                let i = next
-                next += 1
-                let definition = definitions[i]
-                let plan = plans[i]
-                group.addTask { (i, await Self.checkOne(engine, definition, plan, family: family)) }
-            }
-            for _ in 0..<min(parallel, total) { launch() }
-            for await (i, report) in group {
-                reports[i] = report
-                done.increment()
-                if json { progress.printing { Output.json(report) } }
-                if next < total { launch() }
-            }
-        }
-        progress.stop()
+        let json = self.json
+        let (all, elapsed) = await Fleet.run(
+            count: definitions.count,
+            parallel: parallel,
+            verb: "checking",
+            progressShown: true,
+            work: { i in await Self.checkOne(engine, definitions[i], plans[i], family: family) },
+            verdict: \.verdict,
+            finished: { _, report in if json { Output.json(report) } }
+        )
         await engine.shutdown()
-        let all = reports.compactMap { $0 }
-        if !json { for line in Self.table(all) { Output.line(line) } }
-        if all.contains(where: { $0.error != nil }) { throw Exit.operationFailed }
-        if all.contains(where: { $0.checks.contains { !$0.passed } }) { throw Exit.noReply }
+        if !json {
+            for line in Self.table(all.sorted { $0.verdict < $1.verdict }) { Output.line(line) }
+            Output.line(Fleet.summary(all.map(\.verdict), elapsed: elapsed))
+        }
+        if let worst = all.map(\.verdict).max(), let code = worst.exitCode { throw code }
     }
 
     static func checkOne(
@@ -94,6 +84,7 @@ extension CheckCommand {
         guard let settled, settled.state == .associated else {
             if case .failed(let f)? = settled?.state {
                 report.error = "\(f.name): \(f.sentence)"
+                report.failure = f
             } else {
                 report.error = "did not settle: \(settled?.state.name ?? "?")"
             }
@@ -132,11 +123,12 @@ extension CheckCommand {
             guard report.error == nil || !report.checks.isEmpty else {
                 // The decoded name only ("S5_EOPNOTSUPP"): the sentence would widen the column.
                 let name = (report.error ?? "").split(separator: ":").first.map(String.init) ?? ""
-                return [report.server, "✘ \(name), no association"]
+                return [report.server, report.verdict.words, "✘ \(name), no association"]
                     + Array(repeating: "", count: max(kinds.count - 1, 0))
             }
-            return [report.server] + kinds.map { k in report.checks.first { $0.check == k }.map(cell) ?? "-" }
+            return [report.server, report.verdict.words]
+                + kinds.map { k in report.checks.first { $0.check == k }.map(cell) ?? "-" }
         }
-        return TextTable.lines(header: ["SERVER"] + kinds.map { $0.uppercased() }, rows: rows)
+        return TextTable.lines(header: ["SERVER", "VERDICT"] + kinds.map { $0.uppercased() }, rows: rows)
     }
 }

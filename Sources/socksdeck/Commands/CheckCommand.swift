@@ -15,7 +15,11 @@ struct CheckCommand: AsyncParsableCommand {
             as a name (ATYP 3) unless --resolve. Ports default to 53, 123, 3478 and 443. Public services \\
             a user can rely on: --dns 9.9.9.9 or 1.1.1.1, --ntp pool.ntp.org, --stun \\
             stun.l.google.com:19302 (SocksDeck's tests never contact them). Exit 0 when every check \\
-            passed, 1 when the association failed, 3 when a check got no usable answer.
+            passed, 1 when the association failed, 3 when a check got no usable answer. Several \
+            servers (arguments, or --servers-from a list) are vetted --parallel at a time, with a \
+            progress line on a terminal, JSON lines as they finish with --json, and a table sorted \
+            by verdict (works; answers, but a check failed; accepts but carries no data; refused; \
+            unreachable; timed out) with the counts; the exit code is the worst verdict's.
             """
     )
 
@@ -32,8 +36,14 @@ struct CheckCommand: AsyncParsableCommand {
         )
     )
     var serversFrom: String?
-    @Option(help: ArgumentHelp("How many servers are checked at the same time (1 to 64).", valueName: "N"))
-    var parallel = 8
+    @Option(
+        help: ArgumentHelp(
+            "How many servers are checked at the same time (1 to 1024; by default as many as the list and the "
+                + "descriptor limit allow).",
+            valueName: "N"
+        )
+    )
+    var parallel: Int?
     @Option(help: ArgumentHelp("A DNS resolver to query through the relay.", valueName: "HOST[:PORT]")) var dns:
         [String] = []
     @Option(
@@ -68,7 +78,9 @@ struct CheckCommand: AsyncParsableCommand {
         if servers.isEmpty && serversFrom == nil {
             throw ValidationError("name a server (or several, or --servers-from FILE)")
         }
-        if !(1...64).contains(parallel) { throw ValidationError("--parallel takes 1 to 64") }
+        if let parallel, !(1...Fleet.maximumParallel).contains(parallel) {
+            throw ValidationError("--parallel takes 1 to \(Fleet.maximumParallel)")
+        }
         if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
         if DNSRecordType(name: type) == nil {
             throw ValidationError("--type '\(type)' is not a record type (A, AAAA, TXT, MX, … or a number)")
@@ -129,14 +141,15 @@ struct CheckCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        var names = servers
-        if let serversFrom { names += try Self.readServerList(serversFrom) }
-        guard names.count > 1 else {
-            let server = names[0]
+        let entries = try Fleet.entries(arguments: servers, file: serversFrom)
+        guard entries.count > 1 else {
+            let server = entries[0].text
             try await options.withConfiguration(serverName: server) { try await execute($0, server: server) }
             return
         }
-        try await options.withConfiguration(serverName: names.first) { try await executeMany($0, names: names) }
+        try await options.withConfiguration(serverName: entries[0].text) {
+            try await executeMany($0, entries: entries)
+        }
     }
 
     private func execute(_ configuration: DeckConfiguration, server: String) async throws {

@@ -15,8 +15,9 @@ struct ProbeCommand: AsyncParsableCommand {
             one, --dns, --ntp and --stun judge the data plane with real services (as `check` does). \
             Bounded: every wait is at most 1.5 s and the payload search at most 17 tries (about 30 s \
             at worst); a few dozen datagrams, never a flood. Several servers (or --servers-from) are \
-            probed --parallel at a time and summed up in one table. Exit 1 when a server cannot be \
-            reached at all.
+            probed --parallel at a time (a progress line on a terminal, JSON lines as they finish) and \
+            summed up in one table sorted by verdict. Exit 1 when a server cannot be reached, refuses \
+            or times out, 3 when it associates but carries no data.
             """
     )
 
@@ -33,8 +34,14 @@ struct ProbeCommand: AsyncParsableCommand {
         )
     )
     var serversFrom: String?
-    @Option(help: ArgumentHelp("How many servers are probed at the same time (1 to 32).", valueName: "N"))
-    var parallel = 8
+    @Option(
+        help: ArgumentHelp(
+            "How many servers are probed at the same time (1 to 1024; by default as many as the list and the "
+                + "descriptor limit allow).",
+            valueName: "N"
+        )
+    )
+    var parallel: Int?
     @Option(help: ArgumentHelp("A UDP echo target for the relay checks.", valueName: "HOST:PORT")) var echo: String?
     @Option(help: ArgumentHelp("Also query this DNS resolver through the relay.", valueName: "HOST[:PORT]")) var dns:
         String?
@@ -49,7 +56,9 @@ struct ProbeCommand: AsyncParsableCommand {
         if servers.isEmpty && serversFrom == nil {
             throw ValidationError("name a server (or several, or --servers-from FILE)")
         }
-        if !(1...32).contains(parallel) { throw ValidationError("--parallel takes 1 to 32") }
+        if let parallel, !(1...Fleet.maximumParallel).contains(parallel) {
+            throw ValidationError("--parallel takes 1 to \(Fleet.maximumParallel)")
+        }
         if let echo, IPEndpoint(echo) == nil { throw ValidationError("--echo '\(echo)' is not IP:port ([IPv6]:port)") }
         for (option, value, port) in [
             ("--dns", dns, WellKnownPort.dns), ("--ntp", ntp, WellKnownPort.ntp), ("--stun", stun, WellKnownPort.stun),
@@ -64,25 +73,53 @@ struct ProbeCommand: AsyncParsableCommand {
         var server: String
         var address: String
         var findings: [ProbeFinding]
+
+        enum CodingKeys: String, CodingKey { case server, address, findings, verdict }
+
+        func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(server, forKey: .server)
+            try c.encode(address, forKey: .address)
+            try c.encode(findings, forKey: .findings)
+            try c.encode(verdict.key, forKey: .verdict)
+        }
+
+        /// The proxy in one word, from the findings that matter for a list: could it be reached,
+        /// did it grant UDP ASSOCIATE, did data come back through the relay.
+        var verdict: Fleet.Verdict {
+            func finding(_ key: ProbeFinding.Key) -> ProbeFinding? { findings.first { $0.key == key } }
+            if let unreachable = finding(.unreachable) {
+                return unreachable.value.contains("ETIMEDOUT") ? .timedOut : .unreachable
+            }
+            guard finding(.udpAssociate)?.verdict == .yes else { return .refused }
+            let checks = findings.filter { $0.key.rawValue.hasPrefix("check_") }
+            switch finding(.relayEcho)?.verdict {
+            case .no?: return .noData
+            case .yes?: return checks.allSatisfy { $0.verdict == .yes } ? .works : .partly
+            default:
+                if checks.isEmpty { return .untested }
+                if checks.allSatisfy({ $0.verdict == .yes }) { return .works }
+                return checks.contains { $0.verdict == .yes } ? .partly : .noData
+            }
+        }
     }
 
     func run() async throws {
-        var names = servers
-        if let serversFrom { names += try CheckCommand.readServerList(serversFrom) }
-        try await options.withConfiguration(serverName: names.first) { configuration in
-            let definitions = try names.map { declaration.applied(to: try options.server($0, in: configuration)) }
+        let entries = try Fleet.entries(arguments: servers, file: serversFrom)
+        try await options.withConfiguration(serverName: entries.first?.text) { configuration in
+            let definitions = try Fleet.servers(entries, options: options, in: configuration)
+                .map(declaration.applied)
             let pcap = try capture.open()
             defer { pcap.finish() }
             let reports: [Report]
             if definitions.count == 1 {
                 reports = [try await probeOne(definitions[0], configuration, streaming: !json, capture: pcap.mode)]
-            } else {
-                reports = try await probeMany(definitions, configuration, capture: pcap.mode)
+                if json { Output.json(reports[0]) }
+                if reports[0].findings.contains(where: { $0.key == .unreachable }) { throw Exit.operationFailed }
+                return
             }
-            if json { for r in reports { Output.json(r) } }
-            if reports.contains(where: { $0.findings.contains { $0.key == .unreachable } }) {
-                throw Exit.operationFailed
-            }
+            reports = try await probeMany(definitions, configuration, capture: pcap.mode)
+            if let worst = reports.map(\.verdict).max(), let code = worst.exitCode { throw code }
         }
     }
 
@@ -203,40 +240,33 @@ struct ProbeCommand: AsyncParsableCommand {
         _ configuration: DeckConfiguration,
         capture: CaptureMode
     ) async throws -> [Report] {
-        DescriptorLimit.raise(toAtLeast: 8 * parallel + 64)
-        let progress = ProgressLine(enabled: !json)
-        let done = Counter()
-        let total = definitions.count
-        progress.start { "probing \(total) servers, \(parallel) at a time: \(done.value) done" }
-        var reports = [Report?](repeating: nil, count: total)
-        await withTaskGroup(of: (Int, Report?).self) { group in
-            var next = 0
-            func launch() {
-                let i = next
-                next += 1
-                let definition = definitions[i]
-                group.addTask {
-                    (i, try? await self.probeOne(definition, configuration, streaming: false, capture: capture))
-                }
-            }
-            for _ in 0..<min(parallel, total) { launch() }
-            for await (i, report) in group {
-                reports[i] = report
-                done.increment()
-                if next < total { launch() }
-            }
-        }
-        progress.stop()
-        let all = reports.compactMap { $0 }
+        // The probe holds several connections and sockets at once (its commands, its relay tests).
+        let parallel = Fleet.parallelism(asked: self.parallel, servers: definitions.count, perServer: 8)
+        let json = self.json
+        let (reports, elapsed) = await Fleet.run(
+            count: definitions.count,
+            parallel: parallel,
+            verb: "probing",
+            progressShown: true,
+            work: { i in
+                (try? await self.probeOne(definitions[i], configuration, streaming: false, capture: capture))
+                    ?? Report(server: definitions[i].name, address: definitions[i].address, findings: [])
+            },
+            verdict: \.verdict,
+            finished: { _, report in if json { Output.json(report) } }
+        )
+        let all = reports.sorted { $0.verdict < $1.verdict }
         if !json {
             let checks = ["dns", "ntp", "stun"].filter { name in
                 all.contains { $0.findings.contains { $0.key == .check(name) } }
             }
             let columns: [ProbeFinding.Key] =
                 [.udpAssociate, .bndForm, .relayEcho, .sourcePortLocking, .largestPayload] + checks.map { .check($0) }
-            let header = ["SERVER", "UDP", "BND", "RELAYED", "PORT-LOCKED", "LARGEST"] + checks.map { $0.uppercased() }
+            let header =
+                ["SERVER", "VERDICT", "UDP", "BND", "RELAYED", "PORT-LOCKED", "LARGEST"]
+                + checks.map { $0.uppercased() }
             let rows = all.map { r in
-                [r.server]
+                [r.server, r.verdict.words]
                     + columns.map { key in
                         guard let f = r.findings.first(where: { $0.key == key }) else {
                             return r.findings.first { $0.key == .unreachable }.map { "✘ \($0.value)" } ?? "-"
@@ -246,6 +276,7 @@ struct ProbeCommand: AsyncParsableCommand {
                     }
             }
             for line in TextTable.lines(header: header, rows: rows) { Output.line(line) }
+            Output.line(Fleet.summary(all.map(\.verdict), elapsed: elapsed))
         }
         return all
     }

@@ -142,6 +142,8 @@ struct ServeCommand: AsyncParsableCommand {
         // Before anything listens: a SIGTERM that comes as soon as the port answers must still
         // end the relay cleanly, with its statistics.
         let stop = SignalFlag()
+        // Each client holds a descriptor or three: take what the hard limit allows.
+        DescriptorLimit.raise(toAtLeast: Int(Int32.max))
         var credentials: Credentials?
         if let user, let variable = passwordEnv {
             guard let password = ProcessInfo.processInfo.environment[variable], !password.isEmpty else {
