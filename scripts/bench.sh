@@ -10,8 +10,15 @@
 #                         (1,000 associations probed for 60 s; written to Benchmarks/scale.md)
 #        scripts/bench.sh --tui   (the UI's CPU share, idle and with 1,000 associations, in tmux;
 #                                  written to Benchmarks/tui.md)
+#        scripts/bench.sh --fleet [COUNT]   (10,000 proxies 50 ms away vetted by check, in a network
+#                                  namespace of its own: scripts/bench-fleet.sh; Benchmarks/fleet.md)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = --fleet ]; then
+  swift build -c release --product socksdeck >/dev/null
+  shift
+  exec bash scripts/bench-fleet.sh "$@"
+fi
 swift build -c release --product socksdeck-bench >/dev/null
 swift build -c release --product socksdeck >/dev/null
 bin=$(swift build -c release --show-bin-path)

@@ -20,8 +20,8 @@ extension SessionEngine {
             giveUpAt: timeout,
             accepts: { probe.mayAnswer($0, sent: initial) }
         )
-        let sent =
-            "\(initial.count)-byte Initial of reserved version \(QUICVersion.hex(probe.version)) to \(server)"
+        let version = QUICVersion.hex(probe.version)
+        let sent = "\(Self.grouped(initial.count))-byte Initial of reserved version \(version) to \(server)"
         guard let reply else {
             var result = noAnswer("quic", server, sends: 2, waited: timeout)
             let size = try await datagramSizeEvidence(id, lost: initial.count)
@@ -56,7 +56,7 @@ extension SessionEngine {
             return unusable(
                 "quic",
                 server,
-                "not QUIC: an echo (the \(initial.count)-byte Initial came back as sent)",
+                "not QUIC: an echo (the \(Self.grouped(initial.count))-byte Initial came back as sent)",
                 evidence + ["1,200-byte datagrams pass this relay both ways, but what answers is not a QUIC server"],
                 rtt,
                 reply.sends
@@ -65,10 +65,11 @@ extension SessionEngine {
             return unusable(
                 "quic",
                 server,
-                "QUIC needs 1,200-byte datagrams; this relay cut them to \(length) (an echo sent back the rest)",
+                "QUIC needs 1,200-byte datagrams; this relay cut them to \(Self.grouped(length)) "
+                    + "(an echo sent back the rest)",
                 evidence + [
-                    "the first \(length) bytes of the Initial came back: an echo behind a relay that cuts datagrams "
-                        + "(a QUIC server drops an Initial under 1,200 bytes)"
+                    "the first \(Self.grouped(length)) bytes of the Initial came back: an echo behind a relay that "
+                        + "cuts datagrams (a QUIC server drops an Initial under 1,200 bytes)"
                 ],
                 rtt,
                 reply.sends
@@ -108,8 +109,8 @@ extension SessionEngine {
         let large = try await roundTrip(size)
         let small = try await roundTrip(64)
         let seen =
-            "to the echo target \(echo): a \(size)-byte datagram "
-            + (large.map { $0.count == size ? "came back whole" : "came back cut to \($0.count) bytes" }
+            "to the echo target \(echo): a \(Self.grouped(size))-byte datagram "
+            + (large.map { $0.count == size ? "came back whole" : "came back cut to \(Self.grouped($0.count)) bytes" }
                 ?? "did not come back")
             + ", a 64-byte one " + (small == nil ? "did not" : "did")
         switch (large?.count, small != nil) {
@@ -123,7 +124,7 @@ extension SessionEngine {
                 ]
             )
         case (let cut?, _):
-            return ("QUIC needs 1,200-byte datagrams; this relay cut them to \(cut)", [seen])
+            return ("QUIC needs 1,200-byte datagrams; this relay cut them to \(Self.grouped(cut))", [seen])
         case (nil, true):
             return (
                 "QUIC needs 1,200-byte datagrams; this relay does not carry them (64-byte ones pass)",
@@ -132,5 +133,18 @@ extension SessionEngine {
         case (nil, false):
             return ("no answer; the echo target did not answer either: nothing passes this relay now", [seen])
         }
+    }
+
+    /// 1200 as "1,200": the figures of these sentences, the same in every locale.
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        let head = digits.count % 3 == 0 ? 3 : digits.count % 3
+        var out = String(digits.prefix(head))
+        var rest = digits.dropFirst(head)
+        while !rest.isEmpty {
+            out += "," + rest.prefix(3)
+            rest = rest.dropFirst(3)
+        }
+        return (n < 0 ? "-" : "") + out
     }
 }

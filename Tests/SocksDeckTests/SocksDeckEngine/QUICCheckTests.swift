@@ -12,6 +12,14 @@ import UDPChecks
 @Suite(.serialized) struct QUICCheckTests {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
+    @Test func figuresAreGroupedTheSameInEveryLocale() {
+        #expect(
+            [0, 999, 1000, 65_535, 1_234_567, -1200].map(SessionEngine.grouped) == [
+                "0", "999", "1,000", "65,535", "1,234,567", "-1,200",
+            ]
+        )
+    }
+
     static func quic(_ target: IPEndpoint, through server: ServerDefinition) async throws -> CheckResult {
         try #require(try await ServiceCheckTests.run([.quic(server: .ip(target))], through: server).first)
     }
@@ -29,7 +37,7 @@ import UDPChecks
         #expect(r.quicVersions?.contains("QUIC v1 (RFC 9000)") == true, "\(String(describing: r.quicVersions))")
         #expect(r.summary.hasPrefix("QUIC answers: offers QUIC v1 (RFC 9000)"), "\(r.summary)")
         #expect(r.roundTripMilliseconds != nil)
-        #expect(r.evidence.first?.contains("1200-byte Initial of reserved version 0x") == true, "\(r.evidence)")
+        #expect(r.evidence.first?.contains("1,200-byte Initial of reserved version 0x") == true, "\(r.evidence)")
     }
 
     @Test func throughServeToQUICAndToAnEcho() async throws {
@@ -41,7 +49,7 @@ import UDPChecks
         #expect(answered.passed && answered.quicVersions?.contains("QUIC v1 (RFC 9000)") == true, "\(answered)")
         let echo = try await Self.quic(peers.echo.endpoint(.ipv4), through: server)
         #expect(!echo.passed && echo.answered)
-        #expect(echo.summary == "not QUIC: an echo (the 1200-byte Initial came back as sent)", "\(echo.summary)")
+        #expect(echo.summary == "not QUIC: an echo (the 1,200-byte Initial came back as sent)", "\(echo.summary)")
         await relay.stop()
     }
 
@@ -61,9 +69,9 @@ import UDPChecks
             through: ServerDefinition(name: "cutting", host: "127.0.0.1", port: port, echo: echo)
         )
         #expect(!r.passed && !r.answered)
-        #expect(r.summary == "QUIC needs 1,200-byte datagrams; this relay cut them to 1000", "\(r.summary)")
+        #expect(r.summary == "QUIC needs 1,200-byte datagrams; this relay cut them to 1,000", "\(r.summary)")
         #expect(
-            r.evidence.contains { $0.contains("a 1200-byte datagram came back cut to 1000 bytes") },
+            r.evidence.contains { $0.contains("a 1,200-byte datagram came back cut to 1,000 bytes") },
             "\(r.evidence)"
         )
         // Without an echo target the check says what it cannot tell.
@@ -77,7 +85,7 @@ import UDPChecks
             echo,
             through: ServerDefinition(name: "cutting", host: "127.0.0.1", port: port)
         )
-        #expect(cutEcho.summary.hasPrefix("QUIC needs 1,200-byte datagrams; this relay cut them to 1000"))
+        #expect(cutEcho.summary.hasPrefix("QUIC needs 1,200-byte datagrams; this relay cut them to 1,000"))
         #expect(relay.statistics.datagramsCut >= 3)
         await relay.stop()
     }

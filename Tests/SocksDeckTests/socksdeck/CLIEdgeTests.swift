@@ -446,7 +446,7 @@ import Testing
         #expect(serve.process.log.contains("datagrams cut to 1000 bytes"), "\(serve.process.log)")
         let echo = try CLITests.run(["check", "127.0.0.1:\(serve.port)", "--quic", "127.0.0.1:\(peers.echo.port)"])
         #expect(echo.status == 3, "\(echo.output)")
-        #expect(echo.output.contains("QUIC needs 1,200-byte datagrams; this relay cut them to 1000"), "\(echo.output)")
+        #expect(echo.output.contains("QUIC needs 1,200-byte datagrams; this relay cut them to 1,000"), "\(echo.output)")
     }
 
     /// `serve --mapping/--filtering` simulates a NAT, and `check --nat` names it.
