@@ -38,13 +38,18 @@ extern "C" {
 
 /* Extension codes: failures the AIX table has no name for. */
 #define S5_ENOMETHOD    10  /* the server accepted none of the offered methods (FF)  errno EACCES */
-#define S5_EAUTH        11  /* the server rejected the username/password (RFC 1929)  errno EACCES */
+#define S5_EAUTH        11  /* the server rejected the username/password (RFC 1929), also when it
+                               answers the login with a SOCKS5 reply (05 REP) instead of the RFC
+                               1929 status                                          errno EACCES */
 #define S5_EBADREPLY    12  /* malformed reply: wrong version, unknown address type, empty domain
-                               name                                                 errno EPROTO */
+                               name, or a UDP ASSOCIATE granted with BND port 0 (nothing can be
+                               sent there)                                          errno EPROTO */
 #define S5_EUNASSIGNED  13  /* a REP value RFC 1928 does not assign (9..255)         errno EPROTO */
 #define S5_ECLOSED      14  /* the server closed the control connection (EOF) before its reply was
-                               complete: a truncated reply, so errno EPROTO. A reset (RST) is an
-                               I/O error: errno ECONNRESET, socks5_errno 0          errno EPROTO */
+                               complete: a truncated reply, so errno EPROTO. A reply cut short after
+                               its REP byte is that REP's code instead (05 07 00 then EOF: S5_EOPNOTSUPP,
+                               errno EOPNOTSUPP), its detail saying it was cut short. A reset (RST) is
+                               an I/O error: errno ECONNRESET, socks5_errno 0       errno EPROTO */
 #define S5_EBNDDOMAIN   15  /* the server gave its bound/relay address as a domain name, which
                                cannot be returned as a struct sockaddr       errno EAFNOSUPPORT */
 #define S5_EBADMETHOD   16  /* the server selected an authentication method the client did not

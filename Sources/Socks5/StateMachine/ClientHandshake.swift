@@ -124,6 +124,22 @@ public struct ClientHandshake: Sendable {
         switch state {
         case .awaitingMethodSelection, .awaitingAuthenticationReply, .awaitingReply, .awaitingSecondBindReply:
             let message = currentMessageName
+            if phase == .reply || phase == .secondBindReply, inbound.count >= 2, inbound[0] == socksVersion,
+                let code = SOCKS5ErrorCode(reply: ReplyCode(rawValue: inbound[1]))
+            {
+                // The REP byte came: that is the server's answer, even if the rest of the reply
+                // did not (shadowsocks-libev sends 05 07 00 01 and closes). Its code, not
+                // S5_ECLOSED, so that a program can tell "no UDP" from "the server died".
+                return fail(
+                    SOCKS5Error(
+                        code: code,
+                        replyByte: inbound[1],
+                        command: command,
+                        detail: "the \(message) was cut short: REP \(hexByte(inbound[1])), then EOF after "
+                            + "\(inbound.count) byte(s): \(hex(inbound))"
+                    )
+                )
+            }
             let detail =
                 inbound.isEmpty
                 ? "EOF while waiting for the \(message)"
@@ -168,6 +184,16 @@ public struct ClientHandshake: Sendable {
                 inbound.removeFirst(used)
                 return try methodSelected(selection.method)
             case .awaitingAuthenticationReply:
+                if inbound.count >= 2, inbound[0] == socksVersion, inbound[1] != 0 {
+                    // A SOCKS5 reply (05 REP …) where the RFC 1929 status (01 STATUS) belongs:
+                    // a login refused in the wrong message, not a server that is not SOCKS5.
+                    let rep = "REP \(hexByte(inbound[1]))"
+                    let bytes = hex(inbound)
+                    let detail =
+                        "the server answered the login with a SOCKS5 reply (\(rep)) where the RFC 1929 status "
+                        + "belongs: it refused the username/password, in the wrong message; bytes \(bytes)"
+                    return fail(SOCKS5Error(code: .authenticationFailed, command: command, detail: detail))
+                }
                 guard case .complete(let reply, let used) = try parseInbound(UsernamePasswordReply.parse)
                 else { return .receive(nextMessageNeed) }
                 inbound.removeFirst(used)
@@ -195,6 +221,19 @@ public struct ClientHandshake: Sendable {
                             detail: "reply to \(command): \(hex(reply.encoded()))"
                         )
                     )
+                }
+                if command == .udpAssociate, reply.boundAddress.port == 0 {
+                    // No datagram can be sent to port 0: a rendezvous that cannot be used.
+                    var error = SOCKS5Error(
+                        code: .malformedReply,
+                        command: command,
+                        detail: "the reply grants the association with BND port 0 (\(reply.boundAddress)), "
+                            + "where no datagram can be sent: \(hex(reply.encoded()))"
+                    )
+                    error.hint =
+                        "The server answered UDP ASSOCIATE without a relay port: its relay is not "
+                        + "bound or not configured; its log says why."
+                    return fail(error)
                 }
                 if command == .bind, case .awaitingReply = state {
                     state = .awaitingSecondBindReply(first: reply)

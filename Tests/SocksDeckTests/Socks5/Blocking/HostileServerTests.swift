@@ -91,11 +91,30 @@ import Testing
                 errno: EAFNOSUPPORT,
                 s5: S5_EBNDDOMAIN
             ),
+            // Cut short after the REP byte: that REP's code, not S5_ECLOSED (issue 29).
             Case(
                 name: "shadowsocks' truncated REP 7",
                 script: { accept + [.send([0x05, 0x07, 0x00, 0x01])] },
+                errno: EOPNOTSUPP,
+                s5: S5_EOPNOTSUPP
+            ),
+            Case(
+                name: "REP 7 cut after 3 bytes",
+                script: { accept + [.send([0x05, 0x07, 0x00])] },
+                errno: EOPNOTSUPP,
+                s5: S5_EOPNOTSUPP
+            ),
+            Case(
+                name: "REP 2 cut after 2 bytes",
+                script: { accept + [.send([0x05, 0x02])] },
+                errno: EACCES,
+                s5: S5_EPERM
+            ),
+            Case(
+                name: "UDP ASSOCIATE granted with BND port 0",
+                script: { accept + [.send([0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 0])] },
                 errno: EPROTO,
-                s5: S5_ECLOSED
+                s5: S5_EBADREPLY
             ),
             Case(name: "close before any reply", script: { accept }, errno: EPROTO, s5: S5_ECLOSED),
             Case(name: "close before method selection", script: { [.expect(greeting)] }, errno: EPROTO, s5: S5_ECLOSED),
@@ -179,6 +198,51 @@ import Testing
             #expect(error.systemError == c.errno)
             #expect(error.socks5Errno == c.s5)
             #expect(!error.description.isEmpty)
+        }
+        server.finish()
+    }
+
+    /// The words of a reply cut after its REP byte, and of a BND port 0, say what happened.
+    @Test func aCutShortReplyAndABNDPortZeroSayWhatHappened() {
+        for (bytes, words) in [
+            ([0x05, 0x07, 0x00] as [UInt8], "reply to UDP ASSOCIATE was cut short: REP 07, then EOF after 3 byte(s)"),
+            ([0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 0], "BND port 0 (127.0.0.1:0), where no datagram can be sent"),
+        ] {
+            let server = ScriptedServer(script: HostileServerTests.accept + [.send(bytes)])
+            let fd = TestSockets.stream(.ipv4)
+            defer { close(fd) }
+            do {
+                _ = try SOCKS5Client.associateUDP(controlSocket: fd, server: server.endpoint, family: .ipv4)
+                Issue.record("succeeded")
+            } catch {
+                #expect(error.description.contains(words), "\(error)")
+                #expect(!error.description.contains("Is this port really a SOCKS5 server"), "\(error)")
+            }
+            server.finish()
+        }
+    }
+
+    /// A wrong password answered with a SOCKS5 reply (05 02 …) where the RFC 1929 status belongs:
+    /// a refused login (S5_EAUTH, EACCES), in words that say the message was the wrong one.
+    @Test func aLoginRefusedInAReplysShapeIsARefusedLogin() {
+        let credentials = Credentials(username: "u", password: "wrong")!
+        let server = ScriptedServer(script: [
+            .expect(4), .send([0x05, 0x02]), .expect(2 + 1 + 1 + 5), .send([0x05, 0x02, 0x00, 0x01, 0, 0, 0, 0, 0, 0]),
+        ])
+        let fd = TestSockets.stream(.ipv4)
+        defer { close(fd) }
+        do {
+            _ = try SOCKS5Client.associateUDP(
+                controlSocket: fd,
+                server: server.endpoint,
+                family: .ipv4,
+                options: SOCKS5Options(credentials: credentials)
+            )
+            Issue.record("succeeded")
+        } catch {
+            #expect(error.code == .authenticationFailed && error.systemError == EACCES, "\(error)")
+            #expect(error.description.contains("answered the login with a SOCKS5 reply (REP 02)"), "\(error)")
+            #expect(!error.description.contains("Is this port really a SOCKS5 server"), "\(error)")
         }
         server.finish()
     }

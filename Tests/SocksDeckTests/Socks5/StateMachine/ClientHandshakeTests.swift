@@ -157,7 +157,9 @@ import Testing
         #expect(r.phase == .reply && r.decoded.hint?.contains("commands they do not know") == true)
     }
 
-    @Test func endOfStreamMidReplyIsS5ECLOSED() {
+    /// EOF after the REP byte: the server did answer, so its REP's code (a program can tell "no
+    /// UDP" from "the server died"), the detail saying the reply was cut short (issue 29).
+    @Test func endOfStreamAfterTheREPByteIsThatREPsCode() {
         var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
         _ = m.start()
         _ = m.receive([0x05, 0x00])
@@ -166,11 +168,24 @@ import Testing
             Issue.record()
             return
         }
-        #expect(e.code == .closedDuringHandshake)
-        // api.md: a truncated reply is EPROTO; ECONNRESET is kept for a real reset.
-        #expect(e.systemError == EPROTO)
-        #expect(e.detail?.contains("05 07 00 01") == true)
+        #expect(e.code == .commandNotSupported && e.systemError == EOPNOTSUPP && e.replyByte == 0x07)
+        #expect(e.detail?.contains("was cut short: REP 07") == true && e.detail?.contains("05 07 00 01") == true)
         // A failed machine stays failed.
         #expect(m.receive([0x00]) == .failed(e))
+    }
+
+    /// EOF before the REP byte (or after a REP 00 whose address never came) is S5_ECLOSED, EPROTO
+    /// (api.md: a truncated reply; ECONNRESET is kept for a real reset).
+    @Test(arguments: [[], [0x05], [0x05, 0x00, 0x00, 0x01, 127]] as [[UInt8]])
+    func endOfStreamBeforeAnAnswerIsS5ECLOSED(_ bytes: [UInt8]) {
+        var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))
+        _ = m.start()
+        _ = m.receive([0x05, 0x00])
+        if !bytes.isEmpty { _ = m.receive(bytes) }
+        guard case .failed(let e) = m.receiveEndOfStream() else {
+            Issue.record()
+            return
+        }
+        #expect(e.code == .closedDuringHandshake && e.systemError == EPROTO, "\(e)")
     }
 }
