@@ -98,6 +98,9 @@ public struct NTPResponse: Equatable, Sendable {
 
     /// Why this is not a server's answer to `request`, or nil when it is.
     public func problem(answering request: NTPRequest) -> String? {
+        if mode == 3 && transmit == request.transmit {
+            return "our own request came back unchanged (mode 3, our transmit timestamp): an echo, not NTP"
+        }
         if let kiss = kissCode { return "kiss-o'-death \(kiss): the server refuses to give the time (RFC 5905 §7.4)" }
         if mode != 4 && mode != 5 { return "mode \(mode), not a server's reply (4)" }
         if originate != request.transmit {

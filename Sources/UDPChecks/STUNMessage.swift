@@ -90,6 +90,7 @@ public struct STUNResponse: Equatable, Sendable {
         switch type {
         case 0x0101: kind = .success
         case 0x0111: kind = .error
+        case 0x0001: throw .notSTUN("message type 0x0001, a Binding request, not a response: an echo?")
         default: throw .notSTUN("message type 0x\(String(type, radix: 16)), not a Binding response")
         }
         let transactionID = Array(bytes[8..<20])

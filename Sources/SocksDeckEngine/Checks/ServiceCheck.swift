@@ -207,14 +207,17 @@ extension SessionEngine {
         _ timeout: Int
     ) async throws(EngineError) -> CheckResult {
         let request = NTPRequest(transmit: NTPTimestamp(unixTime: Date().timeIntervalSince1970))
-        let origin = Array(request.encoded()[40..<48])
+        let bytes = request.encoded()
+        let origin = Array(bytes[40..<48])
         let reply = try await exchange(
             id,
             to: server,
-            request: request.encoded(),
+            request: bytes,
             sendAt: [0, timeout / 2],
             giveUpAt: timeout,
-            accepts: { $0.count >= 48 && Array($0[24..<32]) == origin }
+            // A reply carries our transmit timestamp as its originate; our own request coming back
+            // is taken too, so that an echo is said to be one rather than "nothing came back".
+            accepts: { $0.count >= 48 && (Array($0[24..<32]) == origin || $0 == bytes) }
         )
         guard let reply else { return noAnswer("ntp", server, sends: 2, waited: timeout) }
         let rtt = Self.milliseconds(reply.roundTrip)

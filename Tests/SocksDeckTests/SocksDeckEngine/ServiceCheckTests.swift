@@ -129,4 +129,21 @@ import UDPChecks
         #expect(!results[0].answered && !results[0].passed && results[0].summary == "no answer")
         #expect(Date().timeIntervalSince(started) < 8)
     }
+
+    /// Every check pointed at an echo says that an echo answered, NTP included (it used to say
+    /// "nothing came back" while both datagrams came back: issue 29).
+    @Test func eachCheckAgainstAnEchoSaysItIsAnEcho() async throws {
+        let peers = try TestPeers.shared()
+        let server = ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port)
+        let echo = SOCKSAddress.ip(peers.echo.endpoint(.ipv4))
+        let results = try await Self.run(
+            [.dns(resolver: echo, name: "example.com", type: .a), .ntp(server: echo), .stun(server: echo)],
+            through: server
+        )
+        for r in results {
+            #expect(r.answered && !r.passed, "\(r.check): \(r.summary)")
+            #expect(r.summary.contains("echo"), "\(r.check): \(r.summary)")
+        }
+        #expect(results[1].summary.contains("our own request came back unchanged"), "\(results[1].summary)")
+    }
 }
