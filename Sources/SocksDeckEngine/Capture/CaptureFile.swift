@@ -11,7 +11,8 @@ import Glibc
 ///
 /// Writes are plain write(2) calls on the caller's thread (the engine's event loop): a capture
 /// file is local and its writes are small and buffered by the kernel; a full disk stops the
-/// capture (with an error in `failure`), never the engine.
+/// capture (with an error in `writeFailure`), never the engine, and the file is cut back to its
+/// last whole block, so that what was written still opens.
 public final class CaptureFile: CaptureSink, @unchecked Sendable {
     public let path: String
     public let rotateAtBytes: Int?
@@ -22,8 +23,11 @@ public final class CaptureFile: CaptureSink, @unchecked Sendable {
     private var bytesInFile = 0
     private var index = 0
     private var written: [String]
-    /// Why capturing stopped, if it did.
+    /// Why capturing stopped, if it did ("finished" once `finish` was called).
     public private(set) var failure: String?
+    /// Why a write failed, if one did: the capture holds less than the session.
+    public var writeFailure: String? { lock.withLock { failedWriting } }
+    private var failedWriting: String?
     public private(set) var packetsWritten = 0
     private var lastErrno: Int32 = 0
 
@@ -60,8 +64,7 @@ public final class CaptureFile: CaptureSink, @unchecked Sendable {
             if let limit = rotateAtBytes, bytesInFile > 0, bytesInFile >= limit { rotate() }
             guard failure == nil else { return }
             let bytes = writer.encode(packets, of: key, label: label, serverPort: serverPort)
-            writeAll(bytes)
-            packetsWritten += packets.count
+            if writeAll(bytes) { packetsWritten += packets.count }
         }
     }
 
@@ -111,19 +114,26 @@ public final class CaptureFile: CaptureSink, @unchecked Sendable {
         bytesInFile = 0
     }
 
-    private func writeAll(_ bytes: [UInt8]) {
+    /// Writes `bytes` whole, or cuts the file back to where they began and stops the capture: a
+    /// block written in part would make the whole file unreadable from there on.
+    @discardableResult
+    private func writeAll(_ bytes: [UInt8]) -> Bool {
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
                 lastErrno = errno
-                failure = "cannot write \(path): \(String(cString: strerror(errno)))"
-                return
+                let why = "cannot write \(written.last ?? path): \(String(cString: strerror(errno)))"
+                failure = why
+                failedWriting = why
+                if offset > 0 { _ = ftruncate(descriptor, off_t(bytesInFile)) }
+                return false
             }
             offset += n
         }
         bytesInFile += bytes.count
+        return true
     }
 
     private static func create(_ path: String) throws(CaptureFileError) -> Int32 {

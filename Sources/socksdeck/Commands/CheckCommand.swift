@@ -9,12 +9,12 @@ struct CheckCommand: AsyncParsableCommand {
         commandName: "check",
         abstract: "Check a proxy's UDP with real services through one association: DNS, NTP, STUN, NAT, QUIC.",
         discussion: """
-            Opens one association and runs each check through it, in the order DNS, NTP, STUN, NAT, \\
-            QUIC: a line per check with its evidence. No echo server needed: a resolver, a time server or a \\
-            STUN server anywhere the relay can reach. A target given by host name goes to the proxy \\
-            as a name (ATYP 3) unless --resolve. Ports default to 53, 123, 3478 and 443. Public services \\
-            a user can rely on: --dns 9.9.9.9 or 1.1.1.1, --ntp pool.ntp.org, --stun \\
-            stun.l.google.com:19302 (SocksDeck's tests never contact them). Exit 0 when every check \\
+            Opens one association and runs each check through it, in the order DNS, NTP, STUN, NAT, \
+            QUIC: a line per check with its evidence. No echo server needed: a resolver, a time server or a \
+            STUN server anywhere the relay can reach. A target given by host name goes to the proxy \
+            as a name (ATYP 3) unless --resolve. Ports default to 53, 123, 3478 and 443. Public services \
+            a user can rely on: --dns 9.9.9.9 or 1.1.1.1, --ntp pool.ntp.org, --stun \
+            stun.l.google.com:19302 (SocksDeck's tests never contact them). Exit 0 when every check \
             passed, 1 when the association failed, 3 when a check got no usable answer. Several \
             servers (arguments, or --servers-from a list) are vetted --parallel at a time, with a \
             progress line on a terminal, JSON lines as they finish with --json, and a table sorted \

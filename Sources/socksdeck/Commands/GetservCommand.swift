@@ -43,10 +43,17 @@ struct GetservCommand: ParsableCommand {
         return "no record in \(path) matches"
     }
 
-    func run() throws {
-        guard let address = IPAddress(destination) ?? IPEndpoint(destination)?.address else {
-            throw ValidationError("'\(destination)' is not an IPv4 or IPv6 address")
+    func validate() throws {
+        guard IPAddress(destination) ?? IPEndpoint(destination)?.address != nil else {
+            throw ValidationError(
+                "'\(destination)' is not an IPv4 or IPv6 address: getserv takes the destination's address, as "
+                    + "socks5_getserv does (a name is not looked up here; `getent hosts NAME` gives its addresses)"
+            )
         }
+    }
+
+    func run() throws {
+        guard let address = IPAddress(destination) ?? IPEndpoint(destination)?.address else { throw Exit.usage }
         let configuration: ClientConfiguration
         do {
             if let conf {

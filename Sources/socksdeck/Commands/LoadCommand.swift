@@ -21,8 +21,8 @@ struct LoadCommand: AsyncParsableCommand {
     @OptionGroup var declaration: DeclareOption
     @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
     @Argument(help: ArgumentHelp("The echo target: host:port with an IP address, or \"echo\".")) var target = "echo"
-    @Option(help: "How many datagrams (1 to 1000000).") var count = 10_000
-    @Option(help: "How many in flight at once (1 to 1024).") var window = 32
+    @Option(parsing: .unconditional, help: "How many datagrams (1 to 1000000).") var count = 10_000
+    @Option(parsing: .unconditional, help: "How many in flight at once (1 to 1024).") var window = 32
     @Option(help: ArgumentHelp("Bytes per datagram (24 to 65507; each carries a 24-byte tag).", valueName: "N"))
     var size = 64
     @Option(help: ArgumentHelp("Give up when no echo came for this long.", valueName: "MS")) var stall = 1000

@@ -30,6 +30,17 @@ extension SendCommand {
 
     /// Reads the whole capture before anything is sent: a damaged file or a bad filter sends nothing.
     func readReplay() throws -> [ReplayDatagram] {
+        // A file that is missing or unreadable is EX_NOINPUT (66), as --file's; one that is there
+        // but not a capture is EX_DATAERR (65).
+        var isDirectory: ObjCBool = false
+        let descriptor = open(replay!, O_RDONLY)
+        if descriptor >= 0 { close(descriptor) }
+        guard descriptor >= 0, FileManager.default.fileExists(atPath: replay!, isDirectory: &isDirectory),
+            !isDirectory.boolValue
+        else {
+            Output.error("cannot read the capture \(replay!): \(SendCommand.whyUnreadable(replay!))")
+            throw Exit.noInput
+        }
         let contents: CaptureContents
         do {
             contents = try CaptureReader.read(replay!, filter: filter)

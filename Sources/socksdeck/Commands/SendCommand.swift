@@ -37,17 +37,22 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "The payload as text.") var text: String?
     @Option(help: "The payload as hex digits (spaces allowed): \"68 69\".") var hex: String?
     @Option(help: ArgumentHelp("The payload from a file.", valueName: "FILE")) var file: String?
+    // The numbers take what follows them unconditionally: "--count -1" is a count the validation
+    // refuses with its range, not a flag ArgumentParser would call a missing value.
     @Option(
+        parsing: .unconditional,
         help: ArgumentHelp(
             "A generated payload of N bytes (0 to 65507): \"socksdeck 0000 \" and on, so that a cut reply shows where.",
             valueName: "N"
         )
     )
     var size: Int?
-    @Option(help: "How many datagrams (1 to 100000).") var count = 1
-    @Option(help: ArgumentHelp("Milliseconds between datagrams.", valueName: "MS")) var interval = 0
+    @Option(parsing: .unconditional, help: "How many datagrams (1 to 100000).") var count = 1
+    @Option(parsing: .unconditional, help: ArgumentHelp("Milliseconds between datagrams.", valueName: "MS"))
+    var interval = 0
     @Option(
         name: .customLong("wait-reply"),
+        parsing: .unconditional,
         help: ArgumentHelp("Milliseconds to wait for replies after the last datagram.", valueName: "MS")
     )
     var waitReply = 1000

@@ -60,11 +60,22 @@ struct OpenCapture {
     var mode: CaptureMode { file.map { .file($0) } ?? .off }
 
     /// Closes the file and says on stderr what it holds (stdout stays the command's, JSON too).
+    /// A capture that could not be written whole is evidence lost: said, and the command ends
+    /// with EX_IOERR (74) whatever it would have returned, the file cut back to its last whole
+    /// block so that what it holds still opens.
     func finish() {
         guard let file else { return }
         file.finish()
         let files = file.files
         let place = files.count == 1 ? files[0] : "\(files.count) files, \(files.first!) to \(files.last!)"
-        Output.error("capture: \(file.packetsWritten) packet(s) written to \(place)")
+        guard let failure = file.writeFailure else {
+            Output.error("capture: \(file.packetsWritten) packet(s) written to \(place)")
+            return
+        }
+        Output.error(
+            "capture: \(failure); only the first \(file.packetsWritten) packet(s) are in \(place), which ends at the "
+                + "last whole block (the capture is incomplete)"
+        )
+        exit(74)
     }
 }
