@@ -443,6 +443,9 @@ import Testing
         #expect((check?["quicVersions"] as? [String])?.contains("QUIC v1 (RFC 9000)") == true, "\(json.output)")
         let serve = try CLITests.serve(["--cut-datagrams", "1000"], name: "servecut")
         defer { serve.process.stop() }
+        // The port answers as soon as it is bound; the line comes a moment later (under TSan, later still).
+        let deadline = Date().addingTimeInterval(5)
+        while !serve.process.log.contains("listening on") && Date() < deadline { usleep(20_000) }
         #expect(serve.process.log.contains("datagrams cut to 1000 bytes"), "\(serve.process.log)")
         let echo = try CLITests.run(["check", "127.0.0.1:\(serve.port)", "--quic", "127.0.0.1:\(peers.echo.port)"])
         #expect(echo.status == 3, "\(echo.output)")
