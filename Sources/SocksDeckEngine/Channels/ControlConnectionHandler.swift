@@ -25,7 +25,7 @@ final class ControlConnectionHandler: ChannelInboundHandler {
         /// After establishment: the server ended the control connection.
         case closed(reason: String)
         /// After establishment the control connection should be silent; it was not.
-        case unexpectedBytes(Int)
+        case unexpectedBytes([UInt8])
     }
 
     /// Made when the connection is up: the request may declare the connection's local address.
@@ -91,7 +91,7 @@ final class ControlConnectionHandler: ChannelInboundHandler {
                 let unexpected = "unexpected: the control connection should stay silent after the reply"
                 observe(.received(Array(buffer.readableBytesView), meaning: unexpected))
             }
-            report(.unexpectedBytes(buffer.readableBytes))
+            report(.unexpectedBytes(Array(buffer.readableBytesView)))
             return
         }
         guard !finished else { return }

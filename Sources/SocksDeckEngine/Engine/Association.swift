@@ -55,6 +55,8 @@ final class Association: @unchecked Sendable {
     private var controlLocalText: String?
     private var controlRemoteText: String?
     private var dataSocketLocalText: String?
+    /// Reads on the control connection after the reply, for logging only the first.
+    private var controlReadsAfterReply = 0
     private(set) var counters = DatagramCounters()
     private(set) var ended: Date?
     private(set) var lastSent: Date?
@@ -199,6 +201,28 @@ final class Association: @unchecked Sendable {
     func keepSendBuffer(_ buffer: ByteBuffer) {
         if buffer.capacity <= Self.pooledSendBufferBytes { sendBuffer = buffer }
     }
+
+    /// Bytes on the control connection after the reply: counted; the first reads logged with
+    /// their bytes, later ones only counted (a server that sends a heartbeat every few seconds
+    /// would fill the log). The association stays up: RFC 1928 gives them no meaning.
+    func recordControlBytesAfterReply(_ bytes: [UInt8]) {
+        changed()
+        let before = counters.controlBytesAfterReply
+        counters.controlBytesAfterReply += bytes.count
+        controlReadsAfterReply += 1
+        guard controlReadsAfterReply <= Self.controlReadsLogged else { return }
+        let shown = bytes.prefix(32).map { hexByte($0) }.joined(separator: " ") + (bytes.count > 32 ? " …" : "")
+        let text = String(decoding: bytes.prefix(32).map { (32...126).contains($0) ? $0 : 46 }, as: UTF8.self)
+        engine?.log(
+            .warning,
+            id,
+            "the server sent \(bytes.count) byte(s) on the control connection after its reply (\(before + bytes.count) "
+                + "in all), which RFC 1928 gives no meaning: \(shown) \"\(text)\""
+                + (controlReadsAfterReply == Self.controlReadsLogged ? "; further ones are counted, not logged" : "")
+        )
+    }
+
+    static let controlReadsLogged = 3
 
     func recordSendError(_ error: Error) {
         changed()

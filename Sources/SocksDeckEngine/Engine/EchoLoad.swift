@@ -120,7 +120,7 @@ extension EngineCore {
     ) -> Result<EventLoopFuture<EchoMeasurement>, EngineError> {
         guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
         guard association.state == .associated else {
-            return .failure(.notAssociated(id, state: association.state.name))
+            return .failure(.notAssociated(id, state: association.state.description))
         }
         guard let target = target ?? association.server.echo else {
             return .failure(.invalidArgument("server '\(association.server.name)' has no echo target: give one"))

@@ -40,7 +40,7 @@ extension EngineCore {
             let relay = association.rendezvous?.asUsed,
             let relayAddress = association.relayAddress
         else {
-            return failed(.notAssociated(id, state: association.state.name), promise)
+            return failed(.notAssociated(id, state: association.state.description), promise)
         }
         let header = UDPDatagramHeader(address: target)
         guard header.encodedLength + payloadLength <= UDPLimits.maximumPayload(relay.family) else {

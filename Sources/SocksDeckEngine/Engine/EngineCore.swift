@@ -177,12 +177,8 @@ final class EngineCore: @unchecked Sendable {
         case .bound:
             // Only BIND has a first reply; the engine asks for UDP ASSOCIATE.
             break
-        case .unexpectedBytes(let n):
-            log(
-                .warning,
-                association.id,
-                "the server sent \(n) unexpected byte(s) on the control connection after the reply"
-            )
+        case .unexpectedBytes(let bytes):
+            association.recordControlBytesAfterReply(bytes)
         }
     }
 
@@ -232,7 +228,7 @@ final class EngineCore: @unchecked Sendable {
     func startProbe(_ id: AssociationID, target: IPEndpoint?, interval: TimeAmount) -> Result<Void, EngineError> {
         guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
         guard association.state == .associated else {
-            return .failure(.notAssociated(id, state: association.state.name))
+            return .failure(.notAssociated(id, state: association.state.description))
         }
         guard let target = target ?? association.server.echo else {
             return .failure(.invalidArgument("server '\(association.server.name)' has no echo target: give one"))

@@ -14,7 +14,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .unknownServer(let name): "no server named '\(name)' is configured"
         case .unknownAssociation(let id): "no association \(id)"
-        case .notAssociated(let id, let state): "association \(id) is \(state), not associated"
+        case .notAssociated(let id, let state): "association \(id) is no longer associated: \(state)"
         case .unresolvable(let host): "cannot resolve '\(host)' to an IPv4 or IPv6 address"
         case .unusableServer(let name, let reason): "server '\(name)' cannot be used: \(reason)"
         case .invalidArgument(let text): text

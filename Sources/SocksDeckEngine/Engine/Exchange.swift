@@ -94,7 +94,7 @@ extension EngineCore {
     ) -> Result<EventLoopFuture<ExchangeReply?>, EngineError> {
         guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
         guard association.state == .associated else {
-            return .failure(.notAssociated(id, state: association.state.name))
+            return .failure(.notAssociated(id, state: association.state.description))
         }
         let pending = PendingExchange(accepts: accepts, promise: loop.makePromise())
         association.exchanges.append(pending)

@@ -69,7 +69,7 @@ extension EngineCore {
     ) -> Result<[EventLoopFuture<(Duration?, ExchangeReply?)>], EngineError> {
         guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
         guard association.state == .associated else {
-            return .failure(.notAssociated(id, state: association.state.name))
+            return .failure(.notAssociated(id, state: association.state.description))
         }
         let start = NIODeadline.now()
         let pendings = datagrams.map { d -> PendingExchange in

@@ -23,6 +23,9 @@ public struct DatagramCounters: Sendable, Equatable, Codable {
     public var truncatedReplies = 0
     /// The length such replies were cut to, the last time.
     public var truncatedTo: Int?
+    /// Bytes the server sent on the control connection after its reply, which RFC 1928 gives
+    /// no meaning (a heartbeat, a banner, a second reply): counted, the first ones logged in hex.
+    public var controlBytesAfterReply = 0
 
     public var droppedTotal: Int { drops.values.reduce(0, +) }
 

@@ -49,6 +49,11 @@ extension AssociationWatcher {
             ),
             ("socksdeck_bytes_sent_total", "Payload bytes sent through the relay.", { $0.counters.bytesSent }),
             ("socksdeck_bytes_received_total", "Payload bytes received from the relay.", { $0.counters.bytesReceived }),
+            (
+                "socksdeck_control_bytes_after_reply_total",
+                "Bytes the server sent on the control connection after its reply (RFC 1928 gives them no meaning).",
+                { $0.counters.controlBytesAfterReply }
+            ),
             ("socksdeck_probes_sent_total", "Health probes sent.", { $0.probesSent }),
             ("socksdeck_probes_answered_total", "Health probes answered.", { $0.probesAnswered }),
             ("socksdeck_probes_lost_total", "Health probes unanswered within their timeout.", { $0.probesLost }),

@@ -40,6 +40,7 @@ public actor AssociationWatcher {
             counters.bytesSent += s.counters.bytesSent
             counters.bytesReceived += s.counters.bytesReceived
             counters.sendErrors += s.counters.sendErrors
+            counters.controlBytesAfterReply += s.counters.controlBytesAfterReply
             for (k, v) in s.counters.drops { counters.drops[k, default: 0] += v }
             if let p = s.probe {
                 probesSent += p.sent

@@ -50,6 +50,13 @@ public enum DetailPane {
             c.drops.isEmpty ? "0" : c.drops.map { "\($0.key.rawValue) \($0.value)" }.sorted().joined(separator: ", "),
             c.drops.isEmpty ? .text : .warning
         )
+        if c.controlBytesAfterReply > 0 {
+            add(
+                "control bytes",
+                "\(c.controlBytesAfterReply) after the reply (RFC 1928 gives them no meaning)",
+                .warning
+            )
+        }
         if c.truncatedReplies > 0 {
             add(
                 "cut replies",

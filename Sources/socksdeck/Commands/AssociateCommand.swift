@@ -147,6 +147,12 @@ struct AssociateCommand: AsyncParsableCommand {
                 "  datagrams sent \(s.counters.datagramsSent), received \(s.counters.datagramsReceived), "
                     + "dropped \(s.counters.droppedTotal)"
             )
+            if s.counters.controlBytesAfterReply > 0 {
+                Output.line(
+                    "  the server sent \(s.counters.controlBytesAfterReply) byte(s) on the control connection after "
+                        + "its reply, which RFC 1928 gives no meaning (the engine's log has the first ones in hex)"
+                )
+            }
         default:
             Output.error("association through \(s.serverName) did not settle: still \(s.state.name)")
         }
