@@ -271,7 +271,7 @@ public struct ClientHandshake: Sendable {
                 SOCKS5Error(
                     code: .methodNotOffered,
                     command: command,
-                    detail: "the server selected \(method) (\(hexByte(method.rawValue))); offered \(offered)"
+                    detail: "the server selected \(method); offered \(offered)"
                 )
             )
         }

@@ -72,16 +72,29 @@ extension CapabilityProbe {
         )
             -> ProbeFinding
         {
-            let value =
-                switch answer {
-                case .selected(method): "yes"
-                case .selected(.noAcceptableMethods): "no (FF)"
-                default: answer.words
-                }
+            let value: String
+            var verdict = ProbeFinding.Verdict.no
+            switch answer {
+            case .selected(method):
+                (value, verdict) = ("yes", .yes)
+            case .selected(.noAcceptableMethods)
+            where method == .usernamePassword
+                && none == .selected(.noAuthentication):
+                // Refusing a login is no fault in a server that lets everyone in without one.
+                (value, verdict) = ("no (FF): it needs no login", .info)
+            case .selected(.noAcceptableMethods):
+                value = "no (FF)"
+            case .selected(let other):
+                // RFC 1928: the server picks one of the methods offered, or FF.
+                value = "no: it picked \(other), which was not offered (RFC 1928 allows only an offered method or FF)"
+                if other == .noAuthentication, method == .usernamePassword { verdict = .info }
+            default:
+                value = answer.words
+            }
             return ProbeFinding(
                 key: key,
                 title: title,
-                verdict: answer == .selected(method) ? .yes : .no,
+                verdict: verdict,
                 value: value,
                 evidence: "greeting \(hexDump(ClientGreeting(methods: [method]).encoded())) → \(answer.words)"
             )

@@ -42,6 +42,7 @@ extension CapabilityProbe {
         }
         let zero = await declaredZeroCheck(association, echo: echo, relayedWithDeclaration: !rtts.isEmpty, on: loop)
         guard !rtts.isEmpty else {
+            if let hangUp = serverHangUp(association) { findings.append(hangUp) }
             findings.append(
                 ProbeFinding(
                     key: .relayEcho,
@@ -108,10 +109,15 @@ extension CapabilityProbe {
 
         findings += await payloadChecks(first, relay: relay, echo: echo, stream: association.stream)
 
+        // Did the server keep the control connection (RFC 1928: the association lives as long)?
+        let ended = association.serverEnded.value
+        if let hangUp = serverHangUp(association) { findings.append(hangUp) }
+
         // Does the relay outlive its control connection?
         await association.closeControl("the probe closed it, to see whether the relay outlives it")
         try? await loop.scheduleTask(in: .milliseconds(300)) {}.futureResult.get()
         let survives = await echoed(first, "after close") != .nothing
+        let who = ended == nil ? "the probe closed" : "the server closed"
         findings.append(
             ProbeFinding(
                 key: .relayDiesWithControl,
@@ -119,9 +125,24 @@ extension CapabilityProbe {
                 verdict: survives ? .no : .yes,
                 value: survives ? "no: it still relays after the control connection closed" : "yes",
                 evidence:
-                    "300 ms after closing the control connection a datagram "
+                    "300 ms after \(who) the control connection a datagram "
                     + "\(survives ? "was still echoed" : "got no echo")"
             )
+        )
+    }
+
+    /// The finding for a server that ended the control connection after granting, if it did.
+    func serverHangUp(_ association: Association) -> ProbeFinding? {
+        guard let ended = association.serverEnded.value else { return nil }
+        let after = Double((ended.at - association.granted).nanoseconds) / 1e6
+        return ProbeFinding(
+            key: .serverKeepsControl,
+            title: "the server keeps the control connection open",
+            verdict: .no,
+            value: "no: \(ended.reason) " + String(format: "%.0f ms", max(after, 0)) + " after granting UDP ASSOCIATE",
+            evidence: "RFC 1928 ends an association with its control connection, so a client must stop using it: "
+                + "the relay findings here were measured on an association the server had ended (a server that "
+                + "crashes after its reply does this)"
         )
     }
 

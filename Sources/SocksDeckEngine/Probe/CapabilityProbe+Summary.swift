@@ -25,6 +25,7 @@ extension CapabilityProbe {
         } else if let largest = f[.largestPayload]?.figure {
             parts.append(largest >= 65_000 ? "max 65000+ B" : "max \(largest) B")
         }
+        if let keeps = f[.serverKeepsControl], keeps.verdict == .no { parts.append("server hangs up after the grant") }
         if let dies = f[.relayDiesWithControl], dies.verdict == .no { parts.append("relay outlives control") }
         return parts.joined(separator: ", ")
     }

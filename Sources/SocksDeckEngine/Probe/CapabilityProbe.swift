@@ -83,14 +83,19 @@ public struct CapabilityProbe: Sendable {
         let declared: SOCKSAddress
         /// Its capture stream, when the probe captures.
         let stream: ProbeCapture.Stream?
+        /// When the server ended the control connection, if it did; and when it granted.
+        let serverEnded: ServerEnd
+        let granted = NIODeadline.now()
 
         init(
             control: Channel,
             data: ProbeDataSocket,
             rendezvous: RendezvousAddress,
             declared: SOCKSAddress,
-            stream: ProbeCapture.Stream?
+            stream: ProbeCapture.Stream?,
+            serverEnded: ServerEnd = ServerEnd()
         ) {
+            self.serverEnded = serverEnded
             self.control = control
             self.data = data
             self.rendezvous = rendezvous
@@ -164,7 +169,8 @@ public struct CapabilityProbe: Sendable {
                 data: data,
                 rendezvous: rendezvous,
                 declared: declaration.value ?? .unspecified(family),
-                stream: stream
+                stream: stream,
+                serverEnded: control.serverEnded
             )
         } catch {
             stream?.closed("the probe closed it: \(error.decoded.name)")

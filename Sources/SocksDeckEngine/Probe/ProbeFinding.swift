@@ -43,6 +43,8 @@ public struct ProbeFinding: Sendable, Equatable, Codable {
         public static let largestPayload: Key = "largest_payload"
         public static let truncation: Key = "truncation"
         public static let relayDiesWithControl: Key = "relay_dies_with_control"
+        /// Whether the server kept the control connection open after granting UDP ASSOCIATE.
+        public static let serverKeepsControl: Key = "server_keeps_control"
         /// The checks with real services (`probe --check`), as a whole and one by one.
         public static let checks: Key = "checks"
         public static func check(_ name: String) -> Key { Key(rawValue: "check_\(name)") }

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Socks5
@@ -58,6 +59,8 @@ extension CapabilityProbe {
     struct ControlConnection {
         let channel: Channel
         let reply: SOCKSReply
+        /// When the server ended the connection after its reply, and how: set on the loop.
+        let serverEnded: ServerEnd
 
         static func open(
             to endpoint: IPEndpoint,
@@ -67,6 +70,7 @@ extension CapabilityProbe {
             machine: @escaping @Sendable (_ local: IPEndpoint?) -> ClientHandshake
         ) async throws(SOCKS5Error) -> ControlConnection {
             let outcome = loop.makePromise(of: SOCKSReply.self)
+            let ended = ServerEnd()
             let channel: Channel
             do {
                 channel = try await ControlConnectionHandler.connect(to: endpoint, on: loop, connectTimeout: timeout) {
@@ -78,7 +82,8 @@ extension CapabilityProbe {
                             switch event {
                             case .established(let reply), .bound(let reply): outcome.succeed(reply)
                             case .failed(let error): outcome.fail(error)
-                            case .progressed, .closed, .unexpectedBytes: break
+                            case .closed(let reason): ended.record(reason)
+                            case .progressed, .unexpectedBytes: break
                             }
                         },
                         observe: stream.map { stream in { stream.observe($0) } }
@@ -91,12 +96,25 @@ extension CapabilityProbe {
                 throw failure
             }
             do {
-                return ControlConnection(channel: channel, reply: try await outcome.futureResult.get())
+                return ControlConnection(
+                    channel: channel,
+                    reply: try await outcome.futureResult.get(),
+                    serverEnded: ended
+                )
             } catch {
                 channel.close(promise: nil)
                 throw error as? SOCKS5Error ?? .system(NIOErrorNumber.of(error), "the handshake with \(endpoint)")
             }
         }
+    }
+
+    /// The server's end of a control connection after its reply, if it came: when and why.
+    final class ServerEnd: Sendable {
+        private let box = NIOLockedValueBox<(at: NIODeadline, reason: String)?>(nil)
+
+        func record(_ reason: String) { box.withLockedValue { $0 = $0 ?? (.now(), reason) } }
+
+        var value: (at: NIODeadline, reason: String)? { box.withLockedValue { $0 } }
     }
 
     /// A data socket of the probe, bound as the engine binds its associations'.

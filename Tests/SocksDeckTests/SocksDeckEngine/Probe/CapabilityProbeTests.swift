@@ -31,7 +31,12 @@ import Testing
     @Test func dante() async throws {
         let peers = try TestPeers.shared()
         let f = await Self.findings(peers.server(.ipv4), echo: peers.echo.endpoint(.ipv4))
-        #expect(f["method_none"]?.verdict == .yes && f["method_userpass"]?.verdict == .no)
+        // Refusing a login is no fault of a server that needs none (issue 29): said, not marked ✘.
+        #expect(f["method_none"]?.verdict == .yes && f["method_userpass"]?.verdict == .info)
+        #expect(
+            f["method_userpass"]?.value == "no (FF): it needs no login",
+            "\(String(describing: f["method_userpass"]))"
+        )
         #expect(f["udp_associate"]?.verdict == .yes)
         // Always a concrete BND, a new port per association, of the family declared.
         #expect(f["bnd_form"]?.value == "concrete IPv4")
@@ -179,5 +184,40 @@ final class ShadowsocksPair {
         #expect(f[.udpAssociate]?.verdict == .no && f[.udpAssociate]?.value.hasPrefix("ETIMEDOUT") == true)
         #expect(f[.relay]?.verdict == .skipped)
         #expect(f[.unreachable] == nil)
+    }
+
+    /// A server that grants UDP ASSOCIATE and hangs up at once (peers/hangup_relay.py; its relay
+    /// keeps working): the probe says the server ended the control connection, and when.
+    @Test func aServerThatHangsUpAfterTheGrantIsSaidToHaveDoneSo() async throws {
+        let peers = try TestPeers.shared()
+        let port = TestSockets.freePort()
+        let relay = try PeerProcess(
+            name: "hangup_relay",
+            executable: "python3",
+            arguments: [Repository.path("peers/hangup_relay.py"), "\(port)"],
+            logPath: try makeTemporaryDirectory("hangup") + "/log"
+        )
+        defer { relay.stop() }
+        try relay.waitUntilListening(port: port)
+        var probe = CapabilityProbe(
+            server: ServerDefinition(name: "hangup", host: "127.0.0.1", port: port),
+            endpoint: .loopback(.ipv4, port),
+            echo: peers.echo.endpoint(.ipv4)
+        )
+        probe.stepTimeoutMilliseconds = 500
+        let f = Dictionary(uniqueKeysWithValues: await probe.findings().map { ($0.key, $0) })
+        #expect(f[.udpAssociate]?.verdict == .yes)
+        let keeps = try #require(f[.serverKeepsControl], "\(f.keys)")
+        #expect(keeps.verdict == .no)
+        #expect(keeps.value.hasPrefix("no: the server closed the control connection (EOF) "), "\(keeps.value)")
+        #expect(keeps.value.hasSuffix(" after granting UDP ASSOCIATE"), "\(keeps.value)")
+        #expect(f[.relayDiesWithControl]?.evidence.contains("after the server closed") == true)
+        // It picks "no authentication" when only username/password is offered: said in words.
+        #expect(
+            f[.methodUserPass]?.value
+                == "no: it picked no authentication (00), which was not offered (RFC 1928 allows only an offered "
+                + "method or FF)",
+            "\(String(describing: f[.methodUserPass]))"
+        )
     }
 }
