@@ -168,6 +168,8 @@ public struct ClientHandshake: Sendable {
                 (error.detail.map { $0 + "; " } ?? "")
                 + "the request went with the greeting (pipelining) and only the greeting was answered: "
                 + "this server does not read past the greeting, turn pipelining off for it"
+            // The wait was not too short: a longer one would time out the same way.
+            error.hint = "Send the request after the method selection (no pipelining) to this server."
         }
         state = .failed(error)
         return .failed(error)

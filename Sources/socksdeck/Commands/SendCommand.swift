@@ -190,6 +190,8 @@ struct SendCommand: AsyncParsableCommand {
             try? await Task.sleep(for: .milliseconds(10))
         }
         last = await engine.snapshot(id) ?? last
+        let noReply = waitReply > 0 && last.counters.datagramsReceived == 0
+        let why = noReply ? Self.whyNoReply(last, destination: destination) : ""
         await engine.close(id)
         let replies = last.recent.filter { $0.direction == .received }
         if json {
@@ -237,15 +239,22 @@ struct SendCommand: AsyncParsableCommand {
             )
         }
         await engine.shutdown()
-        if waitReply > 0 && last.counters.datagramsReceived == 0 {
+        if noReply {
             let relay = last.rendezvous?.asUsed.description ?? "the relay"
-            Output.error(
-                "no reply within \(waitReply) ms from \(destination) through \(relay)"
-                    + (last.declared.map {
-                        " (declared \($0); some servers relay only to the declared address: try --declare)"
-                    } ?? "")
-            )
+            Output.error("no reply within \(waitReply) ms from \(destination) through \(relay)" + why)
             throw Exit.noReply
         }
+    }
+
+    /// The likeliest reason nothing came back, from what can be known here: a name the server
+    /// may not resolve, or a server that relays only for the address declared.
+    static func whyNoReply(_ last: AssociationSnapshot, destination: SOCKSAddress) -> String {
+        if case .domain(let name, _) = destination {
+            return " (the target went to the server as the name \(name), which it may not resolve: try --resolve, "
+                + "which sends its address)"
+        }
+        return last.declared.map {
+            " (declared \($0); some servers relay only to the declared address: try --declare)"
+        } ?? ""
     }
 }

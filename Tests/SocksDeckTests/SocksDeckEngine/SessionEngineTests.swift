@@ -121,6 +121,30 @@ import Testing
         await engine.shutdown()
     }
 
+    /// microsocks drops a pipelined request: the engine's failure says so, and its hint points
+    /// at pipelining, not at raising handshake_timeout_ms (a longer wait fails the same way).
+    @Test func aPipelinedOpenThroughMicrosocksBlamesPipeliningNotTheTimeout() async throws {
+        let peers = try TestPeers.shared()
+        let server = ServerDefinition(
+            name: "piped",
+            host: "127.0.0.1",
+            port: peers.microsocksPort,
+            handshakeTimeoutMilliseconds: 500,
+            pipelining: true
+        )
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        let id = try await engine.open(server: "piped")
+        let settled = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
+        guard case .failed(let f) = settled.state else {
+            Issue.record("\(settled.state)")
+            await engine.shutdown()
+            return
+        }
+        #expect(f.detail?.contains("turn pipelining off") == true, "\(f)")
+        #expect(f.hint?.contains("no pipelining") == true && f.hint?.contains("Raise") == false, "\(f)")
+        await engine.shutdown()
+    }
+
     @Test(arguments: ["dante", "dante6", "dante-auth", "dante-auth6"])
     func openSendReceiveAndCloseWithExactCounters(server: String) async throws {
         let peers = try TestPeers.shared()

@@ -479,6 +479,19 @@ import Testing
         #expect(read.split(separator: "\n").count == count, "\(count) said, tshark read: \(read.suffix(200))")
     }
 
+    /// When nothing comes back from a target sent as a name, send says the server may not resolve
+    /// it (try --resolve) rather than suggesting --declare (issue 29).
+    @Test func noReplyFromANameSuggestsResolve() throws {
+        let peers = try TestPeers.shared()
+        // A name from /etc/hosts (nothing leaves the machine), to a port where nothing answers.
+        let name = try CLITests.run([
+            "send", "127.0.0.1:\(peers.danteNoAuth.port)", "localhost:\(peers.closedPort)", "--text", "x",
+            "--wait-reply", "300",
+        ])
+        #expect(name.status == 3 && name.output.contains("which it may not resolve: try --resolve"), "\(name.output)")
+        #expect(!name.output.contains("try --declare"), "\(name.output)")
+    }
+
     /// `serve --mapping/--filtering` simulates a NAT, and `check --nat` names it.
     @Test func checkNatNamesTheBehaviourServeSimulates() throws {
         let s = try UDPServices.shared()
