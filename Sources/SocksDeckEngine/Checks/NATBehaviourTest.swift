@@ -110,6 +110,36 @@ extension SessionEngine {
             )
         }
         let before = try await filtering(primary: primary, label: "before", &evidence, binding)
+        if alternate.address == primary.address {
+            // Without a second IP, test II would go where test I went: only the other port can
+            // be tried, which tells address-and-port-dependent mapping from the rest, no more.
+            guard let third = try await binding(.ip(alternate)) else {
+                evidence.append("mapping test III: a Binding to \(alternate) got no answer")
+                return finish("filtering \(before.rawValue); mapping untested: \(alternate) did not answer")
+            }
+            let m3 = third.response.mapped!
+            evidence.append("mapping test III: Binding to \(alternate): mapped \(m3)" + Self.origin(third))
+            let caveat = "the server has no second IP, so a change of IP was never tried"
+            guard m3 != m1 else {
+                evidence.append(
+                    "the same mapping for another port of the same IP: endpoint-independent or address-dependent; "
+                        + caveat
+                )
+                result.natFiltering = before.rawValue
+                return finish(
+                    "mapping undetermined (endpoint-independent or address-dependent: \(caveat)); "
+                        + "filtering \(before.rawValue) as far as a port change tells"
+                )
+            }
+            result.natMapping = NATBehaviour.addressAndPortDependent.rawValue
+            result.natFiltering = before.rawValue
+            result.natType = Self.legacyName(mapping: .addressAndPortDependent, filtering: before)
+            return finish(
+                "mapping address-and-port-dependent (\(result.natType!)); filtering \(before.rawValue) as far as a "
+                    + "port change tells (\(caveat))",
+                passed: true
+            )
+        }
         // Mapping, §4.3: the mapped address for other destinations.
         let mapping: NATBehaviour
         let toAlternateIP = IPEndpoint(alternate.address, port: primary.port)

@@ -86,5 +86,28 @@ import UDPChecks
             through: ServerDefinition(name: "dante6", host: "::1", port: peers.danteNoAuth.port)
         )
         #expect(results[0].evidence.contains { $0.contains("only the port can change") }, "\(results[0].evidence)")
+        // Dante keeps one mapping per association: the other port gets the same one, which cannot
+        // tell endpoint-independent from address-dependent without a second IP. Not a ✔ (issue 29).
+        let r = results[0]
+        #expect(!r.passed && r.answered, "\(r.summary)")
+        #expect(r.summary.hasPrefix("mapping undetermined (endpoint-independent or address-dependent"), "\(r.summary)")
+        #expect(r.natMapping == nil && r.natType == nil, "\(String(describing: r.natMapping))")
+        #expect(!r.evidence.contains { $0.hasPrefix("mapping test II:") }, "test II would repeat test I")
+    }
+
+    /// Through serve with address-and-port-dependent mapping, the other port alone is enough to
+    /// tell it, without a second IP.
+    @Test func overIPv6APortDependentMappingIsStillTold() async throws {
+        let services = try UDPServices.shared()
+        let relay = try await RelayServer.start(
+            RelayConfiguration(listen: [.loopback(.ipv6, 0)], mapping: .addressAndPortDependent),
+            group: RelayServerTests.group
+        )
+        let results = try await ServiceCheckTests.run(
+            [.nat(server: .ip(services.stun(.ipv6)))],
+            through: ServerDefinition(name: "serve6", host: "::1", port: relay.listening[0].port)
+        )
+        #expect(results[0].passed && results[0].natMapping == "address-and-port-dependent", "\(results[0].summary)")
+        await relay.stop()
     }
 }
