@@ -22,9 +22,19 @@ extension SessionEngine {
     func natBehaviourInFreshAssociation(
         like id: AssociationID,
         server: SOCKSAddress,
-        retransmission: STUNRetransmission
+        retransmission: STUNRetransmission,
+        reuseIfUnused: Bool = false
     ) async throws(EngineError) -> CheckResult {
         guard let (definition, family) = await definition(of: id) else { throw .unknownAssociation(id) }
+        if reuseIfUnused, let given = await snapshot(id), given.state == .associated,
+            given.counters.datagramsSent == 0
+        {
+            // Nothing has gone through it yet: it is as fresh as a new one would be (check --nat
+            // alone would otherwise open an association it never uses).
+            var result = try await natBehaviour(through: id, server: server, retransmission: retransmission)
+            result.evidence.insert("run in \(id), through which nothing had been sent before", at: 0)
+            return result
+        }
         let fresh = try await open(server: definition, family: family)
         let bound = Double(definition.connectTimeoutMilliseconds + definition.handshakeTimeoutMilliseconds) / 1000 + 1
         let settled = await waitUntilSettled(fresh, timeout: .seconds(bound))

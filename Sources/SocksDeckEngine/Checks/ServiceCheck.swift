@@ -78,12 +78,14 @@ extension SessionEngine {
     /// Runs `check` through association `id`; bounded: DNS and NTP wait `timeoutMilliseconds`
     /// after one resend halfway, STUN follows its retransmission schedule.
     /// `natRetransmission`: how long the NAT test waits for replies that may never come (tests on
-    /// loopback pass a short one).
+    /// loopback pass a short one). The NAT test runs in a fresh association of its own, or, with
+    /// `natReusesUnused`, in `id` itself when nothing has been sent through it yet.
     public func run(
         _ check: ServiceCheck,
         through id: AssociationID,
         timeoutMilliseconds: Int = 2000,
-        natRetransmission: STUNRetransmission = SessionEngine.natRetransmission
+        natRetransmission: STUNRetransmission = SessionEngine.natRetransmission,
+        natReusesUnused: Bool = false
     ) async throws(EngineError) -> CheckResult {
         let result: CheckResult
         switch check {
@@ -96,7 +98,8 @@ extension SessionEngine {
             result = try await natBehaviourInFreshAssociation(
                 like: id,
                 server: server,
-                retransmission: natRetransmission
+                retransmission: natRetransmission,
+                reuseIfUnused: natReusesUnused
             )
         }
         // In the event log too, where the TUI's Log pane and `watch` read what happened.

@@ -93,7 +93,7 @@ extension CheckCommand {
         }
         report.association = settled.rendezvous?.asUsed.description ?? ""
         for check in plan {
-            do { report.checks.append(try await engine.run(check, through: id)) } catch {
+            do { report.checks.append(try await engine.run(check, through: id, natReusesUnused: true)) } catch {
                 report.error = error.description
                 break
             }

@@ -162,7 +162,9 @@ struct CheckCommand: AsyncParsableCommand {
         var results: [CheckResult] = []
         for check in planned {
             let result: CheckResult
-            do { result = try await engine.run(check, through: id) } catch {
+            // --nat alone: the association opened here has carried nothing, so the NAT test uses
+            // it rather than opening another one.
+            do { result = try await engine.run(check, through: id, natReusesUnused: true) } catch {
                 Output.error(error.description)
                 await engine.shutdown()
                 throw Exit.operationFailed

@@ -110,4 +110,26 @@ import UDPChecks
         #expect(results[0].passed && results[0].natMapping == "address-and-port-dependent", "\(results[0].summary)")
         await relay.stop()
     }
+
+    /// With natReusesUnused (check --nat alone), an association that has carried nothing is the
+    /// fresh one the test needs: no second association is opened (issue 29).
+    @Test func theNATTestUsesAnAssociationThatCarriedNothing() async throws {
+        let peers = try TestPeers.shared()
+        let services = try UDPServices.shared()
+        let server = ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port)
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
+        let id = try await engine.open(server: server)
+        #expect(await engine.waitUntilSettled(id, timeout: .seconds(5))?.state == .associated)
+        let quick = STUNRetransmission(rtoMilliseconds: 100, requests: 2, finalWaitMultiplier: 2)
+        let r = try await engine.run(
+            .nat(server: .ip(services.stun(.ipv4))),
+            through: id,
+            natRetransmission: quick,
+            natReusesUnused: true
+        )
+        #expect(r.evidence.first == "run in \(id), through which nothing had been sent before", "\(r.evidence)")
+        #expect(await engine.snapshots().count == 1, "no second association")
+        #expect((await engine.snapshot(id)?.counters.datagramsSent ?? 0) > 0)
+        await engine.shutdown()
+    }
 }
