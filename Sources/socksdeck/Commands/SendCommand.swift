@@ -164,25 +164,39 @@ struct SendCommand: AsyncParsableCommand {
         let definition = declaration.applied(to: try options.server(server, in: configuration))
         let bytes = try payload()
         let destination = try targetAddress(definition)
+        // Installed first: Ctrl-C during a long send ends it with the summary of what was sent.
+        let interrupted = SignalFlag()
         let pcap = try capture.open()
         defer { pcap.finish() }
         let engine = SessionEngine(configuration: configuration, capture: pcap.mode)
         let (id, settled) = try await openAssociatedOrExit(engine, definition, family: family, json: json)
-        let sent: Int
+        var sent = 0
         do {
-            sent = try await engine.send(
-                id,
-                to: destination,
-                payload: bytes,
-                count: count,
-                interval: .milliseconds(interval)
-            )
+            if interval > 0 && count > 1 {
+                // Paced from here, one at a time, so that a signal stops it between two datagrams.
+                for i in 0..<count where !interrupted.isSet {
+                    sent += try await engine.send(id, to: destination, payload: bytes, count: 1)
+                    if i < count - 1 { try? await Task.sleep(for: .milliseconds(interval)) }
+                }
+            } else {
+                sent = try await engine.send(
+                    id,
+                    to: destination,
+                    payload: bytes,
+                    count: count,
+                    interval: .milliseconds(interval)
+                )
+            }
         } catch {
             Output.error(error.description)
             await engine.shutdown()
             throw Exit.operationFailed
         }
-        let deadline = Date().addingTimeInterval(Double(waitReply) / 1000)
+        if let how = interrupted.arrivedAs {
+            Output.notice("interrupted by \(how) after \(sent) of \(count) datagram(s)")
+        }
+        // Once interrupted, the replies already in are reported without waiting for more.
+        let deadline = Date().addingTimeInterval(interrupted.isSet ? 0 : Double(waitReply) / 1000)
         var last = settled
         while Date() < deadline {
             last = await engine.snapshot(id) ?? last
@@ -206,6 +220,8 @@ struct SendCommand: AsyncParsableCommand {
                 var target: String
                 var sent: Int
                 var replies: [Reply]
+                /// "Ctrl-C" or "SIGTERM" when a signal ended the sending early.
+                var interrupted: String?
             }
             Output.json(
                 Summary(
@@ -219,7 +235,8 @@ struct SendCommand: AsyncParsableCommand {
                             text: Output.text($0.firstBytes),
                             hex: Output.hex($0.firstBytes)
                         )
-                    }
+                    },
+                    interrupted: interrupted.arrivedAs
                 )
             )
         } else {

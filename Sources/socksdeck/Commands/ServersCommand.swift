@@ -23,7 +23,7 @@ struct ServersCommand: AsyncParsableCommand {
     func run() async throws {
         // Only --demo starts the demo here: without a configuration file, `servers` says so.
         guard options.demo else { return try list(options.load()) }
-        try await options.withConfiguration(serverName: nil) { try list($0) }
+        try await options.withConfiguration(serverName: nil, fullNotice: true) { try list($0) }
     }
 
     private func list(_ configuration: DeckConfiguration) throws {

@@ -69,6 +69,12 @@ struct DemoEnvironment {
     }
 
     /// What the user is told: that this is the demo, what runs, and how to add real servers.
+    /// What every command but `servers --demo` says of the demo: one line on stderr.
+    static var oneLineNotice: String {
+        "socksdeck: on the built-in demo (its own relays on loopback; `socksdeck servers --demo` says what runs); "
+            + "for real servers, add [[server]] tables to \(DeckConfiguration.defaultPath()) or pass --config FILE"
+    }
+
     var notice: String {
         let s = configuration.servers
         return """

@@ -13,13 +13,14 @@ struct ConfigurationOptions: ParsableArguments {
 
     /// The configuration to work with, and the demo when one was started: with --demo, or when
     /// there is no configuration file at all and the server named is one of the demo's (or none
-    /// is named). The user is told it is the demo, on stderr.
-    func prepare(serverName: String?) async throws -> (DeckConfiguration, DemoEnvironment?) {
+    /// is named). The user is told it is the demo, on stderr: in one line, or with `fullNotice`
+    /// (`servers --demo`, which asks about it) everything the demo runs.
+    func prepare(serverName: String?, fullNotice: Bool = false) async throws -> (DeckConfiguration, DemoEnvironment?) {
         let noFile = config == nil && !FileManager.default.fileExists(atPath: DeckConfiguration.defaultPath())
         let wantsDemo = demo || (noFile && (serverName.map { DemoEnvironment.serverNames.contains($0) } ?? true))
         guard wantsDemo else { return (try load(), nil) }
         let environment = try await DemoEnvironment.start()
-        Output.notice(environment.notice)
+        Output.notice(fullNotice ? environment.notice : DemoEnvironment.oneLineNotice)
         return (environment.configuration, environment)
     }
 
@@ -74,8 +75,12 @@ struct ConfigurationOptions: ParsableArguments {
 extension ConfigurationOptions {
     /// Runs `body` with the configuration (see `prepare`), stopping the demo afterwards if one
     /// was started, whatever happens.
-    func withConfiguration(serverName: String?, _ body: (DeckConfiguration) async throws -> Void) async throws {
-        let (configuration, demo) = try await prepare(serverName: serverName)
+    func withConfiguration(
+        serverName: String?,
+        fullNotice: Bool = false,
+        _ body: (DeckConfiguration) async throws -> Void
+    ) async throws {
+        let (configuration, demo) = try await prepare(serverName: serverName, fullNotice: fullNotice)
         do {
             try await body(configuration)
         } catch {

@@ -492,6 +492,43 @@ import Testing
         #expect(!name.output.contains("try --declare"), "\(name.output)")
     }
 
+    /// Ctrl-C during a long paced send ends it between two datagrams, with the summary of what
+    /// was sent (as associate does), instead of killing the process silently (issue 29).
+    @Test func ctrlCDuringAPacedSendPrintsWhatWasSent() throws {
+        let peers = try TestPeers.shared()
+        let log = try makeTemporaryDirectory("sendint") + "/log"
+        let pid = try spawn(
+            try CLITests.binary(),
+            [
+                "send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(peers.echo.port)", "--text", "x",
+                "--count", "500", "--interval", "10",
+            ],
+            logPath: log
+        )
+        var status: Int32 = 0
+        defer {
+            if waitpid(pid, &status, WNOHANG) == 0 {
+                kill(pid, SIGKILL)
+                waitpid(pid, &status, 0)
+            }
+        }
+        let deadline = Date().addingTimeInterval(10)
+        while !((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("association #1")
+            && Date() < deadline
+        {
+            usleep(20_000)
+        }
+        usleep(400_000)
+        kill(pid, SIGINT)
+        while waitpid(pid, &status, WNOHANG) == 0 && Date() < deadline { usleep(20_000) }
+        let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("interrupted by Ctrl-C after ") })
+        let sent = try #require(Int(line.split(separator: " ")[4]), "\(line)")
+        #expect(sent > 0 && sent < 500 && line.hasSuffix(" of 500 datagram(s)"), "\(line)")
+        #expect(output.contains("counters: sent \(sent) "), "\(output.suffix(400))")
+        #expect(status == 0, "wait status \(status) (0: exit 0): \(output.suffix(300))")
+    }
+
     /// `serve --mapping/--filtering` simulates a NAT, and `check --nat` names it.
     @Test func checkNatNamesTheBehaviourServeSimulates() throws {
         let s = try UDPServices.shared()

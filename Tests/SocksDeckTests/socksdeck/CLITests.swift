@@ -256,15 +256,19 @@ import Testing
     @Test func sendOnTheDemoWorksWithNoConfigurationAndNoOtherServer() throws {
         let r = try CLITests.run(["send", "--demo", "demo", "echo", "--text", "hi"])
         #expect(r.status == 0, "\(r.output)")
-        #expect(r.output.contains("This is the built-in demo"))
+        // One line says it is the demo; the full account is servers --demo's (issue 29).
+        #expect(r.output.contains("socksdeck: on the built-in demo") && !r.output.contains("This is the built-in demo"))
+        #expect(r.output.split(separator: "\n").filter { $0.contains("demo") && $0.contains("loopback") }.count == 1)
         #expect(r.output.contains("bytes: \"hi\"") && r.output.contains("received 1"))
+        let servers = try CLITests.run(["servers", "--demo"])
+        #expect(servers.output.contains("This is the built-in demo") && servers.output.contains("echo target"))
     }
 
     @Test func withoutAConfigurationFileADemoServerNameStartsTheDemo() throws {
         let noUDP = try CLITests.run(["associate", "demo-no-udp"])
         #expect(
             noUDP.status == 1 && noUDP.output.contains("S5_EOPNOTSUPP")
-                && noUDP.output.contains("This is the built-in demo")
+                && noUDP.output.contains("socksdeck: on the built-in demo")
         )
         let nowhere = try CLITests.run(["associate", "demo-nowhere"])
         #expect(nowhere.status == 1 && nowhere.output.contains("ECONNREFUSED"))
