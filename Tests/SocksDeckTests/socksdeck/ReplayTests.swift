@@ -148,8 +148,9 @@ import UDPChecks
                 "the filter 'udp dst port' does not compile: can't parse filter expression: syntax error"
             )
         )
+        // A missing capture is a missing input (66), as a missing --file is (issue 29).
         let missing = try CLITests.run(["send", nowhere, "--replay", dir + "/none.pcap"])
-        #expect(missing.status == 65)
+        #expect(missing.status == 66)
         #expect(missing.output.contains("No such file or directory"))
         for r in [text, cut, tcp, filtered, badFilter, missing] {
             #expect(!r.output.contains("association"), "\(r.output)")

@@ -37,7 +37,7 @@ import Testing
                 case .established(let reply): recorder.events.append("established \(reply.boundAddress)")
                 case .failed(let error): recorder.events.append("failed \(error.decoded.name)")
                 case .closed(let reason): recorder.events.append("closed: \(reason)")
-                case .unexpectedBytes(let n): recorder.events.append("unexpected \(n)")
+                case .unexpectedBytes(let bytes): recorder.events.append("unexpected \(bytes.count)")
                 }
             },
             observe: capture
