@@ -1,4 +1,5 @@
 import Socks5
+import SocksDeckEngine
 import Testing
 
 @testable import SocksDeckTUI
@@ -59,5 +60,19 @@ extension SendRequest {
     func validateCopy() -> Validated? {
         var copy = self
         return copy.validate()
+    }
+}
+
+/// The check form's QUIC choice (issue 32): prefilled from the server's quic setting, 443 by default.
+@Suite struct CheckFormQUICTests {
+    @Test func theQUICCheckTakesItsTargetAndPort443() {
+        var server = ServerDefinition(name: "s", host: "127.0.0.1", port: 1080)
+        server.checkTargets = ["quic": "[::1]:4433"]
+        var form = CheckForm(server: server, kind: "quic")
+        #expect(form.fields.values[CheckForm.target] == "[::1]:4433")
+        #expect(form.validate() == .quic(server: SOCKSAddress(destination: "[::1]:4433")!))
+        form.fields.set(CheckForm.target, "127.0.0.1")
+        #expect(form.validate() == .quic(server: .ip(IPEndpoint("127.0.0.1:443")!)))
+        #expect(CheckForm.kinds.contains("quic"))
     }
 }

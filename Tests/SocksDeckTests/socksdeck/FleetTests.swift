@@ -129,4 +129,22 @@ import Testing
         let end = tmux.waitFor("4 servers in ", seconds: 20)
         #expect(end.found && !end.screen.contains("checking 4 servers"), "the line is gone at the end: \(end.screen)")
     }
+
+    /// probe over several servers shares the runner: a table sorted by verdict, the counts, the
+    /// worst verdict's exit code, JSON lines with a verdict each.
+    @Test func probeOverSeveralServersSortsByVerdict() throws {
+        let text = try CLITests.run(["probe", "--demo", "demo-nowhere", "demo-no-udp", "demo"])
+        #expect(text.status == 1, "\(text.output)")
+        let rows = text.output.split(separator: "\n").filter { $0.hasPrefix("demo") }.map {
+            $0.split(separator: " ")[0]
+        }
+        #expect(rows == ["demo", "demo-no-udp", "demo-nowhere"], "\(text.output)")
+        #expect(
+            text.output.contains("3 servers in ") && text.output.contains("refused 1, unreachable 1"),
+            "\(text.output)"
+        )
+        let json = try CLITests.run(["probe", "--demo", "demo", "demo-no-udp", "--json"])
+        let verdicts = Set(CLITests.jsonLines(json.output).compactMap { $0["verdict"] as? String })
+        #expect(verdicts == ["works", "refused"] || verdicts == ["untested", "refused"], "\(json.output)")
+    }
 }
