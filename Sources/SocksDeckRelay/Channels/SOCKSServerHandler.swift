@@ -65,8 +65,10 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         guard admit(.negotiation, context) else { return }
         log(RelayEvent(kind: .accepted, client: label, message: "connection from \(label)"))
         // Scheduled on the connection's own loop, which runs it: no hop, nothing Sendable needed.
+        // The relay's own --latency delays its method selection and login replies, which the client
+        // waits for before it can go on: those do not count against the client.
         negotiationDeadline = context.eventLoop.assumeIsolated().scheduleTask(
-            in: TimeAmount(configuration.negotiationTimeout)
+            in: TimeAmount(configuration.negotiationTimeout + configuration.latency * 2)
         ) { [self] in
             negotiationTimedOut(context)
         }
@@ -222,16 +224,20 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     /// Every byte the relay writes on the control connection goes through here (and into the capture).
     @discardableResult
+    /// `immediately`: without `--latency`, for CONNECT's success reply. The splice to the target
+    /// follows that write, and a delayed write would leave a window in which the target's first
+    /// bytes (a server that speaks first) and the client's have nowhere to go.
     private func write(
         _ bytes: [UInt8],
         _ context: ChannelHandlerContext,
-        comment: String? = nil
+        comment: String? = nil,
+        immediately: Bool = false
     )
         -> EventLoopFuture<Void>
     {
         capture?.record { $0.controlData(fromClient: false, bytes, at: $1, comment: comment) }
         let buffer = wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes))
-        guard configuration.latency > .zero else { return context.writeAndFlush(buffer) }
+        guard configuration.latency > .zero, !immediately else { return context.writeAndFlush(buffer) }
         // `serve --latency`: later, in order (the loop runs equal deadlines in the order scheduled).
         let promise = context.eventLoop.makePromise(of: Void.self)
         context.eventLoop.assumeIsolated().scheduleTask(in: TimeAmount(configuration.latency)) {
@@ -256,9 +262,10 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     private func reply(
         _ code: ReplyCode,
         _ bound: SOCKSAddress,
-        _ context: ChannelHandlerContext
+        _ context: ChannelHandlerContext,
+        immediately: Bool = false
     ) -> EventLoopFuture<Void> {
-        write(SOCKSReply(reply: code, boundAddress: bound).encoded(), context)
+        write(SOCKSReply(reply: code, boundAddress: bound).encoded(), context, immediately: immediately)
     }
 
     private func carryOut(_ request: SOCKSRequest, context: ChannelHandlerContext) {
@@ -408,7 +415,7 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 let bound = IPEndpoint(outbound.localAddress).map { SOCKSAddress.ip($0) } ?? .unspecified(.ipv4)
                 statistics.update { $0.connectsOpened += 1 }
                 log(RelayEvent(kind: .connected, client: label, message: "CONNECT \(request.address)"))
-                reply(.succeeded, bound, context).whenComplete { _ in
+                reply(.succeeded, bound, context, immediately: true).whenComplete { _ in
                     let context = loopBound.value
                     let leftover = self.handshake.leftover
                     do {

@@ -256,8 +256,10 @@ final class UDPRelaySession: @unchecked Sendable {
 
     private func forward(_ whole: ByteBuffer, to target: IPEndpoint, flush: Bool) {
         guard !closed else { return }
-        let payload = cut(whole)
+        var payload = cut(whole)
         if latency != nil {
+            // A copy: the slice would hold the whole vector-read buffer (8 × 64 KiB) while it waits.
+            payload = ByteBuffer(bytes: payload.readableBytesView)
             return afterLatency { [self] in relay(payload, to: target, flush: true) }
         }
         relay(payload, to: target, flush: flush)
@@ -341,10 +343,18 @@ final class UDPRelaySession: @unchecked Sendable {
         out.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
         var payload = cut(envelope.data)
         out.writeBuffer(&payload)
+        let reply = AddressedEnvelope(remoteAddress: clientAddress, data: out)
+        guard latency == nil else {
+            // Counted and captured when it leaves (`out` is a copy: nothing of the read is held).
+            let original = ByteBuffer(bytes: envelope.data.readableBytesView)
+            return afterLatency { [self] in
+                statistics.update { $0.datagramsToClients += 1 }
+                captureFromTarget(original, sender: sender, on: key, relayed: out, comment: nil)
+                client.writeAndFlush(reply, promise: nil)
+            }
+        }
         statistics.update { $0.datagramsToClients += 1 }
         captureFromTarget(envelope.data, sender: sender, on: key, relayed: out, comment: nil)
-        let reply = AddressedEnvelope(remoteAddress: clientAddress, data: out)
-        guard latency == nil else { return afterLatency { client.writeAndFlush(reply, promise: nil) } }
         client.write(reply, promise: nil)
     }
 

@@ -28,12 +28,32 @@ final class ClientAdmission: Sendable {
         var unlogged: [Resource: Int] = [:]
 
         var isEmpty: Bool { negotiating == 0 && associations == 0 && lastLogged.isEmpty }
+
+        /// Forgets log windows that have passed, but for those with refusals still to be told in
+        /// the next line, unless `forgettingCounts` (a client that holds nothing, swept away).
+        mutating func expire(now: NIODeadline, interval: TimeAmount, forgettingCounts: Bool = false) {
+            let counts = unlogged
+            lastLogged = lastLogged.filter {
+                now - $0.value < interval || (!forgettingCounts && counts[$0.key, default: 0] > 0)
+            }
+            unlogged = unlogged.filter { lastLogged[$0.key] != nil }
+        }
     }
 
     private let maximumNegotiating: Int
     private let maximumAssociations: Int
     private let logInterval: TimeAmount
-    private let clients = NIOLockedValueBox([IPAddress: Holdings]())
+    private let clients = NIOLockedValueBox(Table())
+
+    private struct Table {
+        var holdings: [IPAddress: Holdings] = [:]
+        /// Admissions since the last sweep of the whole table.
+        var sinceSweep = 0
+    }
+
+    /// Every this many admissions the whole table is swept of clients that hold nothing and
+    /// whose log window has passed: one refused once and never seen again would stay otherwise.
+    static let sweepEvery = 1024
 
     init(limits: RelayConfiguration.ClientLimits, logInterval: TimeAmount = .seconds(60)) {
         maximumNegotiating = limits.negotiatingConnections
@@ -44,9 +64,20 @@ final class ClientAdmission: Sendable {
     /// Takes one `resource` for `client`, or says why not. Every admission is given back with
     /// `release` exactly once.
     func admit(_ resource: Resource, for client: IPAddress, now: NIODeadline = .now()) -> Refusal? {
-        clients.withLockedValue { clients in
-            var holdings = clients[client] ?? Holdings()
-            defer { clients[client] = holdings.isEmpty ? nil : holdings }
+        clients.withLockedValue { table in
+            table.sinceSweep += 1
+            if table.sinceSweep >= Self.sweepEvery {
+                table.sinceSweep = 0
+                let interval = logInterval
+                for key in Array(table.holdings.keys) {
+                    let idle = table.holdings[key]!.negotiating == 0 && table.holdings[key]!.associations == 0
+                    table.holdings[key]!.expire(now: now, interval: interval, forgettingCounts: idle)
+                    if table.holdings[key]!.isEmpty { table.holdings[key] = nil }
+                }
+            }
+            var holdings = table.holdings[client] ?? Holdings()
+            holdings.expire(now: now, interval: logInterval)
+            defer { table.holdings[client] = holdings.isEmpty ? nil : holdings }
             let limit = resource == .negotiation ? maximumNegotiating : maximumAssociations
             let held = resource == .negotiation ? holdings.negotiating : holdings.associations
             guard held >= limit else {
@@ -57,8 +88,8 @@ final class ClientAdmission: Sendable {
                 holdings.unlogged[resource, default: 0] += 1
                 return Refusal(limit: limit, logNow: false, unloggedBefore: 0)
             }
-            // Entries whose log window has passed are dropped here and by `release`, so the table
-            // holds only clients that hold something or were refused within the last interval.
+            // Passed log windows are dropped here, by `release` and by the sweep: the table holds
+            // clients that hold something, were refused lately, or have refusals still to tell.
             let unlogged = holdings.unlogged[resource] ?? 0
             holdings.lastLogged[resource] = now
             holdings.unlogged[resource] = 0
@@ -67,20 +98,18 @@ final class ClientAdmission: Sendable {
     }
 
     func release(_ resource: Resource, for client: IPAddress, now: NIODeadline = .now()) {
-        clients.withLockedValue { clients in
-            guard var holdings = clients[client] else { return }
+        clients.withLockedValue { table in
+            guard var holdings = table.holdings[client] else { return }
             if resource == .negotiation {
                 holdings.negotiating = max(0, holdings.negotiating - 1)
             } else {
                 holdings.associations = max(0, holdings.associations - 1)
             }
-            let interval = logInterval
-            holdings.lastLogged = holdings.lastLogged.filter { now - $0.value < interval }
-            holdings.unlogged = holdings.unlogged.filter { holdings.lastLogged[$0.key] != nil }
-            clients[client] = holdings.isEmpty ? nil : holdings
+            holdings.expire(now: now, interval: logInterval)
+            table.holdings[client] = holdings.isEmpty ? nil : holdings
         }
     }
 
     /// How many addresses the table holds (for the tests: it must not grow with every client seen).
-    var trackedClients: Int { clients.withLockedValue { $0.count } }
+    var trackedClients: Int { clients.withLockedValue { $0.holdings.count } }
 }

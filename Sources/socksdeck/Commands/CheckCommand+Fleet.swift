@@ -20,6 +20,8 @@ extension CheckCommand {
         var verdict: Fleet.Verdict {
             if let failure { return Fleet.Verdict(failure: failure) }
             if error != nil && checks.isEmpty { return .refused }
+            // A check that could not run (the association ended midway) is no pass.
+            if error != nil { return checks.contains(where: \.answered) ? .partly : .noData }
             if !checks.isEmpty && checks.allSatisfy(\.passed) { return .works }
             return checks.contains(where: \.answered) ? .partly : .noData
         }

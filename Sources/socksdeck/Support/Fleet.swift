@@ -88,7 +88,8 @@ enum Fleet {
         }
         let name = file == "-" ? "stdin" : file
         var listed = 0
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Any line ending: "\r\n" is one Character to Swift, which a split on "\n" would not cut.
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let entry = line.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false)[0]
                 .trimmingCharacters(in: .whitespaces)
             guard !entry.isEmpty else { continue }
@@ -124,8 +125,9 @@ enum Fleet {
                     continue
                 }
             }
-            let user = definition.credentials.map { String(decoding: $0.username, as: UTF8.self) } ?? ""
-            let key = "\(definition.address) \(user)"
+            // The same server: the same address (host names in any case) and the same credentials.
+            let user = definition.credentials.map { "\($0.username) \($0.password)" } ?? ""
+            let key = "\(definition.address.lowercased()) \(user)"
             if let first = firstSeen[key] {
                 repeated.append("\(entry.origin): '\(entry.text)' is listed already (\(first))")
                 continue

@@ -59,4 +59,35 @@ import Testing
         association.close()
         await relay.stop()
     }
+
+    /// CONNECT through a relay with latency to a server that speaks first: its banner reaches the
+    /// client (the success reply leaves at once, so the splice has no window to lose it in).
+    @Test func latencyLosesNothingOfAConnectToAServerThatSpeaksFirst() async throws {
+        let listener = TestSockets.stream(.ipv4)
+        defer { close(listener) }
+        _ = IPEndpoint.loopback(.ipv4, 0).withSockaddr { bind(listener, $0, $1) }
+        listen(listener, 4)
+        let target = TestSockets.localEndpoint(listener)!
+        let speaker = Thread {
+            let fd = accept(listener, nil, nil)
+            guard fd >= 0 else { return }
+            let banner = Array("220 banner\r\n".utf8)
+            _ = send(fd, banner, banner.count, 0)
+            usleep(500_000)
+            close(fd)
+        }
+        speaker.start()
+        let relay = try await RelayServer.start(
+            RelayConfiguration(listen: [.loopback(.ipv4, 0)], latency: .milliseconds(100)),
+            group: Self.group
+        )
+        let fd = TestSockets.stream(.ipv4)
+        defer { close(fd) }
+        _ = try SOCKS5Client.connect(controlSocket: fd, server: relay.listening[0], target: .ip(target))
+        TestSockets.setReceiveTimeout(fd, milliseconds: 3000)
+        var buffer = [UInt8](repeating: 0, count: 64)
+        let n = recv(fd, &buffer, 64, Int32(MSG_WAITALL))
+        #expect(n >= 12 && String(decoding: buffer[0..<12], as: UTF8.self) == "220 banner\r\n", "\(n)")
+        await relay.stop()
+    }
 }

@@ -97,7 +97,12 @@ import Testing
             r.output.contains("works 1, accepts but carries no data 1, refused 1, unreachable 1"),
             "\(r.output)"
         )
-        try "127.0.5.1:\(proxies.port)\n\nnot a proxy\n".write(toFile: dir + "/bad", atomically: true, encoding: .utf8)
+        // Windows line endings too: "\r\n" is one Character to Swift, which a split on "\n" misses.
+        try "127.0.5.1:\(proxies.port)\r\n\r\nnot a proxy\r\n".write(
+            toFile: dir + "/bad",
+            atomically: true,
+            encoding: .utf8
+        )
         let bad = try CLITests.run(["check", "--servers-from", dir + "/bad", "--dns", "127.0.0.1:53"])
         #expect(bad.status == 64 && bad.output.contains("\(dir)/bad:3: 'not a proxy'"), "\(bad.output)")
         let tooMany = try CLITests.run(["check", "a:1", "b:1", "--dns", "127.0.0.1", "--parallel", "1025"])

@@ -196,4 +196,25 @@ import Testing
         #expect(admission.trackedClients == 0)
         #expect(admission.admit(.negotiation, for: client, now: t0 + .seconds(201)) == nil)
     }
+
+    /// A client refused once that then gives everything back is forgotten once its log window
+    /// passes, by the sweep of the whole table, even if it never comes again.
+    @Test func aClientRefusedOnceIsForgottenByTheSweep() {
+        let admission = ClientAdmission(
+            limits: RelayConfiguration.ClientLimits(negotiatingConnections: 1, associations: 1),
+            logInterval: .seconds(60)
+        )
+        let once = IPAddress("192.0.2.8")!
+        let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        #expect(admission.admit(.negotiation, for: once, now: t0) == nil)
+        #expect(admission.admit(.negotiation, for: once, now: t0)?.logNow == true)
+        admission.release(.negotiation, for: once, now: t0 + .seconds(1))
+        #expect(admission.trackedClients == 1, "its log window is still open")
+        let other = IPAddress("192.0.2.9")!
+        for i in 0..<ClientAdmission.sweepEvery {
+            _ = admission.admit(.negotiation, for: other, now: t0 + .seconds(120) + .nanoseconds(Int64(i)))
+            admission.release(.negotiation, for: other, now: t0 + .seconds(120) + .nanoseconds(Int64(i)))
+        }
+        #expect(admission.trackedClients == 0)
+    }
 }
