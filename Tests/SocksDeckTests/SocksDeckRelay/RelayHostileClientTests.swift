@@ -103,9 +103,9 @@ import Testing
         #expect(idle.suffix(100).allSatisfy { !Self.isClosedByRelay($0) })
         #expect(relay.statistics.connectionsOverClientLimit == 0)
 
-        // Then every one is closed by the relay, within the timeout and a margin for 3,000 closes.
+        // Then every one is closed by the relay, within the timeout and a margin for 3,000 closes
+        // on one loop (seconds under the sanitizers).
         var stillOpen = idle.count
-        // Within the timeout and a margin for 3,000 closes on one loop (seconds under the sanitizers).
         while Date().timeIntervalSince(opened) < 2 + 20 {
             stillOpen = idle.filter { !Self.isClosedByRelay($0) }.count
             if stillOpen == 0 { break }
