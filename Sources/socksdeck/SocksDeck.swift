@@ -20,17 +20,19 @@ struct SocksDeck: AsyncParsableCommand {
 
             Exit codes (every one the program returns):
               0   success
-              1   the SOCKS operation failed (the decoded error on stderr); over a list, a server \
-            was refused, unreachable or timed out
-              3   datagrams sent but no usable reply within --wait-reply; a check got no usable \
-            answer; over a list, a server carries no data
-              64  bad arguments, or a server list with a line that is not a server
+              1   the SOCKS operation failed (the decoded error on stderr);
+                  over a list, a server was refused, unreachable or timed out
+              3   no usable reply within --wait-reply, or a check got no usable
+                  answer; over a list, a server carries no data
+              64  bad arguments, or a server list line that is not a server
               65  a capture to replay is not one, or is damaged (--replay)
-              66  an input file is missing or unreadable (--file, --replay, --config, a list)
+              66  an input file is missing or unreadable (--file, --replay,
+                  --config, --servers-from)
               73  a capture file cannot be created (--pcap)
-              74  output could not be written: standard output failed (a full disk), or a \
-            capture could not be written whole
-              78  the configuration file is broken, or a configured server cannot be used
+              74  output could not be written: standard output failed (a full
+                  disk), or a capture could not be written whole
+              78  the configuration file is broken, or a configured server
+                  cannot be used
             When the reader of standard output goes away (`socksdeck watch … | head -1`), the \
             command ends quietly with 0.
             """,
