@@ -19,4 +19,8 @@ public enum DescriptorLimit {
         }
         return Int(clamping: limit.rlim_cur)
     }
+
+    /// Raises the soft limit as far as the hard limit allows (serve, and vetting long lists).
+    @discardableResult
+    public static func raiseToHardLimit() -> Int { raise(toAtLeast: Int.max) }
 }

@@ -54,7 +54,6 @@ extension CheckCommand {
             count: definitions.count,
             parallel: parallel,
             verb: "checking",
-            progressShown: true,
             work: { i in await Self.checkOne(engine, definitions[i], plans[i], family: family) },
             verdict: \.verdict,
             finished: { _, report in if json { Output.json(report) } }

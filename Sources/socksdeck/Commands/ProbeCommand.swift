@@ -247,7 +247,6 @@ struct ProbeCommand: AsyncParsableCommand {
             count: definitions.count,
             parallel: parallel,
             verb: "probing",
-            progressShown: true,
             work: { i in
                 (try? await self.probeOne(definitions[i], configuration, streaming: false, capture: capture))
                     ?? Report(server: definitions[i].name, address: definitions[i].address, findings: [])

@@ -143,7 +143,7 @@ struct ServeCommand: AsyncParsableCommand {
         // end the relay cleanly, with its statistics.
         let stop = SignalFlag()
         // Each client holds a descriptor or three: take what the hard limit allows.
-        DescriptorLimit.raise(toAtLeast: Int(Int32.max))
+        DescriptorLimit.raiseToHardLimit()
         var credentials: Credentials?
         if let user, let variable = passwordEnv {
             guard let password = ProcessInfo.processInfo.environment[variable], !password.isEmpty else {

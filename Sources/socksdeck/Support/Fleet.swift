@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Socks5
 import SocksDeckEngine
+import Synchronization
 
 /// Vetting many proxies at once (`check` and `probe` over several servers or `--servers-from`):
 /// where the list comes from, how many run at a time, what each proxy's verdict is, and the
@@ -153,7 +154,7 @@ enum Fleet {
     /// allow (raised to its hard limit first), at most `maximumParallel`. `perServer` is how many
     /// descriptors one server's work holds at once.
     static func parallelism(asked: Int?, servers: Int, perServer: Int) -> Int {
-        let limit = DescriptorLimit.raise(toAtLeast: Int(Int32.max))
+        let limit = DescriptorLimit.raiseToHardLimit()
         let affordable = max(1, (limit - 64) / perServer)
         guard let asked else { return max(1, min(servers, maximumParallel, affordable)) }
         if asked > affordable {
@@ -175,13 +176,13 @@ enum Fleet {
         count total: Int,
         parallel: Int,
         verb: String,
-        progressShown: Bool,
         work: @escaping @Sendable (Int) async -> Report,
         verdict: (Report) -> Verdict,
         finished: (Int, Report) -> Void
     ) async -> (reports: [Report], elapsed: Duration) {
         let tally = Tally()
-        let progress = ProgressLine(enabled: progressShown)
+        // On stderr, and only when a person watches (ProgressLine checks for a terminal).
+        let progress = ProgressLine(enabled: true)
         let started = ContinuousClock.now
         progress.start { tally.line(verb: verb, total: total, parallel: parallel, since: started) }
         var reports = [Report?](repeating: nil, count: total)
@@ -208,13 +209,12 @@ enum Fleet {
     }
 
     /// The verdicts counted as they come, read by the progress line's timer.
-    final class Tally: @unchecked Sendable {
-        private let lock = NSLock()
-        private var counts: [Verdict: Int] = [:]
+    final class Tally: Sendable {
+        private let counts = Mutex<[Verdict: Int]>([:])
 
-        func add(_ v: Verdict) { lock.withLock { counts[v, default: 0] += 1 } }
+        func add(_ v: Verdict) { counts.withLock { $0[v, default: 0] += 1 } }
 
-        var snapshot: [Verdict: Int] { lock.withLock { counts } }
+        var snapshot: [Verdict: Int] { counts.withLock { $0 } }
 
         /// "checking 10000 servers, 1024 at a time: 4123 done (41 %), 812/s, ETA 7 s; works 4000, refused 50"
         func line(verb: String, total: Int, parallel: Int, since started: ContinuousClock.Instant) -> String {

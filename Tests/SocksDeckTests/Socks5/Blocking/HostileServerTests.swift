@@ -202,49 +202,55 @@ import Testing
         server.finish()
     }
 
+    /// The error a UDP ASSOCIATE through the Swift API draws from a scripted server, or nil (and
+    /// an issue recorded) when it succeeds.
+    static func associationError(
+        _ script: [ScriptedServer.Step],
+        options: SOCKS5Options = SOCKS5Options()
+    ) -> SOCKS5Error? {
+        let server = ScriptedServer(script: script)
+        defer { server.finish() }
+        let fd = TestSockets.stream(.ipv4)
+        defer { close(fd) }
+        do throws(SOCKS5Error) {
+            _ = try SOCKS5Client.associateUDP(
+                controlSocket: fd,
+                server: server.endpoint,
+                family: .ipv4,
+                options: options
+            )
+        } catch {
+            return error
+        }
+        Issue.record("the association succeeded")
+        return nil
+    }
+
     /// The words of a reply cut after its REP byte, and of a BND port 0, say what happened.
     @Test func aCutShortReplyAndABNDPortZeroSayWhatHappened() {
         for (bytes, words) in [
             ([0x05, 0x07, 0x00] as [UInt8], "reply to UDP ASSOCIATE was cut short: REP 07, then EOF after 3 byte(s)"),
             ([0x05, 0x00, 0x00, 0x01, 127, 0, 0, 1, 0, 0], "BND port 0 (127.0.0.1:0), where no datagram can be sent"),
         ] {
-            let server = ScriptedServer(script: HostileServerTests.accept + [.send(bytes)])
-            let fd = TestSockets.stream(.ipv4)
-            defer { close(fd) }
-            do {
-                _ = try SOCKS5Client.associateUDP(controlSocket: fd, server: server.endpoint, family: .ipv4)
-                Issue.record("succeeded")
-            } catch {
-                #expect(error.description.contains(words), "\(error)")
-                #expect(!error.description.contains("Is this port really a SOCKS5 server"), "\(error)")
-            }
-            server.finish()
+            guard let error = Self.associationError(HostileServerTests.accept + [.send(bytes)]) else { continue }
+            #expect(error.description.contains(words), "\(error)")
+            #expect(!error.description.contains("Is this port really a SOCKS5 server"), "\(error)")
         }
     }
 
     /// A wrong password answered with a SOCKS5 reply (05 02 …) where the RFC 1929 status belongs:
     /// a refused login (S5_EAUTH, EACCES), in words that say the message was the wrong one.
     @Test func aLoginRefusedInAReplysShapeIsARefusedLogin() {
-        let credentials = Credentials(username: "u", password: "wrong")!
-        let server = ScriptedServer(script: [
-            .expect(4), .send([0x05, 0x02]), .expect(2 + 1 + 1 + 5), .send([0x05, 0x02, 0x00, 0x01, 0, 0, 0, 0, 0, 0]),
-        ])
-        let fd = TestSockets.stream(.ipv4)
-        defer { close(fd) }
-        do {
-            _ = try SOCKS5Client.associateUDP(
-                controlSocket: fd,
-                server: server.endpoint,
-                family: .ipv4,
-                options: SOCKS5Options(credentials: credentials)
-            )
-            Issue.record("succeeded")
-        } catch {
-            #expect(error.code == .authenticationFailed && error.systemError == EACCES, "\(error)")
-            #expect(error.description.contains("answered the login with a SOCKS5 reply (REP 02)"), "\(error)")
-            #expect(!error.description.contains("Is this port really a SOCKS5 server"), "\(error)")
-        }
-        server.finish()
+        let error = Self.associationError(
+            [
+                .expect(4), .send([0x05, 0x02]), .expect(2 + 1 + 1 + 5),
+                .send([0x05, 0x02, 0x00, 0x01, 0, 0, 0, 0, 0, 0]),
+            ],
+            options: SOCKS5Options(credentials: Credentials(username: "u", password: "wrong")!)
+        )
+        #expect(error?.code == .authenticationFailed && error?.systemError == EACCES, "\(String(describing: error))")
+        #expect(error?.description.contains("answered the login with a SOCKS5 reply (REP 02)") == true)
+        #expect(error?.description.contains("Is this port really a SOCKS5 server") == false)
     }
 
     @Test func aReplyOneByteAtATimeSucceeds() throws {
@@ -378,22 +384,11 @@ import Testing
 
     @Test func aWrongVersionInTheRFC1929ReplyIsMalformed() {
         let request = 3 + 9 + 9
-        let server = ScriptedServer(script: [.expect(4), .send([0x05, 0x02]), .expect(request), .send([0x05, 0x00])])
-        let fd = TestSockets.stream(.ipv4)
-        defer { close(fd) }
-        do {
-            _ = try SOCKS5Client.associateUDP(
-                controlSocket: fd,
-                server: server.endpoint,
-                family: .ipv4,
-                options: SOCKS5Options(credentials: Credentials(username: "socksuser", password: "sockspass"))
-            )
-            Issue.record("succeeded")
-        } catch {
-            #expect(error.code == .malformedReply)
-            #expect(!error.description.contains("sockspass"))
-        }
-        server.finish()
-        #expect(server.received.count == 4 + request)
+        let error = Self.associationError(
+            [.expect(4), .send([0x05, 0x02]), .expect(request), .send([0x05, 0x00])],
+            options: SOCKS5Options(credentials: Credentials(username: "socksuser", password: "sockspass"))
+        )
+        #expect(error?.code == .malformedReply)
+        #expect(error?.description.contains("sockspass") == false)
     }
 }
