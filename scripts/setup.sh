@@ -28,6 +28,8 @@ command -v v2ray >/dev/null || need+=(v2ray)
 command -v turnserver >/dev/null || need+=(coturn)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)
 [ -x /usr/sbin/chronyd ] || need+=(chrony)
+# dig, the application `socksdeck forward` is tested with (DNS through a proxy).
+command -v dig >/dev/null || need+=(bind9-dnsutils)
 # A real QUIC server for `check --quic` (ngtcp2's gtlsserver) and openssl for its test certificate.
 [ -x /usr/sbin/gtlsserver ] || command -v gtlsserver >/dev/null || need+=(ngtcp2-server)
 command -v openssl >/dev/null || need+=(openssl)

@@ -28,6 +28,7 @@ struct SocksDeck: AsyncParsableCommand {
               65  a capture to replay is not one, or is damaged (--replay)
               66  an input file is missing or unreadable (--file, --replay,
                   --config, --servers-from)
+              71  a local address cannot be bound (forward's LOCAL)
               73  a capture file cannot be created (--pcap)
               74  output could not be written: standard output failed (a full
                   disk), or a capture could not be written whole
@@ -40,7 +41,7 @@ struct SocksDeck: AsyncParsableCommand {
         subcommands: [
             TUICommand.self, ServersCommand.self, AssociateCommand.self, SendCommand.self, CheckCommand.self,
             ProbeCommand.self, LoadCommand.self,
-            WatchCommand.self, ServeCommand.self, DecodeCommand.self, GetservCommand.self,
+            WatchCommand.self, ForwardCommand.self, ServeCommand.self, DecodeCommand.self, GetservCommand.self,
         ],
         defaultSubcommand: TUICommand.self
     )

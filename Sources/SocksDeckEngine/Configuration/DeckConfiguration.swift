@@ -22,6 +22,8 @@ import UDPChecks
 /// problem, and no server of a broken file is used.
 public struct DeckConfiguration: Sendable, Equatable {
     public var servers: [ServerDefinition]
+    /// `[[forward]]` tables: what `socksdeck forward` starts when no server is named.
+    public var forwards: [ForwardDefinition] = []
     /// Things that work but deserve attention (an inline password in a file others can read).
     public var warnings: [String]
     /// The file it came from, if any.
@@ -72,14 +74,20 @@ public struct DeckConfiguration: Sendable, Equatable {
             throw ConfigurationFileError(path: path, line: error.line, message: error.message)
         }
         let lines = SourceLines(text)
-        for key in table.keys where key != "server" {
+        for key in table.keys where key != "server" && key != "forward" {
             throw ConfigurationFileError(
                 path: path,
                 line: lines.line(ofKey: key, inServer: nil),
-                message: "unknown key '\(key)' (expected [[server]] tables)"
+                message: "unknown key '\(key)' (expected [[server]] and [[forward]] tables)"
             )
         }
-        guard let entries = table["server"] else { return DeckConfiguration(servers: [], path: path) }
+        let forwards = try ForwardDefinition.parseAll(table["forward"], lines: lines, path: path)
+        guard let entries = table["server"] else {
+            try ForwardDefinition.checkServers(of: forwards, against: [], lines: lines, path: path)
+            var configuration = DeckConfiguration(servers: [], path: path)
+            configuration.forwards = forwards
+            return configuration
+        }
         guard let array = entries.array else {
             throw ConfigurationFileError(
                 path: path,
@@ -106,7 +114,10 @@ public struct DeckConfiguration: Sendable, Equatable {
             }
             servers.append(s)
         }
-        return DeckConfiguration(servers: servers, path: path)
+        try ForwardDefinition.checkServers(of: forwards, against: servers, lines: lines, path: path)
+        var configuration = DeckConfiguration(servers: servers, path: path)
+        configuration.forwards = forwards
+        return configuration
     }
 
     private static let knownKeys: Set<String> = [
@@ -296,19 +307,35 @@ public struct DeckConfiguration: Sendable, Equatable {
 struct SourceLines {
     let lines: [Substring]
     /// Line numbers (1-based) of each [[server]] header.
-    let serverHeaders: [Int]
+    var serverHeaders: [Int] { headers["server"] ?? [] }
+    /// Line numbers of every [[NAME]] header, by NAME.
+    private let headers: [String: [Int]]
+    /// Every header's line, in order: a table's keys end where the next table begins.
+    private let allHeaders: [Int]
 
     init(_ text: String) {
         lines = text.split(separator: "\n", omittingEmptySubsequences: false)
-        serverHeaders = lines.enumerated().compactMap { i, line in
-            line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "") == "[[server]]"
-                ? i + 1 : nil
+        var headers: [String: [Int]] = [:]
+        var allHeaders: [Int] = []
+        for (i, line) in lines.enumerated() {
+            let compact = line.trimmingCharacters(in: .whitespaces).replacingOccurrences(of: " ", with: "")
+            guard compact.hasPrefix("["), compact.hasSuffix("]") else { continue }
+            allHeaders.append(i + 1)
+            if compact.hasPrefix("[["), compact.hasSuffix("]]") {
+                headers[String(compact.dropFirst(2).dropLast(2)), default: []].append(i + 1)
+            }
         }
+        self.headers = headers
+        self.allHeaders = allHeaders
     }
 
-    func line(ofKey key: String, inServer index: Int?) -> Int? {
-        let start = index.flatMap { serverHeaders[safe: $0] } ?? 0
-        let end = index.flatMap { serverHeaders[safe: $0 + 1] } ?? (lines.count + 1)
+    func line(ofKey key: String, inServer index: Int?) -> Int? { line(ofKey: key, inTable: "server", index) }
+
+    /// The line of `key` in the `index`-th [[table]] (at the top of the file when `index` is nil).
+    func line(ofKey key: String, inTable table: String, _ index: Int?) -> Int? {
+        let header = index.flatMap { headers[table]?[safe: $0] }
+        let start = header ?? 0
+        let end = allHeaders.first { $0 > start } ?? (lines.count + 1)
         for number in (start + 1)..<max(end, start + 1) where number <= lines.count {
             let line = lines[number - 1].trimmingCharacters(in: .whitespaces)
             if line.hasPrefix(key + " ") || line.hasPrefix(key + "=") || line.hasPrefix("[\(key)")
@@ -317,8 +344,10 @@ struct SourceLines {
                 return number
             }
         }
-        return index.flatMap { serverHeaders[safe: $0] }
+        return header
     }
+
+    func header(of table: String, _ index: Int) -> Int? { headers[table]?[safe: index] }
 }
 
 extension Array {

@@ -75,6 +75,8 @@ final class Association: @unchecked Sendable {
     var exchanges: [PendingExchange] = []
     /// The echo load running through this association, if any (EchoLoad.swift).
     var echoLoad: EchoLoad?
+    /// Features that follow this association without it knowing them (AssociationSubscriber).
+    private var subscribers: [any AssociationSubscriber] = []
     /// The figures of the last probe, once it stopped (by the user, or with the association):
     /// what was measured stays readable, and `watch` keeps counting it after a reconnect.
     private var stoppedProbe: ProbeSummary?
@@ -130,8 +132,15 @@ final class Association: @unchecked Sendable {
             settled.succeed()
         default:
             engine?.log(.info, id, new.name)
+            return
         }
+        for subscriber in subscribers { subscriber.association(id, settledAs: new) }
+        if new.isFinal { subscribers.removeAll() }
     }
+
+    func subscribe(_ subscriber: any AssociationSubscriber) { subscribers.append(subscriber) }
+
+    func unsubscribe(_ subscriber: any AssociationSubscriber) { subscribers.removeAll { $0 === subscriber } }
 
     /// Releases both sockets; the relay ends the association when the control connection goes.
     private func teardown() {
@@ -254,6 +263,7 @@ final class Association: @unchecked Sendable {
         probe?.receive(from: sender, payload: payload)
         echoLoad?.receive(payload: payload)
         offerToExchanges(from: sender, payload: payload)
+        for subscriber in subscribers { subscriber.association(id, received: payload, from: sender) }
     }
 
     func recordDrop(_ reason: DatagramDropReason, size: Int, source: SOCKSAddress?) {

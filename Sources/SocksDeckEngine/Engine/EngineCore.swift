@@ -34,6 +34,9 @@ final class EngineCore: @unchecked Sendable {
     /// This engine's number among those writing one capture file (CaptureFile.registerEngine).
     let captureEngineNumber: Int
     private var nextID = 1
+    /// The running and stopped forwards (Forward.swift), each with its local socket and flows.
+    var forwards: [ForwardID: Forward] = [:] { didSet { viewRevision.advance() } }
+    var nextForwardID = 1
     /// The one timer of every health probe.
     private let probeClock: ProbeClock
 

@@ -7,6 +7,8 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The server is configured, but cannot be used as configured (see `ServerDefinition.unusableBecause`).
     case unusableServer(String, because: String)
     case invalidArgument(String)
+    /// A local address that cannot be bound (in use, or not this machine's), with the system's words.
+    case cannotListen(String, because: String)
     /// A request after `shutdown()`.
     case shutDown
 
@@ -18,6 +20,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         case .unresolvable(let host): "cannot resolve '\(host)' to an IPv4 or IPv6 address"
         case .unusableServer(let name, let reason): "server '\(name)' cannot be used: \(reason)"
         case .invalidArgument(let text): text
+        case .cannotListen(let address, let reason): "cannot listen on \(address): \(reason)"
         case .shutDown: "the engine has been shut down"
         }
     }

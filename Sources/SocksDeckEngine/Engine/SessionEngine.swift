@@ -17,7 +17,7 @@ import Glibc
 /// association: thousands of associations cost a few kilobytes each.
 public final class SessionEngine: Sendable {
     public let configuration: DeckConfiguration
-    private let group: MultiThreadedEventLoopGroup
+    let group: MultiThreadedEventLoopGroup
     let core: EngineCore
     /// Set by shutdown(): from then on every request answers at once (an event loop that has
     /// shut down drops submitted work, and an await on it would never return).
@@ -84,7 +84,7 @@ public final class SessionEngine: Sendable {
 
     /// The server's address: a literal as it is, a name resolved (the system resolver, as any
     /// client), its first address used and the others kept (the rendezvous rule needs them).
-    private func resolve(_ server: ServerDefinition) async throws(EngineError) -> (IPEndpoint, [IPAddress]) {
+    func resolve(_ server: ServerDefinition) async throws(EngineError) -> (IPEndpoint, [IPAddress]) {
         if let reason = server.unusableBecause { throw .unusableServer(server.name, because: reason) }
         if let address = IPAddress(server.host) { return (IPEndpoint(address, port: server.port), []) }
         let resolved = await Self.resolveOffTheCallersThread(server.host, port: server.port)
@@ -336,11 +336,12 @@ public final class SessionEngine: Sendable {
         else { return }
         let core = self.core
         let closing = try? await core.loop.submit { () -> [EventLoopFuture<Void>] in
-            core.associations.values.compactMap { a -> [EventLoopFuture<Void>]? in
-                let futures = [a.control?.closeFuture, a.data?.closeFuture].compactMap { $0 }
-                a.transition(to: .closed(reason: "engine shut down"))
-                return futures
-            }.flatMap { $0 }
+            core.forwards.values.map { $0.stop() }
+                + core.associations.values.compactMap { a -> [EventLoopFuture<Void>]? in
+                    let futures = [a.control?.closeFuture, a.data?.closeFuture].compactMap { $0 }
+                    a.transition(to: .closed(reason: "engine shut down"))
+                    return futures
+                }.flatMap { $0 }
         }.get()
         for f in closing ?? [] { try? await f.get() }
         loopExecutor.stopUsingTheLoop()

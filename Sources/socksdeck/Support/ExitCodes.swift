@@ -12,6 +12,8 @@ enum Exit {
     static let noInput = ExitCode(66)
     /// EX_DATAERR: an input file is not what it should be (a capture that is not one).
     static let dataError = ExitCode(65)
+    /// EX_OSERR: a local address cannot be bound (in use, or not this machine's).
+    static let cannotListen = ExitCode(71)
     /// EX_CANTCREAT: an output file cannot be created.
     static let cannotCreate = ExitCode(73)
     /// EX_CONFIG: the configuration file is broken.

@@ -1,0 +1,246 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Socks5
+import Socks5NIO
+
+/// A forward: a local UDP socket whose clients each get a flow through the proxy (ForwardFlow).
+/// Lives on the engine's loop, beside the associations its flows open; not Sendable. The engine
+/// holds it in `EngineCore.forwards`; its socket's handler reaches it through a NIOLoopBound.
+final class Forward {
+    /// Closed flows kept for the summary and the screen after they end; older ones are counted only.
+    static let closedFlowsKept = 256
+
+    let id: ForwardID
+    let spec: ForwardSpec
+    let server: ServerDefinition
+    let options: ForwardOptions
+    private let endpoint: IPEndpoint
+    private let otherAddresses: [IPAddress]
+    private unowned let core: EngineCore
+    private let group: EventLoopGroup
+    private let report: (@Sendable (ForwardEvent) -> Void)?
+    var channel: Channel?
+    private var flows: [IPEndpoint: ForwardFlow] = [:]
+    private var closedFlows = RingBuffer<ForwardFlowSnapshot>(capacity: Forward.closedFlowsKept)
+    private var flowsOpened = 0
+    private var drops: [ForwardDropReason: Int] = [:]
+    /// Datagrams passed over at the flow limit since the last line said so (one a minute at most).
+    private var limitLog: (last: NIODeadline, passedOver: Int)?
+    private var sweep: Scheduled<Void>?
+    private(set) var isRunning = true
+
+    init(
+        id: ForwardID,
+        spec: ForwardSpec,
+        server: ServerDefinition,
+        endpoint: IPEndpoint,
+        otherAddresses: [IPAddress],
+        options: ForwardOptions,
+        core: EngineCore,
+        group: EventLoopGroup,
+        report: (@Sendable (ForwardEvent) -> Void)?
+    ) {
+        self.id = id
+        self.spec = spec
+        self.server = server
+        self.endpoint = endpoint
+        self.otherAddresses = otherAddresses
+        self.options = options
+        self.core = core
+        self.group = group
+        self.report = report
+    }
+
+    /// Checks for idle flows a few times per idle timeout (at least once a second).
+    func startSweeping() {
+        scheduleSweep()
+        emit(.listening, nil, nil, "listening on \(spec.local) for \(spec.target) through \(server.name)")
+    }
+
+    private func scheduleSweep() {
+        let period = min(Duration.seconds(1), options.idleTimeout / 4)
+        let nanoseconds = max(SessionEngine.nanoseconds(period), 10_000_000)
+        sweep = core.loop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
+            closeIdleFlows()
+            if isRunning { scheduleSweep() }
+        }
+    }
+
+    // MARK: - Datagrams
+
+    /// A datagram from an application: its flow's, or a new flow's while there is room.
+    func received(_ buffer: ByteBuffer, from client: IPEndpoint) {
+        guard isRunning else { return }
+        if let flow = flows[client] { return flow.received(fromClient: buffer) }
+        guard flows.count < options.maximumFlows else { return passOverAtLimit(client) }
+        let flow = ForwardFlow(client: client, forward: self)
+        flows[client] = flow
+        flowsOpened += 1
+        flow.received(fromClient: buffer)
+        emit(.flowOpened, flow, flow.currentAssociation, "new client \(client): opening \(flow.currentAssociation!)")
+    }
+
+    private func passOverAtLimit(_ client: IPEndpoint) {
+        drops[.flowLimit, default: 0] += 1
+        let now = NIODeadline.now()
+        if let last = limitLog, now - last.last < .minutes(1) {
+            limitLog?.passedOver += 1
+            return
+        }
+        let since = limitLog.map { " (\($0.passedOver) more datagram(s) dropped since the last line)" } ?? ""
+        limitLog = (now, 0)
+        emit(
+            .limitReached,
+            nil,
+            nil,
+            "\(options.maximumFlows) flows are open, the most this forward serves: the datagram from new client "
+                + "\(client) is dropped until a flow goes idle (\(options.idleTimeout)); raise --max-flows\(since)",
+            client: client,
+            level: .warning
+        )
+    }
+
+    func openAssociation(for flow: ForwardFlow) -> AssociationID {
+        let id = core.open(
+            server: server,
+            endpoint: endpoint,
+            otherAddresses: otherAddresses,
+            family: endpoint.family,
+            group: group
+        )
+        core.associations[id]?.subscribe(flow)
+        core.log(.info, id, "opened for forward \(self.id) \(spec), client \(flow.client)")
+        return id
+    }
+
+    /// Sends one application datagram through the association; the error when it was not sent.
+    func send(_ buffer: ByteBuffer, through association: AssociationID) -> EngineError? {
+        core.send(association, to: spec.target, payloadLength: buffer.readableBytes, promise: nil) {
+            $0.writeImmutableBuffer(buffer)
+        }
+    }
+
+    /// A reply to the application, header stripped. False when the local socket is gone.
+    func reply(_ payload: ByteBufferView, to flow: ForwardFlow) -> Bool {
+        guard let channel, channel.isActive else { return false }
+        var buffer = channel.allocator.buffer(capacity: payload.count)
+        buffer.writeBytes(payload)
+        channel.writeAndFlush(AddressedEnvelope(remoteAddress: flow.clientAddress, data: buffer), promise: nil)
+        return true
+    }
+
+    // MARK: - What flows report
+
+    func note(_ flow: ForwardFlow, _ message: String, level: EngineEvent.Level = .info) {
+        core.log(level, flow.currentAssociation, "forward \(id) client \(flow.client): \(message)")
+    }
+
+    func associationLost(_ flow: ForwardFlow, _ association: AssociationID, _ message: String) {
+        emit(.associationLost, flow, association, message, level: .warning)
+    }
+
+    func openFailed(_ flow: ForwardFlow, _ association: AssociationID, _ message: String) {
+        emit(.error, flow, association, message, level: .error)
+    }
+
+    /// Closes the flow's live association without it being reported as lost, and forgets every
+    /// association the flow opened: the flow's own figures keep what they carried, and a
+    /// long-running forward (a new flow per DNS query) must not keep thousands of them.
+    func release(_ associations: [AssociationID], of flow: ForwardFlow) {
+        for id in associations {
+            guard let association = core.associations[id] else { continue }
+            association.unsubscribe(flow)
+            if !association.state.isFinal { association.transition(to: .closed(reason: "forward flow closed")) }
+            core.associations[id] = nil
+        }
+    }
+
+    // MARK: - Ending
+
+    private func closeIdleFlows() {
+        let now = NIODeadline.now()
+        let limit = TimeAmount.nanoseconds(SessionEngine.nanoseconds(options.idleTimeout))
+        for flow in flows.values where now - flow.lastActivity >= limit {
+            close(flow, because: "idle for \(options.idleTimeout)")
+        }
+    }
+
+    private func close(_ flow: ForwardFlow, because reason: String) {
+        flow.close(because: reason)
+        flows[flow.client] = nil
+        let snapshot = flow.snapshot
+        closedFlows.append(snapshot)
+        emit(.flowClosed, flow, snapshot.association, "client \(flow.client) closed: \(reason)", flow: snapshot)
+    }
+
+    /// Stops listening and closes every flow; the future completes when the socket is closed.
+    func stop() -> EventLoopFuture<Void> {
+        guard isRunning else { return core.loop.makeSucceededVoidFuture() }
+        isRunning = false
+        sweep?.cancel()
+        for flow in flows.values.sorted(by: { $0.snapshot.opened < $1.snapshot.opened }) {
+            close(flow, because: "the forward stopped")
+        }
+        emit(.stopped, nil, nil, "stopped: \(flowsOpened) flow(s) served")
+        guard let channel else { return core.loop.makeSucceededVoidFuture() }
+        return channel.close().recover { _ in }
+    }
+
+    private func emit(
+        _ kind: ForwardEvent.Kind,
+        _ flow: ForwardFlow?,
+        _ association: AssociationID?,
+        _ message: String,
+        client: IPEndpoint? = nil,
+        level: EngineEvent.Level = .info,
+        flow snapshot: ForwardFlowSnapshot? = nil
+    ) {
+        core.log(level, association, "forward \(id) \(spec): \(message)")
+        report?(
+            ForwardEvent(
+                time: Date(),
+                forward: id,
+                kind: kind,
+                client: flow?.client ?? client,
+                association: association,
+                message: message,
+                flow: snapshot
+            )
+        )
+    }
+
+    var snapshot: ForwardSnapshot {
+        let open = flows.values.sorted { $0.client.description < $1.client.description }.map(\.snapshot)
+        return ForwardSnapshot(
+            id: id,
+            serverName: server.name,
+            spec: spec.description,
+            local: spec.local,
+            target: spec.target.description,
+            flows: open + closedFlows.elements.reversed(),
+            openFlows: open.count,
+            flowsOpened: flowsOpened,
+            drops: drops,
+            isRunning: isRunning
+        )
+    }
+}
+
+/// Reads the forward's local socket on the engine's loop and hands each datagram to the forward.
+final class ForwardListenerHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+
+    private let forward: NIOLoopBound<Forward>
+
+    init(_ forward: NIOLoopBound<Forward>) { self.forward = forward }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = unwrapInboundIn(data)
+        guard let client = IPEndpoint(envelope.remoteAddress) else { return }
+        forward.value.received(envelope.data, from: client)
+    }
+
+    /// A send to a client that has gone (ECONNREFUSED from its ICMP port unreachable) ends nothing.
+    func errorCaught(context: ChannelHandlerContext, error: Error) {}
+}

@@ -1,0 +1,70 @@
+import NIOCore
+import NIOPosix
+import Socks5
+import Socks5NIO
+
+extension SessionEngine {
+    /// Starts a forward: listens on `spec.local` and sends what arrives there through `server` to
+    /// `spec.target`, one association per local client. `report` hears every flow's opening, end and
+    /// error as it happens (on the engine's loop: it must not block). Throws when the server
+    /// cannot be resolved or the local address cannot be bound (in use, not this machine's).
+    public func startForward(
+        _ spec: ForwardSpec,
+        through server: ServerDefinition,
+        options: ForwardOptions = ForwardOptions(),
+        report: (@Sendable (ForwardEvent) -> Void)? = nil
+    ) async throws(EngineError) -> ForwardID {
+        guard options.maximumFlows >= 1 else { throw .invalidArgument("a forward needs room for at least one flow") }
+        guard options.idleTimeout > .zero else { throw .invalidArgument("the idle timeout must be positive") }
+        let (endpoint, otherAddresses) = try await resolve(server)
+        let (core, group) = (self.core, self.group)
+        let bound = try await onLoopAwaiting { () -> EventLoopFuture<Result<ForwardID, EngineError>> in
+            let id = ForwardID(core.nextForwardID)
+            core.nextForwardID += 1
+            let forward = Forward(
+                id: id,
+                spec: spec,
+                server: server,
+                endpoint: endpoint,
+                otherAddresses: otherAddresses,
+                options: options,
+                core: core,
+                group: group,
+                report: report
+            )
+            let loopBound = NIOLoopBound(forward, eventLoop: core.loop)
+            return DatagramBootstrap(group: core.loop)
+                // The largest UDP payload fits whole (65,527 bytes over IPv6), so none is cut unseen.
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                .channelOption(.socketOption(.so_reuseaddr), value: 0)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(ForwardListenerHandler(loopBound))
+                    }
+                }
+                .bind(to: spec.local.nioAddress)
+                .map { channel -> Result<ForwardID, EngineError> in
+                    loopBound.value.channel = channel
+                    core.forwards[id] = loopBound.value
+                    loopBound.value.startSweeping()
+                    return .success(id)
+                }
+                .recover { error in
+                    .failure(.cannotListen(spec.local.description, because: NIOErrorNumber.describe(error)))
+                }
+        }
+        return try bound.get()
+    }
+
+    /// Stops a forward: its socket closes and every flow ends with its association.
+    public func stopForward(_ id: ForwardID) async {
+        let core = self.core
+        _ = try? await onLoopAwaiting { core.forwards[id]?.stop() ?? core.loop.makeSucceededVoidFuture() }
+    }
+
+    /// Every forward, oldest first, with its flows.
+    public func forwards() async -> [ForwardSnapshot] {
+        let core = self.core
+        return (try? await onLoop { core.forwards.values.sorted { $0.id < $1.id }.map(\.snapshot) }) ?? []
+    }
+}
