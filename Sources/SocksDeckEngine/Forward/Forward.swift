@@ -95,7 +95,7 @@ final class Forward {
             nil,
             nil,
             "\(options.maximumFlows) flows are open, the most this forward serves: the datagram from new client "
-                + "\(client) is dropped until a flow goes idle (\(options.idleTimeout)); raise --max-flows\(since)",
+                + "\(client) is dropped until a flow goes idle (\(options.idleTimeout.words)); raise --max-flows\(since)",
             client: client,
             level: .warning
         )
@@ -162,7 +162,7 @@ final class Forward {
         let now = NIODeadline.now()
         let limit = TimeAmount.nanoseconds(SessionEngine.nanoseconds(options.idleTimeout))
         for flow in flows.values where now - flow.lastActivity >= limit {
-            close(flow, because: "idle for \(options.idleTimeout)")
+            close(flow, because: "idle for \(options.idleTimeout.words)")
         }
     }
 
@@ -182,7 +182,8 @@ final class Forward {
         for flow in flows.values.sorted(by: { $0.snapshot.opened < $1.snapshot.opened }) {
             close(flow, because: "the forward stopped")
         }
-        emit(.stopped, nil, nil, "stopped: \(flowsOpened) flow(s) served")
+        let limited = drops[.flowLimit].map { ", \($0) datagram(s) dropped at the flow limit" } ?? ""
+        emit(.stopped, nil, nil, "stopped: \(flowsOpened) flow(s) served\(limited)")
         guard let channel else { return core.loop.makeSucceededVoidFuture() }
         return channel.close().recover { _ in }
     }

@@ -192,7 +192,7 @@ final class ForwardFlow: AssociationSubscriber {
             let lost = queued.count
             queued.removeAll()
             counts.drops[.noAssociation, default: 0] += lost
-            forward.openFailed(self, id, "\(why); \(lost) datagram(s) dropped, the next attempt after \(backoff)")
+            forward.openFailed(self, id, "\(why); \(lost) datagram(s) dropped, the next attempt after \(backoff.words)")
         default:
             break
         }
