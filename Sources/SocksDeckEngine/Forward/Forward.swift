@@ -95,7 +95,8 @@ final class Forward {
             nil,
             nil,
             "\(options.maximumFlows) flows are open, the most this forward serves: the datagram from new client "
-                + "\(client) is dropped until a flow goes idle (\(options.idleTimeout.words)); raise --max-flows\(since)",
+                + "\(client) is dropped until a flow goes idle (\(options.idleTimeout.words)); "
+                + "raise --max-flows\(since)",
             client: client,
             level: .warning
         )

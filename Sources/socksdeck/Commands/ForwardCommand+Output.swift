@@ -64,7 +64,8 @@ extension ForwardCommand {
     static func printSummary(_ forward: ForwardSnapshot) {
         let limited = forward.drops[.flowLimit].map { ", \($0) datagram(s) dropped at the flow limit" } ?? ""
         Output.line(
-            "forward \(forward.id) \(forward.spec) through \(forward.serverName): \(forward.flowsOpened) flow(s)\(limited)"
+            "forward \(forward.id) \(forward.spec) through \(forward.serverName): "
+                + "\(forward.flowsOpened) flow(s)\(limited)"
         )
         let shown = forward.flows.sorted { $0.opened < $1.opened }
         for flow in shown {
