@@ -52,12 +52,19 @@ struct DemoEnvironment {
             s.checkTargets = ["dns": "\(responders.dns)", "dns_name": "socksdeck.demo", "stun": "\(responders.stun)"]
             return s
         }
-        let configuration = DeckConfiguration(servers: [
+        var configuration = DeckConfiguration(servers: [
             server("demo", plain.listening[0].port),
             server("demo-auth", auth.listening[0].port, credentials),
             server("demo-no-udp", noUDP.listening[0].port),
             server("demo-nowhere", nowhere),
         ])
+        // The demo's forward: its DNS responder through the demo relay, for a first `dig`.
+        configuration.forwards = [
+            ForwardDefinition(
+                server: "demo",
+                spec: ForwardSpec(local: IPEndpoint(.v4(.loopback), port: forwardPort()), target: .ip(responders.dns))
+            )
+        ]
         return DemoEnvironment(
             group: group,
             relays: [plain, auth, noUDP],
@@ -87,6 +94,8 @@ struct DemoEnvironment {
               echo target   \(echo.listening)  (TARGET "echo" sends there)
               DNS, STUN     \(responders.dns) (zone socksdeck.demo), \(responders.stun) with RFC 5780 on 127.0.0.2
                             (`socksdeck check demo`, or c and N in the UI)
+              forward       \(configuration.forwards[0].spec.local) to the DNS server through demo:
+                            dig @127.0.0.1 -p \(configuration.forwards[0].spec.local.port) socksdeck.demo
             To use real servers, add [[server]] tables to \(DeckConfiguration.defaultPath()) or pass --config FILE.
             """
     }
@@ -96,6 +105,18 @@ struct DemoEnvironment {
         await echo.stop()
         await responders.stop()
         try? await group.shutdownGracefully()
+    }
+
+    /// The demo forward's local port: 15353 (what README's `dig` uses) when it is free, else any.
+    static let preferredForwardPort: UInt16 = 15353
+
+    private static func forwardPort() -> UInt16 {
+        let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        defer { close(fd) }
+        let preferred = IPEndpoint(.v4(.loopback), port: preferredForwardPort)
+        if preferred.withSockaddr({ bind(fd, $0, $1) }) == 0 { return preferredForwardPort }
+        _ = IPEndpoint(.v4(.loopback), port: 0).withSockaddr { bind(fd, $0, $1) }
+        return IPEndpoint.local(of: fd)?.port ?? preferredForwardPort
     }
 
     /// A loopback port with nothing listening: bound, then released.
