@@ -304,4 +304,27 @@ import Glibc
             r.output.contains("config.toml:6: [[forward]] 127.0.0.1:5353=127.0.0.1:53: no [[server]] is named 'danté'")
         )
     }
+
+    @Test func aForwardsCaptureOpensInTsharkWithTheApplicationsDNSDecoded() throws {
+        let (peers, services) = (try TestPeers.shared(), try UDPServices.shared())
+        let local = try Self.localPort()
+        let capture = try makeTemporaryDirectory("forwardpcap") + "/forward.pcapng"
+        let forwarder = try Forwarder(
+            [
+                "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(local)=127.0.0.1:\(services.dnsPort)",
+                "--pcap", capture,
+            ],
+            listening: 1
+        )
+        #expect(try Self.dig("127.0.0.1", local, "socksdeck.test") == "127.0.0.9")
+        _ = forwarder.stop()
+        let rows = try Tshark.run([
+            "-r", capture, "-d", "udp.port==\(services.dnsPort),dns", "-Y", "dns.qry.name == \"socksdeck.test\"",
+            "-T", "fields", "-e", "frame.interface_id", "-e", "dns.flags.response", "-e", "dns.a",
+        ]).split(separator: "\n").map { $0.split(separator: "\t", omittingEmptySubsequences: false).map(String.init) }
+        // The inner view (the application's datagrams without the SOCKS header) is interface 1.
+        let inner = rows.filter { $0.first == "1" }
+        #expect(inner.contains { $0.count == 3 && ["0", "False"].contains($0[1]) && $0[2].isEmpty }, "\(rows)")
+        #expect(inner.contains { $0.count == 3 && ["1", "True"].contains($0[1]) && $0[2] == "127.0.0.9" }, "\(rows)")
+    }
 }
