@@ -3,6 +3,8 @@
 // (name pointers must point backwards); a DNS answer's records never claim more bytes than the
 // input; a STUN response that parses matches only its own transaction id; a QUIC Version
 // Negotiation's versions fit in the input, and it answers only a probe with its ids swapped.
+// And `socksdeck forward`'s recogniser over all of them, with each port hint and QUIC flow or not:
+// a reading or nil, its words and its pairing key always computable.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     let bytes = Array(UnsafeBufferPointer(start: data, count: size))
@@ -39,5 +41,16 @@ public func fuzz(_ data: UnsafePointer<UInt8>, _ size: Int) -> Int32 {
     }
     let probe = QUICProbe()
     _ = probe.interpret(bytes, sent: probe.encoded())
+    for port: UInt16? in [nil, 53, 123, 3478, 443, 9] {
+        for quicSeen in [false, true] {
+            guard let datagram = ApplicationDatagram.recognise(bytes, port: port, quicSeen: quicSeen) else { continue }
+            precondition(!datagram.summary.isEmpty, "a reading without words")
+            precondition(
+                !datagram.summary.unicodeScalars.contains { $0.value < 0x20 },
+                "a control character from the input reached a screen row"
+            )
+            _ = datagram.exchangeKey.map { [$0: datagram.isRequest] }
+        }
+    }
     return 0
 }

@@ -89,9 +89,14 @@ public struct DNSResponseCode: RawRepresentable, Hashable, Sendable, CustomStrin
     public static let noError = DNSResponseCode(rawValue: 0)
     public static let nxDomain = DNSResponseCode(rawValue: 3)
 
+    /// RFC 1035's six and RFC 2136's five (dynamic update), by number.
+    static let names = [
+        "NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED", "YXDOMAIN", "YXRRSET", "NXRRSET", "NOTAUTH",
+        "NOTZONE",
+    ]
+
     public var description: String {
-        ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"].indices.contains(Int(rawValue))
-            ? ["NOERROR", "FORMERR", "SERVFAIL", "NXDOMAIN", "NOTIMP", "REFUSED"][Int(rawValue)] : "RCODE \(rawValue)"
+        Self.names.indices.contains(Int(rawValue)) ? Self.names[Int(rawValue)] : "RCODE \(rawValue)"
     }
 
     /// NOERROR and NXDOMAIN are answers (the name exists or it does not); the others say the
@@ -169,6 +174,22 @@ public struct DNSResponse: Equatable, Sendable {
     /// 255 bytes a name, so hostile input ends in an error, never a loop.
     public static func parse(_ bytes: [UInt8]) throws(DNSError) -> DNSResponse {
         var r = DNSReader(bytes: bytes)
+        return try parse(&r)
+    }
+
+    /// Parses a message that must be exactly its sections: the authority and additional records
+    /// (skipped) must end where the bytes end. What tells a DNS datagram from other bytes that
+    /// happen to start like one (ApplicationDatagram).
+    static func parseWhole(_ bytes: [UInt8]) throws(DNSError) -> DNSResponse {
+        var r = DNSReader(bytes: bytes)
+        let message = try parse(&r)
+        for _ in 0..<(message.authorityCount + message.additionalCount) { try r.skipRecord() }
+        guard r.offset == bytes.count else { throw .malformed("\(bytes.count - r.offset) bytes after the last record") }
+        return message
+    }
+
+    private static func parse(_ r: inout DNSReader) throws(DNSError) -> DNSResponse {
+        let bytes = r.bytes
         let id = try r.u16()
         let flags = try r.u16()
         let questions = Int(try r.u16())
@@ -332,6 +353,15 @@ struct DNSReader {
             position = end
         }
         return labels.isEmpty ? "." : labels.joined(separator: ".")
+    }
+
+    /// Steps over one resource record (name, type, class, TTL, RDLENGTH and its data).
+    mutating func skipRecord() throws(DNSError) {
+        _ = try name()
+        offset += 8
+        let length = Int(try u16())
+        guard offset + length <= bytes.count else { throw .truncated(at: offset) }
+        offset += length
     }
 }
 

@@ -22,6 +22,15 @@ public struct NTPTimestamp: Hashable, Sendable, Comparable {
     /// Seconds, as a Double, on NTP's scale.
     public var value: Double { Double(seconds) + Double(fraction) / 4_294_967_296 }
 
+    /// Seconds since 1970 (a `Date`'s `timeIntervalSince1970`), undoing `init(unixTime:)`.
+    public var unixTime: Double { Double(unixSeconds) + Double(fraction) / 4_294_967_296 }
+
+    /// Whole seconds since 1970. A timestamp whose top bit is 0 is taken to be in era 1, from
+    /// 2036 (RFC 4330 §3): 32 bits of seconds wrap then, and no clock runs before 1968.
+    var unixSeconds: Int64 {
+        Int64(seconds) + (seconds & 0x8000_0000 == 0 ? 1 << 32 : 0) - 2_208_988_800
+    }
+
     public static func < (a: NTPTimestamp, b: NTPTimestamp) -> Bool {
         (a.seconds, a.fraction) < (b.seconds, b.fraction)
     }
@@ -80,6 +89,30 @@ public struct NTPResponse: Equatable, Sendable {
             receive: timestamp(32),
             transmit: timestamp(40)
         )
+    }
+
+    /// The mode in words (RFC 5905 §7.3): "client", "server", "symmetric active", "broadcast"….
+    public var modeName: String {
+        let names = [
+            "reserved mode 0", "symmetric active", "symmetric passive", "client", "server", "broadcast", "control",
+            "private",
+        ]
+        return names[Int(mode & 7)]
+    }
+
+    /// Whether what follows the 48-byte header is what NTP puts there: nothing, a MAC (a 4-byte
+    /// key id and a 16- or 20-byte digest, RFC 5905 §7.3), or extension fields (RFC 7822: each at
+    /// least 16 bytes, a multiple of 4, its length in its own header) and then perhaps a MAC.
+    static func hasWellFormedTail(_ bytes: [UInt8]) -> Bool {
+        var at = 48
+        while true {
+            let rest = bytes.count - at
+            if rest == 0 || rest == 20 || rest == 24 { return true }
+            guard rest >= 16 else { return false }
+            let length = Int(bytes[at + 2]) << 8 | Int(bytes[at + 3])
+            guard length >= 16, length % 4 == 0, length <= rest else { return false }
+            at += length
+        }
     }
 
     /// A kiss-o'-death (stratum 0): the server's four-letter code ("RATE", "DENY", "RSTR"), which

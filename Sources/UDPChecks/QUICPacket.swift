@@ -178,3 +178,112 @@ extension QUICProbe {
         }
     }
 }
+
+/// The kind of a QUIC long-header packet (RFC 9000 §17.2, RFC 9369 §3.2), in its RFC's words.
+public enum QUICPacketType: String, Sendable, CustomStringConvertible {
+    case initial = "Initial"
+    case zeroRTT = "0-RTT"
+    case handshake = "Handshake"
+    case retry = "Retry"
+    case versionNegotiation = "version negotiation"
+
+    public var description: String { rawValue }
+}
+
+/// A long header's fields up to the packet number, for versions whose layout is known (v1, v2,
+/// the late drafts, the reserved versions clients grease with) and Version Negotiation: what
+/// tells a QUIC datagram from other bytes. The packet number and payload are encrypted.
+struct QUICLongHeader: Equatable {
+    var version: UInt32
+    var type: QUICPacketType
+    var destinationConnectionIDLength: Int
+    var sourceConnectionIDLength: Int
+
+    /// The header of the first packet in `bytes`, or nil unless every field is where its version
+    /// puts it: the fixed bit set, ids of at most 20 bytes (RFC 9000 §17.2), a Length that fits
+    /// and leaves room for header protection's sample (RFC 9001 §5.4.2), a Retry with a token
+    /// and its 16-byte tag.
+    static func parse(_ bytes: [UInt8]) -> QUICLongHeader? {
+        guard bytes.count >= 7, bytes[0] & 0x80 != 0 else { return nil }
+        let version = QUICVersion.read(bytes, at: 1)
+        if version == 0 {
+            // RFC 8999 leaves the other bits of a VN free, so the fixed bit is not asked for.
+            guard let vn = try? QUICVersionNegotiation.parse(bytes), !vn.versions.isEmpty,
+                vn.destinationConnectionID.count <= 20, vn.sourceConnectionID.count <= 20
+            else { return nil }
+            return QUICLongHeader(
+                version: 0,
+                type: .versionNegotiation,
+                destinationConnectionIDLength: vn.destinationConnectionID.count,
+                sourceConnectionIDLength: vn.sourceConnectionID.count
+            )
+        }
+        guard bytes[0] & 0x40 != 0, let type = QUICVersion.packetType(bits: bytes[0] >> 4 & 3, version: version) else {
+            return nil
+        }
+        let destination = Int(bytes[5])
+        guard destination <= 20, 6 + destination < bytes.count else { return nil }
+        let source = Int(bytes[6 + destination])
+        var at = 7 + destination + source
+        guard source <= 20, at <= bytes.count else { return nil }
+        switch type {
+        case .retry:
+            guard bytes.count - at >= 17 else { return nil }
+        case .initial, .zeroRTT, .handshake:
+            if type == .initial {
+                guard let token = varint(bytes, at: &at), token <= UInt64(bytes.count - at) else { return nil }
+                at += Int(token)
+            }
+            guard let length = varint(bytes, at: &at), length >= 20, length <= UInt64(bytes.count - at) else {
+                return nil
+            }
+        case .versionNegotiation: return nil
+        }
+        return QUICLongHeader(
+            version: version,
+            type: type,
+            destinationConnectionIDLength: destination,
+            sourceConnectionIDLength: source
+        )
+    }
+
+    /// A variable-length integer (RFC 9000 §16): the top two bits of the first byte say 1, 2, 4
+    /// or 8 bytes.
+    static func varint(_ bytes: [UInt8], at: inout Int) -> UInt64? {
+        guard at < bytes.count else { return nil }
+        let size = 1 << Int(bytes[at] >> 6)
+        guard bytes.count - at >= size else { return nil }
+        var value = UInt64(bytes[at] & 0x3F)
+        for i in 1..<size { value = value << 8 | UInt64(bytes[at + i]) }
+        at += size
+        return value
+    }
+}
+
+extension QUICVersion {
+    static let v2: UInt32 = 0x6B33_43CF
+
+    /// The long-header type bits' meaning in `version`, or nil for a version whose layout is not
+    /// known. v2 moved the types round by one (RFC 9369 §3.2) so that middleboxes do not ossify.
+    static func packetType(bits: UInt8, version: UInt32) -> QUICPacketType? {
+        let types: [QUICPacketType] = [.initial, .zeroRTT, .handshake, .retry]
+        switch version {
+        case 1, 0xFF00_001D...0xFF00_0022: return types[Int(bits & 3)]
+        case _ where version & 0x0F0F_0F0F == 0x0A0A_0A0A: return types[Int(bits & 3)]
+        case v2: return types[Int((bits &+ 3) & 3)]
+        default: return nil
+        }
+    }
+
+    /// A version in a few words for a screen row: "v1", "v2", "draft-29", "reserved 0x1a2a3a4a".
+    static func shortName(_ v: UInt32) -> String {
+        switch v {
+        case 0: "version negotiation"
+        case 1: "v1"
+        case v2: "v2"
+        case 0xFF00_001D...0xFF00_0022: "draft-\(v & 0xFF)"
+        case _ where v & 0x0F0F_0F0F == 0x0A0A_0A0A: "reserved " + hex(v)
+        default: hex(v)
+        }
+    }
+}

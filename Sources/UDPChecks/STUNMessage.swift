@@ -78,25 +78,23 @@ public struct STUNResponse: Equatable, Sendable {
     /// Parses a Binding response: 20-byte header with the magic cookie, then attributes (each
     /// padded to 4 bytes), never read past their stated length.
     public static func parse(_ bytes: [UInt8]) throws(STUNError) -> STUNResponse {
-        guard bytes.count >= 20 else { throw .tooShort(bytes.count) }
-        guard bytes[0] & 0xC0 == 0 else { throw .notSTUN("the first two bits are not 0") }
-        let type = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
-        let length = Int(UInt16(bytes[2]) << 8 | UInt16(bytes[3]))
-        guard Array(bytes[4..<8]) == [0x21, 0x12, 0xA4, 0x42] else { throw .notSTUN("no magic cookie 2112a442") }
-        guard length % 4 == 0, 20 + length <= bytes.count else {
-            throw .malformed("a message length of \(length) for \(bytes.count) bytes")
-        }
+        let header = try STUNHeader.parse(bytes)
         let kind: Kind
-        switch type {
+        switch header.type {
         case 0x0101: kind = .success
         case 0x0111: kind = .error
         case 0x0001: throw .notSTUN("message type 0x0001, a Binding request, not a response: an echo?")
-        default: throw .notSTUN("message type 0x\(String(type, radix: 16)), not a Binding response")
+        default: throw .notSTUN("message type 0x\(String(header.type, radix: 16)), not a Binding response")
         }
-        let transactionID = Array(bytes[8..<20])
-        var response = STUNResponse(kind: kind, transactionID: transactionID)
+        var response = STUNResponse(kind: kind, transactionID: header.transactionID)
+        try response.readAttributes(bytes, end: 20 + header.length)
+        return response
+    }
+
+    /// Reads the attributes between the header and `end` into this response, each padded to 4
+    /// bytes and none read past `end`.
+    mutating func readAttributes(_ bytes: [UInt8], end: Int) throws(STUNError) {
         var offset = 20
-        let end = 20 + length
         while offset + 4 <= end {
             let attribute = UInt16(bytes[offset]) << 8 | UInt16(bytes[offset + 1])
             let size = Int(UInt16(bytes[offset + 2]) << 8 | UInt16(bytes[offset + 3]))
@@ -106,25 +104,22 @@ public struct STUNResponse: Equatable, Sendable {
             }
             let body = Array(bytes[value..<value + size])
             switch attribute {
-            case 0x0020: response.xorMappedAddress = try address(body, xor: true, transactionID: transactionID)
-            case 0x0001: response.mappedAddress = try address(body, xor: false, transactionID: transactionID)
-            case 0x802B: response.responseOrigin = try address(body, xor: false, transactionID: transactionID)
-            case 0x802C: response.otherAddress = try address(body, xor: false, transactionID: transactionID)
-            case 0x0005: response.changedAddress = try address(body, xor: false, transactionID: transactionID)
-            case 0x8022: response.software = String(decoding: body, as: UTF8.self)
+            case 0x0020: xorMappedAddress = try Self.address(body, xor: true, transactionID: transactionID)
+            case 0x0001: mappedAddress = try Self.address(body, xor: false, transactionID: transactionID)
+            case 0x802B: responseOrigin = try Self.address(body, xor: false, transactionID: transactionID)
+            case 0x802C: otherAddress = try Self.address(body, xor: false, transactionID: transactionID)
+            case 0x0005: changedAddress = try Self.address(body, xor: false, transactionID: transactionID)
+            case 0x8022: software = String(decoding: body, as: UTF8.self)
             case 0x0009:
                 guard size >= 4 else { throw .malformed("an ERROR-CODE of \(size) bytes") }
-                response.errorCode = (
-                    Int(body[2] & 7) * 100 + Int(body[3]), String(decoding: body[4...], as: UTF8.self)
-                )
+                errorCode = (Int(body[2] & 7) * 100 + Int(body[3]), String(decoding: body[4...], as: UTF8.self))
             default: break
             }
             offset = value + (size + 3) / 4 * 4
         }
-        return response
     }
 
-    private init(kind: Kind, transactionID: [UInt8]) {
+    init(kind: Kind, transactionID: [UInt8]) {
         self.kind = kind
         self.transactionID = transactionID
     }
@@ -152,6 +147,32 @@ public struct STUNResponse: Equatable, Sendable {
         if let e = errorCode { return "error \(e.code) \(e.reason)" }
         if mapped == nil { return "a success response without a mapped address" }
         return nil
+    }
+}
+
+/// The 20-byte header every STUN message starts with (RFC 8489 §5), of any method and class: the
+/// two top bits 0, the magic cookie, a length that is a multiple of 4 and fits in the bytes.
+struct STUNHeader: Equatable {
+    var type: UInt16
+    /// The attributes' bytes, after the header.
+    var length: Int
+    var transactionID: [UInt8]
+
+    /// The 12 method bits, from between the two class bits of the type (RFC 8489 §5, figure 3).
+    var method: UInt16 { type & 0x000F | (type & 0x00E0) >> 1 | (type & 0x3E00) >> 2 }
+    /// 0 request, 1 indication, 2 success response, 3 error response.
+    var messageClass: UInt8 { UInt8(truncatingIfNeeded: (type >> 4) & 1 | (type >> 7) & 2) }
+
+    static func parse(_ bytes: [UInt8]) throws(STUNError) -> STUNHeader {
+        guard bytes.count >= 20 else { throw .tooShort(bytes.count) }
+        guard bytes[0] & 0xC0 == 0 else { throw .notSTUN("the first two bits are not 0") }
+        let type = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
+        let length = Int(UInt16(bytes[2]) << 8 | UInt16(bytes[3]))
+        guard Array(bytes[4..<8]) == [0x21, 0x12, 0xA4, 0x42] else { throw .notSTUN("no magic cookie 2112a442") }
+        guard length % 4 == 0, 20 + length <= bytes.count else {
+            throw .malformed("a message length of \(length) for \(bytes.count) bytes")
+        }
+        return STUNHeader(type: type, length: length, transactionID: Array(bytes[8..<20]))
     }
 }
 
