@@ -10,6 +10,9 @@
 #                         (1,000 associations probed for 60 s; written to Benchmarks/scale.md)
 #        scripts/bench.sh --tui   (the UI's CPU share, idle and with 1,000 associations, in tmux;
 #                                  written to Benchmarks/tui.md)
+#        scripts/bench.sh --forward [--runs N] [--datagrams N]   (socksdeck forward's CPU per datagram
+#                                  beside a direct client's, and the latency it adds, through Dante
+#                                  and through serve; written to Benchmarks/forward.md)
 #        scripts/bench.sh --fleet [COUNT]   (10,000 proxies 50 ms away vetted by check, in a network
 #                                  namespace of its own: scripts/bench-fleet.sh; Benchmarks/fleet.md)
 set -euo pipefail
@@ -74,6 +77,36 @@ if [ "${1:-}" = --tui ]; then
     echo "| 1,000 associations through Dante, each probed every second | ${loaded%%|*} (engine included; rows on screen saying associated: ${loaded##*|}) |"
   } | tee Benchmarks/tui.md
   echo; python3 scripts/bench-targets.py
+  exit 0
+fi
+if [ "${1:-}" = --forward ]; then
+  shift
+  forward_through() {  # NAME PORT ARGS... : a forward to the echo target through the server at PORT
+    local name=$1 port=$2 local_port; shift 2
+    local_port=$(python3 -c 'import socket;s=socket.socket(type=socket.SOCK_DGRAM);s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
+    nohup "$bin/socksdeck" forward "127.0.0.1:$port" "127.0.0.1:$local_port=127.0.0.1:$ECHO_PORT" \
+      >"$RUN_DIR/forward-$name.log" 2>&1 &
+    local pid=$!; echo $pid > "$RUN_DIR/forward-$name.pid"
+    sleep 1
+    "$bin/socksdeck-bench" "127.0.0.1:$port" "127.0.0.1:$ECHO_PORT" --only forward \
+      --forward "127.0.0.1:$local_port" --forward-pid "$pid" "$@"
+    kill "$pid"; wait "$pid" 2>/dev/null || true
+  }
+  {
+    echo "## socksdeck forward"
+    echo
+    header
+    echo "A plain UDP client (the application: its own CPU is not counted) sends to the forward, 32 in flight;"
+    echo "the forward's whole process is measured. Beside it, SocksDeck's library sending the same traffic"
+    echo "through the same relay itself. Latency: one datagram at a time, the first (which opens the flow) left out."
+    echo
+    echo "### Through Dante"
+    echo
+    forward_through dante "$DANTE_PORT" "$@"
+    echo "### Through socksdeck serve"
+    echo
+    forward_through serve "$RELAY_PORT" "$@"
+  } | tee Benchmarks/forward.md
   exit 0
 fi
 if [ "${1:-}" = --scale ]; then

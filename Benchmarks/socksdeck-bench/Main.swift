@@ -12,7 +12,7 @@ import Glibc
 /// idle machine); CPU figures come from the kernel's exact accounting.
 ///
 ///     socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs 3] [--associations 300]
-///         [--datagrams 20000] [--server-pids PID,PID] [--only setup|echo|scale|engine-setup]
+///         [--datagrams 20000] [--server-pids PID,PID] [--only setup|echo|scale|engine-setup|forward]
 ///         [--scale-associations 1000] [--scale-seconds 60]
 @main struct Bench {
     static func main() async throws {
@@ -24,6 +24,8 @@ import Glibc
         let only = options.string("--only")
         let scaleAssociations = options.int("--scale-associations", 1000)
         let scaleSeconds = options.int("--scale-seconds", 60)
+        let forward = options.string("--forward").flatMap(IPEndpoint.init)
+        let forwardPID = options.string("--forward-pid").flatMap(Int32.init)
         // The batched client's pause on an empty queue (DatagramIO.receive's `gathering`).
         let gatheringPause = Duration.microseconds(options.int("--gathering-us", 100))
         let gatheredLabel = "SocksDeck library, batched, gathering \(options.int("--gathering-us", 100)) µs"
@@ -34,7 +36,7 @@ import Glibc
                 Data(
                     """
                     usage: socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs N] [--associations N] [--datagrams N]
-                                           [--server-pids PID,...] [--only setup|echo|scale|engine-setup]
+                                           [--server-pids PID,...] [--only setup|echo|scale|engine-setup|forward]
                                            [--scale-associations N] [--scale-seconds S] [--gathering-us N]
 
                     """.utf8
@@ -167,6 +169,21 @@ import Glibc
                 }
             }
             print()
+        }
+
+        if only == "forward" {
+            guard let forward, let pid = forwardPID else {
+                FileHandle.standardError.write(Data("--only forward needs --forward IP:PORT --forward-pid PID\n".utf8))
+                exit(64)
+            }
+            try ForwardBenchmark.run(
+                server: server,
+                echo: echo,
+                forward: forward,
+                forwardPID: pid,
+                runs: runs,
+                datagrams: datagrams
+            )
         }
 
         if only == "scale" {
