@@ -327,4 +327,47 @@ import Glibc
         #expect(inner.contains { $0.count == 3 && ["0", "False"].contains($0[1]) && $0[2].isEmpty }, "\(rows)")
         #expect(inner.contains { $0.count == 3 && ["1", "True"].contains($0[1]) && $0[2] == "127.0.0.9" }, "\(rows)")
     }
+
+    @Test func aReplyFromAnotherSenderIsDroppedAndCounted() throws {
+        // serve relays what any sender sends to its outbound port (endpoint-independent filtering,
+        // its default): the forward is what must keep the stranger's datagram from the application.
+        let relay = try CLITests.serve([])
+        defer { relay.process.stop() }
+        let target = TestSockets.datagram(.ipv4, receiveTimeoutMilliseconds: 3000)
+        let stranger = TestSockets.datagram(.ipv4)
+        let application = TestSockets.datagram(.ipv4, receiveTimeoutMilliseconds: 1000)
+        defer { for fd in [target, stranger, application] { close(fd) } }
+        let targetPort = TestSockets.localEndpoint(target)!.port
+        let local = try Self.localPort()
+        let forwarder = try Forwarder(
+            ["127.0.0.1:\(relay.port)", "127.0.0.1:\(local)=127.0.0.1:\(targetPort)"],
+            listening: 1
+        )
+        let request = Array("question".utf8)
+        _ = IPEndpoint.loopback(.ipv4, local).withSockaddr {
+            sendto(application, request, request.count, 0, $0, $1)
+        }
+        var buffer = [UInt8](repeating: 0, count: 1500)
+        var from = sockaddr_storage()
+        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let n = withUnsafeMutablePointer(to: &from) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                recvfrom(target, &buffer, buffer.count, 0, $0, &length)
+            }
+        }
+        #expect(n == request.count)
+        // From the stranger first, then the target's own answer, both to the relay's outbound socket.
+        for (fd, text) in [(stranger, "injected"), (target, "answer")] {
+            let bytes = Array(text.utf8)
+            _ = withUnsafePointer(to: &from) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(fd, bytes, bytes.count, 0, $0, length) }
+            }
+        }
+        let received = recv(application, &buffer, buffer.count, 0)
+        #expect(received > 0 && String(decoding: buffer[0..<max(received, 0)], as: UTF8.self) == "answer")
+        #expect(recv(application, &buffer, buffer.count, 0) < 0, "a second datagram reached the application")
+        let flow = forwarder.stop().first
+        #expect((flow?["dropped"] as? [String: Int])?["not_from_target"] == 1, "\(forwarder.process.log)")
+        #expect(flow?["datagramsFromTarget"] as? Int == 1)
+    }
 }
