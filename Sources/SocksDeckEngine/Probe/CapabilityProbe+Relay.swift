@@ -55,6 +55,7 @@ extension CapabilityProbe {
                 )
             )
             findings.append(zero)
+            findings.append(await rendezvousFinding(echo: echo))
             return
         }
         rtts.sort()
@@ -334,5 +335,46 @@ extension CapabilityProbe {
             if n >= 256 { return .cut(to: n) }
         }
         return .nothing
+    }
+
+    /// Nothing was echoed: whether the rendezvous itself answers, from a socket that sees ICMP errors.
+    func rendezvousFinding(echo: IPEndpoint) async -> ProbeFinding {
+        let target = SOCKSAddress.ip(echo)
+        let title = "something answers at the rendezvous"
+        switch await RendezvousCheck.run(server: server, target: target) {
+        case .answered(let rendezvous):
+            return ProbeFinding(
+                key: .rendezvousAnswers,
+                title: title,
+                verdict: .yes,
+                value: "yes: a fresh association's datagram came back",
+                evidence: "through \(rendezvous) to \(echo), from a data socket that queues ICMP errors"
+            )
+        case .unreachable(let error, let rendezvous):
+            return ProbeFinding(
+                key: .rendezvousAnswers,
+                title: title,
+                verdict: .no,
+                value: error.kind == .portUnreachable ? "no: ICMP port unreachable" : "no: ICMP \(error.kind)",
+                evidence: RendezvousCheck.meaning(error, rendezvous: rendezvous, target: target)
+            )
+        case .silent(let rendezvous):
+            return ProbeFinding(
+                key: .rendezvousAnswers,
+                title: title,
+                verdict: .info,
+                value: "no answer and no ICMP error",
+                evidence: "a datagram to \(echo) through \(rendezvous) drew nothing within 1 s: the relay (or a "
+                    + "firewall) drops it silently, or the target does not answer"
+            )
+        case .notOpened(let why):
+            return ProbeFinding(
+                key: .rendezvousAnswers,
+                title: title,
+                verdict: .skipped,
+                value: "not checked",
+                evidence: "a fresh association could not be opened: \(why)"
+            )
+        }
     }
 }

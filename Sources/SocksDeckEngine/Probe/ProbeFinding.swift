@@ -37,6 +37,8 @@ public struct ProbeFinding: Sendable, Equatable, Codable {
         /// The relay checks as a whole, when they are skipped.
         public static let relay: Key = "relay"
         public static let relayEcho: Key = "relay_echo"
+        /// Whether anything answers at the rendezvous, asked when nothing was echoed (RendezvousCheck).
+        public static let rendezvousAnswers: Key = "rendezvous_answers"
         public static let declaredZeroRelayed: Key = "declared_zero_relayed"
         public static let sourcePortLocking: Key = "source_port_locking"
         public static let fragmentsDropped: Key = "frag_dropped"

@@ -205,8 +205,8 @@ struct SendCommand: AsyncParsableCommand {
         }
         last = await engine.snapshot(id) ?? last
         let noReply = waitReply > 0 && last.counters.datagramsReceived == 0
-        let why = noReply ? Self.whyNoReply(last, destination: destination) : ""
         await engine.close(id)
+        let why = noReply ? await Self.whyNoReply(last, destination: destination, server: definition) : ""
         let replies = last.recent.filter { $0.direction == .received }
         if json {
             struct Reply: Encodable {
@@ -264,11 +264,20 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     /// The likeliest reason nothing came back, from what can be known here: a name the server
-    /// may not resolve, or a server that relays only for the address declared.
-    static func whyNoReply(_ last: AssociationSnapshot, destination: SOCKSAddress) -> String {
+    /// may not resolve, an ICMP error at the rendezvous (RendezvousCheck), or a server that relays
+    /// only for the address declared.
+    static func whyNoReply(
+        _ last: AssociationSnapshot,
+        destination: SOCKSAddress,
+        server: ServerDefinition
+    ) async -> String {
         if case .domain(let name, _) = destination {
             return " (the target went to the server as the name \(name), which it may not resolve: try --resolve, "
                 + "which sends its address)"
+        }
+        if case .unreachable(let error, let rendezvous) = await RendezvousCheck.run(server: server, target: destination)
+        {
+            return " (\(RendezvousCheck.meaning(error, rendezvous: rendezvous, target: destination)))"
         }
         return last.declared.map {
             " (declared \($0); some servers relay only to the declared address: try --declare)"

@@ -641,4 +641,40 @@ import Testing
             "\(many.output)"
         )
     }
+
+    /// `send` with nothing back: the rendezvous is asked from a socket that sees ICMP errors, and a
+    /// port unreachable there is said instead of the --declare hint, which would point the wrong way.
+    @Test func sendSaysNothingListensAtTheRendezvous() throws {
+        let peers = try TestPeers.shared()
+        let port = TestSockets.freePort()
+        let closed = ICMPErrorQueueTests.closedPort(.ipv4)
+        let server = try PeerProcess(
+            name: "fixed_bnd_server",
+            executable: "python3",
+            arguments: [Repository.path("peers/fixed_bnd_server.py"), "\(port)", "\(closed)"],
+            logPath: try makeTemporaryDirectory("fixedbnd") + "/log"
+        )
+        defer { server.stop() }
+        try server.waitUntilListening(port: port)
+        let echo = peers.echo.endpoint(.ipv4)
+        let r = try CLITests.run(["send", "127.0.0.1:\(port)", "\(echo)", "--text", "hi", "--wait-reply", "300"])
+        #expect(r.status == 3)
+        #expect(
+            r.output.contains(
+                "(the datagram to the rendezvous 127.0.0.1:\(closed) drew ICMP port unreachable from 127.0.0.1: "
+                    + "nothing listens at 127.0.0.1:\(closed), or the relay passed on an error from the target \(echo)"
+            ),
+            "\(r.output)"
+        )
+        #expect(!r.output.contains("try --declare"))
+        // Through Dante to a port where nothing listens: Dante (as root) passes the target's ICMP
+        // error on, which the same words cover; without root it drops it, and the hint stays.
+        let dante = try CLITests.run([
+            "send", "127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(closed)", "--text", "hi", "--wait-reply", "300",
+        ])
+        #expect(dante.status == 3)
+        if getuid() == 0 {
+            #expect(dante.output.contains("or the relay passed on an error from the target 127.0.0.1:\(closed)"))
+        }
+    }
 }

@@ -220,4 +220,50 @@ final class ShadowsocksPair {
             "\(String(describing: f[.methodUserPass]))"
         )
     }
+
+    /// A server whose reply names a rendezvous where nothing listens (peers/fixed_bnd_server.py):
+    /// the probe, seeing nothing echoed, asks from a socket that sees ICMP errors and says so.
+    @Test func aRendezvousWhereNothingListensIsSaidWithItsICMPError() async throws {
+        let peers = try TestPeers.shared()
+        let port = TestSockets.freePort()
+        let closed = ICMPErrorQueueTests.closedPort(.ipv4)
+        let server = try PeerProcess(
+            name: "fixed_bnd_server",
+            executable: "python3",
+            arguments: [Repository.path("peers/fixed_bnd_server.py"), "\(port)", "\(closed)"],
+            logPath: try makeTemporaryDirectory("fixedbnd") + "/log"
+        )
+        defer { server.stop() }
+        try server.waitUntilListening(port: port)
+        var probe = CapabilityProbe(
+            server: ServerDefinition(name: "fixed", host: "127.0.0.1", port: port),
+            endpoint: .loopback(.ipv4, port),
+            echo: peers.echo.endpoint(.ipv4)
+        )
+        probe.stepTimeoutMilliseconds = 300
+        let f = Dictionary(uniqueKeysWithValues: await probe.findings().map { ($0.key, $0) })
+        #expect(f[.relayEcho]?.verdict == .no)
+        let rendezvous = try #require(f[.rendezvousAnswers], "\(f.keys)")
+        #expect(rendezvous.verdict == .no)
+        #expect(rendezvous.value == "no: ICMP port unreachable")
+        #expect(
+            rendezvous.evidence.contains(
+                "drew ICMP port unreachable from 127.0.0.1: nothing listens at 127.0.0.1:\(closed)"
+            )
+        )
+    }
+
+    /// Where the echo works, the rendezvous is not asked about.
+    @Test func aWorkingRendezvousIsNotQuestioned() async throws {
+        let peers = try TestPeers.shared()
+        var probe = CapabilityProbe(
+            server: ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port),
+            endpoint: .loopback(.ipv4, peers.danteNoAuth.port),
+            echo: peers.echo.endpoint(.ipv4)
+        )
+        probe.stepTimeoutMilliseconds = 500
+        let f = Dictionary(uniqueKeysWithValues: await probe.findings().map { ($0.key, $0) })
+        #expect(f[.relayEcho]?.verdict == .yes)
+        #expect(f[.rendezvousAnswers] == nil)
+    }
 }
