@@ -30,6 +30,13 @@ command -v turnserver >/dev/null || need+=(coturn)
 [ -x /usr/sbin/chronyd ] || need+=(chrony)
 # dig, the application `socksdeck forward` is tested with (DNS through a proxy).
 command -v dig >/dev/null || need+=(bind9-dnsutils)
+# Two real SOCKS5 fronts that refuse UDP ASSOCIATE (issue 29): OpenSSH's ssh -D, through an sshd
+# the test starts on loopback, and tor, which the test runs in a network namespace of its own
+# (unshare -n, ip) so that it reaches nothing. Installing must start neither (policy-rc.d below).
+[ -x /usr/sbin/sshd ] || need+=(openssh-server)
+command -v ssh >/dev/null || need+=(openssh-client)
+[ -x /usr/sbin/tor ] || command -v tor >/dev/null || need+=(tor)
+command -v ip >/dev/null || need+=(iproute2)
 # A real QUIC server for `check --quic` (ngtcp2's gtlsserver) and openssl for its test certificate.
 [ -x /usr/sbin/gtlsserver ] || command -v gtlsserver >/dev/null || need+=(ngtcp2-server)
 command -v openssl >/dev/null || need+=(openssl)
@@ -44,7 +51,12 @@ command -v tcpdump >/dev/null || [ -x /usr/sbin/tcpdump ] || need+=(tcpdump)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
   $SUDO apt-get update -qq
+  # No service a package installs may start (tor would go to the Tor network, sshd listen on
+  # port 22): policy-rc.d answers 101, "not allowed", to every start; removed afterwards if ours.
+  policy=/usr/sbin/policy-rc.d; ours=
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null; $SUDO chmod +x "$policy"; ours=1; fi
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
+  [ -z "$ours" ] || $SUDO rm -f "$policy"
   echo "installed: ${need[*]}"
 fi
 if ! python3 -c "import socks" 2>/dev/null; then

@@ -114,3 +114,67 @@ final class HPSockd {
 
     deinit { stop() }
 }
+
+/// OpenSSH's dynamic forwarding (`ssh -D`, Debian's openssh-client) through an sshd of the test's
+/// own on loopback (keys made here, root login by key only): a SOCKS5 front that knows CONNECT
+/// only and closes the channel on UDP ASSOCIATE without a reply.
+final class OpenSSHDynamicForward {
+    let endpoint: IPEndpoint
+    private let sshd: PeerProcess
+    private let ssh: PeerProcess
+
+    init() throws {
+        guard getuid() == 0 else { throw PeerError.missing("sshd for ssh -D needs root (CI runs as root)") }
+        let dir = try makeTemporaryDirectory("sshd")
+        for key in ["host", "user"] {
+            let made = try runToCompletion(
+                PeerProcess.which("ssh-keygen") ?? "/usr/bin/ssh-keygen",
+                ["-q", "-t", "ed25519", "-N", "", "-f", "\(dir)/\(key)"],
+                seconds: 30
+            )
+            guard made.status == 0 else { throw PeerError.failed("ssh-keygen: \(made.output)") }
+        }
+        try FileManager.default.copyItem(atPath: dir + "/user.pub", toPath: dir + "/authorized_keys")
+        let sshdPort = TestSockets.freePort()
+        try """
+        Port \(sshdPort)
+        ListenAddress 127.0.0.1
+        HostKey \(dir)/host
+        AuthorizedKeysFile \(dir)/authorized_keys
+        PermitRootLogin prohibit-password
+        StrictModes no
+        UsePAM no
+        PidFile \(dir)/sshd.pid
+        AllowTcpForwarding yes
+
+        """.write(toFile: dir + "/sshd_config", atomically: true, encoding: .utf8)
+        // sshd's privilege separation wants its empty directory.
+        try? FileManager.default.createDirectory(atPath: "/run/sshd", withIntermediateDirectories: true)
+        sshd = try PeerProcess(
+            name: "sshd",
+            executable: PeerProcess.which("sshd") ?? "/usr/sbin/sshd",
+            arguments: ["-D", "-e", "-f", dir + "/sshd_config"],
+            logPath: dir + "/sshd.log"
+        )
+        try sshd.waitUntilListening(port: sshdPort)
+        endpoint = .loopback(.ipv4, TestSockets.freePort())
+        ssh = try PeerProcess(
+            name: "ssh",
+            executable: "ssh",
+            arguments: [
+                "-N", "-D", "\(endpoint)", "-i", dir + "/user", "-o", "StrictHostKeyChecking=no", "-o",
+                "UserKnownHostsFile=/dev/null", "-o", "BatchMode=yes", "-p", "\(sshdPort)", "root@127.0.0.1",
+            ],
+            logPath: dir + "/ssh.log"
+        )
+        do { try ssh.waitUntilListening(port: endpoint.port) } catch {
+            sshd.stop()
+            throw error
+        }
+    }
+
+    func stop() {
+        ssh.stop()
+        sshd.stop()
+    }
+}
