@@ -142,7 +142,11 @@ public actor AssociationWatcher {
         var events: [WatchEvent] = []
         for i in watched.indices {
             let name = watched[i].server.name
-            if let id = watched[i].current, let s = await engine.snapshot(id) {
+            if let id = watched[i].current, await engine.snapshot(id) == nil {
+                // Forgotten by someone else: ended as far as watch can tell, so reported and reopened,
+                // never left standing as it last was.
+                events.append(retire(i, id, state: "closed", reason: "the engine no longer knows it", snapshot: nil))
+            } else if let id = watched[i].current, let s = await engine.snapshot(id) {
                 watched[i].lastSnapshot = s
                 switch s.state {
                 case .associated:
@@ -175,22 +179,10 @@ public actor AssociationWatcher {
                     case .failed(let failure): reason = "\(failure.name): \(failure.sentence)"
                     default: reason = s.state.name
                     }
-                    watched[i].retired.add(s)
-                    watched[i].current = nil
-                    watched[i].announced = false
-                    watched[i].lastSnapshot = nil
-                    watched[i].nextAttempt = Date().addingTimeInterval(watched[i].backoff)
-                    events.append(
-                        WatchEvent(
-                            event: s.state.name,
-                            server: name,
-                            association: id.value,
-                            state: s.state.name,
-                            reason: Self.withoutFinalStop(reason) + "; reconnecting in \(Int(watched[i].backoff)) s"
-                        )
-                    )
-                    watched[i].backoff = min(watched[i].backoff * 2, 30)
-                    await engine.prune()
+                    events.append(retire(i, id, state: s.state.name, reason: reason, snapshot: s))
+                    // Only this one: a global prune dropped other servers' ended associations before
+                    // this loop had seen them end, and they stayed "associated" here for ever.
+                    await engine.forget(id)
                 default:
                     break
                 }
@@ -229,6 +221,30 @@ public actor AssociationWatcher {
             }
         }
         return events
+    }
+
+    /// The server's association has ended: its figures join the totals, the next attempt is
+    /// scheduled after the backoff (which doubles, up to 30 s), and the end is reported.
+    private func retire(
+        _ i: Int,
+        _ id: AssociationID,
+        state: String,
+        reason: String,
+        snapshot: AssociationSnapshot?
+    ) -> WatchEvent {
+        if let snapshot { watched[i].retired.add(snapshot) }
+        watched[i].current = nil
+        watched[i].announced = false
+        watched[i].lastSnapshot = nil
+        watched[i].nextAttempt = Date().addingTimeInterval(watched[i].backoff)
+        defer { watched[i].backoff = min(watched[i].backoff * 2, 30) }
+        return WatchEvent(
+            event: state,
+            server: watched[i].server.name,
+            association: id.value,
+            state: state,
+            reason: Self.withoutFinalStop(reason) + "; reconnecting in \(Int(watched[i].backoff)) s"
+        )
     }
 
     /// A sentence with a clause after it: "(REP 7); reconnecting", not "(REP 7).; reconnecting".
