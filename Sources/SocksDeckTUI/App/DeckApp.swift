@@ -33,9 +33,11 @@ public final class DeckApp {
         terminal.apply(theme)
     }
 
-    /// Runs until q or Ctrl-C, then closes every association and restores the terminal.
-    public func run(initialMessage: String? = nil) async {
+    /// Runs until q or Ctrl-C, then closes every association, stops every forward and restores
+    /// the terminal. `forwards` start as the screen comes up; one that cannot is said there.
+    public func run(initialMessage: String? = nil, forwards: [ForwardLaunch] = []) async {
         if let initialMessage { controller.say(initialMessage, .accent, seconds: 8) }
+        controller.start(forwards)
         var appliedTheme = controller.theme.name
         var lastFrame: FrameSignature?
         loop: while !interrupted.isSet {
@@ -60,7 +62,10 @@ public final class DeckApp {
                 key = terminal.nextKeyWithoutWaiting()
             }
         }
-        controller.say("closing every association…")
+        controller.say(
+            controller.model.runningForwardCount == 0
+                ? "closing every association…" : "closing every association and stopping every forward…"
+        )
         Screen.render(controller.model, on: terminal)
         terminal.present()
         await controller.engine.shutdown()

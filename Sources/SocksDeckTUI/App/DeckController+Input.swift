@@ -13,7 +13,7 @@ extension DeckController {
             if e.kind != .click { model.move(step) }
             return
         }
-        guard model.form == nil, !model.editingFilter, let layout = lastLayout,
+        guard model.mode == .browsing, let layout = lastLayout,
             let (pane, rect) = layout.panes.first(where: { $0.value.contains(y: e.y, x: e.x) })
         else { return }
         model.focused = pane
@@ -25,14 +25,14 @@ extension DeckController {
         let top = rect.inner.y + 1
         switch pane {
         case .servers:
-            if let i = ListWindow.index(
+            if let row = ListWindow.index(
                 atScreenRow: e.y,
                 top: top,
-                selected: model.selectedServer,
+                selected: model.serversPaneRow(ofEntry: model.selectedServersPaneEntry),
                 visibleRows: rows,
-                count: model.servers.count
-            ) {
-                model.selectedServer = i
+                count: model.serversPaneRowCount
+            ), let entry = model.serversPaneEntry(atRow: row) {
+                model.selectServersPaneEntry(entry)
             }
         case .associations:
             if let i = ListWindow.index(
@@ -42,7 +42,6 @@ extension DeckController {
                 visibleRows: rows,
                 count: model.visibleAssociations.count
             ) {
-                if i != model.selectedAssociation { model.detailScroll = 0 }
                 model.selectedAssociation = i
             }
         case .detail, .log:

@@ -9,10 +9,7 @@ extension DeckController {
             model.serverForm = ServerForm(mode: .add)
             return
         }
-        guard let server = model.selectedServerDefinition else {
-            say("no server selected", .warning)
-            return
-        }
+        guard let server = selectedServerOrSay() else { return }
         model.serverForm = ServerForm(
             mode: .edit(server.name),
             server: server,
@@ -44,6 +41,7 @@ extension DeckController {
                 model.servers.append(server)
                 model.selectedServer = model.servers.count - 1
             }
+            model.selectedForward = nil
             model.focused = .servers
             guard form.saveToFile else {
                 say("\(replacing == nil ? "added" : "changed") '\(server.name)' for this session (not saved)", .ok)
@@ -62,10 +60,7 @@ extension DeckController {
     }
 
     func askToRemoveServer() {
-        guard let server = model.selectedServerDefinition else {
-            say("no server selected", .warning)
-            return
-        }
+        guard let server = selectedServerOrSay() else { return }
         let inFile = fileServerNames.contains(server.name) && engine.configuration.path != nil
         model.confirmation = .removeServer(server.name, fromFile: inFile)
     }

@@ -20,6 +20,8 @@ public final class DeckController {
     /// Probes finish on threads of their own; their results wait here for the next refresh.
     let finishedProbes = ProbeResultBox()
     let finishedChecks = CheckResultBox()
+    /// Forwards started in the background (F, and those the UI starts with) report here.
+    let startedForwards = ForwardStartBox()
 
     /// Why colours are off, when they are: `t` then says so rather than name a theme that looks
     /// like every other.
@@ -54,15 +56,21 @@ public final class DeckController {
     public func refresh() async {
         // Only the selected association's recent datagrams are drawn (the detail pane).
         // Read before the view: a change made while the view is read shows again next frame.
+        // Forwards that started are taken first: the view read after them lists them.
+        let started = startedForwards.take()
         let revision = engine.viewRevision
         let selected = model.selectedAssociationSnapshot?.id
         if viewRead?.revision != revision || viewRead?.selected != selected {
             let view = await engine.view(recentDatagrams: .only(selected))
+            // Forwards change what the view shows (their flows' associations, the log): the same
+            // revision says when to read them again.
+            if viewRead?.revision != revision { model.forwards = await engine.forwards() }
             model.associations = view.associations
             model.events = view.events
             viewRead = (revision, selected)
         }
         model.clampSelections()
+        report(started)
         reportSettledOpen()
         takeFinishedChecks()
         let (progress, finished) = finishedProbes.take()
@@ -90,7 +98,8 @@ public final class DeckController {
                 for: a,
                 width: max(detail.inner.width, 1),
                 checks: model.checkResults[a.id] ?? [],
-                running: model.checkActivity(a.id)
+                running: model.checkActivity(a.id),
+                flow: model.carriedFlows[a.id]
             ).count
             model.detailMaximumScroll = max(lines - detail.inner.height, 0)
         }
@@ -143,34 +152,33 @@ public final class DeckController {
             handleMouse(event)
             return true
         }
-        if model.confirmation != nil {
-            handleConfirmation(key)
-            return true
+        switch model.mode {
+        case .confirming: handleConfirmation(key)
+        case .editingServer: handleServerForm(key)
+        case .checking: handleCheckForm(key)
+        case .forwarding: handleForwardForm(key)
+        case .sending: await handleForm(key)
+        case .filtering: handleFilter(key)
+        case .showing: return handleOverlay(key)
+        case .browsing: return await handleBrowsing(key)
         }
-        if model.serverForm != nil {
-            handleServerForm(key)
-            return true
-        }
-        if model.checkForm != nil {
-            handleCheckForm(key)
-            return true
-        }
-        if model.form != nil {
-            await handleForm(key)
-            return true
-        }
-        if model.editingFilter {
-            handleFilter(key)
-            return true
-        }
-        if model.overlay != nil { return handleOverlay(key) }
+        return true
+    }
+
+    /// A key for the panes: the focused pane's binding, else a global one.
+    private func handleBrowsing(_ key: Key) async -> Bool {
         guard let action = KeyTable.action(for: key, in: model.focused) else {
-            if let other = KeyTable.elsewhere(key, notIn: model.focused), let pane = other.pane {
-                say("\(key) (\(other.help)) works in the \(pane.title) pane: Tab moves there", .warning)
-            }
+            sayWhereItWorks(key)
             return true
         }
         return await perform(action)
+    }
+
+    /// A key that does nothing in the focused pane: which pane it works in, when one.
+    func sayWhereItWorks(_ key: Key) {
+        if let other = KeyTable.elsewhere(key, notIn: model.focused), let pane = other.pane {
+            say("\(key) (\(other.help)) works in the \(pane.title) pane: Tab moves there", .warning)
+        }
     }
 
     public func perform(_ action: DeckAction) async -> Bool {

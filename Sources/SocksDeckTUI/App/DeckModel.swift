@@ -78,20 +78,49 @@ public struct DeckModel: Sendable {
     public var events: [EngineEvent] = []
     public var focused: PaneID = .servers
     public var selectedServer = 0
-    public var selectedAssociation = 0
+    /// The row's index, kept on the association it names (`selectedAssociationID`) when rows come
+    /// and go above it or the sort moves it.
+    public var selectedAssociation = 0 {
+        didSet {
+            let id =
+                visibleAssociations.indices.contains(selectedAssociation)
+                ? visibleAssociations[selectedAssociation].id : nil
+            if id != selectedAssociationID, selectedAssociationID != nil { detailScroll = 0 }
+            selectedAssociationID = id
+        }
+    }
+    /// The association selected: the selection follows it, not its row number.
+    public private(set) var selectedAssociationID: AssociationID?
+    /// The forwards, as the engine last showed them (started from the command line, the
+    /// configuration or F), the running and the stopped.
+    public var forwards: [ForwardSnapshot] = [] { didSet { forwardsChanged() } }
+    /// Stopped forwards whose rows x took away.
+    public var hiddenForwards: Set<ForwardID> = [] { didSet { forwardsChanged() } }
+    /// The forwards the Servers pane lists, below the servers.
+    public internal(set) var listedForwards: [ForwardSnapshot] = []
+    /// The forward selected in the Servers pane; nil when a server row is.
+    public var selectedForward: ForwardID?
+    /// The open forward flow each association carries (a flow's association is opened for it).
+    public internal(set) var carriedFlows: [AssociationID: CarriedFlow] = [:]
+    /// Whether a row of the Associations pane carries a flow: the pane then has a FORWARD column.
+    public internal(set) var visibleAssociationsCarryFlows = false
+    /// Counts the forwards' changes, for the frame check (comparing every flow's datagrams would
+    /// cost more than drawing them).
+    var forwardsGeneration = 0
+    /// What the UI itself adds to the log (a forward that could not start), which the engine's
+    /// event log does not hold.
+    public var notes: [LogNote] = []
     /// Lines up from the newest in the log.
     public var logScroll = 0
     /// How many log lines the log pane shows (set from the screen's size): scrolling up stops
     /// when the oldest line is at the top.
     public var logRows = 1
     public var filter = "" { didSet { updateVisibleAssociations() } }
-    public var editingFilter = false
     public var sort: AssociationSort = .id { didSet { updateVisibleAssociations() } }
-    public var form: SendRequest?
-    /// The add/edit server form, when open.
-    public var serverForm: ServerForm?
-    /// The check form (c), when open.
-    public var checkForm: CheckForm?
+    /// What the keys go to: the panes, or the form, question, filter or box open over them.
+    public var mode: DeckMode = .browsing {
+        didSet { if oldValue.overlayKind != mode.overlayKind { overlayScroll = 0 } }
+    }
     /// The protocol checks run on each association (newest last), the one running now, and those
     /// asked for while it runs (they start in turn, so a key pressed early is not lost).
     public var checkResults: [AssociationID: [CheckResult]] = [:]
@@ -105,11 +134,8 @@ public struct DeckModel: Sendable {
         let waiting = (checksWaiting[id] ?? []).map { ", then \($0.kind) \($0.target)" }
         return "\(running)…" + waiting.joined()
     }
-    /// A question on the status line waiting for y or n (and what to do on y).
-    public var confirmation: Confirmation?
     public var lastSend: SendRequest?
-    /// The box over the panes, if one is open, and how far it is scrolled.
-    public var overlay: OverlayKind? { didSet { if overlay != oldValue { overlayScroll = 0 } } }
+    /// How far the box over the panes (`overlay`) is scrolled.
     public var overlayScroll = 0
     /// How far it can scroll (set from the screen's size, as `logRows`).
     public var overlayMaximumScroll = 0
@@ -125,10 +151,6 @@ public struct DeckModel: Sendable {
     public var probeReports: [String: [ProbeFinding]] = [:]
     public var probesRunning: [String: Int] = [:]
 
-    public var helpVisible: Bool {
-        get { overlay == .help }
-        set { overlay = newValue ? .help : (overlay == .help ? nil : overlay) }
-    }
     public var themeName = "default"
     public var message: (text: String, role: Role)?
     public var banner: String?
@@ -154,6 +176,7 @@ public struct DeckModel: Sendable {
             : associations.filter { a in
                 [a.serverName, a.state.name, a.rendezvous?.asUsed.description ?? "", "#\(a.id.value)"]
                     .contains { $0.lowercased().contains(needle) }
+                    || carriedFlows[a.id].map { $0.label.lowercased().contains(needle) } == true
             }
         switch sort {
         // The engine hands them over in id order: shared, not copied (a thousand snapshots a frame).
@@ -168,14 +191,50 @@ public struct DeckModel: Sendable {
                     > ($1.counters.datagramsSent + $1.counters.datagramsReceived)
             }
         }
+        followSelectedAssociation()
+        visibleAssociationsCarryFlows =
+            !carriedFlows.isEmpty && visibleAssociations.contains { carriedFlows[$0.id] != nil }
+    }
+
+    /// Keeps the selection on the association it named; when that one is gone, on the row now
+    /// at its place.
+    private mutating func followSelectedAssociation() {
+        if let id = selectedAssociationID, let row = visibleAssociations.firstIndex(where: { $0.id == id }) {
+            if row != selectedAssociation { selectedAssociation = row }
+        } else {
+            let index = selectedAssociation
+            selectedAssociation = index
+        }
+    }
+
+    /// After the forwards changed: the rows the Servers pane lists and the flows the
+    /// associations carry.
+    mutating func forwardsChanged() {
+        forwardsGeneration &+= 1
+        listedForwards = forwards.filter { !hiddenForwards.contains($0.id) }
+        var carried: [AssociationID: CarriedFlow] = [:]
+        for forward in forwards where forward.isRunning {
+            for flow in forward.flows where flow.isOpen {
+                for id in flow.associations { carried[id] = CarriedFlow(forward, flow) }
+            }
+        }
+        carriedFlows = carried
+        // The filter reads the flows; without one, the rows stay as they are.
+        if filter.isEmpty {
+            visibleAssociationsCarryFlows =
+                !carriedFlows.isEmpty && visibleAssociations.contains { carriedFlows[$0.id] != nil }
+        } else {
+            updateVisibleAssociations()
+        }
     }
 
     public var selectedAssociationSnapshot: AssociationSnapshot? {
         visibleAssociations.indices.contains(selectedAssociation) ? visibleAssociations[selectedAssociation] : nil
     }
 
+    /// The server of the selected row; nil when a forward's row is selected.
     public var selectedServerDefinition: ServerDefinition? {
-        servers.indices.contains(selectedServer) ? servers[selectedServer] : nil
+        selectedForward == nil && servers.indices.contains(selectedServer) ? servers[selectedServer] : nil
     }
 
     /// What the servers pane shows of each server's associations, from one pass over them when
@@ -205,8 +264,9 @@ public struct DeckModel: Sendable {
     /// Keeps selections inside their lists after the lists changed.
     public mutating func clampSelections() {
         selectedServer = min(max(selectedServer, 0), max(servers.count - 1, 0))
+        if let id = selectedForward, !listedForwards.contains(where: { $0.id == id }) { selectedForward = nil }
         selectedAssociation = min(max(selectedAssociation, 0), max(visibleAssociations.count - 1, 0))
-        logScroll = min(max(logScroll, 0), max(events.count - logRows, 0))
+        logScroll = min(max(logScroll, 0), max(events.count + notes.count - logRows, 0))
         overlayScroll = min(max(overlayScroll, 0), overlayMaximumScroll)
         detailScroll = min(max(detailScroll, 0), detailMaximumScroll)
     }
@@ -219,12 +279,10 @@ public struct DeckModel: Sendable {
             return
         }
         switch focused {
-        case .servers: selectedServer += delta
+        case .servers: selectServersPaneEntry(selectedServersPaneEntry + delta)
         case .associations:
-            let before = selectedAssociation
             selectedAssociation += delta
             clampSelections()
-            if selectedAssociation != before { detailScroll = 0 }
         case .detail: detailScroll += delta
         case .log: logScroll -= delta
         }
@@ -291,16 +349,14 @@ struct FrameSignature: Equatable {
         var selectedAssociation: Int
         var logScroll: Int
         var filter: String
-        var editingFilter: Bool
         var sort: AssociationSort
-        var form: SendRequest?
-        var serverForm: ServerForm?
-        var checkForm: CheckForm?
-        var overlay: OverlayKind?
+        var mode: DeckMode
         var overlayScroll: Int
         var detailScroll: Int
         var zoomed: Bool
-        var confirmation: Confirmation?
+        var selectedForward: ForwardID?
+        var forwardsGeneration: Int
+        var noteCount: Int
         var themeName: String
         var message: String?
         var messageRole: Role?
@@ -321,16 +377,14 @@ struct FrameSignature: Equatable {
             selectedAssociation = m.selectedAssociation
             logScroll = m.logScroll
             filter = m.filter
-            editingFilter = m.editingFilter
             sort = m.sort
-            form = m.form
-            serverForm = m.serverForm
-            checkForm = m.checkForm
-            overlay = m.overlay
+            mode = m.mode
             overlayScroll = m.overlayScroll
             detailScroll = m.detailScroll
             zoomed = m.zoomed
-            confirmation = m.confirmation
+            selectedForward = m.selectedForward
+            forwardsGeneration = m.forwardsGeneration
+            noteCount = m.notes.count
             themeName = m.themeName
             message = m.message?.text
             messageRole = m.message?.role

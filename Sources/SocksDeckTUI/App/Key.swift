@@ -69,6 +69,7 @@ public enum DeckAction: Hashable, Sendable {
     case up, down, pageUp, pageDown, top, bottom
     case open, openIPv6, close, removeEnded, send, resend, toggleProbe, probeServer, writeCapture
     case filter, cycleSort, zoom, showFindings, addServer, editServer, removeServer, check, natTest
+    case forward, stopForward
 }
 
 /// One entry of the key table: the keys, what they do, the words for the help, and the pane

@@ -17,7 +17,7 @@ public struct Layout: Equatable {
             panes[model.focused] = body
             return Layout(panes: panes, headerRow: 0, statusRow: height - 1, body: body)
         }
-        let serversHeight = min(max(model.servers.count, 1) + 3, max(5, body.height * 3 / 10))
+        let serversHeight = min(max(model.serversPaneRowCount, 1) + 3, max(5, body.height * 3 / 10))
         let logHeight = body.height >= 22 ? 8 : body.height >= 16 ? 5 : 0
         let middle = Rect(
             y: body.y + serversHeight,
@@ -58,8 +58,9 @@ public enum Screen {
         let layout = Layout.compute(height: canvas.height, width: canvas.width, model: model)
         let open = model.associations.filter { $0.state == .associated }.count
         var header =
-            " SocksDeck · \(model.servers.count) servers · \(open) associated of \(model.associations.count) · "
-            + "theme \(model.themeName)"
+            " SocksDeck · \(model.servers.count) servers · "
+            + (model.runningForwardCount == 0 ? "" : "\(model.runningForwardCount) forwarding · ")
+            + "\(open) associated of \(model.associations.count) · theme \(model.themeName)"
         if let banner = model.banner { header += " · \(banner)" }
         canvas.put(header, y: layout.headerRow, x: 0, width: canvas.width, role: .title, pad: true)
         for (pane, rect) in layout.panes.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
@@ -71,8 +72,9 @@ public enum Screen {
             case .log: LogPane.draw(model, in: rect, on: canvas, focused: focused)
             }
         }
-        if let form = model.checkForm {
-            let association = model.selectedAssociationSnapshot.map { "#\($0.id.value) \($0.serverName)" } ?? "?"
+        let association = model.selectedAssociationSnapshot.map { "#\($0.id.value) \($0.serverName)" } ?? "?"
+        switch model.mode {
+        case .checking(let form):
             FormOverlay.draw(
                 title: "Check through \(association)",
                 form.fields,
@@ -81,7 +83,7 @@ public enum Screen {
                 in: layout.body,
                 width: 72
             )
-        } else if let form = model.serverForm {
+        case .editingServer(let form):
             let title = if case .edit(let name) = form.mode { "Edit server \(name)" } else { "Add a server" }
             FormOverlay.draw(
                 title: title,
@@ -91,25 +93,29 @@ public enum Screen {
                 in: layout.body,
                 width: 72
             )
-        } else if let form = model.form {
-            SendFormOverlay.draw(
-                form,
-                association: model.selectedAssociationSnapshot.map { "#\($0.id.value) \($0.serverName)" } ?? "?",
+        case .forwarding(let form):
+            FormOverlay.draw(
+                title: "Forward through \(form.server.name)",
+                form.fields,
+                footer: "Tab next field · Enter start · Esc cancel",
+                on: canvas,
+                in: layout.body,
+                width: 72
+            )
+        case .sending(let form):
+            SendFormOverlay.draw(form, association: association, on: canvas, in: layout.body)
+        case .showing(.help):
+            HelpOverlay.draw(scroll: model.overlayScroll, on: canvas, in: layout.body)
+        case .showing(.findings(let server)):
+            FindingsOverlay.draw(
+                server: server,
+                findings: model.probeReports[server] ?? [],
+                scroll: model.overlayScroll,
                 on: canvas,
                 in: layout.body
             )
-        } else if let overlay = model.overlay {
-            switch overlay {
-            case .help: HelpOverlay.draw(scroll: model.overlayScroll, on: canvas, in: layout.body)
-            case .findings(let server):
-                FindingsOverlay.draw(
-                    server: server,
-                    findings: model.probeReports[server] ?? [],
-                    scroll: model.overlayScroll,
-                    on: canvas,
-                    in: layout.body
-                )
-            }
+        case .browsing, .filtering, .confirming:
+            break
         }
         StatusLine.draw(model, y: layout.statusRow, width: canvas.width, on: canvas)
     }

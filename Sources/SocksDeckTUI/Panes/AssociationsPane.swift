@@ -79,6 +79,10 @@ public enum AssociationsPane {
         ("RATE", 5), ("RTTms", 6), ("AGE", 5),
     ]
 
+    /// The columns when a row carries a forward flow: which forward and which local client
+    /// ("f1 127.0.0.1:40001"), after the server.
+    static let columnsWithForward: [(String, Int)] = Array(columns.prefix(2)) + [("FORWARD", 18)] + columns.dropFirst(2)
+
     public static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
         let rows = model.visibleAssociations
         var title = "\(PaneID.associations.title) (\(rows.count)) sort:\(model.sort.rawValue)"
@@ -89,6 +93,7 @@ public enum AssociationsPane {
         let inner = rect.inner
         guard !inner.isEmpty else { return }
         // As many columns as fit, from the left.
+        let columns = model.visibleAssociationsCarryFlows ? Self.columnsWithForward : Self.columns
         var used = 0
         let shown = columns.prefix {
             used += $0.1 + 1
@@ -111,11 +116,13 @@ public enum AssociationsPane {
         for (offset, a) in rows.dropFirst(first).prefix(visibleRows).enumerated() {
             let rtt = a.probe?.rttP50Milliseconds.map { String(format: "%.2f", $0) } ?? "-"
             let rate = String(format: "%.0f", a.sendRate.perSecond(window: 3) + a.receiveRate.perSecond(window: 3))
-            let values = [
-                "#\(a.id.value)", a.serverName, a.rendezvous?.asUsed.description ?? "-", a.state.name,
-                "\(a.counters.datagramsSent)", "\(a.counters.datagramsReceived)", "\(a.counters.droppedTotal)", rate,
-                rtt, age(a.age),
+            let value = [
+                "ID": "#\(a.id.value)", "SERVER": a.serverName, "FORWARD": model.carriedFlows[a.id]?.label ?? "",
+                "RENDEZVOUS": a.rendezvous?.asUsed.description ?? "-", "STATE": a.state.name,
+                "SENT": "\(a.counters.datagramsSent)", "RECV": "\(a.counters.datagramsReceived)",
+                "DROP": "\(a.counters.droppedTotal)", "RATE": rate, "RTTms": rtt, "AGE": age(a.age),
             ]
+            let values = visibleColumns.map { value[$0.0] ?? "" }
             let selected = first + offset == model.selectedAssociation
             let y = inner.y + 1 + offset
             let text = row(zip(values, visibleColumns).map { ($0, $1.1) })
@@ -127,8 +134,8 @@ public enum AssociationsPane {
                 role: selected && focused ? .selection : .text,
                 pad: true
             )
-            if !(selected && focused), visibleColumns.count > 3 {
-                let stateX = inner.x + visibleColumns.prefix(3).reduce(0) { $0 + $1.1 + 1 }
+            if !(selected && focused), let state = visibleColumns.firstIndex(where: { $0.0 == "STATE" }) {
+                let stateX = inner.x + visibleColumns.prefix(state).reduce(0) { $0 + $1.1 + 1 }
                 canvas.put(fit(a.state.name, 11), y: y, x: stateX, width: 11, role: stateRole(a.state))
             }
         }

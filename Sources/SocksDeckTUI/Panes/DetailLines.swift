@@ -5,7 +5,7 @@ import SocksDeckEngine
 /// scrolling at the end) and the pane draws them, ten times a second, and building them (64
 /// recent datagrams in hex, wrapped) was a tenth of the UI's CPU. They are built again when the
 /// association changes (its revision), when the width or its checks do, and each second, as
-/// its age and rates move with the clock.
+/// its age and rates move with the clock, and when the forward flow it carries changes.
 struct DetailLines: Sendable {
     private struct Key: Equatable {
         var id: AssociationID
@@ -14,14 +14,20 @@ struct DetailLines: Sendable {
         var width: Int
         var checks: Int
         var running: String?
+        var flow: CarriedFlow?
         var second: Int
     }
 
     private var key: Key?
     private var lines: [(String, Role)] = []
 
-    private static func key(_ a: AssociationSnapshot, _ width: Int, _ checks: [CheckResult], _ running: String?) -> Key
-    {
+    private static func key(
+        _ a: AssociationSnapshot,
+        _ width: Int,
+        _ checks: [CheckResult],
+        _ running: String?,
+        _ flow: CarriedFlow?
+    ) -> Key {
         Key(
             id: a.id,
             revision: a.revision,
@@ -29,6 +35,7 @@ struct DetailLines: Sendable {
             width: width,
             checks: checks.count,
             running: running,
+            flow: flow,
             second: Int(Date().timeIntervalSince1970)
         )
     }
@@ -38,18 +45,25 @@ struct DetailLines: Sendable {
         for a: AssociationSnapshot,
         width: Int,
         checks: [CheckResult],
-        running: String?
+        running: String?,
+        flow: CarriedFlow?
     ) -> [(String, Role)] {
-        let current = Self.key(a, width, checks, running)
+        let current = Self.key(a, width, checks, running, flow)
         if current != key {
-            lines = DetailPane.lines(for: a, width: width, checks: checks, running: running)
+            lines = DetailPane.lines(for: a, width: width, checks: checks, running: running, flow: flow)
             key = current
         }
         return lines
     }
 
     /// The lines kept, when they still show `a` as it is (for the pane, which draws read-only).
-    func kept(for a: AssociationSnapshot, width: Int, checks: [CheckResult], running: String?) -> [(String, Role)]? {
-        key == Self.key(a, width, checks, running) ? lines : nil
+    func kept(
+        for a: AssociationSnapshot,
+        width: Int,
+        checks: [CheckResult],
+        running: String?,
+        flow: CarriedFlow?
+    ) -> [(String, Role)]? {
+        key == Self.key(a, width, checks, running, flow) ? lines : nil
     }
 }

@@ -14,16 +14,15 @@ public enum DetailPane {
         for a: AssociationSnapshot,
         width: Int,
         checks: [CheckResult] = [],
-        running: String? = nil
+        running: String? = nil,
+        flow: CarriedFlow? = nil
     ) -> [(String, Role)] {
         var lines: [(String, Role)] = []
         func add(_ label: String, _ value: String, _ role: Role = .text) {
-            var v = Substring(value)
-            while v.last == " " { v.removeLast() }
-            for line in wrap(fit(label, labelWidth, pad: true) + v, width: width, indent: labelWidth) {
-                lines.append((line, role))
-            }
+            lines += labelled(label, value, role, width: width)
         }
+        // An association opened for a forward's client is there for the flow: the flow first.
+        if let flow { lines += flowLines(flow, width: width) }
         add("state", a.state.description, AssociationsPane.stateRole(a.state))
         if case .failed(let f) = a.state, let hint = f.hint { add("hint", hint, .warning) }
         if let r = a.rendezvous {
@@ -125,6 +124,13 @@ public enum DetailPane {
         return lines
     }
 
+    /// `label` then `value`, wrapped under the label.
+    static func labelled(_ label: String, _ value: String, _ role: Role, width: Int) -> [(String, Role)] {
+        var v = Substring(value)
+        while v.last == " " { v.removeLast() }
+        return wrap(fit(label, labelWidth, pad: true) + v, width: width, indent: labelWidth).map { ($0, role) }
+    }
+
     public static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
         guard let a = model.selectedAssociationSnapshot else {
             canvas.box(rect, title: PaneID.detail.title, focused: focused)
@@ -139,12 +145,14 @@ public enum DetailPane {
         }
         let inner = rect.inner
         let (width, checks, running) = (max(inner.width, 1), model.checkResults[a.id] ?? [], model.checkActivity(a.id))
+        let flow = model.carriedFlows[a.id]
         let all =
-            model.detailLines.kept(for: a, width: width, checks: checks, running: running)
-            ?? lines(for: a, width: width, checks: checks, running: running)
+            model.detailLines.kept(for: a, width: width, checks: checks, running: running, flow: flow)
+            ?? lines(for: a, width: width, checks: checks, running: running, flow: flow)
         let first = min(max(model.detailScroll, 0), max(all.count - inner.height, 0))
         let below = all.count - first - inner.height
         var title = "\(PaneID.detail.title) #\(a.id.value) via \(a.serverName)"
+        if let flow { title += " · fwd \(flow.label)" }
         if first > 0 { title += " ↑\(first)" }
         if below > 0 { title += " ↓\(below)" }
         canvas.box(rect, title: title, focused: focused)

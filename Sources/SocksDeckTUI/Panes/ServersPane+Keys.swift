@@ -12,19 +12,29 @@ struct ServersPaneKeys: PaneKeyHandler {
         case .addServer: c.openServerForm(editing: false)
         case .editServer: c.openServerForm(editing: true)
         case .removeServer: c.askToRemoveServer()
+        case .forward: c.openForwardForm()
+        case .stopForward: await c.stopOrHideSelectedForward()
         default: break
         }
     }
 }
 
 extension DeckController {
+    /// The selected server; nil, said on the status line, when none is (or a forward's row is).
+    func selectedServerOrSay() -> ServerDefinition? {
+        if let server = model.selectedServerDefinition { return server }
+        if let forward = model.selectedForward {
+            say("\(forward) is selected: the server keys work on a server's row (↑)", .warning)
+        } else {
+            say("no server selected", .warning)
+        }
+        return nil
+    }
+
     /// Enter/o (6: asking for an IPv6 rendezvous): an association through the selected server,
     /// selected in the Associations pane.
     func openThroughSelectedServer(ipv6: Bool) async {
-        guard let server = model.selectedServerDefinition else {
-            say("no server selected", .warning)
-            return
-        }
+        guard let server = selectedServerOrSay() else { return }
         do {
             let id = try await engine.open(server: server, family: ipv6 ? .ipv6 : nil)
             say("opening #\(id.value) through \(server.name)…", seconds: 60)
@@ -41,10 +51,7 @@ extension DeckController {
     /// P: the capability probe of the selected server, on the engine's loop; the UI's frame loop
     /// collects its progress and findings from the box.
     func probeSelectedServer() {
-        guard let server = model.selectedServerDefinition else {
-            say("no server selected", .warning)
-            return
-        }
+        guard let server = selectedServerOrSay() else { return }
         if let reason = server.unusableBecause {
             say("server '\(server.name)' cannot be used: \(reason)", .error)
             return
@@ -70,10 +77,7 @@ extension DeckController {
 
     /// f: the last probe's findings in full.
     func showFindingsOfSelectedServer() {
-        guard let server = model.selectedServerDefinition else {
-            say("no server selected", .warning)
-            return
-        }
+        guard let server = selectedServerOrSay() else { return }
         guard model.probeReports[server.name] != nil else {
             let running = model.probesRunning[server.name] != nil
             say(

@@ -18,6 +18,20 @@ public enum ServersPane {
             short: "open IPv6"
         ),
         KeyBinding(
+            keys: [.character("F")],
+            action: .forward,
+            help: "forward a local UDP address through the selected server to a target (LOCAL=TARGET)",
+            pane: .servers,
+            short: "forward"
+        ),
+        KeyBinding(
+            keys: [.character("x")],
+            action: .stopForward,
+            help: "stop the selected forward (on a stopped one: remove its row)",
+            pane: .servers,
+            short: "stop forward"
+        ),
+        KeyBinding(
             keys: [.character("P")],
             action: .probeServer,
             help: "probe the selected server's capabilities (socksdeck probe)",
@@ -67,7 +81,11 @@ public enum ServersPane {
     }
 
     public static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
-        canvas.box(rect, title: "\(PaneID.servers.title) (\(model.servers.count))", focused: focused)
+        let forwards = model.listedForwards.count
+        let title =
+            "\(PaneID.servers.title) (\(model.servers.count))"
+            + (forwards == 0 ? "" : " · \(forwards) forward\(forwards == 1 ? "" : "s")")
+        canvas.box(rect, title: title, focused: focused)
         let inner = rect.inner
         guard !inner.isEmpty else { return }
         let columns = Self.columns(width: inner.width)
@@ -79,7 +97,7 @@ public enum ServersPane {
             role: .header,
             pad: true
         )
-        if model.servers.isEmpty {
+        if model.servers.isEmpty && model.listedForwards.isEmpty {
             canvas.put(
                 "No servers: add [[server]] tables to the configuration (see README).",
                 y: inner.y + 1,
@@ -90,38 +108,64 @@ public enum ServersPane {
             return
         }
         let visibleRows = inner.height - 1
-        let first = ListWindow.first(selected: model.selectedServer, visibleRows: visibleRows)
-        let capabilityColumn = columns.firstIndex { $0.name == "CAPABILITY" }!
-        for (offset, server) in model.servers.dropFirst(first).prefix(visibleRows).enumerated() {
-            let index = first + offset
-            var capability = model.capability(of: server)
-            if let probed = model.probeSummaries[server.name] { capability = .probed(probed) }
-            if let so = model.probesRunning[server.name] { capability = .probed("probing… \(so) findings so far") }
-            if let reason = server.unusableBecause { capability = .unreachable("unusable: \(reason)") }
-            let auth = server.username.map { "user \($0)" } ?? "none"
-            let value: [String: String] = [
-                "NAME": server.name, "ADDRESS": server.address, "AUTH": auth, "CAPABILITY": capability.label,
-                "ASSOC": "\(model.associationCount(of: server))",
-            ]
-            let cells = columns.map { (value[$0.name] ?? "", $0.width) }
-            let selected = index == model.selectedServer
-            let y = inner.y + 1 + offset
+        let selectedRow = model.serversPaneRow(ofEntry: model.selectedServersPaneEntry)
+        let first = ListWindow.first(selected: selectedRow, visibleRows: visibleRows)
+        let wideColumn = columns.firstIndex { $0.name == "CAPABILITY" }!
+        let wideX = inner.x + columns.prefix(wideColumn).reduce(0) { $0 + $1.width + 1 }
+        let wideWidth = min(columns[wideColumn].width, inner.x + inner.width - wideX)
+        for line in first..<min(first + max(visibleRows, 0), model.serversPaneRowCount) {
+            let y = inner.y + 1 + line - first
+            guard let entry = model.serversPaneEntry(atRow: line) else {
+                canvas.put(
+                    ForwardRows.heading(columns: columns),
+                    y: y,
+                    x: inner.x,
+                    width: inner.width,
+                    role: .header,
+                    pad: true
+                )
+                continue
+            }
+            let selected = line == selectedRow && focused
+            let (cells, detail, role): ([(String, Int)], String, Role)
+            if entry < model.servers.count {
+                (cells, detail, role) = serverCells(model, model.servers[entry], columns: columns)
+            } else {
+                (cells, detail, role) = ForwardRows.cells(
+                    model.listedForwards[entry - model.servers.count],
+                    columns: columns
+                )
+            }
             canvas.put(
                 row(cells),
                 y: y,
                 x: inner.x,
                 width: inner.width,
-                role: selected && focused ? .selection : .text,
+                role: selected ? .selection : .text,
                 pad: true
             )
-            if !(selected && focused) {
-                let x = inner.x + columns.prefix(capabilityColumn).reduce(0) { $0 + $1.width + 1 }
-                let width = min(columns[capabilityColumn].width, inner.x + inner.width - x)
-                if width > 0 {
-                    canvas.put(fit(capability.label, width), y: y, x: x, width: width, role: capability.role)
-                }
+            if !selected && wideWidth > 0 {
+                canvas.put(fit(detail, wideWidth), y: y, x: wideX, width: wideWidth, role: role)
             }
         }
+    }
+
+    /// A server's cells, and what its CAPABILITY column says with the role it is drawn in.
+    private static func serverCells(
+        _ model: DeckModel,
+        _ server: ServerDefinition,
+        columns: [(name: String, width: Int)]
+    ) -> (cells: [(String, Int)], detail: String, role: Role) {
+        var capability = model.capability(of: server)
+        if let probed = model.probeSummaries[server.name] { capability = .probed(probed) }
+        if let so = model.probesRunning[server.name] { capability = .probed("probing… \(so) findings so far") }
+        if let reason = server.unusableBecause { capability = .unreachable("unusable: \(reason)") }
+        let auth = server.username.map { "user \($0)" } ?? "none"
+        let value: [String: String] = [
+            "NAME": server.name, "ADDRESS": server.address, "AUTH": auth, "CAPABILITY": capability.label,
+            "ASSOC": "\(model.associationCount(of: server))",
+        ]
+        return (columns.map { (value[$0.name] ?? "", $0.width) }, capability.label, capability.role)
     }
 }
 

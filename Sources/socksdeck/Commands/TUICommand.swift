@@ -13,10 +13,24 @@ struct TUICommand: AsyncParsableCommand {
             UTF-8). Honours NO_COLOR. With no configuration file it runs on the built-in demo.
             Themes: themes/*.toml shipped with SocksDeck, and your own in the configuration \
             folder's themes/ (a name clash goes to yours).
+            Forwards: each LOCAL=TARGET (as socksdeck forward takes them) starts with the UI, through \
+            --forward-server (default: the first server), beside the configuration's [[forward]] \
+            tables (the demo has one); F on a server starts another, x on a forward stops it.
             """
     )
 
     @OptionGroup var options: ConfigurationOptions
+    @Argument(help: ArgumentHelp("Forwards to start with the UI.", valueName: "LOCAL=TARGET")) var forwardSpecs:
+        [String] = []
+    @Option(
+        name: .customLong("forward-server"),
+        help: ArgumentHelp(
+            "The server the LOCAL=TARGET forwards go through: a configured name or an address (default: the first "
+                + "server).",
+            valueName: "NAME"
+        )
+    )
+    var forwardServer: String?
     @Option(help: ArgumentHelp("The colour theme (t cycles them).", valueName: "NAME")) var theme: String?
     @Option(
         name: .customLong("open"),
@@ -64,6 +78,12 @@ struct TUICommand: AsyncParsableCommand {
         if probeOpened && openCount == nil {
             throw ValidationError("--probe-opened probes the associations --open opens: give --open COUNT")
         }
+        for text in forwardSpecs {
+            do { _ = try ForwardSpec(parsing: text) } catch { throw ValidationError("LOCAL=TARGET \(error)") }
+        }
+        if forwardServer != nil && forwardSpecs.isEmpty {
+            throw ValidationError("--forward-server is the server for LOCAL=TARGET forwards: give at least one")
+        }
     }
 
     func run() async throws {
@@ -87,6 +107,13 @@ struct TUICommand: AsyncParsableCommand {
             chosen = last
         }
         let (configuration, demo) = try await options.prepare(serverName: nil)
+        let forwards: [ForwardLaunch]
+        do {
+            forwards = try plannedForwards(configuration)
+        } catch {
+            await demo?.stop()
+            throw error
+        }
         let engine = SessionEngine(
             configuration: configuration,
             capture: captureRing == 0 ? .off : .ring(bytesPerAssociation: captureRing * 1024)
@@ -116,7 +143,7 @@ struct TUICommand: AsyncParsableCommand {
                 themeMemory: memory,
                 captureDirectory: captureDirectory ?? FileManager.default.currentDirectoryPath
             )
-            await app.run(initialMessage: opening)
+            await app.run(initialMessage: opening, forwards: forwards)
         } catch {
             Output.error("\(error)")
             await engine.shutdown()
@@ -125,6 +152,35 @@ struct TUICommand: AsyncParsableCommand {
         }
         await demo?.stop()
         for problem in problems { Output.warning("theme file not used: \(problem)") }
+    }
+
+    /// The forwards to start with the UI: the configuration's [[forward]] tables (the demo's
+    /// one), then those of the command line through --forward-server or the first server.
+    private func plannedForwards(_ configuration: DeckConfiguration) throws -> [ForwardLaunch] {
+        var launches: [ForwardLaunch] = []
+        for entry in configuration.forwards {
+            // The configuration was checked when it loaded: each forward names one of its servers.
+            guard let server = configuration.server(named: entry.server) else { continue }
+            var forwardOptions = ForwardOptions()
+            if let idle = entry.idleTimeout { forwardOptions.idleTimeout = idle }
+            if let flows = entry.maximumFlows { forwardOptions.maximumFlows = flows }
+            launches.append(ForwardLaunch(spec: entry.spec, server: server, options: forwardOptions))
+        }
+        guard !forwardSpecs.isEmpty else { return launches }
+        let server: ServerDefinition
+        if let forwardServer {
+            server = try options.server(forwardServer, in: configuration)
+        } else if let first = configuration.servers.first {
+            server = first
+        } else {
+            Output.error("LOCAL=TARGET needs a server: give --forward-server NAME (no server is configured)")
+            throw Exit.usage
+        }
+        // Read in validate() already.
+        return launches
+            + forwardSpecs.compactMap { try? ForwardSpec(parsing: $0) }.map {
+                ForwardLaunch(spec: $0, server: server)
+            }
     }
 
     /// Opens `count` associations through the first server, and probes them when asked.

@@ -328,7 +328,7 @@ import Testing
         #expect(KeyTable.action(for: .enter, in: .servers) == .open)
         #expect(KeyTable.action(for: .enter, in: .associations) == .nextPane)
         #expect(KeyTable.action(for: .character("x"), in: .associations) == .close)
-        #expect(KeyTable.action(for: .character("x"), in: .servers) == nil)
+        #expect(KeyTable.action(for: .character("x"), in: .servers) == .stopForward)
         #expect(KeyTable.action(for: .character("q"), in: .log) == .quit)
     }
 

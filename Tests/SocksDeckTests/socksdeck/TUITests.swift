@@ -210,6 +210,66 @@ import Testing
         t.send("q")
     }
 
+    /// Issue 31: F on the demo server opens the forward form (its target the demo's DNS server);
+    /// dig through the new forward gets the demo's answer; the flow's association says whose it
+    /// is, and Detail decodes the query and the answer with the round trip; x stops the forward.
+    @Test func aForwardFromTheFormCarriesDigAndDetailDecodesIt() throws {
+        let t = try TmuxSession.demo()
+        defer { t.kill() }
+        // The demo's own forward is listed from the start.
+        let first = t.waitFor { $0.contains("demo-nowhere") && $0.contains("fwd f1") && $0.contains("via demo") }
+        #expect(first.found, "\(first.screen)")
+        let port = try UDPServices.freeUDPPort(hosts: ["127.0.0.1"])
+        t.send("Home", "F")
+        #expect(t.waitFor("Forward through demo").found, "\(t.capture())")
+        t.send("-l", "\(port)")
+        t.send("Enter")
+        let started = t.waitFor { $0.contains("forward 127.0.0.1:\(port)=") && $0.contains("listens (x stops it)") }
+        #expect(started.found, "\(started.screen)")
+        let id = started.screen.range(of: #"f\d+(?=: forward 127)"#, options: .regularExpression).map {
+            String(started.screen[$0])
+        }
+        let forward = try #require(id, "\(started.screen)")
+        #expect(try ForwardTests.dig("127.0.0.1", port, "socksdeck.demo") == "127.0.0.9")
+        let row = t.waitFor {
+            $0.range(
+                of: #"#1 +demo +\#(forward) 127\.0\.0\.1:\d+ +127\.0\.0\.1:\d+ +associated"#,
+                options: .regularExpression
+            )
+                != nil && $0.contains("1 open, 1 served · →1 ←1")
+        }
+        #expect(row.found, "the flow's row says whose it is: \(row.screen)")
+        // Detail, zoomed: the flow's datagrams decoded, the answer with its round trip.
+        t.send("Tab", "Tab", "z")
+        let detail = t.waitFor {
+            $0.contains("forward      \(forward) 127.0.0.1:\(port) → ")
+                && $0.contains("DNS query A socksdeck.demo (id 0x")
+                && $0.range(
+                    of: #"DNS answer NOERROR A socksdeck\.demo: A 127\.0\.0\.9 \(id 0x[0-9a-f]{4}\) · RTT [0-9.]+ ms"#,
+                    options: .regularExpression
+                ) != nil
+        }
+        #expect(detail.found, "\(detail.screen)")
+        // x on the forward's row stops it.
+        t.send("z", "BTab", "BTab", "End", "x")
+        let stopped = t.waitFor {
+            $0.contains("stopped \(forward) 127.0.0.1:\(port)=") && $0.contains("1 flow(s) served")
+        }
+        #expect(stopped.found, "\(stopped.screen)")
+        t.send("q")
+    }
+
+    @Test func badForwardSpecsAreRefusedWithForwardSpecsWords() throws {
+        let bad = try CLITests.run(["ui", "--demo", "127.0.0.1:0=127.0.0.1:53"])
+        #expect(bad.status == 64, "\(bad.output)")
+        #expect(
+            bad.output.contains("LOCAL=TARGET '127.0.0.1:0=127.0.0.1:53': LOCAL '127.0.0.1:0' has port 0"),
+            "\(bad.output)"
+        )
+        let lonely = try CLITests.run(["ui", "--demo", "--forward-server", "demo"])
+        #expect(lonely.status == 64 && lonely.output.contains("give at least one"), "\(lonely.output)")
+    }
+
     /// The theme chosen with t is the next start's; under --no-color, t says colours are off.
     @Test func theThemeIsRememberedAndNoColorSaysSo() throws {
         let xdg = try makeTemporaryDirectory("tuixdg")
