@@ -33,7 +33,7 @@ public enum DatagramIO {
     /// EMSGSIZE unless `header` and `payloadLength` bytes fit in one UDP datagram to `relay`: the
     /// one size rule of every send, single or batched.
     static func checkFits(_ header: UDPDatagramHeader, payloadLength: Int, relay: IPEndpoint) throws(SOCKS5Error) {
-        guard header.encodedLength + payloadLength <= UDPLimits.maximumPayload(relay.family) else {
+        guard payloadLength <= UDPLimits.maximumPayload(relay.family) - header.encodedLength else {
             throw .system(EMSGSIZE, "\(payloadLength)-byte payload plus \(header.encodedLength)-byte header")
         }
     }

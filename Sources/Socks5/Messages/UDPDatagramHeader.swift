@@ -60,9 +60,30 @@ public enum MalformedDatagram: Error, Hashable, Sendable {
     case badAddress(ProtocolViolation)
 }
 
-/// The largest UDP payload over IPv4 and IPv6 (65,535 minus the IP and UDP headers).
+/// The largest UDP payload over IPv4 and IPv6 (65,535 minus the IP and UDP headers), and what is
+/// left of it for an application's bytes once the SOCKS5 header is in: the one size rule every
+/// sender asks (the library's sends, the engine's, the CLI's checks before it opens anything).
 public enum UDPLimits {
     public static func maximumPayload(_ family: AddressFamily) -> Int {
         family == .ipv4 ? 65_507 : 65_527
+    }
+
+    /// The most payload any SOCKS5 datagram carries: to an IPv4 target through an IPv6 rendezvous.
+    public static let largestPayload = 65_517
+
+    /// The most payload one datagram to `target` carries through a rendezvous of `relay`'s family:
+    /// 65,497 bytes to an IPv4 target over an IPv4 rendezvous, 65,485 to an IPv6 one.
+    public static func maximumPayload(to target: SOCKSAddress, over relay: AddressFamily) -> Int {
+        maximumPayload(relay) - UDPDatagramHeader(address: target).encodedLength
+    }
+
+    /// Why `length` bytes to `target` do not fit through a rendezvous of `relay`'s family, in words;
+    /// nil when they fit.
+    public static func tooLarge(_ length: Int, to target: SOCKSAddress, over relay: AddressFamily) -> String? {
+        let limit = maximumPayload(to: target, over: relay)
+        guard length > limit else { return nil }
+        let header = UDPDatagramHeader(address: target).encodedLength
+        return "\(length) bytes do not fit in one datagram to \(target) through an \(relay) rendezvous: at most "
+            + "\(limit) do (the \(relay) UDP maximum of \(maximumPayload(relay)) less the \(header)-byte SOCKS5 header)"
     }
 }

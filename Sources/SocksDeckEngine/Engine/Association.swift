@@ -233,6 +233,12 @@ final class Association: @unchecked Sendable {
 
     static let controlReadsLogged = 3
 
+    /// A send the engine refused before anything went to the socket (too large): logged with its
+    /// reason, as a caller that drops the error (the UI's) must not make it vanish.
+    func recordRefusedSend(_ reason: String) {
+        engine?.log(.warning, id, "send refused: \(reason)")
+    }
+
     func recordSendError(_ error: Error) {
         changed()
         counters.sendErrors += 1

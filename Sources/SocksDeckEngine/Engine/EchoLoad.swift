@@ -128,6 +128,12 @@ extension EngineCore {
         guard association.echoLoad == nil else {
             return .failure(.invalidArgument("association \(id) is already running an echo load"))
         }
+        // Refused before the first datagram: a load must never count as lost what it did not send.
+        if let relay = association.rendezvous?.asUsed,
+            let tooLarge = UDPLimits.tooLarge(payloadLength, to: .ip(target), over: relay.family)
+        {
+            return .failure(.invalidArgument(tooLarge))
+        }
         let promise = loop.makePromise(of: EchoMeasurement.self)
         let load = EchoLoad(
             target: target,

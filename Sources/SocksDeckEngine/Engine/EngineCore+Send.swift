@@ -42,14 +42,11 @@ extension EngineCore {
         else {
             return failed(.notAssociated(id, state: association.state.description), promise)
         }
-        let header = UDPDatagramHeader(address: target)
-        guard header.encodedLength + payloadLength <= UDPLimits.maximumPayload(relay.family) else {
-            let tooLarge = EngineError.invalidArgument(
-                "\(payloadLength) bytes plus the \(header.encodedLength)-byte header exceed the UDP maximum "
-                    + "for \(relay.family)"
-            )
-            return failed(tooLarge, promise)
+        if let tooLarge = UDPLimits.tooLarge(payloadLength, to: target, over: relay.family) {
+            association.recordRefusedSend(tooLarge)
+            return failed(.invalidArgument(tooLarge), promise)
         }
+        let header = UDPDatagramHeader(address: target)
         var buffer = association.takeSendBuffer(capacity: header.encodedLength + payloadLength, channel.allocator)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
         writePayload(&buffer)

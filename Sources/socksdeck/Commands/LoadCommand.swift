@@ -23,7 +23,12 @@ struct LoadCommand: AsyncParsableCommand {
     @Argument(help: ArgumentHelp("The echo target: host:port with an IP address, or \"echo\".")) var target = "echo"
     @Option(parsing: .unconditional, help: "How many datagrams (1 to 1000000).") var count = 10_000
     @Option(parsing: .unconditional, help: "How many in flight at once (1 to 1024).") var window = 32
-    @Option(help: ArgumentHelp("Bytes per datagram (24 to 65507; each carries a 24-byte tag).", valueName: "N"))
+    @Option(
+        help: ArgumentHelp(
+            "Bytes per datagram (24 to 65517, as the target and the rendezvous allow; each carries a 24-byte tag).",
+            valueName: "N"
+        )
+    )
     var size = 64
     @Option(help: ArgumentHelp("Give up when no echo came for this long.", valueName: "MS")) var stall = 1000
     @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6.", valueName: "4|6")) var family: Int?
@@ -32,8 +37,10 @@ struct LoadCommand: AsyncParsableCommand {
     func validate() throws {
         if !(1...1_000_000).contains(count) { throw ValidationError("--count takes 1 to 1000000") }
         if !(1...1024).contains(window) { throw ValidationError("--window takes 1 to 1024") }
-        if !(24...65_507).contains(size) {
-            throw ValidationError("--size takes 24 to 65507 bytes (a 24-byte tag, and at most one UDP datagram)")
+        if !(24...UDPLimits.largestPayload).contains(size) {
+            throw ValidationError(
+                "--size takes 24 to \(UDPLimits.largestPayload) bytes (a 24-byte tag, and at most one SOCKS5 datagram)"
+            )
         }
         if !(1...60_000).contains(stall) { throw ValidationError("--stall takes 1 to 60000 ms") }
         if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
@@ -67,7 +74,15 @@ struct LoadCommand: AsyncParsableCommand {
             echoTarget = e
         }
         let engine = SessionEngine(configuration: configuration)
-        let (id, _) = try await openAssociatedOrExit(engine, definition, family: family, json: json)
+        let requested: AddressFamily = family.map { $0 == 4 ? .ipv4 : .ipv6 } ?? .ipv6
+        try SendCommand.refuseIfTooLarge(size, to: .ip(echoTarget), over: requested)
+        let (id, settled) = try await openAssociatedOrExit(engine, definition, family: family, json: json)
+        if let relay = settled.rendezvous?.asUsed.family {
+            do { try SendCommand.refuseIfTooLarge(size, to: .ip(echoTarget), over: relay) } catch {
+                await engine.shutdown()
+                throw error
+            }
+        }
         let measured: EchoMeasurement
         do {
             measured = try await engine.measureEcho(

@@ -42,7 +42,8 @@ struct SendCommand: AsyncParsableCommand {
     @Option(
         parsing: .unconditional,
         help: ArgumentHelp(
-            "A generated payload of N bytes (0 to 65507): \"socksdeck 0000 \" and on, so that a cut reply shows where.",
+            "A generated payload of N bytes (0 to 65517; what fits depends on the target and the rendezvous): "
+                + "\"socksdeck 0000 \" and on, so that a cut reply shows where.",
             valueName: "N"
         )
     )
@@ -85,8 +86,10 @@ struct SendCommand: AsyncParsableCommand {
         if [text, hex, file, size.map(String.init)].compactMap({ $0 }).count != 1 {
             throw ValidationError("give exactly one of --text, --hex, --file, --size")
         }
-        if let size, !(0...65_507).contains(size) {
-            throw ValidationError("--size takes 0 to 65507 bytes (the most one UDP datagram over IPv4 carries)")
+        if let size, !(0...UDPLimits.largestPayload).contains(size) {
+            throw ValidationError(
+                "--size takes 0 to \(UDPLimits.largestPayload) bytes (the most one SOCKS5 datagram ever carries)"
+            )
         }
         if !(1...100_000).contains(count) { throw ValidationError("--count takes 1 to 100000") }
         if !(0...60_000).contains(interval) { throw ValidationError("--interval takes 0 to 60000 ms") }
@@ -123,6 +126,14 @@ struct SendCommand: AsyncParsableCommand {
             bytes += Array(("socksdeck " + String(repeating: "0", count: max(0, 4 - offset.count)) + offset + " ").utf8)
         }
         return Array(bytes.prefix(size))
+    }
+
+    /// A payload that cannot go in one datagram to `destination` through a rendezvous of `family`
+    /// ends the command with exit 64 before anything is sent (the library's rule, in its words).
+    static func refuseIfTooLarge(_ length: Int, to destination: SOCKSAddress, over family: AddressFamily) throws {
+        guard let why = UDPLimits.tooLarge(length, to: destination, over: family) else { return }
+        Output.error("nothing sent: \(why)")
+        throw Exit.usage
     }
 
     /// The system's words for why a file cannot be read ("No such file or directory").
@@ -169,7 +180,14 @@ struct SendCommand: AsyncParsableCommand {
         let pcap = try capture.open()
         defer { pcap.finish() }
         let engine = SessionEngine(configuration: configuration, capture: pcap.mode)
+        try Self.refuseIfTooLarge(bytes.count, to: destination, over: family.map { $0 == 4 ? .ipv4 : .ipv6 } ?? .ipv6)
         let (id, settled) = try await openAssociatedOrExit(engine, definition, family: family, json: json)
+        if let relay = settled.rendezvous?.asUsed.family {
+            do { try Self.refuseIfTooLarge(bytes.count, to: destination, over: relay) } catch {
+                await engine.shutdown()
+                throw error
+            }
+        }
         var sent = 0
         do {
             if interval > 0 && count > 1 {

@@ -368,7 +368,7 @@ import Testing
             r.output.contains("sent 1 datagram(s) of 1000 bytes") && r.output.contains("1000 bytes: \"socksdeck 0000 ")
         )
         let tooBig = try CLITests.run(["send", "127.0.0.1:1", "127.0.0.1:9", "--size", "70000"])
-        #expect(tooBig.status == 64 && tooBig.output.contains("--size takes 0 to 65507"))
+        #expect(tooBig.status == 64 && tooBig.output.contains("--size takes 0 to 65517"))
     }
 
     @Test func aServerNamedLikeAnAddressIsUsedAndSaidSo() throws {
@@ -676,5 +676,35 @@ import Testing
         if getuid() == 0 {
             #expect(dante.output.contains("or the relay passed on an error from the target 127.0.0.1:\(closed)"))
         }
+    }
+
+    /// One size rule, the library's (issue 27): a payload that cannot go in one datagram to its target
+    /// through the rendezvous the server gave is refused with exit 64 and the real limit, and nothing
+    /// is sent or counted lost; one that fits goes whole.
+    @Test func sizesThatCannotFitAreRefusedBeforeAnythingIsSent() throws {
+        let peers = try TestPeers.shared()
+        let dante = "127.0.0.1:\(peers.danteNoAuth.port)"
+        let echo = "\(peers.echo.endpoint(.ipv4))"
+        let over = try CLITests.run(["send", dante, echo, "--size", "65498"])
+        #expect(over.status == 64, "\(over.output)")
+        #expect(
+            over.output.contains(
+                "nothing sent: 65498 bytes do not fit in one datagram to \(echo) through an IPv4 "
+                    + "rendezvous: at most 65497 do"
+            ),
+            "\(over.output)"
+        )
+        #expect(!over.output.contains("sent 0 datagram"))
+        let file = try makeTemporaryDirectory("bigfile") + "/big"
+        try Data(count: 70_000).write(to: URL(fileURLWithPath: file))
+        let big = try CLITests.run(["send", dante, echo, "--file", file])
+        #expect(big.status == 64)
+        #expect(!big.output.contains("association #"), "refused before opening: \(big.output)")
+        let load = try CLITests.run(["load", dante, echo, "--size", "65507", "--count", "3", "--json"])
+        #expect(load.status == 64, "\(load.output)")
+        #expect(!load.output.contains("lost"), "\(load.output)")
+        let fits = try CLITests.run(["send", dante, echo, "--size", "65497", "--wait-reply", "2000"])
+        #expect(fits.status == 0, "\(fits.output)")
+        #expect(fits.output.contains("counters: sent 1 (65497 B), received 1 (65497 B)"), "\(fits.output)")
     }
 }
