@@ -133,6 +133,10 @@ final class Forward {
 
     // MARK: - What flows report
 
+    /// A flow's figures or state changed without any association's doing (a drop while it waits
+    /// to reopen): screens that redraw on the engine's revision must see it.
+    func changed() { core.viewRevision.advance() }
+
     func note(_ flow: ForwardFlow, _ message: String, level: EngineEvent.Level = .info) {
         core.log(level, flow.currentAssociation, "forward \(id) client \(flow.client): \(message)")
     }
@@ -219,7 +223,7 @@ final class Forward {
             serverName: server.name,
             spec: spec.description,
             local: spec.local,
-            target: spec.target.description,
+            target: spec.target,
             flows: open + closedFlows.elements.reversed(),
             openFlows: open.count,
             flowsOpened: flowsOpened,

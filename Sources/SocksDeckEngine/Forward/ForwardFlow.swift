@@ -229,6 +229,7 @@ final class ForwardFlow: AssociationSubscriber {
 
     private func drop(_ reason: ForwardDropReason, detail: String) {
         counts.drops[reason, default: 0] += 1
+        forward.changed()
         guard loggedDrops.insert(reason).inserted else { return }
         forward.note(self, "dropped a datagram: \(reason) (\(detail)); further ones are counted", level: .warning)
     }

@@ -107,7 +107,7 @@ public struct ForwardSnapshot: Sendable, Equatable {
     public var serverName: String
     public var spec: String
     public var local: IPEndpoint
-    public var target: String
+    public var target: SOCKSAddress
     /// Open flows first, then the most recent closed ones (at most `Forward.closedFlowsKept`).
     public var flows: [ForwardFlowSnapshot]
     public var openFlows: Int

@@ -16,7 +16,12 @@ extension SessionEngine {
     ) async throws(EngineError) -> ForwardID {
         guard options.maximumFlows >= 1 else { throw .invalidArgument("a forward needs room for at least one flow") }
         guard options.idleTimeout > .zero else { throw .invalidArgument("the idle timeout must be positive") }
-        let (endpoint, otherAddresses) = try await resolve(server)
+        let endpoint: IPEndpoint
+        let otherAddresses: [IPAddress]
+        do { (endpoint, otherAddresses) = try await resolve(server) } catch {
+            await log(.error, nil, "forward \(spec) through \(server.name): \(error)")
+            throw error
+        }
         let (core, group) = (self.core, self.group)
         let bound = try await onLoopAwaiting { () -> EventLoopFuture<Result<ForwardID, EngineError>> in
             let id = ForwardID(core.nextForwardID)
@@ -50,7 +55,9 @@ extension SessionEngine {
                     return .success(id)
                 }
                 .recover { error in
-                    .failure(.cannotListen(spec.local.description, because: NIOErrorNumber.describe(error)))
+                    let failure = EngineError.cannotListen(spec.local.description, because: NIOErrorNumber.describe(error))
+                    core.log(.error, nil, "forward \(spec) through \(server.name): \(failure)")
+                    return .failure(failure)
                 }
         }
         return try bound.get()

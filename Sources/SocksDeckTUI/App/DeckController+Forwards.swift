@@ -21,9 +21,6 @@ public struct ForwardLaunch: Sendable {
 /// a stopped one's row away). They start in the background, as binding a port or resolving a
 /// server's name must not hold up the screen; how each went comes back through a box.
 extension DeckController {
-    /// The UI's own log lines kept (the engine's log keeps its own count).
-    static let notesKept = 200
-
     /// F: the form, bound to the selected server (or the selected forward's server).
     func openForwardForm() {
         let server =
@@ -75,7 +72,7 @@ extension DeckController {
     }
 
     /// How the forwards started since the last refresh went: a new one is selected, a failure is
-    /// said on the status line and written to the log.
+    /// said on the status line (the engine's log has it already).
     func report(_ started: [StartedForward]) {
         for start in started {
             let what = "forward \(start.launch.spec) through \(start.launch.server.name)"
@@ -87,8 +84,6 @@ extension DeckController {
                 model.clampSelections()
                 say("\(id): \(what) listens (x stops it)", .ok, seconds: 8)
             case .failure(let error):
-                model.notes.append(LogNote(level: .error, message: "\(what) not started: \(error)"))
-                if model.notes.count > Self.notesKept { model.notes.removeFirst(model.notes.count - Self.notesKept) }
                 say("\(what) not started: \(error)", .error, seconds: 10)
             }
         }

@@ -7,9 +7,9 @@ public struct CarriedFlow: Equatable, Sendable {
     public var forward: ForwardID
     public var serverName: String
     public var local: IPEndpoint
-    public var target: String
+    public var target: SOCKSAddress
     /// The target's port: what tells a DNS message from an NTP one when the bytes fit both.
-    public var targetPort: UInt16?
+    public var targetPort: UInt16 { target.port }
     public var flow: ForwardFlowSnapshot
 
     init(_ forward: ForwardSnapshot, _ flow: ForwardFlowSnapshot) {
@@ -17,25 +17,11 @@ public struct CarriedFlow: Equatable, Sendable {
         serverName = forward.serverName
         local = forward.local
         target = forward.target
-        targetPort = SOCKSAddress(destination: forward.target)?.port
         self.flow = flow
     }
 
     /// "f1 127.0.0.1:40001": the forward and its local client, as the Associations pane shows it.
     public var label: String { "\(forward) \(flow.client)" }
-}
-
-/// A line the UI adds to the Log pane itself, beside the engine's events.
-public struct LogNote: Equatable, Sendable {
-    public var time: Date
-    public var level: EngineEvent.Level
-    public var message: String
-
-    public init(time: Date = Date(), level: EngineEvent.Level, message: String) {
-        self.time = time
-        self.level = level
-        self.message = message
-    }
 }
 
 /// The Servers pane lists the servers, then (under a heading of their own) the forwards: its

@@ -109,7 +109,6 @@ public struct DeckModel: Sendable {
     var forwardsGeneration = 0
     /// What the UI itself adds to the log (a forward that could not start), which the engine's
     /// event log does not hold.
-    public var notes: [LogNote] = []
     /// Lines up from the newest in the log.
     public var logScroll = 0
     /// How many log lines the log pane shows (set from the screen's size): scrolling up stops
@@ -266,7 +265,7 @@ public struct DeckModel: Sendable {
         selectedServer = min(max(selectedServer, 0), max(servers.count - 1, 0))
         if let id = selectedForward, !listedForwards.contains(where: { $0.id == id }) { selectedForward = nil }
         selectedAssociation = min(max(selectedAssociation, 0), max(visibleAssociations.count - 1, 0))
-        logScroll = min(max(logScroll, 0), max(events.count + notes.count - logRows, 0))
+        logScroll = min(max(logScroll, 0), max(events.count - logRows, 0))
         overlayScroll = min(max(overlayScroll, 0), overlayMaximumScroll)
         detailScroll = min(max(detailScroll, 0), detailMaximumScroll)
     }
@@ -356,7 +355,6 @@ struct FrameSignature: Equatable {
         var zoomed: Bool
         var selectedForward: ForwardID?
         var forwardsGeneration: Int
-        var noteCount: Int
         var themeName: String
         var message: String?
         var messageRole: Role?
@@ -384,7 +382,6 @@ struct FrameSignature: Equatable {
             zoomed = m.zoomed
             selectedForward = m.selectedForward
             forwardsGeneration = m.forwardsGeneration
-            noteCount = m.notes.count
             themeName = m.themeName
             message = m.message?.text
             messageRole = m.message?.role

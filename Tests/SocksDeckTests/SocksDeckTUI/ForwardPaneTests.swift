@@ -68,7 +68,7 @@ import Testing
             serverName: server,
             spec: "\(local)=127.0.0.1:53",
             local: IPEndpoint(local)!,
-            target: "127.0.0.1:53",
+            target: SOCKSAddress(destination: "127.0.0.1:53")!,
             flows: flows,
             openFlows: flows.filter(\.isOpen).count,
             flowsOpened: flows.count + 1,
@@ -205,21 +205,6 @@ import Testing
         #expect(m.selectedAssociationSnapshot?.id.value == 3)
     }
 
-    @Test func theUIsNotesAreInTheLogByTime() {
-        var m = ScreenTests.model()
-        let t = Date()
-        m.events = [
-            EngineEvent(time: t, level: .info, association: nil, message: "first"),
-            EngineEvent(time: t.addingTimeInterval(2), level: .info, association: nil, message: "third"),
-        ]
-        m.notes = [LogNote(time: t.addingTimeInterval(1), level: .error, message: "second, from the UI")]
-        #expect(LogPane.lines(m, count: 10).map(\.message) == ["first", "second, from the UI", "third"])
-        m.logRows = 2
-        m.focused = .log
-        m.move(-1_000_000)
-        #expect(m.logScroll == 1 && LogPane.lines(m, count: 2).map(\.message) == ["first", "second, from the UI"])
-    }
-
     @Test func forwardsAndTheirFormMakeNewFrames() {
         let before = Self.model()
         var forwards = before
@@ -228,9 +213,7 @@ import Testing
         selected.selectedForward = ForwardID(1)
         var form = before
         form.forwardForm = ForwardForm(server: before.servers[0])
-        var note = before
-        note.notes.append(LogNote(level: .error, message: "not started"))
-        for changed in [forwards, selected, form, note] {
+        for changed in [forwards, selected, form] {
             #expect(
                 FrameSignature.UILook(before, height: 35, width: 120)
                     != FrameSignature.UILook(changed, height: 35, width: 120)
