@@ -55,7 +55,10 @@ extension SessionEngine {
                     return .success(id)
                 }
                 .recover { error in
-                    let failure = EngineError.cannotListen(spec.local.description, because: NIOErrorNumber.describe(error))
+                    let failure = EngineError.cannotListen(
+                        spec.local.description,
+                        because: NIOErrorNumber.describe(error)
+                    )
                     core.log(.error, nil, "forward \(spec) through \(server.name): \(failure)")
                     return .failure(failure)
                 }
