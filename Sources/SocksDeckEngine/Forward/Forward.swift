@@ -141,6 +141,10 @@ final class Forward {
         core.log(level, flow.currentAssociation, "forward \(id) client \(flow.client): \(message)")
     }
 
+    func dropped(_ flow: ForwardFlow, _ message: String) {
+        emit(.dropped, flow, flow.currentAssociation, "client \(flow.client): \(message)", level: .warning)
+    }
+
     func associationLost(_ flow: ForwardFlow, _ association: AssociationID, _ message: String) {
         emit(.associationLost, flow, association, message, level: .warning)
     }

@@ -231,7 +231,7 @@ final class ForwardFlow: AssociationSubscriber {
         counts.drops[reason, default: 0] += 1
         forward.changed()
         guard loggedDrops.insert(reason).inserted else { return }
-        forward.note(self, "dropped a datagram: \(reason) (\(detail)); further ones are counted", level: .warning)
+        forward.dropped(self, "dropped a datagram: \(reason) (\(detail)); further ones are counted")
     }
 
     var stateDescription: String {

@@ -125,6 +125,8 @@ public struct ForwardEvent: Sendable, Equatable {
         case flowClosed = "flow_closed"
         case associationLost = "association_lost"
         case error
+        /// A flow's first drop of a kind, with its reason (later ones are counted only).
+        case dropped
         case limitReached = "limit_reached"
         case stopped
     }

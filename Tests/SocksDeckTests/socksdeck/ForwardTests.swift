@@ -370,4 +370,38 @@ import Glibc
         #expect((flow?["dropped"] as? [String: Int])?["not_from_target"] == 1, "\(forwarder.process.log)")
         #expect(flow?["datagramsFromTarget"] as? Int == 1)
     }
+
+    /// A datagram the application sends that cannot go in one SOCKS5 datagram through the
+    /// rendezvous is dropped with its reason (once in the log, every time in the counts); the flow
+    /// goes on with the next one.
+    @Test func aDatagramTooLargeForTheRendezvousIsDroppedWithItsReason() throws {
+        let peers = try TestPeers.shared()
+        let local = try Self.localPort()
+        let echo = peers.echo.endpoint(.ipv4)
+        let forwarder = try Forwarder(
+            ["127.0.0.1:\(peers.danteNoAuth.port)", "127.0.0.1:\(local)=\(echo)"],
+            listening: 1
+        )
+        let application = TestSockets.datagram(.ipv4, receiveTimeoutMilliseconds: 3000)
+        defer { close(application) }
+        var size: Int32 = 1 << 20
+        setsockopt(application, SOL_SOCKET, SO_SNDBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+        let forward = IPEndpoint.loopback(.ipv4, local)
+        for length in [65_500, 5] {
+            let payload = [UInt8](repeating: 0x61, count: length)
+            _ = forward.withSockaddr { sendto(application, payload, payload.count, 0, $0, $1) }
+        }
+        var buffer = [UInt8](repeating: 0, count: 70_000)
+        #expect(recv(application, &buffer, buffer.count, 0) == 5, "only the small one comes back")
+        let flow = forwarder.stop().first
+        #expect((flow?["dropped"] as? [String: Int])?["too_large"] == 1, "\(forwarder.process.log)")
+        let said = forwarder.events("dropped").first?["message"] as? String ?? ""
+        #expect(
+            said.contains(
+                "too large for one SOCKS5 datagram (65500 bytes do not fit in one datagram to \(echo) "
+                    + "through an IPv4 rendezvous: at most 65497 do"
+            ),
+            "\(said)"
+        )
+    }
 }
