@@ -39,7 +39,8 @@ build_deck_configuration_target() {
     -emit-module -emit-module-path "$o/UDPChecks.swiftmodule" -c Sources/UDPChecks/*.swift -o "$o/UDPChecks.o"
   swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz -I "$o" -I "$tk/CTOML/include" \
     "${batch_include[@]}" \
-    Sources/SocksDeckEngine/Configuration/*.swift Fuzz/FuzzDeckConfiguration.swift "$o"/*.o -lstdc++ \
+    Sources/SocksDeckEngine/Configuration/*.swift Sources/SocksDeckEngine/Forward/ForwardSpec.swift \
+    Fuzz/FuzzDeckConfiguration.swift "$o"/*.o -lstdc++ \
     -o "$out/FuzzDeckConfiguration"
 }
 
