@@ -51,6 +51,12 @@ struct ForwardCommand: AsyncParsableCommand {
     @Flag(help: "One JSON object per line: each flow's opening, end and errors.") var json = false
 
     func validate() throws {
+        if let server, server.contains("=") {
+            throw ValidationError(
+                "'\(server)' is a LOCAL=TARGET where SERVER goes: name the server first (socksdeck forward SERVER "
+                    + "\(server))"
+            )
+        }
         if server != nil && forwards.isEmpty {
             throw ValidationError("give at least one LOCAL=TARGET after SERVER (e.g. 127.0.0.1:5353=192.0.2.53:53)")
         }

@@ -258,6 +258,9 @@ import Glibc
             #expect(r.status == 64, "\(bad): \(r.output)")
             #expect(r.output.contains("LOCAL=TARGET '\(bad)'"), "\(r.output)")
         }
+        let noServer = try CLITests.run(["forward", "127.0.0.1:5353=127.0.0.1:53"])
+        #expect(noServer.status == 64)
+        #expect(noServer.output.contains("name the server first"), "\(noServer.output)")
         let taken = TestSockets.datagram(.ipv4)
         defer { close(taken) }
         let port = TestSockets.localEndpoint(taken)!.port
