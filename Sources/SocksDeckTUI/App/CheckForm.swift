@@ -12,7 +12,12 @@ public struct CheckForm: Equatable, Sendable {
     static let kinds = ["dns", "ntp", "stun", "nat", "quic"]
     static let kind = 0, target = 1, name = 2, type = 3
 
-    public init(server: ServerDefinition?, kind: String = "dns") {
+    /// The association the form was opened on: Enter runs the check through it, whichever row
+    /// is selected by then.
+    public var association: AssociationID?
+
+    public init(server: ServerDefinition?, kind: String = "dns", association: AssociationID? = nil) {
+        self.association = association
         configured = server?.checkTargets ?? [:]
         fields = FormFields(
             names: ["check", "target", "name (DNS)", "type (DNS)"],
@@ -20,7 +25,8 @@ public struct CheckForm: Equatable, Sendable {
             choices: [Self.kind: Self.kinds]
         )
         fields.set(Self.target, Self.prefill(kind, configured))
-        fields.focus(Self.target)
+        // On the check's kind: Space and ←/→ go through the checks, as the form's footer says.
+        fields.focus(Self.kind)
     }
 
     static func prefill(_ kind: String, _ configured: [String: String]) -> String {

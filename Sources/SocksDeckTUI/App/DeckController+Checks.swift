@@ -11,7 +11,7 @@ extension DeckController {
             say("select an associated association first (Enter on a server opens one)", .warning)
             return
         }
-        model.checkForm = CheckForm(server: model.servers.first { $0.name == a.serverName })
+        model.checkForm = CheckForm(server: model.servers.first { $0.name == a.serverName }, association: a.id)
     }
 
     func handleCheckForm(_ key: Key) {
@@ -26,7 +26,7 @@ extension DeckController {
                 return
             }
             model.checkForm = nil
-            start(check)
+            start(check, on: form.association)
         }
     }
 
@@ -45,10 +45,19 @@ extension DeckController {
         start(.nat(server: target))
     }
 
-    /// Starts `check` on the selected association, or, while one runs there, queues it: a second
-    /// key pressed before the first result is drawn (or while it runs) is kept, not refused.
-    private func start(_ check: ServiceCheck) {
-        guard let a = model.selectedAssociationSnapshot else { return }
+    /// Starts `check` on association `id` (the form's; the selected one when nil), or, while one
+    /// runs there, queues it: a second key pressed before the first result is drawn (or while it
+    /// runs) is kept, not refused.
+    private func start(_ check: ServiceCheck, on id: AssociationID? = nil) {
+        let subject = id.map { id in model.associations.first { $0.id == id } } ?? model.selectedAssociationSnapshot
+        guard let a = subject else {
+            if let id { say("#\(id.value) is gone: the check did not run", .warning) }
+            return
+        }
+        guard a.state == .associated else {
+            say("#\(a.id.value) is \(a.state.name) now: the check did not run", .warning)
+            return
+        }
         if let running = model.checksRunning[a.id] {
             model.checksWaiting[a.id, default: []].append(check)
             say(

@@ -92,12 +92,19 @@ extension DeckController {
         }
     }
 
-    /// Sends what the form says, in the background so that a long interval never freezes the
-    /// screen. False when a field is wrong: the form then says which, and keeps what was typed.
+    /// Sends what the form says through the association it was opened on (the selected one
+    /// for r), in the background so that a long interval never freezes the screen; how it went
+    /// comes back to the status line and the log (`takeFinishedSends`). False when a field is
+    /// wrong: the form then says which, and keeps what was typed.
     @discardableResult
     func submit(_ form: inout SendRequest) async -> Bool {
-        guard let a = model.selectedAssociationSnapshot, a.state == .associated else {
-            say("the association is gone", .warning)
+        let subject =
+            form.association.map { id in model.associations.first { $0.id == id } } ?? model.selectedAssociationSnapshot
+        guard let a = subject, a.state == .associated else {
+            let which = (form.association ?? subject?.id).map { "#\($0.value)" } ?? "the association"
+            let why = subject.map { "is \($0.state.name) now" } ?? "is gone"
+            say("\(which) \(why): nothing sent", .warning)
+            note(.warning, subject?.id ?? form.association, "send: \(which) \(why), nothing sent")
             return true
         }
         guard let send = form.validate() else {
@@ -107,16 +114,77 @@ extension DeckController {
         model.lastSend = form
         let engine = self.engine
         let id = a.id
-        say("sending \(send.count) × \(send.payload.count) bytes to \(send.target) through #\(id.value)")
+        let box = finishedSends
+        say("sending \(send.count) × \(send.payload.count) bytes to \(send.target) through #\(id.value)…", seconds: 30)
         Task {
-            _ = try? await engine.send(
-                id,
-                to: send.target,
-                payload: send.payload,
-                count: send.count,
-                interval: .milliseconds(send.interval)
-            )
+            let before = await engine.snapshot(id)?.counters.datagramsReceived ?? 0
+            do throws(EngineError) {
+                let sent = try await engine.send(
+                    id,
+                    to: send.target,
+                    payload: send.payload,
+                    count: send.count,
+                    interval: .milliseconds(send.interval)
+                )
+                // Replies: up to a second after the last send, or until as many came as went.
+                var replies = 0
+                let deadline = ContinuousClock.now + SendOutcome.replyWait
+                while sent > 0 {
+                    replies = max((await engine.snapshot(id)?.counters.datagramsReceived ?? before) - before, 0)
+                    if replies >= sent || ContinuousClock.now >= deadline { break }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
+                box.put(SendOutcome(id: id, send: send, result: .success((sent, replies))))
+            } catch {
+                box.put(SendOutcome(id: id, send: send, result: .failure(error)))
+            }
         }
         return true
+    }
+
+    /// Sends that ended since the last refresh: what happened, on the status line and in the log.
+    func takeFinishedSends() {
+        for outcome in finishedSends.take() {
+            let what = "\(outcome.send.payload.count) bytes to \(outcome.send.target)"
+            switch outcome.result {
+            case .success(let (sent, replies)):
+                let text =
+                    "#\(outcome.id.value) sent \(sent) of \(outcome.send.count) × \(what); "
+                    + "\(replies) \(replies == 1 ? "reply" : "replies") within \(SendOutcome.replyWaitText)"
+                let role: Role = sent < outcome.send.count ? .warning : replies == 0 ? .warning : .ok
+                say(text, role, seconds: 8)
+                note(
+                    role == .ok ? .info : .warning,
+                    outcome.id,
+                    "send: " + text.dropFirst("#\(outcome.id.value) ".count)
+                )
+            case .failure(let error):
+                say("#\(outcome.id.value) send of \(what) refused: \(error)", .error, seconds: 10)
+                note(.error, outcome.id, "send of \(what) refused: \(error)")
+            }
+        }
+    }
+}
+
+/// How one send from the form (or r) ended: how many went and how many datagrams came back in
+/// the wait after it, or the engine's refusal.
+struct SendOutcome: Sendable {
+    static let replyWait: Duration = .seconds(1)
+    static let replyWaitText = "1 s"
+    var id: AssociationID
+    var send: SendRequest.Validated
+    var result: Result<(sent: Int, replies: Int), EngineError>
+}
+
+/// Send outcomes handed from their tasks to the UI loop under a lock.
+final class SendOutcomeBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outcomes: [SendOutcome] = []
+    func put(_ outcome: SendOutcome) { lock.withLock { outcomes.append(outcome) } }
+    func take() -> [SendOutcome] {
+        lock.withLock {
+            defer { outcomes = [] }
+            return outcomes
+        }
     }
 }

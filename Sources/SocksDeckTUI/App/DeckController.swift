@@ -20,6 +20,7 @@ public final class DeckController {
     /// Probes finish on threads of their own; their results wait here for the next refresh.
     let finishedProbes = ProbeResultBox()
     let finishedChecks = CheckResultBox()
+    let finishedSends = SendOutcomeBox()
     /// Forwards started in the background (F, and those the UI starts with) report here.
     let startedForwards = ForwardStartBox()
 
@@ -73,6 +74,7 @@ public final class DeckController {
         report(started)
         reportSettledOpen()
         takeFinishedChecks()
+        takeFinishedSends()
         let (progress, finished) = finishedProbes.take()
         for (name, count) in progress { model.probesRunning[name] = count }
         for (name, findings) in finished {
@@ -138,6 +140,12 @@ public final class DeckController {
             return
         }
         pendingOpen = nil
+    }
+
+    /// A line of the UI's own in the Log pane, among the engine's events by time.
+    func note(_ level: EngineEvent.Level, _ id: AssociationID?, _ message: String) {
+        model.notes.append(LogNote(time: Date(), level: level, association: id, message: message))
+        if model.notes.count > DeckModel.maximumNotes { model.notes.removeFirst() }
     }
 
     public func say(_ text: String, _ role: Role = .text, seconds: Double = 4) {
@@ -219,12 +227,15 @@ public final class DeckController {
             }
             if form.payload.isEmpty { form.payload = "hello from socksdeck" }
             form.focus(0)
+            form.association = a.id
             model.form = form
         case .resend:
             guard var last = model.lastSend else {
                 say("nothing sent yet: s opens the send form", .warning)
                 return true
             }
+            // Again, through the association selected now.
+            last.association = nil
             await submit(&last)
         case .zoom:
             model.zoomed.toggle()

@@ -107,8 +107,10 @@ public struct DeckModel: Sendable {
     /// Counts the forwards' changes, for the frame check (comparing every flow's datagrams would
     /// cost more than drawing them).
     var forwardsGeneration = 0
-    /// What the UI itself adds to the log (a forward that could not start), which the engine's
-    /// event log does not hold.
+    /// What the UI itself adds to the log (how a send from the form ended), which the engine's
+    /// event log does not hold; the newest `maximumNotes`.
+    public var notes: [LogNote] = []
+    static let maximumNotes = 500
     /// Lines up from the newest in the log.
     public var logScroll = 0
     /// How many log lines the log pane shows (set from the screen's size): scrolling up stops
@@ -265,7 +267,7 @@ public struct DeckModel: Sendable {
         selectedServer = min(max(selectedServer, 0), max(servers.count - 1, 0))
         if let id = selectedForward, !listedForwards.contains(where: { $0.id == id }) { selectedForward = nil }
         selectedAssociation = min(max(selectedAssociation, 0), max(visibleAssociations.count - 1, 0))
-        logScroll = min(max(logScroll, 0), max(events.count - logRows, 0))
+        logScroll = min(max(logScroll, 0), max(logCount - logRows, 0))
         overlayScroll = min(max(overlayScroll, 0), overlayMaximumScroll)
         detailScroll = min(max(detailScroll, 0), detailMaximumScroll)
     }
@@ -327,8 +329,8 @@ struct FrameSignature: Equatable {
 
     init(_ m: DeckModel, height: Int, width: Int) {
         associations = m.associations.map { AssociationLook(id: $0.id, revision: $0.revision, recent: $0.recent.count) }
-        eventCount = m.events.count
-        lastEvent = m.events.last?.time
+        eventCount = m.logCount
+        lastEvent = max(m.events.last?.time ?? .distantPast, m.notes.last?.time ?? .distantPast)
         ui = UILook(m, height: height, width: width)
         second = Int(Date().timeIntervalSince1970)
     }
@@ -394,5 +396,48 @@ struct FrameSignature: Equatable {
             checksWaiting = m.checksWaiting
             checkResultCounts = m.checkResults.mapValues(\.count)
         }
+    }
+}
+
+/// A line of the Log pane: one of the engine's events or one of the UI's notes.
+public struct LogNote: Sendable, Equatable {
+    public var time: Date
+    public var level: EngineEvent.Level
+    public var association: AssociationID?
+    public var message: String
+
+    init(time: Date, level: EngineEvent.Level, association: AssociationID?, message: String) {
+        self.time = time
+        self.level = level
+        self.association = association
+        self.message = message
+    }
+
+    init(_ e: EngineEvent) { self.init(time: e.time, level: e.level, association: e.association, message: e.message) }
+}
+
+extension DeckModel {
+    /// How many lines the log holds: the engine's events and the UI's notes.
+    public var logCount: Int { events.count + notes.count }
+
+    /// The log's lines oldest first, `upTo` from the oldest (exclusive), at most `count` of them:
+    /// the engine's events and the UI's notes merged by time.
+    public func logLines(upTo end: Int, count: Int) -> [LogNote] {
+        let end = min(max(end, 0), logCount)
+        let start = max(end - count, 0)
+        guard !notes.isEmpty else { return events[start..<end].map(LogNote.init) }
+        // Notes are few: merge them into the events by time (a note after events of the same time).
+        var merged: [LogNote] = []
+        merged.reserveCapacity(logCount)
+        var n = 0
+        for e in events {
+            while n < notes.count, notes[n].time < e.time {
+                merged.append(notes[n])
+                n += 1
+            }
+            merged.append(LogNote(e))
+        }
+        merged += notes[n...]
+        return Array(merged[start..<end])
     }
 }

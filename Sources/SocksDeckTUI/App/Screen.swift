@@ -17,8 +17,12 @@ public struct Layout: Equatable {
             panes[model.focused] = body
             return Layout(panes: panes, headerRow: 0, statusRow: height - 1, body: body)
         }
-        let serversHeight = min(max(model.serversPaneRowCount, 1) + 3, max(5, body.height * 3 / 10))
         let logHeight = body.height >= 22 ? 8 : body.height >= 16 ? 5 : 0
+        // The middle keeps room for its header and one row (an association at 40x10).
+        let serversHeight = max(
+            min(max(model.serversPaneRowCount, 1) + 3, max(5, body.height * 3 / 10), body.height - logHeight - 4),
+            3
+        )
         let middle = Rect(
             y: body.y + serversHeight,
             x: 0,

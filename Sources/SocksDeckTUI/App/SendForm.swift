@@ -10,7 +10,12 @@ public struct SendRequest: Equatable, Sendable {
         toggles: [2]
     )
 
-    public init(target: String = "", payload: String = "") {
+    /// The association the form was opened on: Enter sends through it, whichever row is
+    /// selected by then. Nil sends through the selected one (r, again).
+    public var association: AssociationID?
+
+    public init(target: String = "", payload: String = "", association: AssociationID? = nil) {
+        self.association = association
         fields.set(0, target)
         fields.set(1, payload)
     }

@@ -2,7 +2,8 @@ import Foundation
 import SocksDeckEngine
 
 /// One row per association: id, server, rendezvous, control state (coloured by state), sent and
-/// received datagrams, drops, rate, RTT, age. Sortable, filterable. Columns go from the right
+/// received datagrams, drops, rate, the probe's RTT (dimmed with `?` when its answers stopped)
+/// and loss, age. Sortable, filterable. Columns go from the right
 /// when the pane is narrow.
 public enum AssociationsPane {
     public static let bindings: [KeyBinding] = [
@@ -76,8 +77,25 @@ public enum AssociationsPane {
 
     static let columns: [(String, Int)] = [
         ("ID", 3), ("SERVER", 10), ("RENDEZVOUS", 17), ("STATE", 11), ("SENT", 5), ("RECV", 5), ("DROP", 4),
-        ("RATE", 5), ("RTTms", 6), ("AGE", 5),
+        ("RATE", 5), ("RTTms", 6), ("LOSS", 4), ("AGE", 5),
     ]
+
+    /// A probe RTT is stale when no answer came for this long: the figure is then the last one
+    /// measured, marked with `?` and dimmed.
+    static let staleAfter: TimeInterval = 3
+
+    /// The RTT cell and whether it is stale: "-" without a probe figure.
+    static func rtt(_ probe: ProbeSummary?, now: Date = Date()) -> (text: String, stale: Bool) {
+        guard let probe, let p50 = probe.rttP50Milliseconds else { return ("-", false) }
+        let stale = probe.lastReply.map { now.timeIntervalSince($0) > staleAfter } ?? true
+        return (String(format: "%.2f", p50) + (stale ? "?" : ""), stale)
+    }
+
+    /// The probe's loss over its window, in percent; "-" without a probe.
+    static func loss(_ probe: ProbeSummary?) -> String {
+        guard let probe, probe.sent > 0 else { return "-" }
+        return String(format: "%.0f%%", probe.lossRatio * 100)
+    }
 
     /// The columns when a row carries a forward flow: which forward and which local client
     /// ("f1 127.0.0.1:40001"), after the server.
@@ -102,8 +120,13 @@ public enum AssociationsPane {
         let visibleColumns = Array(columns.prefix(max(shown, 1)))
         canvas.put(row(visibleColumns), y: inner.y, x: inner.x, width: inner.width, role: .header, pad: true)
         guard !rows.isEmpty else {
+            let empty =
+                !model.associations.isEmpty
+                ? "Nothing matches the filter '\(model.filter)' (\(model.associations.count) hidden): "
+                    + "/ then Esc clears it."
+                : model.servers.isEmpty ? "" : "No associations: select a server and press Enter."
             canvas.put(
-                model.servers.isEmpty ? "" : "No associations: select a server and press Enter.",
+                empty,
                 y: inner.y + 1,
                 x: inner.x,
                 width: inner.width,
@@ -114,13 +137,14 @@ public enum AssociationsPane {
         let visibleRows = inner.height - 1
         let first = ListWindow.first(selected: model.selectedAssociation, visibleRows: visibleRows)
         for (offset, a) in rows.dropFirst(first).prefix(visibleRows).enumerated() {
-            let rtt = a.probe?.rttP50Milliseconds.map { String(format: "%.2f", $0) } ?? "-"
+            let rtt = Self.rtt(a.probe)
             let rate = String(format: "%.0f", a.sendRate.perSecond(window: 3) + a.receiveRate.perSecond(window: 3))
             let value = [
                 "ID": "#\(a.id.value)", "SERVER": a.serverName, "FORWARD": model.carriedFlows[a.id]?.label ?? "",
                 "RENDEZVOUS": a.rendezvous?.asUsed.description ?? "-", "STATE": a.state.name,
                 "SENT": "\(a.counters.datagramsSent)", "RECV": "\(a.counters.datagramsReceived)",
-                "DROP": "\(a.counters.droppedTotal)", "RATE": rate, "RTTms": rtt, "AGE": age(a.age),
+                "DROP": "\(a.counters.droppedTotal)", "RATE": rate, "RTTms": rtt.text,
+                "LOSS": Self.loss(a.probe), "AGE": age(a.age),
             ]
             let values = visibleColumns.map { value[$0.0] ?? "" }
             let selected = first + offset == model.selectedAssociation
@@ -137,6 +161,11 @@ public enum AssociationsPane {
             if !(selected && focused), let state = visibleColumns.firstIndex(where: { $0.0 == "STATE" }) {
                 let stateX = inner.x + visibleColumns.prefix(state).reduce(0) { $0 + $1.1 + 1 }
                 canvas.put(fit(a.state.name, 11), y: y, x: stateX, width: 11, role: stateRole(a.state))
+            }
+            if !(selected && focused), rtt.stale, let column = visibleColumns.firstIndex(where: { $0.0 == "RTTms" }) {
+                let rttX = inner.x + visibleColumns.prefix(column).reduce(0) { $0 + $1.1 + 1 }
+                let room = min(visibleColumns[column].1, inner.x + inner.width - rttX)
+                canvas.put(fit(rtt.text, room, pad: true), y: y, x: rttX, width: room, role: .muted)
             }
         }
     }

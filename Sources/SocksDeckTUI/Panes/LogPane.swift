@@ -15,8 +15,7 @@ public enum LogPane {
         )
         let inner = rect.inner
         guard !inner.isEmpty else { return }
-        let end = model.events.count - model.logScroll
-        let shown = model.events[max(0, end - inner.height)..<max(end, 0)]
+        let shown = model.logLines(upTo: model.logCount - model.logScroll, count: inner.height)
         for (i, e) in shown.enumerated() {
             let role: Role = e.level == .error ? .error : e.level == .warning ? .warning : .text
             let who = e.association.map { "#\($0.value) " } ?? ""

@@ -148,6 +148,17 @@ public enum ServersPane {
                 canvas.put(fit(detail, wideWidth), y: y, x: wideX, width: wideWidth, role: role)
             }
         }
+        // Rows above or below the window: marked on the bottom border, as the overlays do.
+        let below = model.serversPaneRowCount - first - max(visibleRows, 0)
+        if first > 0 || below > 0, rect.width > 12 {
+            let marks = (first > 0 ? " ↑\(first)" : "") + (below > 0 ? " ↓\(below)" : "") + " "
+            canvas.put(
+                marks,
+                y: rect.y + rect.height - 1,
+                x: rect.x + rect.width - 2 - displayWidth(marks),
+                role: focused ? .title : .border
+            )
+        }
     }
 
     /// A server's cells, and what its CAPABILITY column says with the role it is drawn in.

@@ -23,7 +23,7 @@ public final class BufferCanvas: Canvas {
         let room = min(width ?? (self.width - x), self.width - x)
         var column = x
         for ch in fit(text, room, pad: pad) {
-            let w = max(displayWidth(String(ch)), 1)
+            let w = max(cellWidth(ch), 1)
             guard column < self.width else { break }
             cells[y][column] = ch
             roles[y][column] = role

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A rectangle of the screen, in character cells.
 public struct Rect: Equatable, Sendable {
     public var y, x, height, width: Int
@@ -51,23 +55,70 @@ extension Canvas {
     }
 }
 
-/// Display width of text: wide characters (CJK, emoji) take two cells, combining marks and
-/// controls none. By hand rather than wcwidth(3), whose answer depends on the process locale
-/// (every non-ASCII character is -1 under "C", as in the tests); the ranges are Unicode's East
-/// Asian Wide/Fullwidth blocks, which is what terminals go by.
+/// Display width of text, from glibc's wcwidth(3): what ncurses and the terminal go by. A
+/// character with a control in it (wcwidth -1) is never drawn raw: `fit` shows it as U+FFFD, one
+/// cell, and it is measured as that. wcwidth answers by the locale's LC_CTYPE, so it is asked
+/// under C.UTF-8 on this thread whatever the process locale is (under "C", as in the tests,
+/// every non-ASCII character would be -1).
 public func displayWidth(_ text: String) -> Int {
-    text.unicodeScalars.reduce(0) { $0 + cellWidth($1.value) }
+    UTF8Widths.measuring { text.reduce(0) { $0 + UTF8Widths.width(of: $1) } }
 }
 
-func cellWidth(_ v: UInt32) -> Int {
-    if v < 0x20 || (0x7F..<0xA0).contains(v) { return 0 }
-    if (0x0300...0x036F).contains(v) || (0x200B...0x200F).contains(v) || (0xFE00...0xFE0F).contains(v) { return 0 }
-    let wide: [ClosedRange<UInt32>] = [
-        0x1100...0x115F, 0x2E80...0x303E, 0x3041...0x33FF, 0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF,
-        0xAC00...0xD7A3, 0xF900...0xFAFF, 0xFE30...0xFE4F, 0xFF00...0xFF60, 0xFFE0...0xFFE6,
-        0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x3FFFD,
-    ]
-    return wide.contains { $0.contains(v) } ? 2 : 1
+/// The width of one character, in cells: the sum of its scalars' wcwidth, or 1 (its replacement)
+/// when one of them is a control.
+func cellWidth(_ ch: Character) -> Int {
+    UTF8Widths.measuring { UTF8Widths.width(of: ch) }
+}
+
+/// What is drawn for a character that cannot be: controls (tab, escape, C1) would move the
+/// cursor or change the terminal's state.
+let replacementCharacter: Character = "\u{FFFD}"
+
+enum UTF8Widths {
+    /// A C.UTF-8 LC_CTYPE locale, made once; nil where the system has none (the process
+    /// locale is used then, which the TUI sets to UTF-8 at start).
+    nonisolated(unsafe) private static let utf8: locale_t? = newlocale(LC_CTYPE_MASK, "C.UTF-8", nil)
+
+    /// glibc's wcwidth(3). Swift's Glibc module leaves it out (it is an X/Open extension), so it
+    /// is looked up in the C library already loaded; a C function pointer, so the call is C's.
+    static let wcwidth: @convention(c) (wchar_t) -> Int32 = {
+        guard let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "wcwidth") else {
+            fatalError("the C library has no wcwidth")
+        }
+        return unsafeBitCast(symbol, to: (@convention(c) (wchar_t) -> Int32).self)
+    }()
+
+    /// Runs `body` with wcwidth answering for UTF-8, then puts this thread's locale back.
+    static func measuring<T>(_ body: () -> T) -> T {
+        guard let utf8 else { return body() }
+        let previous = uselocale(utf8)
+        defer { uselocale(previous) }
+        return body()
+    }
+
+    /// Call inside `measuring`.
+    static func width(of ch: Character) -> Int {
+        if ch.isASCII {
+            // Printable ASCII is one cell; tab, newline and the other controls are replaced.
+            return 1
+        }
+        var total = 0
+        for scalar in ch.unicodeScalars {
+            let w = Int(wcwidth(wchar_t(bitPattern: scalar.value)))
+            if w < 0 { return 1 }
+            total += w
+        }
+        return total
+    }
+
+    /// Call inside `measuring`: the character, or its replacement when it holds a control.
+    static func drawable(_ ch: Character) -> Character {
+        if ch.isASCII {
+            guard let v = ch.asciiValue, v >= 0x20, v != 0x7F else { return replacementCharacter }
+            return ch
+        }
+        return ch.unicodeScalars.contains { wcwidth(wchar_t(bitPattern: $0.value)) < 0 } ? replacementCharacter : ch
+    }
 }
 
 /// Cuts text to `width` cells (with an ellipsis when cut), padding with spaces if asked.
@@ -75,10 +126,13 @@ public func fit(_ text: String, _ width: Int, pad: Bool = false) -> String {
     guard width > 0 else { return "" }
     var out = ""
     var used = 0
-    let total = displayWidth(text)
+    let (shown, total) = UTF8Widths.measuring {
+        let shown = text.map(UTF8Widths.drawable)
+        return (shown, shown.reduce(0) { $0 + UTF8Widths.width(of: $1) })
+    }
     let limit = total > width ? width - 1 : width
-    for ch in text {
-        let w = displayWidth(String(ch))
+    for ch in shown {
+        let w = cellWidth(ch)
         if used + w > limit { break }
         out.append(ch)
         used += w

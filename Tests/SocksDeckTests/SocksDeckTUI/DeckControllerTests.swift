@@ -330,7 +330,8 @@ import Testing
         _ = await c.handle(.character("c"))
         let form = try #require(c.model.checkForm)
         #expect(form.fields.values[0] == "dns" && form.fields.values[1] == "127.0.0.1:\(services.dnsPort)")
-        // The name field: socksdeck.test instead of example.com.
+        // The name field (the form opens on the check's kind): socksdeck.test instead of example.com.
+        _ = await c.handle(.tab)
         _ = await c.handle(.tab)
         _ = await c.handle(.control("u"))
         await Self.type("socksdeck.test", into: c)
@@ -381,5 +382,107 @@ import Testing
         }
         #expect(c.model.checkResults[id]?.map(\.check) == ["dns", "nat"], "\(String(describing: c.model.message))")
         #expect(c.model.checksWaiting[id] == nil && c.model.checksRunning[id] == nil)
+    }
+
+    /// Two associations through Dante, both settled, the first (a) selected in the Associations
+    /// pane; b is the other one.
+    static func twoAssociations(
+        _ c: DeckController
+    ) async throws -> (a: AssociationID, b: AssociationID) {
+        let dante = try #require(c.model.servers.first)
+        let a = try await c.engine.open(server: dante)
+        let b = try await c.engine.open(server: dante)
+        for id in [a, b] { _ = await c.engine.waitUntilSettled(id, timeout: .seconds(5)) }
+        await c.refresh()
+        _ = await c.handle(.tab)
+        c.model.selectedAssociation = try #require(c.model.visibleAssociations.firstIndex { $0.id == a })
+        return (a, b)
+    }
+
+    static func select(_ id: AssociationID, in c: DeckController) throws {
+        c.model.selectedAssociation = try #require(c.model.visibleAssociations.firstIndex { $0.id == id })
+        #expect(c.model.selectedAssociationID == id)
+    }
+
+    /// Refreshes until `done` holds or `seconds` pass.
+    static func refresh(_ c: DeckController, seconds: Double = 5, until done: () async -> Bool) async {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline, await !done() {
+            await c.refresh()
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// The send form sends through the association it was opened on, even when another row is
+    /// selected by the time Enter is pressed.
+    @Test func theSendFormSendsThroughTheAssociationItWasOpenedOn() async throws {
+        let c = try Self.controller()
+        let engine = c.engine
+        defer { Task { await engine.shutdown() } }
+        let (a, b) = try await Self.twoAssociations(c)
+        _ = await c.handle(.character("s"))
+        #expect(c.model.form?.association == a)
+        try Self.select(b, in: c)
+        _ = await c.handle(.enter)
+        #expect(c.model.form == nil)
+        await Self.refresh(c) { await engine.snapshot(a)?.counters.datagramsReceived == 1 }
+        #expect(await engine.snapshot(a)?.counters.datagramsSent == 1)
+        #expect(await engine.snapshot(b)?.counters.datagramsSent == 0)
+    }
+
+    /// The check form runs its check through the association it was opened on.
+    @Test func theCheckFormChecksTheAssociationItWasOpenedOn() async throws {
+        let (c, engine, _, services) = try await Self.controllerWithChecksSet()
+        defer { Task { await engine.shutdown() } }
+        let dante = try #require(c.model.servers.first)
+        let b = try await engine.open(server: dante)
+        _ = await engine.waitUntilSettled(b, timeout: .seconds(5))
+        await c.refresh()
+        c.model.focused = .associations
+        let a = try #require(c.model.visibleAssociations.first { $0.id != b }?.id)
+        try Self.select(a, in: c)
+        _ = await c.handle(.character("c"))
+        #expect(c.model.checkForm?.association == a)
+        try Self.select(b, in: c)
+        _ = await c.handle(.enter)
+        #expect(c.model.checksRunning[a] != nil && c.model.checksRunning[b] == nil)
+        await Self.refresh(c, seconds: 10) { c.model.checkResults[a]?.count == 1 }
+        #expect(c.model.checkResults[a]?.first?.check == "dns", "\(services.dnsPort)")
+        #expect(c.model.checkResults[b] == nil)
+    }
+
+    /// After s and Enter, the status line and the log say how many went and how many replies
+    /// came back; a send the engine refuses says so with the engine's reason.
+    @Test func aSendEndsWithItsResult() async throws {
+        let c = try Self.controller()
+        let engine = c.engine
+        defer { Task { await engine.shutdown() } }
+        let (a, _) = try await Self.twoAssociations(c)
+        _ = await c.handle(.character("s"))
+        _ = await c.handle(.enter)
+        let status = await Self.statusAfter("sending", c)
+        #expect(status.hasPrefix("#\(a.value) sent 1 of 1 × 20 bytes to 127.0.0.1:"), "\(status)")
+        #expect(status.hasSuffix("; 1 reply within 1 s"), "\(status)")
+        #expect(c.model.message?.role == .ok)
+        let logged = c.model.logLines(upTo: c.model.logCount, count: 100)
+        #expect(logged.contains { $0.association == a && $0.message.hasPrefix("send: sent 1 of 1") }, "\(logged)")
+        // Too large for a datagram: the engine refuses it, and the refusal is said.
+        var huge = SendRequest(
+            target: c.model.servers[0].echo!.description,
+            payload: String(repeating: "x", count: 70_000)
+        )
+        _ = huge.validate()
+        c.model.lastSend = huge
+        _ = await c.handle(.character("r"))
+        let refused = await Self.statusAfter("sending", c)
+        #expect(refused.hasPrefix("#\(a.value) send of 70000 bytes to 127.0.0.1:"), "\(refused)")
+        #expect(refused.contains("refused: "), "\(refused)")
+        #expect(c.model.message?.role == .error)
+        let after = c.model.logLines(upTo: c.model.logCount, count: 100)
+        #expect(after.contains { $0.level == .error && $0.message.hasPrefix("send of 70000 bytes") }, "\(after)")
+        // The log pane shows the UI's line.
+        let canvas = BufferCanvas(height: 30, width: 160)
+        Screen.render(c.model, on: canvas)
+        #expect(canvas.text.contains("#\(a.value) send: sent 1 of 1"), "\(canvas.text)")
     }
 }

@@ -303,6 +303,129 @@ import Testing
         #expect(m.logScroll == 0)
     }
 
+    /// The width a terminal gives a line: glibc's wcwidth under a UTF-8 LC_CTYPE, asked here
+    /// directly rather than through displayWidth.
+    static func terminalWidth(_ line: String) -> Int {
+        setlocale(LC_CTYPE, "C.UTF-8")
+        let symbol = dlsym(UnsafeMutableRawPointer(bitPattern: 0), "wcwidth")
+        let wcwidth = unsafeBitCast(symbol, to: (@convention(c) (wchar_t) -> Int32).self)
+        return line.unicodeScalars.reduce(0) { $0 + Int(wcwidth(wchar_t(bitPattern: $1.value))) }
+    }
+
+    /// Server names with an umlaut, an emoji and katakana: every row is as wide as the screen
+    /// in the terminal's count, so every border stays where the layout put it.
+    @Test(arguments: [(80, 24), (40, 12)])
+    func namesInAnyScriptKeepEveryBorder(width: Int, height: Int) {
+        var m = Self.model()
+        m.servers = [
+            ServerDefinition(name: "dänte 🚀", host: "127.0.0.1", port: 1080),
+            ServerDefinition(name: "プロキシ", host: "127.0.0.1", port: 1081),
+        ]
+        m.associations = [
+            Self.snapshot(id: 1, server: "dänte 🚀", state: .associated, sent: 3, received: 3),
+            Self.snapshot(id: 2, server: "プロキシ", state: .associated),
+        ]
+        for pane in PaneID.allCases {
+            m.focused = pane
+            let canvas = BufferCanvas(height: height, width: width)
+            Screen.render(m, on: canvas)
+            #expect(canvas.text.contains("🚀") && canvas.text.contains("プロキシ"), "\(canvas.text)")
+            for (y, line) in canvas.lines.enumerated() {
+                #expect(Self.terminalWidth(line) == width, "row \(y) at \(width)x\(height): \(line)")
+            }
+            for (shown, rect) in Layout.compute(height: height, width: width, model: m).panes {
+                Self.expectBoxIntact(canvas, rect, "\(width)x\(height), \(pane) focused: \(shown)")
+            }
+        }
+    }
+
+    /// Controls (wcwidth -1) never reach the terminal raw: each is drawn as U+FFFD, one cell.
+    @Test func controlCharactersAreDrawnAsAReplacement() {
+        #expect(displayWidth("a\tb\u{1B}c\u{85}") == 6)
+        #expect(fit("a\tb\u{1B}[31m", 20) == "a\u{FFFD}b\u{FFFD}[31m")
+        var m = Self.model()
+        m.servers[0].name = "evil\u{1B}[2J\tname"
+        let canvas = BufferCanvas(height: 24, width: 80)
+        Screen.render(m, on: canvas)
+        #expect(!canvas.text.unicodeScalars.contains { $0.value < 0x20 && $0 != "\n" || $0.value == 0x1B })
+        #expect(canvas.text.contains("evil\u{FFFD}[2J\u{FFFD}name"), "\(canvas.text)")
+    }
+
+    /// A filter that hides every association says so, and how to clear it, rather than
+    /// telling to open one.
+    @Test func aFilterThatMatchesNothingSaysSo() {
+        var m = Self.model()
+        m.filter = "zzz"
+        #expect(m.visibleAssociations.isEmpty && !m.associations.isEmpty)
+        let canvas = BufferCanvas(height: 24, width: 100)
+        Screen.render(m, on: canvas)
+        #expect(!canvas.text.contains("No associations"), "\(canvas.text)")
+        #expect(canvas.text.contains("Nothing matches the filter 'zzz' (2 hidden): / then Esc clears it."))
+    }
+
+    /// At 40x10 the Associations pane still shows a row under its header.
+    @Test func theSmallestScreenShowsAnAssociationRow() throws {
+        let m = Self.model()
+        let canvas = BufferCanvas(height: 10, width: 40)
+        Screen.render(m, on: canvas)
+        let rect = try #require(Layout.compute(height: 10, width: 40, model: m).panes[.associations])
+        #expect(rect.inner.height >= 2, "\(rect)")
+        #expect(canvas.lines[rect.inner.y + 1].contains("#1"), "\(canvas.text)")
+        Self.expectBoxIntact(canvas, rect, "associations at 40x10")
+    }
+
+    /// More servers than rows: the Servers pane's bottom border says how many are below (and,
+    /// scrolled, above).
+    @Test func theServersPaneMarksRowsOutOfView() throws {
+        var m = Self.model()
+        m.servers = (1...12).map { ServerDefinition(name: "server\($0)", host: "127.0.0.1", port: 1000 + $0) }
+        m.focused = .servers
+        let canvas = BufferCanvas(height: 24, width: 80)
+        Screen.render(m, on: canvas)
+        let rect = try #require(Layout.compute(height: 24, width: 80, model: m).panes[.servers])
+        let shown = rect.inner.height - 1
+        #expect(shown < 12)
+        #expect(canvas.lines[rect.y + rect.height - 1].contains(" ↓\(12 - shown) "), "\(canvas.text)")
+        Self.expectBoxIntact(canvas, rect, "servers")
+        m.selectedServer = 11
+        let scrolled = BufferCanvas(height: 24, width: 80)
+        Screen.render(m, on: scrolled)
+        let bottom = scrolled.lines[rect.y + rect.height - 1]
+        #expect(bottom.contains(" ↑\(12 - shown) ") && !bottom.contains("↓"), "\(scrolled.text)")
+    }
+
+    /// The Associations pane shows the probe's loss, and an RTT whose answers stopped coming
+    /// is marked stale (`?`, dimmed); a fresh one is not.
+    @Test func probeLossAndAStaleRTTShowAtAGlance() throws {
+        var m = Self.model()
+        var fresh = ProbeSummary(target: "127.0.0.1:7")
+        fresh.sent = 10
+        fresh.answered = 10
+        fresh.rttP50Milliseconds = 0.42
+        fresh.lastReply = Date()
+        var stale = fresh
+        stale.lost = 4
+        stale.answered = 6
+        stale.rttP50Milliseconds = 1.5
+        stale.lastReply = Date().addingTimeInterval(-10)
+        m.associations[0].probe = fresh
+        m.associations[1].probe = stale
+        m.focused = .servers
+        let canvas = BufferCanvas(height: 30, width: 100)
+        Screen.render(m, on: canvas)
+        let lines = canvas.lines
+        let header = try #require(lines.first { $0.contains("RTTms") && $0.contains("LOSS") }, "\(canvas.text)")
+        #expect(header.contains("RTTms  LOSS"))
+        let one = try #require(lines.first { $0.hasPrefix("│#1 ") })
+        let two = try #require(lines.firstIndex { $0.hasPrefix("│#2 ") })
+        #expect(one.contains(" 0.42 ") && one.contains(" 0% ") && !one.contains("?"), "\(one)")
+        #expect(lines[two].contains(" 1.50? ") && lines[two].contains(" 40% "), "\(lines[two])")
+        let x = try #require(
+            lines[two].range(of: "1.50?").map { lines[two].distance(from: lines[two].startIndex, to: $0.lowerBound) }
+        )
+        #expect(canvas.role(y: two, x: x) == .muted)
+    }
+
     @Test func wideCharactersTakeTwoCells() {
         #expect(displayWidth("abc") == 3 && displayWidth("服务器") == 6 && displayWidth("é") == 1)
         #expect(displayWidth(fit("服务器服务器", 7)) <= 7)

@@ -75,4 +75,16 @@ extension SendRequest {
         #expect(form.validate() == .quic(server: .ip(IPEndpoint("127.0.0.1:443")!)))
         #expect(CheckForm.kinds.contains("quic"))
     }
+
+    /// The form opens on the check's kind, so Space goes through the checks as its footer says
+    /// (and the target follows the server's setting for the kind).
+    @Test func theCheckFormOpensOnTheCheckSoSpaceCyclesIt() {
+        var server = ServerDefinition(name: "s", host: "127.0.0.1", port: 1080)
+        server.checkTargets = ["dns": "127.0.0.1:53", "ntp": "127.0.0.1:123"]
+        var form = CheckForm(server: server)
+        #expect(form.fields.field == CheckForm.kind)
+        #expect(form.handle(.character(" ")) == .stay)
+        #expect(form.fields.values[CheckForm.kind] == "ntp")
+        #expect(form.fields.values[CheckForm.target] == "127.0.0.1:123")
+    }
 }
