@@ -78,9 +78,9 @@ extension DeckController {
         let box = finishedChecks
         Task {
             do throws(EngineError) {
-                box.put(id, .success(try await engine.run(check, through: id)))
+                box.put((id, .success(try await engine.run(check, through: id))))
             } catch {
-                box.put(id, .failure(error))
+                box.put((id, .failure(error)))
             }
         }
     }
@@ -107,21 +107,6 @@ extension DeckController {
                 model.checksWaiting[id] = waiting.isEmpty ? nil : waiting
                 launch(next, through: id, announce: false)
             }
-        }
-    }
-}
-
-/// Check results handed from their tasks to the UI loop under a lock.
-final class CheckResultBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var results: [(AssociationID, Result<CheckResult, EngineError>)] = []
-    func put(_ id: AssociationID, _ result: Result<CheckResult, EngineError>) {
-        lock.withLock { results.append((id, result)) }
-    }
-    func take() -> [(AssociationID, Result<CheckResult, EngineError>)] {
-        lock.withLock {
-            defer { results = [] }
-            return results
         }
     }
 }

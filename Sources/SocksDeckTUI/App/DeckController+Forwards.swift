@@ -1,7 +1,6 @@
 import Foundation
 import Socks5
 import SocksDeckEngine
-import Synchronization
 
 /// A forward for the UI to start: from the command line, the configuration's [[forward]]
 /// tables, or the F form.
@@ -119,18 +118,4 @@ struct StartedForward: Sendable {
     var launch: ForwardLaunch
     var outcome: Result<ForwardID, EngineError>
     var announce: Bool
-}
-
-/// Started forwards handed from their tasks to the UI loop.
-final class ForwardStartBox: Sendable {
-    private let started = Mutex<[StartedForward]>([])
-
-    func put(_ start: StartedForward) { started.withLock { $0.append(start) } }
-
-    func take() -> [StartedForward] {
-        started.withLock { started in
-            defer { started = [] }
-            return started
-        }
-    }
 }

@@ -175,16 +175,3 @@ struct SendOutcome: Sendable {
     var send: SendRequest.Validated
     var result: Result<(sent: Int, replies: Int), EngineError>
 }
-
-/// Send outcomes handed from their tasks to the UI loop under a lock.
-final class SendOutcomeBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var outcomes: [SendOutcome] = []
-    func put(_ outcome: SendOutcome) { lock.withLock { outcomes.append(outcome) } }
-    func take() -> [SendOutcome] {
-        lock.withLock {
-            defer { outcomes = [] }
-            return outcomes
-        }
-    }
-}

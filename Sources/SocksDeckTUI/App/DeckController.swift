@@ -19,10 +19,10 @@ public final class DeckController {
     var pendingOpen: AssociationID?
     /// Probes finish on threads of their own; their results wait here for the next refresh.
     let finishedProbes = ProbeResultBox()
-    let finishedChecks = CheckResultBox()
-    let finishedSends = SendOutcomeBox()
+    let finishedChecks = Handoff<(AssociationID, Result<CheckResult, EngineError>)>()
+    let finishedSends = Handoff<SendOutcome>()
     /// Forwards started in the background (F, and those the UI starts with) report here.
-    let startedForwards = ForwardStartBox()
+    let startedForwards = Handoff<StartedForward>()
 
     /// Why colours are off, when they are: `t` then says so rather than name a theme that looks
     /// like every other.
