@@ -188,7 +188,7 @@ final class Forward {
         guard isRunning else { return core.loop.makeSucceededVoidFuture() }
         isRunning = false
         sweep?.cancel()
-        for flow in flows.values.sorted(by: { $0.snapshot.opened < $1.snapshot.opened }) {
+        for flow in flows.values.sorted(by: { $0.opened < $1.opened }) {
             close(flow, because: "the forward stopped")
         }
         let limited = drops[.flowLimit].map { ", \($0) datagram(s) dropped at the flow limit" } ?? ""

@@ -36,7 +36,7 @@ final class ForwardFlow: AssociationSubscriber {
     private var targetSender: SOCKSAddress?
     /// Whether the drop of this kind was logged already (each is logged once per flow).
     private var loggedDrops: Set<ForwardDropReason> = []
-    private let opened = Date()
+    let opened = Date()
     private var closed: Date?
     private(set) var lastActivity = NIODeadline.now()
     private var lastActivityDate = Date()

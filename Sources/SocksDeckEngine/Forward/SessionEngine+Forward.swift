@@ -69,7 +69,11 @@ extension SessionEngine {
     /// Stops a forward: its socket closes and every flow ends with its association.
     public func stopForward(_ id: ForwardID) async {
         let core = self.core
-        _ = try? await onLoopAwaiting { core.forwards[id]?.stop() ?? core.loop.makeSucceededVoidFuture() }
+        do {
+            try await onLoopAwaiting { core.forwards[id]?.stop() ?? core.loop.makeSucceededVoidFuture() }
+        } catch {
+            // Only a shut-down engine refuses, and its shutdown stopped every forward already.
+        }
     }
 
     /// Every forward, oldest first, with its flows.

@@ -142,11 +142,13 @@ public actor AssociationWatcher {
         var events: [WatchEvent] = []
         for i in watched.indices {
             let name = watched[i].server.name
-            if let id = watched[i].current, await engine.snapshot(id) == nil {
+            var known: AssociationSnapshot?
+            if let id = watched[i].current { known = await engine.snapshot(id) }
+            if let id = watched[i].current, known == nil {
                 // Forgotten by someone else: ended as far as watch can tell, so reported and reopened,
                 // never left standing as it last was.
                 events.append(retire(i, id, state: "closed", reason: "the engine no longer knows it", snapshot: nil))
-            } else if let id = watched[i].current, let s = await engine.snapshot(id) {
+            } else if let id = watched[i].current, let s = known {
                 watched[i].lastSnapshot = s
                 switch s.state {
                 case .associated:

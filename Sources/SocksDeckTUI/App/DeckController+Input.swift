@@ -115,7 +115,10 @@ extension DeckController {
         let engine = self.engine
         let id = a.id
         let box = finishedSends
-        say("sending \(send.count) × \(send.payload.count) bytes to \(send.target) through #\(id.value)…", seconds: 30)
+        say(
+            "sending \(send.count) × \(send.payload.count) bytes to \(send.target) through #\(id.value)…",
+            seconds: 30
+        )
         Task {
             let before = await engine.snapshot(id)?.counters.datagramsReceived ?? 0
             do throws(EngineError) {

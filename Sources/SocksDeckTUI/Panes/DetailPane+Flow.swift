@@ -10,7 +10,11 @@ extension DetailPane {
         func add(_ label: String, _ value: String, _ role: Role = .text) {
             lines += labelled(label, value, role, width: width)
         }
-        add("forward", "\(carried.forward) \(carried.local) → \(carried.target) through \(carried.serverName)", .accent)
+        add(
+            "forward",
+            "\(carried.forward) \(carried.local) → \(carried.target) through \(carried.serverName)",
+            .accent
+        )
         let age = AssociationsPane.age(max(Date().timeIntervalSince(flow.opened), 0))
         let idle = AssociationsPane.age(max(Date().timeIntervalSince(flow.lastActivity), 0))
         add("client", "\(flow.client), for \(age), idle \(idle)")

@@ -124,12 +124,7 @@ struct CheckCommand: AsyncParsableCommand {
         }
         func target(_ text: String, _ port: UInt16) throws -> SOCKSAddress {
             let destination = ServiceCheck.destination(text, defaultPort: port)!
-            guard resolve, case .domain(let host, let p) = destination else { return destination }
-            guard let e = NameResolution.resolve(host.description, port: p, datagram: true) else {
-                Output.error("cannot resolve '\(host)'")
-                throw Exit.operationFailed
-            }
-            return .ip(e)
+            return resolve ? try resolvedHere(destination) : destination
         }
         let recordType = DNSRecordType(name: type)!
         let name = self.name ?? server.checkTargets["dns_name"] ?? "example.com"

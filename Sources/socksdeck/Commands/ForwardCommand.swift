@@ -139,13 +139,8 @@ struct ForwardCommand: AsyncParsableCommand {
         }
     }
 
-    /// With --resolve, a target name becomes its address here (the first the resolver gives).
+    /// With --resolve, a target name becomes its address here.
     private func resolved(_ spec: ForwardSpec) throws -> ForwardSpec {
-        guard resolve, case .domain(let name, let port) = spec.target else { return spec }
-        guard let endpoint = NameResolution.resolve(name.description, port: port, datagram: true) else {
-            Output.error("cannot resolve '\(name)' (--resolve)")
-            throw Exit.operationFailed
-        }
-        return ForwardSpec(local: spec.local, target: .ip(endpoint))
+        resolve ? ForwardSpec(local: spec.local, target: try resolvedHere(spec.target)) : spec
     }
 }

@@ -158,12 +158,7 @@ struct SendCommand: AsyncParsableCommand {
             return .ip(echo)
         }
         let destination = SOCKSAddress(destination: target)!
-        guard resolve, case .domain(let name, let port) = destination else { return destination }
-        guard let e = NameResolution.resolve(name.description, port: port, datagram: true) else {
-            Output.error("cannot resolve '\(name)'")
-            throw Exit.operationFailed
-        }
-        return .ip(e)
+        return resolve ? try resolvedHere(destination) : destination
     }
 
     func run() async throws {

@@ -91,6 +91,18 @@ extension ConfigurationOptions {
     }
 }
 
+/// `--resolve` for a target (send, check, forward): a name becomes the first address the system
+/// resolver gives for it here; an address stays as it is. A name that does not resolve ends the
+/// command with exit 1.
+func resolvedHere(_ destination: SOCKSAddress) throws -> SOCKSAddress {
+    guard case .domain(let name, let port) = destination else { return destination }
+    guard let endpoint = NameResolution.resolve(name.description, port: port, datagram: true) else {
+        Output.error("cannot resolve '\(name)'")
+        throw Exit.operationFailed
+    }
+    return .ip(endpoint)
+}
+
 /// `openAssociation` for the commands that go on to send through it (send, check): a failure is
 /// reported (JSON too) and ends the command with exit 1; success says the rendezvous.
 func openAssociatedOrExit(

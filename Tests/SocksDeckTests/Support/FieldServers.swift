@@ -178,3 +178,25 @@ final class OpenSSHDynamicForward {
         sshd.stop()
     }
 }
+
+/// peers/fixed_bnd_server.py: every UDP ASSOCIATE reply names 127.0.0.1:`rendezvousPort`, a UDP port
+/// where nothing listens, and the control connection is held (issue 29's dead rendezvous).
+final class FixedRendezvousServer {
+    let port: UInt16
+    let rendezvousPort: UInt16
+    private let process: PeerProcess
+
+    init() throws {
+        port = TestSockets.freePort()
+        rendezvousPort = ICMPErrorQueueTests.closedPort(.ipv4)
+        process = try PeerProcess(
+            name: "fixed_bnd_server",
+            executable: "python3",
+            arguments: [Repository.path("peers/fixed_bnd_server.py"), "\(port)", "\(rendezvousPort)"],
+            logPath: try makeTemporaryDirectory("fixedbnd") + "/log"
+        )
+        try process.waitUntilListening(port: port)
+    }
+
+    func stop() { process.stop() }
+}

@@ -646,16 +646,9 @@ import Testing
     /// port unreachable there is said instead of the --declare hint, which would point the wrong way.
     @Test func sendSaysNothingListensAtTheRendezvous() throws {
         let peers = try TestPeers.shared()
-        let port = TestSockets.freePort()
-        let closed = ICMPErrorQueueTests.closedPort(.ipv4)
-        let server = try PeerProcess(
-            name: "fixed_bnd_server",
-            executable: "python3",
-            arguments: [Repository.path("peers/fixed_bnd_server.py"), "\(port)", "\(closed)"],
-            logPath: try makeTemporaryDirectory("fixedbnd") + "/log"
-        )
+        let server = try FixedRendezvousServer()
         defer { server.stop() }
-        try server.waitUntilListening(port: port)
+        let (port, closed) = (server.port, server.rendezvousPort)
         let echo = peers.echo.endpoint(.ipv4)
         let r = try CLITests.run(["send", "127.0.0.1:\(port)", "\(echo)", "--text", "hi", "--wait-reply", "300"])
         #expect(r.status == 3)

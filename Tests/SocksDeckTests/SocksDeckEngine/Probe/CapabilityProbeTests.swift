@@ -225,16 +225,9 @@ final class ShadowsocksPair {
     /// the probe, seeing nothing echoed, asks from a socket that sees ICMP errors and says so.
     @Test func aRendezvousWhereNothingListensIsSaidWithItsICMPError() async throws {
         let peers = try TestPeers.shared()
-        let port = TestSockets.freePort()
-        let closed = ICMPErrorQueueTests.closedPort(.ipv4)
-        let server = try PeerProcess(
-            name: "fixed_bnd_server",
-            executable: "python3",
-            arguments: [Repository.path("peers/fixed_bnd_server.py"), "\(port)", "\(closed)"],
-            logPath: try makeTemporaryDirectory("fixedbnd") + "/log"
-        )
+        let server = try FixedRendezvousServer()
         defer { server.stop() }
-        try server.waitUntilListening(port: port)
+        let (port, closed) = (server.port, server.rendezvousPort)
         var probe = CapabilityProbe(
             server: ServerDefinition(name: "fixed", host: "127.0.0.1", port: port),
             endpoint: .loopback(.ipv4, port),
