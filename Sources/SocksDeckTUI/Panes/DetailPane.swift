@@ -25,6 +25,26 @@ public enum DetailPane {
         if let flow { lines += flowLines(flow, width: width) }
         add("state", a.state.description, AssociationsPane.stateRole(a.state))
         if case .failed(let f) = a.state, let hint = f.hint { add("hint", hint, .warning) }
+        // What the user asked a check for comes before the association's particulars, so the newest
+        // answer shows without scrolling.
+        if running != nil || !checks.isEmpty {
+            lines.append(("checks (c runs one, N the NAT test):", .header))
+            if let running { lines.append(("  running: \(running)", .accent)) }
+            for r in checks.reversed() {
+                let mark = r.passed ? "✔" : "✘"
+                let rtt = r.roundTripMilliseconds.map { String(format: ", RTT %.2f ms", $0) } ?? ""
+                for line in wrap(
+                    "\(mark) \(r.check.uppercased()) \(r.target): \(r.summary)\(rtt)",
+                    width: width,
+                    indent: 2
+                ) {
+                    lines.append((line, r.passed ? .ok : .warning))
+                }
+                for e in r.evidence {
+                    for line in wrap("    " + e, width: width, indent: 4) { lines.append((line, .muted)) }
+                }
+            }
+        }
         if let r = a.rendezvous {
             add("rendezvous", r.asUsed.description, .accent)
             add("as received", r.asReceived.description + (r.replacedUnspecified ? " (\(r.substitutionReason))" : ""))
@@ -83,24 +103,6 @@ public enum DetailPane {
             add("probe", "off (p to start)", .muted)
         }
         add("age", "\(AssociationsPane.age(a.age)), idle \(AssociationsPane.age(a.idle))")
-        if running != nil || !checks.isEmpty {
-            lines.append(("checks (c runs one, N the NAT test):", .header))
-            if let running { lines.append(("  running: \(running)", .accent)) }
-            for r in checks.reversed() {
-                let mark = r.passed ? "✔" : "✘"
-                let rtt = r.roundTripMilliseconds.map { String(format: ", RTT %.2f ms", $0) } ?? ""
-                for line in wrap(
-                    "\(mark) \(r.check.uppercased()) \(r.target): \(r.summary)\(rtt)",
-                    width: width,
-                    indent: 2
-                ) {
-                    lines.append((line, r.passed ? .ok : .warning))
-                }
-                for e in r.evidence {
-                    for line in wrap("    " + e, width: width, indent: 4) { lines.append((line, .muted)) }
-                }
-            }
-        }
         lines.append(("recent datagrams (newest first):", .header))
         if a.recent.isEmpty { lines.append(("  none yet (s sends one)", .muted)) }
         for d in a.recent.reversed() {

@@ -203,10 +203,18 @@ import Testing
         t.send("Enter")
         // N at once, while the DNS check runs: it waits its turn rather than being refused.
         t.send("N")
-        let dns = t.waitFor("NOERROR: A 127.0.0.9")
-        #expect(dns.found, "\(dns.screen)")
         let nat = t.waitFor("(full cone)", seconds: 15)
         #expect(nat.found, "the demo relay is serve's default, endpoint-independent both ways: \(nat.screen)")
+        // Both answers stay in Detail (zoomed, for the NAT test's evidence), newest first, whatever the
+        // Log has scrolled past. Enter on the server left the focus on Associations.
+        t.send("Tab", "z")
+        let both = t.waitFor {
+            guard $0.contains("Detail #1 via demo"), let n = $0.range(of: "✔ NAT"), let d = $0.range(of: "✔ DNS") else {
+                return false
+            }
+            return n.lowerBound < d.lowerBound && $0.contains("NOERROR: A 127.0.0.9")
+        }
+        #expect(both.found, "\(both.screen)")
         t.send("q")
     }
 
