@@ -100,7 +100,12 @@ enum EchoClients {
     /// The session engine's own echo path (`measureEcho`: the window kept on its event loop, each
     /// echo sending the next, every datagram counted and recorded as the UI shows it). Its CPU is
     /// the whole process's over the load (the loop's thread does the work; the caller waits).
-    static func engine(_ server: IPEndpoint, _ echo: IPEndpoint, _ run: EchoRun) async throws -> EchoResult {
+    static func engine(
+        _ server: IPEndpoint,
+        _ echo: IPEndpoint,
+        _ run: EchoRun,
+        gathering: Duration? = nil
+    ) async throws -> EchoResult {
         let definition = ServerDefinition(name: "bench", host: "\(server.address)", port: server.port, echo: echo)
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [definition]))
         let settled = try await engine.openAndWait(server: definition, timeout: .seconds(10))
@@ -112,7 +117,8 @@ enum EchoClients {
             count: run.count,
             window: run.window,
             payloadLength: max(run.size, 24),
-            stall: .seconds(2)
+            stall: .seconds(2),
+            gathering: gathering
         )
         let cpuNanoseconds = Double(CPUTime.process() - cpu)
         await engine.shutdown()

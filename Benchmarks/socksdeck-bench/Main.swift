@@ -12,7 +12,7 @@ import Glibc
 /// idle machine); CPU figures come from the kernel's exact accounting.
 ///
 ///     socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs 3] [--associations 300]
-///         [--datagrams 20000] [--server-pids PID,PID] [--only setup|echo|scale|engine-setup|forward]
+///         [--datagrams 20000] [--server-pids PID,PID] [--only setup|echo|scale|engine-setup|engine-echo|forward]
 ///         [--scale-associations 1000] [--scale-seconds 60]
 @main struct Bench {
     static func main() async throws {
@@ -29,6 +29,7 @@ import Glibc
         // The batched client's pause on an empty queue (DatagramIO.receive's `gathering`).
         let gatheringPause = Duration.microseconds(options.int("--gathering-us", 100))
         let gatheredLabel = "SocksDeck library, batched, gathering \(options.int("--gathering-us", 100)) µs"
+        let engineGatheredLabel = "SocksDeck engine, gathering \(options.int("--gathering-us", 100)) µs"
         guard options.positional.count == 2, let server = IPEndpoint(options.positional[0]),
             let echo = IPEndpoint(options.positional[1])
         else {
@@ -36,7 +37,7 @@ import Glibc
                 Data(
                     """
                     usage: socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs N] [--associations N] [--datagrams N]
-                                           [--server-pids PID,...] [--only setup|echo|scale|engine-setup|forward]
+                                           [--server-pids PID,...] [--only setup|echo|scale|engine-setup|engine-echo|forward]
                                            [--scale-associations N] [--scale-seconds S] [--gathering-us N]
 
                     """.utf8
@@ -128,13 +129,14 @@ import Glibc
                         let gathered = try EchoClients.libraryBatched(server, echo, run, gathering: gatheringPause)
                         let c = try EchoClients.cAPI(server, echo, run)
                         let engine = try await EchoClients.engine(server, echo, run)
+                        let engineGathered = try await EchoClients.engine(server, echo, run, gathering: gatheringPause)
                         let py = try PySocksClient.echo(server, echo, run)
                         let direct = try EchoClients.direct(echo, run)
                         let unconnected = try EchoClients.directUnconnected(echo, run)
                         for (client, r) in [
                             ("SocksDeck library (Swift)", library), ("SocksDeck library, batched", batched),
                             (gatheredLabel, gathered), ("SocksDeck C API", c),
-                            ("SocksDeck engine", engine),
+                            ("SocksDeck engine", engine), (engineGatheredLabel, engineGathered),
                             ("PySocks", py),
                             ("no proxy (ceiling)", direct), ("no proxy, unconnected socket", unconnected),
                         ] {
@@ -169,6 +171,43 @@ import Glibc
                 }
             }
             print()
+        }
+
+        // The engine's echo path beside the direct client and the library's gathered batches, 32 in
+        // flight, for working on the engine's datagram path (issue 30) without the whole table.
+        if only == "engine-echo" {
+            var cpu = ResultTable("client CPU, µs per datagram")
+            var sleeps = ResultTable("client sleeps per datagram")
+            var rates = ResultTable("echo, datagrams/s")
+            for size in [64, 1200] {
+                let run = EchoRun(count: datagrams, size: size, window: 32)
+                let label = "32 in flight, \(size) B"
+                for _ in 0..<runs {
+                    cpu.add(label, "no proxy (ceiling)", try EchoClients.direct(echo, run).clientMicroseconds)
+                    let gathered = try EchoClients.libraryBatched(server, echo, run, gathering: gatheringPause)
+                    cpu.add(label, gatheredLabel, gathered.clientMicroseconds)
+                    cpu.add(
+                        label,
+                        "SocksDeck engine",
+                        try await EchoClients.engine(server, echo, run).clientMicroseconds
+                    )
+                    let engineGathered = try await EchoClients.engine(server, echo, run, gathering: gatheringPause)
+                    cpu.add(label, engineGatheredLabel, engineGathered.clientMicroseconds)
+                    if let s = engineGathered.sleepsPerDatagram { sleeps.add(label, engineGatheredLabel, s) }
+                    rates.add(label, engineGatheredLabel, engineGathered.rate)
+                }
+                if let engine = cpu.median(label, "SocksDeck engine"),
+                    let gathered = cpu.median(label, engineGatheredLabel),
+                    let direct = cpu.median(label, "no proxy (ceiling)")
+                {
+                    print(
+                        "\(label): engine \(ratio(engine, direct)), gathering \(ratio(gathered, direct)) the direct client's"
+                    )
+                }
+            }
+            print(cpu.markdown)
+            print(sleeps.markdown)
+            print(rates.markdown)
         }
 
         if only == "forward" {

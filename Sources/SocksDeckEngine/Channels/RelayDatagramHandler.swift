@@ -9,18 +9,35 @@ import Glibc
 /// Reads the association's data socket: checks the source is the relay, strips and parses the
 /// header with the library's codec (no allocation for IP senders), and hands the result to the
 /// association's record (and its capture, when there is one).
-final class RelayDatagramHandler: ChannelInboundHandler {
+///
+/// While the association gathers (`Association.readGathering`, which an echo load may ask for), a
+/// read that found fewer datagrams than a batch delays the next one by that pause, so that a relay
+/// that hands datagrams back one at a time wakes the loop once for several (the library's
+/// `gathering` does the same on its blocking socket). Otherwise reads follow NIO's autoRead.
+final class RelayDatagramHandler: ChannelDuplexHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    typealias OutboundIn = AddressedEnvelope<ByteBuffer>
 
     private let association: Association
     private var receiveBufferPages = ReceiveBufferPages()
+    /// Datagrams handed over by the current read, and the read held back by a gathering pause.
+    private var datagramsThisRead = 0
+    private var datagramsLastRead = 0
+    private var readInBatches = false
+    private var delayedRead: Scheduled<Void>?
 
     init(association: Association) { self.association = association }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        association.sendBuffers.readBegan()
+        // The mode a read began in holds for all its datagrams: a load that ends during the read
+        // switches the next read.
+        if datagramsThisRead == 0 { readInBatches = association.readGathering != nil }
+        datagramsThisRead += 1
         let envelope = unwrapInboundIn(data)
         let buffer = envelope.data
-        defer { receiveBufferPages.datagramRead(buffer) }
+        // A batch's datagrams are slices of one buffer, which ReceiveBufferPages must not see.
+        defer { if !readInBatches { receiveBufferPages.datagramRead(buffer) } }
         let source = IPEndpoint(envelope.remoteAddress)
         func drop(_ reason: DatagramDropReason) {
             if let source {
@@ -46,6 +63,32 @@ final class RelayDatagramHandler: ChannelInboundHandler {
         let (header, offset) = (accepted.header, accepted.payloadOffset)
         association.captureReceived(datagram: buffer, from: source, delivered: (header.address, offset), dropped: nil)
         association.recordReceived(from: header.address, payload: buffer.readableBytesView.dropFirst(offset))
+    }
+
+    /// What the read's datagrams sent (an echo's successor, a forwarded reply's next request)
+    /// goes out in one flush.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        (datagramsLastRead, datagramsThisRead) = (datagramsThisRead, 0)
+        if association.sendBuffers.readEnded() { context.flush() }
+        context.fireChannelReadComplete()
+    }
+
+    func read(context: ChannelHandlerContext) {
+        guard let pause = association.readGathering, datagramsLastRead < SendBuffers.mostHeld else {
+            context.read()
+            return
+        }
+        guard delayedRead == nil else { return }
+        delayedRead = context.eventLoop.assumeIsolated().scheduleTask(in: pause) { [self] in
+            delayedRead = nil
+            context.read()
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        delayedRead?.cancel()
+        delayedRead = nil
+        context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {

@@ -63,10 +63,11 @@ final class Association: @unchecked Sendable {
     private(set) var lastReceived: Date?
     private var recent = RecentDatagramRing(capacity: 64)
     private var sendRate = RateMeter()
-    /// The last datagram's buffer, written into again by the next send (`takeSendBuffer`).
-    private var sendBuffer: ByteBuffer?
-    /// Larger buffers are not kept: one large send must not cost every association its size.
-    static let pooledSendBufferBytes = 2048
+    /// The buffers datagrams are written into, and the writes held back during a read.
+    var sendBuffers = SendBuffers()
+    /// How long a read that found few datagrams waits before the next (RelayDatagramHandler), the
+    /// data socket reading in batches meanwhile; nil reads each datagram as soon as it comes.
+    private(set) var readGathering: TimeAmount?
     private var receiveRate = RateMeter()
     private(set) var probe: HealthProbe? { didSet { changed() } }
     /// The pcapng capture, when the engine captures (Association+Capture.swift).
@@ -196,19 +197,14 @@ final class Association: @unchecked Sendable {
         recent.append(direction: .sent, peer: target, size: payload.count, firstBytes: payload, dropReason: nil)
     }
 
-    /// The buffer the next datagram is written into: the last one's when it is large enough and
-    /// the socket is done with it (a datagram written at once leaves it unshared, so clearing it
-    /// allocates nothing; one still queued is copied on write, never overwritten).
-    func takeSendBuffer(capacity: Int, _ allocator: ByteBufferAllocator) -> ByteBuffer {
-        if var buffer = sendBuffer.take(), buffer.capacity >= capacity {
-            buffer.clear()
-            return buffer
+    /// Reads in batches with `pause` between small ones (an echo load asked for it), or, with nil,
+    /// each datagram as soon as it comes again.
+    func gatherReads(_ pause: TimeAmount?) {
+        guard pause != nil || readGathering != nil else { return }
+        readGathering = pause
+        if let data {
+            DataSocketChannel.readInBatches(data, pause != nil, receiveBufferBytes: server.receiveBufferBytes)
         }
-        return allocator.buffer(capacity: max(capacity, Self.pooledSendBufferBytes))
-    }
-
-    func keepSendBuffer(_ buffer: ByteBuffer) {
-        if buffer.capacity <= Self.pooledSendBufferBytes { sendBuffer = buffer }
     }
 
     /// Bytes on the control connection after the reply: counted; the first reads logged with

@@ -47,7 +47,7 @@ extension EngineCore {
             return failed(.invalidArgument(tooLarge), promise)
         }
         let header = UDPDatagramHeader(address: target)
-        var buffer = association.takeSendBuffer(capacity: header.encodedLength + payloadLength, channel.allocator)
+        var buffer = association.sendBuffers.take(capacity: header.encodedLength + payloadLength, channel.allocator)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
         writePayload(&buffer)
         let datagram = buffer
@@ -63,12 +63,14 @@ extension EngineCore {
                 case .failure(let error): association.recordSendError(error)
                 }
             }
+        }
+        // Within a read the write waits for the read's end (SendBuffers): one flush, one sendmmsg.
+        if association.sendBuffers.written(buffer) {
             channel.writeAndFlush(envelope, promise: promise)
         } else {
-            channel.writeAndFlush(envelope, promise: nil)
-            counted()
+            channel.write(envelope, promise: promise)
         }
-        association.keepSendBuffer(buffer)
+        if promise == nil { counted() }
         return nil
     }
 

@@ -32,6 +32,14 @@ struct LoadCommand: AsyncParsableCommand {
     var size = 64
     @Option(help: ArgumentHelp("Give up when no echo came for this long.", valueName: "MS")) var stall = 1000
     @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6.", valueName: "4|6")) var family: Int?
+    @Option(
+        help: ArgumentHelp(
+            "Read echoes in batches, waiting this long when fewer than a batch came (0, the default: each at once). "
+                + "Less CPU per datagram, up to this much more per round trip.",
+            valueName: "µS"
+        )
+    )
+    var gather = 0
     @Flag(help: "One JSON object at the end.") var json = false
 
     func validate() throws {
@@ -44,6 +52,7 @@ struct LoadCommand: AsyncParsableCommand {
         }
         if !(1...60_000).contains(stall) { throw ValidationError("--stall takes 1 to 60000 ms") }
         if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
+        if !(0...10_000).contains(gather) { throw ValidationError("--gather takes 0 to 10000 µs") }
         if target != "echo" {
             guard let destination = SOCKSAddress(destination: target) else {
                 throw ValidationError("TARGET '\(target)' is not host:port ([IPv6]:port, a port from 1 to 65535)")
@@ -91,7 +100,8 @@ struct LoadCommand: AsyncParsableCommand {
                 count: count,
                 window: window,
                 payloadLength: size,
-                stall: .milliseconds(stall)
+                stall: .milliseconds(stall),
+                gathering: gather > 0 ? .microseconds(gather) : nil
             )
         } catch {
             Output.error(error.description)
@@ -117,6 +127,7 @@ struct LoadCommand: AsyncParsableCommand {
                 var target: String
                 var size: Int
                 var window: Int
+                var gatherMicroseconds: Int
                 var sent: Int
                 var echoed: Int
                 var lost: Int
@@ -129,6 +140,7 @@ struct LoadCommand: AsyncParsableCommand {
                     target: echoTarget.description,
                     size: size,
                     window: window,
+                    gatherMicroseconds: gather,
                     sent: m.sent,
                     echoed: m.echoed,
                     lost: m.lost,
@@ -147,6 +159,7 @@ struct LoadCommand: AsyncParsableCommand {
             Output.line(
                 String(format: "%.0f echoes/s over %.3f s", m.echoesPerSecond, m.seconds)
                     + ", \(window) in flight, \(size)-byte datagrams"
+                    + (gather > 0 ? ", read in batches gathered for \(gather) µs" : "")
             )
         }
         if m.lost > 0 {

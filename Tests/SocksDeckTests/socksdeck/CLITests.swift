@@ -146,6 +146,23 @@ import Testing
         #expect(object["window"] as? Int == 4 && object["target"] as? String == "[::1]:\(peers.echo.port)")
     }
 
+    /// Issue 30: --gather reads the echoes in batches; every one still counts once, and the text
+    /// and the JSON say the load gathered. A pause out of range is refused before anything opens.
+    @Test func loadGathersWhenAskedAndRefusesABadPause() throws {
+        let peers = try TestPeers.shared()
+        let dante = "127.0.0.1:\(peers.danteNoAuth.port)"
+        let echo = "127.0.0.1:\(peers.echo.port)"
+        let r = try Self.run(["load", dante, echo, "--count", "3000", "--gather", "100"])
+        #expect(r.status == 0, "\(r.output)")
+        #expect(r.output.contains("3000 sent, 3000 echoed, 0 lost (0.0 %)"))
+        #expect(r.output.contains("read in batches gathered for 100 µs"), "\(r.output)")
+        let json = try Self.run(["load", dante, echo, "--count", "200", "--gather", "50", "--json"])
+        let object = try #require(Self.jsonLines(json.output).first, "\(json.output)")
+        #expect(object["echoed"] as? Int == 200 && object["gatherMicroseconds"] as? Int == 50)
+        let bad = try Self.run(["load", dante, echo, "--gather", "20000"])
+        #expect(bad.status == 64 && bad.output.contains("--gather takes 0 to 10000 µs"), "\(bad.output)")
+    }
+
     @Test func loadToASilentTargetExitsThreeAndANameIsRefused() throws {
         let peers = try TestPeers.shared()
         let dante = "127.0.0.1:\(peers.danteNoAuth.port)"
