@@ -29,7 +29,7 @@ final class RelayDatagramHandler: ChannelDuplexHandler {
     init(association: Association) { self.association = association }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        association.sendBuffers.readBegan()
+        association.readBegan()
         // The mode a read began in holds for all its datagrams: a load that ends during the read
         // switches the next read.
         if datagramsThisRead == 0 { readInBatches = association.readGathering != nil }
@@ -69,7 +69,7 @@ final class RelayDatagramHandler: ChannelDuplexHandler {
     /// goes out in one flush.
     func channelReadComplete(context: ChannelHandlerContext) {
         (datagramsLastRead, datagramsThisRead) = (datagramsThisRead, 0)
-        if association.sendBuffers.readEnded() { context.flush() }
+        if association.readEnded() { context.flush() }
         context.fireChannelReadComplete()
     }
 

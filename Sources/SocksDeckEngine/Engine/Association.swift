@@ -143,6 +143,16 @@ final class Association: @unchecked Sendable {
 
     func unsubscribe(_ subscriber: any AssociationSubscriber) { subscribers.removeAll { $0 === subscriber } }
 
+    /// The data socket's read began: what it makes this association send waits for its end.
+    func readBegan() { sendBuffers.hold() }
+
+    /// The data socket's read is over: subscribers flush what it made them write; says whether
+    /// this association's own writes wait for a flush.
+    func readEnded() -> Bool {
+        for subscriber in subscribers { subscriber.associationReadEnded(id) }
+        return sendBuffers.release()
+    }
+
     /// Releases both sockets; the relay ends the association when the control connection goes.
     private func teardown() {
         stopProbe()
@@ -325,28 +335,21 @@ final class Association: @unchecked Sendable {
     }
 }
 
-/// The recent-datagrams ring with its bytes in one flat buffer allocated up front, so recording
-/// a datagram copies at most 64 bytes and allocates nothing.
+/// An association's recent datagrams: when, which way, with whom, and their first bytes.
 struct RecentDatagramRing {
     static let bytesPerEntry = 64
 
-    private struct Entry {
+    private struct Entry: Sendable {
         var time: Date
         var direction: RecentDatagram.Direction
         var peer: SOCKSAddress?
         var size: Int
-        var kept: Int
         var dropReason: DatagramDropReason?
     }
 
-    private var entries: RingBuffer<Entry>
-    private var bytes: [UInt8]
-    private var slot = 0
+    private var ring: KeptBytesRing<Entry>
 
-    init(capacity: Int) {
-        entries = RingBuffer(capacity: capacity)
-        bytes = [UInt8](repeating: 0, count: capacity * Self.bytesPerEntry)
-    }
+    init(capacity: Int) { ring = KeptBytesRing(capacity: capacity, bytesPerEntry: Self.bytesPerEntry) }
 
     mutating func append(
         direction: RecentDatagram.Direction,
@@ -355,33 +358,20 @@ struct RecentDatagramRing {
         firstBytes: ByteBufferView,
         dropReason: DatagramDropReason?
     ) {
-        let kept = min(firstBytes.count, Self.bytesPerEntry)
-        let base = (entries.totalAppended % entries.capacity) * Self.bytesPerEntry
-        // One copy of contiguous bytes; an element-by-element loop over the view costs an
-        // allocation per byte in unoptimised builds (measured by DatagramPathAllocationTests).
-        if kept > 0 {
-            bytes.withUnsafeMutableBytes { destination in
-                _ = firstBytes.withContiguousStorageIfAvailable { source in
-                    destination.baseAddress!.advanced(by: base).copyMemory(from: source.baseAddress!, byteCount: kept)
-                }
-            }
-        }
-        entries.append(
-            Entry(time: Date(), direction: direction, peer: peer, size: size, kept: kept, dropReason: dropReason)
+        ring.append(
+            Entry(time: Date(), direction: direction, peer: peer, size: size, dropReason: dropReason),
+            firstBytes: firstBytes
         )
     }
 
     var snapshot: [RecentDatagram] {
-        let all = entries.elements
-        let first = entries.totalAppended - all.count
-        return all.enumerated().map { offset, e in
-            let base = ((first + offset) % entries.capacity) * Self.bytesPerEntry
-            return RecentDatagram(
+        ring.elements.map { e, bytes in
+            RecentDatagram(
                 time: e.time,
                 direction: e.direction,
                 peer: e.peer?.description ?? "?",
                 size: e.size,
-                firstBytes: Array(bytes[base..<base + e.kept]),
+                firstBytes: bytes,
                 dropReason: e.dropReason
             )
         }

@@ -1,14 +1,15 @@
 import NIOCore
 
-/// An association's send buffers, and the writes it holds back while the datagrams of one read
-/// are handled: a reply that sends its successor (an echo load, a forward's client) then goes out
-/// with the others of that read in one flush, which NIO writes with one sendmmsg. A datagram sent
-/// outside a read (a probe's timer, a user's send) is flushed at once: batching adds no wait.
+/// A socket's send buffers, and the writes it holds back while one read is handled: its own
+/// socket's read (an echo's successor), or a forward's local socket's (an application's burst),
+/// or, for a forward's replies, the association's read that brought them. Those writes then go
+/// out in one flush, which NIO writes with one sendmmsg. A datagram sent outside such a read (a
+/// probe's timer, a user's send) is flushed at once: holding adds no wait.
 ///
 /// Buffers are reused once the socket is done with them, so a steady path allocates nothing per
-/// datagram (DatagramPathAllocationTests): one buffer between reads, at most `mostHeld` during one.
+/// datagram (ReadBatchingTests): one buffer between reads, at most `mostHeld` during one.
 struct SendBuffers {
-    /// Larger buffers are not kept: one large send must not cost every association its size.
+    /// Larger buffers are not kept: one large send must not cost every socket its size.
     static let pooledBufferBytes = 2048
     /// The most writes held back before a flush: NIO's sendmmsg takes this many at a time.
     static let mostHeld = 32
@@ -18,8 +19,8 @@ struct SendBuffers {
     /// Written to the channel but not flushed: they stay out of `spare` until the flush.
     private var held: [ByteBuffer] = []
     private var heldUnpooled = 0
-    /// True while the channel hands over the datagrams of one read.
-    private(set) var inRead = false
+    /// True while writes are held for the end of the read being handled.
+    private(set) var holding = false
 
     /// A buffer for the next datagram: a spare one when large enough (clearing an unshared
     /// buffer allocates nothing), otherwise a new one.
@@ -35,7 +36,7 @@ struct SendBuffers {
     /// reuse (after the flush when held back).
     mutating func written(_ buffer: ByteBuffer) -> Bool {
         let pooled = buffer.capacity <= Self.pooledBufferBytes
-        guard inRead else {
+        guard holding else {
             if pooled { spare.append(buffer) }
             return true
         }
@@ -45,11 +46,12 @@ struct SendBuffers {
         return true
     }
 
-    mutating func readBegan() { inRead = true }
+    /// Writes from now on wait for `release`.
+    mutating func hold() { holding = true }
 
-    /// The read is over: says whether writes are waiting for a flush.
-    mutating func readEnded() -> Bool {
-        inRead = false
+    /// The read is over: says whether writes wait for a flush (which the caller makes).
+    mutating func release() -> Bool {
+        holding = false
         let waiting = !held.isEmpty || heldUnpooled > 0
         flushed()
         return waiting

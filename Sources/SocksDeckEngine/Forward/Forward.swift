@@ -10,6 +10,8 @@ import Socks5NIO
 final class Forward {
     /// Closed flows kept for the summary and the screen after they end; older ones are counted only.
     static let closedFlowsKept = 256
+    /// The most datagrams one read of the local socket takes (recvmmsg).
+    static let batchReadCount = 32
 
     let id: ForwardID
     let spec: ForwardSpec
@@ -29,6 +31,11 @@ final class Forward {
     private var limitLog: (last: NIODeadline, passedOver: Int)?
     private var sweep: Scheduled<Void>?
     private(set) var isRunning = true
+    /// Replies to the applications, written during an association's read and flushed at its end.
+    private var replyBuffers = SendBuffers()
+    /// The associations whose sends wait for the end of the local socket's read being handled.
+    private var holdingAssociations: [Association] = []
+    private var inLocalRead = false
 
     init(
         id: ForwardID,
@@ -116,19 +123,45 @@ final class Forward {
     }
 
     /// Sends one application datagram through the association; the error when it was not sent.
+    /// During a read of the local socket the send waits for the read's end (`localReadEnded`).
     func send(_ buffer: ByteBuffer, through association: AssociationID) -> EngineError? {
-        core.send(association, to: spec.target, payloadLength: buffer.readableBytes, promise: nil) {
+        if inLocalRead, let a = core.associations[association], !a.sendBuffers.holding {
+            a.sendBuffers.hold()
+            holdingAssociations.append(a)
+        }
+        return core.send(association, to: spec.target, payloadLength: buffer.readableBytes, promise: nil) {
             $0.writeImmutableBuffer(buffer)
         }
     }
 
-    /// A reply to the application, header stripped. False when the local socket is gone.
+    func localReadBegan() { inLocalRead = true }
+
+    /// The local socket's read is over: each association it sent through flushes once.
+    func localReadEnded() {
+        inLocalRead = false
+        for a in holdingAssociations where a.sendBuffers.release() { a.data?.flush() }
+        holdingAssociations.removeAll(keepingCapacity: true)
+    }
+
+    /// A reply to the application, header stripped. False when the local socket is gone. Replies
+    /// come during an association's read, and go out at its end (`repliesReadEnded`).
     func reply(_ payload: ByteBufferView, to flow: ForwardFlow) -> Bool {
         guard let channel, channel.isActive else { return false }
-        var buffer = channel.allocator.buffer(capacity: payload.count)
+        replyBuffers.hold()
+        var buffer = replyBuffers.take(capacity: payload.count, channel.allocator)
         buffer.writeBytes(payload)
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: flow.clientAddress, data: buffer), promise: nil)
+        let envelope = AddressedEnvelope(remoteAddress: flow.clientAddress, data: buffer)
+        if replyBuffers.written(buffer) {
+            channel.writeAndFlush(envelope, promise: nil)
+        } else {
+            channel.write(envelope, promise: nil)
+        }
         return true
+    }
+
+    /// The association's read that brought replies is over: they go out in one flush.
+    func repliesReadEnded() {
+        if replyBuffers.release() { channel?.flush() }
     }
 
     // MARK: - What flows report
@@ -237,7 +270,8 @@ final class Forward {
     }
 }
 
-/// Reads the forward's local socket on the engine's loop and hands each datagram to the forward.
+/// Reads the forward's local socket on the engine's loop and hands each datagram to the forward;
+/// the sends of one read go out together at its end.
 final class ForwardListenerHandler: ChannelInboundHandler {
     typealias InboundIn = AddressedEnvelope<ByteBuffer>
 
@@ -248,7 +282,13 @@ final class ForwardListenerHandler: ChannelInboundHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let envelope = unwrapInboundIn(data)
         guard let client = IPEndpoint(envelope.remoteAddress) else { return }
+        forward.value.localReadBegan()
         forward.value.received(envelope.data, from: client)
+    }
+
+    func channelReadComplete(context: ChannelHandlerContext) {
+        forward.value.localReadEnded()
+        context.fireChannelReadComplete()
     }
 
     /// A send to a client that has gone (ECONNREFUSED from its ICMP port unreachable) ends nothing.

@@ -41,7 +41,16 @@ final class ForwardFlow: AssociationSubscriber {
     private(set) var lastActivity = NIODeadline.now()
     private var lastActivityDate = Date()
     private var counts = Counts()
-    private var recent = RingBuffer<ForwardedDatagram>(capacity: ForwardFlow.recentKept)
+    private var recent = KeptBytesRing<Remembered>(
+        capacity: ForwardFlow.recentKept,
+        bytesPerEntry: ForwardFlow.keptBytes
+    )
+
+    private struct Remembered: Sendable {
+        var time: Date
+        var direction: ForwardedDatagram.Direction
+        var size: Int
+    }
 
     private struct Counts {
         var datagramsFromClient = 0
@@ -104,7 +113,9 @@ final class ForwardFlow: AssociationSubscriber {
             drop(.queueFull, detail: "\(Self.queueLimit) datagrams already wait for the association")
             return
         }
-        queued.append(buffer)
+        // A copy: the buffer is a slot of the local socket's batch, which NIO reuses only once
+        // nothing holds any of it.
+        queued.append(ByteBufferAllocator().buffer(buffer: buffer))
     }
 
     private func send(_ buffer: ByteBuffer, through id: AssociationID) {
@@ -141,6 +152,8 @@ final class ForwardFlow: AssociationSubscriber {
             drop(.clientUnreachable, detail: "the local socket is closed")
         }
     }
+
+    func associationReadEnded(_ id: AssociationID) { forward.repliesReadEnded() }
 
     /// The target as the relay names the sender of its replies: the same address (an IPv4-mapped
     /// one counts as the IPv4 one); for a name, the name itself or the one address it resolved to.
@@ -217,14 +230,7 @@ final class ForwardFlow: AssociationSubscriber {
     }
 
     private func remember(_ direction: ForwardedDatagram.Direction, _ bytes: ByteBufferView) {
-        recent.append(
-            ForwardedDatagram(
-                time: lastActivityDate,
-                direction: direction,
-                size: bytes.count,
-                bytes: Array(bytes.prefix(Self.keptBytes))
-            )
-        )
+        recent.append(Remembered(time: lastActivityDate, direction: direction, size: bytes.count), firstBytes: bytes)
     }
 
     private func drop(_ reason: ForwardDropReason, detail: String) {
@@ -261,7 +267,9 @@ final class ForwardFlow: AssociationSubscriber {
             datagramsFromTarget: counts.datagramsFromTarget,
             bytesFromTarget: counts.bytesFromTarget,
             drops: counts.drops,
-            recent: recent.elements
+            recent: recent.elements.map { r, bytes in
+                ForwardedDatagram(time: r.time, direction: r.direction, size: r.size, bytes: bytes)
+            }
         )
     }
 }

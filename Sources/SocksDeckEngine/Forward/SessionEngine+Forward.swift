@@ -39,8 +39,14 @@ extension SessionEngine {
             )
             let loopBound = NIOLoopBound(forward, eventLoop: core.loop)
             return DatagramBootstrap(group: core.loop)
-                // The largest UDP payload fits whole (65,527 bytes over IPv6), so none is cut unseen.
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                // An application's burst is read with one recvmmsg (no pause: a datagram alone goes
+                // at once), each slot large enough for the largest UDP payload (65,527 bytes over
+                // IPv6), so none is cut unseen: 2 MiB per forward.
+                .channelOption(.datagramVectorReadMessageCount, value: Forward.batchReadCount)
+                .channelOption(
+                    .recvAllocator,
+                    value: FixedSizeRecvByteBufferAllocator(capacity: 65_536 * Forward.batchReadCount)
+                )
                 .channelOption(.socketOption(.so_reuseaddr), value: 0)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
