@@ -50,7 +50,7 @@ extension SessionEngine {
         } else {
             outcome = .failure(.notAssociated(fresh, state: settled?.state.description ?? "unsettled"))
         }
-        await close(fresh)
+        await close(fresh, because: "the NAT test it was opened for is over", by: .engine)
         _ = await forget(fresh)
         var result = try outcome.get()
         result.evidence.insert(

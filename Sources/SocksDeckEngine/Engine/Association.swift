@@ -59,6 +59,7 @@ final class Association: @unchecked Sendable {
     private var controlReadsAfterReply = 0
     private(set) var counters = DatagramCounters()
     private(set) var ended: Date?
+    private(set) var closedBy: AssociationCloser?
     private(set) var lastSent: Date?
     private(set) var lastReceived: Date?
     private var recent = RecentDatagramRing(capacity: 64)
@@ -103,6 +104,13 @@ final class Association: @unchecked Sendable {
         self.engine = engine
         viewRevision = engine.viewRevision
         settled = eventLoop.makePromise()
+    }
+
+    /// Closes it, saying why and whose doing it is (nothing when it has ended already).
+    func close(because reason: String, by closer: AssociationCloser) {
+        guard !state.isFinal else { return }
+        closedBy = closer
+        transition(to: .closed(reason: reason))
     }
 
     func transition(to new: ControlConnectionState) {
@@ -328,7 +336,8 @@ final class Association: @unchecked Sendable {
             receiveRate: receiveRate,
             recent: includingRecent ? recent.snapshot : [],
             probe: probe?.summary ?? stoppedProbe,
-            revision: generation
+            revision: generation,
+            closedBy: closedBy
         )
         lastSnapshot = (generation, includingRecent, snapshot)
         return snapshot

@@ -176,7 +176,8 @@ final class EngineCore: @unchecked Sendable {
         case .failed(let error):
             association.transition(to: .failed(DecodedFailure(error)))
         case .closed(let reason):
-            association.transition(to: .closed(reason: reason))
+            // The control handler reports a close only for the server's end of the connection.
+            association.close(because: reason, by: .server)
         case .bound:
             // Only BIND has a first reply; the engine asks for UDP ASSOCIATE.
             break

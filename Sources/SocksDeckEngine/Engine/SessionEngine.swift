@@ -137,13 +137,18 @@ public final class SessionEngine: Sendable {
     }
 
     /// Closes an association: its control connection and its data socket. Returns once both
-    /// sockets are closed (so that a capture already holds the close).
-    public func close(_ id: AssociationID) async {
+    /// sockets are closed (so that a capture already holds the close). The person's doing unless
+    /// SocksDeck closes it for a reason of its own (`by: .engine`, with that reason).
+    public func close(
+        _ id: AssociationID,
+        because reason: String = "closed by the user",
+        by closer: AssociationCloser = .user
+    ) async {
         let core = self.core
         _ = try? await onLoopAwaiting { () -> EventLoopFuture<Void> in
             guard let a = core.associations[id] else { return core.loop.makeSucceededVoidFuture() }
             let futures = [a.control?.closeFuture, a.data?.closeFuture].compactMap { $0 }
-            a.transition(to: .closed(reason: "closed by the user"))
+            a.close(because: reason, by: closer)
             return EventLoopFuture.andAllComplete(futures, on: core.loop)
         }
     }
@@ -339,7 +344,7 @@ public final class SessionEngine: Sendable {
             core.forwards.values.map { $0.stop() }
                 + core.associations.values.compactMap { a -> [EventLoopFuture<Void>]? in
                     let futures = [a.control?.closeFuture, a.data?.closeFuture].compactMap { $0 }
-                    a.transition(to: .closed(reason: "engine shut down"))
+                    a.close(because: "engine shut down", by: .engine)
                     return futures
                 }.flatMap { $0 }
         }.get()

@@ -193,7 +193,7 @@ final class Forward {
         for id in associations {
             guard let association = core.associations[id] else { continue }
             association.unsubscribe(flow)
-            if !association.state.isFinal { association.transition(to: .closed(reason: "forward flow closed")) }
+            association.close(because: "forward flow closed", by: .engine)
             core.associations[id] = nil
         }
     }

@@ -98,6 +98,7 @@ public struct AssociationSnapshot: Sendable, Equatable {
         var recent: [RecentDatagram]
         var probe: ProbeSummary?
         var revision: UInt64
+        var closedBy: AssociationCloser?
     }
 
     private final class Storage: @unchecked Sendable {
@@ -134,7 +135,8 @@ public struct AssociationSnapshot: Sendable, Equatable {
         receiveRate: RateMeter,
         recent: [RecentDatagram],
         probe: ProbeSummary?,
-        revision: UInt64 = 0
+        revision: UInt64 = 0,
+        closedBy: AssociationCloser? = nil
     ) {
         storage = Storage(
             Fields(
@@ -158,9 +160,16 @@ public struct AssociationSnapshot: Sendable, Equatable {
                 receiveRate: receiveRate,
                 recent: recent,
                 probe: probe,
-                revision: revision
+                revision: revision,
+                closedBy: closedBy
             )
         )
+    }
+
+    /// Who closed it, once it is closed (nil while it lives, and when it failed).
+    public var closedBy: AssociationCloser? {
+        get { storage.fields.closedBy }
+        set { mutableStorage().fields.closedBy = newValue }
     }
 
     public var id: AssociationID {

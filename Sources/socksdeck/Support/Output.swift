@@ -86,6 +86,8 @@ struct AssociationJSON: Encodable {
     var serverAddress: String
     var state: String
     var reason: String?
+    /// Whose doing a close was: "user", "server" or "engine".
+    var closedBy: AssociationCloser?
     var error: DecodedFailure?
     var rendezvousReceived: String?
     var rendezvousUsed: String?
@@ -109,6 +111,7 @@ struct AssociationJSON: Encodable {
         serverAddress = s.serverAddress
         state = s.state.name
         if case .closed(let r) = s.state { reason = r }
+        closedBy = s.closedBy
         if case .failed(let f) = s.state { error = f }
         rendezvousReceived = s.rendezvous?.asReceived.description
         rendezvousReason = s.rendezvous.map(\.substitutionReason)

@@ -95,6 +95,7 @@ import Testing
         _ = await engine.waitUntilSettled(id, timeout: .seconds(5))
         let closed = await SessionEngineTests.eventually(engine, id) { $0.state.isFinal }
         #expect(closed?.state == .closed(reason: "the server closed the control connection (EOF)"))
+        #expect(closed?.closedBy == .server)
         do {
             _ = try await engine.send(id, to: .ip(IPEndpoint("127.0.0.1:9")!), payload: [1], count: 1)
             Issue.record("a send through a closed association succeeded")

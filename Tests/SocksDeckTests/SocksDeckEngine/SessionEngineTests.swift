@@ -178,7 +178,7 @@ import Testing
 
         await engine.close(id)
         let closed = await engine.snapshot(id)
-        #expect(closed?.state == .closed(reason: "closed by the user"))
+        #expect(closed?.state == .closed(reason: "closed by the user") && closed?.closedBy == .user)
         await engine.shutdown()
     }
 
