@@ -102,8 +102,9 @@ public struct ServerDefinition: Sendable, Equatable {
 
     /// A server given on the command line: "host:port", "[v6]:port",
     /// "socks5://host:port", "socks5://user@host:port" (password from SOCKS_PASSWORD), or
-    /// "socks5://user:password@host:port". Without a user, SOCKS_USERNAME and SOCKS_PASSWORD
-    /// give the credentials when they are set, as for the C API.
+    /// "socks5://user:password@host:port"; the user part also without "socks5://". Without a
+    /// user, SOCKS_USERNAME and SOCKS_PASSWORD give the credentials when they are set, as for the
+    /// C API.
     public static func adHoc(
         _ text: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
@@ -113,7 +114,9 @@ public struct ServerDefinition: Sendable, Equatable {
         if isURL { rest = rest[rest.index(after: rest.firstIndex(of: "/")!)...].dropFirst() }
         var credentials: Credentials?
         var source: PasswordSource?
-        if isURL, let at = rest.lastIndex(of: "@") {
+        // With or without the scheme: an '@' never belongs in host:port, so "user@host:port" can
+        // only mean the URL's user (typed without socks5://, it used to become part of a host name).
+        if let at = rest.lastIndex(of: "@") {
             let userInfo = rest[..<at]
             rest = rest[rest.index(after: at)...]
             let parts = userInfo.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
@@ -157,7 +160,7 @@ public struct ServerDefinition: Sendable, Equatable {
         if rest.hasSuffix("/") { rest = rest.dropLast() }
         guard let (host, port) = splitHostPort(String(rest)) else {
             throw ConfigurationFileError(
-                message: "'\(text)' is not host:port ([IPv6]:port, or socks5://[user@]host:port)"
+                message: "'\(text)' is not host:port ([IPv6]:port, or [socks5://][user@]host:port)"
             )
         }
         return ServerDefinition(

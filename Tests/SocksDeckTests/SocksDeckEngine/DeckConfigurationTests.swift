@@ -224,6 +224,12 @@ import Testing
         #expect(throws: ConfigurationFileError.self) {
             try ServerDefinition.adHoc("socks5://alice@127.0.0.1:1081", environment: [:])
         }
+        // Issue 28: a user typed without the scheme is the user, not part of a host name.
+        let bare = try ServerDefinition.adHoc("socksuser@127.0.0.1:1081", environment: ["SOCKS_PASSWORD": "pw"])
+        #expect(bare.host == "127.0.0.1" && bare.credentials == Credentials(username: "socksuser", password: "pw"))
+        let bareInline = try ServerDefinition.adHoc("bob:secret@[::1]:1080", environment: [:])
+        #expect(bareInline.host == "::1" && bareInline.credentials == Credentials(username: "bob", password: "secret"))
+        #expect(throws: ConfigurationFileError.self) { try ServerDefinition.adHoc("bob@", environment: [:]) }
         #expect(throws: ConfigurationFileError.self) { try ServerDefinition.adHoc("127.0.0.1") }
         #expect(throws: ConfigurationFileError.self) { try ServerDefinition.adHoc("::1:1080") }
     }
