@@ -109,6 +109,15 @@ idle = re.search(r"idle \(--demo, no association\) \| ([\d.]+) %", tui)
 target(6, f"TUI with 1,000 associations probed every second [{stamp(root / 'tui.md')}]",
        float(busy.group(1)) if busy else None, 5, unit=" % of a core", less_is_better=True)
 target(6, "TUI idle", float(idle.group(1)) if idle else None, 0.5, unit=" % of a core", less_is_better=True)
+# Issue 28: the UI's own share beside the engine alone doing the same (same run of --tui), and idle.
+own = re.search(r"the UI's own share with 1,000 associations \(the difference\) \| (-?[\d.]+) %", tui)
+target(28, f"the UI's own share with 1,000 associations probed every second [{stamp(root / 'tui.md')}]",
+       float(own.group(1)) if own else None, 2, unit=" % of a core", less_is_better=True)
+target(28, "TUI idle", float(idle.group(1)) if idle else None, 0.3, unit=" % of a core", less_is_better=True)
+# Issue 30: the engine alone probing 1,000 associations a second.
+alone = re.search(r"\| engine CPU \| ([\d.]+) % of a core \|", tui)
+target(30, f"the engine alone probing 1,000 associations a second [{stamp(root / 'tui.md')}]",
+       float(alone.group(1)) if alone else None, 3, unit=" % of a core", less_is_better=True)
 
 print(f"## Targets (issues 17 and 30), from results.md of {stamp(root / 'results.md')}")
 print()

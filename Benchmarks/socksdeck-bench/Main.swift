@@ -12,7 +12,7 @@ import Glibc
 /// idle machine); CPU figures come from the kernel's exact accounting.
 ///
 ///     socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs 3] [--associations 300]
-///         [--datagrams 20000] [--server-pids PID,PID] [--only setup|echo|scale|engine-setup|engine-echo|forward]
+///         [--datagrams 20000] [--server-pids PID,PID] [--only setup|echo|scale|engine-setup|engine-echo|probe-cpu|forward]
 ///         [--scale-associations 1000] [--scale-seconds 60]
 @main struct Bench {
     static func main() async throws {
@@ -37,7 +37,7 @@ import Glibc
                 Data(
                     """
                     usage: socksdeck-bench SERVER_IP:PORT ECHO_IP:PORT [--runs N] [--associations N] [--datagrams N]
-                                           [--server-pids PID,...] [--only setup|echo|scale|engine-setup|engine-echo|forward]
+                                           [--server-pids PID,...] [--only setup|echo|scale|engine-setup|engine-echo|probe-cpu|forward]
                                            [--scale-associations N] [--scale-seconds S] [--gathering-us N]
 
                     """.utf8
@@ -225,10 +225,15 @@ import Glibc
             )
         }
 
+        if only == "probe-cpu" {
+            try await ProbeCPUBenchmark.run(server, echo, associations: scaleAssociations, seconds: scaleSeconds)
+        }
         if only == "scale" {
             try await ScaleBenchmark.run(server, echo, associations: scaleAssociations, seconds: scaleSeconds)
         }
-        if only != "scale" { print("(\(runs) runs each, clients in alternation; medians compared)") }
+        if only != "scale" && only != "probe-cpu" {
+            print("(\(runs) runs each, clients in alternation; medians compared)")
+        }
     }
 
     static func ratio(_ a: Double, _ b: Double) -> String { String(format: "%.2f×", a / b) }
