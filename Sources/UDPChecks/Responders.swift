@@ -62,7 +62,8 @@ public enum STUNAnswer {
         origin: STUNAddress,
         other: STUNAddress
     ) -> (response: [UInt8], changeIP: Bool, changePort: Bool)? {
-        guard request.count >= 20, request[0] == 0, request[1] == 1, Array(request[4..<8]) == [0x21, 0x12, 0xA4, 0x42]
+        guard request.count >= 20, request[0] == 0, request[1] == 1,
+            request[4..<8].elementsEqual(STUNBindingRequest.magicCookieBytes)
         else {
             return nil
         }
@@ -83,9 +84,9 @@ public enum STUNAnswer {
             var port = a.port
             var address = a.address
             if xor {
-                port ^= 0x2112
-                let key: [UInt8] = [0x21, 0x12, 0xA4, 0x42] + tid
-                for i in address.indices { address[i] ^= key[i] }
+                let mask = STUNBindingRequest.xorMask(transactionID: tid)
+                port ^= mask.port
+                for i in address.indices { address[i] ^= mask.address[i] }
             }
             var out: [UInt8] = []
             out.append16(type)
@@ -99,7 +100,7 @@ public enum STUNAnswer {
             + attribute(0x802B, origin, xor: false) + attribute(0x802C, other, xor: false)
         var out: [UInt8] = [0x01, 0x01]
         out.append16(UInt16(body.count))
-        out += [0x21, 0x12, 0xA4, 0x42] + tid + body
+        out += STUNBindingRequest.magicCookieBytes + tid + body
         return (out, changeIP, changePort)
     }
 }

@@ -3,6 +3,14 @@
 /// relay's address as the STUN server sees it: the address the world sees.
 public struct STUNBindingRequest: Equatable, Sendable {
     public static let magicCookie: UInt32 = 0x2112_A442
+    /// The cookie as it travels, after the type and the length of every message.
+    static let magicCookieBytes: [UInt8] = withUnsafeBytes(of: magicCookie.bigEndian) { Array($0) }
+
+    /// RFC 8489 §14.2: an XOR-(MAPPED-)ADDRESS masks its port with the cookie's high half and its
+    /// address with the cookie followed by the transaction id.
+    static func xorMask(transactionID: some Collection<UInt8>) -> (port: UInt16, address: [UInt8]) {
+        (UInt16(magicCookie >> 16), magicCookieBytes + transactionID)
+    }
     /// 96 random bits that match the response to the request.
     public var transactionID: [UInt8]
     /// RFC 5780 §7.2: ask the server to answer from its other address and/or port.
@@ -20,7 +28,7 @@ public struct STUNBindingRequest: Equatable, Sendable {
         let change = changeIP || changePort
         var out: [UInt8] = [0x00, 0x01]  // Binding request
         out.append16(change ? 8 : 0)
-        out += [0x21, 0x12, 0xA4, 0x42]
+        out += Self.magicCookieBytes
         out += transactionID
         if change {
             out += [0x00, 0x03, 0x00, 0x04, 0, 0, 0, (changeIP ? 4 : 0) | (changePort ? 2 : 0)]
@@ -134,9 +142,9 @@ public struct STUNResponse: Equatable, Sendable {
         var port = UInt16(body[2]) << 8 | UInt16(body[3])
         var address = Array(body[4..<4 + size])
         if xor {
-            port ^= 0x2112
-            let key: [UInt8] = [0x21, 0x12, 0xA4, 0x42] + transactionID
-            for i in address.indices { address[i] ^= key[i] }
+            let mask = STUNBindingRequest.xorMask(transactionID: transactionID)
+            port ^= mask.port
+            for i in address.indices { address[i] ^= mask.address[i] }
         }
         return STUNAddress(address: address, port: port)
     }
@@ -168,7 +176,9 @@ struct STUNHeader: Equatable {
         guard bytes[0] & 0xC0 == 0 else { throw .notSTUN("the first two bits are not 0") }
         let type = UInt16(bytes[0]) << 8 | UInt16(bytes[1])
         let length = Int(UInt16(bytes[2]) << 8 | UInt16(bytes[3]))
-        guard Array(bytes[4..<8]) == [0x21, 0x12, 0xA4, 0x42] else { throw .notSTUN("no magic cookie 2112a442") }
+        guard bytes[4..<8].elementsEqual(STUNBindingRequest.magicCookieBytes) else {
+            throw .notSTUN("no magic cookie 2112a442")
+        }
         guard length % 4 == 0, 20 + length <= bytes.count else {
             throw .malformed("a message length of \(length) for \(bytes.count) bytes")
         }

@@ -36,8 +36,7 @@ extension SessionEngine {
             return result
         }
         let fresh = try await open(server: definition, family: family)
-        let bound = Double(definition.connectTimeoutMilliseconds + definition.handshakeTimeoutMilliseconds) / 1000 + 1
-        let settled = await waitUntilSettled(fresh, timeout: .seconds(bound))
+        let settled = await waitUntilSettled(fresh, timeout: definition.settleBound)
         let outcome: Result<CheckResult, EngineError>
         if settled?.state == .associated {
             do throws(EngineError) {

@@ -92,6 +92,13 @@ public struct ServerDefinition: Sendable, Equatable {
     /// "host:port" with brackets for IPv6 literals.
     public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
+    /// How long an association opened through this server may take to settle (associated or
+    /// failed): its connect and handshake timeouts, and a second for the rest. Whoever waits for
+    /// one asks here.
+    public var settleBound: Duration {
+        .milliseconds(connectTimeoutMilliseconds + handshakeTimeoutMilliseconds) + .seconds(1)
+    }
+
     public var username: String? { configuredUsername }
 
     /// "none" or "username/password (user)", and why it cannot be used when it cannot.

@@ -116,12 +116,7 @@ public final class SessionEngine: Sendable {
             var opened: [AssociationID] = []
             for _ in start..<min(start + batch, count) { opened.append(try await open(server: server)) }
             for id in opened {
-                _ = await waitUntilSettled(
-                    id,
-                    timeout: .seconds(
-                        Int64(server.connectTimeoutMilliseconds + server.handshakeTimeoutMilliseconds) / 1000 + 1
-                    )
-                )
+                _ = await waitUntilSettled(id, timeout: server.settleBound)
             }
             ids += opened
         }

@@ -80,8 +80,7 @@ extension CheckCommand {
             report.error = error.description
             return report
         }
-        let bound = Double(definition.connectTimeoutMilliseconds + definition.handshakeTimeoutMilliseconds) / 1000 + 1
-        let settled = await engine.waitUntilSettled(id, timeout: .seconds(bound))
+        let settled = await engine.waitUntilSettled(id, timeout: definition.settleBound)
         guard let settled, settled.state == .associated else {
             if case .failed(let f)? = settled?.state {
                 report.error = "\(f.name): \(f.sentence)"

@@ -133,12 +133,11 @@ func openAssociation(
     _ definition: ServerDefinition,
     family: Int?
 ) async throws -> (AssociationID, AssociationSnapshot) {
-    let bound = Double(definition.connectTimeoutMilliseconds + definition.handshakeTimeoutMilliseconds) / 1000 + 1
     do {
         let settled = try await engine.openAndWait(
             server: definition,
             family: family.map { $0 == 4 ? .ipv4 : .ipv6 },
-            timeout: .seconds(bound)
+            timeout: definition.settleBound
         )
         return (settled.id, settled)
     } catch {
