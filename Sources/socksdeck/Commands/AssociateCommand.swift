@@ -20,8 +20,7 @@ struct AssociateCommand: AsyncParsableCommand {
     @OptionGroup var declaration: DeclareOption
     @OptionGroup var capture: CaptureOptions
     @Argument(help: "A configured server name, or host:port / socks5://[user@]host:port.") var server: String
-    @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6 (default: the server's).", valueName: "4|6"))
-    var family: Int?
+    @OptionGroup var familyOption: FamilyOption
     @Option(help: ArgumentHelp("Seconds to hold the association open (default: until Ctrl-C).", valueName: "SECONDS"))
     var hold: Double?
     @Flag(help: "Print each datagram the relay delivers while the association is held (sends nothing).")
@@ -30,7 +29,6 @@ struct AssociateCommand: AsyncParsableCommand {
     var json = false
 
     func validate() throws {
-        if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
         if let hold, hold < 0 { throw ValidationError("--hold takes a number of seconds, 0 or more") }
     }
 
@@ -46,7 +44,7 @@ struct AssociateCommand: AsyncParsableCommand {
         let pcap = try capture.open()
         defer { pcap.finish() }
         let engine = SessionEngine(configuration: configuration, capture: pcap.mode)
-        let (id, settled) = try await openAssociation(engine, definition, family: family)
+        let (id, settled) = try await openAssociation(engine, definition, family: familyOption.requested)
         report(settled, event: "settled")
         guard settled.state == .associated else {
             await engine.shutdown()

@@ -48,7 +48,7 @@ extension CheckCommand {
             servers: definitions.count,
             perServer: nat.isEmpty ? 3 : 5
         )
-        let family = self.family
+        let family = familyOption.requested
         let json = self.json
         let (all, elapsed) = await Fleet.run(
             count: definitions.count,
@@ -70,12 +70,12 @@ extension CheckCommand {
         _ engine: SessionEngine,
         _ definition: ServerDefinition,
         _ plan: [ServiceCheck],
-        family: Int?
+        family: AddressFamily?
     ) async -> ServerReport {
         var report = ServerReport(server: definition.name, association: "", checks: [])
         let id: AssociationID
         do {
-            id = try await engine.open(server: definition, family: family.map { $0 == 4 ? .ipv4 : .ipv6 })
+            id = try await engine.open(server: definition, family: family)
         } catch {
             report.error = error.description
             return report

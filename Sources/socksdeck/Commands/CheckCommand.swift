@@ -70,7 +70,7 @@ struct CheckCommand: AsyncParsableCommand {
         )
     )
     var quic: [String] = []
-    @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6.", valueName: "4|6")) var family: Int?
+    @OptionGroup var familyOption: FamilyOption
     @Flag(help: "Resolve target host names here and send their addresses instead of the names.") var resolve = false
     @Flag(help: "One JSON object: the association and every check.") var json = false
 
@@ -81,7 +81,6 @@ struct CheckCommand: AsyncParsableCommand {
         if let parallel, !(1...Fleet.maximumParallel).contains(parallel) {
             throw ValidationError("--parallel takes 1 to \(Fleet.maximumParallel)")
         }
-        if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
         if DNSRecordType(name: type) == nil {
             throw ValidationError("--type '\(type)' is not a record type (A, AAAA, TXT, MX, … or a number)")
         }
@@ -153,7 +152,12 @@ struct CheckCommand: AsyncParsableCommand {
         let pcap = try capture.open()
         defer { pcap.finish() }
         let engine = SessionEngine(configuration: configuration, capture: pcap.mode)
-        let (id, settled) = try await openAssociatedOrExit(engine, definition, family: family, json: json)
+        let (id, settled) = try await openAssociatedOrExit(
+            engine,
+            definition,
+            family: familyOption.requested,
+            json: json
+        )
         var results: [CheckResult] = []
         for check in planned {
             let result: CheckResult

@@ -31,7 +31,7 @@ struct LoadCommand: AsyncParsableCommand {
     )
     var size = 64
     @Option(help: ArgumentHelp("Give up when no echo came for this long.", valueName: "MS")) var stall = 1000
-    @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6.", valueName: "4|6")) var family: Int?
+    @OptionGroup var familyOption: FamilyOption
     @Option(
         help: ArgumentHelp(
             "Read echoes in batches, waiting this long when fewer than a batch came (0, the default: each at once). "
@@ -51,7 +51,6 @@ struct LoadCommand: AsyncParsableCommand {
             )
         }
         if !(1...60_000).contains(stall) { throw ValidationError("--stall takes 1 to 60000 ms") }
-        if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
         if !(0...10_000).contains(gather) { throw ValidationError("--gather takes 0 to 10000 µs") }
         if target != "echo" {
             guard let destination = SOCKSAddress(destination: target) else {
@@ -83,9 +82,14 @@ struct LoadCommand: AsyncParsableCommand {
             echoTarget = e
         }
         let engine = SessionEngine(configuration: configuration)
-        let requested: AddressFamily = family.map { $0 == 4 ? .ipv4 : .ipv6 } ?? .ipv6
+        let requested: AddressFamily = familyOption.requested ?? .ipv6
         try SendCommand.refuseIfTooLarge(size, to: .ip(echoTarget), over: requested)
-        let (id, settled) = try await openAssociatedOrExit(engine, definition, family: family, json: json)
+        let (id, settled) = try await openAssociatedOrExit(
+            engine,
+            definition,
+            family: familyOption.requested,
+            json: json
+        )
         if let relay = settled.rendezvous?.asUsed.family {
             do { try SendCommand.refuseIfTooLarge(size, to: .ip(echoTarget), over: relay) } catch {
                 await engine.shutdown()

@@ -22,7 +22,6 @@ extension SendCommand {
             throw ValidationError("--count and --interval do not go with --replay (see --timing)")
         }
         if !(0...600_000).contains(waitReply) { throw ValidationError("--wait-reply takes 0 to 600000 ms") }
-        if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
         if let rewriteTarget, SOCKSAddress(destination: rewriteTarget) == nil {
             throw ValidationError("--rewrite-target '\(rewriteTarget)' is not host:port ([IPv6]:port)")
         }
@@ -75,7 +74,12 @@ extension SendCommand {
                         ? String(format: " over %.3f s, as captured", span) : ", as fast as possible")
             )
         }
-        let (id, settled) = try await openAssociatedOrExit(engine, definition, family: family, json: json)
+        let (id, settled) = try await openAssociatedOrExit(
+            engine,
+            definition,
+            family: familyOption.requested,
+            json: json
+        )
         let outcomes: [ReplayOutcome]
         do {
             outcomes = try await engine.replay(id, datagrams, timing: timing, waitMilliseconds: waitReply)

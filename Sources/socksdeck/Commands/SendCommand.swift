@@ -57,7 +57,7 @@ struct SendCommand: AsyncParsableCommand {
         help: ArgumentHelp("Milliseconds to wait for replies after the last datagram.", valueName: "MS")
     )
     var waitReply = 1000
-    @Option(help: ArgumentHelp("The rendezvous family to ask for: 4 or 6.", valueName: "4|6")) var family: Int?
+    @OptionGroup var familyOption: FamilyOption
     @Flag(help: "Resolve a target host name here and send its address instead of the name.") var resolve = false
     @Flag(help: "One JSON object at the end.") var json = false
     @Option(help: ArgumentHelp("Send the UDP datagrams of a pcap or pcapng file.", valueName: "FILE")) var replay:
@@ -94,7 +94,6 @@ struct SendCommand: AsyncParsableCommand {
         if !(1...100_000).contains(count) { throw ValidationError("--count takes 1 to 100000") }
         if !(0...60_000).contains(interval) { throw ValidationError("--interval takes 0 to 60000 ms") }
         if !(0...600_000).contains(waitReply) { throw ValidationError("--wait-reply takes 0 to 600000 ms") }
-        if let family, family != 4 && family != 6 { throw ValidationError("--family takes 4 or 6") }
         if let hex {
             do { _ = try HexPayload.decode(hex) } catch { throw ValidationError("--hex '\(hex)': \(error)") }
         }
@@ -175,8 +174,13 @@ struct SendCommand: AsyncParsableCommand {
         let pcap = try capture.open()
         defer { pcap.finish() }
         let engine = SessionEngine(configuration: configuration, capture: pcap.mode)
-        try Self.refuseIfTooLarge(bytes.count, to: destination, over: family.map { $0 == 4 ? .ipv4 : .ipv6 } ?? .ipv6)
-        let (id, settled) = try await openAssociatedOrExit(engine, definition, family: family, json: json)
+        try Self.refuseIfTooLarge(bytes.count, to: destination, over: familyOption.requested ?? .ipv6)
+        let (id, settled) = try await openAssociatedOrExit(
+            engine,
+            definition,
+            family: familyOption.requested,
+            json: json
+        )
         if let relay = settled.rendezvous?.asUsed.family {
             do { try Self.refuseIfTooLarge(bytes.count, to: destination, over: relay) } catch {
                 await engine.shutdown()

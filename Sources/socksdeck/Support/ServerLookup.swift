@@ -108,7 +108,7 @@ func resolvedHere(_ destination: SOCKSAddress) throws -> SOCKSAddress {
 func openAssociatedOrExit(
     _ engine: SessionEngine,
     _ definition: ServerDefinition,
-    family: Int?,
+    family: AddressFamily?,
     json: Bool
 ) async throws -> (AssociationID, AssociationSnapshot) {
     let (id, settled) = try await openAssociation(engine, definition, family: family)
@@ -131,12 +131,12 @@ func openAssociatedOrExit(
 func openAssociation(
     _ engine: SessionEngine,
     _ definition: ServerDefinition,
-    family: Int?
+    family: AddressFamily?
 ) async throws -> (AssociationID, AssociationSnapshot) {
     do {
         let settled = try await engine.openAndWait(
             server: definition,
-            family: family.map { $0 == 4 ? .ipv4 : .ipv6 },
+            family: family,
             timeout: definition.settleBound
         )
         return (settled.id, settled)
