@@ -123,14 +123,14 @@ extension ErrorCatalogue {
                     + "other family than the control connection, and no address of the server in that family "
                     + "is known.",
                 hint: "Reach the server by an address of the relay's family (its IPv4 address for BND "
-                    + "0.0.0.0), name it by a host name that has one, or ask for the other family (--family)."
+                    + "0.0.0.0), name it by a host name that has one, or ask for a relay of the other family."
             )
         case .configurationFile:
             return Entry(
                 summary: "client configuration file unusable",
                 sentence: "The client configuration file (/etc/socks5c.conf, or the file SOCKS5C_CONFIG names) "
                     + "has a malformed line or cannot be read, so no server can be chosen from it.",
-                hint: "Run `socksdeck getserv ADDRESS` to see the file, the line and what is wrong with it."
+                hint: "Correct or remove the line the detail names, or point SOCKS5C_CONFIG at a file that is right."
             )
         case .domainBoundAddress:
             return Entry(

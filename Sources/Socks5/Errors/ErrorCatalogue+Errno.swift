@@ -30,7 +30,7 @@ extension ErrorCatalogue {
             sentence: "The peer did not answer in time.",
             hint: "Is the server overloaded, or is something in between dropping packets? The C API waits "
                 + "\(defaultHandshakeTimeoutMilliseconds / 1000) s per handshake message unless the socket "
-                + "has SO_RCVTIMEO; SocksDeck waits connect_timeout_ms and handshake_timeout_ms."
+                + "has SO_RCVTIMEO."
         ),
         ErrnoEntry(
             value: ENETUNREACH,

@@ -62,7 +62,7 @@ public struct DecodedFailure: Sendable, Equatable, Codable, CustomStringConverti
         let d = error.decoded
         name = d.name
         sentence = d.sentence
-        hint = d.hint
+        hint = SocksDeckHint.hint(for: error, library: d.hint)
         detail = error.detail
         s5Code = error.socks5Errno
         errnoValue = error.systemError

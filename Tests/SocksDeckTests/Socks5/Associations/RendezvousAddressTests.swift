@@ -52,7 +52,7 @@ import Testing
             guard let e = error as? SOCKS5Error else { return false }
             return e.code == .boundAddressFamily && e.systemError == EAFNOSUPPORT
                 && e.detail?.contains("no IPv4 address of it is known") == true
-                && e.decoded.hint?.contains("--family") == true
+                && e.decoded.hint?.contains("ask for a relay of the other family") == true
         }
     }
 

@@ -16,6 +16,20 @@ import Testing
         #expect(names.count == SOCKS5ErrorCode.allCases.count)
     }
 
+    /// Issue 27: C programs read these words (socks5_strerror): none names a SocksDeck command,
+    /// option or configuration key; SocksDeck adds its own where it shows them (SocksDeckHint).
+    @Test func theLibrarysWordsNameNoFrontEnd() {
+        var all = SOCKS5ErrorCode.allCases.map { ErrorCatalogue.decode(s5: $0.rawValue) }
+        all += (UInt8(1)...9).map { ErrorCatalogue.decode(reply: $0, command: .udpAssociate) }
+        all += ErrorCatalogue.errnoEntries.map { ErrorCatalogue.decode(errno: $0.value) }
+        for d in all {
+            let text = "\(d.summary) \(d.sentence) \(d.hint ?? "")"
+            for frontEnd in ["socksdeck", "SocksDeck", "--", "_ms", "getserv"] {
+                #expect(!text.contains(frontEnd), "\(d.name) names '\(frontEnd)': \(text)")
+            }
+        }
+    }
+
     @Test func codesEqualTheirReplyBytes() {
         for rep in UInt8(1)...8 {
             #expect(SOCKS5ErrorCode(reply: ReplyCode(rawValue: rep))?.rawValue == Int32(rep))
