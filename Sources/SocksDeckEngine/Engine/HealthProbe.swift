@@ -127,13 +127,9 @@ final class HealthProbe: @unchecked Sendable {
         if percentilesStale {
             percentilesStale = false
             let sorted = rtts.elements.sorted()
-            cachedPercentiles =
-                sorted.isEmpty
-                ? nil
-                : (
-                    sorted[(sorted.count - 1) / 2],
-                    sorted[min(sorted.count - 1, Int((Double(sorted.count) * 0.99).rounded(.up)) - 1)]
-                )
+            cachedPercentiles = Percentile.nearestRank(0.5, of: sorted).map {
+                ($0, Percentile.nearestRank(0.99, of: sorted) ?? $0)
+            }
         }
         return cachedPercentiles
     }

@@ -68,7 +68,7 @@ extension CapabilityProbe {
                     format: "%d/5 echoed, RTT min %.2f ms, median %.2f ms",
                     rtts.count,
                     rtts[0],
-                    rtts[rtts.count / 2]
+                    Percentile.nearestRank(0.5, of: rtts) ?? 0
                 ),
                 evidence: "through \(association.rendezvous.asUsed) to \(echo), "
                     + "declared \(association.declared)"

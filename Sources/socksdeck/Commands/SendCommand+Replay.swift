@@ -165,7 +165,7 @@ extension SendCommand {
             : String(
                 format: "; RTT min %.2f / median %.2f / max %.2f ms",
                 rtts.first!,
-                rtts[rtts.count / 2],
+                Percentile.nearestRank(0.5, of: rtts) ?? 0,
                 rtts.last!
             )
         Output.line(summary + figures)
