@@ -82,14 +82,22 @@ public final class SessionEngine: Sendable {
         return snapshot
     }
 
-    /// The server's address: a literal as it is, a name resolved (the system resolver, as any
-    /// client), its first address used and the others kept (the rendezvous rule needs them).
     func resolve(_ server: ServerDefinition) async throws(EngineError) -> (IPEndpoint, [IPAddress]) {
+        let resolved = try await Self.resolve(server)
+        return (resolved.endpoint, resolved.otherAddresses)
+    }
+
+    /// The one way a server's address is found, for the engine and every front end: a literal as
+    /// it is, a name resolved by the system resolver (as any client) off the caller's thread, its
+    /// first address used and the others kept (the rendezvous rule needs them).
+    public static func resolve(_ server: ServerDefinition) async throws(EngineError) -> ResolvedServer {
         if let reason = server.unusableBecause { throw .unusableServer(server.name, because: reason) }
-        if let address = IPAddress(server.host) { return (IPEndpoint(address, port: server.port), []) }
-        let resolved = await Self.resolveOffTheCallersThread(server.host, port: server.port)
+        if let address = IPAddress(server.host) {
+            return ResolvedServer(server: server, endpoint: IPEndpoint(address, port: server.port), otherAddresses: [])
+        }
+        let resolved = await resolveOffTheCallersThread(server.host, port: server.port)
         guard let first = resolved.first else { throw .unresolvable(server.host) }
-        return (first, resolved.dropFirst().map(\.address))
+        return ResolvedServer(server: server, endpoint: first, otherAddresses: resolved.dropFirst().map(\.address))
     }
 
     static func nanoseconds(_ duration: Duration) -> Int64 {

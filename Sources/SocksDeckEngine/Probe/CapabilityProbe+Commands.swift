@@ -32,7 +32,7 @@ extension CapabilityProbe {
         let key = ProbeFinding.Key.udpAssociate(asking: other)
         let title = "UDP ASSOCIATE asking for \(other)"
         let result = await request(.udpAssociate, .unspecified(other), on: loop).flatMap { reply in
-            Result { () throws(SOCKS5Error) in try RendezvousAddress(reply: reply.boundAddress, server: endpoint) }
+            Result { () throws(SOCKS5Error) in try rendezvous(reply.boundAddress) }
         }
         switch result {
         case .success(let r):

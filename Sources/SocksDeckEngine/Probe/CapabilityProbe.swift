@@ -20,10 +20,30 @@ public struct CapabilityProbe: Sendable {
     /// Where the probe's connections and datagrams are captured (`probe --pcap`); nil: nowhere.
     public var capture: ProbeCapture?
 
-    public init(server: ServerDefinition, endpoint: IPEndpoint, echo: IPEndpoint?) {
+    /// The server's other addresses (its name resolved to more than one): an unspecified BND of the
+    /// other family than `endpoint` is replaced by one of them, as the engine's associations do.
+    public var otherAddresses: [IPAddress]
+
+    public init(server: ServerDefinition, endpoint: IPEndpoint, otherAddresses: [IPAddress] = [], echo: IPEndpoint?) {
         self.server = server
         self.endpoint = endpoint
+        self.otherAddresses = otherAddresses
         self.echo = echo
+    }
+
+    /// The probe of `resolved`'s server at the address the engine would use, with the others kept.
+    public init(_ resolved: ResolvedServer, echo: IPEndpoint?) {
+        self.init(
+            server: resolved.server,
+            endpoint: resolved.endpoint,
+            otherAddresses: resolved.otherAddresses,
+            echo: echo
+        )
+    }
+
+    /// The rendezvous rule with everything the probe knows of the server, as the engine applies it.
+    func rendezvous(_ reply: SOCKSAddress) throws(SOCKS5Error) -> RendezvousAddress {
+        try RendezvousAddress(reply: reply, server: endpoint, serverAddresses: otherAddresses)
     }
 
     var step: TimeAmount { .milliseconds(Int64(stepTimeoutMilliseconds)) }
@@ -159,7 +179,7 @@ public struct CapabilityProbe: Sendable {
             }
             let rendezvous: RendezvousAddress
             do {
-                rendezvous = try RendezvousAddress(reply: control.reply.boundAddress, server: endpoint)
+                rendezvous = try self.rendezvous(control.reply.boundAddress)
             } catch {
                 control.channel.close(promise: nil)
                 throw error

@@ -148,25 +148,23 @@ struct ProbeCommand: AsyncParsableCommand {
     ) async throws
         -> Report
     {
-        guard
-            let endpoint = IPAddress(definition.host).map({ IPEndpoint($0, port: definition.port) })
-                ?? NameResolution.resolve(definition.host, port: definition.port)
-        else {
+        let resolved: ResolvedServer
+        do {
+            resolved = try await SessionEngine.resolve(definition)
+        } catch {
+            let unresolvable = if case .unresolvable = error { true } else { false }
             let finding = ProbeFinding(
                 key: .unreachable,
                 title: "reachable",
                 verdict: .no,
-                value: "cannot resolve '\(definition.host)'",
-                evidence: "the system resolver has no address for it"
+                value: unresolvable ? "cannot resolve '\(definition.host)'" : error.description,
+                evidence: unresolvable ? "the system resolver has no address for it" : ""
             )
             if streaming { Self.print(finding) }
             return Report(server: definition.name, address: definition.address, findings: [finding])
         }
-        var configured = CapabilityProbe(
-            server: definition,
-            endpoint: endpoint,
-            echo: echo.flatMap(IPEndpoint.init) ?? definition.echo
-        )
+        let endpoint = resolved.endpoint
+        var configured = CapabilityProbe(resolved, echo: echo.flatMap(IPEndpoint.init) ?? definition.echo)
         if case .file(let file) = capture { configured.capture = ProbeCapture(sink: file) }
         let probe = configured
         if streaming {

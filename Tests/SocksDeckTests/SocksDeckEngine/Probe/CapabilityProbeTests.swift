@@ -246,6 +246,30 @@ final class ShadowsocksPair {
         )
     }
 
+    /// Issue 27: a server reached over IPv6 whose reply names 0.0.0.0:P. With the server's IPv4
+    /// address known (its name had both), the probe uses it as the engine does, instead of failing
+    /// with S5_EBNDFAMILY; without it, it cannot. (Not over loopback: there ::1 stands for 127.0.0.1.)
+    @Test func theProbeAppliesTheEnginesRendezvousRule() throws {
+        let server = ServerDefinition(name: "both", host: "dual.example", port: 1080)
+        let endpoint = IPEndpoint("[2001:db8::7]:1080")!
+        let reply = SOCKSAddress.ip(IPEndpoint("0.0.0.0:5000")!)
+        let known = CapabilityProbe(
+            server: server,
+            endpoint: endpoint,
+            otherAddresses: [IPAddress("192.0.2.7")!],
+            echo: nil
+        )
+        #expect(try known.rendezvous(reply).asUsed == IPEndpoint("192.0.2.7:5000")!)
+        let engineWouldUse = try RendezvousAddress(
+            reply: reply,
+            server: endpoint,
+            serverAddresses: [IPAddress("192.0.2.7")!]
+        )
+        #expect(try known.rendezvous(reply) == engineWouldUse)
+        let unknown = CapabilityProbe(server: server, endpoint: endpoint, echo: nil)
+        #expect(throws: SOCKS5Error.self) { try unknown.rendezvous(reply) }
+    }
+
     /// Where the echo works, the rendezvous is not asked about.
     @Test func aWorkingRendezvousIsNotQuestioned() async throws {
         let peers = try TestPeers.shared()
