@@ -86,6 +86,7 @@ extension DeckController {
             model.servers.removeAll { $0.name == name }
             model.probeSummaries[name] = nil
             model.probeReports[name] = nil
+            model.learnedCapabilities.forget(name)
             model.clampSelections()
             if fromFile && yes {
                 save(.remove(name: name), naming: nil, removed: name)

@@ -101,7 +101,8 @@ public final class DeckController {
                 width: max(detail.inner.width, 1),
                 checks: model.checkResults[a.id] ?? [],
                 running: model.checkActivity(a.id),
-                flow: model.carriedFlows[a.id]
+                flow: model.carriedFlows[a.id],
+                losing: model.probeLosses.recent(a.id)
             ).count
             model.detailMaximumScroll = max(lines - detail.inner.height, 0)
         }

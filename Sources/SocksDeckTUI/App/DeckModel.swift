@@ -73,8 +73,12 @@ public struct DeckModel: Sendable {
         didSet {
             updateVisibleAssociations()
             serverTallies = ServerTally.tallies(of: associations)
+            learnedCapabilities.learn(from: serverTallies)
+            probeLosses.update(associations)
         }
     }
+    /// When each probe last lost a datagram: what colours a losing association's state.
+    var probeLosses = ProbeLosses()
     public var events: [EngineEvent] = []
     public var focused: PaneID = .servers
     public var selectedServer = 0
@@ -243,18 +247,12 @@ public struct DeckModel: Sendable {
     /// drawing the row.
     private(set) var serverTallies: [String: ServerTally] = [:]
 
-    /// The latest outcome through each server.
+    /// What each server's associations showed, kept when their rows are removed.
+    var learnedCapabilities = LearnedCapabilities()
+
+    /// The latest outcome through each server, whether or not its association is still listed.
     public func capability(of server: ServerDefinition) -> ServerCapability {
-        guard let last = serverTallies[server.name]?.lastSettled else { return .unknown }
-        switch last.state {
-        case .associated: return .udpWorks
-        case .closed: return last.rendezvous == nil ? .unknown : .udpWorks
-        case .failed(let f):
-            if f.s5Code == 7 { return .refused("REP 7: no UDP") }
-            if f.s5Code == 0 { return .unreachable(f.name) }
-            return .refused(f.name)
-        default: return .unknown
-        }
+        learnedCapabilities[server.name]
     }
 
     /// The associations through a server that have not ended.
@@ -295,8 +293,8 @@ public struct DeckModel: Sendable {
 struct ServerTally {
     /// Those that have not ended.
     var live = 0
-    /// The newest past connecting: what the server last did with a request.
-    var lastSettled: AssociationSnapshot?
+    /// What the newest association with an outcome says the server does with a request.
+    var newestOutcome: (AssociationID, ServerCapability)?
 
     /// `associations` in the engine's order, oldest first.
     static func tallies(of associations: [AssociationSnapshot]) -> [String: ServerTally] {
@@ -310,7 +308,10 @@ struct ServerTally {
     private mutating func add(_ association: AssociationSnapshot) {
         let state = association.state
         if !state.isFinal { live += 1 }
-        if state != .connecting { lastSettled = association }
+        if let capability = ServerCapability(outcome: association) {
+            if let (from, _) = newestOutcome, from > association.id { return }
+            newestOutcome = (association.id, capability)
+        }
     }
 }
 

@@ -1,10 +1,10 @@
 import Foundation
 import SocksDeckEngine
 
-/// One row per association: id, server, rendezvous, control state (coloured by state), sent and
-/// received datagrams, drops, rate, the probe's RTT (dimmed with `?` when its answers stopped)
-/// and loss, age. Sortable, filterable. Columns go from the right
-/// when the pane is narrow.
+/// One row per association: id, server, rendezvous, control state (coloured by health), the probe's
+/// RTT (dimmed with `?` when its answers stopped) and loss, sent and received datagrams, drops,
+/// rate, age. Sortable, filterable. When the pane is narrow, the age and the counters go first,
+/// then the addresses: the health stays.
 public enum AssociationsPane {
     public static let bindings: [KeyBinding] = [
         KeyBinding(
@@ -66,19 +66,25 @@ public enum AssociationsPane {
         KeyBinding(keys: [.enter], action: .nextPane, help: "show the detail", pane: .associations, short: "detail"),
     ]
 
-    static func stateRole(_ state: ControlConnectionState) -> Role {
-        switch state {
-        case .associated: .ok
-        case .closed: .muted
-        case .failed: .error
-        default: .warning
-        }
-    }
-
+    /// The health (STATE, RTTms, LOSS) side by side, after what names the association.
     static let columns: [(String, Int)] = [
-        ("ID", 3), ("SERVER", 10), ("RENDEZVOUS", 17), ("STATE", 11), ("SENT", 5), ("RECV", 5), ("DROP", 4),
-        ("RATE", 5), ("RTTms", 6), ("LOSS", 4), ("AGE", 5),
+        ("ID", 3), ("SERVER", 10), ("RENDEZVOUS", 17), ("STATE", 11), ("RTTms", 6), ("LOSS", 4), ("SENT", 5),
+        ("RECV", 5), ("DROP", 4), ("RATE", 5), ("AGE", 5),
     ]
+
+    /// Which columns go, first to last, when the pane is too narrow for all of them: the age and
+    /// the counters, then the addresses (Detail has them), so that the health stays in view.
+    static let shedOrder = ["AGE", "RATE", "DROP", "RECV", "SENT", "RENDEZVOUS", "FORWARD", "LOSS", "RTTms", "STATE"]
+
+    /// The columns that fit in `width` cells, in their order; the id always.
+    static func shown(_ columns: [(String, Int)], width: Int) -> [(String, Int)] {
+        var shown = columns
+        var shed = shedOrder[...]
+        while shown.reduce(-1, { $0 + $1.1 + 1 }) > width, let next = shed.popFirst() {
+            shown.removeAll { $0.0 == next }
+        }
+        return shown
+    }
 
     /// A probe RTT is stale when no answer came for this long: the figure is then the last one
     /// measured, marked with `?` and dimmed.
@@ -91,7 +97,7 @@ public enum AssociationsPane {
         return (String(format: "%.2f", p50) + (stale ? "?" : ""), stale)
     }
 
-    /// The probe's loss over its window, in percent; "-" without a probe.
+    /// The probe's loss since it started, in percent; "-" without a probe.
     static func loss(_ probe: ProbeSummary?) -> String {
         guard let probe, probe.sent > 0 else { return "-" }
         return String(format: "%.0f%%", probe.lossRatio * 100)
@@ -110,14 +116,8 @@ public enum AssociationsPane {
         canvas.box(rect, title: title, focused: focused)
         let inner = rect.inner
         guard !inner.isEmpty else { return }
-        // As many columns as fit, from the left.
         let columns = model.visibleAssociationsCarryFlows ? Self.columnsWithForward : Self.columns
-        var used = 0
-        let shown = columns.prefix {
-            used += $0.1 + 1
-            return used - 1 <= inner.width
-        }.count
-        let visibleColumns = Array(columns.prefix(max(shown, 1)))
+        let visibleColumns = Self.shown(columns, width: inner.width)
         canvas.put(row(visibleColumns), y: inner.y, x: inner.x, width: inner.width, role: .header, pad: true)
         guard !rows.isEmpty else {
             let empty =
@@ -136,8 +136,9 @@ public enum AssociationsPane {
         }
         let visibleRows = inner.height - 1
         let first = ListWindow.first(selected: model.selectedAssociation, visibleRows: visibleRows)
+        let now = Date()
         for (offset, a) in rows.dropFirst(first).prefix(visibleRows).enumerated() {
-            let rtt = Self.rtt(a.probe)
+            let rtt = Self.rtt(a.probe, now: now)
             let rate = String(format: "%.0f", a.sendRate.perSecond(window: 3) + a.receiveRate.perSecond(window: 3))
             let value = [
                 "ID": "#\(a.id.value)", "SERVER": a.serverName, "FORWARD": model.carriedFlows[a.id]?.label ?? "",
@@ -160,7 +161,7 @@ public enum AssociationsPane {
             )
             if !(selected && focused), let state = visibleColumns.firstIndex(where: { $0.0 == "STATE" }) {
                 let stateX = inner.x + visibleColumns.prefix(state).reduce(0) { $0 + $1.1 + 1 }
-                canvas.put(fit(a.state.name, 11), y: y, x: stateX, width: 11, role: stateRole(a.state))
+                canvas.put(fit(a.state.name, 11), y: y, x: stateX, width: 11, role: model.health(of: a, now: now))
             }
             if !(selected && focused), rtt.stale, let column = visibleColumns.firstIndex(where: { $0.0 == "RTTms" }) {
                 let rttX = inner.x + visibleColumns.prefix(column).reduce(0) { $0 + $1.1 + 1 }

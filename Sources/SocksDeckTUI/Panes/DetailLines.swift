@@ -5,7 +5,8 @@ import SocksDeckEngine
 /// scrolling at the end) and the pane draws them, ten times a second, and building them (64
 /// recent datagrams in hex, wrapped) was a tenth of the UI's CPU. They are built again when the
 /// association changes (its revision), when the width or its checks do, and each second, as
-/// its age and rates move with the clock, and when the forward flow it carries changes.
+/// its age and rates move with the clock, when the forward flow it carries changes, and when
+/// its probe starts or stops losing (the state's colour).
 struct DetailLines: Sendable {
     private struct Key: Equatable {
         var id: AssociationID
@@ -15,6 +16,7 @@ struct DetailLines: Sendable {
         var checks: Int
         var running: String?
         var flow: CarriedFlow?
+        var losing: Bool
         var second: Int
     }
 
@@ -26,7 +28,8 @@ struct DetailLines: Sendable {
         _ width: Int,
         _ checks: [CheckResult],
         _ running: String?,
-        _ flow: CarriedFlow?
+        _ flow: CarriedFlow?,
+        _ losing: Bool
     ) -> Key {
         Key(
             id: a.id,
@@ -36,6 +39,7 @@ struct DetailLines: Sendable {
             checks: checks.count,
             running: running,
             flow: flow,
+            losing: losing,
             second: Int(Date().timeIntervalSince1970)
         )
     }
@@ -46,11 +50,12 @@ struct DetailLines: Sendable {
         width: Int,
         checks: [CheckResult],
         running: String?,
-        flow: CarriedFlow?
+        flow: CarriedFlow?,
+        losing: Bool
     ) -> [(String, Role)] {
-        let current = Self.key(a, width, checks, running, flow)
+        let current = Self.key(a, width, checks, running, flow, losing)
         if current != key {
-            lines = DetailPane.lines(for: a, width: width, checks: checks, running: running, flow: flow)
+            lines = DetailPane.lines(for: a, width: width, checks: checks, running: running, flow: flow, losing: losing)
             key = current
         }
         return lines
@@ -62,8 +67,9 @@ struct DetailLines: Sendable {
         width: Int,
         checks: [CheckResult],
         running: String?,
-        flow: CarriedFlow?
+        flow: CarriedFlow?,
+        losing: Bool
     ) -> [(String, Role)]? {
-        key == Self.key(a, width, checks, running, flow) ? lines : nil
+        key == Self.key(a, width, checks, running, flow, losing) ? lines : nil
     }
 }

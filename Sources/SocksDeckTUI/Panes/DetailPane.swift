@@ -15,7 +15,8 @@ public enum DetailPane {
         width: Int,
         checks: [CheckResult] = [],
         running: String? = nil,
-        flow: CarriedFlow? = nil
+        flow: CarriedFlow? = nil,
+        losing: Bool = false
     ) -> [(String, Role)] {
         var lines: [(String, Role)] = []
         func add(_ label: String, _ value: String, _ role: Role = .text) {
@@ -23,7 +24,7 @@ public enum DetailPane {
         }
         // An association opened for a forward's client is there for the flow: the flow first.
         if let flow { lines += flowLines(flow, width: width) }
-        add("state", a.state.description, AssociationsPane.stateRole(a.state))
+        add("state", a.state.description, AssociationHealth.role(a, losing: losing))
         if case .failed(let f) = a.state, let hint = f.hint { add("hint", hint, .warning) }
         // What the user asked a check for comes before the association's particulars, so the newest
         // answer shows without scrolling.
@@ -147,10 +148,10 @@ public enum DetailPane {
         }
         let inner = rect.inner
         let (width, checks, running) = (max(inner.width, 1), model.checkResults[a.id] ?? [], model.checkActivity(a.id))
-        let flow = model.carriedFlows[a.id]
+        let (flow, losing) = (model.carriedFlows[a.id], model.probeLosses.recent(a.id))
         let all =
-            model.detailLines.kept(for: a, width: width, checks: checks, running: running, flow: flow)
-            ?? lines(for: a, width: width, checks: checks, running: running, flow: flow)
+            model.detailLines.kept(for: a, width: width, checks: checks, running: running, flow: flow, losing: losing)
+            ?? lines(for: a, width: width, checks: checks, running: running, flow: flow, losing: losing)
         let first = min(max(model.detailScroll, 0), max(all.count - inner.height, 0))
         let below = all.count - first - inner.height
         var title = "\(PaneID.detail.title) #\(a.id.value) via \(a.serverName)"

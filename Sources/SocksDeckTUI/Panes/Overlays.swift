@@ -18,11 +18,12 @@ public enum StatusLine {
             )
             return
         }
-        // Whole hints only, as many as fit: a hint cut mid-phrase reads as another key.
+        // Whole hints only, as many as fit: a hint cut mid-phrase reads as another key. The line is
+        // the screen's last, whose last cell a terminal cannot take (it would scroll): one less.
         var line = ""
         for hint in KeyTable.hints(for: model.focused) {
             let next = line.isEmpty ? " " + hint : line + "  " + hint
-            guard displayWidth(next) <= width else { break }
+            guard displayWidth(next) < width else { break }
             line = next
         }
         canvas.put(line, y: y, x: 0, width: width, role: .status, pad: true)

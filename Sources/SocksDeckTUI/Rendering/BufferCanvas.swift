@@ -1,5 +1,6 @@
 /// A canvas in memory: the screen as lines of text, and the role of each cell. What the tests
-/// render panes to.
+/// render panes to. Like the terminal's, it leaves the bottom-right cell unwritten, so that a
+/// test sees what the terminal would cut there.
 public final class BufferCanvas: Canvas {
     public let height: Int
     public let width: Int
@@ -21,8 +22,9 @@ public final class BufferCanvas: Canvas {
     public func put(_ text: String, y: Int, x: Int, width: Int?, role: Role, pad: Bool) {
         guard y >= 0, y < height, x >= 0, x < self.width else { return }
         let room = min(width ?? (self.width - x), self.width - x)
+        let usable = (y == height - 1 && x + room >= self.width) ? room - 1 : room
         var column = x
-        for ch in fit(text, room, pad: pad) {
+        for ch in fit(text, usable, pad: pad) {
             let w = max(cellWidth(ch), 1)
             guard column < self.width else { break }
             cells[y][column] = ch

@@ -25,7 +25,8 @@ public protocol Canvas: AnyObject {
     var height: Int { get }
     var width: Int { get }
     /// Writes `text` at (y, x), cut to `width` display cells (default: to the edge), padded
-    /// with spaces to `width` when `pad` is set.
+    /// with spaces to `width` when `pad` is set. An implementation draws what `fit` gives, never
+    /// `text` itself: `fit` is where a control character becomes visible, for every pane at once.
     func put(_ text: String, y: Int, x: Int, width: Int?, role: Role, pad: Bool)
     func clear()
 }
@@ -70,8 +71,9 @@ func cellWidth(_ ch: Character) -> Int {
     UTF8Widths.measuring { UTF8Widths.width(of: ch) }
 }
 
-/// What is drawn for a character that cannot be: controls (tab, escape, C1) would move the
-/// cursor or change the terminal's state.
+/// What is drawn for a character that cannot be: controls (C0 such as tab and escape, DEL, C1)
+/// would move the cursor or change the terminal's state. U+FFFD rather than `?`, which a name or
+/// payload may really hold, or caret notation (`^[`), which takes two cells and reads as typed.
 let replacementCharacter: Character = "\u{FFFD}"
 
 enum UTF8Widths {

@@ -180,7 +180,8 @@ public struct ThemeLibrary: Sendable {
         var byName: [String: Theme] = [
             Theme.builtInDefault.name: Theme.builtInDefault, Theme.monochrome.name: Theme.monochrome,
         ]
-        var order = [Theme.builtInDefault.name, Theme.monochrome.name]
+        // `default` first, as `t` cycles them: the others follow by folder and name.
+        var order = [Theme.builtInDefault.name]
         var problems: [ThemeError] = []
         if let explicit = environment["SOCKSDECK_THEMES"], !FileManager.default.fileExists(atPath: explicit) {
             problems.append(
@@ -209,7 +210,14 @@ public struct ThemeLibrary: Sendable {
                 }
             }
         }
+        if !order.contains(Theme.monochrome.name) { order.append(Theme.monochrome.name) }
         return ThemeLibrary(themes: order.compactMap { byName[$0] }, problems: problems)
+    }
+
+    /// The theme of a start without --theme or NO_COLOR: the one chosen with `t` last time
+    /// (`ThemeMemory`), or, for a new user, `default`, which suits dark and light backgrounds.
+    public func startingTheme(remembered: String?) -> Theme {
+        remembered.flatMap(theme(named:)) ?? theme(named: Theme.builtInDefault.name) ?? .builtInDefault
     }
 
     /// Where the shipped themes are, for `swift run` and for an installed copy.

@@ -103,8 +103,8 @@ struct TUICommand: AsyncParsableCommand {
             chosen = t
         } else if colorsOff != nil {
             chosen = .monochrome
-        } else if let last = memory.remembered.flatMap(library.theme(named:)) ?? library.theme(named: "dark") {
-            chosen = last
+        } else {
+            chosen = library.startingTheme(remembered: memory.remembered)
         }
         let (configuration, demo) = try await options.prepare(serverName: nil)
         let forwards: [ForwardLaunch]

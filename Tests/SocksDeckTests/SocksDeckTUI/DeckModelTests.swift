@@ -28,14 +28,15 @@ import Testing
         #expect(m.capability(of: noudp) == .refused("REP 7: no UDP"))
         #expect(m.capability(of: secure) == .unknown)
 
-        // New snapshots make new tallies: #3 was refused, #2 ended.
+        // New snapshots make new tallies: #3 was refused, #2 ended; #4's row is gone, and what it
+        // showed of noudp stays known.
         m.associations = [
             ScreenTests.snapshot(id: 2, server: "dante", state: .closed(reason: "closed by the user")),
             ScreenTests.snapshot(id: 3, server: "dante", state: .failed(Self.refused)),
         ]
         #expect(m.associationCount(of: dante) == 0)
         #expect(m.capability(of: dante) == .refused("REP 7: no UDP"))
-        #expect(m.capability(of: noudp) == .unknown)
+        #expect(m.capability(of: noudp) == .refused("REP 7: no UDP"))
     }
 
     @Test func aFrameOfTheSameModelLooksTheSame() {

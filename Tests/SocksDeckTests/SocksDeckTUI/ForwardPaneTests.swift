@@ -136,15 +136,16 @@ import Testing
         var m = Self.model()
         #expect(m.carriedFlows[AssociationID(1)]?.label == "f1 127.0.0.1:40001")
         let canvas = Self.render(m)
-        let header = canvas.lines.first { $0.contains("ID") && $0.contains("RENDEZVOUS") } ?? ""
-        #expect(header.contains("FORWARD"), "\(canvas.text)")
+        // Beside Detail the pane is 70 cells: FORWARD stays with the health, the rendezvous goes.
+        let header = canvas.lines.first { $0.contains("ID") && $0.contains("STATE") } ?? ""
+        #expect(header.contains("FORWARD") && header.contains("LOSS"), "\(canvas.text)")
         let row = canvas.lines.first { $0.contains("#1  dante") } ?? ""
         #expect(row.contains("f1 127.0.0.1:40001") && row.contains("associated"), "\(row)")
         m.filter = "f1 127"
         #expect(m.visibleAssociations.map(\.id.value) == [1])
         // Without a flow among the rows the column goes.
         m.filter = "noudp"
-        #expect(!Self.render(m).lines.contains { $0.contains("FORWARD") && $0.contains("RENDEZVOUS") })
+        #expect(!Self.render(m).lines.contains { $0.contains("FORWARD") && $0.contains("STATE") })
     }
 
     @Test func detailDecodesTheFlowsDatagramsWithTheRoundTrip() throws {

@@ -12,7 +12,9 @@ import Testing
         server: String,
         state: ControlConnectionState,
         sent: Int = 0,
-        received: Int = 0
+        received: Int = 0,
+        probe: ProbeSummary? = nil,
+        closedBy: AssociationCloser? = nil
     ) -> AssociationSnapshot {
         var counters = DatagramCounters()
         counters.datagramsSent = sent
@@ -40,7 +42,8 @@ import Testing
             sendRate: RateMeter(),
             receiveRate: RateMeter(),
             recent: [],
-            probe: nil
+            probe: probe,
+            closedBy: closedBy
         )
     }
 

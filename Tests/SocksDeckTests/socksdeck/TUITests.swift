@@ -1,6 +1,8 @@
 import Foundation
 import Testing
 
+@testable import SocksDeckTUI
+
 /// The terminal UI, driven as a person drives it: the real binary in tmux.
 @Suite(.serialized) struct TUITests {
     @Test func onTheDemoOpenSendCloseAndTheFailures() throws {
@@ -72,14 +74,14 @@ import Testing
             #expect(screen.screen.split(separator: "\n").allSatisfy { $0.count <= w }, "\(w)x\(h)")
         }
         t.resize(width: 80, height: 24)
-        let before = t.waitFor("theme dark").screen
-        #expect(before.contains("theme dark"), "dark is the default when the shipped themes are found: \(before)")
+        let before = t.waitFor("theme default").screen
+        #expect(before.contains("theme default"), "a new user's first theme is default: \(before)")
         t.send("t")
         let after = t.waitFor("theme: ")
         let themeNow = after.screen.range(of: #"theme [a-z-]+"#, options: .regularExpression).map {
             String(after.screen[$0])
         }
-        #expect(after.found && themeNow != nil && themeNow != "theme dark", "\(after.screen)")
+        #expect(after.found && themeNow != nil && themeNow != "theme default", "\(after.screen)")
         t.send("?")
         #expect(t.waitFor("this help").found, "the help overlay comes from the key table")
         t.send("Escape")
@@ -243,9 +245,10 @@ import Testing
         }
         let forward = try #require(id, "\(started.screen)")
         #expect(try ForwardTests.dig("127.0.0.1", port, "socksdeck.demo") == "127.0.0.9")
+        // Beside Detail (120 columns) the rendezvous gives way to the health columns.
         let row = t.waitFor {
             $0.range(
-                of: #"#1 +demo +\#(forward) 127\.0\.0\.1:\d+ +127\.0\.0\.1:\d+ +associated"#,
+                of: #"#1 +demo +\#(forward) 127\.0\.0\.1:\d+ +associated"#,
                 options: .regularExpression
             )
                 != nil && $0.contains("1 open, 1 served · →1 ←1")
@@ -271,6 +274,60 @@ import Testing
         t.send("q")
     }
 
+    /// Issue 28 at 40 columns: the key hints are whole (the screen's last cell cannot be written,
+    /// so a hint that would reach it is left out rather than cut), and a server named with an
+    /// escape sequence shows it with U+FFFD: the sequence never reaches the terminal (it would clear
+    /// the screen).
+    @Test func atFortyColumnsHintsAreWholeAndAControlInANameIsShown() throws {
+        let config = try CLITests.writeConfig(
+            """
+            [[server]]
+            name = "evil\\u001B[2Jname"
+            address = "127.0.0.1:9"
+            """
+        )
+        let t = try TmuxSession(
+            width: 40,
+            height: 12,
+            arguments: ["--config", config],
+            environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")]
+        )
+        defer { t.kill() }
+        let named = t.waitFor("│evil\u{FFFD}[2Jname ")
+        #expect(named.found, "\(named.screen)")
+        func statusRow(_ screen: String) -> String {
+            let rows = screen.split(separator: "\n", omittingEmptySubsequences: false)
+            return rows.count >= 12 ? String(rows[11]) : ""
+        }
+        for pane in [PaneID.servers, .associations] {
+            let hints = KeyTable.hints(for: pane)
+            let screen = t.waitFor { statusRow($0).hasPrefix(" " + hints[0] + "  ") }
+            let status = statusRow(screen.screen)
+            let shown = status.trimmingCharacters(in: .whitespaces).components(separatedBy: "  ")
+            #expect(screen.found && shown.count >= 2, "\(pane): \(screen.screen)")
+            #expect(shown == Array(hints.prefix(shown.count)) && !status.contains("…"), "\(pane): '\(status)'")
+            t.send("Tab")
+        }
+        t.send("q")
+    }
+
+    /// Issue 28: removing a closed row keeps what its server showed; demo still says UDP works.
+    @Test func removingAClosedRowKeepsTheServersCapability() throws {
+        let t = try TmuxSession.demo()
+        defer { t.kill() }
+        #expect(t.waitFor("demo-nowhere").found)
+        t.send("Enter")
+        #expect(t.waitFor("1 associated of 1").found, "\(t.capture())")
+        t.send("x")
+        #expect(t.waitFor("#1 closed: closed by the user").found, "\(t.capture())")
+        t.send("x")
+        let removed = t.waitFor("removed #1 (closed) from the list")
+        #expect(removed.found && removed.screen.contains("0 associated of 0"), "\(removed.screen)")
+        let demo = removed.screen.split(separator: "\n").first { $0.hasPrefix("│demo ") } ?? ""
+        #expect(demo.contains("UDP works") && !demo.contains("untried"), "\(removed.screen)")
+        t.send("q")
+    }
+
     @Test func badForwardSpecsAreRefusedWithForwardSpecsWords() throws {
         let bad = try CLITests.run(["ui", "--demo", "127.0.0.1:0=127.0.0.1:53"])
         #expect(bad.status == 64, "\(bad.output)")
@@ -288,13 +345,13 @@ import Testing
         do {
             let t = try TmuxSession(arguments: ["--demo"], environment: ["XDG_CONFIG_HOME": xdg])
             defer { t.kill() }
-            #expect(t.waitFor("theme dark").found)
+            #expect(t.waitFor("theme default").found, "a new user's first theme is default: \(t.capture())")
             t.send("t")
             let changed = t.waitFor("theme: ")
             let name = changed.screen.range(of: #"theme: [a-z-]+"#, options: .regularExpression).map {
                 String(changed.screen[$0].dropFirst(7))
             }
-            try #require(name != nil && name != "dark", "\(changed.screen)")
+            try #require(name != nil && name != "default", "\(changed.screen)")
             t.send("q")
             let deadline = Date().addingTimeInterval(5)
             while (try? String(contentsOfFile: xdg + "/socksdeck/last-theme", encoding: .utf8)) == nil
