@@ -56,19 +56,30 @@ extension DeckController {
             say("server '\(server.name)' cannot be used: \(reason)", .error)
             return
         }
-        guard let endpoint = IPAddress(server.host).map({ IPEndpoint($0, port: server.port) }) else {
-            say("probe needs an IP address for \(server.name); use `socksdeck probe` for names", .warning)
-            return
-        }
         guard model.probesRunning[server.name] == nil else {
             say("\(server.name) is being probed already", .warning)
             return
         }
         model.probesRunning[server.name] = 0
         say("probing \(server.name): about 5–30 s; its row counts the findings")
-        let probe = CapabilityProbe(server: server, endpoint: endpoint, echo: server.echo)
         let (box, name, engine) = (finishedProbes, server.name, engine)
         Task {
+            // A name is resolved as the engine resolves it (off this loop, every address kept).
+            let resolved: ResolvedServer
+            do {
+                resolved = try await SessionEngine.resolve(server)
+            } catch {
+                let unreachable = ProbeFinding(
+                    key: .unreachable,
+                    title: "reachable",
+                    verdict: .no,
+                    value: "\(error)",
+                    evidence: ""
+                )
+                box.put(name, [unreachable])
+                return
+            }
+            let probe = CapabilityProbe(resolved, echo: server.echo)
             // An engine shut down under it (the UI quitting) leaves nobody to show findings to.
             let findings = (try? await engine.run(probe) { _ in box.progressed(name) }) ?? []
             box.put(name, findings)
