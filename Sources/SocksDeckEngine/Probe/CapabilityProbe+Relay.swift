@@ -51,7 +51,7 @@ extension CapabilityProbe {
                     value: "nothing came back",
                     evidence: "5 datagrams to \(echo) through \(association.rendezvous.asUsed) "
                         + "from the port declared in \(association.declared), none answered within "
-                        + "\(stepTimeoutMilliseconds) ms"
+                        + "\(stepTimeout.words)"
                 )
             )
             findings.append(zero)

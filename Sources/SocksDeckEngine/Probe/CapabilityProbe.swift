@@ -7,14 +7,14 @@ import Socks5
 /// learnt by trying. It runs on an event loop (the engine's: `SessionEngine.run(_:progress:)`),
 /// every connection and socket a NIO channel, every message the library's codec, every handshake
 /// driven by the engine's own `ControlConnectionHandler`. Bounded: every wait is at most
-/// `stepTimeoutMilliseconds`, the payload search at most 17 tries, so a probe ends within about
+/// `stepTimeout`, the payload search at most 17 tries, so a probe ends within about
 /// 30 s against the slowest server; it sends a few dozen datagrams, never a flood.
 public struct CapabilityProbe: Sendable {
     public var server: ServerDefinition
     public var endpoint: IPEndpoint
     /// A UDP echo target for the relay checks; without one they are skipped.
     public var echo: IPEndpoint?
-    public var stepTimeoutMilliseconds: Int32 = 1500
+    public var stepTimeout: Duration = .milliseconds(1500)
     /// The payload search's upper bound.
     public var largestPayloadTried = 65_000
     /// Where the probe's connections and datagrams are captured (`probe --pcap`); nil: nowhere.
@@ -46,7 +46,7 @@ public struct CapabilityProbe: Sendable {
         try RendezvousAddress(reply: reply, server: endpoint, serverAddresses: otherAddresses)
     }
 
-    var step: TimeAmount { .milliseconds(Int64(stepTimeoutMilliseconds)) }
+    var step: TimeAmount { .nanoseconds(SessionEngine.nanoseconds(stepTimeout)) }
 
     /// A capture stream for one connection, when capturing.
     func stream(_ what: String) -> ProbeCapture.Stream? { capture?.stream(what, server: server) }

@@ -19,7 +19,7 @@ import Testing
             endpoint: endpoint,
             echo: echo
         )
-        probe.stepTimeoutMilliseconds = 600
+        probe.stepTimeout = .milliseconds(600)
         probe.largestPayloadTried = 8_000
         return Dictionary(await probe.findings().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
     }

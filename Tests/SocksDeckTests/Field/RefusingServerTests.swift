@@ -26,7 +26,7 @@ import Testing
             endpoint: forward.endpoint,
             echo: try TestPeers.shared().echo.endpoint(.ipv4)
         )
-        probe.stepTimeoutMilliseconds = 1000
+        probe.stepTimeout = .milliseconds(1000)
         let f = Dictionary(await probe.findings().map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         #expect(f[.methodNone]?.verdict == .yes)
         #expect(f[.udpAssociate]?.verdict == .no)

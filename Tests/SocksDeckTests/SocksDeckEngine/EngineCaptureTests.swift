@@ -161,7 +161,7 @@ extension Array where Element == UInt8 {
             endpoint: endpoint,
             echo: peers.echo.endpoint(.ipv4)
         )
-        probe.stepTimeoutMilliseconds = 600
+        probe.stepTimeout = .milliseconds(600)
         probe.largestPayloadTried = 2_000
         probe.capture = ProbeCapture(sink: file)
         let findings = await probe.findings()

@@ -24,7 +24,7 @@ import Testing
             endpoint: endpoint,
             echo: echo
         )
-        probe.stepTimeoutMilliseconds = 600
+        probe.stepTimeout = .milliseconds(600)
         return Dictionary(uniqueKeysWithValues: await probe.findings().map { ($0.key, $0) })
     }
 
@@ -63,7 +63,7 @@ import Testing
             endpoint: endpoint,
             echo: peers.echo.endpoint(.ipv4)
         )
-        probe.stepTimeoutMilliseconds = 600
+        probe.stepTimeout = .milliseconds(600)
         let reported = Reported()
         let findings = await probe.findings { f in reported.add(f) }
         let reportedFindings = reported.all
@@ -177,7 +177,7 @@ final class ShadowsocksPair {
             endpoint: server.endpoint,
             echo: nil
         )
-        probe.stepTimeoutMilliseconds = 300
+        probe.stepTimeout = .milliseconds(300)
         let f = Dictionary(uniqueKeysWithValues: await probe.findings().map { ($0.key, $0) })
         #expect(f[.methodNone]?.verdict == .no && f[.methodNone]?.value == "not SOCKS5 (04 5a)")
         #expect(f[.methodUserPass]?.value == "no reply", "\(String(describing: f[.methodUserPass]))")
@@ -204,7 +204,7 @@ final class ShadowsocksPair {
             endpoint: .loopback(.ipv4, port),
             echo: peers.echo.endpoint(.ipv4)
         )
-        probe.stepTimeoutMilliseconds = 500
+        probe.stepTimeout = .milliseconds(500)
         let f = Dictionary(uniqueKeysWithValues: await probe.findings().map { ($0.key, $0) })
         #expect(f[.udpAssociate]?.verdict == .yes)
         let keeps = try #require(f[.serverKeepsControl], "\(f.keys)")
@@ -233,7 +233,7 @@ final class ShadowsocksPair {
             endpoint: .loopback(.ipv4, port),
             echo: peers.echo.endpoint(.ipv4)
         )
-        probe.stepTimeoutMilliseconds = 300
+        probe.stepTimeout = .milliseconds(300)
         let f = Dictionary(uniqueKeysWithValues: await probe.findings().map { ($0.key, $0) })
         #expect(f[.relayEcho]?.verdict == .no)
         let rendezvous = try #require(f[.rendezvousAnswers], "\(f.keys)")
@@ -278,7 +278,7 @@ final class ShadowsocksPair {
             endpoint: .loopback(.ipv4, peers.danteNoAuth.port),
             echo: peers.echo.endpoint(.ipv4)
         )
-        probe.stepTimeoutMilliseconds = 500
+        probe.stepTimeout = .milliseconds(500)
         let f = Dictionary(uniqueKeysWithValues: await probe.findings().map { ($0.key, $0) })
         #expect(f[.relayEcho]?.verdict == .yes)
         #expect(f[.rendezvousAnswers] == nil)
