@@ -2,13 +2,13 @@ import Foundation
 import NIOCore
 import Socks5
 
-/// One datagram to replay: where it goes, what it carries, and when (nanoseconds after the first).
+/// One datagram to replay: where it goes, what it carries, and when (after the first).
 public struct ReplayDatagram: Sendable {
     public var target: SOCKSAddress
     public var payload: [UInt8]
-    public var offset: UInt64
+    public var offset: Duration
 
-    public init(target: SOCKSAddress, payload: [UInt8], offset: UInt64) {
+    public init(target: SOCKSAddress, payload: [UInt8], offset: Duration) {
         self.target = target
         self.payload = payload
         self.offset = offset
@@ -111,7 +111,7 @@ extension EngineCore {
             case .fast:
                 loop.execute { send(i + 1) }
             case .original:
-                let due = start + .nanoseconds(Int64(clamping: datagrams[i + 1].offset))
+                let due = start + .nanoseconds(SessionEngine.nanoseconds(datagrams[i + 1].offset))
                 loop.scheduleTask(deadline: due) { send(i + 1) }
             }
         }

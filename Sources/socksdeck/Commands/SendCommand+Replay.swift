@@ -54,7 +54,8 @@ extension SendCommand {
             ReplayDatagram(
                 target: rewritten ?? .ip(entry.datagram.destination),
                 payload: entry.datagram.payload,
-                offset: entry.time >= first ? entry.time - first : 0
+                // Capture times are nanoseconds (PcapNG); a time before the first counts as none.
+                offset: .nanoseconds(Int64(clamping: entry.time >= first ? entry.time - first : 0))
             )
         }
     }
@@ -65,7 +66,7 @@ extension SendCommand {
         let pcap = try capture.open()
         defer { pcap.finish() }
         let engine = SessionEngine(configuration: configuration, capture: pcap.mode)
-        let span = Double(datagrams.last!.offset) / 1e9
+        let span = datagrams.last!.offset / .seconds(1)
         if !json {
             Output.line(
                 "replaying \(datagrams.count) datagram(s) from \(replay!)"
