@@ -42,7 +42,8 @@ enum DataSocketChannel {
         return bind(.ipv6).flatMapError { _ in bind(.ipv4) }
     }
 
-    /// The most datagrams one recvmmsg reads while an association gathers.
+    /// The most datagrams one recvmmsg reads: an association's while it gathers, a forward's
+    /// local socket's always.
     static let batchReadCount = 32
 
     /// Switches a bound data socket between one datagram per read (recvmsg) and batches of

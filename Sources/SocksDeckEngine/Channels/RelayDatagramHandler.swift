@@ -74,7 +74,7 @@ final class RelayDatagramHandler: ChannelDuplexHandler {
     }
 
     func read(context: ChannelHandlerContext) {
-        guard let pause = association.readGathering, datagramsLastRead < SendBuffers.mostHeld else {
+        guard let pause = association.readGathering, datagramsLastRead < DataSocketChannel.batchReadCount else {
             context.read()
             return
         }

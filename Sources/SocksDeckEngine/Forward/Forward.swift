@@ -10,8 +10,6 @@ import Socks5NIO
 final class Forward {
     /// Closed flows kept for the summary and the screen after they end; older ones are counted only.
     static let closedFlowsKept = 256
-    /// The most datagrams one read of the local socket takes (recvmmsg).
-    static let batchReadCount = 32
 
     let id: ForwardID
     let spec: ForwardSpec

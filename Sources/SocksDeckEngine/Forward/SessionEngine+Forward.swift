@@ -42,10 +42,10 @@ extension SessionEngine {
                 // An application's burst is read with one recvmmsg (no pause: a datagram alone goes
                 // at once), each slot large enough for the largest UDP payload (65,527 bytes over
                 // IPv6), so none is cut unseen: 2 MiB per forward.
-                .channelOption(.datagramVectorReadMessageCount, value: Forward.batchReadCount)
+                .channelOption(.datagramVectorReadMessageCount, value: DataSocketChannel.batchReadCount)
                 .channelOption(
                     .recvAllocator,
-                    value: FixedSizeRecvByteBufferAllocator(capacity: 65_536 * Forward.batchReadCount)
+                    value: FixedSizeRecvByteBufferAllocator(capacity: 65_536 * DataSocketChannel.batchReadCount)
                 )
                 .channelOption(.socketOption(.so_reuseaddr), value: 0)
                 .channelInitializer { channel in
