@@ -223,7 +223,7 @@ struct SendCommand: AsyncParsableCommand {
         last = await engine.snapshot(id) ?? last
         let noReply = waitReply > 0 && last.counters.datagramsReceived == 0
         await engine.close(id)
-        let why = noReply ? await Self.whyNoReply(last, destination: destination, server: definition) : ""
+        let why = noReply ? await Self.whyNoReply(last, destination: destination, server: definition) : nil
         let replies = last.recent.filter { $0.direction == .received }
         if json {
             struct Reply: Encodable {
@@ -239,6 +239,8 @@ struct SendCommand: AsyncParsableCommand {
                 var replies: [Reply]
                 /// "Ctrl-C" or "SIGTERM" when a signal ended the sending early.
                 var interrupted: String?
+                /// When nothing came back: the likeliest reason, in the words stderr gives.
+                var noReplyReason: String?
             }
             Output.json(
                 Summary(
@@ -253,7 +255,8 @@ struct SendCommand: AsyncParsableCommand {
                             hex: Output.hex($0.firstBytes)
                         )
                     },
-                    interrupted: interrupted.arrivedAs
+                    interrupted: interrupted.arrivedAs,
+                    noReplyReason: why
                 )
             )
         } else {
@@ -275,7 +278,9 @@ struct SendCommand: AsyncParsableCommand {
         await engine.shutdown()
         if noReply {
             let relay = last.rendezvous?.asUsed.description ?? "the relay"
-            Output.error("no reply within \(waitReply) ms from \(destination) through \(relay)" + why)
+            Output.error(
+                "no reply within \(waitReply) ms from \(destination) through \(relay)" + (why.map { " (\($0))" } ?? "")
+            )
             throw Exit.noReply
         }
     }
@@ -287,17 +292,17 @@ struct SendCommand: AsyncParsableCommand {
         _ last: AssociationSnapshot,
         destination: SOCKSAddress,
         server: ServerDefinition
-    ) async -> String {
+    ) async -> String? {
         if case .domain(let name, _) = destination {
-            return " (the target went to the server as the name \(name), which it may not resolve: try --resolve, "
-                + "which sends its address)"
+            return "the target went to the server as the name \(name), which it may not resolve: try --resolve, "
+                + "which sends its address"
         }
         if case .unreachable(let error, let rendezvous) = await RendezvousCheck.run(server: server, target: destination)
         {
-            return " (\(RendezvousCheck.meaning(error, rendezvous: rendezvous, target: destination)))"
+            return RendezvousCheck.meaning(error, rendezvous: rendezvous, target: destination)
         }
         return last.declared.map {
-            " (declared \($0); some servers relay only to the declared address: try --declare)"
-        } ?? ""
+            "declared \($0); some servers relay only to the declared address: try --declare"
+        }
     }
 }

@@ -660,6 +660,18 @@ import Testing
             "\(r.output)"
         )
         #expect(!r.output.contains("try --declare"))
+        // JSON carries the same words, so a script need not parse stderr.
+        let json = try CLITests.run([
+            "send", "127.0.0.1:\(port)", "\(echo)", "--text", "hi", "--wait-reply", "300", "--json",
+        ])
+        #expect(json.status == 3)
+        let summary = CLITests.jsonLines(json.output).first { $0["association"] != nil }
+        #expect(
+            (summary?["noReplyReason"] as? String)?.hasPrefix(
+                "the datagram to the rendezvous 127.0.0.1:\(closed) drew ICMP port unreachable"
+            ) == true,
+            "\(json.output)"
+        )
         // Through Dante to a port where nothing listens: Dante (as root) passes the target's ICMP
         // error on, which the same words cover; without root it drops it, and the hint stays.
         let dante = try CLITests.run([
