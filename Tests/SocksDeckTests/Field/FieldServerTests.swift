@@ -8,7 +8,7 @@ import Testing
 
 /// SocksDeck against servers of the field, each checked against what it is known to do
 /// (peers/README.md): the library, the C API, the engine and the probe must be right about them.
-@Suite(.serialized) struct FieldServerTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct FieldServerTests {
     static func probe(
         _ endpoint: IPEndpoint,
         echo: IPEndpoint,
@@ -155,7 +155,7 @@ import Testing
 }
 
 /// The field's behaviours replayed byte for byte by a scripted server, and the CLI's words for them.
-@Suite(.serialized) struct FieldBehaviourScriptTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct FieldBehaviourScriptTests {
     /// asyncio-socks-server's reply to a client on [::1]: `05 00 00 01 00 00 00 00` + port.
     @Test func bnd0000OverIPv6ThroughTheCAPIAndTheEngine() async throws {
         let reply: [UInt8] = [0x05, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0x9C, 0x41]

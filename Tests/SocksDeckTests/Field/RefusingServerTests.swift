@@ -6,7 +6,7 @@ import Testing
 
 /// Real implementations that refuse UDP ASSOCIATE, each in its own way (issue 29): the library,
 /// the probe and the CLI must name what the server did, from what it sent.
-@Suite(.serialized) struct RefusingServerTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct RefusingServerTests {
     /// OpenSSH's `ssh -D` closes on UDP ASSOCIATE without a reply: S5_ECLOSED, before any REP byte.
     @Test func openSSHDynamicForwardingClosesWithoutAReply() async throws {
         let forward = try OpenSSHDynamicForward()

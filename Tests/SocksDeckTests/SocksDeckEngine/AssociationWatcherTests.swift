@@ -8,7 +8,7 @@ import Testing
 
 /// `watch`'s loop (AssociationWatcher) against servers that die and come back: it must follow
 /// only its own associations, report every end once, and retry every server that is down.
-@Suite(.serialized) struct AssociationWatcherTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct AssociationWatcherTests {
     /// Ticks every 100 ms until `done` holds or `seconds` pass; the events seen on the way.
     static func tick(
         _ watcher: AssociationWatcher,

@@ -6,7 +6,7 @@ import Testing
 
 /// Echo loads through Dante: every datagram counted once, a silent target ends the load at its
 /// stall time with the window lost, and bad arguments are refused in words.
-@Suite struct EchoLoadTests {
+@Suite(.tags(.peers), .needsPeers) struct EchoLoadTests {
     static func associated(_ peers: TestPeers) async throws -> (SessionEngine, AssociationID) {
         let configuration = SessionEngineTests.configuration(peers)
         let server = try #require(configuration.server(named: "dante"))

@@ -7,7 +7,7 @@ import Testing
 /// The engine's captures, read back by tshark (Wireshark's own dissectors): an association
 /// through Dante that authenticated with RFC 1929, sent datagrams to the echo server and was
 /// closed, over IPv4 and IPv6.
-@Suite struct EngineCaptureTests {
+@Suite(.tags(.peers), .needsPeers) struct EngineCaptureTests {
     struct Captured {
         var path: String
         var payloads: [[UInt8]]
@@ -145,7 +145,7 @@ extension Array where Element == UInt8 {
 
 /// `probe --pcap`: every connection the capability probe makes to Dante (RFC 1929), and the
 /// association's datagrams, as tshark reads them.
-@Suite struct ProbeCaptureTests {
+@Suite(.tags(.peers), .needsPeers) struct ProbeCaptureTests {
     @Test func theProbesConnectionsAndDatagramsAreInTheCapture() async throws {
         let peers = try TestPeers.shared()
         let path = try makeTemporaryDirectory("probe-capture") + "/probe.pcapng"

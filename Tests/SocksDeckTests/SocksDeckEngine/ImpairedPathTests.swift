@@ -5,7 +5,7 @@ import Testing
 @testable import SocksDeckEngine
 
 /// Probes over an impaired path report the loss and the delay that the path really has.
-@Suite struct ImpairedPathTests {
+@Suite(.tags(.peers), .needsPeers) struct ImpairedPathTests {
     @Test func probesReportLossAndRTTOfAnImpairedPath() async throws {
         let peers = try TestPeers.shared()
         let echo = ImpairedEchoServer(dropEvery: 4, delayMilliseconds: 40)

@@ -7,7 +7,7 @@ import Testing
 
 /// Bounded load through Dante: many associations at once, each with a burst; counters exact;
 /// nothing left behind. Bounded in count and time, loopback only.
-@Suite(.serialized) struct LoadTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct LoadTests {
     static func residentKilobytes() -> Int {
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""

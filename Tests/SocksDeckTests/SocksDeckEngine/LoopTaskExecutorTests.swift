@@ -6,7 +6,7 @@ import Testing
 
 /// `runOnLoop`: a caller on the engine's loop drives it in place, through Dante, and may shut it
 /// down from there without hanging.
-@Suite struct LoopTaskExecutorTests {
+@Suite(.tags(.peers), .needsPeers) struct LoopTaskExecutorTests {
     @Test(.timeLimit(.minutes(1))) func aCallerOnTheLoopStaysThereThroughOpenSendAndClose() async throws {
         let peers = try TestPeers.shared()
         let configuration = SessionEngineTests.configuration(peers)

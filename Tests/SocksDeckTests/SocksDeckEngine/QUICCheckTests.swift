@@ -9,7 +9,7 @@ import UDPChecks
 
 /// `check --quic` through real relays (Dante, `socksdeck serve`) to a real QUIC server (ngtcp2's
 /// gtlsserver), to an echo, and through a relay that cuts datagrams to 1,000 bytes.
-@Suite(.serialized) struct QUICCheckTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct QUICCheckTests {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     @Test func figuresAreGroupedTheSameInEveryLocale() {

@@ -142,7 +142,9 @@ import Testing
     /// Through Dante: a load that gathers reads in batches while it runs and one datagram at a
     /// time after; every echo comes back once, large ones whole (each batch slot is the
     /// configured receive buffer, so a datagram is never cut to fit a batch).
-    @Test(.timeLimit(.minutes(1))) func aGatheringLoadReadsInBatchesOnlyWhileItRuns() async throws {
+    @Test(.tags(.peers), .needsPeers, .timeLimit(.minutes(1))) func aGatheringLoadReadsInBatchesOnlyWhileItRuns()
+        async throws
+    {
         let peers = try TestPeers.shared()
         let (engine, id) = try await EchoLoadTests.associated(peers)
         let core = engine.core

@@ -9,7 +9,7 @@ import UDPChecks
 
 /// DNS, NTP and STUN checks through real relays (Dante, `socksdeck serve`, shadowsocks-libev's
 /// ss-local) to real services (dnsmasq, chronyd, coturn), IPv4 and IPv6 where they do it.
-@Suite(.serialized) struct ServiceCheckTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct ServiceCheckTests {
     /// Opens an association through `server`, runs `checks`, closes it.
     static func run(_ checks: [ServiceCheck], through server: ServerDefinition) async throws -> [CheckResult] {
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))

@@ -6,7 +6,7 @@ import Testing
 
 /// The engine against real servers: Dante (no-auth and RFC 1929, IPv4 and IPv6), microsocks,
 /// nothing at all, and a Dante stopped under a live association.
-@Suite struct SessionEngineTests {
+@Suite(.tags(.peers), .needsPeers) struct SessionEngineTests {
     static func configuration(_ peers: TestPeers) -> DeckConfiguration {
         DeckConfiguration(servers: [
             ServerDefinition(

@@ -9,7 +9,7 @@ import Testing
 /// nothing listens. Linux keeps ICMP errors from unconnected UDP sockets (IP_RECVERR would
 /// report them, but SwiftNIO resets a datagram channel on the error event it causes), so what
 /// reports it is the probe: every probe lost, the association still up and still sending.
-@Suite struct UnreachableRelayTests {
+@Suite(.tags(.peers), .needsPeers) struct UnreachableRelayTests {
     static func closedUDPPort() -> UInt16 {
         let fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
         _ = IPEndpoint.loopback(.ipv4, 0).withSockaddr { bind(fd, $0, $1) }

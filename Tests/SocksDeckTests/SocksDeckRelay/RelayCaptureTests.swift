@@ -5,7 +5,7 @@ import Testing
 /// `serve --pcap`: the relay's side of an association with a real client (PySocks, RFC 1929),
 /// read back by tshark: the client's handshake, the datagrams client↔relay with their headers,
 /// and relay↔target as plain UDP.
-@Suite(.serialized) struct RelayCaptureTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct RelayCaptureTests {
     @Test func serveCapturesBothSidesOfAPySocksAssociation() throws {
         let peers = try TestPeers.shared()
         let port = TestSockets.freePort()

@@ -10,7 +10,7 @@ import Testing
 /// connections that never negotiate, a client that opens connections without end, one that opens
 /// associations without end, and a slow but honest client that must still get through. Each
 /// loop is bounded in count; every wait has a deadline.
-@Suite(.serialized) struct RelayHostileClientTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct RelayHostileClientTests {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     /// A TCP connection to `server` from `source` (any address of 127/8 is this machine's), or -1.

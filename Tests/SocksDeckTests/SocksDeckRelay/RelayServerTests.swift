@@ -8,7 +8,7 @@ import Testing
 
 /// The built-in relay, in this process, against the library, the engine, and the relay-side
 /// rules of RFC 1928; real third-party clients are in ThirdPartyClientTests.
-@Suite struct RelayServerTests {
+@Suite(.tags(.peers), .needsPeers) struct RelayServerTests {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     static func start(

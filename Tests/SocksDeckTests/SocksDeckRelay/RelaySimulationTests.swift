@@ -8,7 +8,7 @@ import Testing
 /// `serve` as a simulator of other relays: `--latency` (a distant relay on loopback, for machines
 /// without netem) and `--cut-datagrams` (a relay with a small buffer). Lower bounds only: a delay
 /// can only add time, so these hold however loaded the machine is.
-@Suite(.serialized) struct RelaySimulationTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct RelaySimulationTests {
     static let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
 
     @Test func latencyDelaysEveryControlMessageAndDatagramEachWayAndKeepsOrder() async throws {

@@ -7,7 +7,7 @@ import Testing
 
 /// The relay must interoperate, not just agree with our own client: PySocks, Dante's socksify
 /// (running an unmodified socat) and curl, through `socksdeck serve` run as a user runs it.
-@Suite(.serialized) struct ThirdPartyClientTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct ThirdPartyClientTests {
     /// `socksdeck serve` on a free port, stopped by the returned closure.
     /// `unprivileged`: as the test user when the tests run as root (with setpriv, which execs,
     /// so the pid is serve's), from a copy of the binary that user may read.

@@ -7,7 +7,7 @@ import Testing
 
 /// The controller against a real engine and real servers (Dante, microsocks): what a key does
 /// and what the status line then says. No terminal.
-@Suite struct DeckControllerTests {
+@Suite(.tags(.peers), .needsPeers) struct DeckControllerTests {
     static func controller(capture: CaptureMode = .off, captureDirectory: String = "/tmp") throws -> DeckController {
         let peers = try TestPeers.shared()
         let engine = SessionEngine(

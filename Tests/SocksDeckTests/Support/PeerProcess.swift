@@ -90,6 +90,9 @@ final class PeerProcess: @unchecked Sendable {
 /// on Linux reaps children on one thread and hangs waiting for a long-lived one such as danted.)
 func spawn(_ path: String, _ arguments: [String], logPath: String, environment: [String: String]? = nil) throws -> pid_t
 {
+    if TestTier.fastOnly {
+        throw PeerError.failed("\(path) started in the fast tier: mark this test's suite .tags(.peers), .needsPeers")
+    }
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }

@@ -4,7 +4,7 @@ import Testing
 
 /// The command line at its edges, as a demanding user meets them: pipes closed early, wrong
 /// input, a configuration with one broken server, signals. Each was a bug once (issue 16).
-@Suite struct CLIEdgeTests {
+@Suite(.tags(.peers), .needsPeers) struct CLIEdgeTests {
     /// Runs a bash script with `$B` set to the socksdeck binary and a private config folder.
     static func bash(_ script: String) throws -> (status: Int32, output: String) {
         var env = ProcessInfo.processInfo.environment

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// The built `socksdeck` executable, run as a user runs it: output, JSON and exit codes.
-@Suite struct CLITests {
+@Suite(.tags(.peers), .needsPeers) struct CLITests {
     static func binary() throws -> String {
         let dir = try CProgramTests.libraryDirectory()
         let path = dir + "/socksdeck"
@@ -269,7 +269,7 @@ import Testing
 }
 
 /// The demo a first run starts on, and `serve`'s safety rules.
-@Suite struct DemoAndServeTests {
+@Suite(.tags(.peers), .needsPeers) struct DemoAndServeTests {
     @Test func sendOnTheDemoWorksWithNoConfigurationAndNoOtherServer() throws {
         let r = try CLITests.run(["send", "--demo", "demo", "echo", "--text", "hi"])
         #expect(r.status == 0, "\(r.output)")
@@ -337,7 +337,7 @@ import Testing
     }
 }
 
-@Suite struct ProbeCommandTests {
+@Suite(.tags(.peers), .needsPeers) struct ProbeCommandTests {
     @Test func probeOnTheDemoGivesFindingsAsJSON() throws {
         let r = try CLITests.run(["probe", "demo", "--json"])
         #expect(r.status == 0, "\(r.output)")
@@ -360,7 +360,7 @@ import Testing
     }
 }
 
-@Suite struct GeneratedDocumentationTests {
+@Suite(.tags(.peers), .needsPeers) struct GeneratedDocumentationTests {
     /// Completions come from the command definitions (swift-argument-parser), never by hand:
     /// every subcommand appears in each shell's script.
     @Test(arguments: ["bash", "zsh", "fish"])

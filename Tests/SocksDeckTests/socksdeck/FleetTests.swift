@@ -4,7 +4,7 @@ import Testing
 
 /// Vetting a list of proxies (issue 32): 300 local "proxies" of five kinds, each judged right,
 /// streamed as JSON lines, with a bad line named by file and line and a duplicate reported once.
-@Suite(.serialized) struct FleetTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct FleetTests {
     /// Each kind on its own loopback addresses, all on one port: `serve` that works, `serve` that
     /// cuts every datagram to 10 bytes (the DNS query no longer parses: no data comes back),
     /// `serve --no-udp`, addresses where nothing listens, and listeners that never answer.

@@ -9,7 +9,7 @@ import Glibc
 
 /// `socksdeck forward` with real applications (dig, chronyd as an NTP client, ngtcp2's QUIC client)
 /// through real proxies (Dante, `socksdeck serve`) to real services (dnsmasq, chronyd, gtlsserver).
-@Suite(.serialized) struct ForwardTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct ForwardTests {
     /// `socksdeck forward … --json` in the background, running once every forward listens.
     final class Forwarder {
         let process: PeerProcess

@@ -5,7 +5,7 @@ import Testing
 /// Prometheus' own promtool: the alerting rules parse and fire on the series they should; every
 /// expression of the dashboard parses; every metric they name is one `socksdeck watch` exports,
 /// and that export passes promtool's lint.
-@Suite(.serialized) struct MonitoringTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct MonitoringTests {
     static func promtool() throws -> String {
         guard let path = PeerProcess.which("promtool") else {
             throw PeerError.missing("promtool is not installed: bash scripts/setup.sh installs it")

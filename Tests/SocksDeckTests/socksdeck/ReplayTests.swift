@@ -6,7 +6,7 @@ import UDPChecks
 
 /// `send --replay`: a tcpdump capture of real DNS traffic sent again through Dante, and every kind
 /// of bad input refused before anything is sent.
-@Suite(.serialized) struct ReplayTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct ReplayTests {
     /// Captures `queries` DNS exchanges with dnsmasq on loopback with tcpdump (root: CI is).
     static func tcpdumpCaptureOfDNS(queries: Int) throws -> (path: String, port: UInt16) {
         let services = try UDPServices.shared()

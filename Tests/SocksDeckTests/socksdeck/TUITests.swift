@@ -4,7 +4,7 @@ import Testing
 @testable import SocksDeckTUI
 
 /// The terminal UI, driven as a person drives it: the real binary in tmux.
-@Suite(.serialized) struct TUITests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct TUITests {
     @Test func onTheDemoOpenSendCloseAndTheFailures() throws {
         let t = try TmuxSession(arguments: [], environment: ["XDG_CONFIG_HOME": try makeTemporaryDirectory("tuixdg")])
         defer { t.kill() }

@@ -4,7 +4,7 @@ import Testing
 
 /// `socksdeck watch --metrics` as a monitoring system sees it: scraped over HTTP, parsed by
 /// prometheus_client's own parser, counters that match and survive Dante being restarted.
-@Suite(.serialized) struct WatchTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct WatchTests {
     /// GET /metrics with a plain socket (no client library needed for one request).
     static func scrape(_ port: UInt16, path: String = "/metrics") -> String {
         let fd = TestSockets.stream(.ipv4)

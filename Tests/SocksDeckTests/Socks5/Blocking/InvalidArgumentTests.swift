@@ -81,7 +81,7 @@ import Testing
         withAddresses { dst, svr in #expect(call(fd, dst: dst, 16, svr: svr, 16) == (-1, EAFNOSUPPORT, 0)) }
     }
 
-    @Test func nothingListeningIsECONNREFUSEDWithS5Zero() throws {
+    @Test(.tags(.peers), .needsPeers) func nothingListeningIsECONNREFUSEDWithS5Zero() throws {
         let peers = try TestPeers.shared()
         let fd = TestSockets.stream(.ipv4)
         defer { close(fd) }

@@ -4,7 +4,7 @@ import Testing
 
 /// A C program built with gcc against socks5.h and libsocks5.so, run against Dante and
 /// microsocks: the only check that the Swift-side @c signatures match the header.
-@Suite(.serialized) struct CProgramTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct CProgramTests {
     /// libsocks5.so from the `swift build` that precedes `swift test` (README's test command).
     static func libraryDirectory() throws -> String {
         // The test bundle sits in the build folder beside the library.

@@ -73,7 +73,7 @@ import Testing
         #expect(r == nil && errno == EINVAL)
     }
 
-    @Test func connectWithoutAServerUsesTheConfiguration() throws {
+    @Test(.tags(.peers), .needsPeers) func connectWithoutAServerUsesTheConfiguration() throws {
         let peers = try TestPeers.shared()
         let target = TCPEchoServer()
         try withConfiguration("127.0.0.0/8 127.0.0.1:\(peers.danteNoAuth.port)\n") {

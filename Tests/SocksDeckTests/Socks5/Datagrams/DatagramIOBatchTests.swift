@@ -214,7 +214,11 @@ import Testing
     }
 
     /// Through a real relay: 32 datagrams out with one call, every echo back through batches.
-    @Test(arguments: [(AddressFamily.ipv4, nil), (.ipv4, Duration.milliseconds(1)), (.ipv6, .milliseconds(1))])
+    @Test(
+        .tags(.peers),
+        .needsPeers,
+        arguments: [(AddressFamily.ipv4, nil), (.ipv4, Duration.milliseconds(1)), (.ipv6, .milliseconds(1))]
+    )
     func aBatchRoundTripsThroughDante(family: AddressFamily, gathering: Duration?) throws {
         defer { closeSockets() }
         let peers = try TestPeers.shared()

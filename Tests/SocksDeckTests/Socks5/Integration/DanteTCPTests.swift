@@ -5,7 +5,7 @@ import Testing
 @testable import Socks5
 
 /// CONNECT and BIND through Dante, through the C entry points.
-@Suite struct DanteTCPTests {
+@Suite(.tags(.peers), .needsPeers) struct DanteTCPTests {
     @Test(arguments: [AddressFamily.ipv4, .ipv6])
     func socks5tcpConnectReachesTheTarget(family: AddressFamily) throws {
         let peers = try TestPeers.shared()

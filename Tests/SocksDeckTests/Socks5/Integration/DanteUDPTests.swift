@@ -6,7 +6,7 @@ import Testing
 
 /// UDP ASSOCIATE through a real Dante, through the Swift API: no-auth and username/password,
 /// IPv4 and IPv6, datagrams round-tripped through a loopback echo target.
-@Suite struct DanteUDPTests {
+@Suite(.tags(.peers), .needsPeers) struct DanteUDPTests {
     /// Sends `payloads` one after another and returns what came back.
     private func roundTrip(
         _ association: borrowing UDPAssociation,
@@ -168,7 +168,7 @@ import Testing
 }
 
 /// microsocks has no UDP relay: the S5_EOPNOTSUPP path, against a real server.
-@Suite struct MicrosocksTests {
+@Suite(.tags(.peers), .needsPeers) struct MicrosocksTests {
     @Test func udpAssociateIsREP7WithAHint() throws {
         let peers = try TestPeers.shared()
         let fd = TestSockets.stream(.ipv4)

@@ -5,7 +5,7 @@ import Testing
 @testable import Socks5
 
 /// The pipelined handshake against real servers: each must read past the greeting.
-@Suite struct PipeliningPeerTests {
+@Suite(.tags(.peers), .needsPeers) struct PipeliningPeerTests {
     let pipelined = SOCKS5Options(timeoutMilliseconds: 3000, pipelining: true)
 
     @Test(arguments: [AddressFamily.ipv4, .ipv6])

@@ -8,7 +8,7 @@ import Testing
 
 /// `socksdeck probe`'s findings against real servers, each checked against what
 /// ../shared/spec/peers.md records of them.
-@Suite(.serialized) struct CapabilityProbeTests {
+@Suite(.tags(.peers), .needsPeers, .serialized) struct CapabilityProbeTests {
     static func findings(
         _ endpoint: IPEndpoint,
         echo: IPEndpoint?,
@@ -167,7 +167,7 @@ final class ShadowsocksPair {
 
 /// What the probe says of servers no real implementation would be, and that it ends on their
 /// silence: a mock complements the real servers above.
-@Suite struct CapabilityProbeOddServerTests {
+@Suite(.tags(.peers), .needsPeers) struct CapabilityProbeOddServerTests {
     /// A SOCKS4 answer to the first greeting, then silence on every other connection (accepted
     /// by the kernel, never read): each step ends at its own deadline.
     @Test func aSOCKS4AnswerAndThenSilence() async throws {
