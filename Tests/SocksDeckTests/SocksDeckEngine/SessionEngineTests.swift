@@ -202,11 +202,14 @@ import Testing
             unusableBecause: "the environment variable X is not set"
         )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
-        defer { Task { await engine.shutdown() } }
-        await #expect(throws: EngineError.unusableServer("locked", because: "the environment variable X is not set")) {
-            try await engine.open(server: "locked")
+        try await withEngine(engine) { engine in
+            await #expect(
+                throws: EngineError.unusableServer("locked", because: "the environment variable X is not set")
+            ) {
+                try await engine.open(server: "locked")
+            }
+            #expect(await engine.snapshots().isEmpty)
         }
-        #expect(await engine.snapshots().isEmpty)
     }
 
     @Test func microsocksFailsWithTheDecodedREP7() async throws {
