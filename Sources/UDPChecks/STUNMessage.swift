@@ -205,24 +205,24 @@ public enum STUNError: Error, Equatable, Sendable, CustomStringConvertible {
 /// gives up 500 + 1000 + 2000 + 2×500 ms = 4.5 s after the first send (the RFC's 39.5 s is for a
 /// stack, not for a person waiting at a terminal).
 public struct STUNRetransmission: Equatable, Sendable {
-    public var rtoMilliseconds = 500
+    public var rto: Duration = .milliseconds(500)
     public var requests = 4
     public var finalWaitMultiplier = 2
 
-    public init(rtoMilliseconds: Int = 500, requests: Int = 4, finalWaitMultiplier: Int = 2) {
-        self.rtoMilliseconds = rtoMilliseconds
+    public init(rto: Duration = .milliseconds(500), requests: Int = 4, finalWaitMultiplier: Int = 2) {
+        self.rto = rto
         self.requests = requests
         self.finalWaitMultiplier = finalWaitMultiplier
     }
 
-    /// Milliseconds after the first send at which each request goes, then when to give up.
-    public var schedule: (sends: [Int], giveUp: Int) {
-        var sends = [0]
-        var wait = rtoMilliseconds
+    /// When each request goes, after the first send, then when to give up.
+    public var schedule: (sends: [Duration], giveUp: Duration) {
+        var sends = [Duration.zero]
+        var wait = rto
         while sends.count < requests {
             sends.append(sends.last! + wait)
             wait *= 2
         }
-        return (sends, sends.last! + rtoMilliseconds * finalWaitMultiplier)
+        return (sends, sends.last! + rto * finalWaitMultiplier)
     }
 }

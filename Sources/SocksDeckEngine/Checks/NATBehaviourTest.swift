@@ -14,7 +14,11 @@ import UDPChecks
 extension SessionEngine {
     /// The filtering tests wait out replies that never come, up to four times: 300 ms, then a
     /// resend and 600 ms more, then 600 (1.5 s each), enough for a STUN server across the world.
-    public static let natRetransmission = STUNRetransmission(rtoMilliseconds: 300, requests: 3, finalWaitMultiplier: 2)
+    public static let natRetransmission = STUNRetransmission(
+        rto: .milliseconds(300),
+        requests: 3,
+        finalWaitMultiplier: 2
+    )
 
     /// The NAT test needs an association that has sent nowhere yet (a relay's filtering can
     /// change once it has a second destination): it opens one of its own through the same server,

@@ -8,7 +8,7 @@ extension SessionEngine {
     func quic(
         _ id: AssociationID,
         _ server: SOCKSAddress,
-        _ timeout: Int
+        _ timeout: Duration
     ) async throws(EngineError) -> CheckResult {
         let probe = QUICProbe()
         let initial = probe.encoded()
@@ -16,7 +16,7 @@ extension SessionEngine {
             id,
             to: server,
             request: initial,
-            sendAt: [0, timeout / 2],
+            sendAt: [.zero, timeout / 2],
             giveUpAt: timeout,
             accepts: { probe.mayAnswer($0, sent: initial) }
         )
@@ -26,7 +26,8 @@ extension SessionEngine {
             var result = noAnswer("quic", server, sends: 2, waited: timeout)
             let size = try await datagramSizeEvidence(id, lost: initial.count)
             result.summary = size.summary
-            result.evidence = ["\(sent), sent twice: nothing came back within \(timeout) ms"] + size.evidence
+            result.evidence =
+                ["\(sent), sent twice: nothing came back within \(Self.wholeMilliseconds(timeout)) ms"] + size.evidence
             return result
         }
         let rtt = Self.milliseconds(reply.roundTrip)
@@ -101,8 +102,8 @@ extension SessionEngine {
                 id,
                 to: .ip(echo),
                 request: bytes,
-                sendAt: [0, 500],
-                giveUpAt: 1000,
+                sendAt: [.zero, .milliseconds(500)],
+                giveUpAt: .seconds(1),
                 accepts: { $0.count >= 8 && $0.count <= sent.count && $0[...] == sent[..<$0.count] }
             )?.payload
         }

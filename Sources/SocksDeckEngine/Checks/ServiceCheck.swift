@@ -75,7 +75,7 @@ public struct CheckResult: Sendable, Equatable, Encodable {
 }
 
 extension SessionEngine {
-    /// Runs `check` through association `id`; bounded: DNS and NTP wait `timeoutMilliseconds`
+    /// Runs `check` through association `id`; bounded: DNS, NTP and QUIC wait `timeout`
     /// after one resend halfway, STUN follows its retransmission schedule.
     /// `natRetransmission`: how long the NAT test waits for replies that may never come (tests on
     /// loopback pass a short one). The NAT test runs in a fresh association of its own, or, with
@@ -83,17 +83,17 @@ extension SessionEngine {
     public func run(
         _ check: ServiceCheck,
         through id: AssociationID,
-        timeoutMilliseconds: Int = 2000,
+        timeout: Duration = .seconds(2),
         natRetransmission: STUNRetransmission = SessionEngine.natRetransmission,
         natReusesUnused: Bool = false
     ) async throws(EngineError) -> CheckResult {
         let result: CheckResult
         switch check {
         case .dns(let resolver, let name, let type):
-            result = try await dns(id, resolver, name, type, timeoutMilliseconds)
-        case .ntp(let server): result = try await ntp(id, server, timeoutMilliseconds)
+            result = try await dns(id, resolver, name, type, timeout)
+        case .ntp(let server): result = try await ntp(id, server, timeout)
         case .stun(let server): result = try await stun(id, server)
-        case .quic(let server): result = try await quic(id, server, timeoutMilliseconds)
+        case .quic(let server): result = try await quic(id, server, timeout)
         case .nat(let server):
             result = try await natBehaviourInFreshAssociation(
                 like: id,
@@ -112,14 +112,19 @@ extension SessionEngine {
         Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
     }
 
-    func noAnswer(_ check: String, _ target: SOCKSAddress, sends: Int, waited: Int) -> CheckResult {
+    /// Whole milliseconds, for the words ("within 2000 ms").
+    static func wholeMilliseconds(_ d: Duration) -> Int { Int(milliseconds(d).rounded()) }
+
+    func noAnswer(_ check: String, _ target: SOCKSAddress, sends: Int, waited: Duration) -> CheckResult {
         CheckResult(
             check: check,
             target: "\(target)",
             answered: false,
             passed: false,
             summary: "no answer",
-            evidence: ["\(sends) request(s) to \(target), nothing came back within \(waited) ms"],
+            evidence: [
+                "\(sends) request(s) to \(target), nothing came back within \(Self.wholeMilliseconds(waited)) ms"
+            ],
             sends: sends
         )
     }
@@ -150,7 +155,7 @@ extension SessionEngine {
         _ resolver: SOCKSAddress,
         _ name: String,
         _ type: DNSRecordType,
-        _ timeout: Int
+        _ timeout: Duration
     ) async throws(EngineError) -> CheckResult {
         let query = DNSQuery(id: UInt16.random(in: 1...UInt16.max), name: name, type: type)
         let bytes: [UInt8]
@@ -160,7 +165,7 @@ extension SessionEngine {
             id,
             to: resolver,
             request: bytes,
-            sendAt: [0, timeout / 2],
+            sendAt: [.zero, timeout / 2],
             giveUpAt: timeout,
             accepts: { $0.count >= 2 && UInt16($0[0]) << 8 | UInt16($0[1]) == qid }
         )
@@ -207,7 +212,7 @@ extension SessionEngine {
     private func ntp(
         _ id: AssociationID,
         _ server: SOCKSAddress,
-        _ timeout: Int
+        _ timeout: Duration
     ) async throws(EngineError) -> CheckResult {
         let request = NTPRequest(transmit: NTPTimestamp(unixTime: Date().timeIntervalSince1970))
         let bytes = request.encoded()
@@ -216,7 +221,7 @@ extension SessionEngine {
             id,
             to: server,
             request: bytes,
-            sendAt: [0, timeout / 2],
+            sendAt: [.zero, timeout / 2],
             giveUpAt: timeout,
             // A reply carries our transmit timestamp as its originate; our own request coming back
             // is taken too, so that an echo is said to be one rather than "nothing came back".

@@ -186,8 +186,8 @@ extension SessionEngine {
             throw .invalidArgument("payload must be at least \(TaggedPayload.headerLength) bytes (it carries a tag)")
         }
         let core = self.core
-        let stallTime = TimeAmount.nanoseconds(Self.nanoseconds(stall))
-        let pause = gathering.map { TimeAmount.nanoseconds(Self.nanoseconds($0)) }
+        let stallTime = TimeAmount(stall)
+        let pause = gathering.map { TimeAmount($0) }
         let started = try await onLoop {
             core.startEchoLoad(
                 id,

@@ -88,8 +88,8 @@ extension EngineCore {
         _ id: AssociationID,
         to target: SOCKSAddress,
         request: [UInt8],
-        sendAt: [Int],
-        giveUpAt: Int,
+        sendAt: [TimeAmount],
+        giveUpAt: TimeAmount,
         accepts: @escaping @Sendable ([UInt8]) -> Bool
     ) -> Result<EventLoopFuture<ExchangeReply?>, EngineError> {
         guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
@@ -100,7 +100,7 @@ extension EngineCore {
         association.exchanges.append(pending)
         for at in sendAt {
             pending.timers.append(
-                loop.scheduleTask(in: .milliseconds(Int64(at))) { [self] in
+                loop.scheduleTask(in: at) { [self] in
                     pending.lastSend = .now()
                     pending.lastSendWall = Date()
                     pending.sends += 1
@@ -109,7 +109,7 @@ extension EngineCore {
             )
         }
         pending.timers.append(
-            loop.scheduleTask(in: .milliseconds(Int64(giveUpAt))) { [weak association] in
+            loop.scheduleTask(in: giveUpAt) { [weak association] in
                 association?.exchanges.removeAll { $0 === pending }
                 pending.finish(nil)
             }

@@ -111,7 +111,7 @@ extension EngineCore {
             case .fast:
                 loop.execute { send(i + 1) }
             case .original:
-                let due = start + .nanoseconds(SessionEngine.nanoseconds(datagrams[i + 1].offset))
+                let due = start + TimeAmount(datagrams[i + 1].offset)
                 loop.scheduleTask(deadline: due) { send(i + 1) }
             }
         }

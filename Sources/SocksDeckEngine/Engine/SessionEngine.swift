@@ -66,7 +66,7 @@ public final class SessionEngine: Sendable {
         timeout: Duration = .seconds(30)
     ) async throws(EngineError) -> AssociationSnapshot {
         let (endpoint, otherAddresses) = try await resolve(server)
-        let (core, group, nanoseconds) = (self.core, self.group, Self.nanoseconds(timeout))
+        let (core, group, within) = (self.core, self.group, TimeAmount(timeout))
         let snapshot = try await onLoopAwaiting {
             let id = core.open(
                 server: server,
@@ -75,7 +75,7 @@ public final class SessionEngine: Sendable {
                 family: family ?? endpoint.family,
                 group: group
             )
-            return core.settledSnapshot(id, within: .nanoseconds(nanoseconds))
+            return core.settledSnapshot(id, within: within)
         }
         // Only `forget` removes an association, and nobody knew this one's id yet.
         guard let snapshot else { throw .shutDown }
@@ -98,10 +98,6 @@ public final class SessionEngine: Sendable {
         let resolved = await resolveOffTheCallersThread(server.host, port: server.port)
         guard let first = resolved.first else { throw .unresolvable(server.host) }
         return ResolvedServer(server: server, endpoint: first, otherAddresses: resolved.dropFirst().map(\.address))
-    }
-
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        Int64(duration.components.seconds) * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000
     }
 
     /// getaddrinfo blocks for as long as the resolver takes (seconds, for a dead one): on a
@@ -135,8 +131,8 @@ public final class SessionEngine: Sendable {
     /// returns its snapshot.
     public func waitUntilSettled(_ id: AssociationID, timeout: Duration = .seconds(30)) async -> AssociationSnapshot? {
         let core = self.core
-        let nanoseconds = Self.nanoseconds(timeout)
-        return (try? await onLoopAwaiting { core.settledSnapshot(id, within: .nanoseconds(nanoseconds)) }) ?? nil
+        let within = TimeAmount(timeout)
+        return (try? await onLoopAwaiting { core.settledSnapshot(id, within: within) }) ?? nil
     }
 
     /// Closes an association: its control connection and its data socket. Returns once both
@@ -182,21 +178,21 @@ public final class SessionEngine: Sendable {
         return written
     }
 
-    /// Sends `request` to `target` through the association at each of `sendAt` (milliseconds
-    /// after the call) until a datagram comes back that `accepts` takes, and returns it; nil
-    /// when none came by `giveUpAt`, or the association ended. The protocol checks (DNS, NTP,
+    /// Sends `request` to `target` through the association at each of `sendAt` (after the call)
+    /// until a datagram comes back that `accepts` takes, and returns it; nil when none came by
+    /// `giveUpAt`, or the association ended. The protocol checks (DNS, NTP,
     /// STUN) are built on it, each with its own matcher (transaction id, originate timestamp).
     public func exchange(
         _ id: AssociationID,
         to target: SOCKSAddress,
         request: [UInt8],
-        sendAt: [Int] = [0],
-        giveUpAt: Int,
+        sendAt: [Duration] = [.zero],
+        giveUpAt: Duration,
         accepts: @escaping @Sendable ([UInt8]) -> Bool
     ) async throws(EngineError) -> ExchangeReply? {
-        let core = self.core
+        let (core, sends, giveUp) = (self.core, sendAt.map(TimeAmount.init), TimeAmount(giveUpAt))
         let result = try await onLoop {
-            core.exchange(id, to: target, request: request, sendAt: sendAt, giveUpAt: giveUpAt, accepts: accepts)
+            core.exchange(id, to: target, request: request, sendAt: sends, giveUpAt: giveUp, accepts: accepts)
         }
         switch result {
         case .success(let future): return (try? await future.get()) ?? nil

@@ -65,8 +65,7 @@ final class Forward {
 
     private func scheduleSweep() {
         let period = min(Duration.seconds(1), options.idleTimeout / 4)
-        let nanoseconds = max(SessionEngine.nanoseconds(period), 10_000_000)
-        sweep = core.loop.assumeIsolated().scheduleTask(in: .nanoseconds(nanoseconds)) { [self] in
+        sweep = core.loop.assumeIsolated().scheduleTask(in: max(TimeAmount(period), .milliseconds(10))) { [self] in
             closeIdleFlows()
             if isRunning { scheduleSweep() }
         }
@@ -200,7 +199,7 @@ final class Forward {
 
     private func closeIdleFlows() {
         let now = NIODeadline.now()
-        let limit = TimeAmount.nanoseconds(SessionEngine.nanoseconds(options.idleTimeout))
+        let limit = TimeAmount(options.idleTimeout)
         for flow in flows.values where now - flow.lastActivity >= limit {
             close(flow, because: "idle for \(options.idleTimeout.words)")
         }

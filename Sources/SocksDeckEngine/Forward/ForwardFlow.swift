@@ -201,7 +201,7 @@ final class ForwardFlow: AssociationSubscriber {
                 case .closed(let reason): "association \(id) closed before it was associated: \(reason)"
                 default: "association \(id) ended"
                 }
-            stage = .waiting(until: .now() + .nanoseconds(SessionEngine.nanoseconds(backoff)), because: why)
+            stage = .waiting(until: .now() + TimeAmount(backoff), because: why)
             let lost = queued.count
             queued.removeAll()
             counts.drops[.noAssociation, default: 0] += lost

@@ -46,7 +46,7 @@ public struct CapabilityProbe: Sendable {
         try RendezvousAddress(reply: reply, server: endpoint, serverAddresses: otherAddresses)
     }
 
-    var step: TimeAmount { .nanoseconds(SessionEngine.nanoseconds(stepTimeout)) }
+    var step: TimeAmount { TimeAmount(stepTimeout) }
 
     /// A capture stream for one connection, when capturing.
     func stream(_ what: String) -> ProbeCapture.Stream? { capture?.stream(what, server: server) }

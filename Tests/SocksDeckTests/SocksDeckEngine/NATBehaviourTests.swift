@@ -120,7 +120,7 @@ import UDPChecks
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
         let id = try await engine.open(server: server)
         #expect(await engine.waitUntilSettled(id, timeout: .seconds(5))?.state == .associated)
-        let quick = STUNRetransmission(rtoMilliseconds: 100, requests: 2, finalWaitMultiplier: 2)
+        let quick = STUNRetransmission(rto: .milliseconds(100), requests: 2, finalWaitMultiplier: 2)
         let r = try await engine.run(
             .nat(server: .ip(services.stun(.ipv4))),
             through: id,

@@ -19,7 +19,7 @@ import UDPChecks
         var results: [CheckResult] = []
         // On loopback a reply comes in a millisecond: the NAT test's waits for the ones that never
         // come can be short (under ThreadSanitizer too).
-        let quick = STUNRetransmission(rtoMilliseconds: 100, requests: 2, finalWaitMultiplier: 2)
+        let quick = STUNRetransmission(rto: .milliseconds(100), requests: 2, finalWaitMultiplier: 2)
         for check in checks { results.append(try await engine.run(check, through: id, natRetransmission: quick)) }
         await engine.shutdown()
         return results

@@ -96,8 +96,8 @@ import Testing
                 id,
                 to: echo,
                 request: payload,
-                sendAt: [0, 500, 1_000],
-                giveUpAt: 3_000
+                sendAt: [.zero, .milliseconds(500), .seconds(1)],
+                giveUpAt: .seconds(3)
             ) { $0 == payload }
             #expect(reply != nil, "the \(length)-byte datagram (#\(n)) did not come back whole")
             total += length

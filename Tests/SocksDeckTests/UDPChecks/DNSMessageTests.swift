@@ -179,6 +179,6 @@ import Testing
 
     @Test func theRetransmissionScheduleIsBounded() {
         let s = STUNRetransmission().schedule
-        #expect(s.sends == [0, 500, 1500, 3500] && s.giveUp == 4500)
+        #expect(s.sends == [0, 500, 1500, 3500].map { .milliseconds($0) } && s.giveUp == .milliseconds(4500))
     }
 }
