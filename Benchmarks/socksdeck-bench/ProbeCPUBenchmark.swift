@@ -22,7 +22,7 @@ enum ProbeCPUBenchmark {
         let probes = await engine.snapshots().compactMap(\.probe)
         let sent = probes.reduce(0) { $0 + $1.sent } - before
         let associated = await engine.snapshots().filter { $0.state == .associated }.count
-        let p50s = probes.compactMap(\.rttP50Milliseconds).sorted()
+        let p50s = probes.compactMap { $0.rttP50?.milliseconds }.sorted()
         await engine.shutdown()
         print(
             """

@@ -67,7 +67,7 @@ enum ScaleBenchmark {
         let sent = probes.reduce(0) { $0 + $1.sent }
         let answered = probes.reduce(0) { $0 + $1.answered }
         let lost = probes.reduce(0) { $0 + $1.lost }
-        let p50s = probes.compactMap(\.rttP50Milliseconds).sorted()
+        let p50s = probes.compactMap { $0.rttP50?.milliseconds }.sorted()
         await engine.shutdown()
 
         let perAssociation = Double(residentEnd - residentBefore) / Double(max(associated, 1))

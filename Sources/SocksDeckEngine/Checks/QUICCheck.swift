@@ -30,9 +30,10 @@ extension SessionEngine {
                 ["\(sent), sent twice: nothing came back within \(Self.wholeMilliseconds(timeout)) ms"] + size.evidence
             return result
         }
-        let rtt = Self.milliseconds(reply.roundTrip)
+        let rtt = reply.roundTrip
         let evidence = [
-            "\(sent); \(reply.payload.count)-byte reply from \(reply.from) in \(String(format: "%.2f", rtt)) ms"
+            "\(sent); \(reply.payload.count)-byte reply from \(reply.from) in "
+                + String(format: "%.2f ms", rtt.milliseconds)
         ]
         switch probe.interpret(reply.payload, sent: initial) {
         case .versionNegotiation(let vn):
@@ -49,7 +50,7 @@ extension SessionEngine {
                         + "relay to the server, and its answer comes back",
                     "versions offered: " + names.joined(separator: ", "),
                 ],
-                roundTripMilliseconds: rtt,
+                roundTrip: rtt,
                 sends: reply.sends,
                 quicVersions: names
             )

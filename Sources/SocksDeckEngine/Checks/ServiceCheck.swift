@@ -49,7 +49,7 @@ public enum ServiceCheck: Sendable, Equatable {
 }
 
 /// What a check found, in words and figures, for the CLI line, its JSON and the TUI.
-public struct CheckResult: Sendable, Equatable, Encodable {
+public struct CheckResult: Sendable, Equatable {
     public var check: String
     public var target: String
     /// An answer to our request came back through the relay (the data plane works).
@@ -60,7 +60,7 @@ public struct CheckResult: Sendable, Equatable, Encodable {
     public var summary: String
     /// The evidence behind it, a line each.
     public var evidence: [String]
-    public var roundTripMilliseconds: Double?
+    public var roundTrip: Duration?
     public var sends: Int
     /// STUN: the relay's address as the world sees it.
     public var mappedAddress: String? = nil
@@ -108,12 +108,8 @@ extension SessionEngine {
         return result
     }
 
-    static func milliseconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-    }
-
     /// Whole milliseconds, for the words ("within 2000 ms").
-    static func wholeMilliseconds(_ d: Duration) -> Int { Int(milliseconds(d).rounded()) }
+    static func wholeMilliseconds(_ d: Duration) -> Int { Int(d.milliseconds.rounded()) }
 
     func noAnswer(_ check: String, _ target: SOCKSAddress, sends: Int, waited: Duration) -> CheckResult {
         CheckResult(
@@ -135,7 +131,7 @@ extension SessionEngine {
         _ target: SOCKSAddress,
         _ summary: String,
         _ evidence: [String],
-        _ rtt: Double,
+        _ rtt: Duration,
         _ sends: Int
     ) -> CheckResult {
         CheckResult(
@@ -145,7 +141,7 @@ extension SessionEngine {
             passed: false,
             summary: summary,
             evidence: evidence,
-            roundTripMilliseconds: rtt,
+            roundTrip: rtt,
             sends: sends
         )
     }
@@ -170,10 +166,11 @@ extension SessionEngine {
             accepts: { $0.count >= 2 && UInt16($0[0]) << 8 | UInt16($0[1]) == qid }
         )
         guard let reply else { return noAnswer("dns", resolver, sends: 2, waited: timeout) }
-        let rtt = Self.milliseconds(reply.roundTrip)
+        let rtt = reply.roundTrip
         var evidence = [
             "query \(name) \(type), id \(qid), \(bytes.count) bytes to \(resolver); "
-                + "\(reply.payload.count)-byte reply from \(reply.from) in \(String(format: "%.2f", rtt)) ms"
+                + "\(reply.payload.count)-byte reply from \(reply.from) in "
+                + String(format: "%.2f ms", rtt.milliseconds)
         ]
         let response: DNSResponse
         do { response = try DNSResponse.parse(reply.payload) } catch {
@@ -204,7 +201,7 @@ extension SessionEngine {
             passed: response.responseCode.isAnswer,
             summary: summary,
             evidence: evidence,
-            roundTripMilliseconds: rtt,
+            roundTrip: rtt,
             sends: reply.sends
         )
     }
@@ -228,10 +225,10 @@ extension SessionEngine {
             accepts: { $0.count >= 48 && (Array($0[24..<32]) == origin || $0 == bytes) }
         )
         guard let reply else { return noAnswer("ntp", server, sends: 2, waited: timeout) }
-        let rtt = Self.milliseconds(reply.roundTrip)
+        let rtt = reply.roundTrip
         var evidence = [
             "48-byte client request to \(server); \(reply.payload.count)-byte reply from \(reply.from) in "
-                + String(format: "%.2f ms", rtt)
+                + String(format: "%.2f ms", rtt.milliseconds)
         ]
         let response: NTPResponse
         do { response = try NTPResponse.parse(reply.payload) } catch {
@@ -264,7 +261,7 @@ extension SessionEngine {
             passed: true,
             summary: summary,
             evidence: evidence,
-            roundTripMilliseconds: rtt,
+            roundTrip: rtt,
             sends: reply.sends
         )
     }
@@ -284,10 +281,11 @@ extension SessionEngine {
             accepts: { $0.count >= 20 && Array($0[8..<20]) == wanted }
         )
         guard let reply else { return noAnswer("stun", server, sends: schedule.sends.count, waited: schedule.giveUp) }
-        let rtt = Self.milliseconds(reply.roundTrip)
+        let rtt = reply.roundTrip
         var evidence = [
             "Binding request to \(server) (sent \(reply.sends) time(s), RFC 8489 retransmission); "
-                + "\(reply.payload.count)-byte reply from \(reply.from) in " + String(format: "%.2f ms", rtt)
+                + "\(reply.payload.count)-byte reply from \(reply.from) in "
+                + String(format: "%.2f ms", rtt.milliseconds)
         ]
         let response: STUNResponse
         do { response = try STUNResponse.parse(reply.payload) } catch {
@@ -328,7 +326,7 @@ extension SessionEngine {
             passed: true,
             summary: summary,
             evidence: evidence,
-            roundTripMilliseconds: rtt,
+            roundTrip: rtt,
             sends: reply.sends,
             mappedAddress: "\(mapped)"
         )

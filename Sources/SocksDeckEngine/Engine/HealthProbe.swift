@@ -112,8 +112,7 @@ final class HealthProbe: @unchecked Sendable {
         s.rttBucketCounts = bucketCounts
         s.rttSumSeconds = rttSum
         if let p = percentiles() {
-            s.rttP50Milliseconds = p.p50
-            s.rttP99Milliseconds = p.p99
+            (s.rttP50, s.rttP99) = (.milliseconds(p.p50), .milliseconds(p.p99))
         }
         return s
     }

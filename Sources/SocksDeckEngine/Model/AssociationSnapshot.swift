@@ -47,7 +47,7 @@ public struct RecentDatagram: Sendable, Equatable {
 }
 
 /// Health probe figures over the recent window.
-public struct ProbeSummary: Sendable, Equatable, Codable {
+public struct ProbeSummary: Sendable, Equatable {
     public var target: String
     /// False once the probe stopped: the figures are then its last.
     public var running = true
@@ -55,8 +55,8 @@ public struct ProbeSummary: Sendable, Equatable, Codable {
     public var answered = 0
     /// Probes unanswered after the probe timeout, over the window.
     public var lost = 0
-    public var rttP50Milliseconds: Double?
-    public var rttP99Milliseconds: Double?
+    public var rttP50: Duration?
+    public var rttP99: Duration?
     public var lastReply: Date?
     /// Cumulative counts of every RTT measured, per upper bound in `rttBucketBounds` (seconds).
     public var rttBucketCounts: [Int] = []

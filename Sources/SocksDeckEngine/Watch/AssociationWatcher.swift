@@ -129,8 +129,8 @@ public actor AssociationWatcher {
         }
         watched[i].checks.answered += 1
         watched[i].checks.lastFailure = nil
-        let rtt = (result.roundTripMilliseconds ?? 0) / 1000
-        watched[i].checks.lastRTTMilliseconds = result.roundTripMilliseconds
+        let rtt = (result.roundTrip ?? .zero).milliseconds / 1000
+        watched[i].checks.lastRTTMilliseconds = result.roundTrip?.milliseconds
         watched[i].checks.rttSum += rtt
         for (b, bound) in ProbeSummary.rttBucketBounds.enumerated() where rtt <= bound {
             watched[i].checks.rttBuckets[b] += 1
@@ -212,7 +212,7 @@ public actor AssociationWatcher {
                         datagramsSent: t.counters.datagramsSent,
                         datagramsReceived: t.counters.datagramsReceived,
                         probesLost: t.probesLost,
-                        rttP50Ms: s?.probe?.rttP50Milliseconds,
+                        rttP50Ms: s?.probe?.rttP50?.milliseconds,
                         reconnects: watched[i].reconnects,
                         checkAnswered: watched[i].check == nil ? nil : watched[i].checks.answered,
                         checkLost: watched[i].check == nil ? nil : watched[i].checks.lost,

@@ -9,7 +9,7 @@ struct DecodedFlowDatagram: Equatable, Sendable {
     var datagram: ForwardedDatagram
     /// `ApplicationDatagram`'s one line; nil for bytes of no protocol SocksDeck reads.
     var summary: String?
-    var roundTripMilliseconds: Double?
+    var roundTrip: Duration?
 
     /// `recent` oldest first, as the engine keeps them; `targetPort` decides between readings the
     /// bytes fit both of. A reply is paired with the latest request of the same exchange key.
@@ -19,18 +19,18 @@ struct DecodedFlowDatagram: Equatable, Sendable {
         return recent.map { datagram in
             let decoded = ApplicationDatagram.recognise(datagram.bytes, port: targetPort, quicSeen: quicSeen)
             if case .quicLongHeader? = decoded { quicSeen = true }
-            var roundTrip: Double?
+            var roundTrip: Duration?
             if let decoded, let key = decoded.exchangeKey {
                 switch datagram.direction {
                 case .request where decoded.isRequest:
                     asked[key] = datagram.time
                 case .reply where !decoded.isRequest:
-                    roundTrip = asked.removeValue(forKey: key).map { datagram.time.timeIntervalSince($0) * 1000 }
+                    roundTrip = asked.removeValue(forKey: key).map { .seconds(datagram.time.timeIntervalSince($0)) }
                 default:
                     break
                 }
             }
-            return DecodedFlowDatagram(datagram: datagram, summary: decoded?.summary, roundTripMilliseconds: roundTrip)
+            return DecodedFlowDatagram(datagram: datagram, summary: decoded?.summary, roundTrip: roundTrip)
         }
     }
 
@@ -45,7 +45,7 @@ struct DecodedFlowDatagram: Equatable, Sendable {
             let shown = datagram.bytes.prefix(16)
             text += shown.isEmpty ? "(empty)" : hexDump(shown) + (datagram.size > shown.count ? " …" : "")
         }
-        if let roundTripMilliseconds { text += String(format: " · RTT %.2f ms", roundTripMilliseconds) }
+        if let roundTrip { text += String(format: " · RTT %.2f ms", roundTrip.milliseconds) }
         return text
     }
 

@@ -92,7 +92,7 @@ public enum AssociationsPane {
 
     /// The RTT cell and whether it is stale: "-" without a probe figure.
     static func rtt(_ probe: ProbeSummary?, now: Date = Date()) -> (text: String, stale: Bool) {
-        guard let probe, let p50 = probe.rttP50Milliseconds else { return ("-", false) }
+        guard let probe, let p50 = probe.rttP50?.milliseconds else { return ("-", false) }
         let stale = probe.lastReply.map { now.timeIntervalSince($0) > staleAfter } ?? true
         return (String(format: "%.2f", p50) + (stale ? "?" : ""), stale)
     }

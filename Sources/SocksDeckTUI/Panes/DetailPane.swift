@@ -33,7 +33,7 @@ public enum DetailPane {
             if let running { lines.append(("  running: \(running)", .accent)) }
             for r in checks.reversed() {
                 let mark = r.passed ? "✔" : "✘"
-                let rtt = r.roundTripMilliseconds.map { String(format: ", RTT %.2f ms", $0) } ?? ""
+                let rtt = r.roundTrip.map { String(format: ", RTT %.2f ms", $0.milliseconds) } ?? ""
                 for line in wrap(
                     "\(mark) \(r.check.uppercased()) \(r.target): \(r.summary)\(rtt)",
                     width: width,
@@ -91,7 +91,9 @@ public enum DetailPane {
         )
         if let p = a.probe {
             let rtt =
-                p.rttP50Milliseconds.map { String(format: "p50 %.2f ms, p99 %.2f ms", $0, p.rttP99Milliseconds ?? $0) }
+                p.rttP50.map {
+                    String(format: "p50 %.2f ms, p99 %.2f ms", $0.milliseconds, (p.rttP99 ?? $0).milliseconds)
+                }
                 ?? "no reply yet"
             let loss = String(format: "%.1f %% lost", p.lossRatio * 100)
             add(

@@ -31,7 +31,7 @@ extension CheckCommand {
             try c.encode(server, forKey: .server)
             try c.encode(association, forKey: .association)
             try c.encodeIfPresent(error, forKey: .error)
-            try c.encode(checks, forKey: .checks)
+            try c.encode(checks.map(CheckResultJSON.init), forKey: .checks)
             try c.encode(verdict.key, forKey: .verdict)
         }
     }
@@ -110,7 +110,7 @@ extension CheckCommand {
         }
         func cell(_ r: CheckResult) -> String {
             let mark = r.passed ? "✔" : "✘"
-            let rtt = r.roundTripMilliseconds.map { String(format: " %.1fms", $0) } ?? ""
+            let rtt = r.roundTrip.map { String(format: " %.1fms", $0.milliseconds) } ?? ""
             let figure: String =
                 switch r.check {
                 case "stun": r.mappedAddress ?? r.summary

@@ -177,9 +177,9 @@ struct CheckCommand: AsyncParsableCommand {
         if json {
             struct Report: Encodable {
                 var association: AssociationJSON
-                var checks: [CheckResult]
+                var checks: [CheckResultJSON]
             }
-            Output.json(Report(association: AssociationJSON(last), checks: results))
+            Output.json(Report(association: AssociationJSON(last), checks: results.map(CheckResultJSON.init)))
         }
         if results.contains(where: { !$0.passed }) { throw Exit.noReply }
     }
@@ -188,7 +188,7 @@ struct CheckCommand: AsyncParsableCommand {
         let mark = r.passed ? "✔" : r.answered ? "✘" : "✘"
         Output.line(
             "\(mark) \(r.check.uppercased()) \(r.target)  \(r.summary)"
-                + (r.roundTripMilliseconds.map { String(format: ", RTT %.2f ms", $0) } ?? "")
+                + (r.roundTrip.map { String(format: ", RTT %.2f ms", $0.milliseconds) } ?? "")
         )
         for line in r.evidence { Output.line("    \(line)") }
     }

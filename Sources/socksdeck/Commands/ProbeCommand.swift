@@ -223,7 +223,7 @@ struct ProbeCommand: AsyncParsableCommand {
                     key: .check(r.check),
                     title: "\(r.check.uppercased()) through the relay",
                     verdict: r.passed ? .yes : .no,
-                    value: r.summary + (r.roundTripMilliseconds.map { String(format: ", RTT %.2f ms", $0) } ?? ""),
+                    value: r.summary + (r.roundTrip.map { String(format: ", RTT %.2f ms", $0.milliseconds) } ?? ""),
                     evidence: r.evidence.joined(separator: "; ")
                 )
             )

@@ -21,9 +21,9 @@ import Testing
         // The path drops exactly one in four and delays the rest by 40 ms.
         #expect(p.sent >= 30)
         #expect(abs(Double(p.answered) / Double(p.sent) - 0.75) <= 0.08, "answered \(p.answered) of \(p.sent)")
-        let p50 = try #require(p.rttP50Milliseconds)
+        let p50 = try #require(p.rttP50?.milliseconds)
         #expect(p50 >= 40 && p50 < 200, "p50 \(p50) ms")
-        #expect((p.rttP99Milliseconds ?? 0) >= p50)
+        #expect((p.rttP99?.milliseconds ?? 0) >= p50)
     }
 
     @Test func lossIsCountedOnceTheProbeTimeoutHasPassed() async throws {

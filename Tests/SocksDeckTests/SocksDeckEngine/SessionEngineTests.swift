@@ -351,7 +351,7 @@ import Testing
         let probe = try #require(s?.probe)
         #expect(probe.answered >= 10 && probe.lost == 0)
         #expect(
-            (probe.rttP50Milliseconds ?? -1) >= 0 && (probe.rttP99Milliseconds ?? -1) >= (probe.rttP50Milliseconds ?? 0)
+            (probe.rttP50 ?? .seconds(-1)) >= .zero && (probe.rttP99 ?? .seconds(-1)) >= (probe.rttP50 ?? .zero)
         )
         await engine.stopProbe(id)
         await engine.shutdown()
@@ -365,7 +365,7 @@ import Testing
         try await engine.startProbe(id, target: .loopback(.ipv4, peers.closedPort), interval: .milliseconds(100))
         let s = await Self.eventually(engine, id, seconds: 6) { ($0.probe?.lost ?? 0) >= 3 }
         let probe = try #require(s?.probe)
-        #expect(probe.lost >= 3 && probe.answered == 0 && probe.rttP50Milliseconds == nil)
+        #expect(probe.lost >= 3 && probe.answered == 0 && probe.rttP50 == nil)
         #expect(probe.lossRatio > 0)
         await engine.shutdown()
     }

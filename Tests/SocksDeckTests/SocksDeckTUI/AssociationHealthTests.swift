@@ -24,7 +24,7 @@ import Testing
         p.sent = 20
         p.lost = lost
         p.answered = 20 - lost
-        p.rttP50Milliseconds = 0.4
+        p.rttP50 = .microseconds(400)
         p.lastReply = now.addingTimeInterval(lastReply)
         return p
     }

@@ -186,7 +186,7 @@ import Testing
             ],
             targetPort: 53
         )
-        #expect(decoded.map(\.roundTripMilliseconds) == [nil, nil, nil, 500, nil])
+        #expect(decoded.map(\.roundTrip) == [nil, nil, nil, .milliseconds(500), nil])
         #expect(decoded[1].summary == "DNS query A x.test (id 0x0007)")
     }
 

@@ -404,12 +404,12 @@ import Testing
         var fresh = ProbeSummary(target: "127.0.0.1:7")
         fresh.sent = 10
         fresh.answered = 10
-        fresh.rttP50Milliseconds = 0.42
+        fresh.rttP50 = .microseconds(420)
         fresh.lastReply = Date()
         var stale = fresh
         stale.lost = 4
         stale.answered = 6
-        stale.rttP50Milliseconds = 1.5
+        stale.rttP50 = .microseconds(1500)
         stale.lastReply = Date().addingTimeInterval(-10)
         m.associations[0].probe = fresh
         m.associations[1].probe = stale
