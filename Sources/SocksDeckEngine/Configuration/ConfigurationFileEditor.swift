@@ -154,11 +154,11 @@ extension ServerDefinition {
             }
         }
         if let echo { lines.append("echo = \(quoted(echo.description))") }
-        if connectTimeoutMilliseconds != Self.defaultConnectTimeoutMilliseconds {
-            lines.append("connect_timeout_ms = \(connectTimeoutMilliseconds)")
+        if connectTimeout != Self.defaultConnectTimeout {
+            lines.append("connect_timeout_ms = \(Int(connectTimeout.milliseconds.rounded()))")
         }
-        if handshakeTimeoutMilliseconds != Self.defaultHandshakeTimeoutMilliseconds {
-            lines.append("handshake_timeout_ms = \(handshakeTimeoutMilliseconds)")
+        if handshakeTimeout != Self.defaultHandshakeTimeout {
+            lines.append("handshake_timeout_ms = \(Int(handshakeTimeout.milliseconds.rounded()))")
         }
         if pipelining { lines.append("pipelining = true") }
         if receiveBufferBytes != Self.defaultReceiveBufferBytes {

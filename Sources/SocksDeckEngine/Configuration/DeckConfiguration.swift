@@ -148,12 +148,12 @@ public struct DeckConfiguration: Sendable, Equatable {
             guard let s = value.string else { throw fail(key, "'\(key)' must be a string") }
             return s
         }
-        func milliseconds(_ key: String, default value: Int) throws(ConfigurationFileError) -> Int {
+        func milliseconds(_ key: String, default value: Duration) throws(ConfigurationFileError) -> Duration {
             guard let v = table[key] else { return value }
             guard let i = v.int, (1...600_000).contains(i) else {
                 throw fail(key, "'\(key)' must be a whole number of milliseconds from 1 to 600000")
             }
-            return i
+            return .milliseconds(i)
         }
         var pipelining = false
         if let v = table["pipelining"] {
@@ -277,13 +277,10 @@ public struct DeckConfiguration: Sendable, Equatable {
             credentials: credentials,
             passwordSource: source,
             echo: echo,
-            connectTimeoutMilliseconds: try milliseconds(
-                "connect_timeout_ms",
-                default: ServerDefinition.defaultConnectTimeoutMilliseconds
-            ),
-            handshakeTimeoutMilliseconds: try milliseconds(
+            connectTimeout: try milliseconds("connect_timeout_ms", default: ServerDefinition.defaultConnectTimeout),
+            handshakeTimeout: try milliseconds(
                 "handshake_timeout_ms",
-                default: ServerDefinition.defaultHandshakeTimeoutMilliseconds
+                default: ServerDefinition.defaultHandshakeTimeout
             ),
             pipelining: pipelining,
             receiveBufferBytes: receiveBuffer,

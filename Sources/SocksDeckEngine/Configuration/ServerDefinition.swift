@@ -30,8 +30,10 @@ public struct ServerDefinition: Sendable, Equatable {
     public var passwordSource: PasswordSource?
     /// A UDP echo target for health probes.
     public var echo: IPEndpoint?
-    public var connectTimeoutMilliseconds: Int
-    public var handshakeTimeoutMilliseconds: Int
+    /// How long the TCP connect to the server may take (`connect_timeout_ms`).
+    public var connectTimeout: Duration
+    /// How long each handshake message may take to come (`handshake_timeout_ms`).
+    public var handshakeTimeout: Duration
     /// Send the UDP ASSOCIATE request with the greeting (no credentials only): one round trip
     /// fewer per association, for servers that read past the greeting (Dante, microsocks and
     /// `socksdeck serve` do). Off unless the configuration says `pipelining = true`.
@@ -56,8 +58,8 @@ public struct ServerDefinition: Sendable, Equatable {
     public var unusableBecause: String?
 
     public static let defaultReceiveBufferBytes = 65_536
-    public static let defaultConnectTimeoutMilliseconds = 5_000
-    public static let defaultHandshakeTimeoutMilliseconds = 10_000
+    public static let defaultConnectTimeout = Duration.seconds(5)
+    public static let defaultHandshakeTimeout = Duration.seconds(10)
 
     public init(
         name: String,
@@ -66,8 +68,8 @@ public struct ServerDefinition: Sendable, Equatable {
         credentials: Credentials? = nil,
         passwordSource: PasswordSource? = nil,
         echo: IPEndpoint? = nil,
-        connectTimeoutMilliseconds: Int = defaultConnectTimeoutMilliseconds,
-        handshakeTimeoutMilliseconds: Int = defaultHandshakeTimeoutMilliseconds,
+        connectTimeout: Duration = defaultConnectTimeout,
+        handshakeTimeout: Duration = defaultHandshakeTimeout,
         pipelining: Bool = false,
         receiveBufferBytes: Int = defaultReceiveBufferBytes,
         declare: DeclaredSource = .default,
@@ -80,8 +82,8 @@ public struct ServerDefinition: Sendable, Equatable {
         self.credentials = credentials
         self.passwordSource = passwordSource
         self.echo = echo
-        self.connectTimeoutMilliseconds = connectTimeoutMilliseconds
-        self.handshakeTimeoutMilliseconds = handshakeTimeoutMilliseconds
+        self.connectTimeout = connectTimeout
+        self.handshakeTimeout = handshakeTimeout
         self.pipelining = pipelining
         self.receiveBufferBytes = receiveBufferBytes
         self.declare = declare
@@ -96,7 +98,7 @@ public struct ServerDefinition: Sendable, Equatable {
     /// failed): its connect and handshake timeouts, and a second for the rest. Whoever waits for
     /// one asks here.
     public var settleBound: Duration {
-        .milliseconds(connectTimeoutMilliseconds + handshakeTimeoutMilliseconds) + .seconds(1)
+        connectTimeout + handshakeTimeout + .seconds(1)
     }
 
     public var username: String? { configuredUsername }

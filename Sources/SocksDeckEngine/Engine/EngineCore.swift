@@ -105,11 +105,11 @@ final class EngineCore: @unchecked Sendable {
     ) {
         let server = association.server
         let family = association.family
-        let timeout = TimeAmount.milliseconds(Int64(server.handshakeTimeoutMilliseconds))
+        let timeout = TimeAmount(server.handshakeTimeout)
         ControlConnectionHandler.connect(
             to: endpoint,
             on: loop,
-            connectTimeout: .milliseconds(Int64(server.connectTimeoutMilliseconds))
+            connectTimeout: TimeAmount(server.connectTimeout)
         ) { [self] in
             ControlConnectionHandler(
                 timeout: timeout,

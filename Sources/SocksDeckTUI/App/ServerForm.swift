@@ -83,8 +83,8 @@ public struct ServerForm: Equatable, Sendable {
             return nil
         }
         if let kept {
-            server.connectTimeoutMilliseconds = kept.connectTimeoutMilliseconds
-            server.handshakeTimeoutMilliseconds = kept.handshakeTimeoutMilliseconds
+            server.connectTimeout = kept.connectTimeout
+            server.handshakeTimeout = kept.handshakeTimeout
             server.pipelining = kept.pipelining && server.credentials == nil
             server.receiveBufferBytes = kept.receiveBufferBytes
             server.declare = kept.declare

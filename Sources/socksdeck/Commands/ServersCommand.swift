@@ -35,8 +35,8 @@ struct ServersCommand: AsyncParsableCommand {
                 username: $0.username,
                 passwordFrom: $0.passwordSource?.description,
                 echo: $0.echo?.description,
-                connectTimeoutMs: $0.connectTimeoutMilliseconds,
-                handshakeTimeoutMs: $0.handshakeTimeoutMilliseconds,
+                connectTimeoutMs: Int($0.connectTimeout.milliseconds.rounded()),
+                handshakeTimeoutMs: Int($0.handshakeTimeout.milliseconds.rounded()),
                 unusable: $0.unusableBecause
             )
         }

@@ -45,8 +45,8 @@ struct DemoEnvironment {
                 credentials: credentials,
                 passwordSource: credentials == nil ? nil : .inline,
                 echo: echo.listening,
-                connectTimeoutMilliseconds: 2000,
-                handshakeTimeoutMilliseconds: 3000
+                connectTimeout: .seconds(2),
+                handshakeTimeout: .seconds(3)
             )
             // What `check demo` and the TUI's c and N go to: the demo's own resolver and STUN server.
             s.checkTargets = ["dns": "\(responders.dns)", "dns_name": "socksdeck.demo", "stun": "\(responders.stun)"]

@@ -28,7 +28,7 @@ import Testing
         #expect(c.servers.map(\.name) == ["dante", "dante6", "auth"])
         #expect(c.servers[0].echo == IPEndpoint("127.0.0.1:9999"))
         #expect(c.servers[1].host == "::1" && c.servers[1].port == 1080 && c.servers[1].address == "[::1]:1080")
-        #expect(c.servers[1].handshakeTimeoutMilliseconds == 2000)
+        #expect(c.servers[1].handshakeTimeout == .seconds(2))
         #expect(c.servers[2].credentials == Credentials(username: "socksuser", password: "hunter2-secret"))
         #expect(c.servers[2].passwordSource == .environment("TEST_SOCKS_PASSWORD"))
         #expect(!"\(c)".contains("hunter2-secret"))

@@ -15,8 +15,8 @@ import Testing
             name: "hostile",
             host: "127.0.0.1",
             port: server.endpoint.port,
-            connectTimeoutMilliseconds: 2000,
-            handshakeTimeoutMilliseconds: 2000
+            connectTimeout: .seconds(2),
+            handshakeTimeout: .seconds(2)
         )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [definition]))
         let started = Date()
@@ -41,7 +41,7 @@ import Testing
             name: "silent",
             host: "127.0.0.1",
             port: server.endpoint.port,
-            handshakeTimeoutMilliseconds: 300
+            handshakeTimeout: .milliseconds(300)
         )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [definition]))
         let id = try await engine.open(server: "silent")
@@ -59,8 +59,8 @@ import Testing
             name: "hostile",
             host: "127.0.0.1",
             port: server.endpoint.port,
-            connectTimeoutMilliseconds: 2000,
-            handshakeTimeoutMilliseconds: 2000
+            connectTimeout: .seconds(2),
+            handshakeTimeout: .seconds(2)
         )
     }
 

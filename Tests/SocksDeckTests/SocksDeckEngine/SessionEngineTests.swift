@@ -129,7 +129,7 @@ import Testing
             name: "piped",
             host: "127.0.0.1",
             port: peers.microsocksPort,
-            handshakeTimeoutMilliseconds: 500,
+            handshakeTimeout: .milliseconds(500),
             pipelining: true
         )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
