@@ -17,6 +17,8 @@ status=0
 # Socks5 imports CSocketBatch (recvmmsg/sendmmsg wrappers, Sources/CSocketBatch): its module map
 # for swiftc, and its object, instrumented like the rest, for every target that builds Socks5.
 batch_include=(-I Sources/CSocketBatch/include)
+# One package, as SwiftPM builds it, so that `package` declarations (Socks5's Duration words) are seen.
+swiftc() { command swiftc -package-name socksdeck "$@"; }
 clang -c -O1 -fsanitize=fuzzer-no-link,address "${batch_include[@]}" Sources/CSocketBatch/socket_batch.c -o "$out/socket_batch.o"
 # TOMLKit (its C++ toml++ core and its Swift layer) and Socks5 as instrumented modules, for the
 # TOML loader's target: coverage then guides the fuzzer through the TOML parser too.
@@ -40,7 +42,6 @@ build_deck_configuration_target() {
   swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz -I "$o" -I "$tk/CTOML/include" \
     "${batch_include[@]}" \
     Sources/SocksDeckEngine/Configuration/*.swift Sources/SocksDeckEngine/Forward/ForwardSpec.swift \
-    Sources/SocksDeckEngine/Support/DurationWords.swift \
     Fuzz/FuzzDeckConfiguration.swift "$o"/*.o -lstdc++ \
     -o "$out/FuzzDeckConfiguration"
 }

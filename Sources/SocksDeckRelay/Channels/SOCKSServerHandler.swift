@@ -77,7 +77,7 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     /// The client has not completed its part of the negotiation in time: say how far it got.
     private func negotiationTimedOut(_ context: ChannelHandlerContext) {
         guard holdsNegotiation, context.channel.isActive else { return }
-        let within = "within \(Self.describe(configuration.negotiationTimeout))"
+        let within = "within \(configuration.negotiationTimeout.words)"
         let got = handshake.pendingBytes
         let stage: String
         switch handshake.state {
@@ -97,14 +97,6 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         log(RelayEvent(kind: .closed, client: label, message: "closed: \(reason)"))
         closingReason = reason
         context.close(promise: nil)
-    }
-
-    /// "30 s", "1.5 s", "250 ms".
-    static func describe(_ duration: Duration) -> String {
-        let milliseconds = duration / .milliseconds(1)
-        if milliseconds < 1000 { return "\(Int(milliseconds.rounded())) ms" }
-        let seconds = milliseconds / 1000
-        return seconds == seconds.rounded() ? "\(Int(seconds)) s" : "\(seconds) s"
     }
 
     /// Takes one of the client's `resource` from its bound, or refuses: counts, logs the first
@@ -362,7 +354,7 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func startIdleCheck(_ context: ChannelHandlerContext) {
-        let timeout = TimeAmount.seconds(configuration.idleTimeoutSeconds)
+        let timeout = TimeAmount(configuration.idleTimeout)
         let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
         idleCheck = context.eventLoop.scheduleRepeatedTask(
             initialDelay: timeout,
@@ -373,10 +365,10 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 RelayEvent(
                     kind: .closed,
                     client: label,
-                    message: "association idle for \(configuration.idleTimeoutSeconds) s: closing"
+                    message: "association idle for \(configuration.idleTimeout.words): closing"
                 )
             )
-            closingReason = "idle for \(configuration.idleTimeoutSeconds) s"
+            closingReason = "idle for \(configuration.idleTimeout.words)"
             loopBound.value.close(promise: nil)
         }
     }

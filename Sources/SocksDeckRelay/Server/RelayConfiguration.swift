@@ -10,7 +10,7 @@ public struct RelayConfiguration: Sendable {
     /// Answer UDP ASSOCIATE with REP 7, as a server without UDP does.
     public var udpEnabled: Bool
     /// An association with no datagram either way for this long is closed.
-    public var idleTimeoutSeconds: Int64
+    public var idleTimeout: Duration
     /// The largest datagram relayed; larger ones are dropped and counted.
     public var maximumDatagram: Int
     /// Which client datagrams an association takes.
@@ -53,7 +53,7 @@ public struct RelayConfiguration: Sendable {
         listen: [IPEndpoint],
         credentials: Credentials? = nil,
         udpEnabled: Bool = true,
-        idleTimeoutSeconds: Int64 = 300,
+        idleTimeout: Duration = .seconds(300),
         maximumDatagram: Int = 65_535,
         sourceCheck: SourceCheck = .declared,
         mapping: NATBehaviour = .endpointIndependent,
@@ -75,7 +75,7 @@ public struct RelayConfiguration: Sendable {
         self.listen = listen
         self.credentials = credentials
         self.udpEnabled = udpEnabled
-        self.idleTimeoutSeconds = idleTimeoutSeconds
+        self.idleTimeout = idleTimeout
         self.maximumDatagram = maximumDatagram
     }
 }

@@ -80,7 +80,7 @@ public final class RelayServer: Sendable {
                             + (configuration.credentials == nil ? "" : ", username/password required")
                             + (configuration.udpEnabled ? "" : ", UDP ASSOCIATE refused (--no-udp)")
                             + (configuration.latency > .zero
-                                ? ", \(SOCKSServerHandler.describe(configuration.latency)) of latency each way" : "")
+                                ? ", \(configuration.latency.words) of latency each way" : "")
                             + (configuration.cutDatagramsAt.map { ", datagrams cut to \($0) bytes" } ?? "")
                     )
                 )

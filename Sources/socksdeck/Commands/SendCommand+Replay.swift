@@ -97,10 +97,7 @@ extension SendCommand {
     }
 
     private func report(_ outcomes: [ReplayOutcome], association: AssociationSnapshot) {
-        func ms(_ d: Duration) -> Double {
-            Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15
-        }
-        let rtts = outcomes.compactMap { $0.reply.map { ms($0.roundTrip) } }.sorted()
+        let rtts = outcomes.compactMap { $0.reply.map { $0.roundTrip.milliseconds } }.sorted()
         if json {
             struct Datagram: Encodable {
                 var index: Int
@@ -134,11 +131,11 @@ extension SendCommand {
                             index: o.index + 1,
                             target: o.target.description,
                             size: o.size,
-                            sentAfterMs: o.sentAfter.map(ms),
+                            sentAfterMs: o.sentAfter.map(\.milliseconds),
                             answered: o.reply != nil,
                             replyFrom: o.reply?.from.description,
                             replySize: o.reply?.payload.count,
-                            rttMs: o.reply.map { ms($0.roundTrip) }
+                            rttMs: o.reply.map { $0.roundTrip.milliseconds }
                         )
                     }
                 )
@@ -146,14 +143,14 @@ extension SendCommand {
             return
         }
         for o in outcomes {
-            let at = o.sentAfter.map { String(format: "+%.3f s", ms($0) / 1000) } ?? "not sent"
+            let at = o.sentAfter.map { String(format: "+%.3f s", $0.milliseconds / 1000) } ?? "not sent"
             let result =
                 o.reply.map {
                     String(
                         format: "answered, %d B from %@ in %.2f ms",
                         $0.payload.count,
                         "\($0.from)",
-                        ms($0.roundTrip)
+                        $0.roundTrip.milliseconds
                     )
                 }
                 ?? (o.sentAfter == nil ? "the association ended first" : "no answer within \(waitReply) ms")

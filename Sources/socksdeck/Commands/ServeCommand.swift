@@ -193,7 +193,7 @@ struct ServeCommand: AsyncParsableCommand {
                     listen: addresses,
                     credentials: credentials,
                     udpEnabled: !noUDP,
-                    idleTimeoutSeconds: idleTimeout,
+                    idleTimeout: .seconds(idleTimeout),
                     sourceCheck: sourceCheck,
                     mapping: mapping,
                     filtering: filtering,

@@ -257,7 +257,7 @@ import Testing
     }
 
     @Test func anIdleAssociationIsClosed() async throws {
-        let relay = try await Self.start(RelayConfiguration(listen: [.loopback(.ipv4, 0)], idleTimeoutSeconds: 1))
+        let relay = try await Self.start(RelayConfiguration(listen: [.loopback(.ipv4, 0)], idleTimeout: .seconds(1)))
         let association = try UDPAssociation.open(server: relay.listening[0])
         TestSockets.setReceiveTimeout(association.controlSocket, milliseconds: 3000)
         let started = Date()
