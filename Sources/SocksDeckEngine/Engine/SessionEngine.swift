@@ -207,8 +207,9 @@ public final class SessionEngine: Sendable {
         interval: Duration = .seconds(1)
     ) async throws(EngineError) {
         let core = self.core
-        let ms = Int64(interval.components.seconds) * 1000 + interval.components.attoseconds / 1_000_000_000_000_000
-        let result = try await onLoop { core.startProbe(id, target: target, interval: .milliseconds(max(ms, 10))) }
+        // Never faster than every 10 ms.
+        let every = max(TimeAmount(interval), .milliseconds(10))
+        let result = try await onLoop { core.startProbe(id, target: target, interval: every) }
         try result.get()
     }
 

@@ -102,7 +102,7 @@ public actor AssociationWatcher {
     }
 
     private var intervalSeconds: Double {
-        Double(probeInterval.components.seconds) + Double(probeInterval.components.attoseconds) / 1e18
+        probeInterval / .seconds(1)
     }
 
     /// Starts the server's check when one is due and none is running; its result comes back to
