@@ -3,7 +3,7 @@ import Foundation
 extension SessionEngine {
     /// Whether this engine keeps captures in memory (the TUI's `w`).
     public var capturesInMemory: Bool {
-        if case .ring = core.captureMode { return true }
+        if case .ring = captureMode { return true }
         return false
     }
 
@@ -13,8 +13,7 @@ extension SessionEngine {
         guard capturesInMemory else {
             throw .invalidArgument("this engine does not keep captures (start it with a capture ring)")
         }
-        let core = self.core
-        let taken = try await onLoop { () -> Result<(bytes: [UInt8], packets: Int, dropped: Int), EngineError> in
+        let taken = try await onLoop { core -> Result<(bytes: [UInt8], packets: Int, dropped: Int), EngineError> in
             guard let association = core.associations[id] else { return .failure(.unknownAssociation(id)) }
             guard let file = association.captureFileBytes() else {
                 return .failure(.invalidArgument("association \(id) was opened before capturing began"))

@@ -87,8 +87,7 @@ extension SessionEngine {
         _ id: AssociationID,
         lost size: Int
     ) async throws(EngineError) -> (summary: String, evidence: [String]) {
-        let core = self.core
-        let echo = (try? await onLoop { core.associations[id]?.server.echo }) ?? nil
+        let echo = (try? await onLoop { core in core.associations[id]?.server.echo }) ?? nil
         guard let echo else {
             return (
                 "no answer; a size limit cannot be told from a blocked port without an echo target",

@@ -8,7 +8,7 @@ import Glibc
 
 /// The engine's record of one association. Confined to the engine's single event loop: every
 /// read and write happens there, which is what makes the unchecked Sendable sound.
-final class Association: @unchecked Sendable {
+final class Association {
     let id: AssociationID
     let server: ServerDefinition
     let family: AddressFamily

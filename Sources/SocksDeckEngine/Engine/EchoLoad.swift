@@ -185,10 +185,9 @@ extension SessionEngine {
         guard payloadLength >= TaggedPayload.headerLength else {
             throw .invalidArgument("payload must be at least \(TaggedPayload.headerLength) bytes (it carries a tag)")
         }
-        let core = self.core
         let stallTime = TimeAmount(stall)
         let pause = gathering.map { TimeAmount($0) }
-        let started = try await onLoop {
+        let started = try await onLoop { core in
             core.startEchoLoad(
                 id,
                 target: target,

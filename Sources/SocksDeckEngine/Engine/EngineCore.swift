@@ -9,7 +9,7 @@ import Glibc
 #endif
 
 /// The engine's state, confined to its event loop.
-final class EngineCore: @unchecked Sendable {
+final class EngineCore {
     let loop: EventLoop
     var associations: [AssociationID: Association] = [:] {
         didSet {
@@ -23,8 +23,9 @@ final class EngineCore: @unchecked Sendable {
             viewRevision.advance()
         }
     }
-    /// Advanced by every change above and by every association's (`Association.changed`).
-    let viewRevision = ViewRevision()
+    /// Advanced by every change above and by every association's (`Association.changed`); read
+    /// off the loop by SessionEngine.
+    let viewRevision: ViewRevision
     /// Both read by every frame of the UI, and both change far less often than ten times a second
     /// (the set of associations, the log): sorting a thousand ids and copying the log each frame
     /// was a third of what a frame cost the engine. Kept until they change.
@@ -40,8 +41,9 @@ final class EngineCore: @unchecked Sendable {
     /// The one timer of every health probe.
     private let probeClock: ProbeClock
 
-    init(loop: EventLoop, eventLogCapacity: Int, capture: CaptureMode) {
+    init(loop: EventLoop, viewRevision: ViewRevision, eventLogCapacity: Int, capture: CaptureMode) {
         self.loop = loop
+        self.viewRevision = viewRevision
         probeClock = ProbeClock(loop: loop)
         events = RingBuffer(capacity: eventLogCapacity)
         captureMode = capture
@@ -106,12 +108,15 @@ final class EngineCore: @unchecked Sendable {
         let server = association.server
         let family = association.family
         let timeout = TimeAmount(server.handshakeTimeout)
+        // NIO makes the handler on the channel's loop, which is this one.
+        let bound = NIOLoopBound((core: self, association: association), eventLoop: loop)
         ControlConnectionHandler.connect(
             to: endpoint,
             on: loop,
             connectTimeout: TimeAmount(server.connectTimeout)
-        ) { [self] in
-            ControlConnectionHandler(
+        ) {
+            let (core, association) = bound.value
+            return ControlConnectionHandler(
                 timeout: timeout,
                 makeMachine: { local in
                     let declared = server.declare.declaration(
@@ -127,12 +132,12 @@ final class EngineCore: @unchecked Sendable {
                         pipelining: server.pipelining
                     )
                 },
-                report: { [self] event in
-                    self.handle(event, association: association, endpoint: endpoint, otherAddresses: otherAddresses)
+                report: { event in
+                    core.handle(event, association: association, endpoint: endpoint, otherAddresses: otherAddresses)
                 },
                 observe: association.capturing == nil ? nil : { association.captureControl($0) }
             )
-        }.whenComplete { [self] result in
+        }.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel):
                 association.control = channel
@@ -188,9 +193,10 @@ final class EngineCore: @unchecked Sendable {
 
     /// The data socket, bound as `DataSocketChannel` binds every client's.
     private func bindDataSocket(for association: Association, then: @escaping (UInt16) -> Void) {
+        let bound = NIOLoopBound(association, eventLoop: loop)
         DataSocketChannel.bind(on: loop, receiveBufferBytes: association.server.receiveBufferBytes) {
-            RelayDatagramHandler(association: association)
-        }.whenComplete { result in
+            RelayDatagramHandler(association: bound.value)
+        }.assumeIsolated().whenComplete { result in
             switch result {
             case .success(let channel):
                 guard !association.state.isFinal else {

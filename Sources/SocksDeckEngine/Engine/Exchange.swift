@@ -23,7 +23,7 @@ public struct ExchangeReply: Sendable {
 
 /// A request waiting for its reply, on the engine's loop: every datagram the association
 /// receives is offered to it before anything else looks at it.
-final class PendingExchange: @unchecked Sendable {
+final class PendingExchange {
     let accepts: @Sendable ([UInt8]) -> Bool
     /// When set, only a datagram whose header names this sender is an answer (replay: a reply
     /// comes from where the datagram went).

@@ -9,7 +9,7 @@ import Glibc
 /// A periodic probe through one association to an echo target: each probe datagram carries a
 /// magic prefix, the association and a sequence number; its echo gives the round-trip time.
 /// Confined to the engine's event loop, like its association.
-final class HealthProbe: @unchecked Sendable {
+final class HealthProbe {
     static let magic: [UInt8] = Array("SDPROBE1".utf8)
     static let payloadLength = TaggedPayload.headerLength
 
@@ -27,7 +27,7 @@ final class HealthProbe: @unchecked Sendable {
     private var lastReply: Date?
     /// What sends a probe while it runs (nil when stopped), and which run this is: the clock
     /// may still hold an entry of an earlier run.
-    private var sendProbe: (@Sendable (UInt64) -> Void)?
+    private var sendProbe: ((UInt64) -> Void)?
     private var run: UInt64 = 0
     /// Every RTT ever measured, counted into fixed buckets (for a Prometheus histogram).
     private var bucketCounts = [Int](repeating: 0, count: ProbeSummary.rttBucketBounds.count)
@@ -42,7 +42,7 @@ final class HealthProbe: @unchecked Sendable {
 
     /// Starts sending; `send` sends the probe with that sequence number to the target through the
     /// association (its payload written by `writePayload`).
-    func start(on clock: ProbeClock, send: @escaping @Sendable (UInt64) -> Void) {
+    func start(on clock: ProbeClock, send: @escaping (UInt64) -> Void) {
         sendProbe = send
         run &+= 1
         clock.start(self, run: run)

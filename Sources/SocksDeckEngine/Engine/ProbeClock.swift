@@ -16,7 +16,7 @@ import NIOCore
 /// from 0.34 to 0.47 ms, and 10 or 50 ms windows inflated them more, so they are not
 /// coalesced). Re-queued probes almost always go at the end, where DeadlineQueue appends.
 /// Confined to the engine's event loop.
-final class ProbeClock: @unchecked Sendable {
+final class ProbeClock {
     private struct Entry {
         let probe: HealthProbe
         /// The probe's run this entry belongs to: a probe stopped (or restarted) leaves its

@@ -45,8 +45,7 @@ extension SessionEngine {
         waitMilliseconds: Int
     ) async throws(EngineError) -> [ReplayOutcome] {
         guard !datagrams.isEmpty else { return [] }
-        let core = self.core
-        let started = try await onLoop { core.replay(id, datagrams, timing: timing, wait: waitMilliseconds) }
+        let started = try await onLoop { core in core.replay(id, datagrams, timing: timing, wait: waitMilliseconds) }
         let futures = try started.get()
         var outcomes: [ReplayOutcome] = []
         for (index, future) in futures.enumerated() {

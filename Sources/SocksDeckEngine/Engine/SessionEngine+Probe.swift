@@ -8,7 +8,7 @@ extension SessionEngine {
         _ probe: CapabilityProbe,
         progress: @escaping @Sendable (ProbeFinding) -> Void = { _ in }
     ) async throws(EngineError) -> [ProbeFinding] {
-        try await onLoop {}
-        return await probe.run(on: core.loop, progress: progress)
+        try await onLoop { _ in }
+        return await probe.run(on: loop, progress: progress)
     }
 }

@@ -18,7 +18,13 @@ import Glibc
 public final class SessionEngine: Sendable {
     public let configuration: DeckConfiguration
     let group: MultiThreadedEventLoopGroup
-    let core: EngineCore
+    /// The engine's one loop: every association's channels and timers run on it.
+    let loop: EventLoop
+    /// The engine's state, reachable only on `loop`: `onLoop` hands it to the work it runs there,
+    /// and NIOLoopBoundBox checks the thread, so nothing else can reach it.
+    private let core: NIOLoopBoundBox<EngineCore>
+    private let revision: ViewRevision
+    let captureMode: CaptureMode
     /// Set by shutdown(): from then on every request answers at once (an event loop that has
     /// shut down drops submitted work, and an await on it would never return).
     private let stopped = NIOLockedValueBox(false)
@@ -30,8 +36,13 @@ public final class SessionEngine: Sendable {
     public init(configuration: DeckConfiguration, eventLogCapacity: Int = 2000, capture: CaptureMode = .off) {
         self.configuration = configuration
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        core = EngineCore(loop: group.next(), eventLogCapacity: eventLogCapacity, capture: capture)
-        loopExecutor = LoopTaskExecutor(loop: core.loop)
+        (loop, revision, captureMode) = (group.next(), ViewRevision(), capture)
+        core = NIOLoopBoundBox.makeBoxSendingValue(
+            EngineCore(loop: loop, viewRevision: revision, eventLogCapacity: eventLogCapacity, capture: capture),
+            as: EngineCore.self,
+            eventLoop: loop
+        )
+        loopExecutor = LoopTaskExecutor(loop: loop)
     }
 
     /// Opens an association through the configured server `name`. Returns at once; the state
@@ -45,8 +56,8 @@ public final class SessionEngine: Sendable {
     public func open(server: ServerDefinition, family: AddressFamily? = nil) async throws(EngineError) -> AssociationID
     {
         let (endpoint, otherAddresses) = try await resolve(server)
-        let (core, group) = (self.core, self.group)
-        return try await onLoop {
+        let group = self.group
+        return try await onLoop { core in
             core.open(
                 server: server,
                 endpoint: endpoint,
@@ -66,8 +77,8 @@ public final class SessionEngine: Sendable {
         timeout: Duration = .seconds(30)
     ) async throws(EngineError) -> AssociationSnapshot {
         let (endpoint, otherAddresses) = try await resolve(server)
-        let (core, group, within) = (self.core, self.group, TimeAmount(timeout))
-        let snapshot = try await onLoopAwaiting {
+        let (group, within) = (self.group, TimeAmount(timeout))
+        let snapshot = try await onLoopAwaiting { core in
             let id = core.open(
                 server: server,
                 endpoint: endpoint,
@@ -130,9 +141,8 @@ public final class SessionEngine: Sendable {
     /// Waits until the association is associated, failed or closed (or `timeout` passes), and
     /// returns its snapshot.
     public func waitUntilSettled(_ id: AssociationID, timeout: Duration = .seconds(30)) async -> AssociationSnapshot? {
-        let core = self.core
         let within = TimeAmount(timeout)
-        return (try? await onLoopAwaiting { core.settledSnapshot(id, within: within) }) ?? nil
+        return (try? await onLoopAwaiting { core in core.settledSnapshot(id, within: within) }) ?? nil
     }
 
     /// Closes an association: its control connection and its data socket. Returns once both
@@ -143,8 +153,7 @@ public final class SessionEngine: Sendable {
         because reason: String = "closed by the user",
         by closer: AssociationCloser = .user
     ) async {
-        let core = self.core
-        _ = try? await onLoopAwaiting { () -> EventLoopFuture<Void> in
+        _ = try? await onLoopAwaiting { core -> EventLoopFuture<Void> in
             guard let a = core.associations[id] else { return core.loop.makeSucceededVoidFuture() }
             let futures = [a.control?.closeFuture, a.data?.closeFuture].compactMap { $0 }
             a.close(because: reason, by: closer)
@@ -166,8 +175,7 @@ public final class SessionEngine: Sendable {
         var written = 0
         for i in 0..<count {
             if i > 0 && interval > .zero { try? await Task.sleep(for: interval) }
-            let core = self.core
-            let result = try await onLoop { core.send(id, to: target, payload: payload) }
+            let result = try await onLoop { core in core.send(id, to: target, payload: payload) }
             switch result {
             case .success(let future):
                 if (try? await future.get()) != nil { written += 1 }
@@ -190,8 +198,8 @@ public final class SessionEngine: Sendable {
         giveUpAt: Duration,
         accepts: @escaping @Sendable ([UInt8]) -> Bool
     ) async throws(EngineError) -> ExchangeReply? {
-        let (core, sends, giveUp) = (self.core, sendAt.map(TimeAmount.init), TimeAmount(giveUpAt))
-        let result = try await onLoop {
+        let (sends, giveUp) = (sendAt.map(TimeAmount.init), TimeAmount(giveUpAt))
+        let result = try await onLoop { core in
             core.exchange(id, to: target, request: request, sendAt: sends, giveUpAt: giveUp, accepts: accepts)
         }
         switch result {
@@ -206,21 +214,18 @@ public final class SessionEngine: Sendable {
         target: IPEndpoint? = nil,
         interval: Duration = .seconds(1)
     ) async throws(EngineError) {
-        let core = self.core
         // Never faster than every 10 ms.
         let every = max(TimeAmount(interval), .milliseconds(10))
-        let result = try await onLoop { core.startProbe(id, target: target, interval: every) }
+        let result = try await onLoop { core in core.startProbe(id, target: target, interval: every) }
         try result.get()
     }
 
     public func stopProbe(_ id: AssociationID) async {
-        let core = self.core
-        _ = try? await onLoop { core.associations[id]?.stopProbe() }
+        _ = try? await onLoop { core in core.associations[id]?.stopProbe() }
     }
 
     public func snapshot(_ id: AssociationID) async -> AssociationSnapshot? {
-        let core = self.core
-        return (try? await onLoop { core.associations[id]?.snapshot }) ?? nil
+        return (try? await onLoop { core in core.associations[id]?.snapshot }) ?? nil
     }
 
     /// Which associations' recent datagrams a list of snapshots carries.
@@ -238,21 +243,19 @@ public final class SessionEngine: Sendable {
 
     /// The event log, oldest first; only one association's events when `association` is given.
     public func events(for association: AssociationID? = nil) async -> [EngineEvent] {
-        let core = self.core
-        let all = (try? await onLoop { core.orderedEvents }) ?? []
+        let all = (try? await onLoop { core in core.orderedEvents }) ?? []
         return association.map { id in all.filter { $0.association == id } } ?? all
     }
 
     /// Grows with every change `view` would show; while it stands still, the last view holds (ages
     /// and rates aside, which are computed from the time). Read without visiting the loop.
-    public var viewRevision: UInt64 { core.viewRevision.value }
+    public var viewRevision: UInt64 { revision.value }
 
     /// What a screen draws, read in one visit to the loop: a frame that asked for the snapshots
     /// and the log separately waited for the loop twice.
     public func view(recentDatagrams: RecentDatagrams = .all) async -> EngineView {
-        let core = self.core
         return
-            (try? await onLoop {
+            (try? await onLoop { core in
                 EngineView(
                     associations: core.orderedAssociations.map { association in
                         let include =
@@ -270,9 +273,8 @@ public final class SessionEngine: Sendable {
     /// Forgets closed and failed associations; returns how many.
     @discardableResult
     public func prune() async -> Int {
-        let core = self.core
         return
-            (try? await onLoop { () -> Int in
+            (try? await onLoop { core -> Int in
                 let before = core.associations.count
                 core.associations = core.associations.filter { !$0.value.state.isFinal }
                 return before - core.associations.count
@@ -283,9 +285,8 @@ public final class SessionEngine: Sendable {
     /// Returns whether it was forgotten.
     @discardableResult
     public func forget(_ id: AssociationID) async -> Bool {
-        let core = self.core
         return
-            (try? await onLoop { () -> Bool in
+            (try? await onLoop { core -> Bool in
                 guard core.associations[id]?.state.isFinal == true else { return false }
                 core.associations[id] = nil
                 return true
@@ -294,37 +295,38 @@ public final class SessionEngine: Sendable {
 
     /// The server and the family an association was opened with (to open another like it).
     func definition(of id: AssociationID) async -> (ServerDefinition, AddressFamily)? {
-        let core = self.core
-        return (try? await onLoop { core.associations[id].map { ($0.server, $0.family) } }) ?? nil
+        return (try? await onLoop { core in core.associations[id].map { ($0.server, $0.family) } }) ?? nil
     }
 
     /// Adds a line to the event log (what the TUI's Log pane shows), from the engine's extensions.
     func log(_ level: EngineEvent.Level, _ id: AssociationID?, _ message: String) async {
-        let core = self.core
-        _ = try? await onLoop { core.log(level, id, message) }
+        _ = try? await onLoop { core in core.log(level, id, message) }
     }
 
     /// Runs `body` on the engine's loop and awaits the future it returns, in one hop there and one
     /// back. The only way that fails is an engine already shut down.
     func onLoopAwaiting<T: Sendable>(
-        _ body: @escaping @Sendable () -> EventLoopFuture<T>
+        _ body: @escaping @Sendable (EngineCore) -> EventLoopFuture<T>
     ) async throws(EngineError) -> T {
         guard !stopped.withLockedValue({ $0 }) else { throw .shutDown }
+        let core = self.core
         do {
             // A caller already on the loop (`runOnLoop`) does the work in place.
-            if core.loop.inEventLoop { return try await body().get() }
-            return try await core.loop.flatSubmit(body).get()
+            if loop.inEventLoop { return try await body(core.value).get() }
+            return try await loop.flatSubmit { body(core.value) }.get()
         } catch {
             throw .shutDown
         }
     }
 
-    /// Runs `body` on the engine's loop. The only way that fails is an engine already shut down.
-    func onLoop<T: Sendable>(_ body: @escaping @Sendable () -> T) async throws(EngineError) -> T {
+    /// Runs `body` on the engine's loop, with the engine's state. The only way that fails is an
+    /// engine already shut down.
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable (EngineCore) -> T) async throws(EngineError) -> T {
         guard !stopped.withLockedValue({ $0 }) else { throw .shutDown }
-        if core.loop.inEventLoop { return body() }
+        let core = self.core
+        if loop.inEventLoop { return body(core.value) }
         do {
-            return try await core.loop.submit(body).get()
+            return try await loop.submit { body(core.value) }.get()
         } catch {
             throw .shutDown
         }
@@ -340,8 +342,9 @@ public final class SessionEngine: Sendable {
             }) == true
         else { return }
         let core = self.core
-        let closing = try? await core.loop.submit { () -> [EventLoopFuture<Void>] in
-            core.forwards.values.map { $0.stop() }
+        let closing = try? await loop.submit { () -> [EventLoopFuture<Void>] in
+            let core = core.value
+            return core.forwards.values.map { $0.stop() }
                 + core.associations.values.compactMap { a -> [EventLoopFuture<Void>]? in
                     let futures = [a.control?.closeFuture, a.data?.closeFuture].compactMap { $0 }
                     a.close(because: "engine shut down", by: .engine)

@@ -22,8 +22,8 @@ extension SessionEngine {
             await log(.error, nil, "forward \(spec) through \(server.name): \(error)")
             throw error
         }
-        let (core, group) = (self.core, self.group)
-        let bound = try await onLoopAwaiting { () -> EventLoopFuture<Result<ForwardID, EngineError>> in
+        let group = self.group
+        let bound = try await onLoopAwaiting { core -> EventLoopFuture<Result<ForwardID, EngineError>> in
             let id = ForwardID(core.nextForwardID)
             core.nextForwardID += 1
             let forward = Forward(
@@ -74,9 +74,8 @@ extension SessionEngine {
 
     /// Stops a forward: its socket closes and every flow ends with its association.
     public func stopForward(_ id: ForwardID) async {
-        let core = self.core
         do {
-            try await onLoopAwaiting { core.forwards[id]?.stop() ?? core.loop.makeSucceededVoidFuture() }
+            try await onLoopAwaiting { core in core.forwards[id]?.stop() ?? core.loop.makeSucceededVoidFuture() }
         } catch {
             // Only a shut-down engine refuses, and its shutdown stopped every forward already.
         }
@@ -84,7 +83,6 @@ extension SessionEngine {
 
     /// Every forward, oldest first, with its flows.
     public func forwards() async -> [ForwardSnapshot] {
-        let core = self.core
-        return (try? await onLoop { core.forwards.values.sorted { $0.id < $1.id }.map(\.snapshot) }) ?? []
+        return (try? await onLoop { core in core.forwards.values.sorted { $0.id < $1.id }.map(\.snapshot) }) ?? []
     }
 }

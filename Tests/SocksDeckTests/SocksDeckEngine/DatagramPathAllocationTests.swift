@@ -42,7 +42,7 @@ import Testing
     /// An association registered with a new engine core (which the caller keeps: the association
     /// holds it weakly), its rendezvous `relay`.
     static func association(loop: EventLoop, relay: IPEndpoint) throws -> (EngineCore, Association) {
-        let core = EngineCore(loop: loop, eventLogCapacity: 16, capture: .off)
+        let core = EngineCore(loop: loop, viewRevision: ViewRevision(), eventLogCapacity: 16, capture: .off)
         let a = Association(
             id: AssociationID(1),
             server: ServerDefinition(name: "t", host: "127.0.0.1", port: 1080),

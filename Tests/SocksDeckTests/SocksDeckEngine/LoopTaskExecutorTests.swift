@@ -12,16 +12,16 @@ import Testing
         let configuration = SessionEngineTests.configuration(peers)
         let server = try #require(configuration.server(named: "dante"))
         let engine = SessionEngine(configuration: configuration)
-        #expect(!engine.core.loop.inEventLoop)
+        #expect(!engine.loop.inEventLoop)
         let onLoopThroughout = try await engine.runOnLoop { () async throws -> Bool in
-            var onLoop = engine.core.loop.inEventLoop
+            var onLoop = engine.loop.inEventLoop
             let settled = try await engine.openAndWait(server: server, timeout: .seconds(5))
-            onLoop = onLoop && engine.core.loop.inEventLoop
+            onLoop = onLoop && engine.loop.inEventLoop
             #expect(settled.state == .associated, "\(settled.state)")
             let written = try await engine.send(settled.id, to: .ip(peers.echo.endpoint(.ipv4)), payload: [1, 2, 3])
             #expect(written == 1)
             await engine.close(settled.id)
-            onLoop = onLoop && engine.core.loop.inEventLoop
+            onLoop = onLoop && engine.loop.inEventLoop
             #expect(await engine.snapshot(settled.id)?.state == .closed(reason: "closed by the user"))
             return onLoop
         }
@@ -41,9 +41,9 @@ import Testing
             // The loop has stopped; this runs on the global executor, and the engine says so.
             do throws(EngineError) {
                 _ = try await engine.openAndWait(server: server)
-                return (engine.core.loop.inEventLoop, nil)
+                return (engine.loop.inEventLoop, nil)
             } catch {
-                return (engine.core.loop.inEventLoop, error)
+                return (engine.loop.inEventLoop, error)
             }
         }
         #expect(afterShutdown.0 == false)

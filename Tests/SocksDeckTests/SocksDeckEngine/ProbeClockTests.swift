@@ -17,7 +17,8 @@ import Testing
         let target = IPEndpoint(.v4(.loopback), port: 9)
         let sends = NIOLockedValueBox([String: Int]())
         let started = NIODeadline.now()
-        let (clock, probes) = try await loop.submit { () -> (ProbeClock, [String: HealthProbe]) in
+        // The clock and probes are the loop's: each visit below takes them from the bound value.
+        let bound = try await loop.submit { () -> NIOLoopBound<(ProbeClock, [String: HealthProbe])> in
             let clock = ProbeClock(loop: loop)
             let probes = [
                 "fast": HealthProbe(target: target, interval: .milliseconds(20), associationID: 1),
@@ -31,17 +32,16 @@ import Testing
             // Stopped and started again at once: its first run's entry must not fire too.
             probes["restarted"]!.stop()
             probes["restarted"]!.start(on: clock) { _ in sends.withLockedValue { $0["restarted", default: 0] += 1 } }
-            return (clock, probes)
+            return NIOLoopBound((clock, probes), eventLoop: loop)
         }.get()
         try await Task.sleep(for: .milliseconds(600))
         let atStop = try await loop.submit {
-            probes["stopped"]!.stop()
+            bound.value.1["stopped"]!.stop()
             return sends.withLockedValue { $0["stopped", default: 0] }
         }.get()
         try await Task.sleep(for: .milliseconds(300))
         let (counts, elapsed) = try await loop.submit {
-            for probe in probes.values { probe.stop() }
-            _ = clock
+            for probe in bound.value.1.values { probe.stop() }
             return (sends.withLockedValue { $0 }, (NIODeadline.now() - started).nanoseconds / 1_000_000)
         }.get()
         // Against the time that really passed (a busy machine sleeps longer than asked): never

@@ -147,9 +147,8 @@ import Testing
     {
         let peers = try TestPeers.shared()
         let (engine, id) = try await EchoLoadTests.associated(peers)
-        let core = engine.core
         func batchCount() async throws -> Int {
-            try await engine.onLoop {
+            try await engine.onLoop { core in
                 guard let channel = core.associations[id]?.data else { return -1 }
                 return (try? channel.syncOptions?.getOption(.datagramVectorReadMessageCount)) ?? -1
             }
