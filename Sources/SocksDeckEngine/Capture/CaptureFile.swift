@@ -1,5 +1,6 @@
 import Foundation
 import PcapNG
+import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -13,70 +14,77 @@ import Glibc
 /// file is local and its writes are small and buffered by the kernel; a full disk stops the
 /// capture (with an error in `writeFailure`), never the engine, and the file is cut back to its
 /// last whole block, so that what was written still opens.
-public final class CaptureFile: CaptureSink, @unchecked Sendable {
+public final class CaptureFile: CaptureSink, Sendable {
     public let path: String
     public let rotateAtBytes: Int?
     public let keep: Int
-    private let lock = NSLock()
-    private var descriptor: Int32
-    private var writer = PcapNGWriter()
-    private var bytesInFile = 0
-    private var index = 0
-    private var written: [String]
+    /// The relay's loops and the engines that share one file write from their own threads.
+    private let state: Mutex<State>
+
+    private struct State {
+        var descriptor: Int32
+        var writer = PcapNGWriter()
+        var bytesInFile = 0
+        var index = 0
+        var written: [String]
+        var failure: String?
+        var failedWriting: String?
+        var packetsWritten = 0
+        var lastErrno: Int32 = 0
+        var producers = 0
+    }
+
     /// Why capturing stopped, if it did ("finished" once `finish` was called).
-    public private(set) var failure: String?
+    public var failure: String? { state.withLock { $0.failure } }
     /// Why a write failed, if one did: the capture holds less than the session.
-    public var writeFailure: String? { lock.withLock { failedWriting } }
-    private var failedWriting: String?
-    public private(set) var packetsWritten = 0
-    private var lastErrno: Int32 = 0
+    public var writeFailure: String? { state.withLock { $0.failedWriting } }
+    public var packetsWritten: Int { state.withLock { $0.packetsWritten } }
 
     /// Creates (or truncates) `path`; throws a sentence saying why it cannot.
     public init(path: String, rotateAtBytes: Int? = nil, keep: Int = 10) throws(CaptureFileError) {
         self.path = path
         self.rotateAtBytes = rotateAtBytes
         self.keep = max(keep, 1)
-        descriptor = try Self.create(path)
-        written = [path]
+        state = Mutex(State(descriptor: try Self.create(path), written: [path]))
     }
 
-    deinit { if descriptor >= 0 { close(descriptor) } }
-
-    private var engines = 0
+    deinit {
+        state.withLock { if $0.descriptor >= 0 { close($0.descriptor) } }
+    }
 
     /// A number for each engine that writes here, so that associations of several engines (one
     /// per server probed) keep apart: the first engine's are `socksdeck-3`, the second's `socksdeck-2.3`.
     public func registerProducer() -> Int {
-        lock.withLock {
-            engines += 1
-            return engines
+        state.withLock {
+            $0.producers += 1
+            return $0.producers
         }
     }
 
     /// The files written so far, oldest first (one unless it rotated).
-    public var files: [String] { lock.withLock { written } }
+    public var files: [String] { state.withLock { $0.written } }
 
     /// Frames and writes `packets` of association `key`.
     public func write(_ packets: [CapturedPacket], of key: String, label: String, serverPort: UInt16? = nil) {
         guard !packets.isEmpty else { return }
-        lock.withLock {
-            guard failure == nil else { return }
-            if let limit = rotateAtBytes, bytesInFile > 0, bytesInFile >= limit { rotate() }
-            guard failure == nil else { return }
-            let bytes = writer.encode(packets, of: key, label: label, serverPort: serverPort)
-            if writeAll(bytes) { packetsWritten += packets.count }
+        state.withLock {
+            guard $0.failure == nil else { return }
+            if let limit = rotateAtBytes, $0.bytesInFile > 0, $0.bytesInFile >= limit { rotate(&$0) }
+            guard $0.failure == nil else { return }
+            let bytes = $0.writer.encode(packets, of: key, label: label, serverPort: serverPort)
+            if writeAll(bytes, &$0) { $0.packetsWritten += packets.count }
         }
     }
 
     /// Flushes and closes the file; later writes are ignored.
     public func finish() {
-        lock.withLock {
-            if descriptor >= 0 {
-                fsync(descriptor)
-                close(descriptor)
-                descriptor = -1
+        state.withLock {
+            if $0.descriptor >= 0 {
+                fsync($0.descriptor)
+                close($0.descriptor)
+                $0.descriptor = -1
             }
-            if failure == nil { failure = "finished" }
+            if $0.failure == nil { $0.failure = "finished" }
         }
     }
 
@@ -91,48 +99,50 @@ public final class CaptureFile: CaptureSink, @unchecked Sendable {
     /// Writes a whole capture (`SessionEngine.writeCapture`) in one go.
     public static func writeWhole(_ bytes: [UInt8], to path: String) throws(CaptureFileError) {
         let file = try CaptureFile(path: path)
-        file.lock.withLock { file.writeAll(bytes) }
-        let failure = file.failure
+        let (failure, lastErrno) = file.state.withLock {
+            file.writeAll(bytes, &$0)
+            return ($0.failure, $0.lastErrno)
+        }
         file.finish()
-        if let failure { throw CaptureFileError(path: path, errno: file.lastErrno, sentence: failure) }
+        if let failure { throw CaptureFileError(path: path, errno: lastErrno, sentence: failure) }
     }
 
-    private func rotate() {
-        close(descriptor)
-        descriptor = -1
-        index += 1
-        let next = Self.rotatedName(path, index)
+    private func rotate(_ s: inout State) {
+        close(s.descriptor)
+        s.descriptor = -1
+        s.index += 1
+        let next = Self.rotatedName(path, s.index)
         do {
-            descriptor = try Self.create(next)
+            s.descriptor = try Self.create(next)
         } catch {
-            failure = error.description
+            s.failure = error.description
             return
         }
-        written.append(next)
-        while written.count > keep { unlink(written.removeFirst()) }
-        writer = PcapNGWriter()
-        bytesInFile = 0
+        s.written.append(next)
+        while s.written.count > keep { unlink(s.written.removeFirst()) }
+        s.writer = PcapNGWriter()
+        s.bytesInFile = 0
     }
 
     /// Writes `bytes` whole, or cuts the file back to where they began and stops the capture: a
     /// block written in part would make the whole file unreadable from there on.
     @discardableResult
-    private func writeAll(_ bytes: [UInt8]) -> Bool {
+    private func writeAll(_ bytes: [UInt8], _ s: inout State) -> Bool {
         var offset = 0
         while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            let n = bytes[offset...].withUnsafeBytes { Glibc.write(s.descriptor, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                lastErrno = errno
-                let why = "cannot write \(written.last ?? path): \(String(cString: strerror(errno)))"
-                failure = why
-                failedWriting = why
-                if offset > 0 { _ = ftruncate(descriptor, off_t(bytesInFile)) }
+                s.lastErrno = errno
+                let why = "cannot write \(s.written.last ?? path): \(String(cString: strerror(errno)))"
+                s.failure = why
+                s.failedWriting = why
+                if offset > 0 { _ = ftruncate(s.descriptor, off_t(s.bytesInFile)) }
                 return false
             }
             offset += n
         }
-        bytesInFile += bytes.count
+        s.bytesInFile += bytes.count
         return true
     }
 
