@@ -225,7 +225,7 @@ public final class SessionEngine: Sendable {
     }
 
     public func snapshot(_ id: AssociationID) async -> AssociationSnapshot? {
-        return (try? await onLoop { core in core.associations[id]?.snapshot }) ?? nil
+        (try? await onLoop { core in core.associations[id]?.snapshot }) ?? nil
     }
 
     /// Which associations' recent datagrams a list of snapshots carries.
@@ -254,48 +254,45 @@ public final class SessionEngine: Sendable {
     /// What a screen draws, read in one visit to the loop: a frame that asked for the snapshots
     /// and the log separately waited for the loop twice.
     public func view(recentDatagrams: RecentDatagrams = .all) async -> EngineView {
-        return
-            (try? await onLoop { core in
-                EngineView(
-                    associations: core.orderedAssociations.map { association in
-                        let include =
-                            switch recentDatagrams {
-                            case .all: true
-                            case .only(let selected): selected == association.id
-                            }
-                        return association.snapshot(includingRecent: include)
-                    },
-                    events: core.orderedEvents
-                )
-            }) ?? EngineView(associations: [], events: [])
+        (try? await onLoop { core in
+            EngineView(
+                associations: core.orderedAssociations.map { association in
+                    let include =
+                        switch recentDatagrams {
+                        case .all: true
+                        case .only(let selected): selected == association.id
+                        }
+                    return association.snapshot(includingRecent: include)
+                },
+                events: core.orderedEvents
+            )
+        }) ?? EngineView(associations: [], events: [])
     }
 
     /// Forgets closed and failed associations; returns how many.
     @discardableResult
     public func prune() async -> Int {
-        return
-            (try? await onLoop { core -> Int in
-                let before = core.associations.count
-                core.associations = core.associations.filter { !$0.value.state.isFinal }
-                return before - core.associations.count
-            }) ?? 0
+        (try? await onLoop { core -> Int in
+            let before = core.associations.count
+            core.associations = core.associations.filter { !$0.value.state.isFinal }
+            return before - core.associations.count
+        }) ?? 0
     }
 
     /// Forgets one ended (closed or failed) association; a live one stays (close it first).
     /// Returns whether it was forgotten.
     @discardableResult
     public func forget(_ id: AssociationID) async -> Bool {
-        return
-            (try? await onLoop { core -> Bool in
-                guard core.associations[id]?.state.isFinal == true else { return false }
-                core.associations[id] = nil
-                return true
-            }) ?? false
+        (try? await onLoop { core -> Bool in
+            guard core.associations[id]?.state.isFinal == true else { return false }
+            core.associations[id] = nil
+            return true
+        }) ?? false
     }
 
     /// The server and the family an association was opened with (to open another like it).
     func definition(of id: AssociationID) async -> (ServerDefinition, AddressFamily)? {
-        return (try? await onLoop { core in core.associations[id].map { ($0.server, $0.family) } }) ?? nil
+        (try? await onLoop { core in core.associations[id].map { ($0.server, $0.family) } }) ?? nil
     }
 
     /// Adds a line to the event log (what the TUI's Log pane shows), from the engine's extensions.

@@ -83,6 +83,6 @@ extension SessionEngine {
 
     /// Every forward, oldest first, with its flows.
     public func forwards() async -> [ForwardSnapshot] {
-        return (try? await onLoop { core in core.forwards.values.sorted { $0.id < $1.id }.map(\.snapshot) }) ?? []
+        (try? await onLoop { core in core.forwards.values.sorted { $0.id < $1.id }.map(\.snapshot) }) ?? []
     }
 }

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import Socks5
+import Synchronization
 
 /// The capability and quirk report of `socksdeck probe`: what a SOCKS5 server does with UDP,
 /// learnt by trying. It runs on an event loop (the engine's: `SessionEngine.run(_:progress:)`),
@@ -200,9 +201,13 @@ public struct CapabilityProbe: Sendable {
     }
 
     /// What the request declared, set on the loop when the connection is up and read after the
-    /// reply: the handler's completion orders the two.
-    final class DeclarationBox: @unchecked Sendable {
-        var value: SOCKSAddress?
+    /// reply, off the loop.
+    final class DeclarationBox: Sendable {
+        private let declared = Mutex<SOCKSAddress?>(nil)
+        var value: SOCKSAddress? {
+            get { declared.withLock { $0 } }
+            set { declared.withLock { $0 = newValue } }
+        }
     }
 
     func udpAssociate(family: AddressFamily, on loop: EventLoop) async -> ([ProbeFinding], Association?) {

@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import PcapNG
 import Socks5
+import Synchronization
 
 /// `probe --pcap`: the probe's own connections and datagrams in the capture file. Each of the
 /// probe's control connections (the method offers, the associations, CONNECT, BIND) becomes a
@@ -9,27 +10,25 @@ import Socks5
 /// datagrams of an association go with it.
 public final class ProbeCapture: Sendable {
     /// One control connection of the probe and, for an association, its datagrams.
-    public final class Stream: @unchecked Sendable {
-        private let lock = NSLock()
-        private var recorder: AssociationCapture
+    public final class Stream: Sendable {
+        /// The channel's loop and the probe's task both record.
+        private let state: Mutex<(recorder: AssociationCapture, local: IPEndpoint?)>
         private let sink: any CaptureSink
         private let key: String
         private let label: String
         private let serverPort: UInt16
-        private var local: IPEndpoint?
 
         init(sink: any CaptureSink, key: String, label: String, serverPort: UInt16) {
             self.sink = sink
             self.key = key
             self.label = label
             self.serverPort = serverPort
-            recorder = AssociationCapture(label: label)
+            state = Mutex((AssociationCapture(label: label), nil))
         }
 
-        // Locked: the channel's loop and the probe's task both record.
         private func record(_ body: (inout AssociationCapture, UInt64) -> [CapturedPacket]) {
-            lock.withLock {
-                let packets = body(&recorder, CaptureClock.now())
+            state.withLock {
+                let packets = body(&$0.recorder, CaptureClock.now())
                 sink.write(packets, of: key, label: label, serverPort: serverPort)
             }
         }
@@ -47,7 +46,7 @@ public final class ProbeCapture: Sendable {
         }
 
         public func connected(local: IPEndpoint, remote: IPEndpoint) {
-            lock.withLock { self.local = local }
+            state.withLock { $0.local = local }
             record { $0.controlOpened(client: local, server: remote, at: $1) }
         }
 
@@ -64,7 +63,7 @@ public final class ProbeCapture: Sendable {
             target: IPEndpoint,
             comment: String? = nil
         ) {
-            let likely = lock.withLock { local }
+            let likely = state.withLock { $0.local }
             record {
                 $0.clientSent(
                     datagram,
@@ -88,7 +87,7 @@ public final class ProbeCapture: Sendable {
             delivered: (sender: SOCKSAddress, payloadOffset: Int)?,
             dropped: DatagramDropReason?
         ) {
-            let likely = lock.withLock { local }
+            let likely = state.withLock { $0.local }
             record {
                 $0.clientReceived(
                     datagram,

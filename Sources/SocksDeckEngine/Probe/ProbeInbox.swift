@@ -5,9 +5,7 @@ import Socks5NIO
 /// probe asks ("the method selection, within 1.5 s"), where the engine's handlers are told. The
 /// waiting is a promise and a scheduled timeout on the channel's loop, so no thread blocks.
 ///
-/// Confined to its channel's event loop, like any handler: every method but `next` runs there
-/// (NIO calls them), and `next` hops there first.
-final class ProbeInbox<Item: Sendable>: ChannelInboundHandler, @unchecked Sendable {
+final class ProbeInbox<Item: Sendable>: ChannelInboundHandler, Sendable {
     typealias InboundIn = Item
 
     enum Next: Sendable {
@@ -17,18 +15,25 @@ final class ProbeInbox<Item: Sendable>: ChannelInboundHandler, @unchecked Sendab
         case timedOut
     }
 
+    private struct State {
+        var queue = CircularBuffer<Item>()
+        var waiter: (promise: EventLoopPromise<Next>, timeout: Scheduled<Void>)?
+        var ended = false
+        var endingError: Int32?
+    }
+
     private let loop: EventLoop
     /// A stream ends with its first error; a datagram socket's error (an ICMP unreachable for
     /// an earlier datagram) does not end it.
     private let closesOnError: Bool
-    private var queue = CircularBuffer<Item>()
-    private var waiter: (promise: EventLoopPromise<Next>, timeout: Scheduled<Void>)?
-    private var ended = false
-    private var endingError: Int32?
+    /// Reachable only on `loop` (NIOLoopBoundBox checks it): NIO calls the handler there, and
+    /// `next` hops there first.
+    private let state: NIOLoopBoundBox<State>
 
     init(loop: EventLoop, closesOnError: Bool) {
         self.loop = loop
         self.closesOnError = closesOnError
+        state = NIOLoopBoundBox.makeBoxSendingValue(State(), as: State.self, eventLoop: loop)
     }
 
     /// The next item read, the end of the channel, or `.timedOut` after `timeout`.
@@ -38,23 +43,22 @@ final class ProbeInbox<Item: Sendable>: ChannelInboundHandler, @unchecked Sendab
     }
 
     private func nextOnLoop(within timeout: TimeAmount) -> EventLoopFuture<Next> {
-        loop.preconditionInEventLoop()
-        precondition(waiter == nil, "one reader at a time")
-        if let item = queue.popFirst() { return loop.makeSucceededFuture(.item(item)) }
-        if ended { return loop.makeSucceededFuture(.ended(errno: endingError)) }
+        precondition(state.value.waiter == nil, "one reader at a time")
+        if let item = state.value.queue.popFirst() { return loop.makeSucceededFuture(.item(item)) }
+        if state.value.ended { return loop.makeSucceededFuture(.ended(errno: state.value.endingError)) }
         let promise = loop.makePromise(of: Next.self)
-        let task = loop.scheduleTask(in: timeout) { [self] in
-            guard let waiter, waiter.promise.futureResult === promise.futureResult else { return }
-            self.waiter = nil
+        let task = loop.assumeIsolated().scheduleTask(in: timeout) { [self] in
+            guard let waiter = state.value.waiter, waiter.promise.futureResult === promise.futureResult else { return }
+            state.value.waiter = nil
             promise.succeed(.timedOut)
         }
-        waiter = (promise, task)
+        state.value.waiter = (promise, task)
         return promise.futureResult
     }
 
     private func deliver(_ next: Next) -> Bool {
-        guard let waiter else { return false }
-        self.waiter = nil
+        guard let waiter = state.value.waiter else { return false }
+        state.value.waiter = nil
         waiter.timeout.cancel()
         waiter.promise.succeed(next)
         return true
@@ -62,17 +66,17 @@ final class ProbeInbox<Item: Sendable>: ChannelInboundHandler, @unchecked Sendab
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let item = unwrapInboundIn(data)
-        if !deliver(.item(item)) { queue.append(item) }
+        if !deliver(.item(item)) { state.value.queue.append(item) }
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        ended = true
-        _ = deliver(.ended(errno: endingError))
+        state.value.ended = true
+        _ = deliver(.ended(errno: state.value.endingError))
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
-        endingError = NIOErrorNumber.of(error)
+        state.value.endingError = NIOErrorNumber.of(error)
         if closesOnError { context.close(promise: nil) }
     }
 }
