@@ -101,6 +101,8 @@ public struct AssociationSnapshot: Sendable, Equatable {
         var closedBy: AssociationCloser?
     }
 
+    /// @unchecked: a copy-on-write box, written only through `mutableStorage()` by the one value
+    /// that holds it alone (isKnownUniquelyReferenced), so no two threads ever share a write.
     private final class Storage: @unchecked Sendable {
         var fields: Fields
         init(_ fields: Fields) { self.fields = fields }
