@@ -18,7 +18,7 @@ enum DataSocketChannel {
         receiveBufferBytes: Int,
         handler makeHandler: @escaping @Sendable () -> any ChannelHandler
     ) -> EventLoopFuture<Channel> {
-        func bind(_ family: AddressFamily) -> EventLoopFuture<Channel> {
+        @Sendable func bind(_ family: AddressFamily) -> EventLoopFuture<Channel> {
             var bootstrap = DatagramBootstrap(group: loop)
                 .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: receiveBufferBytes))
                 // Every datagram queued is read on one wake-up (NIO stops at the first empty

@@ -147,7 +147,7 @@ extension EngineCore {
         )
         association.echoLoad = load
         association.gatherReads(gathering)
-        promise.futureResult.whenComplete { _ in
+        promise.futureResult.assumeIsolated().whenComplete { _ in
             association.echoLoad = nil
             association.gatherReads(nil)
         }

@@ -57,7 +57,7 @@ extension EngineCore {
             association.captureSent(datagram: datagram, headerLength: header.encodedLength, to: target, relay: relay)
         }
         if let promise {
-            promise.futureResult.whenComplete { result in
+            promise.futureResult.assumeIsolated().whenComplete { result in
                 switch result {
                 case .success: counted()
                 case .failure(let error): association.recordSendError(error)

@@ -232,7 +232,7 @@ final class EngineCore {
                 promise.succeed()
             }
         }
-        return promise.futureResult.map { [self] in associations[id]?.snapshot }
+        return promise.futureResult.assumeIsolated().map { [self] in associations[id]?.snapshot }.nonisolated()
     }
 
     func startProbe(_ id: AssociationID, target: IPEndpoint?, interval: TimeAmount) -> Result<Void, EngineError> {

@@ -100,7 +100,7 @@ extension EngineCore {
         association.exchanges.append(pending)
         for at in sendAt {
             pending.timers.append(
-                loop.scheduleTask(in: at) { [self] in
+                loop.assumeIsolated().scheduleTask(in: at) { [self] in
                     pending.lastSend = .now()
                     pending.lastSendWall = Date()
                     pending.sends += 1
@@ -109,7 +109,7 @@ extension EngineCore {
             )
         }
         pending.timers.append(
-            loop.scheduleTask(in: giveUpAt) { [weak association] in
+            loop.assumeIsolated().scheduleTask(in: giveUpAt) { [weak association] in
                 association?.exchanges.removeAll { $0 === pending }
                 pending.finish(nil)
             }

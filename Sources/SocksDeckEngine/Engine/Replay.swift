@@ -77,10 +77,10 @@ extension EngineCore {
             return PendingExchange(accepts: { _ in true }, expectedSender: sender, promise: loop.makePromise())
         }
         let futures = pendings.map { pending in
-            pending.promise.futureResult.map { reply -> (Duration?, ExchangeReply?) in
+            pending.promise.futureResult.assumeIsolated().map { reply -> (Duration?, ExchangeReply?) in
                 let after = pending.sends > 0 ? Duration.nanoseconds((pending.lastSend - start).nanoseconds) : nil
                 return (after, reply)
-            }
+            }.nonisolated()
         }
         // One datagram after another: each send schedules the next, so that "fast" keeps the
         // capture's order (tasks due at one instant have no order) and "original" its spacing.
@@ -100,7 +100,7 @@ extension EngineCore {
                 $0.writeBytes(payload)
             }
             pending.timers.append(
-                loop.scheduleTask(in: .milliseconds(Int64(wait))) { [weak association] in
+                loop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(wait))) { [weak association] in
                     association?.exchanges.removeAll { $0 === pending }
                     pending.finish(nil)
                 }
@@ -108,10 +108,10 @@ extension EngineCore {
             guard i + 1 < datagrams.count else { return }
             switch timing {
             case .fast:
-                loop.execute { send(i + 1) }
+                loop.assumeIsolated().execute { send(i + 1) }
             case .original:
                 let due = start + TimeAmount(datagrams[i + 1].offset)
-                loop.scheduleTask(deadline: due) { send(i + 1) }
+                loop.assumeIsolated().scheduleTask(deadline: due) { send(i + 1) }
             }
         }
         send(0)

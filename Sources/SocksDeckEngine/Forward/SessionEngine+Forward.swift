@@ -54,6 +54,7 @@ extension SessionEngine {
                     }
                 }
                 .bind(to: spec.local.nioAddress)
+                .assumeIsolated()
                 .map { channel -> Result<ForwardID, EngineError> in
                     loopBound.value.channel = channel
                     core.forwards[id] = loopBound.value
@@ -68,6 +69,7 @@ extension SessionEngine {
                     core.log(.error, nil, "forward \(spec) through \(server.name): \(failure)")
                     return .failure(failure)
                 }
+                .nonisolated()
         }
         return try bound.get()
     }

@@ -116,7 +116,7 @@ public actor AssociationWatcher {
         let engine = self.engine
         Task {
             let result = try? await engine.run(check, through: id)
-            await self.record(i, result)
+            self.record(i, result)
         }
     }
 

@@ -243,7 +243,7 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
         log(RelayEvent(kind: .refused, client: label, message: reason))
         closingReason = reason
         if let reply {
-            write(reply, context, comment: "refused: \(reason)").whenComplete { _ in
+            write(reply, context, comment: "refused: \(reason)").assumeIsolated().whenComplete { _ in
                 context.close(promise: nil)
             }
         } else {
@@ -323,9 +323,9 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
             log: log
         )
         self.session = session
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
-        session.bindClientSide(on: bindAddress).whenComplete { [self] result in
-            let context = loopBound.value
+        let relayIP = clientIP
+        session.bindClientSide(on: bindAddress).hop(to: context.eventLoop).assumeIsolated().whenComplete {
+            [self] result in
             switch result {
             case .success(let bound):
                 statistics.update {
@@ -336,10 +336,10 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                     RelayEvent(
                         kind: .associated,
                         client: label,
-                        message: "UDP association: relay \(bound) for client \(clientIP)"
+                        message: "UDP association: relay \(bound) for client \(relayIP)"
                     )
                 )
-                reply(.succeeded, .ip(bound), context).whenFailure { _ in context.close(promise: nil) }
+                reply(.succeeded, .ip(bound), context).assumeIsolated().whenFailure { _ in context.close(promise: nil) }
                 startIdleCheck(context)
             case .failure:
                 self.session = nil
@@ -355,22 +355,25 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     private func startIdleCheck(_ context: ChannelHandlerContext) {
         let timeout = TimeAmount(configuration.idleTimeout)
-        let loopBound = NIOLoopBound(context, eventLoop: context.eventLoop)
+        // The task runs on the handler's loop; NIOLoopBound checks that, as the handler is not Sendable.
+        let bound = NIOLoopBound((handler: self, context: context), eventLoop: context.eventLoop)
         idleCheck = context.eventLoop.scheduleRepeatedTask(
             initialDelay: timeout,
             delay: .nanoseconds(max(timeout.nanoseconds / 4, 100_000_000))
-        ) { [self] _ in
-            guard let session, NIODeadline.now() - session.lastActivity >= timeout else { return }
-            log(
-                RelayEvent(
-                    kind: .closed,
-                    client: label,
-                    message: "association idle for \(configuration.idleTimeout.words): closing"
-                )
+        ) { _ in bound.value.handler.closeIfIdle(bound.value.context, after: timeout) }
+    }
+
+    private func closeIfIdle(_ context: ChannelHandlerContext, after timeout: TimeAmount) {
+        guard let session, NIODeadline.now() - session.lastActivity >= timeout else { return }
+        log(
+            RelayEvent(
+                kind: .closed,
+                client: label,
+                message: "association idle for \(configuration.idleTimeout.words): closing"
             )
-            closingReason = "idle for \(configuration.idleTimeout.words)"
-            loopBound.value.close(promise: nil)
-        }
+        )
+        closingReason = "idle for \(configuration.idleTimeout.words)"
+        context.close(promise: nil)
     }
 
     // MARK: CONNECT
@@ -400,14 +403,14 @@ final class SOCKSServerHandler: ChannelInboundHandler, RemovableChannelHandler {
                 .connectTimeout(.seconds(10))
                 .channelInitializer { channel in channel.eventLoop.makeSucceededVoidFuture() }
                 .connect(to: endpoint.nioAddress)
-        }.whenComplete { [self] result in
+        }.assumeIsolated().whenComplete { [self] result in
             let context = loopBound.value
             switch result {
             case .success(let outbound):
                 let bound = IPEndpoint(outbound.localAddress).map { SOCKSAddress.ip($0) } ?? .unspecified(.ipv4)
                 statistics.update { $0.connectsOpened += 1 }
                 log(RelayEvent(kind: .connected, client: label, message: "CONNECT \(request.address)"))
-                reply(.succeeded, bound, context, immediately: true).whenComplete { _ in
+                reply(.succeeded, bound, context, immediately: true).assumeIsolated().whenComplete { _ in
                     let context = loopBound.value
                     let leftover = self.handshake.leftover
                     do {
