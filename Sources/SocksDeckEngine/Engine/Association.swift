@@ -73,11 +73,8 @@ final class Association {
     private(set) var probe: HealthProbe? { didSet { changed() } }
     /// The pcapng capture, when the engine captures (Association+Capture.swift).
     var capturing: AssociationCaptureState?
-    /// Requests of the protocol checks waiting for their replies (Exchange.swift).
-    var exchanges: [PendingExchange] = []
-    /// The echo load running through this association, if any (EchoLoad.swift).
-    var echoLoad: EchoLoad?
-    /// Features that follow this association without it knowing them (AssociationSubscriber).
+    /// Features that follow this association without it knowing them (AssociationSubscriber):
+    /// forward flows, echo loads, the protocol checks' exchanges.
     private var subscribers: [any AssociationSubscriber] = []
     /// The figures of the last probe, once it stopped (by the user, or with the association):
     /// what was measured stays readable, and `watch` keeps counting it after a reconnect.
@@ -151,21 +148,25 @@ final class Association {
 
     func unsubscribe(_ subscriber: any AssociationSubscriber) { subscribers.removeAll { $0 === subscriber } }
 
+    /// The subscribers of one kind, for the feature that asks after its own.
+    func subscribers<Kind: AssociationSubscriber>(of kind: Kind.Type) -> [Kind] {
+        subscribers.compactMap { $0 as? Kind }
+    }
+
     /// The data socket's read began: what it makes this association send waits for its end.
     func readBegan() { sendBuffers.hold() }
 
     /// The data socket's read is over: subscribers flush what it made them write; says whether
     /// this association's own writes wait for a flush.
     func readEnded() -> Bool {
-        for subscriber in subscribers { subscriber.associationReadEnded(id) }
+        let current = subscribers
+        for i in current.indices { current[i].associationReadEnded(id) }
         return sendBuffers.release()
     }
 
     /// Releases both sockets; the relay ends the association when the control connection goes.
     private func teardown() {
         stopProbe()
-        echoLoad?.finish()
-        abandonExchanges()
         control?.close(promise: nil)
         data?.close(promise: nil)
         control = nil
@@ -281,9 +282,11 @@ final class Association {
         receiveRate.record(at: lastReceived!)
         recent.append(direction: .received, peer: sender, size: payload.count, firstBytes: payload, dropReason: nil)
         probe?.receive(from: sender, payload: payload)
-        echoLoad?.receive(payload: payload)
-        offerToExchanges(from: sender, payload: payload)
-        for subscriber in subscribers { subscriber.association(id, received: payload, from: sender) }
+        // By index over a copy (a subscriber may unsubscribe meanwhile): a for-in over the
+        // existentials allocated once per datagram in an unoptimised build, which the
+        // allocation tests count.
+        let current = subscribers
+        for i in current.indices { current[i].association(id, received: payload, from: sender) }
     }
 
     func recordDrop(_ reason: DatagramDropReason, size: Int, source: SOCKSAddress?) {

@@ -15,8 +15,9 @@ public struct EchoMeasurement: Sendable, Equatable {
 
 /// `count` datagrams of `payloadLength` bytes to an echo target with `window` in flight: each echo
 /// sends the next. It ends when every datagram is echoed, when no echo came for `stall` (the rest
-/// count as lost), or with the association. Confined to the engine's event loop.
-final class EchoLoad {
+/// count as lost), or with the association. Confined to the engine's event loop; it follows its
+/// association as a subscriber.
+final class EchoLoad: AssociationSubscriber {
     static let magic: [UInt8] = Array("SDLOAD01".utf8)
 
     let target: IPEndpoint
@@ -70,8 +71,7 @@ final class EchoLoad {
         )
     }
 
-    /// Every datagram the association receives passes here.
-    func receive(payload: ByteBufferView) {
+    func association(_ id: AssociationID, received payload: ByteBufferView, from sender: SOCKSAddress) {
         guard payload.count == payloadLength,
             let seq = TaggedPayload.sequence(in: payload, magic: Self.magic, association: associationID),
             inFlight.remove(seq) != nil
@@ -84,6 +84,12 @@ final class EchoLoad {
             finish()
         }
     }
+
+    func association(_ id: AssociationID, settledAs state: ControlConnectionState) {
+        if state.isFinal { finish() }
+    }
+
+    func associationReadEnded(_ id: AssociationID) {}
 
     /// Ends the load (the association ended, or it stalled), with what it measured so far.
     func finish() {
@@ -126,7 +132,7 @@ extension EngineCore {
         guard let target = target ?? association.server.echo else {
             return .failure(.invalidArgument("server '\(association.server.name)' has no echo target: give one"))
         }
-        guard association.echoLoad == nil else {
+        guard association.subscribers(of: EchoLoad.self).isEmpty else {
             return .failure(.invalidArgument("association \(id) is already running an echo load"))
         }
         // Refused before the first datagram: a load must never count as lost what it did not send.
@@ -145,10 +151,10 @@ extension EngineCore {
             association: id.value,
             done: promise
         )
-        association.echoLoad = load
+        association.subscribe(load)
         association.gatherReads(gathering)
         promise.futureResult.assumeIsolated().whenComplete { _ in
-            association.echoLoad = nil
+            association.unsubscribe(load)
             association.gatherReads(nil)
         }
         // Nobody waits for each datagram: no promise, and the payload written in place.

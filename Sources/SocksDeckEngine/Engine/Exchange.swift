@@ -21,8 +21,8 @@ public struct ExchangeReply: Sendable {
     public var arrivedAt: Date
 }
 
-/// A request waiting for its reply, on the engine's loop: every datagram the association
-/// receives is offered to it before anything else looks at it.
+/// A request waiting for its reply, on the engine's loop (PendingExchanges offers it every
+/// datagram the association receives).
 final class PendingExchange {
     let accepts: @Sendable ([UInt8]) -> Bool
     /// When set, only a datagram whose header names this sender is an answer (replay: a reply
@@ -51,18 +51,34 @@ final class PendingExchange {
     }
 }
 
-extension Association {
-    /// Offers a received datagram to the waiting exchanges; true when one took it.
-    func offerToExchanges(from sender: SOCKSAddress, payload: ByteBufferView) {
-        guard !exchanges.isEmpty else { return }
+/// An association's requests waiting for their replies: it subscribes to the association on
+/// the first request, is offered every datagram the association receives, and ends every request
+/// still waiting when the association ends.
+final class PendingExchanges: AssociationSubscriber {
+    private(set) var waiting: [PendingExchange] = []
+
+    /// The association's own, made and subscribed on first use.
+    static func of(_ association: Association) -> PendingExchanges {
+        if let existing = association.subscribers(of: PendingExchanges.self).first { return existing }
+        let made = PendingExchanges()
+        association.subscribe(made)
+        return made
+    }
+
+    func append(_ exchange: PendingExchange) { waiting.append(exchange) }
+
+    func remove(_ exchange: PendingExchange) { waiting.removeAll { $0 === exchange } }
+
+    /// Oldest first, and never one not sent yet: nothing can answer a request before it left.
+    func association(_ id: AssociationID, received payload: ByteBufferView, from sender: SOCKSAddress) {
+        guard !waiting.isEmpty else { return }
         let bytes = Array(payload)
-        // Oldest first, and never one not sent yet: nothing can answer a request before it left.
         guard
-            let index = exchanges.firstIndex(where: {
+            let index = waiting.firstIndex(where: {
                 $0.sends > 0 && ($0.expectedSender.map { $0 == sender } ?? true) && $0.accepts(bytes)
             })
         else { return }
-        let exchange = exchanges.remove(at: index)
+        let exchange = waiting.remove(at: index)
         exchange.finish(
             ExchangeReply(
                 from: sender,
@@ -75,12 +91,15 @@ extension Association {
         )
     }
 
-    /// Ends every waiting exchange without a reply (the association ended).
-    func abandonExchanges() {
-        let waiting = exchanges
-        exchanges = []
-        for e in waiting { e.finish(nil) }
+    /// The association ended: every request still waiting ends without a reply.
+    func association(_ id: AssociationID, settledAs state: ControlConnectionState) {
+        guard state.isFinal else { return }
+        let ended = waiting
+        waiting = []
+        for e in ended { e.finish(nil) }
     }
+
+    func associationReadEnded(_ id: AssociationID) {}
 }
 
 extension EngineCore {
@@ -97,7 +116,8 @@ extension EngineCore {
             return .failure(.notAssociated(id, state: association.state.description))
         }
         let pending = PendingExchange(accepts: accepts, promise: loop.makePromise())
-        association.exchanges.append(pending)
+        let exchanges = PendingExchanges.of(association)
+        exchanges.append(pending)
         for at in sendAt {
             pending.timers.append(
                 loop.assumeIsolated().scheduleTask(in: at) { [self] in
@@ -109,8 +129,8 @@ extension EngineCore {
             )
         }
         pending.timers.append(
-            loop.assumeIsolated().scheduleTask(in: giveUpAt) { [weak association] in
-                association?.exchanges.removeAll { $0 === pending }
+            loop.assumeIsolated().scheduleTask(in: giveUpAt) { [weak exchanges] in
+                exchanges?.remove(pending)
                 pending.finish(nil)
             }
         )

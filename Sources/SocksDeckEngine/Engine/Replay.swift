@@ -71,6 +71,7 @@ extension EngineCore {
             return .failure(.notAssociated(id, state: association.state.description))
         }
         let start = NIODeadline.now()
+        let exchanges = PendingExchanges.of(association)
         let pendings = datagrams.map { d -> PendingExchange in
             // A name has no one address a reply would name: any sender answers it.
             let sender: SOCKSAddress? = if case .ip = d.target { d.target } else { nil }
@@ -91,7 +92,7 @@ extension EngineCore {
                 for p in pendings[i...] { p.finish(nil) }
                 return
             }
-            association.exchanges.append(pending)
+            exchanges.append(pending)
             pending.lastSend = .now()
             pending.lastSendWall = Date()
             pending.sends = 1
@@ -100,8 +101,8 @@ extension EngineCore {
                 $0.writeBytes(payload)
             }
             pending.timers.append(
-                loop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(wait))) { [weak association] in
-                    association?.exchanges.removeAll { $0 === pending }
+                loop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(wait))) { [weak exchanges] in
+                    exchanges?.remove(pending)
                     pending.finish(nil)
                 }
             )
