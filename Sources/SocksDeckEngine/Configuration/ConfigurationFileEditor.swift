@@ -155,10 +155,10 @@ extension ServerDefinition {
         }
         if let echo { lines.append("echo = \(quoted(echo.description))") }
         if connectTimeout != Self.defaultConnectTimeout {
-            lines.append("connect_timeout_ms = \(Int(connectTimeout.milliseconds.rounded()))")
+            lines.append("connect_timeout_ms = \(max(1, Int(connectTimeout.milliseconds.rounded())))")
         }
         if handshakeTimeout != Self.defaultHandshakeTimeout {
-            lines.append("handshake_timeout_ms = \(Int(handshakeTimeout.milliseconds.rounded()))")
+            lines.append("handshake_timeout_ms = \(max(1, Int(handshakeTimeout.milliseconds.rounded())))")
         }
         if pipelining { lines.append("pipelining = true") }
         if receiveBufferBytes != Self.defaultReceiveBufferBytes {

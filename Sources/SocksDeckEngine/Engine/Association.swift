@@ -6,8 +6,8 @@ import Socks5
 import Glibc
 #endif
 
-/// The engine's record of one association. Confined to the engine's single event loop: every
-/// read and write happens there, which is what makes the unchecked Sendable sound.
+/// The engine's record of one association. Confined to the engine's single event loop: it is
+/// not Sendable, so the compiler keeps it there.
 final class Association {
     let id: AssociationID
     let server: ServerDefinition

@@ -251,7 +251,7 @@ final class EngineCore {
                 probe.writePayload(sequence, into: &$0)
             }
         }
-        log(.info, id, "probing \(target) every \(interval.nanoseconds / 1_000_000) ms")
+        log(.info, id, "probing \(target) every \(Duration(interval).words)")
         return .success(())
     }
 

@@ -20,7 +20,7 @@ final class HealthProbe {
     private let associationID: Int
     private var sequence: UInt64 = 0
     private var outstanding: [UInt64: NIODeadline] = [:]
-    private var rtts = RingBuffer<Double>(capacity: 128)
+    private var rtts = RingBuffer<Duration>(capacity: 128)
     private var sent = 0
     private var answered = 0
     private var lost = 0
@@ -85,11 +85,12 @@ final class HealthProbe {
         else { return }
         answered += 1
         lastReply = Date()
-        let milliseconds = Double((NIODeadline.now() - start).nanoseconds) / 1_000_000
-        rtts.append(milliseconds)
+        let rtt = Duration(NIODeadline.now() - start)
+        rtts.append(rtt)
         percentilesStale = true
-        rttSum += milliseconds / 1000
-        for (i, bound) in ProbeSummary.rttBucketBounds.enumerated() where milliseconds / 1000 <= bound {
+        let seconds = rtt / .seconds(1)
+        rttSum += seconds
+        for (i, bound) in ProbeSummary.rttBucketBounds.enumerated() where seconds <= bound {
             bucketCounts[i] += 1
         }
     }
@@ -112,17 +113,17 @@ final class HealthProbe {
         s.rttBucketCounts = bucketCounts
         s.rttSumSeconds = rttSum
         if let p = percentiles() {
-            (s.rttP50, s.rttP99) = (.milliseconds(p.p50), .milliseconds(p.p99))
+            (s.rttP50, s.rttP99) = (p.p50, p.p99)
         }
         return s
     }
 
     /// The percentiles of the recent RTTs, sorted again only after a new one came: summaries
     /// are read far more often (every UI frame) than probes answer (once a second).
-    private var cachedPercentiles: (p50: Double, p99: Double)?
+    private var cachedPercentiles: (p50: Duration, p99: Duration)?
     private var percentilesStale = true
 
-    private func percentiles() -> (p50: Double, p99: Double)? {
+    private func percentiles() -> (p50: Duration, p99: Duration)? {
         if percentilesStale {
             percentilesStale = false
             let sorted = rtts.elements.sorted()

@@ -35,17 +35,17 @@ public struct ReplayOutcome: Sendable {
 
 extension SessionEngine {
     /// Sends `datagrams` through the association, spaced by `timing`, and waits up to
-    /// `waitMilliseconds` after each for a reply from where it went (the oldest unanswered
+    /// `wait` after each for a reply from where it went (the oldest unanswered
     /// datagram to a sender takes that sender's next reply). Runs on the engine's loop: one hop
     /// for the whole replay.
     public func replay(
         _ id: AssociationID,
         _ datagrams: [ReplayDatagram],
         timing: ReplayTiming,
-        waitMilliseconds: Int
+        wait: Duration
     ) async throws(EngineError) -> [ReplayOutcome] {
         guard !datagrams.isEmpty else { return [] }
-        let started = try await onLoop { core in core.replay(id, datagrams, timing: timing, wait: waitMilliseconds) }
+        let started = try await onLoop { core in core.replay(id, datagrams, timing: timing, wait: TimeAmount(wait)) }
         let futures = try started.get()
         var outcomes: [ReplayOutcome] = []
         for (index, future) in futures.enumerated() {
@@ -64,7 +64,7 @@ extension EngineCore {
         _ id: AssociationID,
         _ datagrams: [ReplayDatagram],
         timing: ReplayTiming,
-        wait: Int
+        wait: TimeAmount
     ) -> Result<[EventLoopFuture<(Duration?, ExchangeReply?)>], EngineError> {
         guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
         guard association.state == .associated else {
@@ -101,7 +101,7 @@ extension EngineCore {
                 $0.writeBytes(payload)
             }
             pending.timers.append(
-                loop.assumeIsolated().scheduleTask(in: .milliseconds(Int64(wait))) { [weak exchanges] in
+                loop.assumeIsolated().scheduleTask(in: wait) { [weak exchanges] in
                     exchanges?.remove(pending)
                     pending.finish(nil)
                 }

@@ -3,7 +3,7 @@
 /// even count is the lower middle value, a value that was measured.
 public enum Percentile {
     /// The value at `fraction` (0 to 1) of `sorted` (ascending); nil when there is none.
-    public static func nearestRank(_ fraction: Double, of sorted: [Double]) -> Double? {
+    public static func nearestRank<Value>(_ fraction: Double, of sorted: [Value]) -> Value? {
         guard !sorted.isEmpty else { return nil }
         let rank = Int((Double(sorted.count) * fraction).rounded(.up))
         return sorted[min(max(rank, 1), sorted.count) - 1]

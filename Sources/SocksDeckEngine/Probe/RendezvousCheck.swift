@@ -45,7 +45,7 @@ public enum RendezvousCheck {
                 server: endpoint,
                 options: SOCKS5Options(
                     credentials: server.credentials,
-                    timeoutMilliseconds: Int32(server.handshakeTimeout.milliseconds.rounded())
+                    timeoutMilliseconds: Int32(clamping: max(1, Int(server.handshakeTimeout.milliseconds.rounded())))
                 ),
                 declare: server.declare
             )

@@ -83,7 +83,7 @@ extension SendCommand {
         )
         let outcomes: [ReplayOutcome]
         do {
-            outcomes = try await engine.replay(id, datagrams, timing: timing, waitMilliseconds: waitReply)
+            outcomes = try await engine.replay(id, datagrams, timing: timing, wait: .milliseconds(waitReply))
         } catch {
             Output.error(error.description)
             await engine.shutdown()

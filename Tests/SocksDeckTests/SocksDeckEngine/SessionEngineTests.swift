@@ -202,7 +202,7 @@ import Testing
             unusableBecause: "the environment variable X is not set"
         )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
-        try await withEngine(engine) { engine in
+        await withEngine(engine) { engine in
             await #expect(
                 throws: EngineError.unusableServer("locked", because: "the environment variable X is not set")
             ) {

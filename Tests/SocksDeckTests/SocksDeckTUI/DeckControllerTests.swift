@@ -46,7 +46,7 @@ import Testing
     @Test func theStatusLineSaysHowAnOpenSettledNotThatItIsOpening() async throws {
         let c = try Self.controller()
         let engine = c.engine
-        try await withEngine(engine) { engine in
+        await withEngine(engine) { engine in
             _ = await c.perform(.open)
             // Dante on loopback may have answered already (perform refreshes once): either words are true.
             let first = c.model.message?.text ?? ""
@@ -127,14 +127,14 @@ import Testing
             #expect(said.contains(" \(frames.count) packets"))
             // Without a ring, w says how to get one.
             let off = try Self.controller()
-            let offEngine = off.engine
-            defer { Task { await offEngine.shutdown() } }
-            let other = try await offEngine.open(server: dante)
-            _ = await offEngine.waitUntilSettled(other, timeout: .seconds(5))
-            await off.refresh()
-            _ = await off.handle(.tab)
-            _ = await off.handle(.character("w"))
-            #expect(off.model.message?.text.hasPrefix("captures are off") == true)
+            try await withEngine(off.engine) { offEngine in
+                let other = try await offEngine.open(server: dante)
+                _ = await offEngine.waitUntilSettled(other, timeout: .seconds(5))
+                await off.refresh()
+                _ = await off.handle(.tab)
+                _ = await off.handle(.character("w"))
+                #expect(off.model.message?.text.hasPrefix("captures are off") == true)
+            }
         }
     }
 
@@ -168,7 +168,7 @@ import Testing
     @Test func aKeyOfAnotherPaneSaysWhereItWorks() async throws {
         let c = try Self.controller()
         let engine = c.engine
-        try await withEngine(engine) { engine in
+        await withEngine(engine) { engine in
             #expect(c.model.focused == .servers)
             _ = await c.handle(.character("x"))
             #expect(
