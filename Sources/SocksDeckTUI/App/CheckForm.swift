@@ -4,8 +4,8 @@ import UDPChecks
 
 /// The form `c` opens on an association: which check (DNS, NTP, STUN, NAT behaviour, QUIC), where
 /// to (prefilled from the server's dns/ntp/stun/quic settings), and for DNS the name and type.
-public struct CheckForm: Equatable, Sendable {
-    public var fields: FormFields
+struct CheckForm: Equatable, Sendable {
+    var fields: FormFields
     /// The server's configured targets, by kind ("dns", "ntp", "stun").
     let configured: [String: String]
 
@@ -14,9 +14,9 @@ public struct CheckForm: Equatable, Sendable {
 
     /// The association the form was opened on: Enter runs the check through it, whichever row
     /// is selected by then.
-    public var association: AssociationID?
+    var association: AssociationID?
 
-    public init(server: ServerDefinition?, kind: String = "dns", association: AssociationID? = nil) {
+    init(server: ServerDefinition?, kind: String = "dns", association: AssociationID? = nil) {
         self.association = association
         configured = server?.checkTargets ?? [:]
         fields = FormFields(
@@ -33,7 +33,7 @@ public struct CheckForm: Equatable, Sendable {
         configured[kind == "nat" ? "stun" : kind] ?? ""
     }
 
-    public mutating func handle(_ key: Key) -> FormFields.Outcome {
+    mutating func handle(_ key: Key) -> FormFields.Outcome {
         let before = fields.values[Self.kind]
         let outcome = fields.handle(key)
         if fields.values[Self.kind] != before {
@@ -43,7 +43,7 @@ public struct CheckForm: Equatable, Sendable {
     }
 
     /// The check the form describes, or nil with the wrong field marked.
-    public mutating func validate() -> ServiceCheck? {
+    mutating func validate() -> ServiceCheck? {
         let kind = fields.values[Self.kind]
         let port =
             switch kind {

@@ -5,9 +5,9 @@ import SocksDeckEngine
 /// A forward for the UI to start: from the command line, the configuration's [[forward]]
 /// tables, or the F form.
 public struct ForwardLaunch: Sendable {
-    public var spec: ForwardSpec
-    public var server: ServerDefinition
-    public var options: ForwardOptions
+    var spec: ForwardSpec
+    var server: ServerDefinition
+    var options: ForwardOptions
 
     public init(spec: ForwardSpec, server: ServerDefinition, options: ForwardOptions = ForwardOptions()) {
         self.spec = spec
@@ -56,7 +56,7 @@ extension DeckController {
 
     /// Starts forwards in the background. `announce`: say on the status line that one started
     /// (those the UI starts with only speak when they fail: their rows say the rest).
-    public func start(_ launches: [ForwardLaunch], announce: Bool = false) {
+    func start(_ launches: [ForwardLaunch], announce: Bool = false) {
         let (engine, box) = (self.engine, startedForwards)
         for launch in launches {
             Task {

@@ -4,11 +4,11 @@ import SocksDeckEngine
 
 /// Turns keys into changes of the model and requests to the engine. No ncurses here: the tests
 /// drive it with keys and read the model.
-public final class DeckController {
-    public internal(set) var model: DeckModel
-    public let engine: SessionEngine
-    public let themes: ThemeLibrary
-    public private(set) var theme: Theme
+final class DeckController {
+    internal(set) var model: DeckModel
+    let engine: SessionEngine
+    let themes: ThemeLibrary
+    private(set) var theme: Theme
     private var messageExpiry: Date?
     /// The engine's revision at the last view taken, and whose recent datagrams it carried: while
     /// neither changes the model holds what a new view would say (SessionEngine.viewRevision).
@@ -33,7 +33,7 @@ public final class DeckController {
     /// Where `w` writes captures.
     let captureDirectory: String
 
-    public init(
+    init(
         engine: SessionEngine,
         themes: ThemeLibrary,
         theme: Theme,
@@ -54,7 +54,7 @@ public final class DeckController {
     }
 
     /// Takes the engine's latest snapshots into the model.
-    public func refresh() async {
+    func refresh() async {
         // Only the selected association's recent datagrams are drawn (the detail pane).
         // Read before the view: a change made while the view is read shows again next frame.
         // Forwards that started are taken first: the view read after them lists them.
@@ -91,7 +91,7 @@ public final class DeckController {
     }
 
     /// Tells the controller the screen's size, so that scrolling stops where the text ends.
-    public func fit(height: Int, width: Int) {
+    func fit(height: Int, width: Int) {
         let layout = Layout.compute(height: height, width: width, model: model)
         lastLayout = layout
         model.logRows = max(layout.panes[.log]?.inner.height ?? 1, 1)
@@ -149,13 +149,13 @@ public final class DeckController {
         if model.notes.count > DeckModel.maximumNotes { model.notes.removeFirst() }
     }
 
-    public func say(_ text: String, _ role: Role = .text, seconds: Double = 4) {
+    func say(_ text: String, _ role: Role = .text, seconds: Double = 4) {
         model.message = (text, role)
         messageExpiry = Date().addingTimeInterval(seconds)
     }
 
     /// Handles one key. Returns false when the user asked to quit.
-    public func handle(_ key: Key) async -> Bool {
+    func handle(_ key: Key) async -> Bool {
         if key == .resize { return true }
         if case .mouse(let event) = key {
             handleMouse(event)
@@ -190,7 +190,7 @@ public final class DeckController {
         }
     }
 
-    public func perform(_ action: DeckAction) async -> Bool {
+    func perform(_ action: DeckAction) async -> Bool {
         switch action {
         case .quit:
             return false

@@ -1,6 +1,6 @@
 /// What the keys go to: the panes, or the one form, question, filter line or box open over them.
 /// One value, so that two of them can never be open at once and a key has one place to go.
-public enum DeckMode: Equatable, Sendable {
+enum DeckMode: Equatable, Sendable {
     case browsing
     /// The send form (s).
     case sending(SendRequest)
@@ -24,44 +24,44 @@ public enum DeckMode: Equatable, Sendable {
 /// Each mode read and written as the optional it used to be: nil leaves the mode alone unless it
 /// was that one, which then goes back to browsing.
 extension DeckModel {
-    public var form: SendRequest? {
+    var form: SendRequest? {
         get { if case .sending(let form) = mode { form } else { nil } }
         set { replaceMode(newValue.map(DeckMode.sending)) { if case .sending = $0 { true } else { false } } }
     }
 
-    public var serverForm: ServerForm? {
+    var serverForm: ServerForm? {
         get { if case .editingServer(let form) = mode { form } else { nil } }
         set {
             replaceMode(newValue.map(DeckMode.editingServer)) { if case .editingServer = $0 { true } else { false } }
         }
     }
 
-    public var checkForm: CheckForm? {
+    var checkForm: CheckForm? {
         get { if case .checking(let form) = mode { form } else { nil } }
         set { replaceMode(newValue.map(DeckMode.checking)) { if case .checking = $0 { true } else { false } } }
     }
 
-    public var forwardForm: ForwardForm? {
+    var forwardForm: ForwardForm? {
         get { if case .forwarding(let form) = mode { form } else { nil } }
         set { replaceMode(newValue.map(DeckMode.forwarding)) { if case .forwarding = $0 { true } else { false } } }
     }
 
-    public var confirmation: Confirmation? {
+    var confirmation: Confirmation? {
         get { if case .confirming(let question) = mode { question } else { nil } }
         set { replaceMode(newValue.map(DeckMode.confirming)) { if case .confirming = $0 { true } else { false } } }
     }
 
-    public var overlay: OverlayKind? {
+    var overlay: OverlayKind? {
         get { mode.overlayKind }
         set { replaceMode(newValue.map(DeckMode.showing)) { if case .showing = $0 { true } else { false } } }
     }
 
-    public var editingFilter: Bool {
+    var editingFilter: Bool {
         get { mode == .filtering }
         set { replaceMode(newValue ? .filtering : nil) { $0 == .filtering } }
     }
 
-    public var helpVisible: Bool {
+    var helpVisible: Bool {
         get { overlay == .help }
         set { overlay = newValue ? .help : (overlay == .help ? nil : overlay) }
     }

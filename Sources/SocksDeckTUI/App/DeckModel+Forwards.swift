@@ -3,14 +3,14 @@ import Socks5
 import SocksDeckEngine
 
 /// The forward flow an association carries, with what the Detail pane says of its forward.
-public struct CarriedFlow: Equatable, Sendable {
-    public var forward: ForwardID
-    public var serverName: String
-    public var local: IPEndpoint
-    public var target: SOCKSAddress
+struct CarriedFlow: Equatable, Sendable {
+    var forward: ForwardID
+    var serverName: String
+    var local: IPEndpoint
+    var target: SOCKSAddress
     /// The target's port: what tells a DNS message from an NTP one when the bytes fit both.
-    public var targetPort: UInt16 { target.port }
-    public var flow: ForwardFlowSnapshot
+    var targetPort: UInt16 { target.port }
+    var flow: ForwardFlowSnapshot
 
     init(_ forward: ForwardSnapshot, _ flow: ForwardFlowSnapshot) {
         self.forward = forward.id
@@ -21,7 +21,7 @@ public struct CarriedFlow: Equatable, Sendable {
     }
 
     /// "f1 127.0.0.1:40001": the forward and its local client, as the Associations pane shows it.
-    public var label: String { "\(forward) \(flow.client)" }
+    var label: String { "\(forward) \(flow.client)" }
 }
 
 /// The Servers pane lists the servers, then (under a heading of their own) the forwards: its
@@ -61,7 +61,7 @@ extension DeckModel {
     }
 
     /// The selected forward, when a forward's row is selected.
-    public var selectedForwardSnapshot: ForwardSnapshot? {
+    var selectedForwardSnapshot: ForwardSnapshot? {
         selectedForward.flatMap { id in listedForwards.first { $0.id == id } }
     }
 

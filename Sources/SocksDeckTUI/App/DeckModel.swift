@@ -3,7 +3,7 @@ import Socks5
 import SocksDeckEngine
 
 /// What a server is known to do, from the associations tried through it.
-public enum ServerCapability: Equatable, Sendable {
+enum ServerCapability: Equatable, Sendable {
     case unknown
     case udpWorks
     case refused(String)
@@ -33,13 +33,13 @@ public enum ServerCapability: Equatable, Sendable {
 }
 
 /// A change that waits for the user's y: the status line asks.
-public enum Confirmation: Equatable, Sendable {
+enum Confirmation: Equatable, Sendable {
     /// Write this server to the configuration file (appended, or in place of `replacing`).
     case saveServer(ServerDefinition, replacing: String?)
     /// Remove the server from the list; `fromFile` also from the configuration file.
     case removeServer(String, fromFile: Bool)
 
-    public var question: String {
+    var question: String {
         switch self {
         case .saveServer(let s, let old?):
             "Save '\(s.name)' in place of '\(old)' in the configuration file? y/n"
@@ -54,22 +54,22 @@ public enum Confirmation: Equatable, Sendable {
 }
 
 /// What the box over the panes shows.
-public enum OverlayKind: Equatable, Sendable {
+enum OverlayKind: Equatable, Sendable {
     case help
     /// The last probe of a server, every finding.
     case findings(server: String)
 }
 
 /// How the associations pane sorts.
-public enum AssociationSort: String, CaseIterable, Sendable {
+enum AssociationSort: String, CaseIterable, Sendable {
     case id, server, state, traffic
 }
 
 /// The TUI's state as a plain value: the last engine snapshots and what the user is doing.
 /// Panes draw from it; key actions change it. It never touches ncurses or the network.
-public struct DeckModel: Sendable {
-    public var servers: [ServerDefinition]
-    public var associations: [AssociationSnapshot] = [] {
+struct DeckModel: Sendable {
+    var servers: [ServerDefinition]
+    var associations: [AssociationSnapshot] = [] {
         didSet {
             updateVisibleAssociations()
             serverTallies = ServerTally.tallies(of: associations)
@@ -79,12 +79,12 @@ public struct DeckModel: Sendable {
     }
     /// When each probe last lost a datagram: what colours a losing association's state.
     var probeLosses = ProbeLosses()
-    public var events: [EngineEvent] = []
-    public var focused: PaneID = .servers
-    public var selectedServer = 0
+    var events: [EngineEvent] = []
+    var focused: PaneID = .servers
+    var selectedServer = 0
     /// The row's index, kept on the association it names (`selectedAssociationID`) when rows come
     /// and go above it or the sort moves it.
-    public var selectedAssociation = 0 {
+    var selectedAssociation = 0 {
         didSet {
             let id =
                 visibleAssociations.indices.contains(selectedAssociation)
@@ -94,75 +94,75 @@ public struct DeckModel: Sendable {
         }
     }
     /// The association selected: the selection follows it, not its row number.
-    public private(set) var selectedAssociationID: AssociationID?
+    private(set) var selectedAssociationID: AssociationID?
     /// The forwards, as the engine last showed them (started from the command line, the
     /// configuration or F), the running and the stopped.
-    public var forwards: [ForwardSnapshot] = [] { didSet { forwardsChanged() } }
+    var forwards: [ForwardSnapshot] = [] { didSet { forwardsChanged() } }
     /// Stopped forwards whose rows x took away.
-    public var hiddenForwards: Set<ForwardID> = [] { didSet { forwardsChanged() } }
+    var hiddenForwards: Set<ForwardID> = [] { didSet { forwardsChanged() } }
     /// The forwards the Servers pane lists, below the servers.
-    public internal(set) var listedForwards: [ForwardSnapshot] = []
+    internal(set) var listedForwards: [ForwardSnapshot] = []
     /// The forward selected in the Servers pane; nil when a server row is.
-    public var selectedForward: ForwardID?
+    var selectedForward: ForwardID?
     /// The open forward flow each association carries (a flow's association is opened for it).
-    public internal(set) var carriedFlows: [AssociationID: CarriedFlow] = [:]
+    internal(set) var carriedFlows: [AssociationID: CarriedFlow] = [:]
     /// Whether a row of the Associations pane carries a flow: the pane then has a FORWARD column.
-    public internal(set) var visibleAssociationsCarryFlows = false
+    internal(set) var visibleAssociationsCarryFlows = false
     /// Counts the forwards' changes, for the frame check (comparing every flow's datagrams would
     /// cost more than drawing them).
     var forwardsGeneration = 0
     /// What the UI itself adds to the log (how a send from the form ended), which the engine's
     /// event log does not hold; the newest `maximumNotes`.
-    public var notes: [LogNote] = []
+    var notes: [LogNote] = []
     static let maximumNotes = 500
     /// Lines up from the newest in the log.
-    public var logScroll = 0
+    var logScroll = 0
     /// How many log lines the log pane shows (set from the screen's size): scrolling up stops
     /// when the oldest line is at the top.
-    public var logRows = 1
-    public var filter = "" { didSet { updateVisibleAssociations() } }
-    public var sort: AssociationSort = .id { didSet { updateVisibleAssociations() } }
+    var logRows = 1
+    var filter = "" { didSet { updateVisibleAssociations() } }
+    var sort: AssociationSort = .id { didSet { updateVisibleAssociations() } }
     /// What the keys go to: the panes, or the form, question, filter or box open over them.
-    public var mode: DeckMode = .browsing {
+    var mode: DeckMode = .browsing {
         didSet { if oldValue.overlayKind != mode.overlayKind { overlayScroll = 0 } }
     }
     /// The protocol checks run on each association (newest last), the one running now, and those
     /// asked for while it runs (they start in turn, so a key pressed early is not lost).
-    public var checkResults: [AssociationID: [CheckResult]] = [:]
-    public var checksRunning: [AssociationID: String] = [:]
-    public var checksWaiting: [AssociationID: [ServiceCheck]] = [:]
+    var checkResults: [AssociationID: [CheckResult]] = [:]
+    var checksRunning: [AssociationID: String] = [:]
+    var checksWaiting: [AssociationID: [ServiceCheck]] = [:]
 
     /// What the Detail pane says is under way on association `id`: the running check, then those
     /// waiting their turn. Nil when none runs.
-    public func checkActivity(_ id: AssociationID) -> String? {
+    func checkActivity(_ id: AssociationID) -> String? {
         guard let running = checksRunning[id] else { return nil }
         let waiting = (checksWaiting[id] ?? []).map { ", then \($0.kind) \($0.target)" }
         return "\(running)…" + waiting.joined()
     }
-    public var lastSend: SendRequest?
+    var lastSend: SendRequest?
     /// How far the box over the panes (`overlay`) is scrolled.
-    public var overlayScroll = 0
+    var overlayScroll = 0
     /// How far it can scroll (set from the screen's size, as `logRows`).
-    public var overlayMaximumScroll = 0
+    var overlayMaximumScroll = 0
     /// Lines of the Detail pane scrolled past, and how far it can go.
-    public var detailScroll = 0
-    public var detailMaximumScroll = 0
+    var detailScroll = 0
+    var detailMaximumScroll = 0
     /// The detail pane's lines as last measured, reused while they still hold.
     var detailLines = DetailLines()
     /// The focused pane has the whole body of the screen (z).
-    public var zoomed = false
+    var zoomed = false
     /// The last capability probe of each server, in full (f shows them), and the ones running,
     /// with how many findings they have so far.
-    public var probeReports: [String: [ProbeFinding]] = [:]
-    public var probesRunning: [String: Int] = [:]
+    var probeReports: [String: [ProbeFinding]] = [:]
+    var probesRunning: [String: Int] = [:]
 
-    public var themeName = "default"
-    public var message: (text: String, role: Role)?
-    public var banner: String?
+    var themeName = "default"
+    var message: (text: String, role: Role)?
+    var banner: String?
     /// The last capability probe of each server, in a few words.
-    public var probeSummaries: [String: String] = [:]
+    var probeSummaries: [String: String] = [:]
 
-    public init(servers: [ServerDefinition], banner: String? = nil) {
+    init(servers: [ServerDefinition], banner: String? = nil) {
         self.servers = servers
         self.banner = banner
     }
@@ -171,7 +171,7 @@ public struct DeckModel: Sendable {
     /// Kept, not computed on each read: the panes, the selection and the frame check read it
     /// several times a frame, and with a thousand associations each computation was a copy of
     /// all of them.
-    public private(set) var visibleAssociations: [AssociationSnapshot] = []
+    private(set) var visibleAssociations: [AssociationSnapshot] = []
 
     private mutating func updateVisibleAssociations() {
         let needle = filter.lowercased()
@@ -233,12 +233,12 @@ public struct DeckModel: Sendable {
         }
     }
 
-    public var selectedAssociationSnapshot: AssociationSnapshot? {
+    var selectedAssociationSnapshot: AssociationSnapshot? {
         visibleAssociations.indices.contains(selectedAssociation) ? visibleAssociations[selectedAssociation] : nil
     }
 
     /// The server of the selected row; nil when a forward's row is selected.
-    public var selectedServerDefinition: ServerDefinition? {
+    var selectedServerDefinition: ServerDefinition? {
         selectedForward == nil && servers.indices.contains(selectedServer) ? servers[selectedServer] : nil
     }
 
@@ -251,17 +251,17 @@ public struct DeckModel: Sendable {
     var learnedCapabilities = LearnedCapabilities()
 
     /// The latest outcome through each server, whether or not its association is still listed.
-    public func capability(of server: ServerDefinition) -> ServerCapability {
+    func capability(of server: ServerDefinition) -> ServerCapability {
         learnedCapabilities[server.name]
     }
 
     /// The associations through a server that have not ended.
-    public func associationCount(of server: ServerDefinition) -> Int {
+    func associationCount(of server: ServerDefinition) -> Int {
         serverTallies[server.name]?.live ?? 0
     }
 
     /// Keeps selections inside their lists after the lists changed.
-    public mutating func clampSelections() {
+    mutating func clampSelections() {
         selectedServer = min(max(selectedServer, 0), max(servers.count - 1, 0))
         if let id = selectedForward, !listedForwards.contains(where: { $0.id == id }) { selectedForward = nil }
         selectedAssociation = min(max(selectedAssociation, 0), max(visibleAssociations.count - 1, 0))
@@ -271,7 +271,7 @@ public struct DeckModel: Sendable {
     }
 
     /// Moves the focused pane's selection.
-    public mutating func move(_ delta: Int) {
+    mutating func move(_ delta: Int) {
         if overlay != nil {
             overlayScroll += delta
             clampSelections()
@@ -401,11 +401,11 @@ struct FrameSignature: Equatable {
 }
 
 /// A line of the Log pane: one of the engine's events or one of the UI's notes.
-public struct LogNote: Sendable, Equatable {
-    public var time: Date
-    public var level: EngineEvent.Level
-    public var association: AssociationID?
-    public var message: String
+struct LogNote: Sendable, Equatable {
+    var time: Date
+    var level: EngineEvent.Level
+    var association: AssociationID?
+    var message: String
 
     init(time: Date, level: EngineEvent.Level, association: AssociationID?, message: String) {
         self.time = time
@@ -419,11 +419,11 @@ public struct LogNote: Sendable, Equatable {
 
 extension DeckModel {
     /// How many lines the log holds: the engine's events and the UI's notes.
-    public var logCount: Int { events.count + notes.count }
+    var logCount: Int { events.count + notes.count }
 
     /// The log's lines oldest first, `upTo` from the oldest (exclusive), at most `count` of them:
     /// the engine's events and the UI's notes merged by time.
-    public func logLines(upTo end: Int, count: Int) -> [LogNote] {
+    func logLines(upTo end: Int, count: Int) -> [LogNote] {
         let end = min(max(end, 0), logCount)
         let start = max(end - count, 0)
         guard !notes.isEmpty else { return events[start..<end].map(LogNote.init) }

@@ -1,20 +1,20 @@
 /// The fields of a modal form (the send form, the server form): their text, which one has the
 /// focus and its line editor, the y/n toggles, the secrets drawn as dots, and what is wrong with
 /// a field after a refused Enter. Each form is a small type over this one.
-public struct FormFields: Equatable, Sendable {
-    public let names: [String]
-    public private(set) var values: [String]
+struct FormFields: Equatable, Sendable {
+    let names: [String]
+    private(set) var values: [String]
     /// Fields that are y/n switches rather than text.
     let toggles: Set<Int>
     /// Fields whose text is never shown (a password): drawn as one dot per character.
     let secrets: Set<Int>
     /// Fields that take one of a few values: Space and ←/→ go through them.
     let choices: [Int: [String]]
-    public private(set) var field = 0
+    private(set) var field = 0
     private(set) var editor: LineEditor
-    public private(set) var problem: (field: Int, message: String)?
+    private(set) var problem: (field: Int, message: String)?
 
-    public init(
+    init(
         names: [String],
         values: [String],
         toggles: Set<Int> = [],
@@ -29,36 +29,36 @@ public struct FormFields: Equatable, Sendable {
         editor = LineEditor(values.first ?? "")
     }
 
-    public static func == (a: FormFields, b: FormFields) -> Bool {
+    static func == (a: FormFields, b: FormFields) -> Bool {
         a.names == b.names && a.values == b.values && a.field == b.field && a.editor == b.editor
             && a.problem?.field == b.problem?.field && a.problem?.message == b.problem?.message
     }
 
-    public func isOn(_ index: Int) -> Bool { values[index] == "y" }
+    func isOn(_ index: Int) -> Bool { values[index] == "y" }
 
     /// Sets a field's text from code (a prefill), keeping the editor in step.
-    public mutating func set(_ index: Int, _ text: String) {
+    mutating func set(_ index: Int, _ text: String) {
         values[index] = text
         if index == field { editor = LineEditor(text) }
     }
 
     /// Moves to `newField` (wrapping), its cursor at the end of its text.
-    public mutating func focus(_ newField: Int) {
+    mutating func focus(_ newField: Int) {
         field = (newField % names.count + names.count) % names.count
         editor = LineEditor(values[field])
     }
 
     /// Marks a field wrong, with the words, and moves the focus there; what was typed stays.
-    public mutating func refuse(_ index: Int, _ message: String) {
+    mutating func refuse(_ index: Int, _ message: String) {
         focus(index)
         problem = (index, message)
     }
 
-    public mutating func clearProblem() { problem = nil }
+    mutating func clearProblem() { problem = nil }
 
-    public enum Outcome: Equatable, Sendable { case stay, cancel, submit }
+    enum Outcome: Equatable, Sendable { case stay, cancel, submit }
 
-    public mutating func handle(_ key: Key) -> Outcome {
+    mutating func handle(_ key: Key) -> Outcome {
         switch key {
         case .escape: return .cancel
         case .enter: return .submit

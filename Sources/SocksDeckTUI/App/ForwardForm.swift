@@ -5,15 +5,15 @@ import UDPChecks
 /// The form `F` opens on a server: where to listen and where to send, as `socksdeck forward`
 /// takes them (LOCAL=TARGET). It keeps the server it was opened on: Enter starts the forward
 /// through that one, whatever the Servers pane selects by then.
-public struct ForwardForm: Equatable, Sendable {
-    public let server: ServerDefinition
-    public var fields: FormFields
+struct ForwardForm: Equatable, Sendable {
+    let server: ServerDefinition
+    var fields: FormFields
 
     static let local = 0, target = 1
 
     /// The target is prefilled with the server's DNS server (its `dns` setting), the first thing
     /// people forward.
-    public init(server: ServerDefinition) {
+    init(server: ServerDefinition) {
         self.server = server
         let dns = server.checkTargets["dns"].flatMap {
             ServiceCheck.destination($0, defaultPort: ServiceCheck.defaultDNSPort)
@@ -22,10 +22,10 @@ public struct ForwardForm: Equatable, Sendable {
         fields.focus(Self.local)
     }
 
-    public mutating func handle(_ key: Key) -> FormFields.Outcome { fields.handle(key) }
+    mutating func handle(_ key: Key) -> FormFields.Outcome { fields.handle(key) }
 
     /// The forward the form describes, or nil with the wrong field marked in ForwardSpec's words.
-    public mutating func validate() -> ForwardSpec? {
+    mutating func validate() -> ForwardSpec? {
         let local = fields.values[Self.local].trimmingCharacters(in: .whitespaces)
         let target = fields.values[Self.target].trimmingCharacters(in: .whitespaces)
         for (field, text) in [(Self.local, local), (Self.target, target)] where text.contains("=") {

@@ -1,5 +1,5 @@
 /// A key press, independent of ncurses' numbering (the terminal layer translates).
-public enum Key: Hashable, Sendable, CustomStringConvertible {
+enum Key: Hashable, Sendable, CustomStringConvertible {
     case character(Character)
     /// Ctrl with a letter, the letter in lower case: `.control("u")` is Ctrl-U.
     case control(Character)
@@ -9,7 +9,7 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
     case mouse(MouseEvent)
     case resize
 
-    public var description: String {
+    var description: String {
         switch self {
         case .character(" "): "Space"
         case .character(let c): String(c)
@@ -36,13 +36,13 @@ public enum Key: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// What the mouse did, and where (screen row and column).
-public struct MouseEvent: Hashable, Sendable {
-    public enum Kind: String, Hashable, Sendable { case click, wheelUp, wheelDown }
-    public var kind: Kind
-    public var y: Int
-    public var x: Int
+struct MouseEvent: Hashable, Sendable {
+    enum Kind: String, Hashable, Sendable { case click, wheelUp, wheelDown }
+    var kind: Kind
+    var y: Int
+    var x: Int
 
-    public init(_ kind: Kind, y: Int, x: Int) {
+    init(_ kind: Kind, y: Int, x: Int) {
         self.kind = kind
         self.y = y
         self.x = x
@@ -50,7 +50,7 @@ public struct MouseEvent: Hashable, Sendable {
 }
 
 /// The panes of the screen.
-public enum PaneID: String, CaseIterable, Sendable {
+enum PaneID: String, CaseIterable, Sendable {
     case servers, associations, detail, log
 
     var title: String {
@@ -64,7 +64,7 @@ public enum PaneID: String, CaseIterable, Sendable {
 }
 
 /// Everything a key can ask for.
-public enum DeckAction: Hashable, Sendable {
+enum DeckAction: Hashable, Sendable {
     case quit, nextPane, previousPane, toggleHelp, cycleTheme
     case up, down, pageUp, pageDown, top, bottom
     case open, openIPv6, close, removeEnded, send, resend, toggleProbe, probeServer, writeCapture
@@ -74,15 +74,15 @@ public enum DeckAction: Hashable, Sendable {
 
 /// One entry of the key table: the keys, what they do, the words for the help, and the pane
 /// they belong to (nil: everywhere). The same table dispatches keys and writes the help.
-public struct KeyBinding: Sendable {
-    public var keys: [Key]
-    public var action: DeckAction
-    public var help: String
-    public var pane: PaneID?
+struct KeyBinding: Sendable {
+    var keys: [Key]
+    var action: DeckAction
+    var help: String
+    var pane: PaneID?
     /// A word or two for the status line ("open", "probe on/off"); nil keeps it off that line.
-    public var short: String?
+    var short: String?
 
-    public init(keys: [Key], action: DeckAction, help: String, pane: PaneID?, short: String? = nil) {
+    init(keys: [Key], action: DeckAction, help: String, pane: PaneID?, short: String? = nil) {
         self.keys = keys
         self.action = action
         self.help = help
@@ -94,8 +94,8 @@ public struct KeyBinding: Sendable {
     var hint: String? { short.map { keys.map(\.description).joined(separator: "/") + " " + $0 } }
 }
 
-public enum KeyTable {
-    public static let global: [KeyBinding] = [
+enum KeyTable {
+    static let global: [KeyBinding] = [
         KeyBinding(
             keys: [.character("q")],
             action: .quit,
@@ -137,10 +137,10 @@ public enum KeyTable {
     ]
 
     /// Every binding: the global ones and each pane's own.
-    public static let all: [KeyBinding] = global + ServersPane.bindings + AssociationsPane.bindings
+    static let all: [KeyBinding] = global + ServersPane.bindings + AssociationsPane.bindings
 
     /// The action for a key in the focused pane: the pane's own binding first, then a global one.
-    public static func action(for key: Key, in pane: PaneID) -> DeckAction? {
+    static func action(for key: Key, in pane: PaneID) -> DeckAction? {
         all.first { $0.pane == pane && $0.keys.contains(key) }?.action
             ?? all.first { $0.pane == nil && $0.keys.contains(key) }?.action
     }
@@ -149,13 +149,13 @@ public enum KeyTable {
     static func pane(of action: DeckAction) -> PaneID? { all.first { $0.action == action }?.pane }
 
     /// The binding a key has in some other pane, for telling the user where it works.
-    public static func elsewhere(_ key: Key, notIn pane: PaneID) -> KeyBinding? {
+    static func elsewhere(_ key: Key, notIn pane: PaneID) -> KeyBinding? {
         all.first { $0.pane != nil && $0.pane != pane && $0.keys.contains(key) }
     }
 
     /// The status line's hints for a pane, most useful first: the pane's own, then the global
     /// ones that have a short label. The status line shows as many whole hints as fit.
-    public static func hints(for pane: PaneID) -> [String] {
+    static func hints(for pane: PaneID) -> [String] {
         (all.filter { $0.pane == pane } + global).compactMap(\.hint)
     }
 }

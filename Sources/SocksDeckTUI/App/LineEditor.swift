@@ -2,25 +2,25 @@
 /// from readline and every shell: ←/→, Home/End and Ctrl-A/Ctrl-E, Backspace and Del, Ctrl-U (to
 /// the start), Ctrl-K (to the end), Ctrl-W (the word before). Any other control key is refused,
 /// never inserted. Used by the send form and the filter.
-public struct LineEditor: Equatable, Sendable {
-    public private(set) var text: String
+struct LineEditor: Equatable, Sendable {
+    private(set) var text: String
     /// Characters before the cursor.
-    public private(set) var cursor: Int
+    private(set) var cursor: Int
 
-    public init(_ text: String = "") {
+    init(_ text: String = "") {
         self.text = text
         cursor = text.count
     }
 
     /// What a key did.
-    public enum Outcome: Equatable, Sendable {
+    enum Outcome: Equatable, Sendable {
         case edited, moved
         /// Not a line-editing key: the caller may give it another meaning (Tab, Enter, Esc).
         case notEditing
     }
 
     @discardableResult
-    public mutating func apply(_ key: Key) -> Outcome {
+    mutating func apply(_ key: Key) -> Outcome {
         var characters = Array(text)
         defer { text = String(characters) }
         switch key {
@@ -63,7 +63,7 @@ public struct LineEditor: Equatable, Sendable {
     }
 
     /// The text with a bar where the cursor is, for drawing a field that has the focus.
-    public var withCursor: String {
+    var withCursor: String {
         var characters = Array(text)
         characters.insert("▏", at: cursor)
         return String(characters)

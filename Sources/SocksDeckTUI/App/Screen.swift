@@ -1,11 +1,11 @@
 /// Where each pane goes for a screen size: htop-like, shedding detail when small.
-public struct Layout: Equatable {
-    public var panes: [PaneID: Rect]
-    public var headerRow: Int
-    public var statusRow: Int
-    public var body: Rect
+struct Layout: Equatable {
+    var panes: [PaneID: Rect]
+    var headerRow: Int
+    var statusRow: Int
+    var body: Rect
 
-    public static func compute(height: Int, width: Int, model: DeckModel) -> Layout {
+    static func compute(height: Int, width: Int, model: DeckModel) -> Layout {
         let body = Rect(y: 1, x: 0, height: height - 2, width: width)
         var panes: [PaneID: Rect] = [:]
         if model.zoomed {
@@ -52,8 +52,8 @@ public struct Layout: Equatable {
 
 /// Draws a whole frame from the model: header, panes, overlays, status line. Pure: the same
 /// model on a BufferCanvas gives the text the tests read.
-public enum Screen {
-    public static func render(_ model: DeckModel, on canvas: Canvas) {
+enum Screen {
+    static func render(_ model: DeckModel, on canvas: Canvas) {
         canvas.clear()
         guard canvas.height >= 3, canvas.width >= 20 else {
             canvas.put("SocksDeck: enlarge the terminal", y: 0, x: 0, role: .warning)

@@ -3,8 +3,8 @@ import SocksDeckEngine
 
 /// The send form: target, payload, hex or text, count, interval. Enter sends once every field
 /// reads; a wrong field keeps its text and says what is wrong (FormFields).
-public struct SendRequest: Equatable, Sendable {
-    public var fields = FormFields(
+struct SendRequest: Equatable, Sendable {
+    var fields = FormFields(
         names: ["target", "payload", "as hex (y/n)", "count", "interval ms"],
         values: ["", "", "n", "1", "0"],
         toggles: [2]
@@ -12,44 +12,44 @@ public struct SendRequest: Equatable, Sendable {
 
     /// The association the form was opened on: Enter sends through it, whichever row is
     /// selected by then. Nil sends through the selected one (r, again).
-    public var association: AssociationID?
+    var association: AssociationID?
 
-    public init(target: String = "", payload: String = "", association: AssociationID? = nil) {
+    init(target: String = "", payload: String = "", association: AssociationID? = nil) {
         self.association = association
         fields.set(0, target)
         fields.set(1, payload)
     }
 
-    public var target: String {
+    var target: String {
         get { fields.values[0] }
         set { fields.set(0, newValue) }
     }
-    public var payload: String {
+    var payload: String {
         get { fields.values[1] }
         set { fields.set(1, newValue) }
     }
-    public var hex: Bool {
+    var hex: Bool {
         get { fields.isOn(2) }
         set { fields.set(2, newValue ? "y" : "n") }
     }
-    public var count: String { fields.values[3] }
-    public var interval: String { fields.values[4] }
-    public var field: Int { fields.field }
-    public var problem: (field: Int, message: String)? { fields.problem }
+    var count: String { fields.values[3] }
+    var interval: String { fields.values[4] }
+    var field: Int { fields.field }
+    var problem: (field: Int, message: String)? { fields.problem }
 
-    public mutating func focus(_ field: Int) { fields.focus(field) }
-    public mutating func handle(_ key: Key) -> FormFields.Outcome { fields.handle(key) }
+    mutating func focus(_ field: Int) { fields.focus(field) }
+    mutating func handle(_ key: Key) -> FormFields.Outcome { fields.handle(key) }
 
     /// What Enter sends, once every field reads.
-    public struct Validated: Equatable, Sendable {
-        public var target: SOCKSAddress
-        public var payload: [UInt8]
-        public var count: Int
-        public var interval: Int
+    struct Validated: Equatable, Sendable {
+        var target: SOCKSAddress
+        var payload: [UInt8]
+        var count: Int
+        var interval: Int
     }
 
     /// The form's values as a send, or nil with the first wrong field marked (see FormFields).
-    public mutating func validate() -> Validated? {
+    mutating func validate() -> Validated? {
         guard let destination = SOCKSAddress(destination: target) else {
             fields.refuse(0, "'\(target)' is not host:port, [IPv6]:port or name:port")
             return nil

@@ -5,21 +5,21 @@ import SocksDeckEngine
 /// (socks5://[user@]host:port, host:port, [IPv6]:port), the password with echo off, an echo
 /// target, a name, and whether to save it to the configuration file (asked once more before
 /// the file is written).
-public struct ServerForm: Equatable, Sendable {
-    public enum Mode: Equatable, Sendable {
+struct ServerForm: Equatable, Sendable {
+    enum Mode: Equatable, Sendable {
         case add
         /// Editing the server of this name.
         case edit(String)
     }
 
-    public let mode: Mode
-    public var fields: FormFields
+    let mode: Mode
+    var fields: FormFields
     /// Whether the server was in the configuration file (an edit then offers to save there too).
-    public let fromFile: Bool
+    let fromFile: Bool
 
     static let address = 0, password = 1, echo = 2, name = 3, save = 4
 
-    public init(mode: Mode, server: ServerDefinition? = nil, fromFile: Bool = false) {
+    init(mode: Mode, server: ServerDefinition? = nil, fromFile: Bool = false) {
         self.mode = mode
         self.fromFile = fromFile
         var address = server.map { s in s.username.map { "socks5://\($0)@\(s.address)" } ?? s.address } ?? "socks5://"
@@ -33,14 +33,14 @@ public struct ServerForm: Equatable, Sendable {
         fields.focus(Self.address)
     }
 
-    public var saveToFile: Bool { fields.isOn(Self.save) }
+    var saveToFile: Bool { fields.isOn(Self.save) }
 
-    public mutating func handle(_ key: Key) -> FormFields.Outcome { fields.handle(key) }
+    mutating func handle(_ key: Key) -> FormFields.Outcome { fields.handle(key) }
 
     /// The server the form describes, or nil with the first wrong field marked. `existing`: the
     /// names already taken (a new name must be new; an edit may keep its own). `kept`: the server
     /// being edited, whose password stays when none is typed.
-    public mutating func validate(existing: [String], kept: ServerDefinition? = nil) -> ServerDefinition? {
+    mutating func validate(existing: [String], kept: ServerDefinition? = nil) -> ServerDefinition? {
         let text = fields.values[Self.address].trimmingCharacters(in: .whitespaces)
         let typed = fields.values[Self.password]
         // The password typed here, never the environment's: what is on the screen is what is used.

@@ -5,8 +5,8 @@ import SocksDeckEngine
 /// RTT (dimmed with `?` when its answers stopped) and loss, sent and received datagrams, drops,
 /// rate, age. Sortable, filterable. When the pane is narrow, the age and the counters go first,
 /// then the addresses: the health stays.
-public enum AssociationsPane {
-    public static let bindings: [KeyBinding] = [
+enum AssociationsPane {
+    static let bindings: [KeyBinding] = [
         KeyBinding(
             keys: [.character("x")],
             action: .close,
@@ -107,7 +107,7 @@ public enum AssociationsPane {
     /// ("f1 127.0.0.1:40001"), after the server.
     static let columnsWithForward: [(String, Int)] = Array(columns.prefix(2)) + [("FORWARD", 18)] + columns.dropFirst(2)
 
-    public static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
+    static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
         let rows = model.visibleAssociations
         var title = "\(PaneID.associations.title) (\(rows.count)) sort:\(model.sort.rawValue)"
         if !model.filter.isEmpty || model.editingFilter {

@@ -5,12 +5,12 @@ import SocksDeckEngine
 /// Everything the engine knows about the selected association: long values wrapped under their
 /// label, every recent datagram with its bytes in full hex. It scrolls (↑/↓ when focused) and
 /// z gives it the whole screen.
-public enum DetailPane {
+enum DetailPane {
     static let labelWidth = 13
 
     /// The pane's lines for an inner width: what `draw` shows from `detailScroll` on, and what
     /// the controller measures to stop scrolling at the end.
-    public static func lines(
+    static func lines(
         for a: AssociationSnapshot,
         width: Int,
         checks: [CheckResult] = [],
@@ -136,7 +136,7 @@ public enum DetailPane {
         return wrap(fit(label, labelWidth, pad: true) + v, width: width, indent: labelWidth).map { ($0, role) }
     }
 
-    public static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
+    static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
         guard let a = model.selectedAssociationSnapshot else {
             canvas.box(rect, title: PaneID.detail.title, focused: focused)
             canvas.put(

@@ -6,8 +6,8 @@ import Glibc
 #endif
 
 /// The engine's events, newest at the bottom, errors decoded; scrolls back with ↑.
-public enum LogPane {
-    public static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
+enum LogPane {
+    static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
         canvas.box(
             rect,
             title: PaneID.log.title + (model.logScroll > 0 ? " (↑\(model.logScroll))" : ""),

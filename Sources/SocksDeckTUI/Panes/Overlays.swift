@@ -1,8 +1,8 @@
 import SocksDeckEngine
 
 /// The status line, the help overlay and the send form: drawn over the panes.
-public enum StatusLine {
-    public static func draw(_ model: DeckModel, y: Int, width: Int, on canvas: Canvas) {
+enum StatusLine {
+    static func draw(_ model: DeckModel, y: Int, width: Int, on canvas: Canvas) {
         if let question = model.confirmation?.question {
             canvas.put(" " + question, y: y, x: 0, width: width, role: .warning, pad: true)
             return
@@ -30,9 +30,9 @@ public enum StatusLine {
     }
 }
 
-public enum HelpOverlay {
+enum HelpOverlay {
     /// Written from the key table itself, so the help cannot disagree with the keys.
-    public static func lines() -> [String] {
+    static func lines() -> [String] {
         var out: [String] = []
         for (title, pane) in [("Everywhere", nil), ("Servers", PaneID.servers), ("Associations", PaneID.associations)]
             as [(String, PaneID?)]
@@ -49,14 +49,14 @@ public enum HelpOverlay {
 
     static func styled() -> [(String, Role)] { lines().map { ($0, $0.hasPrefix("  ") || $0.isEmpty ? .text : .title) } }
 
-    public static func draw(scroll: Int, on canvas: Canvas, in rect: Rect) {
+    static func draw(scroll: Int, on canvas: Canvas, in rect: Rect) {
         TextOverlay.draw(title: "Keys", styled(), scroll: scroll, on: canvas, in: rect)
     }
 }
 
 /// A capability probe's findings in full, as `socksdeck probe` prints them: each with its verdict,
 /// value and evidence.
-public enum FindingsOverlay {
+enum FindingsOverlay {
     static func styled(_ findings: [ProbeFinding]) -> [(String, Role)] {
         var out: [(String, Role)] = []
         for f in findings {
@@ -80,15 +80,15 @@ public enum FindingsOverlay {
         return out
     }
 
-    public static func draw(server: String, findings: [ProbeFinding], scroll: Int, on canvas: Canvas, in rect: Rect) {
+    static func draw(server: String, findings: [ProbeFinding], scroll: Int, on canvas: Canvas, in rect: Rect) {
         TextOverlay.draw(title: "Probe of \(server)", styled(findings), scroll: scroll, on: canvas, in: rect)
     }
 }
 
 /// A modal form over the panes: one row per field, the active one highlighted, and at the
 /// bottom either what is wrong with a field or the keys.
-public enum FormOverlay {
-    public static func draw(
+enum FormOverlay {
+    static func draw(
         title: String,
         _ fields: FormFields,
         footer: String,
@@ -134,8 +134,8 @@ public enum FormOverlay {
     }
 }
 
-public enum SendFormOverlay {
-    public static func draw(_ form: SendRequest, association: String, on canvas: Canvas, in rect: Rect) {
+enum SendFormOverlay {
+    static func draw(_ form: SendRequest, association: String, on canvas: Canvas, in rect: Rect) {
         FormOverlay.draw(
             title: "Send through \(association)",
             form.fields,

@@ -1,8 +1,8 @@
 import SocksDeckEngine
 
 /// The configured servers: name, address, authentication, what is known of them, associations.
-public enum ServersPane {
-    public static let bindings: [KeyBinding] = [
+enum ServersPane {
+    static let bindings: [KeyBinding] = [
         KeyBinding(
             keys: [.enter, .character("o")],
             action: .open,
@@ -80,7 +80,7 @@ public enum ServersPane {
         return fixed + [("CAPABILITY", max(width - taken, 1)), assoc]
     }
 
-    public static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
+    static func draw(_ model: DeckModel, in rect: Rect, on canvas: Canvas, focused: Bool) {
         let forwards = model.listedForwards.count
         let title =
             "\(PaneID.servers.title) (\(model.servers.count))"

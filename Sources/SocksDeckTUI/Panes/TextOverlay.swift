@@ -1,20 +1,20 @@
 /// A box of text over the panes that scrolls: the help, a probe's findings. Lines are wrapped to
 /// the box, which is as wide as the longest line allows (at most the screen); the bottom border
 /// says how much is above and below.
-public enum TextOverlay {
-    public struct Geometry: Equatable {
-        public var box: Rect
-        public var wrapped: [(text: String, role: Role)]
+enum TextOverlay {
+    struct Geometry: Equatable {
+        var box: Rect
+        var wrapped: [(text: String, role: Role)]
         /// Lines the box shows at once.
-        public var rows: Int
-        public var maximumScroll: Int { max(wrapped.count - rows, 0) }
+        var rows: Int
+        var maximumScroll: Int { max(wrapped.count - rows, 0) }
 
-        public static func == (a: Geometry, b: Geometry) -> Bool {
+        static func == (a: Geometry, b: Geometry) -> Bool {
             a.box == b.box && a.rows == b.rows && a.wrapped.map(\.text) == b.wrapped.map(\.text)
         }
     }
 
-    public static func geometry(_ lines: [(String, Role)], in rect: Rect, minimumWidth: Int = 30) -> Geometry {
+    static func geometry(_ lines: [(String, Role)], in rect: Rect, minimumWidth: Int = 30) -> Geometry {
         let widest = lines.map { displayWidth($0.0) }.max() ?? 0
         let width = min(max(widest, minimumWidth) + 4, rect.width)
         let wrapped = lines.flatMap { line, role in
@@ -30,7 +30,7 @@ public enum TextOverlay {
         return Geometry(box: box, wrapped: wrapped, rows: max(height - 2, 0))
     }
 
-    public static func draw(title: String, _ lines: [(String, Role)], scroll: Int, on canvas: Canvas, in rect: Rect) {
+    static func draw(title: String, _ lines: [(String, Role)], scroll: Int, on canvas: Canvas, in rect: Rect) {
         let g = geometry(lines, in: rect)
         let box = g.box
         for row in 0..<box.height { canvas.put("", y: box.y + row, x: box.x, width: box.width, role: .text, pad: true) }

@@ -1,25 +1,25 @@
 /// A canvas in memory: the screen as lines of text, and the role of each cell. What the tests
 /// render panes to. Like the terminal's, it leaves the bottom-right cell unwritten, so that a
 /// test sees what the terminal would cut there.
-public final class BufferCanvas: Canvas {
-    public let height: Int
-    public let width: Int
+final class BufferCanvas: Canvas {
+    let height: Int
+    let width: Int
     private var cells: [[Character]]
     private var roles: [[Role]]
 
-    public init(height: Int, width: Int) {
+    init(height: Int, width: Int) {
         self.height = height
         self.width = width
         cells = Array(repeating: Array(repeating: " ", count: width), count: height)
         roles = Array(repeating: Array(repeating: .text, count: width), count: height)
     }
 
-    public func clear() {
+    func clear() {
         cells = Array(repeating: Array(repeating: " ", count: width), count: height)
         roles = Array(repeating: Array(repeating: .text, count: width), count: height)
     }
 
-    public func put(_ text: String, y: Int, x: Int, width: Int?, role: Role, pad: Bool) {
+    func put(_ text: String, y: Int, x: Int, width: Int?, role: Role, pad: Bool) {
         guard y >= 0, y < height, x >= 0, x < self.width else { return }
         let room = min(width ?? (self.width - x), self.width - x)
         let usable = (y == height - 1 && x + room >= self.width) ? room - 1 : room
@@ -37,9 +37,9 @@ public final class BufferCanvas: Canvas {
         }
     }
 
-    public var lines: [String] { cells.map { String($0.filter { $0 != "\u{0}" }) } }
-    public var text: String { lines.joined(separator: "\n") }
-    public func role(y: Int, x: Int) -> Role { roles[y][x] }
+    var lines: [String] { cells.map { String($0.filter { $0 != "\u{0}" }) } }
+    var text: String { lines.joined(separator: "\n") }
+    func role(y: Int, x: Int) -> Role { roles[y][x] }
     /// The character in one cell (the right half of a wide character reads as NUL).
-    public func character(y: Int, x: Int) -> Character { cells[y][x] }
+    func character(y: Int, x: Int) -> Character { cells[y][x] }
 }

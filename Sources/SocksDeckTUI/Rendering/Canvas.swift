@@ -3,25 +3,25 @@ import Glibc
 #endif
 
 /// A rectangle of the screen, in character cells.
-public struct Rect: Equatable, Sendable {
-    public var y, x, height, width: Int
-    public init(y: Int, x: Int, height: Int, width: Int) {
+struct Rect: Equatable, Sendable {
+    var y, x, height, width: Int
+    init(y: Int, x: Int, height: Int, width: Int) {
         self.y = y
         self.x = x
         self.height = max(height, 0)
         self.width = max(width, 0)
     }
-    public var isEmpty: Bool { height <= 0 || width <= 0 }
-    public func contains(y: Int, x: Int) -> Bool {
+    var isEmpty: Bool { height <= 0 || width <= 0 }
+    func contains(y: Int, x: Int) -> Bool {
         (self.y..<self.y + height).contains(y) && (self.x..<self.x + width).contains(x)
     }
     /// The inside of a box drawn on this rectangle.
-    public var inner: Rect { Rect(y: y + 1, x: x + 1, height: height - 2, width: width - 2) }
+    var inner: Rect { Rect(y: y + 1, x: x + 1, height: height - 2, width: width - 2) }
 }
 
 /// Where panes draw. NcursesCanvas puts it on the terminal; BufferCanvas keeps it as text, for
 /// tests. Panes know nothing else about the screen.
-public protocol Canvas: AnyObject {
+protocol Canvas: AnyObject {
     var height: Int { get }
     var width: Int { get }
     /// Writes `text` at (y, x), cut to `width` display cells (default: to the edge), padded
@@ -32,12 +32,12 @@ public protocol Canvas: AnyObject {
 }
 
 extension Canvas {
-    public func put(_ text: String, y: Int, x: Int, width: Int? = nil, role: Role = .text, pad: Bool = false) {
+    func put(_ text: String, y: Int, x: Int, width: Int? = nil, role: Role = .text, pad: Bool = false) {
         put(text, y: y, x: x, width: width, role: role, pad: pad)
     }
 
     /// A box with a title; the focused pane's is drawn in the title role.
-    public func box(_ rect: Rect, title: String, focused: Bool, role: Role = .border) {
+    func box(_ rect: Rect, title: String, focused: Bool, role: Role = .border) {
         guard rect.height >= 2, rect.width >= 4 else { return }
         let horizontal = String(repeating: "─", count: rect.width - 2)
         put("┌" + horizontal + "┐", y: rect.y, x: rect.x, width: rect.width, role: focused ? .title : role)
@@ -61,7 +61,7 @@ extension Canvas {
 /// cell, and it is measured as that. wcwidth answers by the locale's LC_CTYPE, so it is asked
 /// under C.UTF-8 on this thread whatever the process locale is (under "C", as in the tests,
 /// every non-ASCII character would be -1).
-public func displayWidth(_ text: String) -> Int {
+func displayWidth(_ text: String) -> Int {
     UTF8Widths.measuring { text.reduce(0) { $0 + UTF8Widths.width(of: $1) } }
 }
 
@@ -124,7 +124,7 @@ enum UTF8Widths {
 }
 
 /// Cuts text to `width` cells (with an ellipsis when cut), padding with spaces if asked.
-public func fit(_ text: String, _ width: Int, pad: Bool = false) -> String {
+func fit(_ text: String, _ width: Int, pad: Bool = false) -> String {
     guard width > 0 else { return "" }
     var out = ""
     var used = 0

@@ -7,9 +7,9 @@ import Glibc
 
 /// The terminal through ncursesw: the canvas panes draw on, the keys they read, colours from
 /// the theme, and a terminal that is always given back (on exit, Ctrl-C, or a crash signal).
-public final class NcursesTerminal: Canvas {
-    public private(set) var height = 0
-    public private(set) var width = 0
+final class NcursesTerminal: Canvas {
+    private(set) var height = 0
+    private(set) var width = 0
     private var pairs: [Role: attr_t] = [:]
     private(set) var colorAvailable = false
     /// Mouse events that came in one run with the one returned; handed out before reading more.
@@ -17,7 +17,7 @@ public final class NcursesTerminal: Canvas {
 
     /// Starts curses. Fails (with a sentence) when there is no usable terminal.
     /// `colors` false keeps every theme to attributes only (--no-color, NO_COLOR).
-    public init(colors: Bool = true) throws {
+    init(colors: Bool = true) throws {
         // Wide characters need a UTF-8 locale; CI and minimal systems may have none set.
         setlocale(LC_ALL, "")
         if cn_locale_is_utf8() == 0 { setlocale(LC_ALL, "C.UTF-8") }
@@ -47,11 +47,11 @@ public final class NcursesTerminal: Canvas {
     }
 
     /// Gives the terminal back. Safe to call twice.
-    public func shutdown() {
+    func shutdown() {
         if isendwin() == false { endwin() }
     }
 
-    public func apply(_ theme: Theme) {
+    func apply(_ theme: Theme) {
         pairs = [:]
         let useColor = colorAvailable && theme.usesColor
         for (index, role) in Role.allCases.enumerated() {
@@ -75,14 +75,14 @@ public final class NcursesTerminal: Canvas {
         }
     }
 
-    public func updateSize() {
+    func updateSize() {
         height = Int(getmaxy(cn_stdscr()))
         width = Int(getmaxx(cn_stdscr()))
     }
 
-    public func clear() { erase() }
+    func clear() { erase() }
 
-    public func put(_ text: String, y: Int, x: Int, width: Int?, role: Role, pad: Bool) {
+    func put(_ text: String, y: Int, x: Int, width: Int?, role: Role, pad: Bool) {
         guard y >= 0, y < height, x >= 0, x < self.width else { return }
         let room = min(width ?? (self.width - x), self.width - x)
         // The bottom-right cell cannot be written without scrolling: leave it.
@@ -95,13 +95,13 @@ public final class NcursesTerminal: Canvas {
     }
 
     /// One screen update per frame.
-    public func present() {
+    func present() {
         wnoutrefresh(cn_stdscr())
         doupdate()
     }
 
     /// The next key, waiting at most the frame time (100 ms); nil when none came.
-    public func nextKey() -> Key? {
+    func nextKey() -> Key? {
         if !queued.isEmpty { return queued.removeFirst() }
         var ch: wint_t = 0
         let rc = get_wch(&ch)
@@ -176,8 +176,8 @@ public final class NcursesTerminal: Canvas {
     }
 }
 
-public struct TerminalError: Error, CustomStringConvertible {
-    public var description: String
+struct TerminalError: Error, CustomStringConvertible {
+    var description: String
     init(_ description: String) { self.description = description }
 }
 

@@ -1,7 +1,7 @@
 /// Text broken into lines of at most `width` display cells: at spaces where it can, inside a
 /// word only when one word is longer than a line. Continuation lines start with `indent` spaces
 /// (a label's width, so that a wrapped value stays in its column). Never loses a character.
-public func wrap(_ text: String, width: Int, indent: Int = 0) -> [String] {
+func wrap(_ text: String, width: Int, indent: Int = 0) -> [String] {
     guard width > indent + 1 else { return [fit(text, max(width, 0))] }
     var lines: [String] = []
     var current = ""

@@ -3,13 +3,13 @@ import SocksDeckEngine
 import TOMLKit
 
 /// What a piece of the screen is, for colouring: panes draw roles, themes colour them.
-public enum Role: String, CaseIterable, Sendable {
+enum Role: String, CaseIterable, Sendable {
     case text, border, title, selection, ok, warning, error, muted, accent, header, status
 }
 
 /// A colour: one of the eight ANSI colours, their bright variants (8–15), any of 256, or the
 /// terminal's default.
-public enum ThemeColor: Equatable, Sendable {
+enum ThemeColor: Equatable, Sendable {
     case `default`
     case index(Int)
 
@@ -37,13 +37,13 @@ public enum ThemeColor: Equatable, Sendable {
 }
 
 /// How one role looks.
-public struct RoleStyle: Equatable, Sendable {
-    public var foreground: ThemeColor = .default
-    public var background: ThemeColor = .default
-    public var bold = false
-    public var reverse = false
-    public var dim = false
-    public var underline = false
+struct RoleStyle: Equatable, Sendable {
+    var foreground: ThemeColor = .default
+    var background: ThemeColor = .default
+    var bold = false
+    var reverse = false
+    var dim = false
+    var underline = false
 }
 
 /// A named set of role styles, from a TOML file in themes/:
@@ -57,11 +57,11 @@ public struct RoleStyle: Equatable, Sendable {
 /// monochrome terminal and under NO_COLOR.
 public struct Theme: Equatable, Sendable {
     public var name: String
-    public var styles: [Role: RoleStyle]
+    var styles: [Role: RoleStyle]
 
-    public func style(_ role: Role) -> RoleStyle { styles[role] ?? RoleStyle() }
+    func style(_ role: Role) -> RoleStyle { styles[role] ?? RoleStyle() }
 
-    public var usesColor: Bool {
+    var usesColor: Bool {
         styles.values.contains { $0.foreground != .default || $0.background != .default }
     }
 
@@ -96,7 +96,7 @@ public struct Theme: Equatable, Sendable {
     )
 
     /// Parses a theme file. Errors carry the line.
-    public static func parse(_ text: String, fallbackName: String) throws(ThemeError) -> Theme {
+    static func parse(_ text: String, fallbackName: String) throws(ThemeError) -> Theme {
         let table: TOMLTable
         do { table = try TOMLDocument.parse(text) } catch { throw ThemeError(line: error.line, message: error.message) }
         let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
@@ -155,9 +155,9 @@ public struct Theme: Equatable, Sendable {
 }
 
 public struct ThemeError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var path: String?
-    public var line: Int?
-    public var message: String
+    var path: String?
+    var line: Int?
+    var message: String
     public var description: String {
         [path, line.map(String.init)].compactMap { $0 }.joined(separator: ":")
             + (path == nil && line == nil ? "" : ": ") + message
@@ -241,7 +241,7 @@ public struct ThemeLibrary: Sendable {
 /// that the next start looks the way the user left it. Not kept in config.toml: the UI never
 /// rewrites a file the user writes by hand.
 public struct ThemeMemory: Sendable {
-    public let path: String
+    let path: String
 
     public init(folder: String) { path = folder + "/last-theme" }
 
@@ -250,7 +250,7 @@ public struct ThemeMemory: Sendable {
     }
 
     /// Best effort: a folder that cannot be written costs only the memory of the choice.
-    public func remember(_ name: String) {
+    func remember(_ name: String) {
         try? FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent,
             withIntermediateDirectories: true
