@@ -8,7 +8,6 @@ let package = Package(
         .library(name: "Socks5", targets: ["Socks5"]),
         // libsocks5.so: the same library behind the AIX-compatible C API of socks5.h.
         .library(name: "socks5", type: .dynamic, targets: ["Socks5CAPI"]),
-        .library(name: "SocksDeckEngine", targets: ["SocksDeckEngine"]),
         .executable(name: "socksdeck", targets: ["socksdeck"]),
     ],
     dependencies: [

@@ -7,9 +7,9 @@ import Socks5
 ///
 /// The engine (client side) and the relay (`serve --pcap`, server side) both feed it, each with
 /// the endpoints it knows; `pcapng` frames the packets into a file.
-public struct AssociationCapture: Sendable {
+package struct AssociationCapture: Sendable {
     /// Names the association in the file's interface descriptions: "#3 via dante (127.0.0.1:1080)".
-    public let label: String
+    package let label: String
     private var client: IPEndpoint?
     private var server: IPEndpoint?
     /// The next sequence number each side sends (their initial ones are fixed: a capture reader
@@ -21,17 +21,17 @@ public struct AssociationCapture: Sendable {
     /// Engine events waiting for the association's next packet, which carries them as a comment.
     private var pendingNotes: [String] = []
 
-    public init(label: String) { self.label = label }
+    package init(label: String) { self.label = label }
 
     /// Whether a password was masked in what was captured (the file's comment says so).
-    public var maskedPassword: Bool { redaction.maskedBytes > 0 }
+    package var maskedPassword: Bool { redaction.maskedBytes > 0 }
 
     /// Attaches `text` to the association's next packet: events that have no packet of their own
     /// (a substituted rendezvous, a probe started) are read in order with the traffic.
-    public mutating func note(_ text: String) { pendingNotes.append(text) }
+    package mutating func note(_ text: String) { pendingNotes.append(text) }
 
     /// The control connection is up: SYN, SYN-ACK, ACK.
-    public mutating func controlOpened(client: IPEndpoint, server: IPEndpoint, at time: UInt64) -> [CapturedPacket] {
+    package mutating func controlOpened(client: IPEndpoint, server: IPEndpoint, at time: UInt64) -> [CapturedPacket] {
         let (c, s) = IPPacket.oneFamily(Self.plain(client), Self.plain(server))
         self.client = c
         self.server = s
@@ -44,7 +44,7 @@ public struct AssociationCapture: Sendable {
     }
 
     /// Bytes on the control connection, in the order they were written or read.
-    public mutating func controlData(
+    package mutating func controlData(
         fromClient: Bool,
         _ bytes: [UInt8],
         at time: UInt64,
@@ -75,7 +75,7 @@ public struct AssociationCapture: Sendable {
 
     /// The control connection ended: FIN from the side that closed, the other's FIN, the last ACK;
     /// `comment` (why it closed) rides on the first FIN.
-    public mutating func controlClosed(byClient: Bool, at time: UInt64, comment: String?) -> [CapturedPacket] {
+    package mutating func controlClosed(byClient: Bool, at time: UInt64, comment: String?) -> [CapturedPacket] {
         guard client != nil, !closed else { return [] }
         closed = true
         var first = tcp(fromClient: byClient, flags: [.fin, .ack], payload: [], at: time)
@@ -90,7 +90,7 @@ public struct AssociationCapture: Sendable {
     /// A datagram: on the wire (between the data socket and the relay, header included) and, when
     /// it carried a payload to or from a known remote, in the inner view. `comment` (a drop and
     /// why, say) rides on the first of them.
-    public mutating func datagram(
+    package mutating func datagram(
         wire: UDPFlow?,
         inner: UDPFlow?,
         at time: UInt64,
@@ -119,7 +119,7 @@ public struct AssociationCapture: Sendable {
     /// A client's datagram through the relay, as sent from its data socket (bound to `dataSocket`,
     /// its source address inferred from `likely`: see `CaptureEndpoints`): on the wire whole, and
     /// its payload (after `headerLength`) in the inner view, to `target`.
-    public mutating func clientSent(
+    package mutating func clientSent(
         _ datagram: [UInt8],
         headerLength: Int,
         to target: SOCKSAddress,
@@ -153,7 +153,7 @@ public struct AssociationCapture: Sendable {
     /// A datagram that reached a client's data socket from `source`: on the wire whole and, when
     /// it was delivered, its payload in the inner view from the header's sender. `comment` says
     /// why a dropped one was.
-    public mutating func clientReceived(
+    package mutating func clientReceived(
         _ datagram: [UInt8],
         from source: IPEndpoint,
         dataSocket: IPEndpoint,
@@ -210,8 +210,8 @@ public struct AssociationCapture: Sendable {
 /// kernel picks the source per datagram. SocksDeck writes the control connection's local address
 /// when it is of the peer's family (the same route, so the same source), else the unspecified
 /// address of the peer's family; the interface description says so.
-public enum CaptureEndpoints {
-    public static func local(bound: IPEndpoint, likely: IPEndpoint?, facing peer: IPEndpoint) -> IPEndpoint {
+package enum CaptureEndpoints {
+    package static func local(bound: IPEndpoint, likely: IPEndpoint?, facing peer: IPEndpoint) -> IPEndpoint {
         let peerFamily = peer.address.unmapped.family
         let boundAddress = bound.address.unmapped
         if !boundAddress.isUnspecified, boundAddress.family == peerFamily {
@@ -225,7 +225,7 @@ public enum CaptureEndpoints {
 
     /// A SOCKS address as a capture endpoint: a name has no IP, so it is written as the unspecified
     /// address of `family` (the packet's comment gives the name).
-    public static func endpoint(_ address: SOCKSAddress, family: AddressFamily) -> IPEndpoint {
+    package static func endpoint(_ address: SOCKSAddress, family: AddressFamily) -> IPEndpoint {
         switch address {
         case .ip(let endpoint): IPEndpoint(endpoint.address.unmapped, port: endpoint.port)
         case .domain(_, let port): IPEndpoint(.unspecified(family), port: port)

@@ -2,8 +2,8 @@ import Socks5
 
 /// One synthesised packet of an association's capture, before it is framed into a file: which of
 /// the association's two views it belongs to, when it was seen, the IP packet, and a comment.
-public struct CapturedPacket: Sendable, Equatable {
-    public enum View: Sendable, Equatable {
+package struct CapturedPacket: Sendable, Equatable {
+    package enum View: Sendable, Equatable {
         /// What crossed the wire: the control connection as TCP and every datagram between the data
         /// socket and the relay, SOCKS5 UDP header included.
         case wire
@@ -12,13 +12,13 @@ public struct CapturedPacket: Sendable, Equatable {
         case inner
     }
 
-    public var view: View
+    package var view: View
     /// Nanoseconds since the Unix epoch.
-    public var time: UInt64
-    public var packet: [UInt8]
-    public var comment: String?
+    package var time: UInt64
+    package var packet: [UInt8]
+    package var comment: String?
 
-    public init(view: View, time: UInt64, packet: [UInt8], comment: String? = nil) {
+    package init(view: View, time: UInt64, packet: [UInt8], comment: String? = nil) {
         self.view = view
         self.time = time
         self.packet = packet
@@ -27,12 +27,12 @@ public struct CapturedPacket: Sendable, Equatable {
 }
 
 /// One UDP datagram to capture: its two ends and its payload.
-public struct UDPFlow: Sendable, Equatable {
-    public var from: IPEndpoint
-    public var to: IPEndpoint
-    public var payload: [UInt8]
+package struct UDPFlow: Sendable, Equatable {
+    package var from: IPEndpoint
+    package var to: IPEndpoint
+    package var payload: [UInt8]
 
-    public init(from: IPEndpoint, to: IPEndpoint, payload: [UInt8]) {
+    package init(from: IPEndpoint, to: IPEndpoint, payload: [UInt8]) {
         self.from = from
         self.to = to
         self.payload = payload
@@ -41,7 +41,7 @@ public struct UDPFlow: Sendable, Equatable {
 
 /// Where captured packets go: a file (`CaptureFile`, in the engine), or anything else that frames
 /// them. Called from event loops, so it must be safe to call from any thread.
-public protocol CaptureSink: AnyObject, Sendable {
+package protocol CaptureSink: AnyObject, Sendable {
     /// `key` names the association's interfaces; `label` describes them; `serverPort`, when not
     /// 1080, is the SOCKS port a reader must be told about.
     func write(_ packets: [CapturedPacket], of key: String, label: String, serverPort: UInt16?)

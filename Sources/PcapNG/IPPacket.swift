@@ -3,13 +3,13 @@ import Socks5
 /// Synthesised IP packets: what the kernel would have put on the wire for a datagram or a TCP
 /// segment that SocksDeck saw at the socket, so that a capture reader decodes them as usual.
 /// Checksums are real (Wireshark flags a wrong one); IPv4 gets DF and TTL 64, IPv6 hop limit 64.
-public enum IPPacket {
+package enum IPPacket {
     /// The largest payload an IP packet can carry here; longer payloads are cut in the capture
     /// (the block's original length still says how long it was).
     static func maximumPayload(_ family: AddressFamily) -> Int { family == .ipv4 ? 65_515 : 65_535 }
 
     /// A UDP datagram from `source` to `destination` (both of one family: see `CaptureEndpoints`).
-    public static func udp(from source: IPEndpoint, to destination: IPEndpoint, payload: [UInt8]) -> [UInt8] {
+    package static func udp(from source: IPEndpoint, to destination: IPEndpoint, payload: [UInt8]) -> [UInt8] {
         let (source, destination) = oneFamily(source, destination)
         let body = Array(payload.prefix(maximumPayload(source.family) - 8))
         var segment: [UInt8] = []
@@ -29,18 +29,18 @@ public enum IPPacket {
     }
 
     /// The TCP flags SocksDeck synthesises.
-    public struct TCPFlags: OptionSet, Sendable {
-        public let rawValue: UInt8
-        public init(rawValue: UInt8) { self.rawValue = rawValue }
-        public static let fin = TCPFlags(rawValue: 0x01)
-        public static let syn = TCPFlags(rawValue: 0x02)
-        public static let rst = TCPFlags(rawValue: 0x04)
-        public static let psh = TCPFlags(rawValue: 0x08)
-        public static let ack = TCPFlags(rawValue: 0x10)
+    package struct TCPFlags: OptionSet, Sendable {
+        package let rawValue: UInt8
+        package init(rawValue: UInt8) { self.rawValue = rawValue }
+        package static let fin = TCPFlags(rawValue: 0x01)
+        package static let syn = TCPFlags(rawValue: 0x02)
+        package static let rst = TCPFlags(rawValue: 0x04)
+        package static let psh = TCPFlags(rawValue: 0x08)
+        package static let ack = TCPFlags(rawValue: 0x10)
     }
 
     /// A TCP segment with a 20-byte header (no options) and a fixed window.
-    public static func tcp(
+    package static func tcp(
         from source: IPEndpoint,
         to destination: IPEndpoint,
         sequence: UInt32,

@@ -6,7 +6,7 @@
 /// request: the sub-negotiation is recognised by its version byte 0x01 where a request would
 /// start with 0x05 (RFC 1929 §2). Anything that does not parse is passed through unchanged
 /// past the point where it stops making sense: there is no password in it to find.
-public struct PasswordRedaction: Sendable {
+package struct PasswordRedaction: Sendable {
     private enum Stage: Sendable {
         case greetingVersion, greetingCount
         case greetingMethods(left: Int)
@@ -20,12 +20,12 @@ public struct PasswordRedaction: Sendable {
 
     private var stage = Stage.greetingVersion
     /// How many password bytes were masked so far.
-    public private(set) var maskedBytes = 0
+    package private(set) var maskedBytes = 0
 
-    public init() {}
+    package init() {}
 
     /// `bytes` with any password bytes among them replaced by `*`.
-    public mutating func redact(_ bytes: [UInt8]) -> [UInt8] {
+    package mutating func redact(_ bytes: [UInt8]) -> [UInt8] {
         var out = bytes
         for i in out.indices {
             let byte = out[i]

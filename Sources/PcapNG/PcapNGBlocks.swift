@@ -5,14 +5,14 @@
 ///
 /// Blocks are in the host's byte order, as the format allows (the byte-order magic tells the
 /// reader); every block and option is padded to 32 bits.
-public enum PcapNGBlock {
+package enum PcapNGBlock {
     /// LINKTYPE_ETHERNET, with a zero-address Ethernet header before each IP packet: every reader
     /// takes it. (LINKTYPE_RAW would need no header, but libpcap 1.10 refuses a pcapng file with
     /// two LINKTYPE_RAW interfaces: it compares the second's link type with the first's mapped
     /// DLT_RAW, measured here, and replay reads files through libpcap.)
-    public static let linkTypeEthernet: UInt16 = 1
+    package static let linkTypeEthernet: UInt16 = 1
     /// What an interface may capture of a packet: every UDP datagram whole.
-    public static let snapLength: UInt32 = 262_144
+    package static let snapLength: UInt32 = 262_144
 
     static let sectionHeaderType: UInt32 = 0x0A0D_0D0A
     static let interfaceDescriptionType: UInt32 = 0x0000_0001
@@ -21,7 +21,7 @@ public enum PcapNGBlock {
 
     /// The section header: where a reader starts, with the file's comment (what it holds, and
     /// that passwords were masked) and the application that wrote it.
-    public static func sectionHeader(comment: String?, application: String) -> [UInt8] {
+    package static func sectionHeader(comment: String?, application: String) -> [UInt8] {
         var body = BlockBody()
         body.append32(byteOrderMagic)
         body.append16(1)  // major version
@@ -36,7 +36,7 @@ public enum PcapNGBlock {
 
     /// An interface: here a view of one association (its wire traffic, or its payloads as if
     /// there were no proxy). Timestamps are in nanoseconds (if_tsresol 9).
-    public static func interfaceDescription(name: String, description: String) -> [UInt8] {
+    package static func interfaceDescription(name: String, description: String) -> [UInt8] {
         var body = BlockBody()
         body.append16(linkTypeEthernet)
         body.append16(0)  // reserved
@@ -51,7 +51,7 @@ public enum PcapNGBlock {
 
     /// One packet on interface `interface` (its index in the section), stamped `time`
     /// nanoseconds after the Unix epoch, with an optional comment (Wireshark's pkt_comment).
-    public static func enhancedPacket(interface: UInt32, time: UInt64, packet ip: [UInt8], comment: String?) -> [UInt8]
+    package static func enhancedPacket(interface: UInt32, time: UInt64, packet ip: [UInt8], comment: String?) -> [UInt8]
     {
         let packet = ethernetFrame(ip)
         let captured = min(packet.count, Int(snapLength))

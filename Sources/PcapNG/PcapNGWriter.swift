@@ -1,9 +1,9 @@
 /// Frames associations' packets into one pcapng section: the section header first, then two
 /// interfaces per association (its wire view and its inner view) declared the first time the
 /// association has a packet, then the packets. Sans-I/O: the caller writes the bytes.
-public struct PcapNGWriter: Sendable {
+package struct PcapNGWriter: Sendable {
     /// What every SocksDeck capture says about itself (its section comment).
-    public static let fileComment =
+    package static let fileComment =
         "Written by SocksDeck from what it saw at its sockets: each association has two interfaces, its wire "
         + "view (the control connection as TCP, datagrams to and from the relay with their SOCKS5 UDP "
         + "header) and its inner view (the payloads between the data socket and the real remote, as if "
@@ -12,9 +12,9 @@ public struct PcapNGWriter: Sendable {
 
     private var interfaces: [String: (wire: UInt32, inner: UInt32)] = [:]
     private var nextInterface: UInt32 = 0
-    public private(set) var headerWritten = false
+    package private(set) var headerWritten = false
 
-    public init() {}
+    package init() {}
 
     /// The bytes for `packets` of association `key` (which names its interfaces, `socksdeck-KEY-wire`;
     /// labelled `label` in their descriptions), preceded
@@ -22,7 +22,7 @@ public struct PcapNGWriter: Sendable {
     /// it is seen.
     /// `decodeAs` names the server's TCP port when Wireshark would not take it for SOCKS by itself
     /// (it does for 1080 only): the interface description says how to tell it.
-    public mutating func encode(
+    package mutating func encode(
         _ packets: [CapturedPacket],
         of key: String,
         label: String,

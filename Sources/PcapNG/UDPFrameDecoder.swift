@@ -1,12 +1,12 @@
 import Socks5
 
 /// A UDP datagram found in a captured frame: what `send --replay` sends again.
-public struct CapturedDatagram: Sendable, Equatable {
-    public var source: IPEndpoint
-    public var destination: IPEndpoint
-    public var payload: [UInt8]
+package struct CapturedDatagram: Sendable, Equatable {
+    package var source: IPEndpoint
+    package var destination: IPEndpoint
+    package var payload: [UInt8]
 
-    public init(source: IPEndpoint, destination: IPEndpoint, payload: [UInt8]) {
+    package init(source: IPEndpoint, destination: IPEndpoint, payload: [UInt8]) {
         self.source = source
         self.destination = destination
         self.payload = payload
@@ -17,8 +17,8 @@ public struct CapturedDatagram: Sendable, Equatable {
 /// likely to have (Ethernet with VLAN tags, Linux cooked v1 and v2, BSD loopback, raw IP).
 /// Sans-I/O and total: any bytes give a datagram or a reason, never a crash (it is fuzzed).
 /// libpcap reads the files and applies the filter; it does not parse headers for its caller.
-public enum UDPFrameDecoder {
-    public enum Skip: String, Error, Sendable, Hashable, CaseIterable {
+package enum UDPFrameDecoder {
+    package enum Skip: String, Error, Sendable, Hashable, CaseIterable {
         case unsupportedLinkType = "a link type SocksDeck does not read"
         case notIP = "not IPv4 or IPv6"
         case notUDP = "not UDP"
@@ -27,18 +27,18 @@ public enum UDPFrameDecoder {
     }
 
     /// The link types as libpcap's pcap_datalink reports them (DLT_ values).
-    public enum LinkType {
-        public static let null: Int32 = 0  // BSD loopback: a 4-byte family in host order
-        public static let ethernet: Int32 = 1
-        public static let raw: Set<Int32> = [12, 14, 101]  // DLT_RAW on Linux/BSD/OpenBSD, LINKTYPE_RAW
-        public static let loop: Int32 = 108  // OpenBSD loopback: the family in network order
-        public static let linuxCooked: Int32 = 113
-        public static let ipv4: Int32 = 228
-        public static let ipv6: Int32 = 229
-        public static let linuxCooked2: Int32 = 276
+    package enum LinkType {
+        package static let null: Int32 = 0  // BSD loopback: a 4-byte family in host order
+        package static let ethernet: Int32 = 1
+        package static let raw: Set<Int32> = [12, 14, 101]  // DLT_RAW on Linux/BSD/OpenBSD, LINKTYPE_RAW
+        package static let loop: Int32 = 108  // OpenBSD loopback: the family in network order
+        package static let linuxCooked: Int32 = 113
+        package static let ipv4: Int32 = 228
+        package static let ipv6: Int32 = 229
+        package static let linuxCooked2: Int32 = 276
     }
 
-    public static func decode(linkType: Int32, frame: [UInt8]) -> Result<CapturedDatagram, Skip> {
+    package static func decode(linkType: Int32, frame: [UInt8]) -> Result<CapturedDatagram, Skip> {
         var r = Reader(frame)
         switch linkType {
         case LinkType.ethernet:

@@ -3,21 +3,21 @@ import PcapNG
 
 /// The UDP datagrams of a capture file, read by libpcap (any pcap or pcapng file, any link type
 /// it knows) through an optional BPF filter, and found in their frames by `UDPFrameDecoder`.
-public struct CaptureContents: Sendable {
+package struct CaptureContents: Sendable {
     /// One datagram and when it was captured (nanoseconds since the Unix epoch).
-    public struct Entry: Sendable, Equatable {
-        public var time: UInt64
-        public var datagram: CapturedDatagram
+    package struct Entry: Sendable, Equatable {
+        package var time: UInt64
+        package var datagram: CapturedDatagram
     }
 
-    public var entries: [Entry]
+    package var entries: [Entry]
     /// Frames that passed the filter but held no whole UDP datagram, by why.
-    public var skipped: [UDPFrameDecoder.Skip: Int]
-    public var framesRead: Int
+    package var skipped: [UDPFrameDecoder.Skip: Int]
+    package var framesRead: Int
 }
 
 /// Why a capture cannot be replayed, in a sentence (and which exit code says so).
-public enum CaptureReadError: Error, CustomStringConvertible, Sendable, Equatable {
+package enum CaptureReadError: Error, CustomStringConvertible, Sendable, Equatable {
     /// libpcap cannot open it: missing, unreadable, not a capture.
     case unreadable(path: String, why: String)
     /// It ends in the middle of a packet, or libpcap stopped reading it.
@@ -29,7 +29,7 @@ public enum CaptureReadError: Error, CustomStringConvertible, Sendable, Equatabl
     /// More datagrams than one replay takes.
     case tooMany(path: String, limit: Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unreadable(let path, let why): "cannot read \(path) as a capture: \(why)"
         case .damaged(let path, let why, let n): "\(path) is damaged after \(n) frame(s): \(why); nothing was sent"
@@ -46,11 +46,11 @@ public enum CaptureReadError: Error, CustomStringConvertible, Sendable, Equatabl
     }
 }
 
-public enum CaptureReader {
-    public static let maximumDatagrams = 100_000
+package enum CaptureReader {
+    package static let maximumDatagrams = 100_000
 
     /// Reads every datagram first, so that a damaged file sends nothing.
-    public static func read(_ path: String, filter: String? = nil) throws(CaptureReadError) -> CaptureContents {
+    package static func read(_ path: String, filter: String? = nil) throws(CaptureReadError) -> CaptureContents {
         var errorBuffer = [CChar](repeating: 0, count: Int(PCAP_ERRBUF_SIZE))
         // Nanosecond timestamps whatever the file holds (pcapng with if_tsresol, classic pcap).
         guard

@@ -9,7 +9,7 @@ import Glibc
 // Through sockaddr, not text: converting a datagram's source costs no allocation.
 extension IPEndpoint {
     /// The NIO address as the library's endpoint; nil for a Unix-domain address.
-    public init?(_ address: SocketAddress?) {
+    package init?(_ address: SocketAddress?) {
         switch address {
         case .v4(let a)?:
             var sin = a.address
@@ -27,7 +27,7 @@ extension IPEndpoint {
     }
 
     /// The endpoint as a NIO address.
-    public var nioAddress: SocketAddress {
+    package var nioAddress: SocketAddress {
         var storage = sockaddr_storage()
         _ = withUnsafeMutableBytes(of: &storage) { write(to: $0.baseAddress!) }
         switch address {

@@ -10,9 +10,9 @@ import Glibc
 /// engine (a failed connect or bind), the relay (REP for a failed CONNECT) and the CLI (a port
 /// that cannot be listened on) all use. NIO's own descriptions ("bind(descriptor:ptr:bytes:):
 /// Address already in use (errno: 98)") name its internals, not what the user asked for.
-public enum NIOErrorNumber {
+package enum NIOErrorNumber {
     /// EIO when the error carries no errno (NIO's channel errors but the connect timeout).
-    public static func of(_ error: Error) -> Int32 {
+    package static func of(_ error: Error) -> Int32 {
         if let e = error as? IOError { return e.errnoCode }
         if let e = error as? NIOConnectionError {
             // Happy eyeballs tried every address: the first attempt's errno speaks for them.
@@ -24,7 +24,7 @@ public enum NIOErrorNumber {
     }
 
     /// "EADDRINUSE: The local address is already in use." for `error`.
-    public static func describe(_ error: Error) -> String {
+    package static func describe(_ error: Error) -> String {
         let d = ErrorCatalogue.decode(errno: of(error))
         return "\(d.name): \(d.sentence)"
     }

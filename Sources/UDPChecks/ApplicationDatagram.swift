@@ -2,7 +2,7 @@
 /// QUIC clients, STUN), recognised by its structure and decoded with the codecs of this module,
 /// so that a flow's recent datagrams can be shown in words and its requests paired with their
 /// responses.
-public enum ApplicationDatagram: Sendable, Equatable {
+package enum ApplicationDatagram: Sendable, Equatable {
     /// A DNS query (RFC 1035, QR 0): its id and its one question.
     case dnsQuery(id: UInt16, name: String, type: DNSRecordType)
     /// A DNS response: its id, the question it echoes, its RCODE, the first few answer records in
@@ -30,18 +30,18 @@ public enum ApplicationDatagram: Sendable, Equatable {
     case quicShortHeader
 
     /// A STUN message's class (RFC 8489 §5), in words.
-    public enum STUNClass: String, Sendable, CustomStringConvertible {
+    package enum STUNClass: String, Sendable, CustomStringConvertible {
         case request
         case indication
         case success
         case error
 
-        public var description: String { rawValue }
+        package var description: String { rawValue }
     }
 
     /// What a request and its response have in common (DNS id and question, STUN transaction id,
     /// the NTP client's transmit timestamp), for pairing them to measure round trips and losses.
-    public struct ExchangeKey: Hashable, Sendable {
+    package struct ExchangeKey: Hashable, Sendable {
         enum Value: Hashable, Sendable {
             case dns(id: UInt16, name: String, type: UInt16)
             case stun([UInt8])
@@ -77,7 +77,7 @@ public enum ApplicationDatagram: Sendable, Equatable {
     /// of a valid version and mode), so that random bytes rarely pass; `port` (the peer's, or the
     /// service's) decides only between readings that both fit. A short-header QUIC packet is
     /// recognised only when `quicSeen` says the flow has already shown QUIC long headers.
-    public static func recognise(_ bytes: [UInt8], port: UInt16?, quicSeen: Bool = false) -> ApplicationDatagram? {
+    package static func recognise(_ bytes: [UInt8], port: UInt16?, quicSeen: Bool = false) -> ApplicationDatagram? {
         var readings: [ApplicationDatagram] = []
         if let stun = stun(bytes) { readings.append(stun) }
         if let quic = quicLongHeader(bytes) { readings.append(quic) }
@@ -91,7 +91,7 @@ public enum ApplicationDatagram: Sendable, Equatable {
 
     /// Whether this is the asking half of an exchange: a DNS query, a STUN request, an NTP
     /// packet in client mode.
-    public var isRequest: Bool {
+    package var isRequest: Bool {
         switch self {
         case .dnsQuery: true
         case .stun(let messageClass, _, _, _, _): messageClass == .request
@@ -104,7 +104,7 @@ public enum ApplicationDatagram: Sendable, Equatable {
     /// STUN indication, NTP outside client and server mode, QUIC). An NTP request's key is its
     /// transmit timestamp, a reply's its originate timestamp: the server copies the one into the
     /// other.
-    public var exchangeKey: ExchangeKey? {
+    package var exchangeKey: ExchangeKey? {
         switch self {
         case .dnsQuery(let id, let name, let type), .dnsResponse(let id, let name, let type, _, _, _):
             return ExchangeKey(value: .dns(id: id, name: DNSName.canonical(name), type: type.rawValue))
@@ -121,7 +121,7 @@ public enum ApplicationDatagram: Sendable, Equatable {
 
     /// One short line in words for a screen row: "DNS query A demo.test (id 0x1a2b)", "STUN
     /// Binding success, mapped 127.0.0.1:40000", "QUIC Initial v1, DCID 8 bytes, SCID 0 bytes".
-    public var summary: String {
+    package var summary: String {
         switch self {
         case .dnsQuery(let id, let name, let type):
             return "DNS query \(type) \(Self.printable(name)) (id \(Self.hex16(id)))"

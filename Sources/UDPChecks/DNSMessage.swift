@@ -4,16 +4,16 @@
 /// --dns` sends through a relay and judges what comes back by: a relay that "accepts UDP
 /// ASSOCIATE but silently discards the payloads" shows here as no answer, one that mangles them
 /// as a parse error.
-public struct DNSQuery: Equatable, Sendable {
-    public var id: UInt16
+package struct DNSQuery: Equatable, Sendable {
+    package var id: UInt16
     /// The name asked for, dots between labels ("socksdeck.test"); a trailing dot is allowed.
-    public var name: String
-    public var type: DNSRecordType
-    public var recursionDesired = true
+    package var name: String
+    package var type: DNSRecordType
+    package var recursionDesired = true
     /// The UDP payload size advertised in an EDNS(0) OPT record; nil sends none (a 512-byte answer).
-    public var ednsPayloadSize: UInt16? = 1232
+    package var ednsPayloadSize: UInt16? = 1232
 
-    public init(id: UInt16, name: String, type: DNSRecordType, ednsPayloadSize: UInt16? = 1232) {
+    package init(id: UInt16, name: String, type: DNSRecordType, ednsPayloadSize: UInt16? = 1232) {
         self.id = id
         self.name = name
         self.type = type
@@ -22,7 +22,7 @@ public struct DNSQuery: Equatable, Sendable {
 
     /// The query's bytes, or why the name cannot be sent (an empty label, a label over 63 bytes,
     /// a name over 255).
-    public func encoded() throws(DNSError) -> [UInt8] {
+    package func encoded() throws(DNSError) -> [UInt8] {
         var out: [UInt8] = []
         out.append16(id)
         out.append16(recursionDesired ? 0x0100 : 0)
@@ -45,21 +45,21 @@ public struct DNSQuery: Equatable, Sendable {
 }
 
 /// A record type, by number, with the names people type.
-public struct DNSRecordType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public var rawValue: UInt16
-    public init(rawValue: UInt16) { self.rawValue = rawValue }
+package struct DNSRecordType: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    package var rawValue: UInt16
+    package init(rawValue: UInt16) { self.rawValue = rawValue }
 
-    public static let a = DNSRecordType(rawValue: 1)
-    public static let ns = DNSRecordType(rawValue: 2)
-    public static let cname = DNSRecordType(rawValue: 5)
-    public static let soa = DNSRecordType(rawValue: 6)
-    public static let ptr = DNSRecordType(rawValue: 12)
-    public static let mx = DNSRecordType(rawValue: 15)
-    public static let txt = DNSRecordType(rawValue: 16)
-    public static let aaaa = DNSRecordType(rawValue: 28)
-    public static let srv = DNSRecordType(rawValue: 33)
-    public static let opt = DNSRecordType(rawValue: 41)
-    public static let any = DNSRecordType(rawValue: 255)
+    package static let a = DNSRecordType(rawValue: 1)
+    package static let ns = DNSRecordType(rawValue: 2)
+    package static let cname = DNSRecordType(rawValue: 5)
+    package static let soa = DNSRecordType(rawValue: 6)
+    package static let ptr = DNSRecordType(rawValue: 12)
+    package static let mx = DNSRecordType(rawValue: 15)
+    package static let txt = DNSRecordType(rawValue: 16)
+    package static let aaaa = DNSRecordType(rawValue: 28)
+    package static let srv = DNSRecordType(rawValue: 33)
+    package static let opt = DNSRecordType(rawValue: 41)
+    package static let any = DNSRecordType(rawValue: 255)
 
     static let names: [(String, DNSRecordType)] = [
         ("A", .a), ("NS", .ns), ("CNAME", .cname), ("SOA", .soa), ("PTR", .ptr), ("MX", .mx), ("TXT", .txt),
@@ -67,7 +67,7 @@ public struct DNSRecordType: RawRepresentable, Hashable, Sendable, CustomStringC
     ]
 
     /// "A", "aaaa", "TXT", or "TYPE65" / "65" for any other.
-    public init?(name: String) {
+    package init?(name: String) {
         let upper = name.uppercased()
         if let known = Self.names.first(where: { $0.0 == upper }) {
             self = known.1
@@ -78,16 +78,16 @@ public struct DNSRecordType: RawRepresentable, Hashable, Sendable, CustomStringC
         }
     }
 
-    public var description: String { Self.names.first { $0.1 == self }?.0 ?? "TYPE\(rawValue)" }
+    package var description: String { Self.names.first { $0.1 == self }?.0 ?? "TYPE\(rawValue)" }
 }
 
 /// The response code (RCODE), with RFC 1035's names.
-public struct DNSResponseCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
-    public var rawValue: UInt8
-    public init(rawValue: UInt8) { self.rawValue = rawValue }
+package struct DNSResponseCode: RawRepresentable, Hashable, Sendable, CustomStringConvertible {
+    package var rawValue: UInt8
+    package init(rawValue: UInt8) { self.rawValue = rawValue }
 
-    public static let noError = DNSResponseCode(rawValue: 0)
-    public static let nxDomain = DNSResponseCode(rawValue: 3)
+    package static let noError = DNSResponseCode(rawValue: 0)
+    package static let nxDomain = DNSResponseCode(rawValue: 3)
 
     /// RFC 1035's six and RFC 2136's five (dynamic update), by number.
     static let names = [
@@ -95,18 +95,18 @@ public struct DNSResponseCode: RawRepresentable, Hashable, Sendable, CustomStrin
         "NOTZONE",
     ]
 
-    public var description: String {
+    package var description: String {
         Self.names.indices.contains(Int(rawValue)) ? Self.names[Int(rawValue)] : "RCODE \(rawValue)"
     }
 
     /// NOERROR and NXDOMAIN are answers (the name exists or it does not); the others say the
     /// resolver did not answer the question.
-    public var isAnswer: Bool { self == .noError || self == .nxDomain }
+    package var isAnswer: Bool { self == .noError || self == .nxDomain }
 }
 
 /// One resource record of an answer.
-public struct DNSRecord: Equatable, Sendable, CustomStringConvertible {
-    public enum Data: Equatable, Sendable {
+package struct DNSRecord: Equatable, Sendable, CustomStringConvertible {
+    package enum Data: Equatable, Sendable {
         case ipv4([UInt8])
         case ipv6([UInt8])
         case name(String)
@@ -115,12 +115,12 @@ public struct DNSRecord: Equatable, Sendable, CustomStringConvertible {
         case other([UInt8])
     }
 
-    public var name: String
-    public var type: DNSRecordType
-    public var ttl: UInt32
-    public var data: Data
+    package var name: String
+    package var type: DNSRecordType
+    package var ttl: UInt32
+    package var data: Data
 
-    public var description: String {
+    package var description: String {
         let value: String
         switch data {
         case .ipv4(let b): value = b.map(String.init).joined(separator: ".")
@@ -151,28 +151,28 @@ public struct DNSRecord: Equatable, Sendable, CustomStringConvertible {
 }
 
 /// A DNS response as received.
-public struct DNSResponse: Equatable, Sendable {
-    public var id: UInt16
-    public var isResponse: Bool
-    public var opcode: UInt8
-    public var authoritative: Bool
+package struct DNSResponse: Equatable, Sendable {
+    package var id: UInt16
+    package var isResponse: Bool
+    package var opcode: UInt8
+    package var authoritative: Bool
     /// TC: the answer did not fit; a resolver would ask again over TCP.
-    public var truncated: Bool
-    public var recursionAvailable: Bool
-    public var responseCode: DNSResponseCode
-    public var question: (name: String, type: DNSRecordType)?
-    public var answers: [DNSRecord]
-    public var authorityCount: Int
-    public var additionalCount: Int
+    package var truncated: Bool
+    package var recursionAvailable: Bool
+    package var responseCode: DNSResponseCode
+    package var question: (name: String, type: DNSRecordType)?
+    package var answers: [DNSRecord]
+    package var authorityCount: Int
+    package var additionalCount: Int
 
-    public static func == (a: DNSResponse, b: DNSResponse) -> Bool {
+    package static func == (a: DNSResponse, b: DNSResponse) -> Bool {
         a.id == b.id && a.isResponse == b.isResponse && a.responseCode == b.responseCode && a.truncated == b.truncated
             && a.question?.name == b.question?.name && a.question?.type == b.question?.type && a.answers == b.answers
     }
 
     /// Parses a response. Bounded by the bytes: every name pointer must point backwards, at most
     /// 255 bytes a name, so hostile input ends in an error, never a loop.
-    public static func parse(_ bytes: [UInt8]) throws(DNSError) -> DNSResponse {
+    package static func parse(_ bytes: [UInt8]) throws(DNSError) -> DNSResponse {
         var r = DNSReader(bytes: bytes)
         return try parse(&r)
     }
@@ -250,7 +250,7 @@ public struct DNSResponse: Equatable, Sendable {
 
     /// Why this is not the answer to `query` (another id, not a response, another question), or
     /// nil when it is.
-    public func problem(answering query: DNSQuery) -> String? {
+    package func problem(answering query: DNSQuery) -> String? {
         if id != query.id { return "transaction id \(id), not the query's \(query.id)" }
         if !isResponse { return "QR is 0: it is a query, not a response (an echo?)" }
         guard let question else { return "no question in the response" }
@@ -261,12 +261,12 @@ public struct DNSResponse: Equatable, Sendable {
     }
 }
 
-public enum DNSError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum DNSError: Error, Equatable, Sendable, CustomStringConvertible {
     case truncated(at: Int)
     case malformed(String)
     case badName(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .truncated(let at): "the message ends at byte \(at), in the middle of a field"
         case .malformed(let what): what

@@ -2,7 +2,7 @@
 /// socket per association (and family), per destination address, or per destination address and
 /// port. For filtering: which senders an outbound socket takes: anyone, an address it has sent to,
 /// or an address and port it has sent to.
-public enum NATBehaviour: String, CaseIterable, Sendable {
+package enum NATBehaviour: String, CaseIterable, Sendable {
     case endpointIndependent = "endpoint-independent"
     case addressDependent = "address-dependent"
     case addressAndPortDependent = "address-and-port-dependent"

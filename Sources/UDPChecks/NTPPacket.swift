@@ -2,28 +2,28 @@
 /// offset and round-trip delay from the four timestamps. What `socksdeck check --ntp` sends
 /// through a relay: a relay that passes NTP answers with mode 4 and our transmit timestamp
 /// echoed as the originate timestamp.
-public struct NTPTimestamp: Hashable, Sendable, Comparable {
+package struct NTPTimestamp: Hashable, Sendable, Comparable {
     /// Seconds since 1900-01-01 and the fraction of a second, in 1/2^32 units.
-    public var seconds: UInt32
-    public var fraction: UInt32
+    package var seconds: UInt32
+    package var fraction: UInt32
 
-    public init(seconds: UInt32, fraction: UInt32) {
+    package init(seconds: UInt32, fraction: UInt32) {
         self.seconds = seconds
         self.fraction = fraction
     }
 
     /// From Unix time (seconds since 1970): NTP's era 0 starts 2,208,988,800 s earlier.
-    public init(unixTime: Double) {
+    package init(unixTime: Double) {
         let ntp = unixTime + 2_208_988_800
         seconds = UInt32(truncatingIfNeeded: Int64(ntp.rounded(.down)))
         fraction = UInt32(min((ntp - ntp.rounded(.down)) * 4_294_967_296, 4_294_967_295))
     }
 
     /// Seconds, as a Double, on NTP's scale.
-    public var value: Double { Double(seconds) + Double(fraction) / 4_294_967_296 }
+    package var value: Double { Double(seconds) + Double(fraction) / 4_294_967_296 }
 
     /// Seconds since 1970 (a `Date`'s `timeIntervalSince1970`), undoing `init(unixTime:)`.
-    public var unixTime: Double { Double(unixSeconds) + Double(fraction) / 4_294_967_296 }
+    package var unixTime: Double { Double(unixSeconds) + Double(fraction) / 4_294_967_296 }
 
     /// Whole seconds since 1970. A timestamp whose top bit is 0 is taken to be in era 1, from
     /// 2036 (RFC 4330 §3): 32 bits of seconds wrap then, and no clock runs before 1968.
@@ -31,7 +31,7 @@ public struct NTPTimestamp: Hashable, Sendable, Comparable {
         Int64(seconds) + (seconds & 0x8000_0000 == 0 ? 1 << 32 : 0) - 2_208_988_800
     }
 
-    public static func < (a: NTPTimestamp, b: NTPTimestamp) -> Bool {
+    package static func < (a: NTPTimestamp, b: NTPTimestamp) -> Bool {
         (a.seconds, a.fraction) < (b.seconds, b.fraction)
     }
 
@@ -41,15 +41,15 @@ public struct NTPTimestamp: Hashable, Sendable, Comparable {
     }
 }
 
-public struct NTPRequest: Equatable, Sendable {
+package struct NTPRequest: Equatable, Sendable {
     /// The client's transmit timestamp: the server copies it into its reply's originate field,
     /// which is how a reply is matched to its request (and a spoofed one refused).
-    public var transmit: NTPTimestamp
-    public var version: UInt8 = 4
+    package var transmit: NTPTimestamp
+    package var version: UInt8 = 4
 
-    public init(transmit: NTPTimestamp) { self.transmit = transmit }
+    package init(transmit: NTPTimestamp) { self.transmit = transmit }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         var out = [UInt8](repeating: 0, count: 48)
         out[0] = version << 3 | 3  // LI 0, VN, mode 3 (client)
         out.replaceSubrange(40..<48, with: transmit.bytes)
@@ -57,20 +57,20 @@ public struct NTPRequest: Equatable, Sendable {
     }
 }
 
-public struct NTPResponse: Equatable, Sendable {
-    public var leap: UInt8
-    public var version: UInt8
-    public var mode: UInt8
-    public var stratum: UInt8
-    public var poll: Int8
-    public var precision: Int8
-    public var referenceID: [UInt8]
-    public var reference: NTPTimestamp
-    public var originate: NTPTimestamp
-    public var receive: NTPTimestamp
-    public var transmit: NTPTimestamp
+package struct NTPResponse: Equatable, Sendable {
+    package var leap: UInt8
+    package var version: UInt8
+    package var mode: UInt8
+    package var stratum: UInt8
+    package var poll: Int8
+    package var precision: Int8
+    package var referenceID: [UInt8]
+    package var reference: NTPTimestamp
+    package var originate: NTPTimestamp
+    package var receive: NTPTimestamp
+    package var transmit: NTPTimestamp
 
-    public static func parse(_ bytes: [UInt8]) throws(NTPError) -> NTPResponse {
+    package static func parse(_ bytes: [UInt8]) throws(NTPError) -> NTPResponse {
         guard bytes.count >= 48 else { throw .tooShort(bytes.count) }
         func timestamp(_ at: Int) -> NTPTimestamp {
             func u32(_ i: Int) -> UInt32 { bytes[i..<i + 4].reduce(UInt32(0)) { $0 << 8 | UInt32($1) } }
@@ -92,7 +92,7 @@ public struct NTPResponse: Equatable, Sendable {
     }
 
     /// The mode in words (RFC 5905 §7.3): "client", "server", "symmetric active", "broadcast"….
-    public var modeName: String {
+    package var modeName: String {
         let names = [
             "reserved mode 0", "symmetric active", "symmetric passive", "client", "server", "broadcast", "control",
             "private",
@@ -117,20 +117,20 @@ public struct NTPResponse: Equatable, Sendable {
 
     /// A kiss-o'-death (stratum 0): the server's four-letter code ("RATE", "DENY", "RSTR"), which
     /// says why it refuses to give the time.
-    public var kissCode: String? {
+    package var kissCode: String? {
         guard stratum == 0 else { return nil }
         return String(decoding: referenceID.prefix { $0 != 0 }, as: UTF8.self)
     }
 
     /// The reference id in words: four ASCII letters for stratum 1 (a clock: "GPS", "PPS"), an
     /// IPv4 address (or the first bytes of an IPv6 one's hash) above.
-    public var referenceText: String {
+    package var referenceText: String {
         if stratum <= 1 { return String(decoding: referenceID.prefix { $0 != 0 }, as: UTF8.self) }
         return referenceID.map(String.init).joined(separator: ".")
     }
 
     /// Why this is not a server's answer to `request`, or nil when it is.
-    public func problem(answering request: NTPRequest) -> String? {
+    package func problem(answering request: NTPRequest) -> String? {
         if mode == 3 && transmit == request.transmit {
             return "our own request came back unchanged (mode 3, our transmit timestamp): an echo, not NTP"
         }
@@ -145,7 +145,7 @@ public struct NTPResponse: Equatable, Sendable {
 
     /// The clock offset and round-trip delay (RFC 5905 §8), in seconds: `sent` (T1) and
     /// `arrived` (T4) are our clock's, receive (T2) and transmit (T3) the server's.
-    public func offsetAndDelay(sent: NTPTimestamp, arrived: NTPTimestamp) -> (offset: Double, delay: Double) {
+    package func offsetAndDelay(sent: NTPTimestamp, arrived: NTPTimestamp) -> (offset: Double, delay: Double) {
         let t1 = sent.value
         let t2 = receive.value
         let t3 = transmit.value
@@ -154,10 +154,10 @@ public struct NTPResponse: Equatable, Sendable {
     }
 }
 
-public enum NTPError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum NTPError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooShort(Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .tooShort(let n): "\(n) bytes: an NTP packet has at least 48"
         }

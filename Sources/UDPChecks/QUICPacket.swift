@@ -3,24 +3,24 @@
 /// bytes every client's first datagram must have (§14.1), and the server's Version Negotiation
 /// packet (§17.2.1), which only the version-independent fields of RFC 8999 can draw. A VN back
 /// proves that QUIC-sized datagrams pass the relay both ways, and names the versions offered.
-public struct QUICProbe: Equatable, Sendable {
+package struct QUICProbe: Equatable, Sendable {
     /// RFC 9000 §14.1: a client's Initial datagram is at least this long, and a server drops (and
     /// answers no VN to) a shorter one.
-    public static let minimumInitialDatagram = 1200
+    package static let minimumInitialDatagram = 1200
 
-    public var version: UInt32
-    public var destinationConnectionID: [UInt8]
-    public var sourceConnectionID: [UInt8]
+    package var version: UInt32
+    package var destinationConnectionID: [UInt8]
+    package var sourceConnectionID: [UInt8]
 
     /// A fresh probe: a random reserved version and random 8-byte connection ids (a client's
     /// first destination id must be at least 8 bytes, §7.2).
-    public init() {
+    package init() {
         version = 0x0A0A_0A0A | (UInt32.random(in: 0...UInt32.max) & 0xF0F0_F0F0)
         destinationConnectionID = (0..<8).map { _ in UInt8.random(in: 0...255) }
         sourceConnectionID = (0..<8).map { _ in UInt8.random(in: 0...255) }
     }
 
-    public init(version: UInt32, destinationConnectionID: [UInt8], sourceConnectionID: [UInt8]) {
+    package init(version: UInt32, destinationConnectionID: [UInt8], sourceConnectionID: [UInt8]) {
         self.version = version
         self.destinationConnectionID = destinationConnectionID
         self.sourceConnectionID = sourceConnectionID
@@ -28,7 +28,7 @@ public struct QUICProbe: Equatable, Sendable {
 
     /// The Initial packet, `size` bytes in all: long header, empty token, a 4-byte packet number
     /// and PADDING. Nothing is encrypted: no server knows the version, so none reads past the ids.
-    public func encoded(size: Int = QUICProbe.minimumInitialDatagram) -> [UInt8] {
+    package func encoded(size: Int = QUICProbe.minimumInitialDatagram) -> [UInt8] {
         var out: [UInt8] = [0xC3]  // long header, fixed bit, type Initial (0), packet number length 4
         out += QUICVersion.bytes(version)
         out += [UInt8(destinationConnectionID.count)] + destinationConnectionID
@@ -44,7 +44,7 @@ public struct QUICProbe: Equatable, Sendable {
 
     /// Why `response` is not this probe's Version Negotiation, or nil when it is: its ids must be
     /// ours swapped (§17.2.1), and it must not offer the version we asked for (§6.2).
-    public func problem(answering response: QUICVersionNegotiation) -> String? {
+    package func problem(answering response: QUICVersionNegotiation) -> String? {
         if response.destinationConnectionID != sourceConnectionID
             || response.sourceConnectionID
                 != destinationConnectionID
@@ -61,19 +61,19 @@ public struct QUICProbe: Equatable, Sendable {
 }
 
 /// A server's Version Negotiation packet (RFC 9000 §17.2.1, RFC 8999 §6).
-public struct QUICVersionNegotiation: Equatable, Sendable {
-    public var destinationConnectionID: [UInt8]
-    public var sourceConnectionID: [UInt8]
-    public var versions: [UInt32]
+package struct QUICVersionNegotiation: Equatable, Sendable {
+    package var destinationConnectionID: [UInt8]
+    package var sourceConnectionID: [UInt8]
+    package var versions: [UInt32]
 
-    public enum ParseError: Error, Equatable, CustomStringConvertible {
+    package enum ParseError: Error, Equatable, CustomStringConvertible {
         case notLongHeader
         case notVersionNegotiation(version: UInt32)
         case truncated(at: String)
         case connectionIDTooLong(Int)
         case versionListNotWhole(bytes: Int)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .notLongHeader: "not a QUIC long header (the first bit is 0)"
             case .notVersionNegotiation(let v): "a QUIC long header of version \(QUICVersion.name(v)), not 0 (VN)"
@@ -84,7 +84,7 @@ public struct QUICVersionNegotiation: Equatable, Sendable {
         }
     }
 
-    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> QUICVersionNegotiation {
+    package static func parse(_ bytes: [UInt8]) throws(ParseError) -> QUICVersionNegotiation {
         guard let first = bytes.first else { throw .truncated(at: "first byte") }
         guard first & 0x80 != 0 else { throw .notLongHeader }
         guard bytes.count >= 5 else { throw .truncated(at: "version") }
@@ -113,8 +113,8 @@ public struct QUICVersionNegotiation: Equatable, Sendable {
 }
 
 /// QUIC version numbers and their names.
-public enum QUICVersion {
-    public static func name(_ v: UInt32) -> String {
+package enum QUICVersion {
+    package static func name(_ v: UInt32) -> String {
         switch v {
         case 0x0000_0001: return "QUIC v1 (RFC 9000)"
         case 0x6B33_43CF: return "QUIC v2 (RFC 9369)"
@@ -124,7 +124,7 @@ public enum QUICVersion {
         }
     }
 
-    public static func hex(_ v: UInt32) -> String {
+    package static func hex(_ v: UInt32) -> String {
         let digits = String(v, radix: 16)
         return "0x" + String(repeating: "0", count: 8 - digits.count) + digits
     }
@@ -142,7 +142,7 @@ public enum QUICVersion {
 }
 
 /// What came back for a probe, as `check --quic` judges it.
-public enum QUICAnswer: Equatable, Sendable {
+package enum QUICAnswer: Equatable, Sendable {
     /// The server's Version Negotiation, ids checked.
     case versionNegotiation(QUICVersionNegotiation)
     /// Our own Initial, whole: an echo, not a QUIC server (and 1,200-byte datagrams pass).
@@ -155,7 +155,7 @@ public enum QUICAnswer: Equatable, Sendable {
 
 extension QUICProbe {
     /// Judges `reply` to the datagram `sent` (this probe's `encoded()`).
-    public func interpret(_ reply: [UInt8], sent: [UInt8]) -> QUICAnswer {
+    package func interpret(_ reply: [UInt8], sent: [UInt8]) -> QUICAnswer {
         if reply == sent { return .echo }
         if reply.count >= 5 && reply.count < sent.count && reply[...] == sent[..<reply.count] {
             return .cutEcho(length: reply.count)
@@ -171,7 +171,7 @@ extension QUICProbe {
 
     /// Whether `reply` could be an answer to this probe, for matching it among other datagrams:
     /// a VN for our ids, or our own bytes (whole or cut) coming back.
-    public func mayAnswer(_ reply: [UInt8], sent: [UInt8]) -> Bool {
+    package func mayAnswer(_ reply: [UInt8], sent: [UInt8]) -> Bool {
         switch interpret(reply, sent: sent) {
         case .versionNegotiation, .echo, .cutEcho: true
         case .notQUIC: reply.count >= 5 && reply[0] & 0x80 != 0 && QUICVersion.read(reply, at: 1) == 0
@@ -180,14 +180,14 @@ extension QUICProbe {
 }
 
 /// The kind of a QUIC long-header packet (RFC 9000 §17.2, RFC 9369 §3.2), in its RFC's words.
-public enum QUICPacketType: String, Sendable, CustomStringConvertible {
+package enum QUICPacketType: String, Sendable, CustomStringConvertible {
     case initial = "Initial"
     case zeroRTT = "0-RTT"
     case handshake = "Handshake"
     case retry = "Retry"
     case versionNegotiation = "version negotiation"
 
-    public var description: String { rawValue }
+    package var description: String { rawValue }
 }
 
 /// A long header's fields up to the packet number, for versions whose layout is known (v1, v2,

@@ -1,10 +1,10 @@
 /// The answering side, for SocksDeck's built-in demo only (the tests use real servers: dnsmasq,
 /// coturn): a DNS answer to a query and a STUN Binding success response, sans-I/O. Just enough to
 /// let a newcomer see `check`, `c` and `N` work offline.
-public enum DNSAnswer {
+package enum DNSAnswer {
     /// The response to `query` from a tiny zone: `records` maps a lower-case name to its IPv4
     /// address and TXT text; other names get NXDOMAIN. nil when `query` is not a query.
-    public static func respond(to query: [UInt8], zone: [String: (ipv4: [UInt8], text: String)]) -> [UInt8]? {
+    package static func respond(to query: [UInt8], zone: [String: (ipv4: [UInt8], text: String)]) -> [UInt8]? {
         guard let parsed = try? DNSResponse.parse(query), !parsed.isResponse, let question = parsed.question else {
             return nil
         }
@@ -51,12 +51,12 @@ public enum DNSAnswer {
     }
 }
 
-public enum STUNAnswer {
+package enum STUNAnswer {
     /// The success response to a Binding request from `client`, as an RFC 5780 server sends it:
     /// XOR-MAPPED-ADDRESS, MAPPED-ADDRESS, RESPONSE-ORIGIN and OTHER-ADDRESS. Also returns what the
     /// request's CHANGE-REQUEST asked for (answer from the other IP, the other port). nil when the
     /// bytes are not a Binding request.
-    public static func respond(
+    package static func respond(
         to request: [UInt8],
         client: STUNAddress,
         origin: STUNAddress,

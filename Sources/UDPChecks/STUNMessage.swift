@@ -1,8 +1,8 @@
 /// A STUN Binding request and its response (RFC 8489, with RFC 5780's CHANGE-REQUEST,
 /// RESPONSE-ORIGIN and OTHER-ADDRESS), sans-I/O. Through a relay, the mapped address is the
 /// relay's address as the STUN server sees it: the address the world sees.
-public struct STUNBindingRequest: Equatable, Sendable {
-    public static let magicCookie: UInt32 = 0x2112_A442
+package struct STUNBindingRequest: Equatable, Sendable {
+    package static let magicCookie: UInt32 = 0x2112_A442
     /// The cookie as it travels, after the type and the length of every message.
     static let magicCookieBytes: [UInt8] = withUnsafeBytes(of: magicCookie.bigEndian) { Array($0) }
 
@@ -12,19 +12,19 @@ public struct STUNBindingRequest: Equatable, Sendable {
         (UInt16(magicCookie >> 16), magicCookieBytes + transactionID)
     }
     /// 96 random bits that match the response to the request.
-    public var transactionID: [UInt8]
+    package var transactionID: [UInt8]
     /// RFC 5780 §7.2: ask the server to answer from its other address and/or port.
-    public var changeIP = false
-    public var changePort = false
+    package var changeIP = false
+    package var changePort = false
 
-    public init(transactionID: [UInt8], changeIP: Bool = false, changePort: Bool = false) {
+    package init(transactionID: [UInt8], changeIP: Bool = false, changePort: Bool = false) {
         precondition(transactionID.count == 12, "a STUN transaction id is 12 bytes")
         self.transactionID = transactionID
         self.changeIP = changeIP
         self.changePort = changePort
     }
 
-    public func encoded() -> [UInt8] {
+    package func encoded() -> [UInt8] {
         let change = changeIP || changePort
         var out: [UInt8] = [0x00, 0x01]  // Binding request
         out.append16(change ? 8 : 0)
@@ -38,38 +38,38 @@ public struct STUNBindingRequest: Equatable, Sendable {
 }
 
 /// A transport address as STUN carries it.
-public struct STUNAddress: Hashable, Sendable, CustomStringConvertible {
+package struct STUNAddress: Hashable, Sendable, CustomStringConvertible {
     /// 4 bytes (IPv4) or 16 (IPv6).
-    public var address: [UInt8]
-    public var port: UInt16
+    package var address: [UInt8]
+    package var port: UInt16
 
-    public var isIPv6: Bool { address.count == 16 }
+    package var isIPv6: Bool { address.count == 16 }
 
-    public init(address: [UInt8], port: UInt16) {
+    package init(address: [UInt8], port: UInt16) {
         self.address = address
         self.port = port
     }
 
-    public var description: String {
+    package var description: String {
         isIPv6
             ? "[\(DNSRecord.ipv6Text(address))]:\(port)" : address.map(String.init).joined(separator: ".") + ":\(port)"
     }
 }
 
-public struct STUNResponse: Equatable, Sendable {
-    public enum Kind: Equatable, Sendable { case success, error }
-    public var kind: Kind
-    public var transactionID: [UInt8]
-    public var xorMappedAddress: STUNAddress?
-    public var mappedAddress: STUNAddress?
-    public var responseOrigin: STUNAddress?
-    public var otherAddress: STUNAddress?
+package struct STUNResponse: Equatable, Sendable {
+    package enum Kind: Equatable, Sendable { case success, error }
+    package var kind: Kind
+    package var transactionID: [UInt8]
+    package var xorMappedAddress: STUNAddress?
+    package var mappedAddress: STUNAddress?
+    package var responseOrigin: STUNAddress?
+    package var otherAddress: STUNAddress?
     /// RFC 3489's CHANGED-ADDRESS, which older servers send instead of OTHER-ADDRESS.
-    public var changedAddress: STUNAddress?
-    public var software: String?
-    public var errorCode: (code: Int, reason: String)?
+    package var changedAddress: STUNAddress?
+    package var software: String?
+    package var errorCode: (code: Int, reason: String)?
 
-    public static func == (a: STUNResponse, b: STUNResponse) -> Bool {
+    package static func == (a: STUNResponse, b: STUNResponse) -> Bool {
         a.kind == b.kind && a.transactionID == b.transactionID && a.xorMappedAddress == b.xorMappedAddress
             && a.mappedAddress == b.mappedAddress && a.responseOrigin == b.responseOrigin
             && a.otherAddress == b.otherAddress && a.errorCode?.code == b.errorCode?.code
@@ -77,15 +77,15 @@ public struct STUNResponse: Equatable, Sendable {
 
     /// The address to believe: XOR-MAPPED-ADDRESS (which a NAT's ALG cannot rewrite), else
     /// MAPPED-ADDRESS (RFC 3489 servers).
-    public var mapped: STUNAddress? { xorMappedAddress ?? mappedAddress }
+    package var mapped: STUNAddress? { xorMappedAddress ?? mappedAddress }
 
     /// Where a server that can tell mapping and filtering behaviour apart (RFC 5780) answers
     /// from when asked to change address: OTHER-ADDRESS, else CHANGED-ADDRESS.
-    public var alternate: STUNAddress? { otherAddress ?? changedAddress }
+    package var alternate: STUNAddress? { otherAddress ?? changedAddress }
 
     /// Parses a Binding response: 20-byte header with the magic cookie, then attributes (each
     /// padded to 4 bytes), never read past their stated length.
-    public static func parse(_ bytes: [UInt8]) throws(STUNError) -> STUNResponse {
+    package static func parse(_ bytes: [UInt8]) throws(STUNError) -> STUNResponse {
         let header = try STUNHeader.parse(bytes)
         let kind: Kind
         switch header.type {
@@ -150,7 +150,7 @@ public struct STUNResponse: Equatable, Sendable {
     }
 
     /// Why this is not the answer to `request`, or nil when it is.
-    public func problem(answering request: STUNBindingRequest) -> String? {
+    package func problem(answering request: STUNBindingRequest) -> String? {
         if transactionID != request.transactionID { return "another transaction id: not the answer to this request" }
         if let e = errorCode { return "error \(e.code) \(e.reason)" }
         if mapped == nil { return "a success response without a mapped address" }
@@ -186,12 +186,12 @@ struct STUNHeader: Equatable {
     }
 }
 
-public enum STUNError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum STUNError: Error, Equatable, Sendable, CustomStringConvertible {
     case tooShort(Int)
     case notSTUN(String)
     case malformed(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .tooShort(let n): "\(n) bytes: a STUN message has a 20-byte header"
         case .notSTUN(let why): "not a STUN response: \(why)"
@@ -204,19 +204,19 @@ public enum STUNError: Error, Equatable, Sendable, CustomStringConvertible {
 /// in all, and a last wait of `finalWaitMultiplier` × RTO. Bounded by construction: the default
 /// gives up 500 + 1000 + 2000 + 2×500 ms = 4.5 s after the first send (the RFC's 39.5 s is for a
 /// stack, not for a person waiting at a terminal).
-public struct STUNRetransmission: Equatable, Sendable {
-    public var rto: Duration = .milliseconds(500)
-    public var requests = 4
-    public var finalWaitMultiplier = 2
+package struct STUNRetransmission: Equatable, Sendable {
+    package var rto: Duration = .milliseconds(500)
+    package var requests = 4
+    package var finalWaitMultiplier = 2
 
-    public init(rto: Duration = .milliseconds(500), requests: Int = 4, finalWaitMultiplier: Int = 2) {
+    package init(rto: Duration = .milliseconds(500), requests: Int = 4, finalWaitMultiplier: Int = 2) {
         self.rto = rto
         self.requests = requests
         self.finalWaitMultiplier = finalWaitMultiplier
     }
 
     /// When each request goes, after the first send, then when to give up.
-    public var schedule: (sends: [Duration], giveUp: Duration) {
+    package var schedule: (sends: [Duration], giveUp: Duration) {
         var sends = [Duration.zero]
         var wait = rto
         while sends.count < requests {

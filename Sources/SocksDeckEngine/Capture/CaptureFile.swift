@@ -14,10 +14,10 @@ import Glibc
 /// file is local and its writes are small and buffered by the kernel; a full disk stops the
 /// capture (with an error in `writeFailure`), never the engine, and the file is cut back to its
 /// last whole block, so that what was written still opens.
-public final class CaptureFile: CaptureSink, Sendable {
-    public let path: String
-    public let rotateAtBytes: Int?
-    public let keep: Int
+package final class CaptureFile: CaptureSink, Sendable {
+    package let path: String
+    package let rotateAtBytes: Int?
+    package let keep: Int
     /// The relay's loops and the engines that share one file write from their own threads.
     private let state: Mutex<State>
 
@@ -35,13 +35,13 @@ public final class CaptureFile: CaptureSink, Sendable {
     }
 
     /// Why capturing stopped, if it did ("finished" once `finish` was called).
-    public var failure: String? { state.withLock { $0.failure } }
+    package var failure: String? { state.withLock { $0.failure } }
     /// Why a write failed, if one did: the capture holds less than the session.
-    public var writeFailure: String? { state.withLock { $0.failedWriting } }
-    public var packetsWritten: Int { state.withLock { $0.packetsWritten } }
+    package var writeFailure: String? { state.withLock { $0.failedWriting } }
+    package var packetsWritten: Int { state.withLock { $0.packetsWritten } }
 
     /// Creates (or truncates) `path`; throws a sentence saying why it cannot.
-    public init(path: String, rotateAtBytes: Int? = nil, keep: Int = 10) throws(CaptureFileError) {
+    package init(path: String, rotateAtBytes: Int? = nil, keep: Int = 10) throws(CaptureFileError) {
         self.path = path
         self.rotateAtBytes = rotateAtBytes
         self.keep = max(keep, 1)
@@ -54,7 +54,7 @@ public final class CaptureFile: CaptureSink, Sendable {
 
     /// A number for each engine that writes here, so that associations of several engines (one
     /// per server probed) keep apart: the first engine's are `socksdeck-3`, the second's `socksdeck-2.3`.
-    public func registerProducer() -> Int {
+    package func registerProducer() -> Int {
         state.withLock {
             $0.producers += 1
             return $0.producers
@@ -62,10 +62,10 @@ public final class CaptureFile: CaptureSink, Sendable {
     }
 
     /// The files written so far, oldest first (one unless it rotated).
-    public var files: [String] { state.withLock { $0.written } }
+    package var files: [String] { state.withLock { $0.written } }
 
     /// Frames and writes `packets` of association `key`.
-    public func write(_ packets: [CapturedPacket], of key: String, label: String, serverPort: UInt16? = nil) {
+    package func write(_ packets: [CapturedPacket], of key: String, label: String, serverPort: UInt16? = nil) {
         guard !packets.isEmpty else { return }
         state.withLock {
             guard $0.failure == nil else { return }
@@ -77,7 +77,7 @@ public final class CaptureFile: CaptureSink, Sendable {
     }
 
     /// Flushes and closes the file; later writes are ignored.
-    public func finish() {
+    package func finish() {
         state.withLock {
             if $0.descriptor >= 0 {
                 fsync($0.descriptor)
@@ -89,7 +89,7 @@ public final class CaptureFile: CaptureSink, Sendable {
     }
 
     /// The name of rotated file `n`: `capture.pcapng` → `capture-1.pcapng`.
-    public static func rotatedName(_ path: String, _ n: Int) -> String {
+    package static func rotatedName(_ path: String, _ n: Int) -> String {
         let url = URL(fileURLWithPath: path)
         let ext = url.pathExtension
         let stem = ext.isEmpty ? path : String(path.dropLast(ext.count + 1))
@@ -97,7 +97,7 @@ public final class CaptureFile: CaptureSink, Sendable {
     }
 
     /// Writes a whole capture (`SessionEngine.writeCapture`) in one go.
-    public static func writeWhole(_ bytes: [UInt8], to path: String) throws(CaptureFileError) {
+    package static func writeWhole(_ bytes: [UInt8], to path: String) throws(CaptureFileError) {
         let file = try CaptureFile(path: path)
         let (failure, lastErrno) = file.state.withLock {
             file.writeAll(bytes, &$0)
@@ -154,10 +154,10 @@ public final class CaptureFile: CaptureSink, Sendable {
 }
 
 /// A capture file that could not be created, in words.
-public struct CaptureFileError: Error, CustomStringConvertible, Sendable {
-    public let path: String
-    public let errno: Int32
-    public let description: String
+package struct CaptureFileError: Error, CustomStringConvertible, Sendable {
+    package let path: String
+    package let errno: Int32
+    package let description: String
 
     init(path: String, errno: Int32, sentence: String? = nil) {
         self.path = path

@@ -2,7 +2,7 @@ import Foundation
 import PcapNG
 
 /// Whether and how the engine captures its associations (pcapng, `PcapNG`).
-public enum CaptureMode: Sendable {
+package enum CaptureMode: Sendable {
     case off
     /// Each association keeps its capture in memory: its control connection whole, and its
     /// latest datagrams up to `bytesPerAssociation` (the oldest give way). The TUI's `w` writes
@@ -13,11 +13,11 @@ public enum CaptureMode: Sendable {
 }
 
 /// What `writeCapture` wrote.
-public struct CaptureWriteSummary: Sendable, Equatable {
-    public var packets: Int
-    public var bytes: Int
+package struct CaptureWriteSummary: Sendable, Equatable {
+    package var packets: Int
+    package var bytes: Int
     /// Datagrams the ring had to let go of before the file was written.
-    public var droppedFromRing: Int
+    package var droppedFromRing: Int
 }
 
 /// An association's packets kept in memory for `w`: everything until it is associated (the

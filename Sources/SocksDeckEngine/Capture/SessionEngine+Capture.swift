@@ -2,14 +2,14 @@ import Foundation
 
 extension SessionEngine {
     /// Whether this engine keeps captures in memory (the TUI's `w`).
-    public var capturesInMemory: Bool {
+    package var capturesInMemory: Bool {
         if case .ring = captureMode { return true }
         return false
     }
 
     /// Writes association `id`'s capture so far to `path` as a pcapng file (ring mode only).
     /// The file is written off the engine's loop.
-    public func writeCapture(_ id: AssociationID, to path: String) async throws(EngineError) -> CaptureWriteSummary {
+    package func writeCapture(_ id: AssociationID, to path: String) async throws(EngineError) -> CaptureWriteSummary {
         guard capturesInMemory else {
             throw .invalidArgument("this engine does not keep captures (start it with a capture ring)")
         }

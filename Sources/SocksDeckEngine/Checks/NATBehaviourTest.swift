@@ -14,7 +14,7 @@ import UDPChecks
 extension SessionEngine {
     /// The filtering tests wait out replies that never come, up to four times: 300 ms, then a
     /// resend and 600 ms more, then 600 (1.5 s each), enough for a STUN server across the world.
-    public static let natRetransmission = STUNRetransmission(
+    package static let natRetransmission = STUNRetransmission(
         rto: .milliseconds(300),
         requests: 3,
         finalWaitMultiplier: 2
@@ -64,7 +64,7 @@ extension SessionEngine {
         return result
     }
 
-    public func natBehaviour(
+    package func natBehaviour(
         through id: AssociationID,
         server: SOCKSAddress,
         retransmission: STUNRetransmission = natRetransmission

@@ -9,7 +9,7 @@ import Glibc
 /// A check of an association's data plane with one of the internet's own UDP services: a DNS
 /// query, an NTP request, a STUN Binding. Each sends the codec's bytes through the association
 /// (`SessionEngine.exchange`), matches the reply by the protocol's own id, and judges it.
-public enum ServiceCheck: Sendable, Equatable {
+package enum ServiceCheck: Sendable, Equatable {
     case dns(resolver: SOCKSAddress, name: String, type: DNSRecordType)
     case ntp(server: SOCKSAddress)
     case stun(server: SOCKSAddress)
@@ -19,12 +19,12 @@ public enum ServiceCheck: Sendable, Equatable {
     /// Version Negotiation (RFC 9000 §6), which proves QUIC-sized datagrams pass both ways.
     case quic(server: SOCKSAddress)
 
-    public static let defaultDNSPort = WellKnownPort.dns
-    public static let defaultNTPPort = WellKnownPort.ntp
-    public static let defaultSTUNPort = WellKnownPort.stun
-    public static let defaultQUICPort = WellKnownPort.https
+    package static let defaultDNSPort = WellKnownPort.dns
+    package static let defaultNTPPort = WellKnownPort.ntp
+    package static let defaultSTUNPort = WellKnownPort.stun
+    package static let defaultQUICPort = WellKnownPort.https
 
-    public var kind: String {
+    package var kind: String {
         switch self {
         case .dns: "dns"
         case .ntp: "ntp"
@@ -34,7 +34,7 @@ public enum ServiceCheck: Sendable, Equatable {
         }
     }
 
-    public var target: SOCKSAddress {
+    package var target: SOCKSAddress {
         switch self {
         case .dns(let r, _, _): r
         case .ntp(let s), .stun(let s), .nat(let s), .quic(let s): s
@@ -43,35 +43,35 @@ public enum ServiceCheck: Sendable, Equatable {
 
     /// "host", "host:port", "[v6]" or "[v6]:port" as a destination, with `defaultPort` when none
     /// is given; a name stays a name (ATYP 3) for the relay to resolve.
-    public static func destination(_ text: String, defaultPort: UInt16) -> SOCKSAddress? {
+    package static func destination(_ text: String, defaultPort: UInt16) -> SOCKSAddress? {
         SOCKSAddress(destination: text, defaultPort: defaultPort)
     }
 }
 
 /// What a check found, in words and figures, for the CLI line, its JSON and the TUI.
-public struct CheckResult: Sendable, Equatable {
-    public var check: String
-    public var target: String
+package struct CheckResult: Sendable, Equatable {
+    package var check: String
+    package var target: String
     /// An answer to our request came back through the relay (the data plane works).
-    public var answered: Bool
+    package var answered: Bool
     /// The answer is what the service should say (a DNS error code is an answer, not a pass).
-    public var passed: Bool
+    package var passed: Bool
     /// One line: the figure that matters (the answer, the offset, the mapped address).
-    public var summary: String
+    package var summary: String
     /// The evidence behind it, a line each.
-    public var evidence: [String]
-    public var roundTrip: Duration?
-    public var sends: Int
+    package var evidence: [String]
+    package var roundTrip: Duration?
+    package var sends: Int
     /// STUN: the relay's address as the world sees it.
-    public var mappedAddress: String? = nil
+    package var mappedAddress: String? = nil
     /// The NAT behaviour test: RFC 4787's words for mapping and filtering (filtering in the fresh
     /// association, and again after the mapping tests), and RFC 3489's name.
-    public var natMapping: String? = nil
-    public var natFiltering: String? = nil
-    public var natFilteringAfterMapping: String? = nil
-    public var natType: String? = nil
+    package var natMapping: String? = nil
+    package var natFiltering: String? = nil
+    package var natFilteringAfterMapping: String? = nil
+    package var natType: String? = nil
     /// QUIC: the versions the server's Version Negotiation offers, by name.
-    public var quicVersions: [String]? = nil
+    package var quicVersions: [String]? = nil
 }
 
 extension SessionEngine {
@@ -80,7 +80,7 @@ extension SessionEngine {
     /// `natRetransmission`: how long the NAT test waits for replies that may never come (tests on
     /// loopback pass a short one). The NAT test runs in a fresh association of its own, or, with
     /// `natReusesUnused`, in `id` itself when nothing has been sent through it yet.
-    public func run(
+    package func run(
         _ check: ServiceCheck,
         through id: AssociationID,
         timeout: Duration = .seconds(2),

@@ -6,8 +6,8 @@ import Foundation
 /// for byte, the result must parse before it is written, and it is written atomically with the
 /// file's permissions. By hand rather than with TOMLKit: TOMLKit would re-serialise the whole
 /// document and lose the user's comments and layout.
-public enum ConfigurationFileEditor {
-    public enum Change: Sendable {
+package enum ConfigurationFileEditor {
+    package enum Change: Sendable {
         case append(ServerDefinition)
         case replace(name: String, with: ServerDefinition)
         case remove(name: String)
@@ -16,7 +16,7 @@ public enum ConfigurationFileEditor {
     /// Applies `change` to the file at `path` (which may not exist yet, for an append), and
     /// returns the configuration as it now reads.
     @discardableResult
-    public static func apply(
+    package static func apply(
         _ change: Change,
         to path: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
@@ -140,7 +140,7 @@ extension ServerDefinition {
     /// The server as a [[server]] table of SocksDeck's configuration file. The password is never
     /// written: a server with a username gets `password_env` (its source when it came from the
     /// environment or a file, else SOCKS_PASSWORD_<NAME>, which the user then sets).
-    public func tomlTable() -> [String] {
+    package func tomlTable() -> [String] {
         func quoted(_ s: String) -> String {
             "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
         }
@@ -173,7 +173,7 @@ extension ServerDefinition {
 
     /// SOCKS_PASSWORD_<NAME>: the variable a saved server's password is read from when it was
     /// typed (never written to the file), the name upper-cased with other characters as '_'.
-    public static func passwordVariable(for name: String) -> String {
+    package static func passwordVariable(for name: String) -> String {
         "SOCKS_PASSWORD_" + String(name.uppercased().map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "_" })
     }
 }

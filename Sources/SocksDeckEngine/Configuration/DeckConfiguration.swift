@@ -20,32 +20,32 @@ import UDPChecks
 ///
 /// Everything is checked before anything starts: an error names the file, the line and the
 /// problem, and no server of a broken file is used.
-public struct DeckConfiguration: Sendable, Equatable {
-    public var servers: [ServerDefinition]
+package struct DeckConfiguration: Sendable, Equatable {
+    package var servers: [ServerDefinition]
     /// `[[forward]]` tables: what `socksdeck forward` starts when no server is named.
-    public var forwards: [ForwardDefinition] = []
+    package var forwards: [ForwardDefinition] = []
     /// Things that work but deserve attention (an inline password in a file others can read).
-    public var warnings: [String]
+    package var warnings: [String]
     /// The file it came from, if any.
-    public var path: String?
+    package var path: String?
 
-    public init(servers: [ServerDefinition], warnings: [String] = [], path: String? = nil) {
+    package init(servers: [ServerDefinition], warnings: [String] = [], path: String? = nil) {
         self.servers = servers
         self.warnings = warnings
         self.path = path
     }
 
-    public func server(named name: String) -> ServerDefinition? { servers.first { $0.name == name } }
+    package func server(named name: String) -> ServerDefinition? { servers.first { $0.name == name } }
 
     /// `$XDG_CONFIG_HOME/socksdeck/config.toml`, or `~/.config/socksdeck/config.toml`.
-    public static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    package static func defaultPath(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         let base =
             environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 }
             ?? ((environment["HOME"] ?? NSHomeDirectory()) + "/.config")
         return base + "/socksdeck/config.toml"
     }
 
-    public static func load(
+    package static func load(
         path: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationFileError) -> DeckConfiguration {
@@ -64,7 +64,7 @@ public struct DeckConfiguration: Sendable, Equatable {
         return configuration
     }
 
-    public static func parse(
+    package static func parse(
         _ text: String,
         path: String? = nil,
         environment: [String: String] = ProcessInfo.processInfo.environment

@@ -9,13 +9,13 @@ import TOMLKit
 ///     target = "192.0.2.53:53"            # host:port; a name goes to the server as a name
 ///     idle_timeout_s = 60                 # optional (decimals allowed)
 ///     max_flows = 256                     # optional
-public struct ForwardDefinition: Sendable, Equatable {
-    public var server: String
-    public var spec: ForwardSpec
-    public var idleTimeout: Duration?
-    public var maximumFlows: Int?
+package struct ForwardDefinition: Sendable, Equatable {
+    package var server: String
+    package var spec: ForwardSpec
+    package var idleTimeout: Duration?
+    package var maximumFlows: Int?
 
-    public init(server: String, spec: ForwardSpec, idleTimeout: Duration? = nil, maximumFlows: Int? = nil) {
+    package init(server: String, spec: ForwardSpec, idleTimeout: Duration? = nil, maximumFlows: Int? = nil) {
         self.server = server
         self.spec = spec
         self.idleTimeout = idleTimeout

@@ -3,14 +3,14 @@ import Socks5
 
 /// Where a password comes from. The password itself is only ever held in `Credentials`, which
 /// never prints it.
-public enum PasswordSource: Sendable, Equatable, CustomStringConvertible {
+package enum PasswordSource: Sendable, Equatable, CustomStringConvertible {
     case environment(String)
     case file(String)
     case inline
     /// Given with the server on the command line (socks5://user:password@host:port).
     case commandLine
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .environment(let name): "environment variable \(name)"
         case .file(let path): "file \(path)"
@@ -21,47 +21,47 @@ public enum PasswordSource: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// One SOCKS5 server as configured: what the engine needs to open associations through it.
-public struct ServerDefinition: Sendable, Equatable {
-    public var name: String
+package struct ServerDefinition: Sendable, Equatable {
+    package var name: String
     /// The host as written, without the port: "127.0.0.1", "::1", "proxy.example".
-    public var host: String
-    public var port: UInt16
-    public var credentials: Credentials?
-    public var passwordSource: PasswordSource?
+    package var host: String
+    package var port: UInt16
+    package var credentials: Credentials?
+    package var passwordSource: PasswordSource?
     /// A UDP echo target for health probes.
-    public var echo: IPEndpoint?
+    package var echo: IPEndpoint?
     /// How long the TCP connect to the server may take (`connect_timeout_ms`).
-    public var connectTimeout: Duration
+    package var connectTimeout: Duration
     /// How long each handshake message may take to come (`handshake_timeout_ms`).
-    public var handshakeTimeout: Duration
+    package var handshakeTimeout: Duration
     /// Send the UDP ASSOCIATE request with the greeting (no credentials only): one round trip
     /// fewer per association, for servers that read past the greeting (Dante, microsocks and
     /// `socksdeck serve` do). Off unless the configuration says `pipelining = true`.
-    public var pipelining: Bool
+    package var pipelining: Bool
     /// The data socket's receive buffer, in bytes. Each association with traffic keeps one
     /// (SwiftNIO pools it per socket), so it sets most of the memory an association costs:
     /// 64 KiB by default, 2 KiB for thousands of associations with small datagrams. A datagram
     /// that fills the buffer may have been cut by the kernel, so datagrams of this size or
     /// larger are dropped as oversize, never delivered cut: the default takes every datagram
     /// UDP can carry (65,535 bytes at most).
-    public var receiveBufferBytes: Int
+    package var receiveBufferBytes: Int
     /// What UDP ASSOCIATE declares as DST (`declare = "zero" | "port" | "address"`): by default
     /// the data socket's port, which servers that reply only to the declared address need.
-    public var declare: DeclaredSource
+    package var declare: DeclaredSource
     /// Where the protocol checks go by default for this server (`dns = "9.9.9.9"`, `ntp = …`,
     /// `stun = …`): host, host:port or [IPv6]:port, as `check` reads them.
-    public var checkTargets: [String: String] = [:]
+    package var checkTargets: [String: String] = [:]
     /// The username the configuration gives, even when its password could not be had.
-    public var configuredUsername: String?
+    package var configuredUsername: String?
     /// Why this server cannot be used as configured (its password's environment variable is not
     /// set, its password file is missing), or nil. Only what needs this server fails on it.
-    public var unusableBecause: String?
+    package var unusableBecause: String?
 
-    public static let defaultReceiveBufferBytes = 65_536
-    public static let defaultConnectTimeout = Duration.seconds(5)
-    public static let defaultHandshakeTimeout = Duration.seconds(10)
+    package static let defaultReceiveBufferBytes = 65_536
+    package static let defaultConnectTimeout = Duration.seconds(5)
+    package static let defaultHandshakeTimeout = Duration.seconds(10)
 
-    public init(
+    package init(
         name: String,
         host: String,
         port: UInt16,
@@ -92,19 +92,19 @@ public struct ServerDefinition: Sendable, Equatable {
     }
 
     /// "host:port" with brackets for IPv6 literals.
-    public var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// How long an association opened through this server may take to settle (associated or
     /// failed): its connect and handshake timeouts, and a second for the rest. Whoever waits for
     /// one asks here.
-    public var settleBound: Duration {
+    package var settleBound: Duration {
         connectTimeout + handshakeTimeout + .seconds(1)
     }
 
-    public var username: String? { configuredUsername }
+    package var username: String? { configuredUsername }
 
     /// "none" or "username/password (user)", and why it cannot be used when it cannot.
-    public var authenticationSummary: String {
+    package var authenticationSummary: String {
         guard let user = username else { return "none" }
         return "username/password (\(user))" + (unusableBecause.map { " - unusable: \($0)" } ?? "")
     }
@@ -114,7 +114,7 @@ public struct ServerDefinition: Sendable, Equatable {
     /// "socks5://user:password@host:port"; the user part also without "socks5://". Without a
     /// user, SOCKS_USERNAME and SOCKS_PASSWORD give the credentials when they are set, as for the
     /// C API.
-    public static func adHoc(
+    package static func adHoc(
         _ text: String,
         environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws(ConfigurationFileError) -> ServerDefinition {
@@ -198,22 +198,22 @@ func splitHostPort(_ text: String) -> (String, UInt16)? {
 }
 
 /// A configuration that cannot be used: the file, the line (when known) and the problem.
-public struct ConfigurationFileError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var path: String?
-    public var line: Int?
-    public var message: String
+package struct ConfigurationFileError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var path: String?
+    package var line: Int?
+    package var message: String
     /// The file itself is missing or unreadable (an input problem, EX_NOINPUT), rather than a
     /// file whose content is wrong (EX_CONFIG).
-    public var fileUnreadable: Bool
+    package var fileUnreadable: Bool
 
-    public init(path: String? = nil, line: Int? = nil, message: String, fileUnreadable: Bool = false) {
+    package init(path: String? = nil, line: Int? = nil, message: String, fileUnreadable: Bool = false) {
         self.path = path
         self.line = line
         self.message = message
         self.fileUnreadable = fileUnreadable
     }
 
-    public var description: String {
+    package var description: String {
         switch (path, line) {
         case (let p?, let l?): "\(p):\(l): \(message)"
         case (let p?, nil): "\(p): \(message)"

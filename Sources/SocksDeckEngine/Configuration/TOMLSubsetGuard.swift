@@ -14,8 +14,8 @@ import Foundation
 ///   multi-line strings (no key takes one).
 /// It reads UTF-8 bytes, as toml++ does: "\r\n" is one Character in Swift, and so is "[" with a
 /// combining mark after it (both found by the fuzzer).
-public enum TOMLSubsetGuard {
-    public static func check(_ text: String) -> (line: Int, message: String)? {
+package enum TOMLSubsetGuard {
+    package static func check(_ text: String) -> (line: Int, message: String)? {
         let lines = Array(text.utf8).split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         for (index, raw) in lines.enumerated() {
             var line = raw[...]

@@ -4,13 +4,13 @@ import Socks5
 
 /// What an echo load measured: how many datagrams went through the relay to the echo target
 /// and back, and how fast.
-public struct EchoMeasurement: Sendable, Equatable {
-    public var sent: Int
-    public var echoed: Int
-    public var seconds: Double
+package struct EchoMeasurement: Sendable, Equatable {
+    package var sent: Int
+    package var echoed: Int
+    package var seconds: Double
     /// Sent and never echoed (lost, or still on their way when the load gave up).
-    public var lost: Int { sent - echoed }
-    public var echoesPerSecond: Double { seconds > 0 ? Double(echoed) / seconds : 0 }
+    package var lost: Int { sent - echoed }
+    package var echoesPerSecond: Double { seconds > 0 ? Double(echoed) / seconds : 0 }
 }
 
 /// `count` datagrams of `payloadLength` bytes to an echo target with `window` in flight: each echo
@@ -177,7 +177,7 @@ extension SessionEngine {
     /// With `gathering`, a read that found less than a batch waits that long before the next, so
     /// that echoes a relay hands back one at a time are read and answered several at once: less
     /// CPU per datagram, up to that much more per round trip (`socksdeck load --gather`).
-    public func measureEcho(
+    package func measureEcho(
         _ id: AssociationID,
         to target: IPEndpoint? = nil,
         count: Int,

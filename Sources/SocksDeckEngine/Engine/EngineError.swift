@@ -1,5 +1,5 @@
 /// A request the engine cannot carry out, in words.
-public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
+package enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     case unknownServer(String)
     case unknownAssociation(AssociationID)
     case notAssociated(AssociationID, state: String)
@@ -12,7 +12,7 @@ public enum EngineError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A request after `shutdown()`.
     case shutDown
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unknownServer(let name): "no server named '\(name)' is configured"
         case .unknownAssociation(let id): "no association \(id)"

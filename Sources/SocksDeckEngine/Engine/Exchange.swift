@@ -4,21 +4,21 @@ import Socks5
 
 /// A reply to a request sent through an association: what the protocol checks (DNS, NTP, STUN)
 /// are built on.
-public struct ExchangeReply: Sendable {
+package struct ExchangeReply: Sendable {
     /// The sender as the relay's SOCKS5 UDP header names it (which some relays get wrong: STUN's
     /// RESPONSE-ORIGIN is the one to trust).
-    public var from: SOCKSAddress
-    public var payload: [UInt8]
+    package var from: SOCKSAddress
+    package var payload: [UInt8]
     /// From the last send before the reply came (after a resend, the first send's time would
     /// count the lost request too).
-    public var roundTrip: Duration
+    package var roundTrip: Duration
     /// How many times the request was sent.
-    public var sends: Int
+    package var sends: Int
     /// The wall-clock times of the last send and of the reply's arrival, taken on the engine's
     /// loop next to the socket: NTP's T1 and T4 (the caller's own clock readings would add the
     /// hops to and from the loop to the delay).
-    public var sentAt: Date
-    public var arrivedAt: Date
+    package var sentAt: Date
+    package var arrivedAt: Date
 }
 
 /// A request waiting for its reply, on the engine's loop (PendingExchanges offers it every

@@ -39,7 +39,7 @@ extension SessionEngine {
     /// (no blocking reads, `sleep(3)` or semaphores; `Task.sleep` is fine). Work that blocks
     /// belongs outside, with the engine called from there as usual. `body` may shut the engine
     /// down; what follows then runs on Swift's global executor.
-    public func runOnLoop<T, Failure: Error>(
+    package func runOnLoop<T, Failure: Error>(
         _ body: () async throws(Failure) -> T
     ) async throws(Failure) -> T {
         try await withTaskExecutorPreference(loopExecutor, operation: body)

@@ -3,12 +3,12 @@ import NIOCore
 import Socks5
 
 /// One datagram to replay: where it goes, what it carries, and when (after the first).
-public struct ReplayDatagram: Sendable {
-    public var target: SOCKSAddress
-    public var payload: [UInt8]
-    public var offset: Duration
+package struct ReplayDatagram: Sendable {
+    package var target: SOCKSAddress
+    package var payload: [UInt8]
+    package var offset: Duration
 
-    public init(target: SOCKSAddress, payload: [UInt8], offset: Duration) {
+    package init(target: SOCKSAddress, payload: [UInt8], offset: Duration) {
         self.target = target
         self.payload = payload
         self.offset = offset
@@ -16,7 +16,7 @@ public struct ReplayDatagram: Sendable {
 }
 
 /// How a replay spaces its datagrams.
-public enum ReplayTiming: String, Sendable, CaseIterable {
+package enum ReplayTiming: String, Sendable, CaseIterable {
     /// As they were captured.
     case original
     /// One after another, as fast as the loop sends them.
@@ -24,13 +24,13 @@ public enum ReplayTiming: String, Sendable, CaseIterable {
 }
 
 /// What became of one replayed datagram.
-public struct ReplayOutcome: Sendable {
-    public var index: Int
-    public var target: SOCKSAddress
-    public var size: Int
+package struct ReplayOutcome: Sendable {
+    package var index: Int
+    package var target: SOCKSAddress
+    package var size: Int
     /// When it was sent, after the replay began.
-    public var sentAfter: Duration?
-    public var reply: ExchangeReply?
+    package var sentAfter: Duration?
+    package var reply: ExchangeReply?
 }
 
 extension SessionEngine {
@@ -38,7 +38,7 @@ extension SessionEngine {
     /// `wait` after each for a reply from where it went (the oldest unanswered
     /// datagram to a sender takes that sender's next reply). Runs on the engine's loop: one hop
     /// for the whole replay.
-    public func replay(
+    package func replay(
         _ id: AssociationID,
         _ datagrams: [ReplayDatagram],
         timing: ReplayTiming,

@@ -1,8 +1,8 @@
 import Socks5
 
 /// A server with the address to connect to and the others its name has (`SessionEngine.resolve`).
-public struct ResolvedServer: Sendable, Equatable {
-    public var server: ServerDefinition
-    public var endpoint: IPEndpoint
-    public var otherAddresses: [IPAddress]
+package struct ResolvedServer: Sendable, Equatable {
+    package var server: ServerDefinition
+    package var endpoint: IPEndpoint
+    package var otherAddresses: [IPAddress]
 }

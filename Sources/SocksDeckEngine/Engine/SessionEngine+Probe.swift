@@ -4,7 +4,7 @@ extension SessionEngine {
     /// Runs the capability probe on the engine's event loop: its connections and sockets are the
     /// loop's channels, so it blocks no thread, and an engine shut down under it ends it at once
     /// (each remaining step fails as the server's connection would).
-    public func run(
+    package func run(
         _ probe: CapabilityProbe,
         progress: @escaping @Sendable (ProbeFinding) -> Void = { _ in }
     ) async throws(EngineError) -> [ProbeFinding] {

@@ -15,8 +15,8 @@ import Glibc
 ///
 /// All state lives on one event loop (`EngineCore`), so there are no locks and no thread per
 /// association: thousands of associations cost a few kilobytes each.
-public final class SessionEngine: Sendable {
-    public let configuration: DeckConfiguration
+package final class SessionEngine: Sendable {
+    package let configuration: DeckConfiguration
     let group: MultiThreadedEventLoopGroup
     /// The engine's one loop: every association's channels and timers run on it.
     let loop: EventLoop
@@ -33,7 +33,7 @@ public final class SessionEngine: Sendable {
 
     /// `capture`: whether associations are captured as pcapng (off by default: it copies every
     /// datagram).
-    public init(configuration: DeckConfiguration, eventLogCapacity: Int = 2000, capture: CaptureMode = .off) {
+    package init(configuration: DeckConfiguration, eventLogCapacity: Int = 2000, capture: CaptureMode = .off) {
         self.configuration = configuration
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         (loop, revision, captureMode) = (group.next(), ViewRevision(), capture)
@@ -47,13 +47,13 @@ public final class SessionEngine: Sendable {
 
     /// Opens an association through the configured server `name`. Returns at once; the state
     /// moves on in the background (see `waitUntilSettled`).
-    public func open(server name: String, family: AddressFamily? = nil) async throws(EngineError) -> AssociationID {
+    package func open(server name: String, family: AddressFamily? = nil) async throws(EngineError) -> AssociationID {
         guard let server = configuration.server(named: name) else { throw .unknownServer(name) }
         return try await open(server: server, family: family)
     }
 
     /// Opens an association through any server definition (an ad-hoc one, say).
-    public func open(server: ServerDefinition, family: AddressFamily? = nil) async throws(EngineError) -> AssociationID
+    package func open(server: ServerDefinition, family: AddressFamily? = nil) async throws(EngineError) -> AssociationID
     {
         let (endpoint, otherAddresses) = try await resolve(server)
         let group = self.group
@@ -71,7 +71,7 @@ public final class SessionEngine: Sendable {
     /// Opens an association and waits until it is associated, failed or closed (or `timeout`
     /// passes): `open` and `waitUntilSettled` in one hop to the loop and one back, the quickest
     /// way to a settled association (the setup benchmark's).
-    public func openAndWait(
+    package func openAndWait(
         server: ServerDefinition,
         family: AddressFamily? = nil,
         timeout: Duration = .seconds(30)
@@ -101,7 +101,7 @@ public final class SessionEngine: Sendable {
     /// The one way a server's address is found, for the engine and every front end: a literal as
     /// it is, a name resolved by the system resolver (as any client) off the caller's thread, its
     /// first address used and the others kept (the rendezvous rule needs them).
-    public static func resolve(_ server: ServerDefinition) async throws(EngineError) -> ResolvedServer {
+    package static func resolve(_ server: ServerDefinition) async throws(EngineError) -> ResolvedServer {
         if let reason = server.unusableBecause { throw .unusableServer(server.name, because: reason) }
         if let address = IPAddress(server.host) {
             return ResolvedServer(server: server, endpoint: IPEndpoint(address, port: server.port), otherAddresses: [])
@@ -123,8 +123,11 @@ public final class SessionEngine: Sendable {
     /// Opens `count` associations through `server` and waits until each has settled, `batch` at
     /// a time: a burst of a thousand connects overflows a server's listen backlog. Returns their
     /// ids, oldest first; see their snapshots for which are associated.
-    public func open(server: ServerDefinition, count: Int, batch: Int = 50) async throws(EngineError) -> [AssociationID]
-    {
+    package func open(
+        server: ServerDefinition,
+        count: Int,
+        batch: Int = 50
+    ) async throws(EngineError) -> [AssociationID] {
         guard count >= 1, batch >= 1 else { throw .invalidArgument("count and batch must be at least 1") }
         var ids: [AssociationID] = []
         for start in stride(from: 0, to: count, by: batch) {
@@ -140,7 +143,7 @@ public final class SessionEngine: Sendable {
 
     /// Waits until the association is associated, failed or closed (or `timeout` passes), and
     /// returns its snapshot.
-    public func waitUntilSettled(_ id: AssociationID, timeout: Duration = .seconds(30)) async -> AssociationSnapshot? {
+    package func waitUntilSettled(_ id: AssociationID, timeout: Duration = .seconds(30)) async -> AssociationSnapshot? {
         let within = TimeAmount(timeout)
         return (try? await onLoopAwaiting { core in core.settledSnapshot(id, within: within) }) ?? nil
     }
@@ -148,7 +151,7 @@ public final class SessionEngine: Sendable {
     /// Closes an association: its control connection and its data socket. Returns once both
     /// sockets are closed (so that a capture already holds the close). The person's doing unless
     /// SocksDeck closes it for a reason of its own (`by: .engine`, with that reason).
-    public func close(
+    package func close(
         _ id: AssociationID,
         because reason: String = "closed by the user",
         by closer: AssociationCloser = .user
@@ -164,7 +167,7 @@ public final class SessionEngine: Sendable {
     /// Sends `payload` `count` times, `interval` apart, to `target` through the association.
     /// Returns how many were handed to the kernel.
     @discardableResult
-    public func send(
+    package func send(
         _ id: AssociationID,
         to target: SOCKSAddress,
         payload: [UInt8],
@@ -190,7 +193,7 @@ public final class SessionEngine: Sendable {
     /// until a datagram comes back that `accepts` takes, and returns it; nil when none came by
     /// `giveUpAt`, or the association ended. The protocol checks (DNS, NTP,
     /// STUN) are built on it, each with its own matcher (transaction id, originate timestamp).
-    public func exchange(
+    package func exchange(
         _ id: AssociationID,
         to target: SOCKSAddress,
         request: [UInt8],
@@ -209,7 +212,7 @@ public final class SessionEngine: Sendable {
     }
 
     /// Starts a periodic probe to the echo target (the server's configured one by default).
-    public func startProbe(
+    package func startProbe(
         _ id: AssociationID,
         target: IPEndpoint? = nil,
         interval: Duration = .seconds(1)
@@ -220,16 +223,16 @@ public final class SessionEngine: Sendable {
         try result.get()
     }
 
-    public func stopProbe(_ id: AssociationID) async {
+    package func stopProbe(_ id: AssociationID) async {
         _ = try? await onLoop { core in core.associations[id]?.stopProbe() }
     }
 
-    public func snapshot(_ id: AssociationID) async -> AssociationSnapshot? {
+    package func snapshot(_ id: AssociationID) async -> AssociationSnapshot? {
         (try? await onLoop { core in core.associations[id]?.snapshot }) ?? nil
     }
 
     /// Which associations' recent datagrams a list of snapshots carries.
-    public enum RecentDatagrams: Sendable {
+    package enum RecentDatagrams: Sendable {
         case all
         /// This association's only (none when nil): a screen of a thousand rows shows counters,
         /// and copying every ring ten times a second was most of the UI's CPU.
@@ -237,23 +240,23 @@ public final class SessionEngine: Sendable {
     }
 
     /// Every association, oldest first.
-    public func snapshots(recentDatagrams: RecentDatagrams = .all) async -> [AssociationSnapshot] {
+    package func snapshots(recentDatagrams: RecentDatagrams = .all) async -> [AssociationSnapshot] {
         await view(recentDatagrams: recentDatagrams).associations
     }
 
     /// The event log, oldest first; only one association's events when `association` is given.
-    public func events(for association: AssociationID? = nil) async -> [EngineEvent] {
+    package func events(for association: AssociationID? = nil) async -> [EngineEvent] {
         let all = (try? await onLoop { core in core.orderedEvents }) ?? []
         return association.map { id in all.filter { $0.association == id } } ?? all
     }
 
     /// Grows with every change `view` would show; while it stands still, the last view holds (ages
     /// and rates aside, which are computed from the time). Read without visiting the loop.
-    public var viewRevision: UInt64 { revision.value }
+    package var viewRevision: UInt64 { revision.value }
 
     /// What a screen draws, read in one visit to the loop: a frame that asked for the snapshots
     /// and the log separately waited for the loop twice.
-    public func view(recentDatagrams: RecentDatagrams = .all) async -> EngineView {
+    package func view(recentDatagrams: RecentDatagrams = .all) async -> EngineView {
         (try? await onLoop { core in
             EngineView(
                 associations: core.orderedAssociations.map { association in
@@ -271,7 +274,7 @@ public final class SessionEngine: Sendable {
 
     /// Forgets closed and failed associations; returns how many.
     @discardableResult
-    public func prune() async -> Int {
+    package func prune() async -> Int {
         (try? await onLoop { core -> Int in
             let before = core.associations.count
             core.associations = core.associations.filter { !$0.value.state.isFinal }
@@ -282,7 +285,7 @@ public final class SessionEngine: Sendable {
     /// Forgets one ended (closed or failed) association; a live one stays (close it first).
     /// Returns whether it was forgotten.
     @discardableResult
-    public func forget(_ id: AssociationID) async -> Bool {
+    package func forget(_ id: AssociationID) async -> Bool {
         (try? await onLoop { core -> Bool in
             guard core.associations[id]?.state.isFinal == true else { return false }
             core.associations[id] = nil
@@ -330,7 +333,7 @@ public final class SessionEngine: Sendable {
     }
 
     /// Closes every association and stops the engine's thread.
-    public func shutdown() async {
+    package func shutdown() async {
         // Only the first call does the work; later ones (and every request after) answer at once.
         guard
             stopped.withLockedValue({ was in

@@ -2,34 +2,34 @@ import Foundation
 import Socks5
 
 /// A running forward's number in this engine, shown as `f1`, `f2`.
-public struct ForwardID: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
-    public let value: Int
-    public init(_ value: Int) { self.value = value }
-    public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
-    public var description: String { "f\(value)" }
+package struct ForwardID: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
+    package let value: Int
+    package init(_ value: Int) { self.value = value }
+    package static func < (a: Self, b: Self) -> Bool { a.value < b.value }
+    package var description: String { "f\(value)" }
 }
 
 /// How a forward treats its flows.
-public struct ForwardOptions: Sendable, Equatable {
+package struct ForwardOptions: Sendable, Equatable {
     /// A flow with no datagram either way for this long is closed with its association.
-    public var idleTimeout: Duration = .seconds(60)
+    package var idleTimeout: Duration = .seconds(60)
     /// Local clients served at once; a datagram from one more is dropped (and logged) until one
     /// goes idle. Each flow holds a TCP connection to the proxy and a UDP socket.
-    public var maximumFlows = 256
+    package var maximumFlows = 256
     /// After an association fails to open, the flow waits this long before the next attempt, then
     /// twice as long each time up to `maximumBackoff`; one that ends after it was associated
     /// (a restarted proxy) is reopened by the next datagram at once.
-    public var initialBackoff: Duration = .seconds(1)
-    public var maximumBackoff: Duration = .seconds(30)
+    package var initialBackoff: Duration = .seconds(1)
+    package var maximumBackoff: Duration = .seconds(30)
 
-    public init(idleTimeout: Duration = .seconds(60), maximumFlows: Int = 256) {
+    package init(idleTimeout: Duration = .seconds(60), maximumFlows: Int = 256) {
         self.idleTimeout = idleTimeout
         self.maximumFlows = maximumFlows
     }
 }
 
 /// Why a forward dropped a datagram rather than passing it on.
-public enum ForwardDropReason: String, Sendable, Hashable, Codable, CaseIterable, CodingKeyRepresentable,
+package enum ForwardDropReason: String, Sendable, Hashable, Codable, CaseIterable, CodingKeyRepresentable,
     CustomStringConvertible
 {
     /// A reply through the association from an address other than the target.
@@ -45,7 +45,7 @@ public enum ForwardDropReason: String, Sendable, Hashable, Codable, CaseIterable
     /// The local socket refused to send a reply back to the client.
     case clientUnreachable = "client_unreachable"
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .notFromTarget: "a reply from an address other than the target"
         case .flowLimit: "the forward serves its maximum number of local clients"
@@ -58,68 +58,68 @@ public enum ForwardDropReason: String, Sendable, Hashable, Codable, CaseIterable
 }
 
 /// One local client's flow: its association and what went each way.
-public struct ForwardFlowSnapshot: Sendable, Equatable {
+package struct ForwardFlowSnapshot: Sendable, Equatable {
     /// The application's address (its source address and port).
-    public var client: IPEndpoint
+    package var client: IPEndpoint
     /// The association that carries it now (or last did).
-    public var association: AssociationID?
+    package var association: AssociationID?
     /// Every association opened for it (more than one when the proxy closed one).
-    public var associations: [AssociationID]
+    package var associations: [AssociationID]
     /// Where it stands, in words: `opening`, `associated`, `waiting 4 s before reopening: …`, or
     /// for a closed flow why it closed.
-    public var state: String
-    public var isOpen: Bool
-    public var opened: Date
-    public var closed: Date?
-    public var lastActivity: Date
-    public var datagramsFromClient = 0
-    public var bytesFromClient = 0
+    package var state: String
+    package var isOpen: Bool
+    package var opened: Date
+    package var closed: Date?
+    package var lastActivity: Date
+    package var datagramsFromClient = 0
+    package var bytesFromClient = 0
     /// Handed to the association (the rest were dropped).
-    public var datagramsForwarded = 0
-    public var datagramsFromTarget = 0
-    public var bytesFromTarget = 0
-    public var drops: [ForwardDropReason: Int] = [:]
+    package var datagramsForwarded = 0
+    package var datagramsFromTarget = 0
+    package var bytesFromTarget = 0
+    package var drops: [ForwardDropReason: Int] = [:]
     /// The application's recent datagrams with their first bytes (enough to decode a DNS answer),
     /// oldest first.
-    public var recent: [ForwardedDatagram]
+    package var recent: [ForwardedDatagram]
 
-    public var dropped: Int { drops.values.reduce(0, +) }
+    package var dropped: Int { drops.values.reduce(0, +) }
 }
 
 /// One datagram of a flow, as the application sent or received it (no SOCKS header).
-public struct ForwardedDatagram: Sendable, Equatable {
-    public enum Direction: String, Sendable, Codable {
+package struct ForwardedDatagram: Sendable, Equatable {
+    package enum Direction: String, Sendable, Codable {
         /// From the application towards the target.
         case request
         /// From the target back to the application.
         case reply
     }
-    public var time: Date
-    public var direction: Direction
-    public var size: Int
+    package var time: Date
+    package var direction: Direction
+    package var size: Int
     /// Up to `ForwardFlow.keptBytes` of it.
-    public var bytes: [UInt8]
+    package var bytes: [UInt8]
 }
 
 /// A forward: where it listens, where it sends, and its flows.
-public struct ForwardSnapshot: Sendable, Equatable {
-    public var id: ForwardID
-    public var serverName: String
-    public var spec: String
-    public var local: IPEndpoint
-    public var target: SOCKSAddress
+package struct ForwardSnapshot: Sendable, Equatable {
+    package var id: ForwardID
+    package var serverName: String
+    package var spec: String
+    package var local: IPEndpoint
+    package var target: SOCKSAddress
     /// Open flows first, then the most recent closed ones (at most `Forward.closedFlowsKept`).
-    public var flows: [ForwardFlowSnapshot]
-    public var openFlows: Int
-    public var flowsOpened: Int
+    package var flows: [ForwardFlowSnapshot]
+    package var openFlows: Int
+    package var flowsOpened: Int
     /// Datagrams dropped before any flow took them (the flow limit).
-    public var drops: [ForwardDropReason: Int]
-    public var isRunning: Bool
+    package var drops: [ForwardDropReason: Int]
+    package var isRunning: Bool
 }
 
 /// What happened to a forward, as it happens: for a JSON stream and for the log.
-public struct ForwardEvent: Sendable, Equatable {
-    public enum Kind: String, Sendable, Codable {
+package struct ForwardEvent: Sendable, Equatable {
+    package enum Kind: String, Sendable, Codable {
         case listening
         case flowOpened = "flow_opened"
         case flowClosed = "flow_closed"
@@ -130,12 +130,12 @@ public struct ForwardEvent: Sendable, Equatable {
         case limitReached = "limit_reached"
         case stopped
     }
-    public var time: Date
-    public var forward: ForwardID
-    public var kind: Kind
-    public var client: IPEndpoint?
-    public var association: AssociationID?
-    public var message: String
+    package var time: Date
+    package var forward: ForwardID
+    package var kind: Kind
+    package var client: IPEndpoint?
+    package var association: AssociationID?
+    package var message: String
     /// The flow as it ended (with `flowClosed`).
-    public var flow: ForwardFlowSnapshot?
+    package var flow: ForwardFlowSnapshot?
 }

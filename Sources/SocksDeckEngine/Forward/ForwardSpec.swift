@@ -2,20 +2,20 @@ import Socks5
 
 /// One forward as ssh's `-L` habit writes it, `LOCAL=TARGET`: datagrams that arrive at LOCAL go
 /// through the proxy to TARGET, and TARGET's replies come back to whoever sent them.
-public struct ForwardSpec: Sendable, Hashable, CustomStringConvertible {
+package struct ForwardSpec: Sendable, Hashable, CustomStringConvertible {
     /// Where the forward listens: an IP literal (a name here would be resolved off the machine).
-    public var local: IPEndpoint
+    package var local: IPEndpoint
     /// Where the datagrams go: an address, or a name the server resolves (ATYP 3).
-    public var target: SOCKSAddress
+    package var target: SOCKSAddress
 
-    public init(local: IPEndpoint, target: SOCKSAddress) {
+    package init(local: IPEndpoint, target: SOCKSAddress) {
         self.local = local
         self.target = target
     }
 
     /// Reads `127.0.0.1:5353=9.9.9.9:53` or `[::1]:4433=quic.example:443`; the error names the
     /// part that is wrong and what it should look like.
-    public init(parsing text: String) throws(ForwardSpecError) {
+    package init(parsing text: String) throws(ForwardSpecError) {
         guard let equals = text.firstIndex(of: "=") else {
             throw ForwardSpecError(text, "no '=': write LOCAL=TARGET, e.g. 127.0.0.1:5353=192.0.2.53:53")
         }
@@ -38,18 +38,18 @@ public struct ForwardSpec: Sendable, Hashable, CustomStringConvertible {
         self.init(local: local, target: target)
     }
 
-    public var description: String { "\(local)=\(target)" }
+    package var description: String { "\(local)=\(target)" }
 }
 
 /// A `LOCAL=TARGET` that cannot be read, with the reason in words.
-public struct ForwardSpecError: Error, Sendable, Equatable, CustomStringConvertible {
-    public let text: String
-    public let reason: String
+package struct ForwardSpecError: Error, Sendable, Equatable, CustomStringConvertible {
+    package let text: String
+    package let reason: String
 
     init(_ text: String, _ reason: String) {
         self.text = text
         self.reason = reason
     }
 
-    public var description: String { "'\(text)': \(reason)" }
+    package var description: String { "'\(text)': \(reason)" }
 }

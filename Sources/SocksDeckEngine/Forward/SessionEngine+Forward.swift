@@ -8,7 +8,7 @@ extension SessionEngine {
     /// `spec.target`, one association per local client. `report` hears every flow's opening, end and
     /// error as it happens (on the engine's loop: it must not block). Throws when the server
     /// cannot be resolved or the local address cannot be bound (in use, not this machine's).
-    public func startForward(
+    package func startForward(
         _ spec: ForwardSpec,
         through server: ServerDefinition,
         options: ForwardOptions = ForwardOptions(),
@@ -75,7 +75,7 @@ extension SessionEngine {
     }
 
     /// Stops a forward: its socket closes and every flow ends with its association.
-    public func stopForward(_ id: ForwardID) async {
+    package func stopForward(_ id: ForwardID) async {
         do {
             try await onLoopAwaiting { core in core.forwards[id]?.stop() ?? core.loop.makeSucceededVoidFuture() }
         } catch {
@@ -84,7 +84,7 @@ extension SessionEngine {
     }
 
     /// Every forward, oldest first, with its flows.
-    public func forwards() async -> [ForwardSnapshot] {
+    package func forwards() async -> [ForwardSnapshot] {
         (try? await onLoop { core in core.forwards.values.sorted { $0.id < $1.id }.map(\.snapshot) }) ?? []
     }
 }

@@ -5,15 +5,15 @@ import Foundation
 /// them it may fail or be closed; from closed or failed it goes nowhere. The engine's
 /// `Association` owns one and asks it before anything changes, so that a late event (a reply
 /// after a timeout, an EOF after a close) cannot move an ended association.
-public struct AssociationLifecycle: Sendable {
-    public private(set) var state: ControlConnectionState = .connecting
+package struct AssociationLifecycle: Sendable {
+    package private(set) var state: ControlConnectionState = .connecting
     /// Every state entered, oldest first, with when.
-    public private(set) var history: [(state: String, since: Date)]
+    package private(set) var history: [(state: String, since: Date)]
 
-    public init(at time: Date = Date()) { history = [("connecting", time)] }
+    package init(at time: Date = Date()) { history = [("connecting", time)] }
 
     /// Whether `next` may follow `current`.
-    public static func allows(_ current: ControlConnectionState, _ next: ControlConnectionState) -> Bool {
+    package static func allows(_ current: ControlConnectionState, _ next: ControlConnectionState) -> Bool {
         switch (current, next) {
         case _ where current.isFinal || current == next: false
         case (.connecting, .negotiating), (.negotiating, .authenticating), (.negotiating, .requesting),
@@ -29,7 +29,7 @@ public struct AssociationLifecycle: Sendable {
 
     /// Moves to `next` when that is a legal move; false (and nothing changes) otherwise.
     @discardableResult
-    public mutating func move(to next: ControlConnectionState, at time: Date = Date()) -> Bool {
+    package mutating func move(to next: ControlConnectionState, at time: Date = Date()) -> Bool {
         guard Self.allows(state, next) else { return false }
         state = next
         history.append((next.name, time))

@@ -2,69 +2,69 @@ import Foundation
 import Socks5
 
 /// Identifies an association for the life of the engine.
-public struct AssociationID: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
-    public let value: Int
-    public init(_ value: Int) { self.value = value }
-    public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
-    public var description: String { "#\(value)" }
+package struct AssociationID: Hashable, Sendable, Comparable, Codable, CustomStringConvertible {
+    package let value: Int
+    package init(_ value: Int) { self.value = value }
+    package static func < (a: Self, b: Self) -> Bool { a.value < b.value }
+    package var description: String { "#\(value)" }
 }
 
 /// Datagram and byte counts of one association.
-public struct DatagramCounters: Sendable, Equatable, Codable {
-    public var datagramsSent = 0
-    public var bytesSent = 0
-    public var datagramsReceived = 0
-    public var bytesReceived = 0
+package struct DatagramCounters: Sendable, Equatable, Codable {
+    package var datagramsSent = 0
+    package var bytesSent = 0
+    package var datagramsReceived = 0
+    package var bytesReceived = 0
     /// Failed sends (the kernel refused: EMSGSIZE, ECONNREFUSED from an ICMP…).
-    public var sendErrors = 0
-    public var drops: [DatagramDropReason: Int] = [:]
+    package var sendErrors = 0
+    package var drops: [DatagramDropReason: Int] = [:]
     /// Replies shorter than the datagram last sent to their sender and made of its first bytes:
     /// an echo cut on the way (a relay with a small buffer: v2ray cuts at 2,038 bytes).
-    public var truncatedReplies = 0
+    package var truncatedReplies = 0
     /// The length such replies were cut to, the last time.
-    public var truncatedTo: Int?
+    package var truncatedTo: Int?
     /// Bytes the server sent on the control connection after its reply, which RFC 1928 gives
     /// no meaning (a heartbeat, a banner, a second reply): counted, the first ones logged in hex.
-    public var controlBytesAfterReply = 0
+    package var controlBytesAfterReply = 0
 
-    public var droppedTotal: Int { drops.values.reduce(0, +) }
+    package var droppedTotal: Int { drops.values.reduce(0, +) }
 
-    public init() {}
+    package init() {}
 }
 
 /// One datagram in the recent-datagrams ring, for inspection.
-public struct RecentDatagram: Sendable, Equatable {
-    public enum Direction: String, Sendable, Codable { case sent, received, dropped }
-    public var time: Date
-    public var direction: Direction
+package struct RecentDatagram: Sendable, Equatable {
+    package enum Direction: String, Sendable, Codable { case sent, received, dropped }
+    package var time: Date
+    package var direction: Direction
     /// The target (sent) or the sender from the header (received); for a drop, the source.
-    public var peer: String
-    public var size: Int
+    package var peer: String
+    package var size: Int
     /// The first bytes of the payload (up to 64).
-    public var firstBytes: [UInt8]
+    package var firstBytes: [UInt8]
     /// Why it was dropped.
-    public var dropReason: DatagramDropReason?
+    package var dropReason: DatagramDropReason?
 }
 
 /// Health probe figures over the recent window.
-public struct ProbeSummary: Sendable, Equatable {
-    public var target: String
+package struct ProbeSummary: Sendable, Equatable {
+    package var target: String
     /// False once the probe stopped: the figures are then its last.
-    public var running = true
-    public var sent = 0
-    public var answered = 0
+    package var running = true
+    package var sent = 0
+    package var answered = 0
     /// Probes unanswered after the probe timeout, over the window.
-    public var lost = 0
-    public var rttP50: Duration?
-    public var rttP99: Duration?
-    public var lastReply: Date?
+    package var lost = 0
+    package var rttP50: Duration?
+    package var rttP99: Duration?
+    package var lastReply: Date?
     /// Cumulative counts of every RTT measured, per upper bound in `rttBucketBounds` (seconds).
-    public var rttBucketCounts: [Int] = []
-    public var rttSumSeconds = 0.0
-    public static let rttBucketBounds: [Double] = [
+    package var rttBucketCounts: [Int] = []
+    package var rttSumSeconds = 0.0
+    package static let rttBucketBounds: [Double] = [
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
     ]
-    public var lossRatio: Double { sent == 0 ? 0 : Double(lost) / Double(max(sent, 1)) }
+    package var lossRatio: Double { sent == 0 ? 0 : Double(lost) / Double(max(sent, 1)) }
 }
 
 /// Everything the engine knows about one association, as a plain value: what the UI and the
@@ -74,7 +74,7 @@ public struct ProbeSummary: Sendable, Equatable {
 /// copies every snapshot several times a frame (out of the engine, into the sorted rows), and a
 /// struct of twenty reference-counted fields cost twenty atomic retains per copy, the largest
 /// share of the UI's CPU. Now a copy is one retain; a change copies the box first if it is shared.
-public struct AssociationSnapshot: Sendable, Equatable {
+package struct AssociationSnapshot: Sendable, Equatable {
     /// The fields, a plain struct: the box holds one, and copying the box copies it.
     private struct Fields {
         var id: AssociationID
@@ -169,110 +169,110 @@ public struct AssociationSnapshot: Sendable, Equatable {
     }
 
     /// Who closed it, once it is closed (nil while it lives, and when it failed).
-    public var closedBy: AssociationCloser? {
+    package var closedBy: AssociationCloser? {
         get { storage.fields.closedBy }
         set { mutableStorage().fields.closedBy = newValue }
     }
 
-    public var id: AssociationID {
+    package var id: AssociationID {
         get { storage.fields.id }
         set { mutableStorage().fields.id = newValue }
     }
-    public var serverName: String {
+    package var serverName: String {
         get { storage.fields.serverName }
         set { mutableStorage().fields.serverName = newValue }
     }
-    public var serverAddress: String {
+    package var serverAddress: String {
         get { storage.fields.serverAddress }
         set { mutableStorage().fields.serverAddress = newValue }
     }
-    public var requestedFamily: AddressFamily {
+    package var requestedFamily: AddressFamily {
         get { storage.fields.requestedFamily }
         set { mutableStorage().fields.requestedFamily = newValue }
     }
-    public var state: ControlConnectionState {
+    package var state: ControlConnectionState {
         get { storage.fields.state }
         set { mutableStorage().fields.state = newValue }
     }
     /// Each state with the time it was entered.
-    public var history: [(state: String, since: Date)] {
+    package var history: [(state: String, since: Date)] {
         get { storage.fields.history }
         set { mutableStorage().fields.history = newValue }
     }
-    public var controlLocal: String? {
+    package var controlLocal: String? {
         get { storage.fields.controlLocal }
         set { mutableStorage().fields.controlLocal = newValue }
     }
-    public var controlRemote: String? {
+    package var controlRemote: String? {
         get { storage.fields.controlRemote }
         set { mutableStorage().fields.controlRemote = newValue }
     }
-    public var rendezvous: RendezvousAddress? {
+    package var rendezvous: RendezvousAddress? {
         get { storage.fields.rendezvous }
         set { mutableStorage().fields.rendezvous = newValue }
     }
-    public var dataSocketLocal: String? {
+    package var dataSocketLocal: String? {
         get { storage.fields.dataSocketLocal }
         set { mutableStorage().fields.dataSocketLocal = newValue }
     }
     /// What the UDP ASSOCIATE request declared as DST.ADDR:DST.PORT.
-    public var declared: SOCKSAddress? {
+    package var declared: SOCKSAddress? {
         get { storage.fields.declared }
         set { mutableStorage().fields.declared = newValue }
     }
-    public var counters: DatagramCounters {
+    package var counters: DatagramCounters {
         get { storage.fields.counters }
         set { mutableStorage().fields.counters = newValue }
     }
-    public var opened: Date {
+    package var opened: Date {
         get { storage.fields.opened }
         set { mutableStorage().fields.opened = newValue }
     }
-    public var ended: Date? {
+    package var ended: Date? {
         get { storage.fields.ended }
         set { mutableStorage().fields.ended = newValue }
     }
-    public var lastSent: Date? {
+    package var lastSent: Date? {
         get { storage.fields.lastSent }
         set { mutableStorage().fields.lastSent = newValue }
     }
-    public var lastReceived: Date? {
+    package var lastReceived: Date? {
         get { storage.fields.lastReceived }
         set { mutableStorage().fields.lastReceived = newValue }
     }
     /// Datagrams per second, sent and received: `perSecond()` for the rate, `history()` for a
     /// sparkline.
-    public var sendRate: RateMeter {
+    package var sendRate: RateMeter {
         get { storage.fields.sendRate }
         set { mutableStorage().fields.sendRate = newValue }
     }
-    public var receiveRate: RateMeter {
+    package var receiveRate: RateMeter {
         get { storage.fields.receiveRate }
         set { mutableStorage().fields.receiveRate = newValue }
     }
-    public var recent: [RecentDatagram] {
+    package var recent: [RecentDatagram] {
         get { storage.fields.recent }
         set { mutableStorage().fields.recent = newValue }
     }
-    public var probe: ProbeSummary? {
+    package var probe: ProbeSummary? {
         get { storage.fields.probe }
         set { mutableStorage().fields.probe = newValue }
     }
     /// Counts the engine's changes to this association: two of its snapshots with the same
     /// revision (and the same `recent`) show the same, which is what a screen needs to know to
     /// skip drawing a frame.
-    public var revision: UInt64 {
+    package var revision: UInt64 {
         get { storage.fields.revision }
         set { mutableStorage().fields.revision = newValue }
     }
 
-    public var age: TimeInterval { (ended ?? Date()).timeIntervalSince(opened) }
-    public var idle: TimeInterval {
+    package var age: TimeInterval { (ended ?? Date()).timeIntervalSince(opened) }
+    package var idle: TimeInterval {
         let last = [lastSent, lastReceived].compactMap { $0 }.max() ?? opened
         return (ended ?? Date()).timeIntervalSince(last)
     }
 
-    public static func == (a: Self, b: Self) -> Bool {
+    package static func == (a: Self, b: Self) -> Bool {
         if a.storage === b.storage { return true }
         return a.id == b.id && a.state == b.state && a.counters == b.counters && a.rendezvous == b.rendezvous
             && a.history.count == b.history.count && zip(a.history, b.history).allSatisfy { $0.state == $1.state }
@@ -281,10 +281,10 @@ public struct AssociationSnapshot: Sendable, Equatable {
 }
 
 /// A timestamped event: state changes, errors, drops.
-public struct EngineEvent: Sendable, Equatable {
-    public enum Level: String, Sendable, Codable { case info, warning, error }
-    public var time: Date
-    public var level: Level
-    public var association: AssociationID?
-    public var message: String
+package struct EngineEvent: Sendable, Equatable {
+    package enum Level: String, Sendable, Codable { case info, warning, error }
+    package var time: Date
+    package var level: Level
+    package var association: AssociationID?
+    package var message: String
 }

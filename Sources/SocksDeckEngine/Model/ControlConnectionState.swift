@@ -2,7 +2,7 @@ import Socks5
 
 /// Where an association's control connection stands. The association lives exactly as long as
 /// the control connection (RFC 1928), so this is the association's state too.
-public enum ControlConnectionState: Sendable, Equatable, CustomStringConvertible {
+package enum ControlConnectionState: Sendable, Equatable, CustomStringConvertible {
     case connecting
     /// Greeting sent, waiting for the method selection.
     case negotiating
@@ -18,7 +18,7 @@ public enum ControlConnectionState: Sendable, Equatable, CustomStringConvertible
     case failed(DecodedFailure)
 
     /// The state's name for tables and JSON: "associated", "failed"…
-    public var name: String {
+    package var name: String {
         switch self {
         case .connecting: "connecting"
         case .negotiating: "negotiating"
@@ -30,14 +30,14 @@ public enum ControlConnectionState: Sendable, Equatable, CustomStringConvertible
         }
     }
 
-    public var isFinal: Bool {
+    package var isFinal: Bool {
         switch self {
         case .closed, .failed: true
         default: false
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .closed(let reason): "closed (\(reason))"
         case .failed(let f): "failed: \(f.name): \(f.sentence)"
@@ -48,17 +48,17 @@ public enum ControlConnectionState: Sendable, Equatable, CustomStringConvertible
 
 /// A failure in words, ready to show: the catalogue's name, sentence and hint, with the codes
 /// and specifics behind them.
-public struct DecodedFailure: Sendable, Equatable, Codable, CustomStringConvertible {
-    public var name: String
-    public var sentence: String
-    public var hint: String?
-    public var detail: String?
+package struct DecodedFailure: Sendable, Equatable, Codable, CustomStringConvertible {
+    package var name: String
+    package var sentence: String
+    package var hint: String?
+    package var detail: String?
     /// socks5_errno: 0 below SOCKS.
-    public var s5Code: Int32
-    public var errnoValue: Int32
-    public var errnoName: String
+    package var s5Code: Int32
+    package var errnoValue: Int32
+    package var errnoName: String
 
-    public init(_ error: SOCKS5Error) {
+    package init(_ error: SOCKS5Error) {
         let d = error.decoded
         name = d.name
         sentence = d.sentence
@@ -69,7 +69,7 @@ public struct DecodedFailure: Sendable, Equatable, Codable, CustomStringConverti
         errnoName = ErrorCatalogue.decode(errno: error.systemError).name
     }
 
-    public var description: String {
+    package var description: String {
         var text = "\(name): \(sentence)"
         if let detail { text += " (\(detail))" }
         if let hint { text += " Hint: \(hint)" }

@@ -1,10 +1,10 @@
 /// What the engine holds, as plain values: every association's snapshot (oldest first) and the
 /// event log (oldest first). A frame of the UI draws from one.
-public struct EngineView: Sendable {
-    public var associations: [AssociationSnapshot]
-    public var events: [EngineEvent]
+package struct EngineView: Sendable {
+    package var associations: [AssociationSnapshot]
+    package var events: [EngineEvent]
 
-    public init(associations: [AssociationSnapshot], events: [EngineEvent]) {
+    package init(associations: [AssociationSnapshot], events: [EngineEvent]) {
         self.associations = associations
         self.events = events
     }

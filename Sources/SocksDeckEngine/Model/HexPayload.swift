@@ -1,15 +1,15 @@
 /// Payload bytes written as hex, the way people paste them: "68 69", "68:69", "68,69", "0x6869",
 /// "0x68 0x69", "\x68\x69". The CLI's `--hex` and the TUI's send form both read hex here.
-public enum HexPayload {
+package enum HexPayload {
     /// Why a text is not hex bytes, in words that point at the culprit.
-    public enum Problem: Error, Equatable, CustomStringConvertible {
+    package enum Problem: Error, Equatable, CustomStringConvertible {
         case empty
         /// A character that is not a hex digit, and its position in the text (1-based).
         case notAHexDigit(Character, position: Int)
         /// An odd number of digits: the last byte has one digit only.
         case oddDigitCount(Int)
 
-        public var description: String {
+        package var description: String {
             switch self {
             case .empty: "no hex digits"
             case .notAHexDigit(let c, let position):
@@ -22,7 +22,7 @@ public enum HexPayload {
 
     /// The bytes, or why the text is not hex. Separators between bytes (space, ':', ',') and a
     /// `0x` or `\x` before a group of digits are allowed.
-    public static func decode(_ text: String) throws(Problem) -> [UInt8] {
+    package static func decode(_ text: String) throws(Problem) -> [UInt8] {
         var nibbles: [UInt8] = []
         nibbles.reserveCapacity(text.utf8.count)
         let characters = Array(text)
@@ -49,5 +49,5 @@ public enum HexPayload {
     }
 
     /// The bytes, or nil when the text is not hex (see `decode` for why).
-    public static func parse(_ text: String) -> [UInt8]? { try? decode(text) }
+    package static func parse(_ text: String) -> [UInt8]? { try? decode(text) }
 }

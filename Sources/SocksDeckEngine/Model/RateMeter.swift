@@ -3,14 +3,14 @@ import Foundation
 /// Counts events in one-second buckets over the last minute: the rate over the last few
 /// seconds, and the per-second history a sparkline draws. Fixed storage: recording allocates
 /// nothing.
-public struct RateMeter: Sendable, Equatable {
-    public static let seconds = 60
+package struct RateMeter: Sendable, Equatable {
+    package static let seconds = 60
     private var buckets = [Int](repeating: 0, count: RateMeter.seconds)
     private var newestSecond = 0
 
-    public init() {}
+    package init() {}
 
-    public mutating func record(_ n: Int = 1, at time: Date = Date()) {
+    package mutating func record(_ n: Int = 1, at time: Date = Date()) {
         advance(to: Int(time.timeIntervalSince1970))
         buckets[newestSecond % Self.seconds] += n
     }
@@ -23,7 +23,7 @@ public struct RateMeter: Sendable, Equatable {
     }
 
     /// Events per second over the last `window` whole seconds (the current one excluded).
-    public func perSecond(window: Int = 5, now: Date = Date()) -> Double {
+    package func perSecond(window: Int = 5, now: Date = Date()) -> Double {
         var copy = self
         copy.advance(to: Int(now.timeIntervalSince1970))
         let w = min(max(window, 1), Self.seconds - 1)
@@ -32,7 +32,7 @@ public struct RateMeter: Sendable, Equatable {
     }
 
     /// Counts of the last `count` whole seconds, oldest first.
-    public func history(_ count: Int = 30, now: Date = Date()) -> [Int] {
+    package func history(_ count: Int = 30, now: Date = Date()) -> [Int] {
         var copy = self
         copy.advance(to: Int(now.timeIntervalSince1970))
         let n = min(count, Self.seconds - 1)

@@ -4,7 +4,7 @@ extension CapabilityProbe {
     /// A few words for a status line or a table cell, from the findings' keys, verdicts and
     /// figures (never from their words): UDP and what the data plane did, source locking, the
     /// payload limit.
-    public static func summary(_ findings: [ProbeFinding]) -> String {
+    package static func summary(_ findings: [ProbeFinding]) -> String {
         let f = Dictionary(findings.map { ($0.key, $0) }, uniquingKeysWith: { a, _ in a })
         if f[.unreachable] != nil { return "unreachable" }
         guard f[.udpAssociate]?.verdict == .yes else { return "no UDP (\(f[.udpAssociate]?.value ?? "?"))" }

@@ -10,22 +10,22 @@ import Synchronization
 /// driven by the engine's own `ControlConnectionHandler`. Bounded: every wait is at most
 /// `stepTimeout`, the payload search at most 17 tries, so a probe ends within about
 /// 30 s against the slowest server; it sends a few dozen datagrams, never a flood.
-public struct CapabilityProbe: Sendable {
-    public var server: ServerDefinition
-    public var endpoint: IPEndpoint
+package struct CapabilityProbe: Sendable {
+    package var server: ServerDefinition
+    package var endpoint: IPEndpoint
     /// A UDP echo target for the relay checks; without one they are skipped.
-    public var echo: IPEndpoint?
-    public var stepTimeout: Duration = .milliseconds(1500)
+    package var echo: IPEndpoint?
+    package var stepTimeout: Duration = .milliseconds(1500)
     /// The payload search's upper bound.
-    public var largestPayloadTried = 65_000
+    package var largestPayloadTried = 65_000
     /// Where the probe's connections and datagrams are captured (`probe --pcap`); nil: nowhere.
-    public var capture: ProbeCapture?
+    package var capture: ProbeCapture?
 
     /// The server's other addresses (its name resolved to more than one): an unspecified BND of the
     /// other family than `endpoint` is replaced by one of them, as the engine's associations do.
-    public var otherAddresses: [IPAddress]
+    package var otherAddresses: [IPAddress]
 
-    public init(server: ServerDefinition, endpoint: IPEndpoint, otherAddresses: [IPAddress] = [], echo: IPEndpoint?) {
+    package init(server: ServerDefinition, endpoint: IPEndpoint, otherAddresses: [IPAddress] = [], echo: IPEndpoint?) {
         self.server = server
         self.endpoint = endpoint
         self.otherAddresses = otherAddresses
@@ -33,7 +33,7 @@ public struct CapabilityProbe: Sendable {
     }
 
     /// The probe of `resolved`'s server at the address the engine would use, with the others kept.
-    public init(_ resolved: ResolvedServer, echo: IPEndpoint?) {
+    package init(_ resolved: ResolvedServer, echo: IPEndpoint?) {
         self.init(
             server: resolved.server,
             endpoint: resolved.endpoint,
@@ -55,7 +55,7 @@ public struct CapabilityProbe: Sendable {
     /// Runs every check, in order, on `loop`, and returns the findings. `progress` is called with
     /// each finding as soon as it is established, for a front end that shows the work as it goes:
     /// the relay checks take up to ~30 s.
-    public func run(
+    package func run(
         on loop: EventLoop,
         progress: @escaping @Sendable (ProbeFinding) -> Void = { _ in }
     ) async -> [ProbeFinding] {

@@ -8,9 +8,9 @@ import Synchronization
 /// probe's control connections (the method offers, the associations, CONNECT, BIND) becomes a
 /// stream of its own in the file (`p1`, `p2`, …), fed by what its channel handler saw, and the
 /// datagrams of an association go with it.
-public final class ProbeCapture: Sendable {
+package final class ProbeCapture: Sendable {
     /// One control connection of the probe and, for an association, its datagrams.
-    public final class Stream: Sendable {
+    package final class Stream: Sendable {
         /// The channel's loop and the probe's task both record.
         private let state: Mutex<(recorder: AssociationCapture, local: IPEndpoint?)>
         private let sink: any CaptureSink
@@ -45,17 +45,17 @@ public final class ProbeCapture: Sendable {
             }
         }
 
-        public func connected(local: IPEndpoint, remote: IPEndpoint) {
+        package func connected(local: IPEndpoint, remote: IPEndpoint) {
             state.withLock { $0.local = local }
             record { $0.controlOpened(client: local, server: remote, at: $1) }
         }
 
-        public func wrote(_ bytes: [UInt8]) { record { $0.controlData(fromClient: true, bytes, at: $1) } }
-        public func read(_ bytes: [UInt8]) { record { $0.controlData(fromClient: false, bytes, at: $1) } }
-        public func closed(_ why: String) { record { $0.controlClosed(byClient: true, at: $1, comment: why) } }
+        package func wrote(_ bytes: [UInt8]) { record { $0.controlData(fromClient: true, bytes, at: $1) } }
+        package func read(_ bytes: [UInt8]) { record { $0.controlData(fromClient: false, bytes, at: $1) } }
+        package func closed(_ why: String) { record { $0.controlClosed(byClient: true, at: $1, comment: why) } }
 
         /// A datagram the probe sent from `dataSocket` through `relay` to `target`.
-        public func sent(
+        package func sent(
             _ datagram: [UInt8],
             headerLength: Int,
             from dataSocket: IPEndpoint,
@@ -80,7 +80,7 @@ public final class ProbeCapture: Sendable {
 
         /// A datagram that reached `dataSocket`, as it came: delivered (the header's sender and
         /// where its payload starts) or dropped by the datagram policy (why, in the comment).
-        public func received(
+        package func received(
             _ datagram: [UInt8],
             from source: IPEndpoint,
             at dataSocket: IPEndpoint,
@@ -106,13 +106,13 @@ public final class ProbeCapture: Sendable {
     private let producer: Int
     private let streams = NIOLockedValueBox(0)
 
-    public init(sink: any CaptureSink) {
+    package init(sink: any CaptureSink) {
         self.sink = sink
         producer = sink.registerProducer()
     }
 
     /// A new stream for the probe's next connection, described as `what` ("offer 05 01 00").
-    public func stream(_ what: String, server: ServerDefinition) -> Stream {
+    package func stream(_ what: String, server: ServerDefinition) -> Stream {
         let n = streams.withLockedValue {
             $0 += 1
             return $0

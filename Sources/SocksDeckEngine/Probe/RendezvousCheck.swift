@@ -11,8 +11,8 @@ import Glibc
 /// `declare` says), with the kernel asked to queue the socket's ICMP errors, and one datagram to
 /// `target`. The engine's own data sockets cannot tell: SwiftNIO ends a datagram channel on the
 /// error an ICMP message leaves on its socket, so the engine never asks for them.
-public enum RendezvousCheck {
-    public enum Outcome: Sendable, Equatable {
+package enum RendezvousCheck {
+    package enum Outcome: Sendable, Equatable {
         /// A datagram came back through the relay: something listens there.
         case answered(rendezvous: IPEndpoint)
         /// The datagram to the rendezvous drew an ICMP error.
@@ -25,7 +25,7 @@ public enum RendezvousCheck {
 
     /// Runs off the caller's thread (the library blocks); bounded by the server's handshake
     /// timeout and `wait`.
-    public static func run(
+    package static func run(
         server: ServerDefinition,
         target: SOCKSAddress,
         wait: Duration = .seconds(1)
@@ -91,7 +91,7 @@ public enum RendezvousCheck {
     /// What an ICMP error at the rendezvous means, in words true of any server: a relay that
     /// passes its target's ICMP errors on (Dante, as root) draws the same message from a
     /// rendezvous that works.
-    public static func meaning(_ error: ICMPError, rendezvous: IPEndpoint, target: SOCKSAddress) -> String {
+    package static func meaning(_ error: ICMPError, rendezvous: IPEndpoint, target: SOCKSAddress) -> String {
         let icmp = "ICMP\(error.isICMPv6 ? "v6" : "") \(error.kind)" + (error.sender.map { " from \($0)" } ?? "")
         let what =
             error.kind == .portUnreachable

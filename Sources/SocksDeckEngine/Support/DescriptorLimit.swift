@@ -4,11 +4,11 @@ import Glibc
 
 /// The process's descriptor limit: an association takes two descriptors, so a thousand of them
 /// need more than the usual soft limit of 1,024.
-public enum DescriptorLimit {
+package enum DescriptorLimit {
     /// Raises the soft RLIMIT_NOFILE to `count`, or to the hard limit when that is lower; never
     /// lowers it. Returns the soft limit now in force.
     @discardableResult
-    public static func raise(toAtLeast count: Int) -> Int {
+    package static func raise(toAtLeast count: Int) -> Int {
         var limit = rlimit()
         getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         let wanted = min(limit.rlim_max, rlim_t(clamping: count))
@@ -22,5 +22,5 @@ public enum DescriptorLimit {
 
     /// Raises the soft limit as far as the hard limit allows (serve, and vetting long lists).
     @discardableResult
-    public static func raiseToHardLimit() -> Int { raise(toAtLeast: Int.max) }
+    package static func raiseToHardLimit() -> Int { raise(toAtLeast: Int.max) }
 }

@@ -5,7 +5,7 @@ import Synchronization
 /// Becomes set when one of the given signals arrives (SIGINT and SIGTERM by default), so that a
 /// loop can end cleanly: close its associations, restore the terminal, print its figures.
 /// The signals are ignored by default while it lives and handled on a dispatch queue.
-public final class SignalFlag: Sendable {
+package final class SignalFlag: Sendable {
     private struct State {
         var set = false
         var first: Int32?
@@ -15,7 +15,7 @@ public final class SignalFlag: Sendable {
     /// Kept for as long as the flag lives: a signal source that is released stops delivering.
     private let sources: Mutex<[(signal: Int32, source: any DispatchSourceSignal)]>
 
-    public init(_ signals: [Int32] = [SIGINT, SIGTERM]) {
+    package init(_ signals: [Int32] = [SIGINT, SIGTERM]) {
         sources = Mutex(
             signals.map { sig in
                 signal(sig, SIG_IGN)
@@ -30,16 +30,16 @@ public final class SignalFlag: Sendable {
         }
     }
 
-    public var isSet: Bool { state.withLock { $0.set } }
+    package var isSet: Bool { state.withLock { $0.set } }
 
     /// How the first signal that arrived is called where the user sees it: "Ctrl-C" for SIGINT
     /// (what a person presses), the signal's name otherwise ("SIGTERM", sent by a supervisor).
-    public var arrivedAs: String? {
+    package var arrivedAs: String? {
         state.withLock { $0.first }.map { $0 == SIGINT ? "Ctrl-C" : $0 == SIGTERM ? "SIGTERM" : "signal \($0)" }
     }
 
     /// Returns once a signal has arrived.
-    public func wait() async {
+    package func wait() async {
         await withCheckedContinuation { continuation in
             let already = state.withLock { s -> Bool in
                 if s.set { return true }

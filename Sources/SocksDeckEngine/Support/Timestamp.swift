@@ -9,11 +9,11 @@ import Glibc
 /// Written by hand on gmtime_r/localtime_r rather than with a DateFormatter: making a formatter
 /// loads ICU's locale data (about 30 % of `serve`'s CPU when it made one per log line), and a
 /// formatter is not Sendable, so it cannot be made once and shared between event loops.
-public enum Timestamp {
+package enum Timestamp {
     /// "2026-12-02T15:39:50Z", or with `fractional`, "2026-12-02T15:39:50.123Z": the forms of
     /// ISO8601DateFormatter's `.withInternetDateTime` (and `.withFractionalSeconds`), and of
     /// JSONEncoder's `.iso8601`, milliseconds rounded as the formatter rounds them.
-    public static func iso8601(_ date: Date, fractional: Bool = false) -> String {
+    package static func iso8601(_ date: Date, fractional: Bool = false) -> String {
         // Whole milliseconds first, so that 0.123 (0.12299… in binary) is .123, as the formatter has it.
         let milliseconds = Int64((date.timeIntervalSince1970 * 1000).rounded())
         let (whole, fraction) = milliseconds.quotientAndRemainder(dividingBy: 1000)
@@ -30,7 +30,7 @@ public enum Timestamp {
     }
 
     /// HH:MM:SS in local time: the log pane's column.
-    public static func clock(_ date: Date) -> String {
+    package static func clock(_ date: Date) -> String {
         var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
         var parts = tm()
         localtime_r(&seconds, &parts)
@@ -38,7 +38,7 @@ public enum Timestamp {
     }
 
     /// The encoding strategy for every JSON line SocksDeck writes (the same text as `.iso8601`).
-    public static let jsonStrategy: JSONEncoder.DateEncodingStrategy = .custom { date, encoder in
+    package static let jsonStrategy: JSONEncoder.DateEncodingStrategy = .custom { date, encoder in
         var container = encoder.singleValueContainer()
         try container.encode(iso8601(date))
     }

@@ -4,7 +4,7 @@ import Socks5
 /// `watch --metrics`: the watcher's figures in the Prometheus text format.
 extension AssociationWatcher {
     /// The Prometheus text exposition of everything watched.
-    public func metrics() -> String {
+    package func metrics() -> String {
         var out = MetricsText()
         out.family("socksdeck_association_up", "gauge", "1 when the watched association is associated, else 0.")
         for w in watched {

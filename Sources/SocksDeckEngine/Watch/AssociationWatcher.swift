@@ -2,30 +2,30 @@ import Foundation
 import Socks5
 
 /// Something `watch` reports: an association's life and, each interval, the figures.
-public struct WatchEvent: Sendable, Encodable {
-    public var time = Date()
-    public var event: String
-    public var server: String
-    public var association: Int?
-    public var state: String?
-    public var reason: String?
-    public var rendezvous: String?
-    public var datagramsSent: Int?
-    public var datagramsReceived: Int?
-    public var probesLost: Int?
-    public var rttP50Ms: Double?
-    public var reconnects: Int?
+package struct WatchEvent: Sendable, Encodable {
+    package var time = Date()
+    package var event: String
+    package var server: String
+    package var association: Int?
+    package var state: String?
+    package var reason: String?
+    package var rendezvous: String?
+    package var datagramsSent: Int?
+    package var datagramsReceived: Int?
+    package var probesLost: Int?
+    package var rttP50Ms: Double?
+    package var reconnects: Int?
     /// With `watch --check`: the check's answers and losses so far, its last RTT, why it last failed.
-    public var checkAnswered: Int?
-    public var checkLost: Int?
-    public var checkRttMs: Double?
-    public var checkFailure: String?
+    package var checkAnswered: Int?
+    package var checkLost: Int?
+    package var checkRttMs: Double?
+    package var checkFailure: String?
 }
 
 /// Keeps one association per server open, with a health probe, and opens a new one (backing
 /// off from 1 s to 30 s) when it dies. Counters of ended associations are kept, so the totals
 /// never go back: what Prometheus needs of a counter.
-public actor AssociationWatcher {
+package actor AssociationWatcher {
     struct Totals {
         var counters = DatagramCounters()
         var probesSent = 0
@@ -80,13 +80,13 @@ public actor AssociationWatcher {
         var lastSnapshot: AssociationSnapshot?
     }
 
-    public let engine: SessionEngine
+    package let engine: SessionEngine
     private let echo: IPEndpoint?
     private let probeInterval: Duration
     private(set) var watched: [Watched]
 
     /// `checks[i]`, when given, replaces the echo probe of `servers[i]` as its health signal.
-    public init(
+    package init(
         engine: SessionEngine,
         servers: [ServerDefinition],
         echo: IPEndpoint?,
@@ -138,7 +138,7 @@ public actor AssociationWatcher {
     }
 
     /// One round: notices ends, reopens what is due, starts probes; returns what happened.
-    public func tick(summary: Bool) async -> [WatchEvent] {
+    package func tick(summary: Bool) async -> [WatchEvent] {
         var events: [WatchEvent] = []
         for i in watched.indices {
             let name = watched[i].server.name
@@ -262,7 +262,7 @@ public actor AssociationWatcher {
 
     /// The servers whose association is not associated now, each with its state: what a health
     /// check (GET /healthz) answers.
-    public func down() -> [String] {
+    package func down() -> [String] {
         watched.compactMap { w in
             let state = w.lastSnapshot?.state
             guard state == .associated else {

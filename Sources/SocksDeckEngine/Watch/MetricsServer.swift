@@ -6,8 +6,8 @@ import Socks5NIO
 
 /// Serves GET /metrics (Prometheus text exposition, rendered beside it in
 /// `AssociationWatcher+Metrics`) and GET /healthz from the watcher, on SwiftNIO's HTTP/1.
-public final class MetricsServer: Sendable {
-    public let listening: IPEndpoint
+package final class MetricsServer: Sendable {
+    package let listening: IPEndpoint
     private let channel: Channel
 
     private init(listening: IPEndpoint, channel: Channel) {
@@ -15,7 +15,7 @@ public final class MetricsServer: Sendable {
         self.channel = channel
     }
 
-    public static func start(
+    package static func start(
         on address: IPEndpoint,
         group: EventLoopGroup,
         watcher: AssociationWatcher
@@ -31,7 +31,7 @@ public final class MetricsServer: Sendable {
         return MetricsServer(listening: IPEndpoint(channel.localAddress) ?? address, channel: channel)
     }
 
-    public func stop() async { try? await channel.close() }
+    package func stop() async { try? await channel.close() }
 }
 
 private final class MetricsHandler: ChannelInboundHandler, Sendable {

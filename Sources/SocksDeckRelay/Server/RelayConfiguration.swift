@@ -3,53 +3,53 @@ import Socks5
 import UDPChecks
 
 /// What `socksdeck serve` (and the demo) runs.
-public struct RelayConfiguration: Sendable {
-    public var listen: [IPEndpoint]
+package struct RelayConfiguration: Sendable {
+    package var listen: [IPEndpoint]
     /// When set, RFC 1929 username/password is required.
-    public var credentials: Credentials?
+    package var credentials: Credentials?
     /// Answer UDP ASSOCIATE with REP 7, as a server without UDP does.
-    public var udpEnabled: Bool
+    package var udpEnabled: Bool
     /// An association with no datagram either way for this long is closed.
-    public var idleTimeout: Duration
+    package var idleTimeout: Duration
     /// The largest datagram relayed; larger ones are dropped and counted.
-    public var maximumDatagram: Int
+    package var maximumDatagram: Int
     /// Which client datagrams an association takes.
-    public var sourceCheck: SourceCheck
+    package var sourceCheck: SourceCheck
     /// The relay as a NAT (RFC 4787 terms): how many outbound sockets an association uses
     /// (mapping), and which senders each lets back in (filtering). Endpoint independent for both
     /// by default: one socket per family, any sender, what `serve` always did.
-    public var mapping: NATBehaviour
-    public var filtering: NATBehaviour
+    package var mapping: NATBehaviour
+    package var filtering: NATBehaviour
     /// Where `serve --pcap` writes what the relay sees (nil: nothing is captured).
-    public var capture: (any CaptureSink)?
+    package var capture: (any CaptureSink)?
     /// A connection that has not sent its greeting, login (when required) and request within this
     /// long is closed, however far it got: Dante's `timeout.negotiate`, and its default.
-    public var negotiationTimeout: Duration
+    package var negotiationTimeout: Duration
     /// What one client address may hold at once.
-    public var clientLimits: ClientLimits
+    package var clientLimits: ClientLimits
     /// The relay as a distant one (`serve --latency`, for machines without netem): every message
     /// it sends on a control connection and every datagram it relays, either way, leaves this much
     /// later, in order.
-    public var latency: Duration
+    package var latency: Duration
     /// The relay as one with a small buffer (v2ray cuts at 2,048 bytes): every datagram it relays,
     /// either way, is cut to this many payload bytes (nil: none is).
-    public var cutDatagramsAt: Int?
+    package var cutDatagramsAt: Int?
 
     /// Bounds per client address (the control connection's source IP), so that one client cannot
     /// hold every descriptor of the relay; past a bound the relay refuses and counts.
-    public struct ClientLimits: Sendable, Equatable {
+    package struct ClientLimits: Sendable, Equatable {
         /// Connections accepted that have not yet sent their request; more are closed at once.
-        public var negotiatingConnections: Int
+        package var negotiatingConnections: Int
         /// Associations open; a further UDP ASSOCIATE is answered with REP 2 (not allowed by ruleset).
-        public var associations: Int
+        package var associations: Int
 
-        public init(negotiatingConnections: Int = 64, associations: Int = 1024) {
+        package init(negotiatingConnections: Int = 64, associations: Int = 1024) {
             self.negotiatingConnections = negotiatingConnections
             self.associations = associations
         }
     }
 
-    public init(
+    package init(
         listen: [IPEndpoint],
         credentials: Credentials? = nil,
         udpEnabled: Bool = true,
@@ -81,15 +81,15 @@ public struct RelayConfiguration: Sendable {
 }
 
 /// Something the relay did, for its log.
-public struct RelayEvent: Sendable {
-    public enum Kind: String, Sendable {
+package struct RelayEvent: Sendable {
+    package enum Kind: String, Sendable {
         case listening, accepted, authenticated, refused, associated, connected, closed, dropped, error, stopped
     }
-    public var kind: Kind
-    public var client: String?
-    public var message: String
+    package var kind: Kind
+    package var client: String?
+    package var message: String
 
-    public init(kind: Kind, client: String?, message: String) {
+    package init(kind: Kind, client: String?, message: String) {
         self.kind = kind
         self.client = client
         self.message = message
@@ -99,7 +99,7 @@ public struct RelayEvent: Sendable {
 /// Which datagrams from the client side an association takes (RFC 1928: the relay "MUST drop any
 /// datagrams arriving from any source IP address other than the one recorded for the particular
 /// association", and may use the declared DST to record it).
-public enum SourceCheck: String, CaseIterable, Sendable {
+package enum SourceCheck: String, CaseIterable, Sendable {
     /// Strict, the default: the declared address and port where the request declared them, else
     /// the control connection's IP with the port of the first datagram.
     case declared

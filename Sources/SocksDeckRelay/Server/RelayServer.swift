@@ -5,10 +5,10 @@ import Socks5NIO
 
 /// SocksDeck's own SOCKS5 server: CONNECT and UDP ASSOCIATE (RFC 1928), RFC 1929 when asked,
 /// BIND answered with REP 7. Small enough to read and trust while debugging a client.
-public final class RelayServer: Sendable {
-    public let configuration: RelayConfiguration
+package final class RelayServer: Sendable {
+    package let configuration: RelayConfiguration
     /// Where it listens (ports resolved when 0 was asked for).
-    public let listening: [IPEndpoint]
+    package let listening: [IPEndpoint]
     private let channels: [Channel]
     private let statisticsBox: StatisticsBox
     private let group: EventLoopGroup
@@ -27,10 +27,10 @@ public final class RelayServer: Sendable {
         self.group = group
     }
 
-    public var statistics: RelayStatistics { statisticsBox.value }
+    package var statistics: RelayStatistics { statisticsBox.value }
 
     /// Binds every listen address and starts serving on `group`.
-    public static func start(
+    package static func start(
         _ configuration: RelayConfiguration,
         group: EventLoopGroup,
         log: @escaping @Sendable (RelayEvent) -> Void = { _ in }
@@ -99,23 +99,23 @@ public final class RelayServer: Sendable {
     }
 
     /// Stops listening. Associations in progress end with their control connections.
-    public func stop() async {
+    package func stop() async {
         for c in channels { try? await c.close() }
     }
 }
 
 /// An address that could not be listened on, with the system's reason in the catalogue's words
 /// ("cannot listen on 127.0.0.1:1080: EADDRINUSE: The local address is already in use.").
-public struct ListenFailure: Error, CustomStringConvertible {
-    public var address: IPEndpoint
-    public var errnoValue: Int32
+package struct ListenFailure: Error, CustomStringConvertible {
+    package var address: IPEndpoint
+    package var errnoValue: Int32
 
-    public init(address: IPEndpoint, error: Error) {
+    package init(address: IPEndpoint, error: Error) {
         self.address = address
         errnoValue = NIOErrorNumber.of(error)
     }
 
-    public var description: String {
+    package var description: String {
         let d = ErrorCatalogue.decode(errno: errnoValue)
         var text = "cannot listen on \(address): \(d.name): \(d.sentence)"
         if errnoValue == EADDRINUSE { text += " Another process listens there: pick another port, or stop it." }
@@ -125,8 +125,8 @@ public struct ListenFailure: Error, CustomStringConvertible {
 }
 
 /// A UDP echo target: every datagram goes back to its source. For probes and the demo.
-public final class UDPEchoService: Sendable {
-    public let listening: IPEndpoint
+package final class UDPEchoService: Sendable {
+    package let listening: IPEndpoint
     private let channel: Channel
 
     private init(listening: IPEndpoint, channel: Channel) {
@@ -134,7 +134,7 @@ public final class UDPEchoService: Sendable {
         self.channel = channel
     }
 
-    public static func start(on address: IPEndpoint, group: EventLoopGroup) async throws -> UDPEchoService {
+    package static func start(on address: IPEndpoint, group: EventLoopGroup) async throws -> UDPEchoService {
         // recvmmsg of up to 32 datagrams (slots of 64 KiB: no datagram is cut), replies flushed
         // once per read (sendmmsg): the echo target must not be what a benchmark measures.
         let bootstrap = DatagramBootstrap(group: group)
@@ -150,7 +150,7 @@ public final class UDPEchoService: Sendable {
         return UDPEchoService(listening: IPEndpoint(channel.localAddress) ?? address, channel: channel)
     }
 
-    public func stop() async { try? await channel.close() }
+    package func stop() async { try? await channel.close() }
 
     private final class EchoHandler: ChannelInboundHandler {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>

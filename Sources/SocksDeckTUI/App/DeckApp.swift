@@ -5,13 +5,13 @@ import SocksDeckEngine
 /// The TUI's main loop: about ten frames a second, each drawn from fresh engine snapshots with
 /// one doupdate, keys handled between frames. The network never blocks it: the engine runs on
 /// its own thread and every request to it returns at once.
-public final class DeckApp {
+package final class DeckApp {
     private let controller: DeckController
     private let terminal: NcursesTerminal
     private let interrupted = SignalFlag([SIGINT, SIGTERM, SIGHUP])
 
     /// `colorsOff` says why colours are off ("NO_COLOR is set", "--no-color"), nil when they are on.
-    public init(
+    package init(
         engine: SessionEngine,
         themes: ThemeLibrary,
         theme: Theme,
@@ -35,7 +35,7 @@ public final class DeckApp {
 
     /// Runs until q or Ctrl-C, then closes every association, stops every forward and restores
     /// the terminal. `forwards` start as the screen comes up; one that cannot is said there.
-    public func run(initialMessage: String? = nil, forwards: [ForwardLaunch] = []) async {
+    package func run(initialMessage: String? = nil, forwards: [ForwardLaunch] = []) async {
         if let initialMessage { controller.say(initialMessage, .accent, seconds: 8) }
         controller.start(forwards)
         var appliedTheme = controller.theme.name

@@ -4,12 +4,12 @@ import SocksDeckEngine
 
 /// A forward for the UI to start: from the command line, the configuration's [[forward]]
 /// tables, or the F form.
-public struct ForwardLaunch: Sendable {
+package struct ForwardLaunch: Sendable {
     var spec: ForwardSpec
     var server: ServerDefinition
     var options: ForwardOptions
 
-    public init(spec: ForwardSpec, server: ServerDefinition, options: ForwardOptions = ForwardOptions()) {
+    package init(spec: ForwardSpec, server: ServerDefinition, options: ForwardOptions = ForwardOptions()) {
         self.spec = spec
         self.server = server
         self.options = options

@@ -55,8 +55,8 @@ struct RoleStyle: Equatable, Sendable {
 ///
 /// A theme that uses no colour at all (only bold, reverse, dim, underline) works on a
 /// monochrome terminal and under NO_COLOR.
-public struct Theme: Equatable, Sendable {
-    public var name: String
+package struct Theme: Equatable, Sendable {
+    package var name: String
     var styles: [Role: RoleStyle]
 
     func style(_ role: Role) -> RoleStyle { styles[role] ?? RoleStyle() }
@@ -66,7 +66,7 @@ public struct Theme: Equatable, Sendable {
     }
 
     /// The theme every build carries, used when no theme file can be read.
-    public static let builtInDefault = Theme(
+    package static let builtInDefault = Theme(
         name: "default",
         styles: [
             .text: RoleStyle(),
@@ -84,7 +84,7 @@ public struct Theme: Equatable, Sendable {
     )
 
     /// For NO_COLOR and terminals without colour: attributes only.
-    public static let monochrome = Theme(
+    package static let monochrome = Theme(
         name: "monochrome",
         styles: [
             .text: RoleStyle(), .border: RoleStyle(), .title: RoleStyle(bold: true),
@@ -154,11 +154,11 @@ public struct Theme: Equatable, Sendable {
     }
 }
 
-public struct ThemeError: Error, Equatable, Sendable, CustomStringConvertible {
+package struct ThemeError: Error, Equatable, Sendable, CustomStringConvertible {
     var path: String?
     var line: Int?
     var message: String
-    public var description: String {
+    package var description: String {
         [path, line.map(String.init)].compactMap { $0 }.joined(separator: ":")
             + (path == nil && line == nil ? "" : ": ") + message
     }
@@ -168,11 +168,11 @@ public struct ThemeError: Error, Equatable, Sendable, CustomStringConvertible {
 /// share/socksdeck/themes beside an installed binary, or $SOCKSDECK_THEMES), then the user's
 /// (themes/ in the configuration folder), which win on a name clash. A file that does not parse
 /// is reported and skipped; the built-in default is always there.
-public struct ThemeLibrary: Sendable {
-    public var themes: [Theme]
-    public var problems: [ThemeError]
+package struct ThemeLibrary: Sendable {
+    package var themes: [Theme]
+    package var problems: [ThemeError]
 
-    public static func load(
+    package static func load(
         userFolder: String?,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         executable: String = CommandLine.arguments[0]
@@ -216,7 +216,7 @@ public struct ThemeLibrary: Sendable {
 
     /// The theme of a start without --theme or NO_COLOR: the one chosen with `t` last time
     /// (`ThemeMemory`), or, for a new user, `default`, which suits dark and light backgrounds.
-    public func startingTheme(remembered: String?) -> Theme {
+    package func startingTheme(remembered: String?) -> Theme {
         remembered.flatMap(theme(named:)) ?? theme(named: Theme.builtInDefault.name) ?? .builtInDefault
     }
 
@@ -234,18 +234,18 @@ public struct ThemeLibrary: Sendable {
         return candidates.filter { FileManager.default.fileExists(atPath: $0 + "/default.toml") }.prefix(1).map { $0 }
     }
 
-    public func theme(named name: String) -> Theme? { themes.first { $0.name == name } }
+    package func theme(named name: String) -> Theme? { themes.first { $0.name == name } }
 }
 
 /// The theme last chosen with `t`, kept in one line of a file in the configuration folder, so
 /// that the next start looks the way the user left it. Not kept in config.toml: the UI never
 /// rewrites a file the user writes by hand.
-public struct ThemeMemory: Sendable {
+package struct ThemeMemory: Sendable {
     let path: String
 
-    public init(folder: String) { path = folder + "/last-theme" }
+    package init(folder: String) { path = folder + "/last-theme" }
 
-    public var remembered: String? {
+    package var remembered: String? {
         (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
