@@ -32,8 +32,8 @@ let package = Package(
         .target(name: "Socks5CAPI", dependencies: ["Socks5", "CSocks5"]),
 
         // The session engine: servers from the configuration, associations on SwiftNIO driven by
-        // the library's handshake state machine, counters, probes, the event log, the metrics
-        // endpoint (NIOHTTP1). No terminal code.
+        // the library's handshake state machine, counters, probes, the event log, and what the
+        // metrics endpoint serves. No terminal code, no process policy.
         // The library's addresses as SwiftNIO's, for the engine and the relay.
         // DNS, NTP and STUN as small sans-I/O codecs: what `socksdeck check` sends through a relay
         // and judges the answers by. Standard library only.
@@ -61,10 +61,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
             ]
         ),
+        // What a process decides for itself rather than the engine for it: signals that end a run
+        // cleanly, and the descriptor limit. Standard library and Glibc only.
+        .target(name: "ProcessPolicy"),
         // A small SOCKS5 server with a UDP relay, on the library's codec: `socksdeck serve` and the demo.
         .target(
             name: "SocksDeckRelay",
@@ -84,24 +86,29 @@ let package = Package(
         // buffer in the tests), one key table, themes from TOML.
         .target(
             name: "SocksDeckTUI",
-            dependencies: ["CNcurses", "SocksDeckEngine", "UDPChecks", .product(name: "TOMLKit", package: "TOMLKit")]
+            dependencies: [
+                "CNcurses", "SocksDeckEngine", "UDPChecks", "ProcessPolicy",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ]
         ),
         // The executable: the terminal UI and the scriptable subcommands.
         .executableTarget(
             name: "socksdeck",
             dependencies: [
-                "SocksDeckEngine", "SocksDeckRelay", "SocksDeckTUI",
+                "SocksDeckEngine", "SocksDeckRelay", "SocksDeckTUI", "ProcessPolicy",
                 "Socks5NIO", "UDPChecks", "PcapNG", "PcapReplay",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // The metrics endpoint of `watch` (Support/MetricsServer.swift).
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 
         // The benchmarks (scripts/bench.sh): built by CI so they do not rot, run by hand.
         .executableTarget(
             name: "socksdeck-bench",
-            dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "SocksDeckEngine", "CBenchSupport"],
+            dependencies: ["Socks5", "Socks5CAPI", "CSocks5", "SocksDeckEngine", "ProcessPolicy", "CBenchSupport"],
             path: "Benchmarks/socksdeck-bench"
         ),
         .target(name: "CBenchSupport", path: "Benchmarks/CBenchSupport"),
@@ -117,7 +124,7 @@ let package = Package(
             name: "SocksDeckTests",
             dependencies: [
                 "Socks5", "Socks5CAPI", "CSocks5", "Socks5NIO", "AllocationCounter", "SocksDeckEngine",
-                "SocksDeckRelay", "SocksDeckTUI", "UDPChecks", "PcapNG", "PcapReplay",
+                "SocksDeckRelay", "SocksDeckTUI", "UDPChecks", "PcapNG", "PcapReplay", "ProcessPolicy",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
             ],

@@ -1,4 +1,5 @@
 import Foundation
+import ProcessPolicy
 import Socks5
 import SocksDeckEngine
 

@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import ProcessPolicy
 import SocksDeckEngine
 
 /// The TUI's main loop: about ten frames a second, each drawn from fresh engine snapshots with

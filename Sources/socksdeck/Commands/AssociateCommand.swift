@@ -1,6 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Foundation
+import ProcessPolicy
 import Socks5
 import SocksDeckEngine
 

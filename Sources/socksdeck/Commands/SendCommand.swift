@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProcessPolicy
 import Socks5
 import SocksDeckEngine
 

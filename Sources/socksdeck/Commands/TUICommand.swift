@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ProcessPolicy
 import SocksDeckEngine
 import SocksDeckTUI
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import NIOPosix
+import ProcessPolicy
 import Socks5
 import Socks5NIO
 import SocksDeckEngine

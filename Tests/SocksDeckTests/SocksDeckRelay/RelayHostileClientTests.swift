@@ -1,5 +1,6 @@
 import Foundation
 import NIOPosix
+import ProcessPolicy
 import Socks5
 import SocksDeckEngine
 import Testing

@@ -3,11 +3,12 @@ import NIOHTTP1
 import NIOPosix
 import Socks5
 import Socks5NIO
+import SocksDeckEngine
 
 /// Serves GET /metrics (Prometheus text exposition, rendered beside it in
 /// `AssociationWatcher+Metrics`) and GET /healthz from the watcher, on SwiftNIO's HTTP/1.
-package final class MetricsServer: Sendable {
-    package let listening: IPEndpoint
+final class MetricsServer: Sendable {
+    let listening: IPEndpoint
     private let channel: Channel
 
     private init(listening: IPEndpoint, channel: Channel) {
@@ -15,7 +16,7 @@ package final class MetricsServer: Sendable {
         self.channel = channel
     }
 
-    package static func start(
+    static func start(
         on address: IPEndpoint,
         group: EventLoopGroup,
         watcher: AssociationWatcher
@@ -31,7 +32,7 @@ package final class MetricsServer: Sendable {
         return MetricsServer(listening: IPEndpoint(channel.localAddress) ?? address, channel: channel)
     }
 
-    package func stop() async { try? await channel.close() }
+    func stop() async { try? await channel.close() }
 }
 
 private final class MetricsHandler: ChannelInboundHandler, Sendable {
