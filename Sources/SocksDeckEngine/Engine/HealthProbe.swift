@@ -110,6 +110,7 @@ final class HealthProbe {
             lost: lost,
             lastReply: lastReply
         )
+        s.interval = Duration(interval)
         s.rttBucketCounts = bucketCounts
         s.rttSumSeconds = rttSum
         if let p = percentiles() {

@@ -57,6 +57,8 @@ package struct ProbeSummary: Sendable, Equatable {
     package var lost = 0
     package var rttP50: Duration?
     package var rttP99: Duration?
+    /// How often the probe sends.
+    package var interval: Duration = .seconds(1)
     package var lastReply: Date?
     /// Cumulative counts of every RTT measured, per upper bound in `rttBucketBounds` (seconds).
     package var rttBucketCounts: [Int] = []
@@ -65,6 +67,14 @@ package struct ProbeSummary: Sendable, Equatable {
         0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5,
     ]
     package var lossRatio: Double { sent == 0 ? 0 : Double(lost) / Double(max(sent, 1)) }
+
+    /// A running probe has gone silent when no answer came for two of its intervals (half a second
+    /// at least, so that a fast probe over a slow path does not flicker): the association still
+    /// looks up, but its last RTT is old news. Every view that marks it asks here.
+    package func isSilent(at now: Date) -> Bool {
+        guard let lastReply else { return false }
+        return now.timeIntervalSince(lastReply) > max(interval * 2, .milliseconds(500)) / .seconds(1)
+    }
 }
 
 /// Everything the engine knows about one association, as a plain value: what the UI and the

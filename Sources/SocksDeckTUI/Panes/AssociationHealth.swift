@@ -14,8 +14,7 @@ enum AssociationHealth {
         case .associated:
             // A stopped probe's figures only age: the user stopped it, the path did not.
             guard let probe = a.probe, probe.running else { return .ok }
-            let silent = probe.lastReply.map { now.timeIntervalSince($0) > AssociationsPane.staleAfter } ?? false
-            return losing || silent ? .warning : .ok
+            return losing || probe.isSilent(at: now) ? .warning : .ok
         case .failed: return .error
         case .closed: return a.closedBy == .server ? .error : .muted
         default: return .warning

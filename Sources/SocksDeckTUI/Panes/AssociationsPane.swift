@@ -86,14 +86,11 @@ enum AssociationsPane {
         return shown
     }
 
-    /// A probe RTT is stale when no answer came for this long: the figure is then the last one
-    /// measured, marked with `?` and dimmed.
-    static let staleAfter: TimeInterval = 3
-
-    /// The RTT cell and whether it is stale: "-" without a probe figure.
+    /// The RTT cell and whether it is stale (the probe has gone silent, or never answered): the
+    /// figure is then the last one measured, marked with `?` and dimmed. "-" without a figure.
     static func rtt(_ probe: ProbeSummary?, now: Date = Date()) -> (text: String, stale: Bool) {
         guard let probe, let p50 = probe.rttP50?.milliseconds else { return ("-", false) }
-        let stale = probe.lastReply.map { now.timeIntervalSince($0) > staleAfter } ?? true
+        let stale = probe.lastReply == nil || probe.isSilent(at: now)
         return (String(format: "%.2f", p50) + (stale ? "?" : ""), stale)
     }
 

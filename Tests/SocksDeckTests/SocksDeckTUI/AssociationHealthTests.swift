@@ -17,10 +17,12 @@ import Testing
         lost: Int = 0,
         lastReply: TimeInterval = -0.5,
         running: Bool = true,
+        interval: Duration = .seconds(1),
         now: Date = now
     ) -> ProbeSummary {
         var p = ProbeSummary(target: "127.0.0.1:7")
         p.running = running
+        p.interval = interval
         p.sent = 20
         p.lost = lost
         p.answered = 20 - lost
@@ -47,6 +49,18 @@ import Testing
             ("associated, losing", a(.associated, Self.probe(lost: 2)), true, .warning),
             ("associated, lost long ago", a(.associated, Self.probe(lost: 2)), false, .ok),
             ("associated, silent", a(.associated, Self.probe(lastReply: -10)), false, .warning),
+            // Silent means two of the probe's own intervals without an answer.
+            ("1 s probe, 1.9 s since a reply", a(.associated, Self.probe(lastReply: -1.9)), false, .ok),
+            ("1 s probe, 2.1 s since a reply", a(.associated, Self.probe(lastReply: -2.1)), false, .warning),
+            (
+                "5 s probe, 9 s since a reply", a(.associated, Self.probe(lastReply: -9, interval: .seconds(5))), false,
+                .ok
+            ),
+            ("5 s probe, 11 s", a(.associated, Self.probe(lastReply: -11, interval: .seconds(5))), false, .warning),
+            (
+                "100 ms probe, 0.4 s", a(.associated, Self.probe(lastReply: -0.4, interval: .milliseconds(100))), false,
+                .ok
+            ),
             ("associated, probe stopped", a(.associated, Self.probe(lastReply: -60, running: false)), false, .ok),
             ("opening", a(.connecting), false, .warning),
             ("failed", a(.failed(Self.refused)), false, .error),

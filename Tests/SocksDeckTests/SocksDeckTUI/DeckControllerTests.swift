@@ -138,6 +138,67 @@ import Testing
         }
     }
 
+    /// Issue 28: an association whose echo target stopped answering shows the warning colour
+    /// within two probe intervals of its last answer, and LOSS once the probe counts a loss; while
+    /// it answered, it showed neither.
+    @Test func aLossyAssociationWarnsWithinTwoProbeIntervals() async throws {
+        let peers = try TestPeers.shared()
+        let echo = UDPEchoServer(lifetimeSeconds: 60)
+        defer { echo.stop() }
+        let engine = SessionEngine(
+            configuration: DeckConfiguration(servers: [
+                ServerDefinition(
+                    name: "dante",
+                    host: "127.0.0.1",
+                    port: peers.danteNoAuth.port,
+                    echo: echo.endpoint(.ipv4)
+                )
+            ])
+        )
+        let c = DeckController(
+            engine: engine,
+            themes: ThemeLibrary(themes: [], problems: []),
+            theme: .builtInDefault,
+            banner: nil
+        )
+        try await withEngine(engine) { engine in
+            let id = try await engine.open(server: "dante")
+            _ = await engine.waitUntilSettled(id, timeout: .seconds(5))
+            let interval = Duration.milliseconds(500)
+            try await engine.startProbe(id, interval: interval)
+            func row() async -> AssociationSnapshot? {
+                await c.refresh()
+                return c.model.associations.first { $0.id == id }
+            }
+            var answered = 0
+            for _ in 0..<100 where answered < 3 {
+                let a = await row()
+                answered = a?.probe?.answered ?? 0
+                if let a { #expect(c.model.health(of: a) == .ok, "warned while answering: \(a.probe as Any)") }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            try #require(answered >= 3, "the probe never got its echoes")
+            echo.stop()
+            var warned: (at: Date, lastReply: Date)?
+            var lossShown: String?
+            for _ in 0..<200 where warned == nil || lossShown == nil {
+                guard let a = await row(), let probe = a.probe else { break }
+                if warned == nil, c.model.health(of: a) == .warning, let last = probe.lastReply {
+                    warned = (Date(), last)
+                }
+                if probe.lost > 0 { lossShown = AssociationsPane.loss(probe) }
+                try await Task.sleep(for: .milliseconds(25))
+            }
+            let (at, lastReply) = try #require(warned, "never warned")
+            // Two intervals by the rule; the rest is this loop's own pace under a sanitizer.
+            #expect(
+                at.timeIntervalSince(lastReply) <= 2 * 0.5 + 0.75,
+                "warned \(at.timeIntervalSince(lastReply)) s after"
+            )
+            #expect(lossShown != nil && lossShown != "0%", "LOSS \(lossShown ?? "never shown")")
+        }
+    }
+
     @Test func aRefusedSendFormStaysOpenWithWhatWasTyped() async throws {
         let c = try Self.controller()
         let engine = c.engine
