@@ -7,10 +7,11 @@ import Socks5
 package struct EchoMeasurement: Sendable, Equatable {
     package var sent: Int
     package var echoed: Int
-    package var seconds: Double
+    /// From the first send to the last echo.
+    package var elapsed: Duration
     /// Sent and never echoed (lost, or still on their way when the load gave up).
     package var lost: Int { sent - echoed }
-    package var echoesPerSecond: Double { seconds > 0 ? Double(echoed) / seconds : 0 }
+    package var echoesPerSecond: Double { elapsed > .zero ? Double(echoed) / (elapsed / .seconds(1)) : 0 }
 }
 
 /// `count` datagrams of `payloadLength` bytes to an echo target with `window` in flight: each echo
@@ -96,8 +97,8 @@ final class EchoLoad: AssociationSubscriber {
         guard sendOne != nil else { return }
         sendOne = nil
         watchdog?.cancel()
-        let seconds = Double((lastEcho - started).nanoseconds) / 1e9
-        done.succeed(EchoMeasurement(sent: sent, echoed: echoed, seconds: echoed == 0 ? 0 : seconds))
+        let elapsed = echoed == 0 ? .zero : Duration(lastEcho - started)
+        done.succeed(EchoMeasurement(sent: sent, echoed: echoed, elapsed: elapsed))
     }
 
     private func sendNext() {

@@ -35,14 +35,15 @@ final class ProbeClock {
     /// `probe`'s first probe of run `run` falls due now.
     func start(_ probe: HealthProbe, run: UInt64) {
         queues[probe.interval.nanoseconds, default: DeadlineQueue()]
-            .insert(Entry(probe: probe, run: run, first: true), due: .now())
+            .insert(Entry(probe: probe, run: run, first: true), due: loop.now)
         armTimer()
     }
 
     /// Fires every probe that is due, queues each again, and sets the timer for the earliest left.
     private func tick() {
         next = nil
-        let now = NIODeadline.now()
+        // The loop's clock, which a test's EmbeddedEventLoop drives by hand.
+        let now = loop.now
         for interval in Array(queues.keys) {
             while let taken = queues[interval]?.popFirst(dueBy: now) {
                 let (due, entry) = (taken.due, taken.element)

@@ -37,7 +37,7 @@ package final class DeckApp {
     /// Runs until q or Ctrl-C, then closes every association, stops every forward and restores
     /// the terminal. `forwards` start as the screen comes up; one that cannot is said there.
     package func run(initialMessage: String? = nil, forwards: [ForwardLaunch] = []) async {
-        if let initialMessage { controller.say(initialMessage, .accent, seconds: 8) }
+        if let initialMessage { controller.say(initialMessage, .accent, for: .seconds(8)) }
         controller.start(forwards)
         var appliedTheme = controller.theme.name
         var lastFrame: FrameSignature?

@@ -17,7 +17,7 @@ extension DeckController {
         do {
             let written = try await engine.writeCapture(a.id, to: path)
             let dropped = written.droppedFromRing == 0 ? "" : ", ring let \(written.droppedFromRing) older go"
-            say("#\(a.id.value): \(written.packets) packets\(dropped) → \(path)", seconds: 20)
+            say("#\(a.id.value): \(written.packets) packets\(dropped) → \(path)", for: .seconds(20))
         } catch {
             say("\(error)", .error)
         }

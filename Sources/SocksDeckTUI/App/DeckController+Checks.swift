@@ -62,7 +62,7 @@ extension DeckController {
             model.checksWaiting[a.id, default: []].append(check)
             say(
                 "#\(a.id.value) is running \(running): \(check.kind.uppercased()) \(check.target) starts when it ends",
-                seconds: 8
+                for: .seconds(8)
             )
             return
         }
@@ -73,7 +73,9 @@ extension DeckController {
     /// the one before there (the Detail pane says it runs).
     private func launch(_ check: ServiceCheck, through id: AssociationID, announce: Bool = true) {
         model.checksRunning[id] = "\(check.kind) \(check.target)"
-        if announce { say("checking \(check.kind.uppercased()) \(check.target) through #\(id.value)…", seconds: 30) }
+        if announce {
+            say("checking \(check.kind.uppercased()) \(check.target) through #\(id.value)…", for: .seconds(30))
+        }
         let engine = self.engine
         let box = finishedChecks
         Task {
@@ -95,7 +97,7 @@ extension DeckController {
                 say(
                     "#\(id.value) \(r.check.uppercased()) \(r.passed ? "✔" : "✘") \(r.summary)",
                     r.passed ? .ok : .warning,
-                    seconds: 8
+                    for: .seconds(8)
                 )
             case .failure(let error):
                 say("#\(id.value): \(error)", .error)

@@ -49,7 +49,7 @@ extension DeckController {
                 return
             }
             model.forwardForm = nil
-            say("starting the forward \(spec) through \(form.server.name)…", seconds: 30)
+            say("starting the forward \(spec) through \(form.server.name)…", for: .seconds(30))
             start([ForwardLaunch(spec: spec, server: form.server)], announce: true)
         }
     }
@@ -81,9 +81,9 @@ extension DeckController {
                 model.focused = .servers
                 model.selectedForward = id
                 model.clampSelections()
-                say("\(id): \(what) listens (x stops it)", .ok, seconds: 8)
+                say("\(id): \(what) listens (x stops it)", .ok, for: .seconds(8))
             case .failure(let error):
-                say("\(what) not started: \(error)", .error, seconds: 10)
+                say("\(what) not started: \(error)", .error, for: .seconds(10))
             }
         }
     }

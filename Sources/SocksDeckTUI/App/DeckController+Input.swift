@@ -117,7 +117,7 @@ extension DeckController {
         let box = finishedSends
         say(
             "sending \(send.count) × \(send.payload.count) bytes to \(send.target) through #\(id.value)…",
-            seconds: 30
+            for: .seconds(30)
         )
         Task {
             let before = await engine.snapshot(id)?.counters.datagramsReceived ?? 0
@@ -155,14 +155,14 @@ extension DeckController {
                     "#\(outcome.id.value) sent \(sent) of \(outcome.send.count) × \(what); "
                     + "\(replies) \(replies == 1 ? "reply" : "replies") within \(SendOutcome.replyWaitText)"
                 let role: Role = sent < outcome.send.count ? .warning : replies == 0 ? .warning : .ok
-                say(text, role, seconds: 8)
+                say(text, role, for: .seconds(8))
                 note(
                     role == .ok ? .info : .warning,
                     outcome.id,
                     "send: " + text.dropFirst("#\(outcome.id.value) ".count)
                 )
             case .failure(let error):
-                say("#\(outcome.id.value) send of \(what) refused: \(error)", .error, seconds: 10)
+                say("#\(outcome.id.value) send of \(what) refused: \(error)", .error, for: .seconds(10))
                 note(.error, outcome.id, "send of \(what) refused: \(error)")
             }
         }

@@ -105,7 +105,7 @@ extension DeckController {
         do {
             try ConfigurationFileEditor.apply(change, to: path)
         } catch {
-            say("not saved: \(error)", .error, seconds: 10)
+            say("not saved: \(error)", .error, for: .seconds(10))
             return
         }
         if let removed {
@@ -120,6 +120,6 @@ extension DeckController {
         if server.username != nil, server.passwordSource == .commandLine || server.passwordSource == nil {
             words += "; its password is not written there: set \(ServerDefinition.passwordVariable(for: server.name))"
         }
-        say(words, .ok, seconds: 10)
+        say(words, .ok, for: .seconds(10))
     }
 }

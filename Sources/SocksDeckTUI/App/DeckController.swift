@@ -5,7 +5,7 @@ import SocksDeckEngine
 /// Turns keys into changes of the model and requests to the engine. No ncurses here: the tests
 /// drive it with keys and read the model.
 final class DeckController {
-    internal(set) var model: DeckModel
+    var model: DeckModel
     let engine: SessionEngine
     let themes: ThemeLibrary
     private(set) var theme: Theme
@@ -82,7 +82,7 @@ final class DeckController {
             model.probeReports[name] = findings
             let summary = CapabilityProbe.summary(findings)
             model.probeSummaries[name] = summary
-            say("probe of \(name): \(summary) (f: every finding)", .accent, seconds: 8)
+            say("probe of \(name): \(summary) (f: every finding)", .accent, for: .seconds(8))
         }
         if let expiry = messageExpiry, Date() > expiry {
             model.message = nil
@@ -134,7 +134,7 @@ final class DeckController {
                 .ok
             )
         case .failed(let f):
-            say("#\(id.value) through \(a.serverName) failed: \(f.name): \(f.sentence)", .error, seconds: 8)
+            say("#\(id.value) through \(a.serverName) failed: \(f.name): \(f.sentence)", .error, for: .seconds(8))
         case .closed(let reason):
             say("#\(id.value) through \(a.serverName) closed: \(reason)", .warning)
         default:
@@ -149,9 +149,9 @@ final class DeckController {
         if model.notes.count > DeckModel.maximumNotes { model.notes.removeFirst() }
     }
 
-    func say(_ text: String, _ role: Role = .text, seconds: Double = 4) {
+    func say(_ text: String, _ role: Role = .text, for shown: Duration = .seconds(4)) {
         model.message = (text, role)
-        messageExpiry = Date().addingTimeInterval(seconds)
+        messageExpiry = Date().addingTimeInterval(shown / .seconds(1))
     }
 
     /// Handles one key. Returns false when the user asked to quit.

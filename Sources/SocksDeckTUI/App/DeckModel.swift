@@ -101,13 +101,13 @@ struct DeckModel: Sendable {
     /// Stopped forwards whose rows x took away.
     var hiddenForwards: Set<ForwardID> = [] { didSet { forwardsChanged() } }
     /// The forwards the Servers pane lists, below the servers.
-    internal(set) var listedForwards: [ForwardSnapshot] = []
+    var listedForwards: [ForwardSnapshot] = []
     /// The forward selected in the Servers pane; nil when a server row is.
     var selectedForward: ForwardID?
     /// The open forward flow each association carries (a flow's association is opened for it).
-    internal(set) var carriedFlows: [AssociationID: CarriedFlow] = [:]
+    var carriedFlows: [AssociationID: CarriedFlow] = [:]
     /// Whether a row of the Associations pane carries a flow: the pane then has a FORWARD column.
-    internal(set) var visibleAssociationsCarryFlows = false
+    var visibleAssociationsCarryFlows = false
     /// Counts the forwards' changes, for the frame check (comparing every flow's datagrams would
     /// cost more than drawing them).
     var forwardsGeneration = 0

@@ -37,7 +37,7 @@ extension DeckController {
         guard let server = selectedServerOrSay() else { return }
         do {
             let id = try await engine.open(server: server, family: ipv6 ? .ipv6 : nil)
-            say("opening #\(id.value) through \(server.name)…", seconds: 60)
+            say("opening #\(id.value) through \(server.name)…", for: .seconds(60))
             pendingOpen = id
             await refresh()
             model.focused = .associations

@@ -148,7 +148,7 @@ struct LoadCommand: AsyncParsableCommand {
                     sent: m.sent,
                     echoed: m.echoed,
                     lost: m.lost,
-                    seconds: (m.seconds * 1000).rounded() / 1000,
+                    seconds: (m.elapsed.milliseconds).rounded() / 1000,
                     echoesPerSecond: m.echoesPerSecond.rounded()
                 )
             )
@@ -161,7 +161,7 @@ struct LoadCommand: AsyncParsableCommand {
         )
         if m.echoed > 0 {
             Output.line(
-                String(format: "%.0f echoes/s over %.3f s", m.echoesPerSecond, m.seconds)
+                String(format: "%.0f echoes/s over %.3f s", m.echoesPerSecond, m.elapsed / .seconds(1))
                     + ", \(window) in flight, \(size)-byte datagrams"
                     + (gather > 0 ? ", read in batches gathered for \(gather) µs" : "")
             )

@@ -21,7 +21,7 @@ import Testing
         let (engine, id) = try await Self.associated(peers)
         let measured = try await engine.measureEcho(id, count: 2000, window: 16, payloadLength: 100)
         #expect(measured.sent == 2000 && measured.echoed == 2000 && measured.lost == 0, "\(measured)")
-        #expect(measured.seconds > 0 && measured.echoesPerSecond > 0)
+        #expect(measured.elapsed > .zero && measured.echoesPerSecond > 0)
         let counters = try #require(await engine.snapshot(id)?.counters)
         #expect(counters.datagramsSent == 2000 && counters.datagramsReceived == 2000)
         #expect(counters.bytesSent == 2000 * 100 && counters.droppedTotal == 0)
