@@ -1,25 +1,44 @@
 import Foundation
 import Socks5
 
-/// Something `watch` reports: an association's life and, each interval, the figures.
-package struct WatchEvent: Sendable, Encodable {
+/// Something `watch` reports about one server: an association's life and, each interval, the
+/// figures. Typed here; `watch` makes its lines and JSON of it.
+package struct WatchEvent: Sendable {
     package var time = Date()
-    package var event: String
     package var server: String
-    package var association: Int?
-    package var state: String?
-    package var reason: String?
-    package var rendezvous: String?
-    package var datagramsSent: Int?
-    package var datagramsReceived: Int?
-    package var probesLost: Int?
-    package var rttP50Ms: Double?
-    package var reconnects: Int?
-    /// With `watch --check`: the check's answers and losses so far, its last RTT, why it last failed.
-    package var checkAnswered: Int?
-    package var checkLost: Int?
-    package var checkRttMs: Double?
-    package var checkFailure: String?
+    package var what: What
+
+    package enum What: Sendable {
+        case opening(AssociationID)
+        /// `watching`: what follows it (a probe, a check), or why nothing can.
+        case associated(AssociationID, rendezvous: RendezvousAddress?, watching: String?)
+        /// Closed or failed (`state`), and when the next attempt goes.
+        case ended(AssociationID, state: ControlConnectionState, reason: String, reconnectIn: Duration)
+        case interval(Figures)
+    }
+
+    /// The server's totals so far (ended associations included), each interval.
+    package struct Figures: Sendable {
+        package var association: AssociationID?
+        /// nil while no association is open: down, or still connecting.
+        package var state: ControlConnectionState?
+        package var connecting: Bool
+        package var datagramsSent: Int
+        package var datagramsReceived: Int
+        package var probesLost: Int
+        package var rttP50: Duration?
+        package var reconnects: Int
+        /// With `watch --check`.
+        package var check: CheckFigures?
+    }
+
+    /// The check's answers and losses so far, its last RTT, why it last failed.
+    package struct CheckFigures: Sendable {
+        package var answered: Int
+        package var lost: Int
+        package var lastRoundTrip: Duration?
+        package var failure: String?
+    }
 }
 
 /// Keeps one association per server open, with a health probe, and opens a new one (backing
@@ -62,7 +81,7 @@ package actor AssociationWatcher {
         var inFlight = false
         var lastRun = Date.distantPast
         var lastFailure: String?
-        var lastRTTMilliseconds: Double?
+        var lastRoundTrip: Duration?
     }
 
     struct Watched {
@@ -130,7 +149,7 @@ package actor AssociationWatcher {
         watched[i].checks.answered += 1
         watched[i].checks.lastFailure = nil
         let rtt = (result.roundTrip ?? .zero).milliseconds / 1000
-        watched[i].checks.lastRTTMilliseconds = result.roundTrip?.milliseconds
+        watched[i].checks.lastRoundTrip = result.roundTrip
         watched[i].checks.rttSum += rtt
         for (b, bound) in ProbeSummary.rttBucketBounds.enumerated() where rtt <= bound {
             watched[i].checks.rttBuckets[b] += 1
@@ -147,7 +166,8 @@ package actor AssociationWatcher {
             if let id = watched[i].current, known == nil {
                 // Forgotten by someone else: ended as far as watch can tell, so reported and reopened,
                 // never left standing as it last was.
-                events.append(retire(i, id, state: "closed", reason: "the engine no longer knows it", snapshot: nil))
+                let reason = "the engine no longer knows it"
+                events.append(retire(i, id, state: .closed(reason: reason), reason: reason, snapshot: nil))
             } else if let id = watched[i].current, let s = known {
                 watched[i].lastSnapshot = s
                 switch s.state {
@@ -160,18 +180,15 @@ package actor AssociationWatcher {
                     let checking = watched[i].check.map {
                         "checking \($0.kind) \($0.target) every interval (no echo probe)"
                     }
+                    let watching =
+                        checking
+                        ?? (target == nil
+                            ? "no echo target, so no probe runs: give --echo HOST:PORT or set echo for this server"
+                            : nil)
                     events.append(
                         WatchEvent(
-                            event: "associated",
                             server: name,
-                            association: id.value,
-                            state: "associated",
-                            reason: checking
-                                ?? (target == nil
-                                    ? "no echo target, so no probe runs: give --echo HOST:PORT or set echo for "
-                                        + "this server"
-                                    : nil),
-                            rendezvous: s.rendezvous?.asUsed.description
+                            what: .associated(id, rendezvous: s.rendezvous, watching: watching)
                         )
                     )
                 case .closed, .failed:
@@ -181,7 +198,7 @@ package actor AssociationWatcher {
                     case .failed(let failure): reason = "\(failure.name): \(failure.sentence)"
                     default: reason = s.state.name
                     }
-                    events.append(retire(i, id, state: s.state.name, reason: reason, snapshot: s))
+                    events.append(retire(i, id, state: s.state, reason: reason, snapshot: s))
                     // Only this one: a global prune dropped other servers' ended associations before
                     // this loop had seen them end, and they stayed "associated" here for ever.
                     await engine.forget(id)
@@ -194,32 +211,33 @@ package actor AssociationWatcher {
                 watched[i].wasEverOpened = true
                 if let id = try? await engine.open(server: watched[i].server) {
                     watched[i].current = id
-                    events.append(
-                        WatchEvent(event: "opening", server: name, association: id.value, state: "connecting")
-                    )
+                    events.append(WatchEvent(server: name, what: .opening(id)))
                 }
             }
             if let id = watched[i].current, watched[i].lastSnapshot?.state == .associated { runCheckIfDue(i, id) }
             if summary {
                 let t = totals(i)
                 let s = watched[i].lastSnapshot
-                events.append(
-                    WatchEvent(
-                        event: "interval",
-                        server: name,
-                        association: s?.id.value,
-                        state: s?.state.name ?? (watched[i].current == nil ? "down" : "connecting"),
-                        datagramsSent: t.counters.datagramsSent,
-                        datagramsReceived: t.counters.datagramsReceived,
-                        probesLost: t.probesLost,
-                        rttP50Ms: s?.probe?.rttP50?.milliseconds,
-                        reconnects: watched[i].reconnects,
-                        checkAnswered: watched[i].check == nil ? nil : watched[i].checks.answered,
-                        checkLost: watched[i].check == nil ? nil : watched[i].checks.lost,
-                        checkRttMs: watched[i].checks.lastRTTMilliseconds,
-                        checkFailure: watched[i].checks.lastFailure
-                    )
+                let checks = watched[i].checks
+                let figures = WatchEvent.Figures(
+                    association: s?.id,
+                    state: s?.state,
+                    connecting: s == nil && watched[i].current != nil,
+                    datagramsSent: t.counters.datagramsSent,
+                    datagramsReceived: t.counters.datagramsReceived,
+                    probesLost: t.probesLost,
+                    rttP50: s?.probe?.rttP50,
+                    reconnects: watched[i].reconnects,
+                    check: watched[i].check.map { _ in
+                        WatchEvent.CheckFigures(
+                            answered: checks.answered,
+                            lost: checks.lost,
+                            lastRoundTrip: checks.lastRoundTrip,
+                            failure: checks.lastFailure
+                        )
+                    }
                 )
+                events.append(WatchEvent(server: name, what: .interval(figures)))
             }
         }
         return events
@@ -230,7 +248,7 @@ package actor AssociationWatcher {
     private func retire(
         _ i: Int,
         _ id: AssociationID,
-        state: String,
+        state: ControlConnectionState,
         reason: String,
         snapshot: AssociationSnapshot?
     ) -> WatchEvent {
@@ -241,17 +259,9 @@ package actor AssociationWatcher {
         watched[i].nextAttempt = Date().addingTimeInterval(watched[i].backoff)
         defer { watched[i].backoff = min(watched[i].backoff * 2, 30) }
         return WatchEvent(
-            event: state,
             server: watched[i].server.name,
-            association: id.value,
-            state: state,
-            reason: Self.withoutFinalStop(reason) + "; reconnecting in \(Int(watched[i].backoff)) s"
+            what: .ended(id, state: state, reason: reason, reconnectIn: .seconds(watched[i].backoff))
         )
-    }
-
-    /// A sentence with a clause after it: "(REP 7); reconnecting", not "(REP 7).; reconnecting".
-    static func withoutFinalStop(_ sentence: String) -> String {
-        sentence.hasSuffix(".") ? String(sentence.dropLast()) : sentence
     }
 
     func totals(_ i: Int) -> Totals {

@@ -146,7 +146,8 @@ struct WatchCommand: AsyncParsableCommand {
         }
     }
 
-    private func report(_ e: WatchEvent) {
+    private func report(_ event: WatchEvent) {
+        let e = WatchEventJSON(event)
         if json {
             Output.json(e)
             return

@@ -39,19 +39,21 @@ import Testing
         ]
         let watcher = AssociationWatcher(engine: engine, servers: servers, echo: nil, probeInterval: .milliseconds(200))
         let up = await Self.tick(watcher, within: 10) { await watcher.down().isEmpty }
-        #expect(up.met, "\(up.events.map(\.event))")
+        #expect(up.met, "\(up.events.map { "\($0.what)" })")
         dante.stop()
         let started = Date()
         let down = await Self.tick(watcher, within: 5) { await watcher.down().count == 2 }
-        #expect(down.met, "\(down.events.map(\.event))")
+        #expect(down.met, "\(down.events.map { "\($0.what)" })")
         #expect(Date().timeIntervalSince(started) < 2.5)
-        let ends = down.events.filter { $0.event == "closed" || $0.event == "failed" }
-        #expect(Set(ends.map(\.server)) == ["dante", "dante6"], "\(ends.map { ($0.server, $0.reason ?? "") })")
+        let ends = down.events.filter {
+            if case .ended = $0.what { true } else { false }
+        }
+        #expect(Set(ends.map(\.server)) == ["dante", "dante6"], "\(ends.map { ($0.server, $0.what) })")
         #expect(ends.filter { $0.server == "dante" }.count == 1)
         let restarted = try DanteServer(configuration: "sockd-noauth.conf", port: dante.port)
         defer { restarted.stop() }
         let back = await Self.tick(watcher, within: 15) { await watcher.down().isEmpty }
-        #expect(back.met, "\(back.events.map(\.event))")
+        #expect(back.met, "\(back.events.map { "\($0.what)" })")
         await engine.shutdown()
     }
 
@@ -67,8 +69,11 @@ import Testing
         let refused = await Self.tick(watcher, within: 3) {
             await watcher.down().filter { $0.contains("(down)") }.count == 2
         }
-        #expect(refused.met, "\(refused.events.map(\.event))")
-        #expect(Set(refused.events.filter { $0.event == "failed" }.map(\.server)) == ["refused-0", "refused-1"])
+        #expect(refused.met, "\(refused.events.map { "\($0.what)" })")
+        let failed = refused.events.filter {
+            if case .ended(_, .failed, _, _) = $0.what { true } else { false }
+        }
+        #expect(Set(failed.map(\.server)) == ["refused-0", "refused-1"])
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var relays: [RelayServer] = []
         for port in ports {
@@ -77,7 +82,7 @@ import Testing
             )
         }
         let up = await Self.tick(watcher, within: 15) { await watcher.down().isEmpty }
-        #expect(up.met, "\(up.events.map(\.event))")
+        #expect(up.met, "\(up.events.map { "\($0.what)" })")
         await engine.shutdown()
         for relay in relays { await relay.stop() }
         try await group.shutdownGracefully()
