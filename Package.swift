@@ -65,7 +65,7 @@ let package = Package(
             ]
         ),
         // What a process decides for itself rather than the engine for it: signals that end a run
-        // cleanly, and the descriptor limit. Standard library and Glibc only.
+        // cleanly, and the descriptor limit. Foundation, Dispatch and Glibc only: no NIO, no engine.
         .target(name: "ProcessPolicy"),
         // A small SOCKS5 server with a UDP relay, on the library's codec: `socksdeck serve` and the demo.
         .target(

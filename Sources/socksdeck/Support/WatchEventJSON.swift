@@ -40,9 +40,6 @@ struct WatchEventJSON: Encodable {
             if let c = f.check {
                 (checkAnswered, checkLost) = (c.answered, c.lost)
                 (checkRttMs, checkFailure) = (c.lastRoundTrip?.milliseconds, c.failure)
-            } else {
-                // As before: the last RTT and failure are said only with --check.
-                (checkRttMs, checkFailure) = (nil, nil)
             }
         }
     }
