@@ -70,20 +70,16 @@ extension SessionEngine {
         retransmission: STUNRetransmission = natRetransmission
     ) async throws(EngineError) -> CheckResult {
         var evidence: [String] = []
-        var result = CheckResult(
-            check: "nat",
-            target: "\(server)",
-            answered: false,
-            passed: false,
-            summary: "",
-            evidence: [],
-            sends: 0
-        )
-        func finish(_ summary: String, passed: Bool = false) -> CheckResult {
-            result.summary = summary
-            result.evidence = evidence
-            result.passed = passed
-            return result
+        var nat: NATFinding?
+        func finish(_ summary: String) -> CheckResult {
+            CheckResult(
+                check: .nat,
+                target: server,
+                finding: nat.map(CheckFinding.nat) ?? .noAnswer,
+                summary: summary,
+                evidence: evidence,
+                sends: 0
+            )
         }
         // Test I: a plain Binding to the primary address.
         func binding(
@@ -105,9 +101,8 @@ extension SessionEngine {
             evidence.append("test I: a Binding request to \(server) got no answer")
             return finish("no answer from the STUN server")
         }
-        result.answered = true
         let m1 = first.response.mapped!
-        result.mappedAddress = "\(m1)"
+        nat = NATFinding(mapped: m1)
         evidence.append("test I: Binding to \(server): mapped \(m1)" + Self.origin(first))
         Self.noteLabelling(first, &evidence)
         guard let other = first.response.alternate, let alternate = IPEndpoint("\(other)"),
@@ -123,6 +118,7 @@ extension SessionEngine {
             )
         }
         let before = try await filtering(primary: primary, label: "before", &evidence, binding)
+        nat?.filtering = before
         if alternate.address == primary.address {
             // Without a second IP, test II would go where test I went: only the other port can
             // be tried, which tells address-and-port-dependent mapping from the rest, no more.
@@ -138,19 +134,15 @@ extension SessionEngine {
                     "the same mapping for another port of the same IP: endpoint-independent or address-dependent; "
                         + caveat
                 )
-                result.natFiltering = before.rawValue
                 return finish(
                     "mapping undetermined (endpoint-independent or address-dependent: \(caveat)); "
                         + "filtering \(before.rawValue) as far as a port change tells"
                 )
             }
-            result.natMapping = NATBehaviour.addressAndPortDependent.rawValue
-            result.natFiltering = before.rawValue
-            result.natType = Self.legacyName(mapping: .addressAndPortDependent, filtering: before)
+            nat?.mapping = .addressAndPortDependent
             return finish(
-                "mapping address-and-port-dependent (\(result.natType!)); filtering \(before.rawValue) as far as a "
-                    + "port change tells (\(caveat))",
-                passed: true
+                "mapping address-and-port-dependent (\(nat?.legacyName ?? "")); filtering \(before.rawValue) as far "
+                    + "as a port change tells (\(caveat))"
             )
         }
         // Mapping, §4.3: the mapped address for other destinations.
@@ -174,11 +166,9 @@ extension SessionEngine {
             mapping = m3 == m2 ? .addressDependent : .addressAndPortDependent
         }
         let after = try await filtering(primary: primary, label: "after", &evidence, binding)
-        result.natMapping = mapping.rawValue
-        result.natFiltering = before.rawValue
-        result.natFilteringAfterMapping = after.rawValue
-        result.natType = Self.legacyName(mapping: mapping, filtering: before)
-        var summary = "mapping \(mapping.rawValue), filtering \(before.rawValue) (\(result.natType!))"
+        nat?.mapping = mapping
+        nat?.filteringAfterMapping = after
+        var summary = "mapping \(mapping.rawValue), filtering \(before.rawValue) (\(nat?.legacyName ?? ""))"
         if before == .addressDependent && after == .endpointIndependent {
             // Expected: the mapping tests sent to the other address, which an address-dependent
             // filter then admits, from any of its ports.
@@ -194,7 +184,7 @@ extension SessionEngine {
             )
         }
         evidence.append("every test ran from the association's one data socket (source-port locking cannot interfere)")
-        return finish(summary, passed: true)
+        return finish(summary)
     }
 
     /// RFC 5780 §4.4: asked to answer from the other address and port, then from the other port
@@ -260,15 +250,5 @@ extension SessionEngine {
         evidence.append(
             "the relay labels the reply \(header), the server sent it from \(origin): RESPONSE-ORIGIN is trusted"
         )
-    }
-
-    /// RFC 3489's names, which people still ask about.
-    static func legacyName(mapping: NATBehaviour, filtering: NATBehaviour) -> String {
-        guard mapping == .endpointIndependent else { return "symmetric NAT" }
-        switch filtering {
-        case .endpointIndependent: return "full cone"
-        case .addressDependent: return "restricted cone"
-        case .addressAndPortDependent: return "port-restricted cone"
-        }
     }
 }

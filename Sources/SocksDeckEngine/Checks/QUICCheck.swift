@@ -23,7 +23,7 @@ extension SessionEngine {
         let version = QUICVersion.hex(probe.version)
         let sent = "\(Self.grouped(initial.count))-byte Initial of reserved version \(version) to \(server)"
         guard let reply else {
-            var result = noAnswer("quic", server, sends: 2, waited: timeout)
+            var result = noAnswer(.quic, server, sends: 2, waited: timeout)
             let size = try await datagramSizeEvidence(id, lost: initial.count)
             result.summary = size.summary
             result.evidence =
@@ -40,10 +40,9 @@ extension SessionEngine {
             let names = vn.versions.map(QUICVersion.name)
             let offered = names.filter { !$0.contains("reserved") }
             return CheckResult(
-                check: "quic",
-                target: "\(server)",
-                answered: true,
-                passed: true,
+                check: .quic,
+                target: server,
+                finding: .quic(versions: vn.versions),
                 summary: "QUIC answers: offers " + (offered.isEmpty ? names : offered).joined(separator: ", "),
                 evidence: evidence + [
                     "Version Negotiation (RFC 9000 §17.2.1) for our connection ids: 1,200-byte datagrams pass this "
@@ -51,12 +50,11 @@ extension SessionEngine {
                     "versions offered: " + names.joined(separator: ", "),
                 ],
                 roundTrip: rtt,
-                sends: reply.sends,
-                quicVersions: names
+                sends: reply.sends
             )
         case .echo:
             return unusable(
-                "quic",
+                .quic,
                 server,
                 "not QUIC: an echo (the \(Self.grouped(initial.count))-byte Initial came back as sent)",
                 evidence + ["1,200-byte datagrams pass this relay both ways, but what answers is not a QUIC server"],
@@ -65,7 +63,7 @@ extension SessionEngine {
             )
         case .cutEcho(let length):
             return unusable(
-                "quic",
+                .quic,
                 server,
                 "QUIC needs 1,200-byte datagrams; this relay cut them to \(Self.grouped(length)) "
                     + "(an echo sent back the rest)",
@@ -77,7 +75,7 @@ extension SessionEngine {
                 reply.sends
             )
         case .notQUIC(let why):
-            return unusable("quic", server, "an answer that is not QUIC: \(why)", evidence, rtt, reply.sends)
+            return unusable(.quic, server, "an answer that is not QUIC: \(why)", evidence, rtt, reply.sends)
         }
     }
 

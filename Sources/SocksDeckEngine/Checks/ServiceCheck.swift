@@ -19,18 +19,13 @@ package enum ServiceCheck: Sendable, Equatable {
     /// Version Negotiation (RFC 9000 §6), which proves QUIC-sized datagrams pass both ways.
     case quic(server: SOCKSAddress)
 
-    package static let defaultDNSPort = WellKnownPort.dns
-    package static let defaultNTPPort = WellKnownPort.ntp
-    package static let defaultSTUNPort = WellKnownPort.stun
-    package static let defaultQUICPort = WellKnownPort.https
-
-    package var kind: String {
+    package var kind: CheckKind {
         switch self {
-        case .dns: "dns"
-        case .ntp: "ntp"
-        case .stun: "stun"
-        case .nat: "nat"
-        case .quic: "quic"
+        case .dns: .dns
+        case .ntp: .ntp
+        case .stun: .stun
+        case .nat: .nat
+        case .quic: .quic
         }
     }
 
@@ -40,38 +35,6 @@ package enum ServiceCheck: Sendable, Equatable {
         case .ntp(let s), .stun(let s), .nat(let s), .quic(let s): s
         }
     }
-
-    /// "host", "host:port", "[v6]" or "[v6]:port" as a destination, with `defaultPort` when none
-    /// is given; a name stays a name (ATYP 3) for the relay to resolve.
-    package static func destination(_ text: String, defaultPort: UInt16) -> SOCKSAddress? {
-        SOCKSAddress(destination: text, defaultPort: defaultPort)
-    }
-}
-
-/// What a check found, in words and figures, for the CLI line, its JSON and the TUI.
-package struct CheckResult: Sendable, Equatable {
-    package var check: String
-    package var target: String
-    /// An answer to our request came back through the relay (the data plane works).
-    package var answered: Bool
-    /// The answer is what the service should say (a DNS error code is an answer, not a pass).
-    package var passed: Bool
-    /// One line: the figure that matters (the answer, the offset, the mapped address).
-    package var summary: String
-    /// The evidence behind it, a line each.
-    package var evidence: [String]
-    package var roundTrip: Duration?
-    package var sends: Int
-    /// STUN: the relay's address as the world sees it.
-    package var mappedAddress: String? = nil
-    /// The NAT behaviour test: RFC 4787's words for mapping and filtering (filtering in the fresh
-    /// association, and again after the mapping tests), and RFC 3489's name.
-    package var natMapping: String? = nil
-    package var natFiltering: String? = nil
-    package var natFilteringAfterMapping: String? = nil
-    package var natType: String? = nil
-    /// QUIC: the versions the server's Version Negotiation offers, by name.
-    package var quicVersions: [String]? = nil
 }
 
 extension SessionEngine {
@@ -111,12 +74,11 @@ extension SessionEngine {
     /// Whole milliseconds, for the words ("within 2000 ms").
     static func wholeMilliseconds(_ d: Duration) -> Int { Int(d.milliseconds.rounded()) }
 
-    func noAnswer(_ check: String, _ target: SOCKSAddress, sends: Int, waited: Duration) -> CheckResult {
+    func noAnswer(_ check: CheckKind, _ target: SOCKSAddress, sends: Int, waited: Duration) -> CheckResult {
         CheckResult(
             check: check,
-            target: "\(target)",
-            answered: false,
-            passed: false,
+            target: target,
+            finding: .noAnswer,
             summary: "no answer",
             evidence: [
                 "\(sends) request(s) to \(target), nothing came back within \(Self.wholeMilliseconds(waited)) ms"
@@ -127,7 +89,7 @@ extension SessionEngine {
 
     /// An answer came back, but not one that passes: garbled, not ours, or refused.
     func unusable(
-        _ check: String,
+        _ check: CheckKind,
         _ target: SOCKSAddress,
         _ summary: String,
         _ evidence: [String],
@@ -136,9 +98,8 @@ extension SessionEngine {
     ) -> CheckResult {
         CheckResult(
             check: check,
-            target: "\(target)",
-            answered: true,
-            passed: false,
+            target: target,
+            finding: .unusable,
             summary: summary,
             evidence: evidence,
             roundTrip: rtt,
@@ -165,7 +126,7 @@ extension SessionEngine {
             giveUpAt: timeout,
             accepts: { $0.count >= 2 && UInt16($0[0]) << 8 | UInt16($0[1]) == qid }
         )
-        guard let reply else { return noAnswer("dns", resolver, sends: 2, waited: timeout) }
+        guard let reply else { return noAnswer(.dns, resolver, sends: 2, waited: timeout) }
         let rtt = reply.roundTrip
         var evidence = [
             "query \(name) \(type), id \(qid), \(bytes.count) bytes to \(resolver); "
@@ -174,10 +135,10 @@ extension SessionEngine {
         ]
         let response: DNSResponse
         do { response = try DNSResponse.parse(reply.payload) } catch {
-            return unusable("dns", resolver, "a reply that is not DNS: \(error)", evidence, rtt, reply.sends)
+            return unusable(.dns, resolver, "a reply that is not DNS: \(error)", evidence, rtt, reply.sends)
         }
         if let problem = response.problem(answering: query) {
-            return unusable("dns", resolver, "not the answer: \(problem)", evidence, rtt, reply.sends)
+            return unusable(.dns, resolver, "not the answer: \(problem)", evidence, rtt, reply.sends)
         }
         let records = response.answers.map { "\($0.type) \(DNSCheckWords.value($0)) (TTL \($0.ttl))" }
         var summary = "\(response.responseCode)"
@@ -195,10 +156,9 @@ extension SessionEngine {
             evidence.append("the resolver answered but did not resolve: the relay carried the query and the reply")
         }
         return CheckResult(
-            check: "dns",
-            target: "\(resolver)",
-            answered: true,
-            passed: response.responseCode.isAnswer,
+            check: .dns,
+            target: resolver,
+            finding: .dns(response),
             summary: summary,
             evidence: evidence,
             roundTrip: rtt,
@@ -224,7 +184,7 @@ extension SessionEngine {
             // is taken too, so that an echo is said to be one rather than "nothing came back".
             accepts: { $0.count >= 48 && (Array($0[24..<32]) == origin || $0 == bytes) }
         )
-        guard let reply else { return noAnswer("ntp", server, sends: 2, waited: timeout) }
+        guard let reply else { return noAnswer(.ntp, server, sends: 2, waited: timeout) }
         let rtt = reply.roundTrip
         var evidence = [
             "48-byte client request to \(server); \(reply.payload.count)-byte reply from \(reply.from) in "
@@ -232,10 +192,10 @@ extension SessionEngine {
         ]
         let response: NTPResponse
         do { response = try NTPResponse.parse(reply.payload) } catch {
-            return unusable("ntp", server, "not NTP: \(error)", evidence, rtt, reply.sends)
+            return unusable(.ntp, server, "not NTP: \(error)", evidence, rtt, reply.sends)
         }
         if let problem = response.problem(answering: request) {
-            return unusable("ntp", server, problem, evidence, rtt, reply.sends)
+            return unusable(.ntp, server, problem, evidence, rtt, reply.sends)
         }
         // T1 and T4 as the engine's loop took them beside the socket; the transmit timestamp in the
         // request only identifies it (a resend carries the same one).
@@ -255,10 +215,9 @@ extension SessionEngine {
             delay * 1000
         )
         return CheckResult(
-            check: "ntp",
-            target: "\(server)",
-            answered: true,
-            passed: true,
+            check: .ntp,
+            target: server,
+            finding: .ntp(stratum: response.stratum, offset: .seconds(offset), delay: .seconds(delay)),
             summary: summary,
             evidence: evidence,
             roundTrip: rtt,
@@ -280,7 +239,7 @@ extension SessionEngine {
             giveUpAt: schedule.giveUp,
             accepts: { $0.count >= 20 && Array($0[8..<20]) == wanted }
         )
-        guard let reply else { return noAnswer("stun", server, sends: schedule.sends.count, waited: schedule.giveUp) }
+        guard let reply else { return noAnswer(.stun, server, sends: schedule.sends.count, waited: schedule.giveUp) }
         let rtt = reply.roundTrip
         var evidence = [
             "Binding request to \(server) (sent \(reply.sends) time(s), RFC 8489 retransmission); "
@@ -289,10 +248,10 @@ extension SessionEngine {
         ]
         let response: STUNResponse
         do { response = try STUNResponse.parse(reply.payload) } catch {
-            return unusable("stun", server, "\(error)", evidence, rtt, reply.sends)
+            return unusable(.stun, server, "\(error)", evidence, rtt, reply.sends)
         }
         if let problem = response.problem(answering: request) {
-            return unusable("stun", server, problem, evidence, rtt, reply.sends)
+            return unusable(.stun, server, problem, evidence, rtt, reply.sends)
         }
         let mapped = response.mapped!
         var summary = "mapped \(mapped) (the relay as the server sees it)"
@@ -320,15 +279,13 @@ extension SessionEngine {
         }
         if let software = response.software { evidence.append("SOFTWARE \(software)") }
         return CheckResult(
-            check: "stun",
-            target: "\(server)",
-            answered: true,
-            passed: true,
+            check: .stun,
+            target: server,
+            finding: .stun(mapped: mapped),
             summary: summary,
             evidence: evidence,
             roundTrip: rtt,
-            sends: reply.sends,
-            mappedAddress: "\(mapped)"
+            sends: reply.sends
         )
     }
 }

@@ -165,9 +165,10 @@ extension ServerDefinition {
             lines.append("receive_buffer_bytes = \(receiveBufferBytes)")
         }
         if declare != .default { lines.append("declare = \(quoted(declare.rawValue))") }
-        for key in ["dns", "dns_name", "ntp", "stun", "quic"] {
-            if let t = checkTargets[key] { lines.append("\(key) = \(quoted(t))") }
+        for kind in CheckTargets.configuredKinds {
+            if let t = checkTargets[kind] { lines.append("\(kind) = \(quoted(t.description))") }
         }
+        if let n = checkTargets.dnsName { lines.append("dns_name = \(quoted(n))") }
         return lines
     }
 

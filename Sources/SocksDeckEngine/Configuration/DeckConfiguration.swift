@@ -195,25 +195,23 @@ package struct DeckConfiguration: Sendable, Equatable {
             }
             echo = endpoint
         }
-        var checkTargets: [String: String] = [:]
-        for (key, port) in [
-            ("dns", WellKnownPort.dns), ("ntp", WellKnownPort.ntp), ("stun", WellKnownPort.stun),
-            ("quic", WellKnownPort.https),
-        ] {
+        var checkTargets = CheckTargets()
+        for kind in CheckTargets.configuredKinds {
+            let key = kind.rawValue
             guard let text = try string(key) else { continue }
-            guard SOCKSAddress(destination: text, defaultPort: port) != nil else {
+            guard let target = SOCKSAddress(destination: text, defaultPort: kind.defaultPort) else {
                 throw fail(
                     key,
                     "server '\(name)': \(key) '\(text)' is not host, host:port, an IP address or [IPv6]:port"
                 )
             }
-            checkTargets[key] = text
+            checkTargets[kind] = target
         }
         if let n = try string("dns_name") {
             do { _ = try DNSQuery(id: 1, name: n, type: .a).encoded() } catch {
                 throw fail("dns_name", "server '\(name)': dns_name '\(n)': \(error)")
             }
-            checkTargets["dns_name"] = n
+            checkTargets.dnsName = n
         }
         var credentials: Credentials?
         var source: PasswordSource?

@@ -48,9 +48,8 @@ package struct ServerDefinition: Sendable, Equatable {
     /// What UDP ASSOCIATE declares as DST (`declare = "zero" | "port" | "address"`): by default
     /// the data socket's port, which servers that reply only to the declared address need.
     package var declare: DeclaredSource
-    /// Where the protocol checks go by default for this server (`dns = "9.9.9.9"`, `ntp = …`,
-    /// `stun = …`): host, host:port or [IPv6]:port, as `check` reads them.
-    package var checkTargets: [String: String] = [:]
+    /// Where the protocol checks go by default for this server.
+    package var checkTargets = CheckTargets()
     /// The username the configuration gives, even when its password could not be had.
     package var configuredUsername: String?
     /// Why this server cannot be used as configured (its password's environment variable is not

@@ -49,7 +49,7 @@ package struct ProbeFinding: Sendable, Equatable, Codable {
         package static let serverKeepsControl: Key = "server_keeps_control"
         /// The checks with real services (`probe --check`), as a whole and one by one.
         package static let checks: Key = "checks"
-        package static func check(_ name: String) -> Key { Key(rawValue: "check_\(name)") }
+        package static func check(_ kind: CheckKind) -> Key { Key(rawValue: "check_\(kind)") }
     }
 
     package var key: Key

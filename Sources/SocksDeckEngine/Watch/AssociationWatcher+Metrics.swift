@@ -108,7 +108,7 @@ extension AssociationWatcher {
                 out.family(name, "counter", help)
                 for w in watched {
                     guard let check = w.check else { continue }
-                    out.sample(name, ["server": w.server.name, "check": check.kind], Double(value(w.checks)))
+                    out.sample(name, ["server": w.server.name, "check": check.kind.rawValue], Double(value(w.checks)))
                 }
             }
             out.family(
@@ -118,7 +118,7 @@ extension AssociationWatcher {
             )
             for w in watched {
                 guard let check = w.check else { continue }
-                let labels = ["server": w.server.name, "check": check.kind]
+                let labels = ["server": w.server.name, "check": check.kind.rawValue]
                 for (bound, count) in zip(ProbeSummary.rttBucketBounds, w.checks.rttBuckets) {
                     out.sample(
                         "socksdeck_check_rtt_seconds_bucket",

@@ -36,9 +36,7 @@ extension DeckController {
             return
         }
         let server = model.servers.first { $0.name == a.serverName }
-        guard let text = server?.checkTargets["stun"],
-            let target = ServiceCheck.destination(text, defaultPort: ServiceCheck.defaultSTUNPort)
-        else {
+        guard let target = server?.checkTargets.stun else {
             say("no stun server configured for \(a.serverName): c opens the check form (choose nat)", .warning)
             return
         }
@@ -61,7 +59,8 @@ extension DeckController {
         if let running = model.checksRunning[a.id] {
             model.checksWaiting[a.id, default: []].append(check)
             say(
-                "#\(a.id.value) is running \(running): \(check.kind.uppercased()) \(check.target) starts when it ends",
+                "#\(a.id.value) is running \(running): \(check.kind.rawValue.uppercased()) \(check.target) starts "
+                    + "when it ends",
                 for: .seconds(8)
             )
             return
@@ -74,7 +73,7 @@ extension DeckController {
     private func launch(_ check: ServiceCheck, through id: AssociationID, announce: Bool = true) {
         model.checksRunning[id] = "\(check.kind) \(check.target)"
         if announce {
-            say("checking \(check.kind.uppercased()) \(check.target) through #\(id.value)…", for: .seconds(30))
+            say("checking \(check.kind.rawValue.uppercased()) \(check.target) through #\(id.value)…", for: .seconds(30))
         }
         let engine = self.engine
         let box = finishedChecks
@@ -95,7 +94,7 @@ extension DeckController {
             case .success(let r):
                 model.checkResults[id, default: []].append(r)
                 say(
-                    "#\(id.value) \(r.check.uppercased()) \(r.passed ? "✔" : "✘") \(r.summary)",
+                    "#\(id.value) \(r.check.rawValue.uppercased()) \(r.passed ? "✔" : "✘") \(r.summary)",
                     r.passed ? .ok : .warning,
                     for: .seconds(8)
                 )

@@ -15,9 +15,7 @@ struct ForwardForm: Equatable, Sendable {
     /// people forward.
     init(server: ServerDefinition) {
         self.server = server
-        let dns = server.checkTargets["dns"].flatMap {
-            ServiceCheck.destination($0, defaultPort: ServiceCheck.defaultDNSPort)
-        }
+        let dns = server.checkTargets.dns
         fields = FormFields(names: ["local address", "target"], values: ["127.0.0.1:", dns?.description ?? ""])
         fields.focus(Self.local)
     }

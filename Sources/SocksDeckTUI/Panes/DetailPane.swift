@@ -35,7 +35,7 @@ enum DetailPane {
                 let mark = r.passed ? "✔" : "✘"
                 let rtt = r.roundTrip.map { String(format: ", RTT %.2f ms", $0.milliseconds) } ?? ""
                 for line in wrap(
-                    "\(mark) \(r.check.uppercased()) \(r.target): \(r.summary)\(rtt)",
+                    "\(mark) \(r.check.rawValue.uppercased()) \(r.target): \(r.summary)\(rtt)",
                     width: width,
                     indent: 2
                 ) {

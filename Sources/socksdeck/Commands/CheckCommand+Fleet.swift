@@ -105,16 +105,16 @@ extension CheckCommand {
     /// Server × check: ✔/✘ and the figure that matters (the answer, the offset, the mapped
     /// address, the NAT type), or the decoded reason the association failed.
     static func table(_ reports: [ServerReport]) -> [String] {
-        let kinds = ["dns", "ntp", "stun", "nat", "quic"].filter { k in
+        let kinds = CheckKind.allCases.filter { k in
             reports.contains { $0.checks.contains { $0.check == k } }
         }
         func cell(_ r: CheckResult) -> String {
             let mark = r.passed ? "✔" : "✘"
             let rtt = r.roundTrip.map { String(format: " %.1fms", $0.milliseconds) } ?? ""
             let figure: String =
-                switch r.check {
-                case "stun": r.mappedAddress ?? r.summary
-                case "nat": r.natType ?? r.summary
+                switch r.finding {
+                case .stun(let mapped): "\(mapped)"
+                case .nat(let nat): nat.legacyName ?? r.summary
                 default: r.summary.count > 32 ? String(r.summary.prefix(31)) + "…" : r.summary
                 }
             return "\(mark)\(rtt) \(figure)"
@@ -129,6 +129,6 @@ extension CheckCommand {
             return [report.server, report.verdict.words]
                 + kinds.map { k in report.checks.first { $0.check == k }.map(cell) ?? "-" }
         }
-        return TextTable.lines(header: ["SERVER", "VERDICT"] + kinds.map { $0.uppercased() }, rows: rows)
+        return TextTable.lines(header: ["SERVER", "VERDICT"] + kinds.map { $0.rawValue.uppercased() }, rows: rows)
     }
 }

@@ -84,13 +84,9 @@ struct CheckCommand: AsyncParsableCommand {
         if DNSRecordType(name: type) == nil {
             throw ValidationError("--type '\(type)' is not a record type (A, AAAA, TXT, MX, … or a number)")
         }
-        for (option, values, port) in [
-            ("--dns", dns, ServiceCheck.defaultDNSPort), ("--ntp", ntp, ServiceCheck.defaultNTPPort),
-            ("--stun", stun, ServiceCheck.defaultSTUNPort), ("--nat", nat, ServiceCheck.defaultSTUNPort),
-            ("--quic", quic, ServiceCheck.defaultQUICPort),
-        ] {
-            for v in values where ServiceCheck.destination(v, defaultPort: port) == nil {
-                throw ValidationError("\(option) '\(v)' is not host, host:port, an IP address or [IPv6]:port")
+        for (kind, values) in requested {
+            for v in values where kind.target(v) == nil {
+                throw ValidationError("--\(kind) '\(v)' is not host, host:port, an IP address or [IPv6]:port")
             }
         }
         if let name {
@@ -100,20 +96,18 @@ struct CheckCommand: AsyncParsableCommand {
         }
     }
 
+    /// The targets given on the command line, by kind, in the order the checks run.
+    private var requested: [(CheckKind, [String])] {
+        [(.dns, dns), (.ntp, ntp), (.stun, stun), (.nat, nat), (.quic, quic)]
+    }
+
     /// The checks in order, targets resolved here only with --resolve. Without any option, the
-    /// server's configured ones (dns, ntp, stun in its [[server]] table; the NAT test on its stun).
+    /// server's configured ones (dns, ntp, stun, quic in its [[server]] table).
     func checks(for server: ServerDefinition) throws -> [ServiceCheck] {
-        var dns = dns
-        var ntp = ntp
-        var stun = stun
-        let nat = nat
-        var quic = quic
-        if dns.isEmpty && ntp.isEmpty && stun.isEmpty && nat.isEmpty && quic.isEmpty {
-            dns = server.checkTargets["dns"].map { [$0] } ?? []
-            ntp = server.checkTargets["ntp"].map { [$0] } ?? []
-            stun = server.checkTargets["stun"].map { [$0] } ?? []
-            quic = server.checkTargets["quic"].map { [$0] } ?? []
-            guard !(dns.isEmpty && ntp.isEmpty && stun.isEmpty && quic.isEmpty) else {
+        var targets = requested.map { kind, values in (kind, values.map { kind.target($0)! }) }
+        if targets.allSatisfy({ $0.1.isEmpty }) {
+            targets = CheckTargets.configuredKinds.map { kind in (kind, server.checkTargets[kind].map { [$0] } ?? []) }
+            guard targets.contains(where: { !$0.1.isEmpty }) else {
                 Output.error(
                     "give at least one of --dns, --ntp, --stun, --nat, --quic "
                         + "(or set dns, ntp, stun or quic for server '\(server.name)')"
@@ -121,17 +115,20 @@ struct CheckCommand: AsyncParsableCommand {
                 throw Exit.usage
             }
         }
-        func target(_ text: String, _ port: UInt16) throws -> SOCKSAddress {
-            let destination = ServiceCheck.destination(text, defaultPort: port)!
-            return resolve ? try resolvedHere(destination) : destination
-        }
         let recordType = DNSRecordType(name: type)!
-        let name = self.name ?? server.checkTargets["dns_name"] ?? "example.com"
-        return try dns.map { .dns(resolver: try target($0, ServiceCheck.defaultDNSPort), name: name, type: recordType) }
-            + ntp.map { .ntp(server: try target($0, ServiceCheck.defaultNTPPort)) }
-            + stun.map { .stun(server: try target($0, ServiceCheck.defaultSTUNPort)) }
-            + nat.map { .nat(server: try target($0, ServiceCheck.defaultSTUNPort)) }
-            + quic.map { .quic(server: try target($0, ServiceCheck.defaultQUICPort)) }
+        let name = self.name ?? server.checkTargets.dnsName ?? "example.com"
+        return try targets.flatMap { kind, addresses in
+            try addresses.map { address throws -> ServiceCheck in
+                let target = resolve ? try resolvedHere(address) : address
+                return switch kind {
+                case .dns: .dns(resolver: target, name: name, type: recordType)
+                case .ntp: .ntp(server: target)
+                case .stun: .stun(server: target)
+                case .nat: .nat(server: target)
+                case .quic: .quic(server: target)
+                }
+            }
+        }
     }
 
     func run() async throws {
@@ -187,7 +184,7 @@ struct CheckCommand: AsyncParsableCommand {
     static func print(_ r: CheckResult) {
         let mark = r.passed ? "✔" : r.answered ? "✘" : "✘"
         Output.line(
-            "\(mark) \(r.check.uppercased()) \(r.target)  \(r.summary)"
+            "\(mark) \(r.check.rawValue.uppercased()) \(r.target)  \(r.summary)"
                 + (r.roundTrip.map { String(format: ", RTT %.2f ms", $0.milliseconds) } ?? "")
         )
         for line in r.evidence { Output.line("    \(line)") }

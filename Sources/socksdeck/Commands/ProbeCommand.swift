@@ -217,11 +217,24 @@ struct ProbeCommand: AsyncParsableCommand {
         }
         var out: [ProbeFinding] = []
         for check in planned {
-            guard let r = try? await engine.run(check, through: id) else { continue }
+            let r: CheckResult
+            do { r = try await engine.run(check, through: id) } catch {
+                // The association ended under the check, or its target was refused: said, not dropped.
+                out.append(
+                    ProbeFinding(
+                        key: .check(check.kind),
+                        title: "\(check.kind.rawValue.uppercased()) through the relay",
+                        verdict: .no,
+                        value: "the check could not run: \(error)",
+                        evidence: "to \(check.target)"
+                    )
+                )
+                continue
+            }
             out.append(
                 ProbeFinding(
                     key: .check(r.check),
-                    title: "\(r.check.uppercased()) through the relay",
+                    title: "\(r.check.rawValue.uppercased()) through the relay",
                     verdict: r.passed ? .yes : .no,
                     value: r.summary + (r.roundTrip.map { String(format: ", RTT %.2f ms", $0.milliseconds) } ?? ""),
                     evidence: r.evidence.joined(separator: "; ")
@@ -254,14 +267,14 @@ struct ProbeCommand: AsyncParsableCommand {
         )
         let all = reports.sorted { $0.verdict < $1.verdict }
         if !json {
-            let checks = ["dns", "ntp", "stun"].filter { name in
-                all.contains { $0.findings.contains { $0.key == .check(name) } }
+            let checks = [CheckKind.dns, .ntp, .stun].filter { kind in
+                all.contains { $0.findings.contains { $0.key == .check(kind) } }
             }
             let columns: [ProbeFinding.Key] =
                 [.udpAssociate, .bndForm, .relayEcho, .sourcePortLocking, .largestPayload] + checks.map { .check($0) }
             let header =
                 ["SERVER", "VERDICT", "UDP", "BND", "RELAYED", "PORT-LOCKED", "LARGEST"]
-                + checks.map { $0.uppercased() }
+                + checks.map { $0.rawValue.uppercased() }
             let rows = all.map { r in
                 [r.server, r.verdict.words]
                     + columns.map { key in

@@ -64,10 +64,10 @@ struct WatchCommand: AsyncParsableCommand {
                 )
             }
         }
-        if let check, !["dns", "ntp", "stun"].contains(check) {
+        if check != nil && checkKind == nil {
             throw ValidationError("--check takes dns, ntp or stun (the NAT test is not a health signal: check --nat)")
         }
-        if let checkTarget, ServiceCheck.destination(checkTarget, defaultPort: 53) == nil {
+        if let checkTarget, (checkKind ?? .dns).target(checkTarget) == nil {
             throw ValidationError(
                 "--check-target '\(checkTarget)' is not host, host:port, an IP address or [IPv6]:port"
             )
@@ -124,24 +124,24 @@ struct WatchCommand: AsyncParsableCommand {
         }
     }
 
+    /// The health signals --check takes (the NAT test is one run, not a signal).
+    private var checkKind: CheckKind? {
+        check.flatMap(CheckKind.init(rawValue:)).flatMap { [.dns, .ntp, .stun].contains($0) ? $0 : nil }
+    }
+
     /// The --check for one server: its own target for that kind, unless --check-target.
     private func serviceCheck(for server: ServerDefinition) throws -> ServiceCheck? {
-        guard let check else { return nil }
-        let port =
-            check == "dns"
-            ? ServiceCheck.defaultDNSPort : check == "ntp" ? ServiceCheck.defaultNTPPort : ServiceCheck.defaultSTUNPort
-        guard let text = checkTarget ?? server.checkTargets[check],
-            let target = ServiceCheck.destination(text, defaultPort: port)
-        else {
+        guard let kind = checkKind else { return nil }
+        guard let target = checkTarget.flatMap(kind.target) ?? server.checkTargets[kind] else {
             Output.error(
-                "server '\(server.name)' has no \(check) target: set \(check) = \"HOST[:PORT]\" for it, "
+                "server '\(server.name)' has no \(kind) target: set \(kind) = \"HOST[:PORT]\" for it, "
                     + "or give --check-target"
             )
             throw Exit.usage
         }
-        switch check {
-        case "dns": return .dns(resolver: target, name: name, type: .a)
-        case "ntp": return .ntp(server: target)
+        switch kind {
+        case .dns: return .dns(resolver: target, name: name, type: .a)
+        case .ntp: return .ntp(server: target)
         default: return .stun(server: target)
         }
     }

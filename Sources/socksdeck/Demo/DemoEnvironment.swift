@@ -49,7 +49,11 @@ struct DemoEnvironment {
                 handshakeTimeout: .seconds(3)
             )
             // What `check demo` and the TUI's c and N go to: the demo's own resolver and STUN server.
-            s.checkTargets = ["dns": "\(responders.dns)", "dns_name": "socksdeck.demo", "stun": "\(responders.stun)"]
+            s.checkTargets = CheckTargets(
+                dns: .ip(responders.dns),
+                stun: .ip(responders.stun),
+                dnsName: "socksdeck.demo"
+            )
             return s
         }
         var configuration = DeckConfiguration(servers: [

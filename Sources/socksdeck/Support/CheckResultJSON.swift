@@ -1,7 +1,8 @@
 import SocksDeckEngine
+import UDPChecks
 
-/// A check's result as `check --json` writes it: the engine's typed value, its round trip in
-/// milliseconds under the key it has always had.
+/// A check's result as `check --json` writes it: the engine's typed finding spread over the keys
+/// the JSON has always had, its round trip in milliseconds.
 struct CheckResultJSON: Encodable {
     var check: String
     var target: String
@@ -20,10 +21,16 @@ struct CheckResultJSON: Encodable {
 
     init(_ r: CheckResult) {
         (check, target, answered, passed, summary, evidence) =
-            (r.check, r.target, r.answered, r.passed, r.summary, r.evidence)
-        (roundTripMilliseconds, sends, mappedAddress) = (r.roundTrip?.milliseconds, r.sends, r.mappedAddress)
-        (natMapping, natFiltering, natFilteringAfterMapping, natType) =
-            (r.natMapping, r.natFiltering, r.natFilteringAfterMapping, r.natType)
-        quicVersions = r.quicVersions
+            (r.check.rawValue, r.target.description, r.answered, r.passed, r.summary, r.evidence)
+        (roundTripMilliseconds, sends) = (r.roundTrip?.milliseconds, r.sends)
+        switch r.finding {
+        case .stun(let mapped): mappedAddress = mapped.description
+        case .nat(let nat):
+            mappedAddress = nat.mapped.description
+            (natMapping, natFiltering) = (nat.mapping?.rawValue, nat.filtering?.rawValue)
+            (natFilteringAfterMapping, natType) = (nat.filteringAfterMapping?.rawValue, nat.legacyName)
+        case .quic(let versions): quicVersions = versions.map(QUICVersion.name)
+        case .noAnswer, .unusable, .dns, .ntp: break
+        }
     }
 }

@@ -172,11 +172,21 @@ import Testing
         let c = try DeckConfiguration.parse(
             "[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\ndns = \"9.9.9.9\"\nntp = \"pool.ntp.org\"\nstun = \"[::1]:3478\"\n"
         )
-        #expect(c.servers[0].checkTargets == ["dns": "9.9.9.9", "ntp": "pool.ntp.org", "stun": "[::1]:3478"])
+        #expect(
+            c.servers[0].checkTargets
+                == CheckTargets(
+                    dns: .ip(IPEndpoint("9.9.9.9:53")!),
+                    ntp: .domain(DomainName("pool.ntp.org")!, port: 123),
+                    stun: .ip(IPEndpoint("[::1]:3478")!)
+                )
+        )
         #expect(throws: ConfigurationFileError.self) {
             try DeckConfiguration.parse("[[server]]\nname = \"x\"\naddress = \"127.0.0.1:1080\"\ndns = \"::1:99999\"\n")
         }
         #expect(c.servers[0].tomlTable().contains("stun = \"[::1]:3478\""))
+        // Written back with their ports, they read as the same targets.
+        let again = try DeckConfiguration.parse(c.servers[0].tomlTable().joined(separator: "\n"))
+        #expect(again.servers[0].checkTargets == c.servers[0].checkTargets)
     }
 
     /// A password that cannot be had makes its server unusable, not the file: the others still work.

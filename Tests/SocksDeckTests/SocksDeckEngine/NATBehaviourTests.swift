@@ -36,13 +36,13 @@ import UDPChecks
         await relay.stop()
         try await group.shutdownGracefully()
         #expect(r.passed, "\(r.summary) \(r.evidence)")
-        #expect(r.natMapping == mapping.rawValue && r.natFiltering == filtering.rawValue, "\(r.summary)\n\(r.evidence)")
-        #expect(r.natType == SessionEngine.legacyName(mapping: mapping, filtering: filtering))
+        #expect(r.nat?.mapping == mapping && r.nat?.filtering == filtering, "\(r.summary)\n\(r.evidence)")
+        #expect(r.nat?.legacyName != nil)
         // A filter that depends on the destination stays what it was after the mapping tests, but
         // for an address-dependent one on the one socket that also sent to the other address,
         // which it then admits (with a socket per destination, the primary's socket never did).
         let after = filtering == .addressDependent && mapping == .endpointIndependent ? .endpointIndependent : filtering
-        #expect(r.natFilteringAfterMapping == after.rawValue, "\(r.evidence)")
+        #expect(r.nat?.filteringAfterMapping == after, "\(r.evidence)")
         #expect(!r.summary.contains("once the relay has sent"), "\(r.summary)")
     }
 
@@ -57,10 +57,10 @@ import UDPChecks
             services
         )
         #expect(
-            r.natMapping == "endpoint-independent" && r.natFiltering == "address-and-port-dependent",
+            r.nat?.mapping == .endpointIndependent && r.nat?.filtering == .addressAndPortDependent,
             "\(r.evidence)"
         )
-        #expect(r.natFilteringAfterMapping == "endpoint-independent" && r.natType == "port-restricted cone")
+        #expect(r.nat?.filteringAfterMapping == .endpointIndependent && r.nat?.legacyName == "port-restricted cone")
         #expect(r.summary.contains("filtering endpoint-independent once the relay has sent to other destinations"))
     }
 
@@ -73,8 +73,8 @@ import UDPChecks
             through: ServerDefinition(name: "ss-local", host: "127.0.0.1", port: ss.localPort),
             services
         )
-        #expect(r.natMapping == "endpoint-independent" && r.natFiltering == "endpoint-independent", "\(r.evidence)")
-        #expect(r.natType == "full cone")
+        #expect(r.nat?.mapping == .endpointIndependent && r.nat?.filtering == .endpointIndependent, "\(r.evidence)")
+        #expect(r.nat?.legacyName == "full cone")
     }
 
     /// Over IPv6 coturn has ::1 only: the other address differs in its port alone, and that is said.
@@ -91,7 +91,7 @@ import UDPChecks
         let r = results[0]
         #expect(!r.passed && r.answered, "\(r.summary)")
         #expect(r.summary.hasPrefix("mapping undetermined (endpoint-independent or address-dependent"), "\(r.summary)")
-        #expect(r.natMapping == nil && r.natType == nil, "\(String(describing: r.natMapping))")
+        #expect(r.nat?.mapping == nil && r.nat?.legacyName == nil, "\(String(describing: r.nat))")
         #expect(!r.evidence.contains { $0.hasPrefix("mapping test II:") }, "test II would repeat test I")
     }
 
@@ -107,7 +107,7 @@ import UDPChecks
             [.nat(server: .ip(services.stun(.ipv6)))],
             through: ServerDefinition(name: "serve6", host: "::1", port: relay.listening[0].port)
         )
-        #expect(results[0].passed && results[0].natMapping == "address-and-port-dependent", "\(results[0].summary)")
+        #expect(results[0].passed && results[0].nat?.mapping == .addressAndPortDependent, "\(results[0].summary)")
         await relay.stop()
     }
 
@@ -132,4 +132,26 @@ import UDPChecks
         #expect((await engine.snapshot(id)?.counters.datagramsSent ?? 0) > 0)
         await engine.shutdown()
     }
+}
+
+extension CheckResult {
+    /// The NAT test's finding, or nil for any other.
+    var nat: NATFinding? {
+        if case .nat(let finding) = finding { return finding }
+        return nil
+    }
+}
+
+/// RFC 3489's names for RFC 4787's behaviours: only a known mapping and filtering have one.
+@Test func natLegacyNamesFollowMappingAndFiltering() {
+    let mapped = STUNAddress(address: [192, 0, 2, 1], port: 4000)
+    func name(_ m: NATBehaviour?, _ f: NATBehaviour?) -> String? {
+        NATFinding(mapped: mapped, mapping: m, filtering: f).legacyName
+    }
+    #expect(name(.endpointIndependent, .endpointIndependent) == "full cone")
+    #expect(name(.endpointIndependent, .addressDependent) == "restricted cone")
+    #expect(name(.endpointIndependent, .addressAndPortDependent) == "port-restricted cone")
+    #expect(name(.addressDependent, .endpointIndependent) == "symmetric NAT")
+    #expect(name(.addressAndPortDependent, .addressAndPortDependent) == "symmetric NAT")
+    #expect(name(nil, .endpointIndependent) == nil && name(.endpointIndependent, nil) == nil)
 }

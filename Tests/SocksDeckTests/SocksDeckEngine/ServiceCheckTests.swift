@@ -50,10 +50,11 @@ import UDPChecks
             "\(via): \(results[2].summary)"
         )
         let stun = results[3]
-        #expect(
-            stun.mappedAddress?.hasPrefix(family == .ipv4 ? "127.0.0.1:" : "[::1]:") == true,
-            "\(via): \(stun.summary)"
-        )
+        guard case .stun(let mapped) = stun.finding else {
+            Issue.record("\(via): a STUN finding was expected: \(stun.finding)")
+            return
+        }
+        #expect(mapped.description.hasPrefix(family == .ipv4 ? "127.0.0.1:" : "[::1]:"), "\(via): \(stun.summary)")
         #expect(stun.evidence.contains { $0.hasPrefix("OTHER-ADDRESS ") }, "\(via): \(stun.evidence)")
         #expect(stun.evidence.contains("RESPONSE-ORIGIN \(s.stun(family))"), "\(via): \(stun.evidence)")
     }
@@ -105,20 +106,20 @@ import UDPChecks
     /// A name stays a name (ATYP 3, for the relay to resolve); ports default per service. (Not
     /// sent anywhere: a relay resolving a name here would query DNS off the machine, peers.md.)
     @Test func targetsAreReadAsPeopleWriteThem() throws {
-        let name = try #require(ServiceCheck.destination("dns.example", defaultPort: 53))
+        let name = try #require(CheckKind.dns.target("dns.example"))
         #expect(name == .domain(DomainName("dns.example")!, port: 53))
         #expect(
-            ServiceCheck.destination("dns.example:5353", defaultPort: 53)
+            CheckKind.dns.target("dns.example:5353")
                 == .domain(DomainName("dns.example")!, port: 5353)
         )
-        #expect(ServiceCheck.destination("9.9.9.9", defaultPort: 53) == .ip(IPEndpoint("9.9.9.9:53")!))
-        #expect(ServiceCheck.destination("2001:db8::1", defaultPort: 123) == .ip(IPEndpoint("[2001:db8::1]:123")!))
-        #expect(ServiceCheck.destination("[2001:db8::1]", defaultPort: 3478) == .ip(IPEndpoint("[2001:db8::1]:3478")!))
+        #expect(CheckKind.dns.target("9.9.9.9") == .ip(IPEndpoint("9.9.9.9:53")!))
+        #expect(CheckKind.ntp.target("2001:db8::1") == .ip(IPEndpoint("[2001:db8::1]:123")!))
+        #expect(CheckKind.stun.target("[2001:db8::1]") == .ip(IPEndpoint("[2001:db8::1]:3478")!))
         #expect(
-            ServiceCheck.destination("[2001:db8::1]:19302", defaultPort: 3478)
+            CheckKind.nat.target("[2001:db8::1]:19302")
                 == .ip(IPEndpoint("[2001:db8::1]:19302")!)
         )
-        #expect(ServiceCheck.destination("::1:20053", defaultPort: 53) == nil)
+        #expect(CheckKind.dns.target("::1:20053") == nil)
     }
 
     @Test func aServiceThatDoesNotAnswerIsSaidSoWithinItsBound() async throws {

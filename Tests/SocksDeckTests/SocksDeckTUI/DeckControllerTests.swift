@@ -385,7 +385,10 @@ import Testing
         let peers = try TestPeers.shared()
         let services = try UDPServices.shared()
         var server = ServerDefinition(name: "dante", host: "127.0.0.1", port: peers.danteNoAuth.port)
-        server.checkTargets = ["dns": "127.0.0.1:\(services.dnsPort)", "stun": "127.0.0.1:\(services.stunPort)"]
+        server.checkTargets = CheckTargets(
+            dns: .ip(IPEndpoint(.v4(.loopback), port: services.dnsPort)),
+            stun: .ip(IPEndpoint(.v4(.loopback), port: services.stunPort))
+        )
         let engine = SessionEngine(configuration: DeckConfiguration(servers: [server]))
         let themes = ThemeLibrary.load(userFolder: nil, environment: ["SOCKSDECK_THEMES": Repository.path("themes")])
         let c = DeckController(engine: engine, themes: themes, theme: .builtInDefault, banner: nil)
@@ -438,7 +441,7 @@ import Testing
                 try? await Task.sleep(for: .milliseconds(50))
             }
             #expect(
-                c.model.checkResults[id]?.last?.natType == "port-restricted cone",
+                c.model.checkResults[id]?.last?.finding.natType == "port-restricted cone",
                 "\(String(describing: c.model.checkResults[id]))"
             )
         }
@@ -462,7 +465,7 @@ import Testing
                 await c.refresh()
                 try? await Task.sleep(for: .milliseconds(50))
             }
-            #expect(c.model.checkResults[id]?.map(\.check) == ["dns", "nat"], "\(String(describing: c.model.message))")
+            #expect(c.model.checkResults[id]?.map(\.check) == [.dns, .nat], "\(String(describing: c.model.message))")
             #expect(c.model.checksWaiting[id] == nil && c.model.checksRunning[id] == nil)
         }
     }
@@ -531,7 +534,7 @@ import Testing
             _ = await c.handle(.enter)
             #expect(c.model.checksRunning[a] != nil && c.model.checksRunning[b] == nil)
             await Self.refresh(c, seconds: 10) { c.model.checkResults[a]?.count == 1 }
-            #expect(c.model.checkResults[a]?.first?.check == "dns", "\(services.dnsPort)")
+            #expect(c.model.checkResults[a]?.first?.check == .dns, "\(services.dnsPort)")
             #expect(c.model.checkResults[b] == nil)
         }
     }
@@ -570,5 +573,13 @@ import Testing
             Screen.render(c.model, on: canvas)
             #expect(canvas.text.contains("#\(a.value) send: sent 1 of 1"), "\(canvas.text)")
         }
+    }
+}
+
+extension CheckFinding {
+    /// The NAT test's RFC 3489 name, or nil for any other finding.
+    fileprivate var natType: String? {
+        if case .nat(let nat) = self { return nat.legacyName }
+        return nil
     }
 }

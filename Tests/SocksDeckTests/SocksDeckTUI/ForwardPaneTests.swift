@@ -289,7 +289,7 @@ import Testing
 
     @Test func theTargetIsPrefilledWithTheServersDNSServer() {
         var server = ServerDefinition(name: "dante", host: "127.0.0.1", port: 1080)
-        server.checkTargets = ["dns": "192.0.2.53"]
+        server.checkTargets.dns = CheckKind.dns.target("192.0.2.53")
         let form = ForwardForm(server: server)
         #expect(form.fields.values == ["127.0.0.1:", "192.0.2.53:53"] && form.fields.field == ForwardForm.local)
         #expect(form.server == server)

@@ -67,8 +67,8 @@ extension SendRequest {
 @Suite struct CheckFormQUICTests {
     @Test func theQUICCheckTakesItsTargetAndPort443() {
         var server = ServerDefinition(name: "s", host: "127.0.0.1", port: 1080)
-        server.checkTargets = ["quic": "[::1]:4433"]
-        var form = CheckForm(server: server, kind: "quic")
+        server.checkTargets.quic = CheckKind.quic.target("[::1]:4433")
+        var form = CheckForm(server: server, kind: .quic)
         #expect(form.fields.values[CheckForm.target] == "[::1]:4433")
         #expect(form.validate() == .quic(server: SOCKSAddress(destination: "[::1]:4433")!))
         form.fields.set(CheckForm.target, "127.0.0.1")
@@ -80,7 +80,10 @@ extension SendRequest {
     /// (and the target follows the server's setting for the kind).
     @Test func theCheckFormOpensOnTheCheckSoSpaceCyclesIt() {
         var server = ServerDefinition(name: "s", host: "127.0.0.1", port: 1080)
-        server.checkTargets = ["dns": "127.0.0.1:53", "ntp": "127.0.0.1:123"]
+        server.checkTargets = CheckTargets(
+            dns: CheckKind.dns.target("127.0.0.1"),
+            ntp: CheckKind.ntp.target("127.0.0.1")
+        )
         var form = CheckForm(server: server)
         #expect(form.fields.field == CheckForm.kind)
         #expect(form.handle(.character(" ")) == .stay)
