@@ -18,7 +18,7 @@ final class Association {
     /// Where it stands and how it got there; only legal moves are taken (AssociationLifecycle).
     private var lifecycle = AssociationLifecycle()
     var state: ControlConnectionState { lifecycle.state }
-    var history: [(state: String, since: Date)] { lifecycle.history }
+    var history: [(state: ControlConnectionState, since: Date)] { lifecycle.history }
     var control: Channel?
     var data: Channel?
     // The endpoints' text is made once, when they become known: snapshots are taken ten times

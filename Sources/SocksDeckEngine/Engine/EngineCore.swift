@@ -146,7 +146,7 @@ final class EngineCore {
                 if association.state.isFinal { channel.close(promise: nil) }
             case .failure(let error):
                 association.transition(
-                    to: .failed(DecodedFailure(.system(Self.errnoValue(error), "connect to \(endpoint)")))
+                    to: .failed(AssociationFailure(.system(Self.errnoValue(error), "connect to \(endpoint)")))
                 )
             }
         }
@@ -169,17 +169,17 @@ final class EngineCore {
                     serverAddresses: otherAddresses
                 )
             } catch {
-                association.transition(to: .failed(DecodedFailure(error)))
+                association.transition(to: .failed(AssociationFailure(error)))
                 return
             }
             if association.data == nil {
                 let closed = SOCKS5Error.system(EBADF, "the data socket closed during the handshake")
-                association.transition(to: .failed(DecodedFailure(closed)))
+                association.transition(to: .failed(AssociationFailure(closed)))
                 return
             }
             association.transition(to: .associated)
         case .failed(let error):
-            association.transition(to: .failed(DecodedFailure(error)))
+            association.transition(to: .failed(AssociationFailure(error)))
         case .closed(let reason):
             // The control handler reports a close only for the server's end of the connection.
             association.close(because: reason, by: .server)
@@ -208,7 +208,7 @@ final class EngineCore {
                 then(association.dataSocketLocal?.port ?? 0)
             case .failure(let error):
                 let failure = SOCKS5Error.system(Self.errnoValue(error), "bind the data socket")
-                association.transition(to: .failed(DecodedFailure(failure)))
+                association.transition(to: .failed(AssociationFailure(failure)))
             }
         }
     }

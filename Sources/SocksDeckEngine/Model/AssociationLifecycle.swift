@@ -8,9 +8,9 @@ import Foundation
 package struct AssociationLifecycle: Sendable {
     package private(set) var state: ControlConnectionState = .connecting
     /// Every state entered, oldest first, with when.
-    package private(set) var history: [(state: String, since: Date)]
+    package private(set) var history: [(state: ControlConnectionState, since: Date)]
 
-    package init(at time: Date = Date()) { history = [("connecting", time)] }
+    package init(at time: Date = Date()) { history = [(.connecting, time)] }
 
     /// Whether `next` may follow `current`.
     package static func allows(_ current: ControlConnectionState, _ next: ControlConnectionState) -> Bool {
@@ -32,7 +32,7 @@ package struct AssociationLifecycle: Sendable {
     package mutating func move(to next: ControlConnectionState, at time: Date = Date()) -> Bool {
         guard Self.allows(state, next) else { return false }
         state = next
-        history.append((next.name, time))
+        history.append((next, time))
         return true
     }
 }

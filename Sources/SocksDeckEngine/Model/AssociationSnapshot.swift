@@ -92,7 +92,7 @@ package struct AssociationSnapshot: Sendable, Equatable {
         var serverAddress: String
         var requestedFamily: AddressFamily
         var state: ControlConnectionState
-        var history: [(state: String, since: Date)]
+        var history: [(state: ControlConnectionState, since: Date)]
         var controlLocal: String?
         var controlRemote: String?
         var rendezvous: RendezvousAddress?
@@ -132,7 +132,7 @@ package struct AssociationSnapshot: Sendable, Equatable {
         serverAddress: String,
         requestedFamily: AddressFamily,
         state: ControlConnectionState,
-        history: [(state: String, since: Date)],
+        history: [(state: ControlConnectionState, since: Date)],
         controlLocal: String?,
         controlRemote: String?,
         rendezvous: RendezvousAddress?,
@@ -205,7 +205,7 @@ package struct AssociationSnapshot: Sendable, Equatable {
         set { mutableStorage().fields.state = newValue }
     }
     /// Each state with the time it was entered.
-    package var history: [(state: String, since: Date)] {
+    package var history: [(state: ControlConnectionState, since: Date)] {
         get { storage.fields.history }
         set { mutableStorage().fields.history = newValue }
     }

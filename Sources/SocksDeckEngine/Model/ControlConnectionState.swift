@@ -15,7 +15,7 @@ package enum ControlConnectionState: Sendable, Equatable, CustomStringConvertibl
     /// reset) after it was associated (see `AssociationLifecycle`).
     case closed(reason: String)
     /// Never associated: the decoded failure of the connect or the handshake.
-    case failed(DecodedFailure)
+    case failed(AssociationFailure)
 
     /// The state's name for tables and JSON: "associated", "failed"…
     package var name: String {
@@ -46,31 +46,24 @@ package enum ControlConnectionState: Sendable, Equatable, CustomStringConvertibl
     }
 }
 
-/// A failure in words, ready to show: the catalogue's name, sentence and hint, with the codes
-/// and specifics behind them.
-package struct DecodedFailure: Sendable, Equatable, Codable, CustomStringConvertible {
-    package var name: String
-    package var sentence: String
-    package var hint: String?
-    package var detail: String?
-    /// socks5_errno: 0 below SOCKS.
-    package var s5Code: Int32
-    package var errnoValue: Int32
-    package var errnoName: String
+/// Why an association never associated: the library's typed error, kept as it is. The catalogue's
+/// words and the front end's hint are made from it where it is shown.
+package struct AssociationFailure: Sendable, Equatable, CustomStringConvertible {
+    package var error: SOCKS5Error
 
-    package init(_ error: SOCKS5Error) {
-        let d = error.decoded
-        name = d.name
-        sentence = d.sentence
-        hint = SocksDeckHint.hint(for: error, library: d.hint)
-        detail = error.detail
-        s5Code = error.socks5Errno
-        errnoValue = error.systemError
-        errnoName = ErrorCatalogue.decode(errno: error.systemError).name
-    }
+    package init(_ error: SOCKS5Error) { self.error = error }
+
+    /// The S5_* code; nil when the failure is below SOCKS (the TCP connection, a timeout).
+    package var code: SOCKS5ErrorCode? { error.code }
+    package var name: String { error.decoded.name }
+    package var sentence: String { error.decoded.sentence }
+    package var hint: String? { SocksDeckHint.hint(for: error, library: error.decoded.hint) }
+    package var detail: String? { error.detail }
+    package var errnoName: String { ErrorCatalogue.decode(errno: error.systemError).name }
 
     package var description: String {
-        var text = "\(name): \(sentence)"
+        let d = error.decoded
+        var text = "\(d.name): \(d.sentence)"
         if let detail { text += " (\(detail))" }
         if let hint { text += " Hint: \(hint)" }
         return text

@@ -6,7 +6,7 @@ import Glibc
 
 /// What SocksDeck adds to the library's hints. The library speaks to any caller (C programs read
 /// its words through socks5_strerror), so it names none of SocksDeck's options or commands; a
-/// failure put in words for SocksDeck's own front ends (DecodedFailure) gets them from here.
+/// failure put in words for SocksDeck's own front ends (AssociationFailure) gets them from here.
 enum SocksDeckHint {
     /// The library's hint for `error`, followed by what to do about it in SocksDeck.
     static func hint(for error: SOCKS5Error, library: String?) -> String? {

@@ -50,7 +50,7 @@ package enum RendezvousCheck {
                 declare: server.declare
             )
         } catch {
-            return .notOpened(DecodedFailure(error).description)
+            return .notOpened(AssociationFailure(error).description)
         }
         ICMPErrorQueue.enable(association.dataSocket)
         try? association.send(Array("socksdeck rendezvous check".utf8), to: target)

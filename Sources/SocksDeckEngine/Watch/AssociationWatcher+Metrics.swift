@@ -32,7 +32,7 @@ extension AssociationWatcher {
         }
         out.family("socksdeck_association_setup_seconds", "gauge", "How long the current association took to set up.")
         for w in watched {
-            guard let s = w.lastSnapshot, let associated = s.history.first(where: { $0.state == "associated" }) else {
+            guard let s = w.lastSnapshot, let associated = s.history.first(where: { $0.state == .associated }) else {
                 continue
             }
             out.sample(

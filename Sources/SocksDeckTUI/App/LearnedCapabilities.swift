@@ -32,8 +32,8 @@ extension ServerCapability {
         switch a.state {
         case .associated: self = .udpWorks
         case .closed where a.rendezvous != nil: self = .udpWorks
-        case .failed(let f) where f.s5Code == 7: self = .refused("REP 7: no UDP")
-        case .failed(let f) where f.s5Code == 0: self = .unreachable(f.name)
+        case .failed(let f) where f.code == .commandNotSupported: self = .refused("REP 7: no UDP")
+        case .failed(let f) where f.code == nil: self = .unreachable(f.name)
         case .failed(let f): self = .refused(f.name)
         default: return nil
         }

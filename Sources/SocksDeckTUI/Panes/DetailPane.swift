@@ -56,7 +56,7 @@ enum DetailPane {
         let start = a.opened
         add(
             "history",
-            a.history.map { "\($0.state) +\(String(format: "%.1f", $0.since.timeIntervalSince(start) * 1000))ms" }
+            a.history.map { "\($0.state.name) +\(String(format: "%.1f", $0.since.timeIntervalSince(start) * 1000))ms" }
                 .joined(separator: " → ")
         )
         let c = a.counters

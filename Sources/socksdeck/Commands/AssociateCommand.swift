@@ -134,7 +134,7 @@ struct AssociateCommand: AsyncParsableCommand {
             Output.line("  control           \(s.controlLocal ?? "?") -> \(s.controlRemote ?? "?"): associated")
             Output.line("  data socket       \(s.dataSocketLocal ?? "?")")
             Output.line(
-                "  setup             " + s.history.map(\.state).joined(separator: " -> ")
+                "  setup             " + s.history.map(\.state.name).joined(separator: " -> ")
                     + String(format: " in %.1f ms", (s.history.last!.since.timeIntervalSince(s.opened)) * 1000)
             )
             Output.line(hold == nil ? "holding it open; Ctrl-C to close" : "holding it open for \(hold!) s")

@@ -13,7 +13,7 @@ extension CheckCommand {
         var error: String?
         var checks: [CheckResult]
         /// What the association's failure was, for the verdict (not in JSON: `error` says it).
-        var failure: DecodedFailure?
+        var failure: AssociationFailure?
 
         enum CodingKeys: String, CodingKey { case server, association, error, checks, verdict }
 

@@ -56,8 +56,8 @@ enum Fleet {
 
         /// A failed association, by what failed: the TCP connection (unreachable), a wait
         /// (timed out), or the server's answer (refused, or a reply that broke the protocol).
-        init(failure: DecodedFailure) {
-            switch failure.errnoValue {
+        init(failure: AssociationFailure) {
+            switch failure.error.systemError {
             case ECONNREFUSED, EHOSTUNREACH, ENETUNREACH, EADDRNOTAVAIL, ENETDOWN, EHOSTDOWN: self = .unreachable
             case ETIMEDOUT: self = .timedOut
             default: self = .refused

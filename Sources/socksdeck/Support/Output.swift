@@ -88,7 +88,7 @@ struct AssociationJSON: Encodable {
     var reason: String?
     /// Whose doing a close was: "user", "server" or "engine".
     var closedBy: AssociationCloser?
-    var error: DecodedFailure?
+    var error: FailureJSON?
     var rendezvousReceived: String?
     var rendezvousUsed: String?
     var rendezvousReplaced: Bool?
@@ -112,7 +112,7 @@ struct AssociationJSON: Encodable {
         state = s.state.name
         if case .closed(let r) = s.state { reason = r }
         closedBy = s.closedBy
-        if case .failed(let f) = s.state { error = f }
+        if case .failed(let f) = s.state { error = FailureJSON(f) }
         rendezvousReceived = s.rendezvous?.asReceived.description
         rendezvousReason = s.rendezvous.map(\.substitutionReason)
         requestedFamily = s.requestedFamily.description
@@ -124,7 +124,7 @@ struct AssociationJSON: Encodable {
         controlRemote = s.controlRemote
         dataLocal = s.dataSocketLocal
         counters = s.counters
-        history = s.history.map { ["state": $0.state, "since": Timestamp.iso8601($0.since, fractional: true)] }
+        history = s.history.map { ["state": $0.state.name, "since": Timestamp.iso8601($0.since, fractional: true)] }
         ageSeconds = (s.age * 1000).rounded() / 1000
     }
 }

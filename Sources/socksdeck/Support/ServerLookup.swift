@@ -114,7 +114,7 @@ func openAssociatedOrExit(
     let (id, settled) = try await openAssociation(engine, definition, family: family)
     guard settled.state == .associated else {
         if case .failed(let f) = settled.state {
-            if json { Output.json(["error": f]) }
+            if json { Output.json(["error": FailureJSON(f)]) }
             Output.error("association through \(definition.name) failed: \(f)")
         }
         await engine.shutdown()

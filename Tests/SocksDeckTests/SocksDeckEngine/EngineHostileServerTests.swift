@@ -28,8 +28,8 @@ import Testing
             await engine.shutdown()
             return
         }
-        #expect(failure.s5Code == c.s5, "\(c.name): \(failure)")
-        #expect(failure.errnoValue == c.errno, "\(c.name): \(failure)")
+        #expect(failure.error.socks5Errno == c.s5, "\(c.name): \(failure)")
+        #expect(failure.error.systemError == c.errno, "\(c.name): \(failure)")
         #expect(!failure.sentence.isEmpty)
         await engine.shutdown()
         server.finish()
@@ -50,7 +50,7 @@ import Testing
             Issue.record("\(s.state)")
             return
         }
-        #expect(failure.name == "ETIMEDOUT" && failure.s5Code == 0)
+        #expect(failure.name == "ETIMEDOUT" && failure.code == nil)
         await engine.shutdown()
     }
 

@@ -117,7 +117,7 @@ import Testing
         let id = try await engine.open(server: "piped")
         let settled = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
         #expect(settled.state == .associated, "\(settled.state)")
-        #expect(settled.history.map(\.state) == ["connecting", "negotiating", "requesting", "associated"])
+        #expect(settled.history.map(\.state) == [.connecting, .negotiating, .requesting, .associated])
         await engine.shutdown()
     }
 
@@ -153,7 +153,7 @@ import Testing
         let settled = try #require(await engine.waitUntilSettled(id, timeout: .seconds(5)))
         #expect(settled.state == .associated, "\(settled.state)")
         #expect(
-            settled.history.map(\.state)
+            settled.history.map(\.state.name)
                 == (server.hasPrefix("dante-auth")
                     ? ["connecting", "negotiating", "authenticating", "requesting", "associated"]
                     : ["connecting", "negotiating", "requesting", "associated"])
@@ -221,7 +221,9 @@ import Testing
             Issue.record("\(s.state)")
             return
         }
-        #expect(failure.name == "S5_EOPNOTSUPP" && failure.s5Code == 7 && failure.errnoName == "EOPNOTSUPP")
+        #expect(
+            failure.name == "S5_EOPNOTSUPP" && failure.code == .commandNotSupported && failure.errnoName == "EOPNOTSUPP"
+        )
         #expect(failure.hint?.contains("no UDP relay") == true)
         #expect(await engine.events(for: id).contains { $0.level == .error && $0.message.contains("S5_EOPNOTSUPP") })
         await engine.shutdown()
@@ -270,7 +272,7 @@ import Testing
             Issue.record("\(s.state)")
             return
         }
-        #expect(failure.name == "ECONNREFUSED" && failure.s5Code == 0)
+        #expect(failure.name == "ECONNREFUSED" && failure.code == nil)
         await engine.shutdown()
     }
 

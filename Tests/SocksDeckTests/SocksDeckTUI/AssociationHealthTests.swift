@@ -31,7 +31,9 @@ import Testing
         return p
     }
 
-    static let refused = DecodedFailure(SOCKS5Error(code: .commandNotSupported, replyByte: 7, command: .udpAssociate))
+    static let refused = AssociationFailure(
+        SOCKS5Error(code: .commandNotSupported, replyByte: 7, command: .udpAssociate)
+    )
 
     @Test func theColourSaysHealth() {
         func a(

@@ -7,7 +7,9 @@ import Testing
 
 /// The model's derived state: what the servers pane tallies and when a frame counts as changed.
 @Suite struct DeckModelTests {
-    static let refused = DecodedFailure(SOCKS5Error(code: .commandNotSupported, replyByte: 7, command: .udpAssociate))
+    static let refused = AssociationFailure(
+        SOCKS5Error(code: .commandNotSupported, replyByte: 7, command: .udpAssociate)
+    )
 
     @Test func serverTalliesCountLiveAssociationsAndKeepTheNewestOutcome() {
         var m = ScreenTests.model()

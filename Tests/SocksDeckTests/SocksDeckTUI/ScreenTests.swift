@@ -29,7 +29,7 @@ import Testing
             serverAddress: "127.0.0.1:1080",
             requestedFamily: .ipv4,
             state: state,
-            history: [("connecting", Date()), (state.name, Date())],
+            history: [(.connecting, Date()), (state, Date())],
             controlLocal: "127.0.0.1:5555",
             controlRemote: "127.0.0.1:1080",
             rendezvous: state == .associated ? rendezvous : nil,
@@ -61,7 +61,7 @@ import Testing
         let refused = SOCKS5Error(code: .commandNotSupported, replyByte: 7, command: .udpAssociate)
         m.associations = [
             snapshot(id: 1, server: "dante", state: .associated, sent: 12, received: 11),
-            snapshot(id: 2, server: "noudp", state: .failed(DecodedFailure(refused))),
+            snapshot(id: 2, server: "noudp", state: .failed(AssociationFailure(refused))),
         ]
         m.focused = .associations
         return m

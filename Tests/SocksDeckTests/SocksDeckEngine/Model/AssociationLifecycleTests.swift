@@ -6,7 +6,7 @@ import Testing
 
 /// The association's state machine: the legal moves, the illegal ones refused, every step timed.
 @Suite struct AssociationLifecycleTests {
-    static let failure = DecodedFailure(.system(ECONNREFUSED, "connect"))
+    static let failure = AssociationFailure(.system(ECONNREFUSED, "connect"))
 
     @Test func theHandshakePathsAndTheirHistory() {
         let start = Date(timeIntervalSince1970: 1_000)
@@ -17,7 +17,7 @@ import Testing
             let moved1 = plain.move(to: next, at: start.addingTimeInterval(Double(i + 1)))
             #expect(moved1)
         }
-        #expect(plain.history.map(\.state) == ["connecting", "negotiating", "requesting", "associated", "closed"])
+        #expect(plain.history.map(\.state.name) == ["connecting", "negotiating", "requesting", "associated", "closed"])
         #expect(plain.history.map(\.since.timeIntervalSince1970) == [1_000, 1_001, 1_002, 1_003, 1_004])
         var auth = AssociationLifecycle()
         let moved2 = auth.move(to: .negotiating)
@@ -70,6 +70,6 @@ import Testing
         var failing = AssociationLifecycle()
         let moved19 = failing.move(to: .failed(Self.failure))
         #expect(moved19)
-        #expect(failing.history.map(\.state) == ["connecting", "failed"])
+        #expect(failing.history.map(\.state.name) == ["connecting", "failed"])
     }
 }
