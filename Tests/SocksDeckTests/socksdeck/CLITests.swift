@@ -81,6 +81,13 @@ import Testing
         #expect(r.output.contains("S5_EOPNOTSUPP") && r.output.contains("no UDP relay"))
         let refused = try Self.run(["associate", "127.0.0.1:\(peers.closedPort)"])
         #expect(refused.status == 1 && refused.output.contains("ECONNREFUSED"))
+        // The JSON keeps the keys it has always had, made from the engine's typed failure.
+        let json = try Self.run(["associate", "127.0.0.1:\(peers.microsocksPort)", "--json"])
+        let error = Self.jsonLines(json.output).compactMap {
+            ($0["association"] as? [String: Any])?["error"] as? [String: Any]
+        }.first
+        #expect(error?["name"] as? String == "S5_EOPNOTSUPP" && error?["s5Code"] as? Int == 7, "\(json.output)")
+        #expect(error?["errnoName"] as? String == "EOPNOTSUPP" && (error?["sentence"] as? String)?.isEmpty == false)
     }
 
     @Test func sendShowsRepliesAndExactCounters() throws {
