@@ -15,7 +15,7 @@ extension SessionEngine {
         }
         let taken = try await onLoop { core -> Result<(bytes: [UInt8], packets: Int, dropped: Int), EngineError> in
             guard let association = core.associations[id] else { return .failure(.unknownAssociation(id)) }
-            guard let file = association.captureFileBytes() else {
+            guard let file = association.subscribers(of: AssociationCapturer.self).first?.fileBytes() else {
                 return .failure(.invalidArgument("association \(id) was opened before capturing began"))
             }
             return .success(file)

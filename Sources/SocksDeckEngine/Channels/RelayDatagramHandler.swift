@@ -8,7 +8,7 @@ import Glibc
 
 /// Reads the association's data socket: checks the source is the relay, strips and parses the
 /// header with the library's codec (no allocation for IP senders), and hands the result to the
-/// association's record (and its capture, when there is one).
+/// association, one call per datagram.
 ///
 /// While the association gathers (`Association.readGathering`, which an echo load may ask for), a
 /// read that found fewer datagrams than a batch delays the next one by that pause, so that a relay
@@ -39,12 +39,6 @@ final class RelayDatagramHandler: ChannelDuplexHandler {
         // A batch's datagrams are slices of one buffer, which ReceiveBufferPages must not see.
         defer { if !readInBatches { receiveBufferPages.datagramRead(buffer) } }
         let source = IPEndpoint(envelope.remoteAddress)
-        func drop(_ reason: DatagramDropReason) {
-            if let source {
-                association.captureReceived(datagram: buffer, from: source, delivered: nil, dropped: reason.description)
-            }
-            association.recordDrop(reason, size: buffer.readableBytes, source: source.map { .ip($0) })
-        }
         // A datagram that fills the buffer may have been cut by the kernel: never deliver it.
         let verdict = buffer.withUnsafeReadableBytes {
             DatagramFilter.atClient(
@@ -57,12 +51,15 @@ final class RelayDatagramHandler: ChannelDuplexHandler {
         }
         // Accepted implies a source: the filter takes only the relay's datagrams.
         guard case .accepted(let accepted) = verdict, let source else {
-            if case .dropped(let reason) = verdict { drop(reason) }
+            if case .dropped(let reason) = verdict { association.recordDrop(reason, datagram: buffer, from: source) }
             return
         }
-        let (header, offset) = (accepted.header, accepted.payloadOffset)
-        association.captureReceived(datagram: buffer, from: source, delivered: (header.address, offset), dropped: nil)
-        association.recordReceived(from: header.address, payload: buffer.readableBytesView.dropFirst(offset))
+        association.recordReceived(
+            datagram: buffer,
+            from: source,
+            sender: accepted.header.address,
+            payloadOffset: accepted.payloadOffset
+        )
     }
 
     /// What the read's datagrams sent (an echo's successor, a forwarded reply's next request)

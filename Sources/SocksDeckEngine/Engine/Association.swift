@@ -70,15 +70,11 @@ final class Association {
     /// data socket reading in batches meanwhile; nil reads each datagram as soon as it comes.
     private(set) var readGathering: TimeAmount?
     private var receiveRate = RateMeter()
-    private(set) var probe: HealthProbe? { didSet { changed() } }
-    /// The pcapng capture, when the engine captures (Association+Capture.swift).
-    var capturing: AssociationCaptureState?
     /// Features that follow this association without it knowing them (AssociationSubscriber):
-    /// forward flows, echo loads, the protocol checks' exchanges.
+    /// health probes, echo loads, the protocol checks' exchanges, forward flows.
     private var subscribers: [any AssociationSubscriber] = []
-    /// The figures of the last probe, once it stopped (by the user, or with the association):
-    /// what was measured stays readable, and `watch` keeps counting it after a reconnect.
-    private var stoppedProbe: ProbeSummary?
+    /// Those of them that record the wire (the capture): asked for every byte, whole.
+    private var wireObservers: [any AssociationSubscriber] = []
     /// Counts changes to anything a snapshot shows; a snapshot taken at the same generation is
     /// reused (a screen of a thousand associations asks for all of them ten times a second,
     /// and most have not changed in between).
@@ -123,30 +119,50 @@ final class Association {
         switch new {
         case .associated:
             engine?.log(.info, id, "associated: rendezvous \(rendezvous?.description ?? "?")")
-            captureNote("associated: rendezvous \(rendezvous?.description ?? "?")")
-            captureHandshakeDone()
-            settled.succeed()
         case .closed(let reason):
             ended = Date()
             engine?.log(.info, id, "closed: \(reason)")
             teardown()
-            settled.succeed()
         case .failed(let failure):
             ended = Date()
             engine?.log(.error, id, "failed: \(failure)")
             teardown()
-            settled.succeed()
         default:
             engine?.log(.info, id, new.name)
             return
         }
+        // Subscribers first, so that they have seen the move before whoever waits for it runs.
         for subscriber in subscribers { subscriber.association(id, settledAs: new) }
-        if new.isFinal { subscribers.removeAll() }
+        if new.isFinal {
+            subscribers.removeAll { !$0.outlivesAssociation }
+            wireObservers.removeAll { !$0.outlivesAssociation }
+        }
+        settled.succeed()
     }
 
-    func subscribe(_ subscriber: any AssociationSubscriber) { subscribers.append(subscriber) }
+    func subscribe(_ subscriber: any AssociationSubscriber) {
+        subscribers.append(subscriber)
+        if subscriber.observesWire { wireObservers.append(subscriber) }
+        changed()
+    }
 
-    func unsubscribe(_ subscriber: any AssociationSubscriber) { subscribers.removeAll { $0 === subscriber } }
+    func unsubscribe(_ subscriber: any AssociationSubscriber) {
+        subscribers.removeAll { $0 === subscriber }
+        wireObservers.removeAll { $0 === subscriber }
+        changed()
+    }
+
+    /// Whether anything records the wire: what the control connection's handler and the data
+    /// socket must report beyond the payloads.
+    var observesWire: Bool { !wireObservers.isEmpty }
+
+    func wire(_ event: AssociationWire) {
+        let current = wireObservers
+        for i in current.indices { current[i].association(id, wire: event) }
+    }
+
+    /// A subscriber changed what it contributes to the snapshot outside a datagram or a move.
+    func subscriberChanged() { changed() }
 
     /// The subscribers of one kind, for the feature that asks after its own.
     func subscribers<Kind: AssociationSubscriber>(of kind: Kind.Type) -> [Kind] {
@@ -166,27 +182,10 @@ final class Association {
 
     /// Releases both sockets; the relay ends the association when the control connection goes.
     private func teardown() {
-        stopProbe()
         control?.close(promise: nil)
         data?.close(promise: nil)
         control = nil
         data = nil
-    }
-
-    /// Starts `replacement` in place of the probe running now (whose figures are dropped).
-    func replaceProbe(with replacement: HealthProbe) {
-        probe?.stop()
-        stoppedProbe = nil
-        probe = replacement
-    }
-
-    func stopProbe() {
-        guard let running = probe else { return }
-        running.stop()
-        var figures = running.summary
-        figures.running = false
-        stoppedProbe = figures
-        probe = nil
     }
 
     // MARK: - Datagrams (called on the loop by the data channel's handler and by sends)
@@ -199,7 +198,13 @@ final class Association {
     private var lastSentTo: [SOCKSAddress: SentHead] = [:]
     private static let sentHeadTargets = 64
 
-    func recordSent(to target: SOCKSAddress, payload: ByteBufferView) {
+    /// A datagram written to the relay: `headerLength` bytes of SOCKS header, then the payload.
+    func recordSent(datagram: ByteBuffer, headerLength: Int, to target: SOCKSAddress, relay: IPEndpoint) {
+        if observesWire { wire(.datagramSent(datagram, headerLength: headerLength, to: target, relay: relay)) }
+        recordSent(to: target, payload: datagram.readableBytesView.dropFirst(headerLength))
+    }
+
+    private func recordSent(to target: SOCKSAddress, payload: ByteBufferView) {
         changed()
         if payload.count > SentHead.length, let head = SentHead(payload) {
             if lastSentTo[target] == nil, lastSentTo.count >= Self.sentHeadTargets {
@@ -260,7 +265,16 @@ final class Association {
         engine?.log(.warning, id, "send failed: \(EngineCore.describe(error))")
     }
 
-    func recordReceived(from sender: SOCKSAddress, payload: ByteBufferView) {
+    /// A datagram from the relay, its header parsed: `sender` is the header's, the payload starts
+    /// at `payloadOffset`.
+    func recordReceived(datagram: ByteBuffer, from source: IPEndpoint, sender: SOCKSAddress, payloadOffset: Int) {
+        if observesWire {
+            wire(.datagramReceived(datagram, from: source, delivered: (sender, payloadOffset), dropped: nil))
+        }
+        recordReceived(from: sender, payload: datagram.readableBytesView.dropFirst(payloadOffset))
+    }
+
+    private func recordReceived(from sender: SOCKSAddress, payload: ByteBufferView) {
         changed()
         if let sent = lastSentTo[sender], payload.count >= SentHead.length, payload.count < sent.size,
             sent.starts(payload)
@@ -281,7 +295,6 @@ final class Association {
         lastReceived = Date()
         receiveRate.record(at: lastReceived!)
         recent.append(direction: .received, peer: sender, size: payload.count, firstBytes: payload, dropReason: nil)
-        probe?.receive(from: sender, payload: payload)
         // By index over a copy (a subscriber may unsubscribe meanwhile): a for-in over the
         // existentials allocated once per datagram in an unoptimised build, which the
         // allocation tests count.
@@ -289,7 +302,15 @@ final class Association {
         for i in current.indices { current[i].association(id, received: payload, from: sender) }
     }
 
-    func recordDrop(_ reason: DatagramDropReason, size: Int, source: SOCKSAddress?) {
+    /// A datagram the data socket read and would not deliver.
+    func recordDrop(_ reason: DatagramDropReason, datagram: ByteBuffer, from source: IPEndpoint?) {
+        if observesWire, let source {
+            wire(.datagramReceived(datagram, from: source, delivered: nil, dropped: reason.description))
+        }
+        recordDrop(reason, size: datagram.readableBytes, source: source.map { .ip($0) })
+    }
+
+    private func recordDrop(_ reason: DatagramDropReason, size: Int, source: SOCKSAddress?) {
         changed()
         counters.drops[reason, default: 0] += 1
         recent.append(direction: .dropped, peer: source, size: size, firstBytes: ByteBufferView(), dropReason: reason)
@@ -318,7 +339,7 @@ final class Association {
         if let last = lastSnapshot, last.generation == generation, last.includingRecent == includingRecent {
             return last.snapshot
         }
-        let snapshot = AssociationSnapshot(
+        var snapshot = AssociationSnapshot(
             id: id,
             serverName: server.name,
             serverAddress: server.address,
@@ -338,10 +359,12 @@ final class Association {
             sendRate: sendRate,
             receiveRate: receiveRate,
             recent: includingRecent ? recent.snapshot : [],
-            probe: probe?.summary ?? stoppedProbe,
+            probe: nil,
             revision: generation,
             closedBy: closedBy
         )
+        let current = subscribers
+        for i in current.indices { current[i].contribute(to: &snapshot) }
         lastSnapshot = (generation, includingRecent, snapshot)
         return snapshot
     }

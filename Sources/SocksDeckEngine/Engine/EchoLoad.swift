@@ -90,8 +90,6 @@ final class EchoLoad: AssociationSubscriber {
         if state.isFinal { finish() }
     }
 
-    func associationReadEnded(_ id: AssociationID) {}
-
     /// Ends the load (the association ended, or it stalled), with what it measured so far.
     func finish() {
         guard sendOne != nil else { return }

@@ -53,8 +53,7 @@ extension EngineCore {
         let datagram = buffer
         let envelope = AddressedEnvelope(remoteAddress: relayAddress, data: datagram)
         func counted() {
-            association.recordSent(to: target, payload: datagram.readableBytesView.dropFirst(header.encodedLength))
-            association.captureSent(datagram: datagram, headerLength: header.encodedLength, to: target, relay: relay)
+            association.recordSent(datagram: datagram, headerLength: header.encodedLength, to: target, relay: relay)
         }
         if let promise {
             promise.futureResult.assumeIsolated().whenComplete { result in

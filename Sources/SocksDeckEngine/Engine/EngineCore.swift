@@ -87,7 +87,9 @@ final class EngineCore {
         nextID += 1
         let association = Association(id: id, server: server, family: family, engine: self, eventLoop: loop)
         associations[id] = association
-        association.startCapture(captureMode)
+        if let capturer = AssociationCapturer(captureMode, for: association, engineNumber: captureEngineNumber) {
+            association.subscribe(capturer)
+        }
         log(
             .info,
             id,
@@ -135,7 +137,7 @@ final class EngineCore {
                 report: { event in
                     core.handle(event, association: association, endpoint: endpoint, otherAddresses: otherAddresses)
                 },
-                observe: association.capturing == nil ? nil : { association.captureControl($0) }
+                observe: association.observesWire ? { association.wire(.control($0)) } : nil
             )
         }.assumeIsolated().whenComplete { result in
             switch result {
@@ -243,8 +245,13 @@ final class EngineCore {
         guard let target = target ?? association.server.echo else {
             return .failure(.invalidArgument("server '\(association.server.name)' has no echo target: give one"))
         }
+        // A new probe replaces the one before, whose figures go with it.
+        for old in association.subscribers(of: HealthProbe.self) {
+            old.stop()
+            association.unsubscribe(old)
+        }
         let probe = HealthProbe(target: target, interval: interval, associationID: id.value)
-        association.replaceProbe(with: probe)
+        association.subscribe(probe)
         // Nobody waits for a probe's datagram: no promise, and the payload written in place.
         probe.start(on: probeClock) { [self] sequence in
             self.send(id, to: .ip(target), payloadLength: HealthProbe.payloadLength, promise: nil) {

@@ -98,8 +98,6 @@ final class PendingExchanges: AssociationSubscriber {
         waiting = []
         for e in ended { e.finish(nil) }
     }
-
-    func associationReadEnded(_ id: AssociationID) {}
 }
 
 extension EngineCore {

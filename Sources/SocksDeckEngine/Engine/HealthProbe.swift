@@ -8,8 +8,10 @@ import Glibc
 
 /// A periodic probe through one association to an echo target: each probe datagram carries a
 /// magic prefix, the association and a sequence number; its echo gives the round-trip time.
-/// Confined to the engine's event loop, like its association.
-final class HealthProbe {
+/// It subscribes to its association and outlives it: once stopped, by the user or by the end of
+/// the association, its figures stay in the association's snapshot. Confined to the engine's
+/// event loop, like its association.
+final class HealthProbe: AssociationSubscriber {
     static let magic: [UInt8] = Array("SDPROBE1".utf8)
     static let payloadLength = TaggedPayload.headerLength
 
@@ -76,9 +78,17 @@ final class HealthProbe {
         )
     }
 
+    var outlivesAssociation: Bool { true }
+
+    func association(_ id: AssociationID, settledAs state: ControlConnectionState) {
+        if state.isFinal { stop() }
+    }
+
+    func contribute(to snapshot: inout AssociationSnapshot) { snapshot.probe = summary }
+
     /// Every datagram the association receives passes here; probe echoes are recognised by their
     /// prefix and association.
-    func receive(from sender: SOCKSAddress, payload: ByteBufferView) {
+    func association(_ id: AssociationID, received payload: ByteBufferView, from sender: SOCKSAddress) {
         guard payload.count == Self.payloadLength,
             let seq = TaggedPayload.sequence(in: payload, magic: Self.magic, association: associationID),
             let start = outstanding.removeValue(forKey: seq)
@@ -111,6 +121,7 @@ final class HealthProbe {
             lastReply: lastReply
         )
         s.interval = Duration(interval)
+        s.running = sendProbe != nil
         s.rttBucketCounts = bucketCounts
         s.rttSumSeconds = rttSum
         if let p = percentiles() {

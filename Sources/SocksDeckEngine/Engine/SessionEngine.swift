@@ -224,7 +224,11 @@ package final class SessionEngine: Sendable {
     }
 
     package func stopProbe(_ id: AssociationID) async {
-        _ = try? await onLoop { core in core.associations[id]?.stopProbe() }
+        _ = try? await onLoop { core in
+            guard let association = core.associations[id] else { return }
+            for probe in association.subscribers(of: HealthProbe.self) { probe.stop() }
+            association.subscriberChanged()
+        }
     }
 
     package func snapshot(_ id: AssociationID) async -> AssociationSnapshot? {

@@ -80,9 +80,7 @@ import Testing
         let loop = EmbeddedEventLoop()
         let a = try association(loop: loop)
         defer { a.transition(to: .closed(reason: "test over")) }
-        a.replaceProbe(
-            with: HealthProbe(target: IPEndpoint("192.0.2.7:9999")!, interval: .seconds(1), associationID: 1)
-        )
+        a.subscribe(HealthProbe(target: IPEndpoint("192.0.2.7:9999")!, interval: .seconds(1), associationID: 1))
         var echo = HealthProbe.magic
         withUnsafeBytes(of: UInt64(1).bigEndian) { echo += $0 }
         withUnsafeBytes(of: UInt64(5).bigEndian) { echo += $0 }

@@ -355,7 +355,17 @@ import Testing
         #expect(
             (probe.rttP50 ?? .seconds(-1)) >= .zero && (probe.rttP99 ?? .seconds(-1)) >= (probe.rttP50 ?? .zero)
         )
+        // Stopped, its figures stay (the probe subscribes to the association and outlives it);
+        // ended, they stay too; a new probe starts from nothing.
         await engine.stopProbe(id)
+        let stopped = try #require(await engine.snapshot(id)?.probe)
+        #expect(!stopped.running && stopped.answered >= probe.answered, "\(stopped)")
+        try await engine.startProbe(id, interval: .milliseconds(50))
+        let restarted = try #require(await engine.snapshot(id)?.probe)
+        #expect(restarted.running && restarted.sent <= 1, "\(restarted)")
+        await engine.close(id)
+        let ended = try #require(await engine.snapshot(id)?.probe)
+        #expect(!ended.running && ended.sent >= restarted.sent, "\(ended)")
         await engine.shutdown()
     }
 
