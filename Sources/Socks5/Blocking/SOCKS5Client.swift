@@ -36,14 +36,16 @@ public struct SOCKS5Options: Sendable {
 public enum SOCKS5Client {
     /// UDP ASSOCIATE. `declaredSource` is what the request declares as DST (the address the data
     /// socket will send from); nil declares the all-zero address of `family`, which servers
-    /// answer with a rendezvous of that family.
+    /// answer with a rendezvous of that family. `serverAddresses`: the server name's other
+    /// addresses, for the rendezvous rule (an unspecified BND of the other family).
     public static func associateUDP(
         controlSocket fd: Int32,
         server: IPEndpoint,
         family: AddressFamily,
         declaredSource: IPEndpoint? = nil,
         options: SOCKS5Options = SOCKS5Options(),
-        alreadyConnected: Bool = false
+        alreadyConnected: Bool = false,
+        serverAddresses: [IPAddress] = []
     ) throws(SOCKS5Error) -> RendezvousAddress {
         let declared: SOCKSAddress = declaredSource.map { .ip($0) } ?? .unspecified(family)
         let reply = try request(
@@ -54,7 +56,7 @@ public enum SOCKS5Client {
             options: options,
             connect: !alreadyConnected
         )
-        return try RendezvousAddress(reply: reply.boundAddress, server: server)
+        return try RendezvousAddress(reply: reply.boundAddress, server: server, serverAddresses: serverAddresses)
     }
 
     /// CONNECT: afterwards the socket's bytes reach `target`. Returns the server's reply (BND is

@@ -26,12 +26,14 @@ public struct UDPAssociation: ~Copyable {
     /// Opens an association through `server`. `family` is the rendezvous family asked for
     /// (default: the server's); the server may answer with the other, which the dual-stack data
     /// socket reaches too. `declare` is what the request declares as DST (see `DeclaredSource`):
-    /// by default the data socket's port, with the address left zero.
+    /// by default the data socket's port, with the address left zero. `serverAddresses`: the
+    /// server name's other addresses, which the rendezvous rule may need.
     public static func open(
         server: IPEndpoint,
         family: AddressFamily? = nil,
         options: SOCKS5Options = SOCKS5Options(),
-        declare: DeclaredSource = .default
+        declare: DeclaredSource = .default,
+        serverAddresses: [IPAddress] = []
     ) throws(SOCKS5Error) -> UDPAssociation {
         let family = family ?? server.family
         let (data, local) = try DataSocket.open()
@@ -55,7 +57,8 @@ public struct UDPAssociation: ~Copyable {
                 family: family,
                 declaredSource: declared.endpoint,
                 options: options,
-                alreadyConnected: declare == .address
+                alreadyConnected: declare == .address,
+                serverAddresses: serverAddresses
             )
             return UDPAssociation(
                 control: control,

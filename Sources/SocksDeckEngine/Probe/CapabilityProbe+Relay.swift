@@ -341,7 +341,8 @@ extension CapabilityProbe {
     func rendezvousFinding(echo: IPEndpoint) async -> ProbeFinding {
         let target = SOCKSAddress.ip(echo)
         let title = "something answers at the rendezvous"
-        switch await RendezvousCheck.run(server: server, target: target) {
+        let resolved = ResolvedServer(server: server, endpoint: endpoint, otherAddresses: otherAddresses)
+        switch await RendezvousCheck.run(resolved, target: target) {
         case .answered(let rendezvous):
             return ProbeFinding(
                 key: .rendezvousAnswers,

@@ -26,28 +26,27 @@ package enum RendezvousCheck {
     /// Runs off the caller's thread (the library blocks); bounded by the server's handshake
     /// timeout and `wait`.
     package static func run(
-        server: ServerDefinition,
+        _ resolved: ResolvedServer,
         target: SOCKSAddress,
         wait: Duration = .seconds(1)
     ) async -> Outcome {
         await withCheckedContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(returning: runBlocking(server, target, wait)) }
+            DispatchQueue.global().async { continuation.resume(returning: runBlocking(resolved, target, wait)) }
         }
     }
 
-    private static func runBlocking(_ server: ServerDefinition, _ target: SOCKSAddress, _ wait: Duration) -> Outcome {
-        guard let endpoint = IPEndpoint(server.address) ?? NameResolution.resolve(server.host, port: server.port) else {
-            return .notOpened("cannot resolve \(server.host)")
-        }
+    private static func runBlocking(_ resolved: ResolvedServer, _ target: SOCKSAddress, _ wait: Duration) -> Outcome {
+        let server = resolved.server
         let association: UDPAssociation
         do {
             association = try UDPAssociation.open(
-                server: endpoint,
+                server: resolved.endpoint,
                 options: SOCKS5Options(
                     credentials: server.credentials,
                     timeoutMilliseconds: Int32(clamping: max(1, Int(server.handshakeTimeout.milliseconds.rounded())))
                 ),
-                declare: server.declare
+                declare: server.declare,
+                serverAddresses: resolved.otherAddresses
             )
         } catch {
             return .notOpened(AssociationFailure(error).description)

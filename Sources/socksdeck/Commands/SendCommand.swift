@@ -298,7 +298,9 @@ struct SendCommand: AsyncParsableCommand {
             return "the target went to the server as the name \(name), which it may not resolve: try --resolve, "
                 + "which sends its address"
         }
-        if case .unreachable(let error, let rendezvous) = await RendezvousCheck.run(server: server, target: destination)
+        // The server was resolved to open the association; resolved again the same one way.
+        if let resolved = try? await SessionEngine.resolve(server),
+            case .unreachable(let error, let rendezvous) = await RendezvousCheck.run(resolved, target: destination)
         {
             return RendezvousCheck.meaning(error, rendezvous: rendezvous, target: destination)
         }
