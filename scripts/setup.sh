@@ -23,7 +23,7 @@ command -v ss-local >/dev/null || need+=(shadowsocks-libev)
 # (cuts datagrams to 2,048 bytes) and hpsockd (replies only to the declared address).
 command -v v2ray >/dev/null || need+=(v2ray)
 [ -x /usr/sbin/hpsockd ] || need+=(hpsockd)
-# The internet's UDP services, offline on loopback, for `socksdeck check` (udp-services.md):
+# The internet's UDP services, offline on loopback, for `socksdeck check`:
 # coturn's turnserver (STUN, RFC 5780), dnsmasq (DNS) and chronyd (NTP). Installing starts none.
 command -v turnserver >/dev/null || need+=(coturn)
 [ -x /usr/sbin/dnsmasq ] || need+=(dnsmasq-base)

@@ -55,7 +55,7 @@ public enum SOCKS5ErrorCode: Int32, CaseIterable, Sendable, Hashable {
     }
 
     /// The errno that goes with the code, chosen so that a C caller's perror() says something
-    /// true about what happened (api.md). A reply cut short by the server closing is a truncated
+    /// true about what happened. A reply cut short by the server closing is a truncated
     /// reply, so EPROTO: ECONNRESET stays for a real reset, which reaches the caller as an I/O
     /// error (socks5_errno 0).
     public var errnoValue: Int32 {

@@ -3,8 +3,8 @@ import Socks5
 import UDPChecks
 
 /// The relay's NAT behaviour (RFC 5780 §4.3 mapping, §4.4 filtering) through one association,
-/// with a STUN server that gives OTHER-ADDRESS. What real relays do shapes the order (measured,
-/// ../shared/spec/udp-services.md): every test runs from the association's one data socket (many
+/// with a STUN server that gives OTHER-ADDRESS. What real relays do shapes the order (measured
+/// with Dante, ss-server and coturn): every test runs from the association's one data socket (many
 /// relays lock to the client's first source port, and splitting tests over sockets makes a relay
 /// with one outbound socket per client port look symmetric); filtering runs first, in the fresh
 /// association, then mapping, then filtering again, because a relay that connects its outbound

@@ -9,7 +9,7 @@ import UDPChecks
 
 /// The NAT behaviour test (RFC 5780) with coturn on 127.0.0.1/127.0.0.2: each of the nine relays
 /// `serve --mapping/--filtering` simulates is told apart, and Dante and ss-local get the verdicts
-/// their designs give (../shared/spec/udp-services.md).
+/// their designs give.
 @Suite(.tags(.peers), .needsPeers, .serialized) struct NATBehaviourTests {
     static func nat(through server: ServerDefinition, _ services: UDPServices) async throws -> CheckResult {
         let results = try await ServiceCheckTests.run([.nat(server: .ip(services.stun(.ipv4)))], through: server)

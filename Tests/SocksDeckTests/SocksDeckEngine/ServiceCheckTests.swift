@@ -104,7 +104,7 @@ import UDPChecks
     }
 
     /// A name stays a name (ATYP 3, for the relay to resolve); ports default per service. (Not
-    /// sent anywhere: a relay resolving a name here would query DNS off the machine, peers.md.)
+    /// sent anywhere: a relay resolving a name here would query DNS off the machine.)
     @Test func targetsAreReadAsPeopleWriteThem() throws {
         let name = try #require(CheckKind.dns.target("dns.example"))
         #expect(name == .domain(DomainName("dns.example")!, port: 53))

@@ -2,7 +2,7 @@ import Foundation
 import Socks5
 import UDPChecks
 
-/// The internet's own UDP services, offline on loopback (../shared/spec/udp-services.md): dnsmasq
+/// The internet's own UDP services, offline on loopback: dnsmasq
 /// with the test zone socksdeck.test (peers/dns/dnsmasq.conf), chronyd as a server that never
 /// touches the clock, and coturn's turnserver as a STUN server with RFC 5780 on 127.0.0.1 and
 /// 127.0.0.2. Started once per test process on free ports, stopped by pid (process group).

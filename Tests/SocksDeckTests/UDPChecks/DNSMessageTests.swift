@@ -2,7 +2,7 @@ import Testing
 
 @testable import UDPChecks
 
-/// The DNS codec against the bytes of ../shared/spec/udp-services.md (dnsmasq's real answers).
+/// The DNS codec against dnsmasq's real answers, as captured on the wire.
 @Suite struct DNSMessageTests {
     static func bytes(_ hex: String) -> [UInt8] {
         let digits = Array(hex.filter { !$0.isWhitespace })
@@ -79,7 +79,7 @@ import Testing
 }
 
 @Suite struct NTPPacketTests {
-    /// The request and reply measured from chronyd (udp-services.md).
+    /// The request and reply captured from chronyd.
     @Test func chronydsReplyGivesStratumReferenceAndTheFourTimestamps() throws {
         let transmit = NTPTimestamp(seconds: 0xeeb9_9962, fraction: 0xd410_c294)
         var request = NTPRequest(transmit: transmit)
@@ -142,7 +142,7 @@ import Testing
         )
     }
 
-    /// coturn's answer to 127.0.0.1:3478 (udp-services.md), with its transaction id.
+    /// coturn's answer to 127.0.0.1:3478, captured, with its transaction id.
     @Test func coturnsAnswerGivesTheMappedOriginAndOtherAddresses() throws {
         let attributes =
             "0020 0008 0001 a439 5e12a443 0001 0008 0001 852b 7f000001 802b 0008 0001 0d96 7f000001 "

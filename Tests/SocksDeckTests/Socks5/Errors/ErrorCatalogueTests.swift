@@ -45,7 +45,7 @@ import Testing
             .connectionRefused: ECONNREFUSED, .ttlExpired: ETIMEDOUT, .commandNotSupported: EOPNOTSUPP,
             .addressTypeNotSupported: EAFNOSUPPORT, .unassignedReply: EPROTO, .malformedReply: EPROTO,
             .noAcceptableMethod: EACCES, .authenticationFailed: EACCES, .noServer: EHOSTUNREACH,
-            // A reply cut short by a close is a truncated reply (api.md): EPROTO, not ECONNRESET.
+            // A reply cut short by a close is a truncated reply: EPROTO, not ECONNRESET.
             .closedDuringHandshake: EPROTO, .domainBoundAddress: EAFNOSUPPORT, .methodNotOffered: EPROTO,
             .boundAddressFamily: EAFNOSUPPORT, .configurationFile: EINVAL,
         ]

@@ -175,7 +175,7 @@ import Testing
     }
 
     /// EOF before the REP byte (or after a REP 00 whose address never came) is S5_ECLOSED, EPROTO
-    /// (api.md: a truncated reply; ECONNRESET is kept for a real reset).
+    /// (a truncated reply; ECONNRESET is kept for a real reset).
     @Test(arguments: [[], [0x05], [0x05, 0x00, 0x00, 0x01, 127]] as [[UInt8]])
     func endOfStreamBeforeAnAnswerIsS5ECLOSED(_ bytes: [UInt8]) {
         var m = ClientHandshake(command: .udpAssociate, address: .unspecified(.ipv4))

@@ -6,8 +6,8 @@ import Testing
 @testable import SocksDeckEngine
 @testable import SocksDeckRelay
 
-/// `socksdeck probe`'s findings against real servers, each checked against what
-/// ../shared/spec/peers.md records of them.
+/// `socksdeck probe`'s findings against real servers, each checked against what that server was
+/// seen to do on the wire.
 @Suite(.tags(.peers), .needsPeers, .serialized) struct CapabilityProbeTests {
     static func findings(
         _ endpoint: IPEndpoint,
