@@ -8,17 +8,18 @@ import Musl
 /// declare its port. Dual-stack (AF_INET6 with IPV6_V6ONLY off) so that it reaches a rendezvous of
 /// either family: the family of BND is the server's choice, learnt only from the reply.
 public enum DataSocket {
-    /// A bound, unconnected SOCK_DGRAM socket and its local endpoint. Falls back to an IPv4 socket
-    /// when the host has no IPv6 (then only an IPv4 rendezvous can be reached).
-    public static func open() throws(SOCKS5Error) -> (fd: Int32, local: IPEndpoint) {
+    /// A bound, unconnected SOCK_DGRAM socket and its local endpoint, on `port` (0: any free one).
+    /// Falls back to an IPv4 socket when the host has no IPv6 (then only an IPv4 rendezvous can be
+    /// reached).
+    public static func open(port: UInt16 = 0) throws(SOCKS5Error) -> (fd: Int32, local: IPEndpoint) {
         var fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        var wildcard = IPEndpoint(.unspecified(.ipv6), port: 0)
+        var wildcard = IPEndpoint(.unspecified(.ipv6), port: port)
         if fd >= 0 {
             var off: Int32 = 0
             setsockopt(fd, Int32(IPPROTO_IPV6), IPV6_V6ONLY, &off, socklen_t(MemoryLayout<Int32>.size))
         } else {
             fd = socket(AF_INET, Int32(SOCK_DGRAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-            wildcard = IPEndpoint(.unspecified(.ipv4), port: 0)
+            wildcard = IPEndpoint(.unspecified(.ipv4), port: port)
         }
         guard fd >= 0 else { throw .system(errno, "socket(SOCK_DGRAM)") }
         guard wildcard.withSockaddr({ bind(fd, $0, $1) }) == 0 else {

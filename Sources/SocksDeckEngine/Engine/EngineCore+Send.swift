@@ -7,14 +7,23 @@ import Socks5
 extension EngineCore {
     /// Sends `payload` to `target` through the association; the future completes when the
     /// datagram is written (or failed), after the counters have taken it.
+    /// `fragment`: the header's FRAG byte, which only the capability probe sets (to see whether a
+    /// relay drops fragments, as RFC 1928 allows).
     func send(
         _ id: AssociationID,
         to target: SOCKSAddress,
-        payload: [UInt8]
+        payload: [UInt8],
+        fragment: UInt8 = 0
     ) -> Result<EventLoopFuture<Void>, EngineError> {
         let promise = loop.makePromise(of: Void.self)
-        if let error = send(id, to: target, payloadLength: payload.count, promise: promise, { $0.writeBytes(payload) })
-        {
+        if let error = send(
+            id,
+            to: target,
+            payloadLength: payload.count,
+            fragment: fragment,
+            promise: promise,
+            { $0.writeBytes(payload) }
+        ) {
             return .failure(error)
         }
         return .success(promise.futureResult)
@@ -30,6 +39,7 @@ extension EngineCore {
         _ id: AssociationID,
         to target: SOCKSAddress,
         payloadLength: Int,
+        fragment: UInt8 = 0,
         promise: EventLoopPromise<Void>?,
         _ writePayload: (inout ByteBuffer) -> Void
     ) -> EngineError? {
@@ -46,7 +56,7 @@ extension EngineCore {
             association.recordRefusedSend(tooLarge)
             return failed(.invalidArgument(tooLarge), promise)
         }
-        let header = UDPDatagramHeader(address: target)
+        let header = UDPDatagramHeader(fragment: fragment, address: target)
         var buffer = association.sendBuffers.take(capacity: header.encodedLength + payloadLength, channel.allocator)
         buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: header.encodedLength) { header.write(into: $0) }
         writePayload(&buffer)

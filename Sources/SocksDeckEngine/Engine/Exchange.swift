@@ -107,6 +107,7 @@ extension EngineCore {
         request: [UInt8],
         sendAt: [TimeAmount],
         giveUpAt: TimeAmount,
+        fragment: UInt8 = 0,
         accepts: @escaping @Sendable ([UInt8]) -> Bool
     ) -> Result<EventLoopFuture<ExchangeReply?>, EngineError> {
         guard let association = associations[id] else { return .failure(.unknownAssociation(id)) }
@@ -122,7 +123,7 @@ extension EngineCore {
                     pending.lastSend = .now()
                     pending.lastSendWall = Date()
                     pending.sends += 1
-                    _ = send(id, to: target, payload: request)
+                    _ = send(id, to: target, payload: request, fragment: fragment)
                 }
             )
         }

@@ -76,14 +76,23 @@ package final class SessionEngine: Sendable {
         family: AddressFamily? = nil,
         timeout: Duration = .seconds(30)
     ) async throws(EngineError) -> AssociationSnapshot {
-        let (endpoint, otherAddresses) = try await resolve(server)
+        try await openAndWait(try await Self.resolve(server), family: family, timeout: timeout)
+    }
+
+    /// The same through a server resolved already (the capability probe's, whose name must not
+    /// be resolved again to another address).
+    package func openAndWait(
+        _ resolved: ResolvedServer,
+        family: AddressFamily? = nil,
+        timeout: Duration = .seconds(30)
+    ) async throws(EngineError) -> AssociationSnapshot {
         let (group, within) = (self.group, TimeAmount(timeout))
         let snapshot = try await onLoopAwaiting { core in
             let id = core.open(
-                server: server,
-                endpoint: endpoint,
-                otherAddresses: otherAddresses,
-                family: family ?? endpoint.family,
+                server: resolved.server,
+                endpoint: resolved.endpoint,
+                otherAddresses: resolved.otherAddresses,
+                family: family ?? resolved.endpoint.family,
                 group: group
             )
             return core.settledSnapshot(id, within: within)
@@ -199,11 +208,20 @@ package final class SessionEngine: Sendable {
         request: [UInt8],
         sendAt: [Duration] = [.zero],
         giveUpAt: Duration,
+        fragment: UInt8 = 0,
         accepts: @escaping @Sendable ([UInt8]) -> Bool
     ) async throws(EngineError) -> ExchangeReply? {
         let (sends, giveUp) = (sendAt.map(TimeAmount.init), TimeAmount(giveUpAt))
         let result = try await onLoop { core in
-            core.exchange(id, to: target, request: request, sendAt: sends, giveUpAt: giveUp, accepts: accepts)
+            core.exchange(
+                id,
+                to: target,
+                request: request,
+                sendAt: sends,
+                giveUpAt: giveUp,
+                fragment: fragment,
+                accepts: accepts
+            )
         }
         switch result {
         case .success(let future): return (try? await future.get()) ?? nil

@@ -14,35 +14,29 @@ extension CapabilityProbe {
         case nothing
     }
 
-    func relayChecks(_ association: Association, echo: IPEndpoint, on loop: EventLoop, into findings: FindingLog) async
-    {
-        let relay = association.relay
-        let first = association.data
-        let second = try? await ProbeDataSocket.bind(on: loop)
-        defer { second?.close() }
-        /// One datagram through this association's relay to the echo target.
-        func echoed(_ socket: ProbeDataSocket, _ text: String, fragment: UInt8 = 0) async -> Echo {
-            await roundTrip(
-                socket,
-                relay: relay,
-                echo: echo,
-                stream: association.stream,
-                payload: Array(text.utf8),
-                fragment: fragment
-            )
+    func relayChecks(
+        _ association: ProbeAssociation,
+        echo: IPEndpoint,
+        engine: SessionEngine,
+        into findings: FindingLog
+    ) async {
+        /// One datagram through the association to the echo target.
+        func echoed(_ text: String, fragment: UInt8 = 0) async -> Echo {
+            await roundTrip(association, echo: echo, payload: Array(text.utf8), fragment: fragment, engine: engine)
         }
 
         // Round trip and RTT, from the data socket whose port the request declared.
         var rtts: [Double] = []
         for i in 0..<5 {
             let started = NIODeadline.now()
-            if await echoed(first, "socksdeck probe \(i)") == .whole {
+            if await echoed("socksdeck probe \(i)") == .whole {
                 rtts.append(Double((NIODeadline.now() - started).nanoseconds) / 1e6)
             }
         }
-        let zero = await declaredZeroCheck(association, echo: echo, relayedWithDeclaration: !rtts.isEmpty, on: loop)
+        let zero = await declaredZeroCheck(association, echo: echo, relayedWithDeclaration: !rtts.isEmpty, engine)
         guard !rtts.isEmpty else {
-            if let hangUp = serverHangUp(association) { findings.append(hangUp) }
+            let hangUp = await serverHangUp(association, engine)
+            if let hangUp { findings.append(hangUp) }
             findings.append(
                 ProbeFinding(
                     key: .relayEcho,
@@ -56,6 +50,11 @@ extension CapabilityProbe {
             )
             findings.append(zero)
             findings.append(await rendezvousFinding(echo: echo))
+            // The server ended the association at once: whether its relay lives on is still worth
+            // knowing (a server that crashes after its reply leaves one behind, or not).
+            if hangUp != nil {
+                findings.append(await relayAfterControl(association, echo: echo, engine: engine, serverClosed: true))
+            }
             return
         }
         rtts.sort()
@@ -76,18 +75,23 @@ extension CapabilityProbe {
         )
         findings.append(zero)
 
-        // A second source on the same host.
-        if let second {
-            let fromSecond = await echoed(second, "second source") != .nothing
+        // A second source on the same host: a socket that is not the association's.
+        let second = await StrangerSocket.roundTrip(
+            relay: association.relay,
+            echo: echo,
+            payload: Array("second source".utf8),
+            wait: stepTimeout
+        )
+        if let secondPort = second.local?.port {
             findings.append(
                 ProbeFinding(
                     key: .sourcePortLocking,
                     title: "locks the association to the first source port",
-                    verdict: fromSecond ? .no : .yes,
-                    value: fromSecond
+                    verdict: second.echoed ? .no : .yes,
+                    value: second.echoed
                         ? "no: a second source port is relayed" : "yes: a second source port is not relayed",
-                    evidence: "after datagrams from port \(first.local.port), one from port \(second.local.port) "
-                        + "\(fromSecond ? "came back" : "got no echo")"
+                    evidence: "after datagrams from port \(association.dataPort.map(String.init) ?? "?"), one from "
+                        + "port \(secondPort) \(second.echoed ? "came back" : "got no echo")"
                 )
             )
         } else {
@@ -97,7 +101,7 @@ extension CapabilityProbe {
         }
 
         // FRAG != 0.
-        let fragmentEchoed = await echoed(first, "fragment", fragment: 1) != .nothing
+        let fragmentEchoed = await echoed("fragment", fragment: 1) != .nothing
         findings.append(
             ProbeFinding(
                 key: .fragmentsDropped,
@@ -108,39 +112,61 @@ extension CapabilityProbe {
             )
         )
 
-        findings += await payloadChecks(first, relay: relay, echo: echo, stream: association.stream)
+        findings += await payloadChecks(association, echo: echo, engine: engine)
 
         // Did the server keep the control connection (RFC 1928: the association lives as long)?
-        let ended = association.serverEnded.value
-        if let hangUp = serverHangUp(association) { findings.append(hangUp) }
+        let hangUp = await serverHangUp(association, engine)
+        if let hangUp { findings.append(hangUp) }
 
-        // Does the relay outlive its control connection?
-        await association.closeControl("the probe closed it, to see whether the relay outlives it")
-        try? await loop.scheduleTask(in: .milliseconds(300)) {}.futureResult.get()
-        let survives = await echoed(first, "after close") != .nothing
-        let who = ended == nil ? "the probe closed" : "the server closed"
         findings.append(
-            ProbeFinding(
-                key: .relayDiesWithControl,
-                title: "the relay ends with the control connection",
-                verdict: survives ? .no : .yes,
-                value: survives ? "no: it still relays after the control connection closed" : "yes",
-                evidence:
-                    "300 ms after \(who) the control connection a datagram "
-                    + "\(survives ? "was still echoed" : "got no echo")"
-            )
+            await relayAfterControl(association, echo: echo, engine: engine, serverClosed: hangUp != nil)
+        )
+    }
+
+    /// Does the relay outlive its control connection? The association ends (both its sockets
+    /// close, unless the server closed it already); a datagram from its port, 300 ms later, tells.
+    func relayAfterControl(
+        _ association: ProbeAssociation,
+        echo: IPEndpoint,
+        engine: SessionEngine,
+        serverClosed: Bool
+    ) async -> ProbeFinding {
+        await engine.close(
+            association.id,
+            because: "the probe closed it, to see whether the relay outlives it",
+            by: .engine
+        )
+        try? await engine.loop.scheduleTask(in: .milliseconds(300)) {}.futureResult.get()
+        let after = await StrangerSocket.roundTrip(
+            relay: association.relay,
+            echo: echo,
+            payload: Array("after close".utf8),
+            port: association.dataPort ?? 0,
+            wait: stepTimeout
+        )
+        let who = serverClosed ? "the server closed" : "the probe closed"
+        return ProbeFinding(
+            key: .relayDiesWithControl,
+            title: "the relay ends with the control connection",
+            verdict: after.echoed ? .no : .yes,
+            value: after.echoed ? "no: it still relays after the control connection closed" : "yes",
+            evidence:
+                "300 ms after \(who) the control connection a datagram from the association's port "
+                + "\(after.echoed ? "was still echoed" : "got no echo")"
         )
     }
 
     /// The finding for a server that ended the control connection after granting, if it did.
-    func serverHangUp(_ association: Association) -> ProbeFinding? {
-        guard let ended = association.serverEnded.value else { return nil }
-        let after = Double((ended.at - association.granted).nanoseconds) / 1e6
+    func serverHangUp(_ association: ProbeAssociation, _ engine: SessionEngine) async -> ProbeFinding? {
+        guard let s = await engine.snapshot(association.id), s.closedBy == .server, let ended = s.ended,
+            case .closed(let reason) = s.state
+        else { return nil }
+        let after = ended.timeIntervalSince(association.granted) * 1000
         return ProbeFinding(
             key: .serverKeepsControl,
             title: "the server keeps the control connection open",
             verdict: .no,
-            value: "no: \(ended.reason) " + String(format: "%.0f ms", max(after, 0)) + " after granting UDP ASSOCIATE",
+            value: "no: \(reason) " + String(format: "%.0f ms", max(after, 0)) + " after granting UDP ASSOCIATE",
             evidence: "RFC 1928 ends an association with its control connection, so a client must stop using it: "
                 + "the relay findings here were measured on an association the server had ended (a server that "
                 + "crashes after its reply does this)"
@@ -150,10 +176,10 @@ extension CapabilityProbe {
     /// Whether replies come back with the all-zero declaration, judged by datagrams, never by the
     /// REP byte: hpsockd accepts 0.0.0.0:0 and then sends the replies nowhere.
     func declaredZeroCheck(
-        _ main: Association,
+        _ main: ProbeAssociation,
         echo: IPEndpoint,
         relayedWithDeclaration: Bool,
-        on loop: EventLoop
+        _ engine: SessionEngine
     ) async -> ProbeFinding {
         let key = ProbeFinding.Key.declaredZeroRelayed
         let title = "relays with the all-zero DST (0.0.0.0:0)"
@@ -166,7 +192,7 @@ extension CapabilityProbe {
                 evidence: "the association above declared \(main.declared)"
             )
         }
-        guard let zero = try? await open(family: main.rendezvous.asUsed.family, declare: .zero, on: loop) else {
+        guard let zero = try? await open(family: main.rendezvous.asUsed.family, declare: .zero, engine: engine) else {
             return ProbeFinding(
                 key: key,
                 title: title,
@@ -175,18 +201,12 @@ extension CapabilityProbe {
                 evidence: "UDP ASSOCIATE declaring all zeros failed where \(main.declared) succeeded"
             )
         }
-        defer { zero.close("the probe closed it: the all-zero check is done") }
         var echoed = 0
         for i in 0..<3 {
-            let result = await roundTrip(
-                zero.data,
-                relay: zero.relay,
-                echo: echo,
-                stream: zero.stream,
-                payload: Array("zero \(i)".utf8)
-            )
+            let result = await roundTrip(zero, echo: echo, payload: Array("zero \(i)".utf8), engine: engine)
             if result != .nothing { echoed += 1 }
         }
+        await zero.end("the probe closed it: the all-zero check is done", engine: engine)
         let evidence =
             "declaring \(zero.declared): \(echoed)/3 echoed; declaring \(main.declared): "
             + (relayedWithDeclaration ? "echoed" : "nothing came back either")
@@ -205,17 +225,16 @@ extension CapabilityProbe {
     /// The largest payload relayed whole, and whether larger ones are cut or lost: a relay with
     /// a fixed buffer (v2ray: 2,048 bytes) returns the first bytes of every larger datagram.
     func payloadChecks(
-        _ socket: ProbeDataSocket,
-        relay: IPEndpoint,
+        _ association: ProbeAssociation,
         echo: IPEndpoint,
-        stream: ProbeCapture.Stream?
+        engine: SessionEngine
     ) async -> [ProbeFinding] {
         var low = 0
         var high = largestPayloadTried
         var cutTo: Int?
         var cutSizes: [Int] = []
         func tryPayload(_ size: Int) async -> Bool {
-            let result = await roundTrip(socket, relay: relay, echo: echo, stream: stream, payload: Self.pattern(size))
+            let result = await roundTrip(association, echo: echo, payload: Self.pattern(size), engine: engine)
             if case .cut(let n) = result {
                 cutTo = n
                 cutSizes.append(size)
@@ -278,63 +297,38 @@ extension CapabilityProbe {
     /// A payload whose bytes tell their offset, so that a cut reply is recognised as a prefix.
     static func pattern(_ size: Int) -> [UInt8] { (0..<size).map { UInt8(truncatingIfNeeded: $0 % 251) } }
 
-    /// Sends one datagram through the relay and waits for its echo: whole, cut (a shorter reply
-    /// that is the datagram's beginning), or nothing. Replies to earlier datagrams are skipped;
-    /// what the datagram policy drops (`DatagramFilter`, as for every client) never counts.
+    /// Sends one datagram through the association and waits for its echo: whole, cut (a shorter
+    /// reply that is the datagram's beginning), or nothing. Replies to earlier datagrams are
+    /// skipped; what the engine's datagram policy drops never counts. A payload that cannot fit in
+    /// one datagram to the relay is not sent.
     func roundTrip(
-        _ socket: ProbeDataSocket,
-        relay: IPEndpoint,
+        _ association: ProbeAssociation,
         echo: IPEndpoint,
-        stream: ProbeCapture.Stream? = nil,
         payload: [UInt8],
-        fragment: UInt8 = 0
+        fragment: UInt8 = 0,
+        engine: SessionEngine
     ) async -> Echo {
-        let header = UDPDatagramHeader(fragment: fragment, address: .ip(echo))
-        var datagram = [UInt8](repeating: 0, count: header.encodedLength)
-        datagram.withUnsafeMutableBytes { _ = header.write(into: $0) }
-        datagram += payload
-        guard datagram.count <= UDPLimits.maximumPayload(relay.family) else { return .nothing }
-        guard await socket.send(datagram, to: relay) else { return .nothing }
-        stream?.sent(
-            datagram,
-            headerLength: header.encodedLength,
-            from: socket.local,
-            relay: relay,
-            target: echo,
-            comment: fragment == 0 ? nil : "FRAG \(fragment): does the relay drop fragments?"
-        )
-        let deadline = NIODeadline.now() + step
-        while case .item(let envelope) = await socket.inbox.next(within: deadline - .now()) {
-            let bytes = envelope.data.readableBytesView
-            let source = IPEndpoint(envelope.remoteAddress)
-            let verdict = envelope.data.withUnsafeReadableBytes {
-                DatagramFilter.atClient(
-                    source: source,
-                    relay: relay,
-                    length: bytes.count,
-                    largestWhole: ProbeDataSocket.receiveBufferBytes - 1,
-                    headerBytes: $0
-                )
-            }
-            if let stream, let source {
-                let delivered: (SOCKSAddress, Int)?
-                let dropped: DatagramDropReason?
-                switch verdict {
-                case .accepted(let a): (delivered, dropped) = ((a.header.address, a.payloadOffset), nil)
-                case .dropped(let reason): (delivered, dropped) = (nil, reason)
-                }
-                stream.received(Array(bytes), from: source, at: socket.local, delivered: delivered, dropped: dropped)
-            }
-            guard case .accepted(let accepted) = verdict else { continue }
-            let echoed = bytes.dropFirst(accepted.payloadOffset)
-            let n = echoed.count
-            let compared = min(n, 64)
-            guard n <= payload.count, echoed.prefix(compared).elementsEqual(payload.prefix(compared)) else { continue }
-            if n == payload.count { return .whole }
-            // Tiny replies are earlier probes' echoes; a cut is at least a few hundred bytes.
-            if n >= 256 { return .cut(to: n) }
+        guard UDPLimits.tooLarge(payload.count, to: .ip(echo), over: association.relay.family) == nil else {
+            return .nothing
         }
-        return .nothing
+        let reply = try? await engine.exchange(
+            association.id,
+            to: .ip(echo),
+            request: payload,
+            giveUpAt: stepTimeout,
+            fragment: fragment,
+            accepts: { reply in
+                let n = reply.count
+                let compared = min(n, 64)
+                guard n <= payload.count, reply.prefix(compared).elementsEqual(payload.prefix(compared)) else {
+                    return false
+                }
+                // Tiny replies are earlier probes' echoes; a cut is at least a few hundred bytes.
+                return n == payload.count || n >= 256
+            }
+        )
+        guard let reply = reply ?? nil else { return .nothing }
+        return reply.payload.count == payload.count ? .whole : .cut(to: reply.payload.count)
     }
 
     /// Nothing was echoed: whether the rendezvous itself answers, from a socket that sees ICMP errors.

@@ -5,9 +5,10 @@ import Socks5
 import Synchronization
 
 /// The capability and quirk report of `socksdeck probe`: what a SOCKS5 server does with UDP,
-/// learnt by trying. It runs on an event loop (the engine's: `SessionEngine.run(_:progress:)`),
-/// every connection and socket a NIO channel, every message the library's codec, every handshake
-/// driven by the engine's own `ControlConnectionHandler`. Bounded: every wait is at most
+/// learnt by trying. A client of the engine (`SessionEngine.run(_:progress:)`): its associations
+/// are the engine's, opened with the probe's declaration, family and bounds, its datagrams the
+/// engine's exchanges; the method and command checks are connections on the engine's loop, every
+/// handshake driven by the engine's own `ControlConnectionHandler`. Bounded: every wait is at most
 /// `stepTimeout`, the payload search at most 17 tries, so a probe ends within about
 /// 30 s against the slowest server; it sends a few dozen datagrams, never a flood.
 package struct CapabilityProbe: Sendable {
@@ -18,7 +19,8 @@ package struct CapabilityProbe: Sendable {
     package var stepTimeout: Duration = .milliseconds(1500)
     /// The payload search's upper bound.
     package var largestPayloadTried = 65_000
-    /// Where the probe's connections and datagrams are captured (`probe --pcap`); nil: nowhere.
+    /// Where the probe's method and command connections are captured (`probe --pcap`; its
+    /// associations are captured by the engine, as it captures every association); nil: nowhere.
     package var capture: ProbeCapture?
 
     /// The server's other addresses (its name resolved to more than one): an unspecified BND of the
@@ -52,16 +54,18 @@ package struct CapabilityProbe: Sendable {
     /// A capture stream for one connection, when capturing.
     func stream(_ what: String) -> ProbeCapture.Stream? { capture?.stream(what, server: server) }
 
-    /// Runs every check, in order, on `loop`, and returns the findings. `progress` is called with
-    /// each finding as soon as it is established, for a front end that shows the work as it goes:
-    /// the relay checks take up to ~30 s.
-    package func run(
-        on loop: EventLoop,
+    /// Runs every check, in order, and returns the findings: the connections of the method and
+    /// command checks on the engine's loop, the associations the engine's own (opened, used and
+    /// forgotten again). `progress` is called with each finding as soon as it is established, for a
+    /// front end that shows the work as it goes: the relay checks take up to ~30 s.
+    func run(
+        on engine: SessionEngine,
         progress: @escaping @Sendable (ProbeFinding) -> Void = { _ in }
     ) async -> [ProbeFinding] {
+        let loop = engine.loop
         let findings = FindingLog(progress)
         findings += await methods(on: loop)
-        let (udp, association) = await udpAssociate(family: endpoint.family, on: loop)
+        let (udp, association) = await udpAssociate(family: endpoint.family, engine: engine)
         findings += udp
         findings.append(await otherFamily(on: loop))
         findings.append(await command(.connect, to: .ip(endpoint), on: loop))
@@ -70,12 +74,12 @@ package struct CapabilityProbe: Sendable {
             findings.append(skipped(.relay, "relay behaviour", "no UDP association"))
             return findings.all
         }
-        defer { association.close("the probe closed it: its checks are done") }
-        guard let echo else {
+        if let echo {
+            await relayChecks(association, echo: echo, engine: engine, into: findings)
+        } else {
             findings.append(skipped(.relay, "relay behaviour", "no echo target: give --echo HOST:PORT"))
-            return findings.all
         }
-        await relayChecks(association, echo: echo, on: loop, into: findings)
+        await association.end("the probe closed it: its checks are done", engine: engine)
         return findings.all
     }
 
@@ -95,126 +99,72 @@ package struct CapabilityProbe: Sendable {
 
     // MARK: - UDP ASSOCIATE
 
-    /// An association of the probe: its data socket bound first (its port declared by the
-    /// server's policy), as the engine opens its own, held by a class so that the checks share it.
-    final class Association: Sendable {
-        let control: Channel
-        let data: ProbeDataSocket
+    /// One of the probe's associations: an engine association, with what the checks need of it.
+    struct ProbeAssociation: Sendable {
+        let id: AssociationID
         let rendezvous: RendezvousAddress
         let declared: SOCKSAddress
-        /// Its capture stream, when the probe captures.
-        let stream: ProbeCapture.Stream?
-        /// When the server ended the control connection, if it did; and when it granted.
-        let serverEnded: ServerEnd
-        let granted = NIODeadline.now()
-
-        init(
-            control: Channel,
-            data: ProbeDataSocket,
-            rendezvous: RendezvousAddress,
-            declared: SOCKSAddress,
-            stream: ProbeCapture.Stream?,
-            serverEnded: ServerEnd = ServerEnd()
-        ) {
-            self.serverEnded = serverEnded
-            self.control = control
-            self.data = data
-            self.rendezvous = rendezvous
-            self.declared = declared
-            self.stream = stream
-        }
-
-        /// Set by the first close of the control connection: the capture records one end.
-        private let controlClosed = NIOLockedValueBox(false)
+        /// The data socket's port, which the relay knows the association by.
+        let dataPort: UInt16?
+        /// When the server granted it, and how long connecting, negotiating and asking took.
+        let granted: Date
+        let setupTime: Duration
 
         var relay: IPEndpoint { rendezvous.asUsed }
 
-        /// Closes the control connection, once (the relay check closes it before the end), and
-        /// says why in the capture.
-        func closeControl(_ why: String) async {
-            guard closingControlFirst() else { return }
-            stream?.closed(why)
-            try? await control.close()
-        }
-
-        /// True for the first caller only.
-        private func closingControlFirst() -> Bool {
-            controlClosed.withLockedValue { closed in
-                defer { closed = true }
-                return !closed
-            }
-        }
-
-        func close(_ why: String) {
-            if closingControlFirst() {
-                stream?.closed(why)
-                control.close(promise: nil)
-            }
-            data.close()
+        /// Closes it (if the server has not) and forgets it: the probe's associations are not the
+        /// user's to keep.
+        func end(_ why: String, engine: SessionEngine) async {
+            await engine.close(id, because: why, by: .engine)
+            _ = await engine.forget(id)
         }
     }
 
+    /// Opens an association through the engine, declaring by `declare`. The probe's own bounds:
+    /// each step within `stepTimeout`; a receive buffer that takes any UDP datagram (the payload
+    /// search goes up to `largestPayloadTried`).
     func open(
         family: AddressFamily,
         declare: DeclaredSource,
-        on loop: EventLoop
-    ) async throws(SOCKS5Error)
-        -> Association
-    {
-        let stream = stream("UDP ASSOCIATE (\(family), declaring \(declare))")
-        let data: ProbeDataSocket
+        engine: SessionEngine
+    ) async throws(SOCKS5Error) -> ProbeAssociation {
+        var definition = server
+        definition.declare = declare
+        definition.connectTimeout = stepTimeout
+        definition.handshakeTimeout = stepTimeout
+        definition.receiveBufferBytes = max(definition.receiveBufferBytes, ServerDefinition.defaultReceiveBufferBytes)
+        let resolved = ResolvedServer(server: definition, endpoint: endpoint, otherAddresses: otherAddresses)
+        let settled: AssociationSnapshot
         do {
-            data = try await ProbeDataSocket.bind(on: loop)
+            settled = try await engine.openAndWait(resolved, family: family, timeout: definition.settleBound)
         } catch {
-            stream?.closed("the probe closed it: \(error.decoded.name)")
-            throw error
+            throw .system(ECANCELED, "the engine ended: \(error)")
         }
-        let declaration = DeclarationBox()
-        let (server, port) = (self.server, data.local.port)
-        do throws(SOCKS5Error) {
-            let control = try await ControlConnection.open(to: endpoint, on: loop, timeout: step, stream: stream) {
-                local in
-                let declared = declare.declaration(family: family, dataSocketPort: port, controlLocal: local?.address)
-                declaration.value = declared
-                return ClientHandshake(command: .udpAssociate, address: declared, credentials: server.credentials)
-            }
-            let rendezvous: RendezvousAddress
-            do {
-                rendezvous = try self.rendezvous(control.reply.boundAddress)
-            } catch {
-                control.channel.close(promise: nil)
-                throw error
-            }
-            return Association(
-                control: control.channel,
-                data: data,
+        switch settled.state {
+        case .associated:
+            guard let rendezvous = settled.rendezvous, let declared = settled.declared else { break }
+            let granted = settled.history.last?.since ?? Date()
+            return ProbeAssociation(
+                id: settled.id,
                 rendezvous: rendezvous,
-                declared: declaration.value ?? .unspecified(family),
-                stream: stream,
-                serverEnded: control.serverEnded
+                declared: declared,
+                dataPort: settled.dataSocketLocal.flatMap(IPEndpoint.init)?.port,
+                granted: granted,
+                setupTime: .seconds(granted.timeIntervalSince(settled.opened))
             )
-        } catch {
-            stream?.closed("the probe closed it: \(error.decoded.name)")
-            data.close()
-            throw error
+        case .failed(let failure):
+            _ = await engine.forget(settled.id)
+            throw failure.error
+        default: break
         }
+        await engine.close(settled.id, because: "the probe gave up on it", by: .engine)
+        _ = await engine.forget(settled.id)
+        throw .system(ETIMEDOUT, "UDP ASSOCIATE did not settle within \(definition.settleBound.words)")
     }
 
-    /// What the request declared, set on the loop when the connection is up and read after the
-    /// reply, off the loop.
-    final class DeclarationBox: Sendable {
-        private let declared = Mutex<SOCKSAddress?>(nil)
-        var value: SOCKSAddress? {
-            get { declared.withLock { $0 } }
-            set { declared.withLock { $0 = newValue } }
-        }
-    }
-
-    func udpAssociate(family: AddressFamily, on loop: EventLoop) async -> ([ProbeFinding], Association?) {
-        let started = NIODeadline.now()
+    func udpAssociate(family: AddressFamily, engine: SessionEngine) async -> ([ProbeFinding], ProbeAssociation?) {
         do {
-            let association = try await open(family: family, declare: server.declare, on: loop)
-            let ms = Double((NIODeadline.now() - started).nanoseconds) / 1e6
+            let association = try await open(family: family, declare: server.declare, engine: engine)
             let r = association.rendezvous
             return (
                 [
@@ -231,7 +181,7 @@ package struct CapabilityProbe: Sendable {
                         key: .setupTime,
                         title: "association setup time",
                         verdict: .info,
-                        value: String(format: "%.2f ms", ms),
+                        value: String(format: "%.2f ms", association.setupTime.milliseconds),
                         evidence: "connect, greeting, \(server.credentials == nil ? "" : "RFC 1929, ")request, reply"
                     ),
                 ], association

@@ -1,10 +1,10 @@
 import NIOCore
 import Socks5NIO
 
-/// What a channel of the probe has read, waited for one item at a time with a deadline: the
-/// probe asks ("the method selection, within 1.5 s"), where the engine's handlers are told. The
-/// waiting is a promise and a scheduled timeout on the channel's loop, so no thread blocks.
-///
+/// What a connection of the probe's method checks has read, waited for one item at a time with a
+/// deadline: the probe asks ("the method selection, within 1.5 s"), where the engine's handlers
+/// are told. The waiting is a promise and a scheduled timeout on the channel's loop, so no thread
+/// blocks.
 final class ProbeInbox<Item: Sendable>: ChannelInboundHandler, Sendable {
     typealias InboundIn = Item
 
@@ -23,16 +23,12 @@ final class ProbeInbox<Item: Sendable>: ChannelInboundHandler, Sendable {
     }
 
     private let loop: EventLoop
-    /// A stream ends with its first error; a datagram socket's error (an ICMP unreachable for
-    /// an earlier datagram) does not end it.
-    private let closesOnError: Bool
     /// Reachable only on `loop` (NIOLoopBoundBox checks it): NIO calls the handler there, and
     /// `next` hops there first.
     private let state: NIOLoopBoundBox<State>
 
-    init(loop: EventLoop, closesOnError: Bool) {
+    init(loop: EventLoop) {
         self.loop = loop
-        self.closesOnError = closesOnError
         state = NIOLoopBoundBox.makeBoxSendingValue(State(), as: State.self, eventLoop: loop)
     }
 
@@ -77,6 +73,7 @@ final class ProbeInbox<Item: Sendable>: ChannelInboundHandler, Sendable {
 
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         state.value.endingError = NIOErrorNumber.of(error)
-        if closesOnError { context.close(promise: nil) }
+        // A stream ends with its first error.
+        context.close(promise: nil)
     }
 }

@@ -21,7 +21,7 @@ extension CapabilityProbe {
         ) async -> Result<
             OfferConnection, SOCKS5Error
         > {
-            let inbox = ProbeInbox<ByteBuffer>(loop: loop, closesOnError: true)
+            let inbox = ProbeInbox<ByteBuffer>(loop: loop)
             do {
                 let channel = try await ClientBootstrap(group: loop)
                     .connectTimeout(timeout)
@@ -59,8 +59,6 @@ extension CapabilityProbe {
     struct ControlConnection {
         let channel: Channel
         let reply: SOCKSReply
-        /// When the server ended the connection after its reply, and how: set on the loop.
-        let serverEnded: ServerEnd
 
         static func open(
             to endpoint: IPEndpoint,
@@ -70,7 +68,6 @@ extension CapabilityProbe {
             machine: @escaping @Sendable (_ local: IPEndpoint?) -> ClientHandshake
         ) async throws(SOCKS5Error) -> ControlConnection {
             let outcome = loop.makePromise(of: SOCKSReply.self)
-            let ended = ServerEnd()
             let channel: Channel
             do {
                 channel = try await ControlConnectionHandler.connect(to: endpoint, on: loop, connectTimeout: timeout) {
@@ -82,8 +79,7 @@ extension CapabilityProbe {
                             switch event {
                             case .established(let reply), .bound(let reply): outcome.succeed(reply)
                             case .failed(let error): outcome.fail(error)
-                            case .closed(let reason): ended.record(reason)
-                            case .progressed, .unexpectedBytes: break
+                            case .closed, .progressed, .unexpectedBytes: break
                             }
                         },
                         observe: stream.map { stream in { stream.observe($0) } }
@@ -96,55 +92,11 @@ extension CapabilityProbe {
                 throw failure
             }
             do {
-                return ControlConnection(
-                    channel: channel,
-                    reply: try await outcome.futureResult.get(),
-                    serverEnded: ended
-                )
+                return ControlConnection(channel: channel, reply: try await outcome.futureResult.get())
             } catch {
                 channel.close(promise: nil)
                 throw error as? SOCKS5Error ?? .system(NIOErrorNumber.of(error), "the handshake with \(endpoint)")
             }
         }
-    }
-
-    /// The server's end of a control connection after its reply, if it came: when and why.
-    final class ServerEnd: Sendable {
-        private let box = NIOLockedValueBox<(at: NIODeadline, reason: String)?>(nil)
-
-        func record(_ reason: String) { box.withLockedValue { $0 = $0 ?? (.now(), reason) } }
-
-        var value: (at: NIODeadline, reason: String)? { box.withLockedValue { $0 } }
-    }
-
-    /// A data socket of the probe, bound as the engine binds its associations'.
-    struct ProbeDataSocket {
-        let channel: Channel
-        let inbox: ProbeInbox<AddressedEnvelope<ByteBuffer>>
-        let local: IPEndpoint
-        /// Large enough for the largest payload tried; a datagram that fills it is dropped.
-        static let receiveBufferBytes = 65_536
-
-        static func bind(on loop: EventLoop) async throws(SOCKS5Error) -> ProbeDataSocket {
-            let inbox = ProbeInbox<AddressedEnvelope<ByteBuffer>>(loop: loop, closesOnError: false)
-            do {
-                let channel = try await DataSocketChannel.bind(on: loop, receiveBufferBytes: receiveBufferBytes) {
-                    inbox
-                }.get()
-                let local = IPEndpoint(channel.localAddress) ?? IPEndpoint(.unspecified(.ipv6), port: 0)
-                return ProbeDataSocket(channel: channel, inbox: inbox, local: local)
-            } catch {
-                throw .system(NIOErrorNumber.of(error), "bind the data socket")
-            }
-        }
-
-        /// Sends `datagram` to `relay`; false when the socket refused it (EMSGSIZE, no route).
-        func send(_ datagram: [UInt8], to relay: IPEndpoint) async -> Bool {
-            let address = DataSocket.address(relay, for: local.family).nioAddress
-            let envelope = AddressedEnvelope(remoteAddress: address, data: channel.allocator.buffer(bytes: datagram))
-            return (try? await channel.writeAndFlush(envelope).get()) != nil
-        }
-
-        func close() { channel.close(promise: nil) }
     }
 }

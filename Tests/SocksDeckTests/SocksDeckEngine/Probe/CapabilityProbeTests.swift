@@ -1,6 +1,7 @@
 import Foundation
 import NIOPosix
 import Socks5
+import Synchronization
 import Testing
 
 @testable import SocksDeckEngine
@@ -71,6 +72,32 @@ import Testing
         // Not all at the end: the first came well before the last (the relay checks take time).
         let spread = (reportedFindings.last?.1 ?? Date()).timeIntervalSince(reportedFindings.first?.1 ?? Date())
         #expect(findings.count > 10 && spread > 0.05, "\(findings.count) findings over \(spread) s")
+    }
+
+    /// The probe is a client of the engine: its associations are the engine's while it runs (each
+    /// datagram counted there), forgotten when it is done; a server configured with a small receive
+    /// buffer for many associations still has its payloads searched up to the probe's bound.
+    @Test func theProbesAssociationsAreTheEnginesOwn() async throws {
+        let peers = try TestPeers.shared()
+        let endpoint = peers.server(.ipv4)
+        var server = ServerDefinition(name: "small", host: "\(endpoint.address)", port: endpoint.port)
+        server.receiveBufferBytes = 2_048
+        var probe = CapabilityProbe(server: server, endpoint: endpoint, echo: peers.echo.endpoint(.ipv4))
+        probe.stepTimeout = .milliseconds(600)
+        probe.largestPayloadTried = 8_000
+        let engine = SessionEngine(configuration: DeckConfiguration(servers: []))
+        let seen = SeenAssociations()
+        let findings = try await engine.run(probe) { f in
+            guard f.key == .relayEcho else { return }
+            seen.note(engine)
+        }
+        await seen.done()
+        let during = seen.snapshots
+        #expect(during.contains { $0.serverName == "small" && $0.counters.datagramsReceived >= 5 }, "\(during)")
+        #expect(await engine.snapshots().isEmpty, "the probe forgets its associations")
+        let f = Dictionary(uniqueKeysWithValues: findings.map { ($0.key, $0) })
+        #expect(f[.largestPayload]?.value == "8000 bytes or more", "\(String(describing: f[.largestPayload]))")
+        await engine.shutdown()
     }
 
     @Test func danteWithUsernameAndPassword() async throws {
@@ -283,4 +310,23 @@ final class ShadowsocksPair {
         #expect(f[.relayEcho]?.verdict == .yes)
         #expect(f[.rendezvousAnswers] == nil)
     }
+}
+
+/// The engine's associations as they were when a finding came (read off the callback's thread).
+final class SeenAssociations: Sendable {
+    private let state = Mutex<(tasks: [Task<Void, Never>], snapshots: [AssociationSnapshot])>(([], []))
+
+    func note(_ engine: SessionEngine) {
+        let task = Task { [self] in
+            let now = await engine.snapshots()
+            state.withLock { $0.snapshots += now }
+        }
+        state.withLock { $0.tasks.append(task) }
+    }
+
+    func done() async {
+        for task in state.withLock({ $0.tasks }) { await task.value }
+    }
+
+    var snapshots: [AssociationSnapshot] { state.withLock { $0.snapshots } }
 }

@@ -12,7 +12,7 @@ import Testing
 @Suite struct ProbeInboxTests {
     @Test func itemsComeInOrderThenTheWaitTimesOutThenTheEndIsSeen() async throws {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let inbox = ProbeInbox<AddressedEnvelope<ByteBuffer>>(loop: loop, closesOnError: false)
+        let inbox = ProbeInbox<AddressedEnvelope<ByteBuffer>>(loop: loop)
         let channel = try await DataSocketChannel.bind(on: loop, receiveBufferBytes: 2048) { inbox }.get()
         let port = try #require(IPEndpoint(channel.localAddress)).port
         let sender = TestSockets.datagram(.ipv4)
