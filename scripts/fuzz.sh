@@ -42,6 +42,7 @@ build_deck_configuration_target() {
   swiftc -O -sanitize=fuzzer,address -parse-as-library -module-name SocksFuzz -I "$o" -I "$tk/CTOML/include" \
     "${batch_include[@]}" \
     Sources/SocksDeckEngine/Configuration/*.swift Sources/SocksDeckEngine/Forward/ForwardSpec.swift \
+    Sources/SocksDeckEngine/Checks/CheckKind.swift \
     Fuzz/FuzzDeckConfiguration.swift "$o"/*.o -lstdc++ \
     -o "$out/FuzzDeckConfiguration"
 }
