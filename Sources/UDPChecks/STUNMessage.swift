@@ -24,6 +24,21 @@ package struct STUNBindingRequest: Equatable, Sendable {
         self.changePort = changePort
     }
 
+    /// A request with a fresh random transaction id.
+    package static func random(changeIP: Bool = false, changePort: Bool = false) -> STUNBindingRequest {
+        STUNBindingRequest(
+            transactionID: (0..<12).map { _ in UInt8.random(in: 0...255) },
+            changeIP: changeIP,
+            changePort: changePort
+        )
+    }
+
+    /// Whether `datagram` belongs to this request's transaction (its id at bytes 8 to 19): how a
+    /// reply is picked from what a relay brings back before it is parsed and judged.
+    package func isTransaction(of datagram: [UInt8]) -> Bool {
+        datagram.count >= 20 && datagram[8..<20].elementsEqual(transactionID)
+    }
+
     package func encoded() -> [UInt8] {
         let change = changeIP || changePort
         var out: [UInt8] = [0x00, 0x01]  // Binding request

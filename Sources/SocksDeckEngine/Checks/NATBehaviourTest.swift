@@ -220,11 +220,8 @@ extension SessionEngine {
         changePort: Bool,
         retransmission: STUNRetransmission
     ) async throws(EngineError) -> STUNReply? {
-        var tid = [UInt8](repeating: 0, count: 12)
-        for i in tid.indices { tid[i] = UInt8.random(in: 0...255) }
-        let request = STUNBindingRequest(transactionID: tid, changeIP: changeIP, changePort: changePort)
+        let request = STUNBindingRequest.random(changeIP: changeIP, changePort: changePort)
         let schedule = retransmission.schedule
-        let wanted = tid
         guard
             let reply = try await exchange(
                 id,
@@ -232,7 +229,7 @@ extension SessionEngine {
                 request: request.encoded(),
                 sendAt: schedule.sends,
                 giveUpAt: schedule.giveUp,
-                accepts: { $0.count >= 20 && Array($0[8..<20]) == wanted }
+                accepts: { request.isTransaction(of: $0) }
             ),
             let response = try? STUNResponse.parse(reply.payload), response.problem(answering: request) == nil
         else { return nil }

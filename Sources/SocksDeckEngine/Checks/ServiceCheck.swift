@@ -226,18 +226,15 @@ extension SessionEngine {
     }
 
     private func stun(_ id: AssociationID, _ server: SOCKSAddress) async throws(EngineError) -> CheckResult {
-        var tid = [UInt8](repeating: 0, count: 12)
-        for i in tid.indices { tid[i] = UInt8.random(in: 0...255) }
-        let request = STUNBindingRequest(transactionID: tid)
+        let request = STUNBindingRequest.random()
         let schedule = STUNRetransmission().schedule
-        let wanted = tid
         let reply = try await exchange(
             id,
             to: server,
             request: request.encoded(),
             sendAt: schedule.sends,
             giveUpAt: schedule.giveUp,
-            accepts: { $0.count >= 20 && Array($0[8..<20]) == wanted }
+            accepts: { request.isTransaction(of: $0) }
         )
         guard let reply else { return noAnswer(.stun, server, sends: schedule.sends.count, waited: schedule.giveUp) }
         let rtt = reply.roundTrip

@@ -142,6 +142,21 @@ import Testing
         )
     }
 
+    /// A reply is picked by the transaction id at bytes 8 to 19 (the engine's checks and the NAT
+    /// test ask the request); a fresh request's id is random.
+    @Test func aReplyIsPickedByItsTransactionID() {
+        let request = STUNBindingRequest(transactionID: Self.tid)
+        let reply = DNSMessageTests.bytes("0101 0000 2112a442") + Self.tid
+        #expect(request.isTransaction(of: reply))
+        let other = DNSMessageTests.bytes("0101 0000 2112a442") + Array(repeating: 0, count: 12)
+        #expect(!request.isTransaction(of: other))
+        #expect(!request.isTransaction(of: Array(reply.prefix(19))))
+        let a = STUNBindingRequest.random(changePort: true)
+        let b = STUNBindingRequest.random()
+        #expect(a.transactionID.count == 12 && a.transactionID != b.transactionID && a.changePort && !a.changeIP)
+        #expect(a.isTransaction(of: a.encoded()) && !b.isTransaction(of: a.encoded()))
+    }
+
     /// coturn's answer to 127.0.0.1:3478, captured, with its transaction id.
     @Test func coturnsAnswerGivesTheMappedOriginAndOtherAddresses() throws {
         let attributes =
