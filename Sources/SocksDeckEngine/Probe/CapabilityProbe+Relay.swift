@@ -12,6 +12,8 @@ extension CapabilityProbe {
         /// A reply with the datagram's first bytes, shorter than it: the relay cut it.
         case cut(to: Int)
         case nothing
+        /// The association ended (the server closed it): nothing more can go through it.
+        case ended
     }
 
     func relayChecks(
@@ -29,9 +31,12 @@ extension CapabilityProbe {
         var rtts: [Double] = []
         for i in 0..<5 {
             let started = NIODeadline.now()
-            if await echoed("socksdeck probe \(i)") == .whole {
-                rtts.append(Double((NIODeadline.now() - started).nanoseconds) / 1e6)
+            let result = await echoed("socksdeck probe \(i)")
+            if result == .ended {
+                await serverEndedIt(association, echo: echo, engine: engine, into: findings)
+                return
             }
+            if result == .whole { rtts.append(Double((NIODeadline.now() - started).nanoseconds) / 1e6) }
         }
         let zero = await declaredZeroCheck(association, echo: echo, relayedWithDeclaration: !rtts.isEmpty, engine)
         guard !rtts.isEmpty else {
@@ -101,7 +106,12 @@ extension CapabilityProbe {
         }
 
         // FRAG != 0.
-        let fragmentEchoed = await echoed("fragment", fragment: 1) != .nothing
+        let fragment = await echoed("fragment", fragment: 1)
+        if fragment == .ended {
+            await serverEndedIt(association, echo: echo, engine: engine, into: findings)
+            return
+        }
+        let fragmentEchoed = fragment != .nothing
         findings.append(
             ProbeFinding(
                 key: .fragmentsDropped,
@@ -112,7 +122,12 @@ extension CapabilityProbe {
             )
         )
 
-        findings += await payloadChecks(association, echo: echo, engine: engine)
+        let payloads = await payloadChecks(association, echo: echo, engine: engine)
+        guard let payloads else {
+            await serverEndedIt(association, echo: echo, engine: engine, into: findings)
+            return
+        }
+        findings += payloads
 
         // Did the server keep the control connection (RFC 1928: the association lives as long)?
         let hangUp = await serverHangUp(association, engine)
@@ -145,6 +160,13 @@ extension CapabilityProbe {
             wait: stepTimeout
         )
         let who = serverClosed ? "the server closed" : "the probe closed"
+        guard let local = after.local, association.dataPort.map({ $0 == local.port }) ?? false else {
+            return skipped(
+                .relayDiesWithControl,
+                "the relay ends with the control connection",
+                "the association's port \(association.dataPort.map(String.init) ?? "?") could not be bound again"
+            )
+        }
         return ProbeFinding(
             key: .relayDiesWithControl,
             title: "the relay ends with the control connection",
@@ -154,6 +176,25 @@ extension CapabilityProbe {
                 "300 ms after \(who) the control connection a datagram from the association's port "
                 + "\(after.echoed ? "was still echoed" : "got no echo")"
         )
+    }
+
+    /// The server ended the association during the relay checks: said, the checks that need it
+    /// skipped, and whether its relay lives on asked from its port.
+    private func serverEndedIt(
+        _ association: ProbeAssociation,
+        echo: IPEndpoint,
+        engine: SessionEngine,
+        into findings: FindingLog
+    ) async {
+        if let hangUp = await serverHangUp(association, engine) { findings.append(hangUp) }
+        findings.append(
+            skipped(
+                .relay,
+                "relay behaviour",
+                "the server ended the association: RFC 1928 ends the relay with it, so a client stops using it"
+            )
+        )
+        findings.append(await relayAfterControl(association, echo: echo, engine: engine, serverClosed: true))
     }
 
     /// The finding for a server that ended the control connection after granting, if it did.
@@ -168,8 +209,7 @@ extension CapabilityProbe {
             verdict: .no,
             value: "no: \(reason) " + String(format: "%.0f ms", max(after, 0)) + " after granting UDP ASSOCIATE",
             evidence: "RFC 1928 ends an association with its control connection, so a client must stop using it: "
-                + "the relay findings here were measured on an association the server had ended (a server that "
-                + "crashes after its reply does this)"
+                + "no relay check was made through it after that (a server that crashes after its reply does this)"
         )
     }
 
@@ -204,7 +244,7 @@ extension CapabilityProbe {
         var echoed = 0
         for i in 0..<3 {
             let result = await roundTrip(zero, echo: echo, payload: Array("zero \(i)".utf8), engine: engine)
-            if result != .nothing { echoed += 1 }
+            if result != .nothing && result != .ended { echoed += 1 }
         }
         await zero.end("the probe closed it: the all-zero check is done", engine: engine)
         let evidence =
@@ -223,22 +263,26 @@ extension CapabilityProbe {
     }
 
     /// The largest payload relayed whole, and whether larger ones are cut or lost: a relay with
-    /// a fixed buffer (v2ray: 2,048 bytes) returns the first bytes of every larger datagram.
+    /// a fixed buffer (v2ray: 2,048 bytes) returns the first bytes of every larger datagram. Nil
+    /// when the association ended during the search (nothing can be concluded from it).
     func payloadChecks(
         _ association: ProbeAssociation,
         echo: IPEndpoint,
         engine: SessionEngine
-    ) async -> [ProbeFinding] {
+    ) async -> [ProbeFinding]? {
         var low = 0
         var high = largestPayloadTried
         var cutTo: Int?
         var cutSizes: [Int] = []
+        var ended = false
         func tryPayload(_ size: Int) async -> Bool {
+            guard !ended else { return false }
             let result = await roundTrip(association, echo: echo, payload: Self.pattern(size), engine: engine)
             if case .cut(let n) = result {
                 cutTo = n
                 cutSizes.append(size)
             }
+            if result == .ended { ended = true }
             return result == .whole
         }
         if await tryPayload(high) {
@@ -250,11 +294,12 @@ extension CapabilityProbe {
                 high = n + 1
                 _ = await tryPayload(n + 1)
             }
-            while high - low > 1 {
+            while high - low > 1 && !ended {
                 let mid = (low + high) / 2
                 if await tryPayload(mid) { low = mid } else { high = mid }
             }
         }
+        if ended { return nil }
         var findings = [
             ProbeFinding(
                 key: .largestPayload,
@@ -311,23 +356,31 @@ extension CapabilityProbe {
         guard UDPLimits.tooLarge(payload.count, to: .ip(echo), over: association.relay.family) == nil else {
             return .nothing
         }
-        let reply = try? await engine.exchange(
-            association.id,
-            to: .ip(echo),
-            request: payload,
-            giveUpAt: stepTimeout,
-            fragment: fragment,
-            accepts: { reply in
-                let n = reply.count
-                let compared = min(n, 64)
-                guard n <= payload.count, reply.prefix(compared).elementsEqual(payload.prefix(compared)) else {
-                    return false
+        let reply: ExchangeReply?
+        do {
+            reply = try await engine.exchange(
+                association.id,
+                to: .ip(echo),
+                request: payload,
+                giveUpAt: stepTimeout,
+                fragment: fragment,
+                accepts: { reply in
+                    let n = reply.count
+                    let compared = min(n, 64)
+                    guard n <= payload.count, reply.prefix(compared).elementsEqual(payload.prefix(compared)) else {
+                        return false
+                    }
+                    // Tiny replies are earlier probes' echoes; a cut is at least a few hundred bytes.
+                    return n == payload.count || n >= 256
                 }
-                // Tiny replies are earlier probes' echoes; a cut is at least a few hundred bytes.
-                return n == payload.count || n >= 256
-            }
-        )
-        guard let reply = reply ?? nil else { return .nothing }
+            )
+        } catch {
+            return .ended
+        }
+        guard let reply else {
+            // The wait ends early, without a reply, when the association ends under it.
+            return await engine.snapshot(association.id)?.state.isFinal ?? true ? .ended : .nothing
+        }
         return reply.payload.count == payload.count ? .whole : .cut(to: reply.payload.count)
     }
 

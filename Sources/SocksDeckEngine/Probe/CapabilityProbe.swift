@@ -142,7 +142,11 @@ package struct CapabilityProbe: Sendable {
         }
         switch settled.state {
         case .associated:
-            guard let rendezvous = settled.rendezvous, let declared = settled.declared else { break }
+            guard let rendezvous = settled.rendezvous, let declared = settled.declared else {
+                await engine.close(settled.id, because: "associated without a rendezvous", by: .engine)
+                _ = await engine.forget(settled.id)
+                throw .system(EPROTO, "associated without a rendezvous")
+            }
             let granted = settled.history.last?.since ?? Date()
             return ProbeAssociation(
                 id: settled.id,
@@ -182,7 +186,8 @@ package struct CapabilityProbe: Sendable {
                         title: "association setup time",
                         verdict: .info,
                         value: String(format: "%.2f ms", association.setupTime.milliseconds),
-                        evidence: "connect, greeting, \(server.credentials == nil ? "" : "RFC 1929, ")request, reply"
+                        evidence: "data socket bound, connect, greeting, "
+                            + "\(server.credentials == nil ? "" : "RFC 1929, ")request, reply"
                     ),
                 ], association
             )

@@ -4,15 +4,15 @@ import PcapNG
 import Socks5
 import Synchronization
 
-/// `probe --pcap`: the probe's own connections and datagrams in the capture file. Each of the
-/// probe's control connections (the method offers, the associations, CONNECT, BIND) becomes a
-/// stream of its own in the file (`p1`, `p2`, …), fed by what its channel handler saw, and the
-/// datagrams of an association go with it.
+/// `probe --pcap`: the probe's own connections in the capture file. Each of its method offers and
+/// commands (CONNECT, BIND, UDP ASSOCIATE of the other family) becomes a stream of its own in the
+/// file (`p1`, `p2`, …), fed by what its channel handler saw. Its associations are the engine's,
+/// which the engine captures as it captures every association.
 package final class ProbeCapture: Sendable {
-    /// One control connection of the probe and, for an association, its datagrams.
+    /// One connection of the probe.
     package final class Stream: Sendable {
         /// The channel's loop and the probe's task both record.
-        private let state: Mutex<(recorder: AssociationCapture, local: IPEndpoint?)>
+        private let recorder: Mutex<AssociationCapture>
         private let sink: any CaptureSink
         private let key: String
         private let label: String
@@ -23,12 +23,12 @@ package final class ProbeCapture: Sendable {
             self.key = key
             self.label = label
             self.serverPort = serverPort
-            state = Mutex((AssociationCapture(label: label), nil))
+            recorder = Mutex(AssociationCapture(label: label))
         }
 
         private func record(_ body: (inout AssociationCapture, UInt64) -> [CapturedPacket]) {
-            state.withLock {
-                let packets = body(&$0.recorder, CaptureClock.now())
+            recorder.withLock {
+                let packets = body(&$0, CaptureClock.now())
                 sink.write(packets, of: key, label: label, serverPort: serverPort)
             }
         }
@@ -46,60 +46,12 @@ package final class ProbeCapture: Sendable {
         }
 
         package func connected(local: IPEndpoint, remote: IPEndpoint) {
-            state.withLock { $0.local = local }
             record { $0.controlOpened(client: local, server: remote, at: $1) }
         }
 
         package func wrote(_ bytes: [UInt8]) { record { $0.controlData(fromClient: true, bytes, at: $1) } }
         package func read(_ bytes: [UInt8]) { record { $0.controlData(fromClient: false, bytes, at: $1) } }
         package func closed(_ why: String) { record { $0.controlClosed(byClient: true, at: $1, comment: why) } }
-
-        /// A datagram the probe sent from `dataSocket` through `relay` to `target`.
-        package func sent(
-            _ datagram: [UInt8],
-            headerLength: Int,
-            from dataSocket: IPEndpoint,
-            relay: IPEndpoint,
-            target: IPEndpoint,
-            comment: String? = nil
-        ) {
-            let likely = state.withLock { $0.local }
-            record {
-                $0.clientSent(
-                    datagram,
-                    headerLength: headerLength,
-                    to: .ip(target),
-                    relay: relay,
-                    dataSocket: dataSocket,
-                    likely: likely,
-                    at: $1,
-                    comment: comment
-                )
-            }
-        }
-
-        /// A datagram that reached `dataSocket`, as it came: delivered (the header's sender and
-        /// where its payload starts) or dropped by the datagram policy (why, in the comment).
-        package func received(
-            _ datagram: [UInt8],
-            from source: IPEndpoint,
-            at dataSocket: IPEndpoint,
-            delivered: (sender: SOCKSAddress, payloadOffset: Int)?,
-            dropped: DatagramDropReason?
-        ) {
-            let likely = state.withLock { $0.local }
-            record {
-                $0.clientReceived(
-                    datagram,
-                    from: source,
-                    dataSocket: dataSocket,
-                    likely: likely,
-                    delivered: delivered,
-                    at: $1,
-                    comment: dropped.map { "dropped by SocksDeck: \($0)" }
-                )
-            }
-        }
     }
 
     private let sink: any CaptureSink

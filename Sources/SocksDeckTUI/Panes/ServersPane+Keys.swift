@@ -48,7 +48,7 @@ extension DeckController {
         }
     }
 
-    /// P: the capability probe of the selected server, on the engine's loop; the UI's frame loop
+    /// P: the capability probe of the selected server, on an engine of its own; the UI's frame loop
     /// collects its progress and findings from the box.
     func probeSelectedServer() {
         guard let server = selectedServerOrSay() else { return }
@@ -62,7 +62,7 @@ extension DeckController {
         }
         model.probesRunning[server.name] = 0
         say("probing \(server.name): about 5–30 s; its row counts the findings")
-        let (box, name, engine) = (finishedProbes, server.name, engine)
+        let (box, name) = (finishedProbes, server.name)
         Task {
             // A name is resolved as the engine resolves it (off this loop, every address kept).
             let resolved: ResolvedServer
@@ -80,8 +80,11 @@ extension DeckController {
                 return
             }
             let probe = CapabilityProbe(resolved, echo: server.echo)
-            // An engine shut down under it (the UI quitting) leaves nobody to show findings to.
-            let findings = (try? await engine.run(probe) { _ in box.progressed(name) }) ?? []
+            // On an engine of its own: the probe's associations are not the user's (they would be
+            // rows to close, count in the server's tally and teach the Servers pane).
+            let probing = SessionEngine(configuration: DeckConfiguration(servers: []))
+            let findings = (try? await probing.run(probe) { _ in box.progressed(name) }) ?? []
+            await probing.shutdown()
             box.put(name, findings)
         }
     }

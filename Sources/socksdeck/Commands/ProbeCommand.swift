@@ -60,11 +60,9 @@ struct ProbeCommand: AsyncParsableCommand {
             throw ValidationError("--parallel takes 1 to \(Fleet.maximumParallel)")
         }
         if let echo, IPEndpoint(echo) == nil { throw ValidationError("--echo '\(echo)' is not IP:port ([IPv6]:port)") }
-        for (option, value, port) in [
-            ("--dns", dns, WellKnownPort.dns), ("--ntp", ntp, WellKnownPort.ntp), ("--stun", stun, WellKnownPort.stun),
-        ] {
-            if let value, SOCKSAddress(destination: value, defaultPort: port) == nil {
-                throw ValidationError("\(option) '\(value)' is not host, host:port, an IP address or [IPv6]:port")
+        for (kind, value) in [(CheckKind.dns, dns), (.ntp, ntp), (.stun, stun)] {
+            if let value, kind.target(value) == nil {
+                throw ValidationError("--\(kind) '\(value)' is not host, host:port, an IP address or [IPv6]:port")
             }
         }
     }
@@ -126,15 +124,11 @@ struct ProbeCommand: AsyncParsableCommand {
     /// The checks asked for, as `check` runs them.
     private func checks() -> [ServiceCheck] {
         var out: [ServiceCheck] = []
-        if let dns, let target = SOCKSAddress(destination: dns, defaultPort: WellKnownPort.dns) {
+        if let target = dns.flatMap(CheckKind.dns.target) {
             out.append(.dns(resolver: target, name: name ?? "example.com", type: .a))
         }
-        if let ntp, let target = SOCKSAddress(destination: ntp, defaultPort: WellKnownPort.ntp) {
-            out.append(.ntp(server: target))
-        }
-        if let stun, let target = SOCKSAddress(destination: stun, defaultPort: WellKnownPort.stun) {
-            out.append(.stun(server: target))
-        }
+        if let target = ntp.flatMap(CheckKind.ntp.target) { out.append(.ntp(server: target)) }
+        if let target = stun.flatMap(CheckKind.stun.target) { out.append(.stun(server: target)) }
         return out
     }
 

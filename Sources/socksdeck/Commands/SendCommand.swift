@@ -298,7 +298,8 @@ struct SendCommand: AsyncParsableCommand {
             return "the target went to the server as the name \(name), which it may not resolve: try --resolve, "
                 + "which sends its address"
         }
-        // The server was resolved to open the association; resolved again the same one way.
+        // Resolved as the association's server was (SessionEngine.resolve is the one way), for a
+        // second association that can read ICMP errors.
         if let resolved = try? await SessionEngine.resolve(server),
             case .unreachable(let error, let rendezvous) = await RendezvousCheck.run(resolved, target: destination)
         {

@@ -239,6 +239,9 @@ final class ShadowsocksPair {
         #expect(keeps.value.hasPrefix("no: the server closed the control connection (EOF) "), "\(keeps.value)")
         #expect(keeps.value.hasSuffix(" after granting UDP ASSOCIATE"), "\(keeps.value)")
         #expect(f[.relayDiesWithControl]?.evidence.contains("after the server closed") == true)
+        // What goes through an association the server ended is not measured, nor said to be lost.
+        #expect(f[.relay]?.evidence.contains("the server ended the association") == true, "\(f.keys)")
+        #expect(f[.relayEcho]?.value != "nothing came back", "\(String(describing: f[.relayEcho]))")
         // It picks "no authentication" when only username/password is offered: said in words.
         #expect(
             f[.methodUserPass]?.value
