@@ -165,11 +165,15 @@ package final class SessionEngine: Sendable {
         because reason: String = "closed by the user",
         by closer: AssociationCloser = .user
     ) async {
-        _ = try? await onLoopAwaiting { core -> EventLoopFuture<Void> in
-            guard let a = core.associations[id] else { return core.loop.makeSucceededVoidFuture() }
-            let futures = [a.control?.closeFuture, a.data?.closeFuture].compactMap { $0 }
-            a.close(because: reason, by: closer)
-            return EventLoopFuture.andAllComplete(futures, on: core.loop)
+        do {
+            try await onLoopAwaiting { core -> EventLoopFuture<Void> in
+                guard let a = core.associations[id] else { return core.loop.makeSucceededVoidFuture() }
+                let futures = [a.control?.closeFuture, a.data?.closeFuture].compactMap { $0 }
+                a.close(because: reason, by: closer)
+                return EventLoopFuture.andAllComplete(futures, on: core.loop)
+            }
+        } catch {
+            // .shutDown, the only error: the engine closed every association as it stopped.
         }
     }
 
@@ -242,7 +246,7 @@ package final class SessionEngine: Sendable {
     }
 
     package func stopProbe(_ id: AssociationID) async {
-        _ = try? await onLoop { core in
+        await onLoopWhileRunning { core in
             guard let association = core.associations[id] else { return }
             for probe in association.subscribers(of: HealthProbe.self) { probe.stop() }
             association.subscriberChanged()
@@ -322,7 +326,7 @@ package final class SessionEngine: Sendable {
 
     /// Adds a line to the event log (what the TUI's Log pane shows), from the engine's extensions.
     func log(_ level: EngineEvent.Level, _ id: AssociationID?, _ message: String) async {
-        _ = try? await onLoop { core in core.log(level, id, message) }
+        await onLoopWhileRunning { core in core.log(level, id, message) }
     }
 
     /// Runs `body` on the engine's loop and awaits the future it returns, in one hop there and one
@@ -352,6 +356,12 @@ package final class SessionEngine: Sendable {
         } catch {
             throw .shutDown
         }
+    }
+
+    /// `onLoop` for work that has nothing to do once the engine has shut down (its associations
+    /// closed, its log gone with it): `.shutDown`, the only error, is the answer.
+    func onLoopWhileRunning(_ body: @escaping @Sendable (EngineCore) -> Void) async {
+        do { try await onLoop(body) } catch {}
     }
 
     /// Closes every association and stops the engine's thread.

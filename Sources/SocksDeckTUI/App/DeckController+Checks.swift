@@ -73,7 +73,8 @@ extension DeckController {
     private func launch(_ check: ServiceCheck, through id: AssociationID, announce: Bool = true) {
         model.checksRunning[id] = "\(check.kind) \(check.target)"
         if announce {
-            say("checking \(check.kind.rawValue.uppercased()) \(check.target) through #\(id.value)…", for: .seconds(30))
+            let what = "\(check.kind.rawValue.uppercased()) \(check.target)"
+            say("checking \(what) through #\(id.value)…", for: .seconds(30))
         }
         let engine = self.engine
         let box = finishedChecks
